@@ -1,0 +1,40 @@
+# royalty-ledger — every target documents itself: `make help`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.DEFAULT_GOAL := help
+.PHONY: help demo test bench lint fmt clean
+
+help: ## List the targets with what they do
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	@rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+demo: $(STAMP) ## Set up (first run) and run the demo on the embedded SQLite store
+	$(BIN)/royalty init
+	$(BIN)/royalty demo
+
+test: $(STAMP) ## Set up (first run) and run the whole test suite (CI=true: PostgreSQL must be reachable)
+	$(BIN)/python -m pytest -n 2 --timeout=600 tests
+
+bench: $(STAMP) ## Run the benchmarks, each figure beside its same-run baseline
+	$(BIN)/python -m benchmarks
+
+lint: $(STAMP) ## ruff, mypy --strict on src/, and the import-linter layer contracts
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy src
+	$(BIN)/lint-imports
+
+fmt: $(STAMP) ## Format the code with ruff
+	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks
+
+clean: ## Remove the virtualenv, local stores and demo output
+	rm -rf $(VENV) var demo-out .pytest_cache .hypothesis

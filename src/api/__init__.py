@@ -1,0 +1,1 @@
+"""api: the FastAPI service. Nothing imports api."""

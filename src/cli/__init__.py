@@ -1,0 +1,1 @@
+"""cli: the `royalty` command line. Nothing imports cli."""

@@ -1,0 +1,1 @@
+"""ledger: the write side — domain, application, store, usage recording, royalty rules."""

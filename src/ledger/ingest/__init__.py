@@ -1,0 +1,1 @@
+"""ledger.ingest: adapters that turn delivered files (DDEX ERN, CSV) into ledger commands."""

@@ -1,0 +1,1 @@
+"""media: the transcoding worker, a separate process following AudioUploaded."""

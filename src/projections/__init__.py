@@ -1,0 +1,1 @@
+"""projections: the read side — projector, read models, statements, exports."""
