@@ -1,0 +1,1 @@
+"""benchmarks: long measurements, each figure printed beside a baseline from the same run."""
