@@ -1,0 +1,24 @@
+"""Wiring for CLI commands: the store configuration, the ledger application, the actor."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from functools import cache
+
+from ledger.application import RoyaltyLedger
+from ledger.store.config import StoreConfig
+
+
+def store_config() -> StoreConfig:
+    return StoreConfig.from_env()
+
+
+@cache
+def ledger() -> RoyaltyLedger:
+    return RoyaltyLedger(store_config())
+
+
+def actor() -> str:
+    """Who is acting from the command line: ROYALTY_ACTOR, else the operating-system user."""
+    return os.environ.get("ROYALTY_ACTOR") or f"cli:{getpass.getuser()}"

@@ -1,0 +1,23 @@
+"""The `royalty` command: one sub-command group per module, registered here."""
+
+from __future__ import annotations
+
+import typer
+
+from cli import audit, catalogue, demo, init, splits
+
+app = typer.Typer(
+    name="royalty",
+    help="Event-sourced rights and royalty ledger. Every reporting command takes --json.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command("init")(init.init)
+app.command("demo")(demo.demo)
+app.add_typer(catalogue.app, name="catalogue")
+app.add_typer(splits.app, name="splits")
+app.add_typer(audit.app, name="audit")
+
+
+if __name__ == "__main__":
+    app()

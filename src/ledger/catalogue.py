@@ -1,0 +1,155 @@
+"""Catalogue commands: parties, works, recordings and releases, registered or re-delivered.
+
+Re-delivery finds the same aggregate by its natural key and records only what changed, so
+importing the same message twice writes nothing the second time.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from ledger.domain.identifiers import parse_ipi, parse_isni, parse_isrc, parse_iswc, parse_territory, parse_upc
+from ledger.domain.ids import party_id, recording_id, release_id, work_id
+from ledger.domain.party import PARTY_KINDS, DomainError, Party
+from ledger.domain.recording import CREDIT_ROLES, Recording
+from ledger.domain.release import Release
+from ledger.domain.work import Work
+
+if TYPE_CHECKING:
+    from ledger.application import RoyaltyLedger
+
+    _Base = RoyaltyLedger
+else:
+    _Base = object
+
+
+def _party_identifiers(identifiers: dict[str, str]) -> dict[str, str]:
+    parsers = {"ipi": parse_ipi, "isni": parse_isni, "dpid": lambda v: v.strip()}
+    unknown = set(identifiers) - set(parsers)
+    if unknown:
+        raise DomainError(f"unknown party identifier type(s): {', '.join(sorted(unknown))}")
+    return {k: parsers[k](v) for k, v in sorted(identifiers.items()) if v}
+
+
+class CatalogueCommands(_Base):
+    def upsert_party(
+        self, key: str, name: str, kinds: list[str], actor: str,
+        identifiers: dict[str, str] | None = None,
+    ) -> tuple[Party, bool]:
+        """Register or update a party; returns (party, changed)."""
+        if not key or not name:
+            raise DomainError("a party needs a key and a name")
+        bad = sorted(set(kinds) - PARTY_KINDS)
+        if bad or not kinds:
+            raise DomainError(f"party {key}: unknown kind(s) {bad or '(none)'}; expected {sorted(PARTY_KINDS)}")
+        ids = _party_identifiers(identifiers or {})
+        if self._exists(party_id(key)):
+            party = self.get_party(key)
+            if (party.name, party.kinds, party.identifiers) == (name, sorted(kinds), ids):
+                return party, False
+            party.update_details(name=name, kinds=sorted(kinds), identifiers=ids, actor=actor)
+        else:
+            party = Party(key=key, name=name, kinds=sorted(kinds), identifiers=ids, actor=actor)
+        self.save(party)
+        return party, True
+
+    def set_party_verification(self, key: str, state: str, reason: str, actor: str) -> Party:
+        party = self.get_party(key)
+        party.set_verification(state, reason, actor)
+        self.save(party)
+        return party
+
+    def add_party_manager(self, key: str, manager_key: str, actor: str) -> Party:
+        self.require_parties([manager_key])
+        party = self.get_party(key)
+        if manager_key not in party.managed_by:
+            party.add_manager(manager_key=manager_key, actor=actor)
+            self.save(party)
+        return party
+
+    def upsert_work(
+        self, key: str, title: str, writers: list[dict[str, str]], actor: str,
+        iswc: str | None = None,
+    ) -> tuple[Work, bool]:
+        iswc = parse_iswc(iswc) if iswc else None
+        self.require_parties([w["party"] for w in writers])
+        if self._exists(work_id(key)):
+            work = self.get_work(key)
+            if (work.title, work.iswc, work.writers) == (title, iswc, writers):
+                return work, False
+            work.update_details(title=title, iswc=iswc, writers=writers, actor=actor)
+        else:
+            work = Work(key=key, title=title, iswc=iswc, writers=writers, actor=actor)
+        self.save(work)
+        return work, True
+
+    def upsert_recording(
+        self, isrc: str, title: str, display_artist: str, duration_ms: int, actor: str,
+        work_key: str | None = None, credits: list[dict[str, str]] | None = None,
+    ) -> tuple[Recording, bool]:
+        isrc = parse_isrc(isrc)
+        credits = credits or []
+        if duration_ms <= 0:
+            raise DomainError(f"recording {isrc}: duration must be positive, got {duration_ms} ms")
+        bad_roles = sorted({c["role"] for c in credits} - CREDIT_ROLES)
+        if bad_roles:
+            raise DomainError(f"recording {isrc}: unknown credit role(s) {', '.join(bad_roles)}")
+        self.require_parties([c["party"] for c in credits])
+        if work_key is not None and not self._exists(work_id(work_key)):
+            raise DomainError(f"recording {isrc}: work {work_key} is not registered")
+        fields = dict(title=title, display_artist=display_artist, duration_ms=duration_ms,
+                      work_key=work_key, credits=credits)
+        if self._exists(recording_id(isrc)):
+            rec = self.get_recording(isrc)
+            if all(getattr(rec, k) == v for k, v in fields.items()):
+                return rec, False
+            rec.update_details(**fields, actor=actor)
+        else:
+            rec = Recording(isrc=isrc, **fields, actor=actor)
+        self.save(rec)
+        return rec, True
+
+    def deliver_release(
+        self, upc: str, title: str, track_isrcs: list[str], release_date: date, actor: str,
+        label_key: str | None = None, release_type: str = "album",
+        territories: list[str] | None = None, delivered_by: str | None = None,
+        status: str = "live",
+    ) -> tuple[Release, bool]:
+        upc = parse_upc(upc)
+        isrcs = [parse_isrc(i) for i in track_isrcs]
+        if not isrcs:
+            raise DomainError(f"release {upc}: has no tracks")
+        if len(set(isrcs)) != len(isrcs):
+            raise DomainError(f"release {upc}: a track is listed twice")
+        missing = [i for i in isrcs if not self._exists(recording_id(i))]
+        if missing:
+            raise DomainError(f"release {upc}: unknown recording(s) {', '.join(missing)}")
+        self.require_parties([k for k in (label_key, delivered_by) if k])
+        terr = sorted({parse_territory(t, allow_worldwide=True) for t in territories or ["WW"]})
+        fields: dict[str, Any] = dict(
+            title=title, label_key=label_key, release_type=release_type, track_isrcs=isrcs,
+            release_date=release_date, territories=terr, delivered_by=delivered_by,
+        )
+        if self._exists(release_id(upc)):
+            rel = self.get_release(upc)
+            changes = {k: v for k, v in fields.items() if getattr(rel, k) != v}
+            if not changes:
+                return rel, False
+            rel.redeliver(changes=changes, actor=actor)
+        else:
+            rel = Release(upc=upc, **fields, status=status, actor=actor)
+        self.save(rel)
+        return rel, True
+
+    def decide_review(self, upc: str, decision: str, reason: str, actor: str) -> Release:
+        if decision not in ("approved", "rejected"):
+            raise DomainError(f"review decision {decision!r}: expected approved or rejected")
+        if decision == "rejected" and not reason:
+            raise DomainError("a rejection needs a reason")
+        rel = self.get_release(upc)
+        if rel.status != "in_review":
+            raise DomainError(f"release {upc} is {rel.status}, not in review")
+        rel.decide_review(decision=decision, reason=reason, actor=actor)
+        self.save(rel)
+        return rel

@@ -1,0 +1,29 @@
+"""AuditCheckpoint: the hash chain's value at a log position, with a digest of every event since the previous one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventsourcing.domain import Aggregate, event
+
+from ledger.domain.ids import checkpoint_id
+
+
+class AuditCheckpoint(Aggregate):
+    @staticmethod
+    def create_id(upto_position: int, **_: Any) -> Any:
+        return checkpoint_id(upto_position)
+
+    @event("Recorded")
+    def __init__(
+        self,
+        from_position: int,
+        upto_position: int,
+        chain_hash: str,
+        event_digests: list[str],
+        actor: str,
+    ) -> None:
+        self.from_position = from_position
+        self.upto_position = upto_position
+        self.chain_hash = chain_hash
+        self.event_digests = event_digests

@@ -1,0 +1,137 @@
+"""SplitAgreement: who holds which share of one right (master of a recording, publishing of a work).
+
+Versions are effective-dated and back-datable. A version is proposed by one party, accepted by
+each affected party (its holders and the holders of the version it replaces), and activated when
+all have accepted — or by a recorded admin override with a reason. The version in force for an
+instant is the active version with the latest effective_from ≤ that instant (ties: the one
+activated later).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from eventsourcing.domain import Aggregate, event
+
+from ledger.domain.ids import split_agreement_id
+from ledger.domain.party import DomainError
+from ledger.domain.shares import validate_shares
+
+RIGHTS = ("master", "publishing")
+
+
+class SplitAgreement(Aggregate):
+    @staticmethod
+    def create_id(right: str, subject_key: str, **_: Any) -> Any:
+        return split_agreement_id(right, subject_key)
+
+    @event("Opened")
+    def __init__(self, right: str, subject_key: str, actor: str) -> None:
+        if right not in RIGHTS:
+            raise DomainError(f"right {right!r}: expected one of {RIGHTS}")
+        self.right = right
+        self.subject_key = subject_key
+        self.versions: list[dict[str, Any]] = []
+        self.activation_seq = 0
+
+    def propose(
+        self,
+        shares: dict[str, int],
+        effective_from: datetime,
+        proposed_by: str,
+        reason: str,
+        actor: str,
+        kind: str = "change",
+    ) -> int:
+        shares = validate_shares(shares)
+        in_force = self.version_in_force(effective_from)
+        affected = sorted(set(shares) | set(in_force["shares"] if in_force else ()))
+        self._proposed(
+            version=len(self.versions) + 1,
+            shares=shares,
+            effective_from=effective_from,
+            proposed_by=proposed_by,
+            required=affected,
+            reason=reason,
+            kind=kind,
+            actor=actor,
+        )
+        return len(self.versions)
+
+    @event("SplitVersionProposed")
+    def _proposed(
+        self,
+        version: int,
+        shares: dict[str, int],
+        effective_from: datetime,
+        proposed_by: str,
+        required: list[str],
+        reason: str,
+        kind: str,
+        actor: str,
+    ) -> None:
+        self.versions.append(
+            {
+                "version": version,
+                "shares": shares,
+                "effective_from": effective_from,
+                "proposed_by": proposed_by,
+                "required": required,
+                "accepted_by": {},
+                "status": "proposed",
+                "reason": reason,
+                "kind": kind,
+                "activated_by": None,
+                "override_reason": None,
+                "activation_seq": None,
+            }
+        )
+
+    def get_version(self, version: int) -> dict[str, Any]:
+        if not 1 <= version <= len(self.versions):
+            raise DomainError(f"{self.right} split of {self.subject_key} has no version {version}")
+        return self.versions[version - 1]
+
+    def accept(self, version: int, party_key: str, actor: str) -> bool:
+        """Record an acceptance; returns True when that completes the required acceptances."""
+        v = self.get_version(version)
+        if v["status"] != "proposed":
+            raise DomainError(f"version {version} is {v['status']}, not awaiting acceptance")
+        if party_key not in v["required"]:
+            raise DomainError(f"{party_key} is not affected by version {version}")
+        if party_key in v["accepted_by"]:
+            raise DomainError(f"{party_key} has already accepted version {version}")
+        self._accepted(version=version, party_key=party_key, actor=actor)
+        return set(v["accepted_by"]) == set(v["required"])
+
+    @event("SplitVersionAccepted")
+    def _accepted(self, version: int, party_key: str, actor: str) -> None:
+        self.versions[version - 1]["accepted_by"][party_key] = actor
+
+    def activate(self, version: int, actor: str, override_reason: str | None = None) -> None:
+        v = self.get_version(version)
+        if v["status"] != "proposed":
+            raise DomainError(f"version {version} is {v['status']}, cannot activate")
+        missing = sorted(set(v["required"]) - set(v["accepted_by"]))
+        if missing and not override_reason:
+            raise DomainError(
+                f"version {version} still needs acceptance from {', '.join(missing)}; "
+                "an admin override needs a reason"
+            )
+        self._activated(version=version, override_reason=override_reason, actor=actor)
+
+    @event("SplitVersionActivated")
+    def _activated(self, version: int, override_reason: str | None, actor: str) -> None:
+        self.activation_seq += 1
+        v = self.versions[version - 1]
+        v.update(status="active", activated_by=actor, override_reason=override_reason,
+                 activation_seq=self.activation_seq)
+
+    def version_in_force(self, at: datetime) -> dict[str, Any] | None:
+        candidates = [
+            v for v in self.versions if v["status"] == "active" and v["effective_from"] <= at
+        ]
+        if not candidates:
+            return None
+        return max(candidates, key=lambda v: (v["effective_from"], v["activation_seq"]))

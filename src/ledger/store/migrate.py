@@ -1,0 +1,168 @@
+"""Forward-only, versioned SQL migrations from migrations/<backend>/NNNN_name.sql.
+
+Each applied file is recorded in schema_migrations with its SHA-256; running again applies
+nothing, and an applied file whose text changed is an error (write a new migration instead).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from ledger.store.config import StoreConfig
+
+_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+_LOCK_KEY = 74_205_118  # pg advisory lock: one `royalty init` at a time
+
+
+class MigrationError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: str
+    name: str
+    text: str
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.text.encode()).hexdigest()
+
+
+def migrations_dir() -> Path:
+    configured = os.environ.get("ROYALTY_MIGRATIONS_DIR")
+    return Path(configured) if configured else Path(__file__).resolve().parents[3] / "migrations"
+
+
+def load_migrations(backend: str) -> list[Migration]:
+    folder = migrations_dir() / backend
+    found = []
+    for path in sorted(folder.glob("*.sql")):
+        match = _NAME.match(path.name)
+        if not match:
+            raise MigrationError(f"{path}: migration files are named NNNN_name.sql")
+        found.append(Migration(match.group(1), match.group(2), path.read_text()))
+    if not found:
+        raise MigrationError(f"no migrations found in {folder}")
+    return found
+
+
+def apply_migrations(config: StoreConfig) -> list[str]:
+    """Apply what is missing; return the versions applied by this call."""
+    if config.backend == "sqlite":
+        return _apply_sqlite(config, load_migrations("sqlite"))
+    return _apply_postgres(config, load_migrations("postgres"))
+
+
+def _check(applied: dict[str, str], migration: Migration) -> bool:
+    """True if the migration still has to run; refuse an applied file that was edited."""
+    if migration.version not in applied:
+        return True
+    if applied[migration.version] != migration.checksum:
+        raise MigrationError(
+            f"migration {migration.version}_{migration.name} changed after it was applied; "
+            "migrations are forward-only: add a new one"
+        )
+    return False
+
+
+_CREATE_TABLE = (
+    "CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, name TEXT NOT NULL, "
+    "checksum TEXT NOT NULL, applied_at TEXT NOT NULL)"
+)
+
+
+def _apply_sqlite(config: StoreConfig, migrations: list[Migration]) -> list[str]:
+    assert config.sqlite_path is not None
+    config.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(config.sqlite_path, isolation_level=None, timeout=30)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(_CREATE_TABLE)
+        applied = dict(conn.execute("SELECT version, checksum FROM schema_migrations").fetchall())
+        done = []
+        for m in migrations:
+            if _check(applied, m):
+                for statement in _split_sqlite(m.text):
+                    conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?, ?, datetime('now'))",
+                    (m.version, m.name, m.checksum),
+                )
+                done.append(m.version)
+        conn.execute("COMMIT")
+        return done
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    finally:
+        conn.close()
+
+
+def _split_sqlite(text: str) -> list[str]:
+    """Split a script into complete statements (sqlite3.complete_statement knows triggers)."""
+    statements, buffer = [], ""
+    for line in text.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip() and not all(
+        ln.strip().startswith("--") or not ln.strip() for ln in buffer.splitlines()
+    ):
+        raise MigrationError(f"incomplete SQL statement at end of migration: {buffer[:80]!r}")
+    return statements
+
+
+def pg_conninfo(config: StoreConfig, dbname: str | None = None) -> str:
+    return psycopg.conninfo.make_conninfo(
+        host=config.pg_host,
+        port=config.pg_port,
+        user=config.pg_user,
+        password=config.pg_password or None,
+        dbname=dbname or config.pg_dbname,
+        connect_timeout=5,
+    )
+
+
+def ensure_pg_database(config: StoreConfig) -> bool:
+    """Create the configured database when it does not exist; True if created."""
+    try:
+        psycopg.connect(pg_conninfo(config)).close()
+        return False
+    except psycopg.OperationalError as exc:
+        if "does not exist" not in str(exc):
+            raise
+    with psycopg.connect(pg_conninfo(config, "postgres"), autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(config.pg_dbname)))
+    return True
+
+
+def _apply_postgres(config: StoreConfig, migrations: list[Migration]) -> list[str]:
+    ensure_pg_database(config)
+    with psycopg.connect(pg_conninfo(config)) as conn:
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+        conn.execute(_CREATE_TABLE)
+        applied = dict(conn.execute("SELECT version, checksum FROM schema_migrations").fetchall())
+        done = []
+        for m in migrations:
+            if _check(applied, m):
+                conn.execute(m.text.encode())
+                conn.execute(
+                    "INSERT INTO schema_migrations VALUES (%s, %s, %s, now()::text)",
+                    (m.version, m.name, m.checksum),
+                )
+                done.append(m.version)
+        conn.commit()
+        return done

@@ -1,0 +1,171 @@
+"""A content-addressed blob store in a local folder: a blob's name is its SHA-256.
+
+Layout: `<root>/ab/cd/abcdef…` for content whose SHA-256 is `abcdef…`. Writes stream
+through a hash into `<root>/.staging/`, which is on the same file system, and are then
+published with one atomic rename: a reader sees a whole blob or none, and putting the
+same content twice is a no-op. Blobs are made read-only once published.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+MIB = 1024 * 1024
+_CHUNK = MIB
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class FileTooLarge(ValueError):
+    """The content is over the store's size limit."""
+
+    def __init__(self, size_bytes: int | None, limit_bytes: int) -> None:
+        self.size_bytes = size_bytes
+        self.limit_bytes = limit_bytes
+        limit = format_mib(limit_bytes)
+        if size_bytes is None:
+            super().__init__(f"file is over the limit of {limit}")
+        else:
+            super().__init__(f"file is {size_bytes / MIB:.1f} MiB, the limit is {limit}")
+
+
+class BlobNotFound(KeyError):
+    """No blob has this SHA-256."""
+
+
+@dataclass(frozen=True)
+class Blob:
+    """A published blob: its SHA-256 (hex) and its size."""
+
+    sha256: str
+    size_bytes: int
+
+
+def format_mib(n_bytes: int) -> str:
+    """`500 MiB` for a whole number of MiB, `0.5 MiB` otherwise."""
+    whole, rest = divmod(n_bytes, MIB)
+    return f"{whole} MiB" if rest == 0 else f"{n_bytes / MIB:.1f} MiB"
+
+
+class BlobStore:
+    """Content-addressed blobs under `root`, each at most `max_bytes` (None: no limit)."""
+
+    def __init__(self, root: Path | str, max_bytes: int | None = None) -> None:
+        self.root = Path(root)
+        self.max_bytes = max_bytes
+        self._staging = self.root / ".staging"
+        self._staging.mkdir(parents=True, exist_ok=True)
+
+    def path(self, sha256: str) -> Path:
+        """Where the blob with this hash lives (whether or not it exists)."""
+        if not _SHA256.match(sha256):
+            raise ValueError(f"not a lower-case hex SHA-256: {sha256!r}")
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def exists(self, sha256: str) -> bool:
+        return self.path(sha256).is_file()
+
+    def open(self, sha256: str) -> BinaryIO:
+        """Open a published blob for reading."""
+        try:
+            return self.path(sha256).open("rb")
+        except FileNotFoundError:
+            raise BlobNotFound(sha256) from None
+
+    def put_bytes(self, data: bytes) -> Blob:
+        self._check_size(len(data))
+        with self._staged_file() as (fh, staged):
+            fh.write(data)
+            _sync(fh)
+            return self._publish(staged, hashlib.sha256(data).hexdigest(), len(data))
+
+    def put_stream(self, stream: BinaryIO) -> Blob:
+        """Copy a stream in, hashing as it goes; stops past the size limit."""
+        digest = hashlib.sha256()
+        size = 0
+        with self._staged_file() as (fh, staged):
+            while chunk := stream.read(_CHUNK):
+                size += len(chunk)
+                if self.max_bytes is not None and size > self.max_bytes:
+                    raise FileTooLarge(None, self.max_bytes)
+                digest.update(chunk)
+                fh.write(chunk)
+            _sync(fh)
+            return self._publish(staged, digest.hexdigest(), size)
+
+    def put_file(self, source: Path | str, *, move: bool = False) -> Blob:
+        """Store a file's content; with `move`, rename it in instead of copying.
+
+        `move` is for files already on the store's file system (the renditions staged
+        by `staging_dir`); elsewhere it falls back to a copy.
+        """
+        source = Path(source)
+        self._check_size(source.stat().st_size)
+        if move and _same_device(source.parent, self._staging):
+            sha256, size = _hash_file(source)
+            with source.open("rb+") as fh:
+                _sync(fh)
+            return self._publish(source, sha256, size)
+        with source.open("rb") as fh:
+            return self.put_stream(fh)
+
+    @contextlib.contextmanager
+    def staging_dir(self) -> Iterator[Path]:
+        """A scratch folder on the store's file system, removed on exit."""
+        folder = Path(tempfile.mkdtemp(dir=self._staging))
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _check_size(self, size: int) -> None:
+        if self.max_bytes is not None and size > self.max_bytes:
+            raise FileTooLarge(size, self.max_bytes)
+
+    @contextlib.contextmanager
+    def _staged_file(self) -> Iterator[tuple[BinaryIO, Path]]:
+        fd, name = tempfile.mkstemp(dir=self._staging)
+        staged = Path(name)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                yield fh, staged
+        finally:
+            staged.unlink(missing_ok=True)
+
+    def _publish(self, staged: Path, sha256: str, size: int) -> Blob:
+        final = self.path(sha256)
+        if final.is_file():
+            staged.unlink(missing_ok=True)  # same content already published
+            return Blob(sha256, size)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        staged.chmod(0o444)
+        os.replace(staged, final)
+        return Blob(sha256, size)
+
+
+def _sync(fh: BinaryIO) -> None:
+    """The bytes reach the disk before the name does: a crash leaves no half blob."""
+    fh.flush()
+    os.fsync(fh.fileno())
+
+
+def _hash_file(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def _same_device(a: Path, b: Path) -> bool:
+    return a.stat().st_dev == b.stat().st_dev
