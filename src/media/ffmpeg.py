@@ -8,6 +8,7 @@ a hostile or broken file can never leave a decoder spinning behind the worker.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import signal
@@ -116,7 +117,5 @@ def run_ffmpeg(args: Sequence[str], *, timeout_s: float, check: bool = True) -> 
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):  # it may have exited in between
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass  # it exited between the timeout and the kill

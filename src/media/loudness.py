@@ -93,13 +93,14 @@ def gain_toward(
     )
 
 
-def measure_loudness(path: Path | str, demuxer: str | None = None) -> Measurement:
+def measure_loudness(
+    path: Path | str, demuxer: str | None = None, timeout_s: float | None = None
+) -> Measurement:
     """Measure a file on its own (the pipeline gets the same figures from its one decode)."""
     fmt = ["-f", demuxer] if demuxer else []
     run = run_ffmpeg(
-        ["-nostats", *fmt, "-i", f"file:{path}", "-map", "0:a:0", "-af", EBUR128_FILTER]
-        + ["-f", "null", "-"],
-        timeout_s=timeout_for(None),
+        ["-nostats", *fmt, "-i", f"file:{path}", "-af", EBUR128_FILTER, "-f", "null", "-"],
+        timeout_s=timeout_for(None) if timeout_s is None else timeout_s,
     )
     return parse_ebur128_summary(run.stderr)
 

@@ -104,9 +104,9 @@ def sniff(head: bytes) -> Sniffed:
         return Sniffed(None, "empty file", is_audio=False)
     if tag := id3v2_size(head):
         return sniff(head[tag:]) if len(head) > tag else Sniffed(AudioFormat.MP3, "MP3 audio")
-    for prefix, verdict in _PREFIXES:
+    for prefix, known in _PREFIXES:
         if head.startswith(prefix):
-            return verdict
+            return known
     for sniffer in (_sniff_riff, _sniff_iff, _sniff_ogg, _sniff_iso_media, _sniff_mpeg):
         if (verdict := sniffer(head)) is not None:
             return verdict
