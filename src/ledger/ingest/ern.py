@@ -1,0 +1,81 @@
+"""Reading DDEX ERN messages (3.8.2 and 4.3) safely into a DeliveryMessage.
+
+    message = parse_ern(path)                    # raises DeliveryError when unreadable
+    message, report = check_ern(path, now=now)   # never raises on bad input: see the report
+
+The root element's namespace picks the version; NewReleaseMessage and PurgeReleaseMessage are
+read, anything else is refused as an unsupported message type. The file is streamed: each
+finished party, resource, work, release and deal is read and dropped from the tree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+
+from ledger.ingest.assembly import MessageParts, assemble
+from ledger.ingest.delivery import DeliveryMessage, MessageKind
+from ledger.ingest.ern_v43 import read_v43
+from ledger.ingest.ern_v382 import read_v382
+from ledger.ingest.fields import Element
+from ledger.ingest.report import ValidationReport
+from ledger.ingest.validate import report_unreadable, validate_message
+from ledger.ingest.xml_safety import (
+    DeliveryError,
+    MalformedXml,
+    UnsupportedMessage,
+    XmlSource,
+    local_name,
+    namespace,
+    safe_iterparse,
+)
+
+Reader = Callable[[Iterator[tuple[str, Element]], MessageParts], None]
+
+ERN_VERSIONS: dict[str, tuple[str, Reader]] = {
+    "http://ddex.net/xml/ern/382": ("3.8.2", read_v382),
+    "http://ddex.net/xml/ern/43": ("4.3", read_v43),
+}
+MESSAGE_KINDS = {
+    "NewReleaseMessage": MessageKind.NEW,
+    "PurgeReleaseMessage": MessageKind.TAKEDOWN,
+}
+
+
+def _root(events: Iterator[tuple[str, Element]]) -> Element:
+    for _event, element in events:
+        return element
+    raise MalformedXml("not well-formed XML: no root element")
+
+
+def parse_ern(source: XmlSource) -> DeliveryMessage:
+    """Parse one ERN message; raises UnsafeXml, MalformedXml or UnsupportedMessage."""
+    events = safe_iterparse(source)
+    root = _root(events)
+    ns, name = namespace(root.tag), local_name(root.tag)
+    if ns not in ERN_VERSIONS:
+        raise UnsupportedMessage(
+            f"unsupported message: <{name}> in namespace {ns or '(none)'} is not "
+            "DDEX ERN 3.8.2 (http://ddex.net/xml/ern/382) or 4.3 (http://ddex.net/xml/ern/43)"
+        )
+    if name not in MESSAGE_KINDS:
+        raise UnsupportedMessage(
+            f"unsupported message type {name}: only NewReleaseMessage and "
+            "PurgeReleaseMessage are read"
+        )
+    version, reader = ERN_VERSIONS[ns]
+    parts = MessageParts(ern_version=version, kind=MESSAGE_KINDS[name])
+    reader(events, parts)
+    return assemble(parts)
+
+
+def check_ern(
+    source: XmlSource, *, source_name: str = "", now: datetime | None = None
+) -> tuple[DeliveryMessage | None, ValidationReport]:
+    """Parse and validate; an unreadable file gives no message and a report saying why."""
+    name = source_name or (str(source) if not isinstance(source, bytes | bytearray) else "")
+    try:
+        message = parse_ern(source)
+    except DeliveryError as exc:
+        return None, report_unreadable(name, str(exc))
+    return message, validate_message(message, source=name, now=now)
