@@ -15,6 +15,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, Notification, Transcoding
 
+from ledger.accounting import AccountingCommands
 from ledger.catalogue import CatalogueCommands
 from ledger.domain.ids import party_id, recording_id, release_id, split_agreement_id, work_id
 from ledger.domain.party import DomainError, Party
@@ -48,7 +49,7 @@ def system_clock() -> datetime:
     return datetime.now(tz=UTC)
 
 
-class RoyaltyLedger(CatalogueCommands, RightsCommands, Application[UUID]):
+class RoyaltyLedger(CatalogueCommands, RightsCommands, AccountingCommands, Application[UUID]):
     """The write side. Construct with a StoreConfig; tables must exist (`royalty init`)."""
 
     name = "RoyaltyLedger"
