@@ -1,7 +1,8 @@
 """Application recorders with one seam: side writes in the same transaction as the events.
 
-`app.save(*aggregates, side_writes=[w, …])` hands each writer the open cursor after the events
-are inserted, so a usage batch's rows and its UsageBatch event commit together or not at all.
+`app.save(*aggregates, side_writes=[w, …])` hands each writer the open cursor and the
+positions (notification ids) of the events just inserted, so a usage batch's rows carry
+their UsageBatch event's position and commit together with it or not at all.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
 
 class SideWrite(Protocol):
-    """Rows written beside events, atomically with them."""
+    """Rows written beside events, atomically with them, after them, knowing their positions."""
 
-    def write_sqlite(self, cursor: Any) -> None: ...
+    def write_sqlite(self, cursor: Any, positions: Sequence[int]) -> None: ...
 
-    def write_postgres(self, cursor: Any) -> None: ...
+    def write_postgres(self, cursor: Any, positions: Sequence[int]) -> None: ...
 
 
 class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
@@ -28,13 +29,35 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
     ) -> Sequence[int] | None:
         ids = super()._insert_events(c, stored_events, **kwargs)
         for writer in kwargs.get("side_writes", ()):
-            writer.write_sqlite(c)
+            writer.write_sqlite(c, list(ids or ()))
         return ids
 
 
 class PostgresLedgerRecorder(PostgresApplicationRecorder):
-    def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
-        # Runs inside the same transaction (and pipeline) as the event insert that follows.
-        super()._insert_events(curs, stored_events, **kwargs)
-        for writer in kwargs.get("side_writes", ()):
-            writer.write_postgres(curs)
+    def __init__(self, datastore: Any, *, events_table_name: str = "stored_events") -> None:
+        # One log named the same on both backends (migrations create `stored_events`), whatever
+        # the application's name; the LISTEN/NOTIFY channel is named after it too.
+        super().__init__(datastore, events_table_name="stored_events")
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        side_writes: Sequence[SideWrite] = kwargs.get("side_writes", ())
+        if not side_writes:
+            return super().insert_events(stored_events, **kwargs)
+        # The stock path runs inside a psycopg pipeline, where COPY is not allowed. With side
+        # writes: one plain transaction that takes the library's table lock (so positions
+        # commit in order), inserts the events RETURNING their positions, then lets each
+        # writer COPY its rows with those positions. Any failure rolls back all of it.
+        pg_events = [
+            self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
+            for e in stored_events
+        ]
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            self._lock_table(curs)
+            self._notify_channel(curs)
+            curs.execute(self.insert_events_statement, (pg_events,))
+            positions = [row["notification_id"] for row in curs.fetchall()]
+            for writer in side_writes:
+                writer.write_postgres(curs, positions)
+        return positions

@@ -1,0 +1,43 @@
+"""Histories read from the log: every version of a split, with positions, recorded times and actors."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ledger.domain.ids import split_agreement_id
+from ledger.domain.split_agreement import SplitAgreement
+
+if TYPE_CHECKING:
+    from ledger.application import RoyaltyLedger
+
+SPLIT_EVENTS = (
+    SplitAgreement.SplitVersionProposed,  # type: ignore[attr-defined]
+    SplitAgreement.SplitVersionAccepted,  # type: ignore[attr-defined]
+    SplitAgreement.SplitVersionActivated,  # type: ignore[attr-defined]
+)
+
+
+def split_history(app: RoyaltyLedger, right: str, subject_key: str) -> list[dict[str, Any]]:
+    """Every version of the (right, subject) split: shares, effective_from, proposer, each
+    acceptance and the activation, each with the log position and recorded time."""
+    agreement_id = split_agreement_id(right, subject_key)
+    versions: dict[int, dict[str, Any]] = {}
+    for n in app.read_log(topics=app.topics_of(*SPLIT_EVENTS)):
+        if n.originator_id != agreement_id:
+            continue
+        e = app.decode(n)
+        stamp = {"position": n.id, "recorded_at": e.timestamp, "actor": e.actor}
+        name = type(e).__name__
+        if name == "SplitVersionProposed":
+            versions[e.version] = {
+                "version": e.version, "shares": e.shares, "effective_from": e.effective_from,
+                "kind": e.kind, "reason": e.reason, "proposed_by": e.proposed_by,
+                "required": e.required, "proposed": stamp, "acceptances": [],
+                "activation": None, "status": "proposed",
+            }
+        elif name == "SplitVersionAccepted":
+            versions[e.version]["acceptances"].append({"party": e.party_key, **stamp})
+        else:
+            versions[e.version]["activation"] = {"override_reason": e.override_reason, **stamp}
+            versions[e.version]["status"] = "active"
+    return [versions[v] for v in sorted(versions)]
