@@ -48,13 +48,14 @@ def read_deal_terms(terms: Element) -> DealSummary:
     if takedown and ends_at is None and starts:
         # A 3.8 TakeDown deal names when it takes effect as the start of its validity period.
         ends_at = utc_datetime(starts if "T" in starts else f"{starts}T00:00:00", assume_utc=True)
+    territories = tuple(territory_code(t) for t in texts(terms, "{*}TerritoryCode"))
+    excluded = tuple(territory_code(t) for t in texts(terms, "{*}ExcludedTerritoryCode"))
     return DealSummary(
         commercial_models=tuple(texts(terms, "{*}CommercialModelType")),
         use_types=tuple(texts(terms, "{*}UseType") + texts(terms, "{*}Usage/{*}UseType")),
-        territories=tuple(territory_code(t) for t in texts(terms, "{*}TerritoryCode")),
-        excluded_territories=tuple(
-            territory_code(t) for t in texts(terms, "{*}ExcludedTerritoryCode")
-        ),
+        # Only exclusions given: the deal is worldwide except those.
+        territories=territories or (("WW",) if excluded else ()),
+        excluded_territories=excluded,
         starts_on=iso_date(starts),
         ends_at=ends_at,
         takedown=takedown or ends_at is not None,
