@@ -1,0 +1,27 @@
+"""Run `royalty` as a user types it: a subprocess with ROYALTY_DATABASE_URL pointing at a test store."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from ledger.store.config import StoreConfig
+
+ROYALTY = str(Path(sys.executable).with_name("royalty"))
+
+
+def royalty(config: StoreConfig, *args: str, cwd: Path | None = None, timeout: float = 300,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "ROYALTY_DATABASE_URL": config.describe(), "COLUMNS": "200", **(env or {})}
+    return subprocess.run([ROYALTY, *args], capture_output=True, text=True, cwd=cwd, env=full_env,
+                          timeout=timeout, check=False)
+
+
+def royalty_json(config: StoreConfig, *args: str, **kwargs: Any) -> Any:
+    result = royalty(config, *args, "--json", **kwargs)
+    assert result.returncode == 0, result.stderr + result.stdout
+    return json.loads(result.stdout)
