@@ -101,8 +101,9 @@ def _unique(values: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(values))
 
 
-def _referenced_parties(release: RawRelease, recordings: list[DeliveredRecording],
-                        works: list[DeliveredWork]) -> list[str]:
+def _referenced_parties(
+    release: RawRelease, recordings: list[DeliveredRecording], works: list[DeliveredWork]
+) -> list[str]:
     refs = [release.label_ref] if release.label_ref else []
     for recording in recordings:
         refs += [c.party_ref for c in recording.credits]
@@ -112,8 +113,9 @@ def _referenced_parties(release: RawRelease, recordings: list[DeliveredRecording
     return list(dict.fromkeys(refs))
 
 
-def _takedowns(release: RawRelease, deals: list[DealSummary],
-               created_at: datetime | None) -> list[Takedown]:
+def _takedowns(
+    release: RawRelease, deals: list[DealSummary], created_at: datetime | None
+) -> list[Takedown]:
     """A takedown deal stops the release where it applies, when it ends (else on receipt)."""
     return [
         Takedown(
@@ -128,8 +130,9 @@ def _takedowns(release: RawRelease, deals: list[DealSummary],
     ]
 
 
-def _build_release(parts: MessageParts, raw: RawRelease,
-                   kinds: dict[str, PartyKind]) -> DeliveredRelease:
+def _build_release(
+    parts: MessageParts, raw: RawRelease, kinds: dict[str, PartyKind]
+) -> DeliveredRelease:
     deals = [d for d in parts.deals.get(raw.reference, []) if not d.takedown]
     track_refs = [r for r in raw.track_refs if r not in parts.other_resources]
     recordings = [parts.recordings[r] for r in track_refs if r in parts.recordings]
@@ -143,12 +146,20 @@ def _build_release(parts: MessageParts, raw: RawRelease,
     territories = [t for d in deals for t in d.territories] or raw.territories
     excluded = [t for d in deals for t in d.excluded_territories] or raw.excluded_territories
     return DeliveredRelease(
-        reference=raw.reference, upc=raw.upc, title=raw.title,
-        release_type=raw.release_type, display_artist=raw.display_artist,
-        label_ref=raw.label_ref, release_on=raw.release_on,
-        track_refs=tuple(track_refs), recordings=tuple(recordings), works=tuple(works),
-        parties=tuple(parties), territories=_unique(territories),
-        excluded_territories=_unique(excluded), deals=tuple(deals),
+        reference=raw.reference,
+        upc=raw.upc,
+        title=raw.title,
+        release_type=raw.release_type,
+        display_artist=raw.display_artist,
+        label_ref=raw.label_ref,
+        release_on=raw.release_on,
+        track_refs=tuple(track_refs),
+        recordings=tuple(recordings),
+        works=tuple(works),
+        parties=tuple(parties),
+        territories=_unique(territories),
+        excluded_territories=_unique(excluded),
+        deals=tuple(deals),
         problems=tuple(raw.problems),
     )
 
@@ -167,9 +178,14 @@ def assemble(parts: MessageParts) -> DeliveryMessage:
     if takedowns and not releases:
         kind = MessageKind.TAKEDOWN
     return DeliveryMessage(
-        sender_dpid=parts.sender_dpid, sender_name=parts.sender_name,
-        message_id=parts.message_id, created_at=parts.created_at, kind=kind,
-        ern_version=parts.ern_version, releases=tuple(releases), takedowns=tuple(takedowns),
+        sender_dpid=parts.sender_dpid,
+        sender_name=parts.sender_name,
+        message_id=parts.message_id,
+        created_at=parts.created_at,
+        kind=kind,
+        ern_version=parts.ern_version,
+        releases=tuple(releases),
+        takedowns=tuple(takedowns),
         problems=tuple(parts.problems),
     )
 

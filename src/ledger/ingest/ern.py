@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from pathlib import Path
 
 from ledger.ingest.assembly import MessageParts, assemble
 from ledger.ingest.delivery import DeliveryMessage, MessageKind
@@ -73,7 +74,7 @@ def check_ern(
     source: XmlSource, *, source_name: str = "", now: datetime | None = None
 ) -> tuple[DeliveryMessage | None, ValidationReport]:
     """Parse and validate; an unreadable file gives no message and a report saying why."""
-    name = source_name or (str(source) if not isinstance(source, bytes | bytearray) else "")
+    name = source_name or (str(source) if isinstance(source, str | Path) else "")
     try:
         message = parse_ern(source)
     except DeliveryError as exc:

@@ -70,13 +70,13 @@ def _recording(index: int, track: int, artist: str, rng: random.Random) -> str:
         f"<WorkId><ISWC>{iswc_for(number)}</ISWC></WorkId>"
         f"<DisplayTitleText>{escape(_title(rng))}</DisplayTitleText>"
         f"<DisplayArtistName>{escape(artist)}</DisplayArtistName>"
-        "<DisplayArtist SequenceNumber=\"1\"><ArtistPartyReference>PArtist</ArtistPartyReference>"
+        '<DisplayArtist SequenceNumber="1"><ArtistPartyReference>PArtist</ArtistPartyReference>'
         "<DisplayArtistRole>MainArtist</DisplayArtistRole></DisplayArtist>"
-        "<Contributor SequenceNumber=\"1\"><ContributorPartyReference>PWriter1"
+        '<Contributor SequenceNumber="1"><ContributorPartyReference>PWriter1'
         "</ContributorPartyReference><Role>Composer</Role></Contributor>"
-        "<Contributor SequenceNumber=\"2\"><ContributorPartyReference>PWriter2"
+        '<Contributor SequenceNumber="2"><ContributorPartyReference>PWriter2'
         "</ContributorPartyReference><Role>Lyricist</Role></Contributor>"
-        "<Contributor SequenceNumber=\"3\"><ContributorPartyReference>PProducer"
+        '<Contributor SequenceNumber="3"><ContributorPartyReference>PProducer'
         "</ContributorPartyReference><Role>Producer</Role></Contributor>"
         "<ResourceRightsController><RightsControllerPartyReference>PLabel"
         "</RightsControllerPartyReference><RightsControlType>RightsController"
@@ -101,13 +101,19 @@ def release_message(index: int, *, seed: int = 0, tracks: int = 10) -> bytes:
     """The index-th synthetic release as one ERN 4.3 NewReleaseMessage."""
     rng = random.Random(f"{seed}:{index}")
     artist, label = _name(rng), f"{rng.choice(_WORDS)} Records"
-    parties = "".join((
-        _party("PLabel", label),
-        _party("PArtist", artist),
-        _party("PWriter1", _name(rng), f"<IpiNameNumber>{ipi_for(index * 2 + 1)}</IpiNameNumber>"),
-        _party("PWriter2", _name(rng), f"<IpiNameNumber>{ipi_for(index * 2 + 2)}</IpiNameNumber>"),
-        _party("PProducer", _name(rng)),
-    ))
+    parties = "".join(
+        (
+            _party("PLabel", label),
+            _party("PArtist", artist),
+            _party(
+                "PWriter1", _name(rng), f"<IpiNameNumber>{ipi_for(index * 2 + 1)}</IpiNameNumber>"
+            ),
+            _party(
+                "PWriter2", _name(rng), f"<IpiNameNumber>{ipi_for(index * 2 + 2)}</IpiNameNumber>"
+            ),
+            _party("PProducer", _name(rng)),
+        )
+    )
     recordings = "".join(_recording(index, t, artist, rng) for t in range(1, tracks + 1))
     items = "".join(
         f"<ResourceGroupContentItem><SequenceNumber>{t}</SequenceNumber>"
@@ -121,7 +127,7 @@ def release_message(index: int, *, seed: int = 0, tracks: int = 10) -> bytes:
         f"<ReleaseId><ICPN>{upc_for(index + 1)}</ICPN></ReleaseId>"
         f"<DisplayTitleText>{escape(_title(rng))}</DisplayTitleText>"
         f"<DisplayArtistName>{escape(artist)}</DisplayArtistName>"
-        "<DisplayArtist SequenceNumber=\"1\"><ArtistPartyReference>PArtist</ArtistPartyReference>"
+        '<DisplayArtist SequenceNumber="1"><ArtistPartyReference>PArtist</ArtistPartyReference>'
         "<DisplayArtistRole>MainArtist</DisplayArtistRole></DisplayArtist>"
         "<ReleaseLabelReference>PLabel</ReleaseLabelReference>"
         f"<Genre><GenreText>Pop</GenreText></Genre><ReleaseDate>2025-03-{day:02d}</ReleaseDate>"

@@ -74,7 +74,8 @@ def _master_split(parts: MessageParts, details: Element | None) -> list[Share]:
     return [
         Share(ref, pct)
         for controller in details.iterfind("{*}RightsController")
-        if (pct := text(controller, "{*}RightSharePercentage")) and (ref := _party(parts, controller))
+        if (pct := text(controller, "{*}RightSharePercentage"))
+        and (ref := _party(parts, controller))
     ]
 
 
@@ -128,7 +129,9 @@ def _track_refs(element: Element, details: Element | None) -> list[str]:
 
 def read_release(element: Element, parts: MessageParts) -> None:
     details = _details(element, "ReleaseDetailsByTerritory")
-    types = texts(element, "{*}ReleaseType") + (texts(details, "{*}ReleaseType") if details is not None else [])
+    types = texts(element, "{*}ReleaseType") + (
+        texts(details, "{*}ReleaseType") if details is not None else []
+    )
     if types and types[0].lower() in TRACK_LEVEL_TYPES:
         return
     label = text(details, "{*}LabelName")
@@ -141,7 +144,8 @@ def read_release(element: Element, parts: MessageParts) -> None:
             or text(element, "{*}ReferenceTitle/{*}TitleText")
             or "",
             release_type=release_type(
-                types, compilation=details is not None and flag(details, "{*}IsMultiArtistCompilation")
+                types,
+                compilation=details is not None and flag(details, "{*}IsMultiArtistCompilation"),
             ),
             display_artist=text(details, "{*}DisplayArtistName") or "",
             label_ref=inline_party(parts, label) if label else None,

@@ -71,9 +71,9 @@ def _shares(element: Element, path: str) -> list[Share]:
     ]
 
 
-def _work(recording_ref: str, title: str, element: Element, credits: list[Credit]) -> (
-    DeliveredWork | None
-):
+def _work(
+    recording_ref: str, title: str, element: Element, credits: list[Credit]
+) -> DeliveredWork | None:
     """4.3 has no work list: the work is known by its ISWC, its writers by their roles."""
     iswc = text(element, "{*}WorkId/{*}ISWC")
     shares = {s.party_ref: s.percentage for s in _shares(element, "{*}WorkRightsController")}

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import TypeAlias
 
 from lxml import etree
 
 from ledger.ingest.delivery import WORLDWIDE, ReleaseType
 
-Element = etree._Element
+Element: TypeAlias = etree._Element
 
 
 def text(element: Element | None, path: str) -> str | None:

@@ -101,7 +101,7 @@ def _recording(r: _Reasons, rec: DeliveredRecording, parties: set[str]) -> Deliv
         if not value:
             r.add(f"{where}: {name} is missing")
     if rec.duration_ms is None:
-        r.add(f"{where}: duration is missing or not an ISO 8601 duration")
+        r.add(f"{where}: duration is missing or malformed")
     elif rec.duration_ms <= 0:
         r.add(f"{where}: duration must be positive")
     _known(r, where, [c.party_ref for c in rec.credits], parties)
@@ -207,11 +207,29 @@ def _message_errors(message: DeliveryMessage, now: datetime | None) -> list[str]
     return errors
 
 
-def _outcome(reasons: tuple[str, ...], blocked: bool, **fields: object) -> ReleaseOutcome:
+def _outcome(
+    reasons: tuple[str, ...],
+    blocked: bool,
+    *,
+    reference: str,
+    upc: str,
+    title: str,
+    action: str,
+    release: DeliveredRelease | None = None,
+    takedown: Takedown | None = None,
+) -> ReleaseOutcome:
     if blocked:
         reasons = (*reasons, "not imported: the message itself was rejected")
-    status = Status.REJECTED if reasons else Status.ACCEPTED
-    return ReleaseOutcome(status=status, reasons=reasons, **fields)  # type: ignore[arg-type]
+    return ReleaseOutcome(
+        reference=reference,
+        upc=upc,
+        title=title,
+        action=action,
+        status=Status.REJECTED if reasons else Status.ACCEPTED,
+        reasons=reasons,
+        release=release,
+        takedown=takedown,
+    )
 
 
 def validate_message(
@@ -221,27 +239,48 @@ def validate_message(
     outcomes: list[ReleaseOutcome] = []
     for release in message.releases:
         reasons, normalised = check_release(release)
-        outcomes.append(_outcome(
-            reasons, bool(errors), reference=release.reference, upc=normalised.upc,
-            title=release.title, action=message.kind.value,
-            release=normalised if not reasons else release,
-        ))
+        outcomes.append(
+            _outcome(
+                reasons,
+                bool(errors),
+                reference=release.reference,
+                upc=normalised.upc,
+                title=release.title,
+                action=message.kind.value,
+                release=normalised if not reasons else release,
+            )
+        )
     for takedown in message.takedowns:
         reasons, clean = check_takedown(takedown)
-        outcomes.append(_outcome(
-            reasons, bool(errors), reference=takedown.release_ref, upc=clean.upc, title="",
-            action="takedown", takedown=clean,
-        ))
+        outcomes.append(
+            _outcome(
+                reasons,
+                bool(errors),
+                reference=takedown.release_ref,
+                upc=clean.upc,
+                title="",
+                action="takedown",
+                takedown=clean,
+            )
+        )
     return ValidationReport(
-        source=source, message_id=message.message_id, sender_dpid=message.sender_dpid,
-        kind=message.kind.value, ern_version=message.ern_version,
-        message_errors=tuple(errors), outcomes=tuple(outcomes),
+        source=source,
+        message_id=message.message_id,
+        sender_dpid=message.sender_dpid,
+        kind=message.kind.value,
+        ern_version=message.ern_version,
+        message_errors=tuple(errors),
+        outcomes=tuple(outcomes),
     )
 
 
 def report_unreadable(source: str, error: str) -> ValidationReport:
     """The report for a file that could not be read at all (not XML, unsafe, unsupported)."""
     return ValidationReport(
-        source=source, message_id="", sender_dpid="", kind="", ern_version="",
+        source=source,
+        message_id="",
+        sender_dpid="",
+        kind="",
+        ern_version="",
         message_errors=(error,),
     )
