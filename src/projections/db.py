@@ -1,0 +1,128 @@
+"""One connection to the view tables, the same way on SQLite and PostgreSQL.
+
+SQL is written once with `?` placeholders and `{table}` names; the PostgreSQL side swaps the
+placeholders. Read models name their tables through a mapping so a rebuild can fold into
+fresh copies (`<table>__rebuild`) with the very same statements.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+
+from ledger.store.config import StoreConfig
+from ledger.store.migrate import pg_conninfo
+
+# Tests only: seconds to sleep after each statement inside a batch transaction, so a test can
+# SIGKILL the projector mid-batch. Never set in production.
+TEST_SLEEP_ENV = "ROYALTY_PROJECTOR_TEST_SLEEP"
+
+
+class ViewDB:
+    """A connection to the store's database for the read side."""
+
+    def __init__(self, config: StoreConfig) -> None:
+        self.config = config
+        self.backend = config.backend
+        self._sleep = float(os.environ.get(TEST_SLEEP_ENV) or 0)
+        self._in_batch = False
+        if config.backend == "sqlite":
+            assert config.sqlite_path is not None
+            self._sqlite = sqlite3.connect(config.sqlite_path, isolation_level=None, timeout=60)
+            self._sqlite.execute("PRAGMA journal_mode=WAL")
+            self._sqlite.execute("PRAGMA synchronous=NORMAL")
+        else:
+            self._pg = psycopg.connect(pg_conninfo(config), autocommit=True)
+
+    def close(self) -> None:
+        if self.backend == "sqlite":
+            self._sqlite.close()
+        else:
+            self._pg.close()
+
+    def _sql(self, statement: str) -> str:
+        if self.backend == "sqlite":
+            return statement
+        return statement.replace("%", "%%").replace("?", "%s")
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run one statement; return its rows (empty for statements that return none)."""
+        if self.backend == "sqlite":
+            rows = self._sqlite.execute(statement, tuple(params)).fetchall()
+        else:
+            cur = self._pg.execute(self._sql(statement).encode(), tuple(params))  # type: ignore[arg-type]
+            rows = cur.fetchall() if cur.description else []
+        self._pause()
+        return rows
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        if self.backend == "sqlite":
+            self._sqlite.executemany(statement, rows)
+        else:
+            with self._pg.cursor() as cur:
+                cur.executemany(self._sql(statement).encode(), rows)  # type: ignore[arg-type]
+        self._pause()
+
+    def _pause(self) -> None:
+        if self._sleep and self._in_batch:
+            print("projector: in batch", file=sys.stderr, flush=True)
+            time.sleep(self._sleep)
+
+    @contextmanager
+    def transaction(self) -> Iterator[ViewDB]:
+        """One write transaction: everything inside commits together or not at all."""
+        if self.backend == "sqlite":
+            self._sqlite.execute("BEGIN IMMEDIATE")
+            try:
+                self._in_batch = True
+                yield self
+                self._sqlite.execute("COMMIT")
+            except BaseException:
+                self._sqlite.execute("ROLLBACK")
+                raise
+            finally:
+                self._in_batch = False
+        else:
+            try:
+                with self._pg.transaction():
+                    self._in_batch = True
+                    yield self
+            finally:
+                self._in_batch = False
+
+    def table_exists(self, name: str) -> bool:
+        if self.backend == "sqlite":
+            found = self.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", [name])
+        else:
+            found = self.execute("SELECT 1 FROM pg_tables WHERE tablename = ?", [name])
+        return bool(found)
+
+    def clone_table(self, source: str, target: str) -> None:
+        """Create an empty `target` with `source`'s definition (columns, keys)."""
+        self.execute(f"DROP TABLE IF EXISTS {target}")
+        if self.backend == "postgres":
+            self.execute(f"CREATE TABLE {target} (LIKE {source} INCLUDING ALL)")
+            return
+        row = self.execute("SELECT sql FROM sqlite_master WHERE type='table' AND name=?", [source])
+        if not row:
+            raise LookupError(f"no table {source}")
+        ddl = re.sub(
+            r'^CREATE TABLE\s+(IF NOT EXISTS\s+)?("[^"]+"|\S+)', f"CREATE TABLE {target}", row[0][0]
+        )
+        self.execute(ddl)
+
+    def listen(self, channel: str) -> psycopg.Connection[Any]:
+        """A separate PostgreSQL connection LISTENing on `channel` (the events table's)."""
+        conn = psycopg.connect(pg_conninfo(self.config), autocommit=True)
+        conn.execute(f"LISTEN {channel}".encode())  # type: ignore[arg-type]
+        return conn
