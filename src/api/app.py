@@ -1,0 +1,49 @@
+"""The FastAPI application: `create_app(config)` wires the ledger, auth, errors, limits and routers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import errors
+from api.auth import Authenticator
+from api.deps import ApiSettings
+from api.limits import BodySizeLimit
+from api.positions import ApiLedger
+from api.routers import health, keys, parties, recordings, releases, works
+from ledger.application import Clock, system_clock
+from ledger.store.config import StoreConfig
+
+DESCRIPTION = """\
+The ways in and out of the royalty ledger. Authenticate with an API key
+(`Authorization: Bearer rk_…`). Money is integer micro-units with an ISO 4217 currency.
+Errors are RFC 9457 `application/problem+json`. Every write answers with its log
+`position`; pass it back as `min_position` to read your own write.
+"""
+
+
+def create_app(
+    config: StoreConfig | None = None, *, clock: Clock = system_clock,
+    settings: ApiSettings | None = None,
+) -> FastAPI:
+    ledger = ApiLedger(config or StoreConfig.from_env(), clock=clock)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        ledger.close()
+
+    app = FastAPI(title="royalty-ledger", version="1", description=DESCRIPTION,
+                  lifespan=lifespan)
+    settings = settings or ApiSettings()
+    app.state.ledger = ledger
+    app.state.settings = settings
+    app.state.authenticator = Authenticator(ledger)
+    errors.install(app)
+    app.add_middleware(BodySizeLimit, max_body=settings.max_body_bytes,
+                       max_upload=settings.max_upload_bytes)
+    for module in (health, keys, parties, works, recordings, releases):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,87 @@
+"""Dependency aliases for routes: the ledger app, the calling principal, role and scope checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.auth import Authenticator, Forbidden, Principal
+from api.positions import ApiLedger
+from api.schemas.common import Key
+from ledger.application import NotFound
+
+_bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer rk_…`")
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """Limits and waits; the defaults suit one loopback server."""
+
+    max_body_bytes: int = 8 * 1024 * 1024
+    max_upload_bytes: int = 256 * 1024 * 1024
+    max_batch_rows: int = 100_000
+    read_wait_s: float = 2.0
+
+
+def get_ledger(request: Request) -> ApiLedger:
+    app: ApiLedger = request.app.state.ledger
+    return app
+
+
+def get_settings(request: Request) -> ApiSettings:
+    settings: ApiSettings = request.app.state.settings
+    return settings
+
+
+def get_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    authenticator: Authenticator = request.app.state.authenticator
+    return authenticator.authenticate(credentials.credentials if credentials else None)
+
+
+LedgerDep = Annotated[ApiLedger, Depends(get_ledger)]
+SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require(*roles: str) -> Callable[[Principal], Principal]:
+    """A dependency admitting only the named roles (403 otherwise)."""
+
+    def check(principal: PrincipalDep) -> Principal:
+        if principal.role not in roles:
+            raise Forbidden(f"role {principal.role} may not do this; needs {' or '.join(roles)}")
+        return principal
+
+    return check
+
+
+def scoped_party(*roles: str) -> Callable[[Principal, str, ApiLedger], str]:
+    """A dependency for `/parties/{party_key}/…`: the roles named, and party keys in scope.
+
+    A party key outside its scope gets 403 before the body is even read.
+    """
+
+    def check(
+        principal: PrincipalDep, party_key: Annotated[Key, Path()], app: LedgerDep
+    ) -> str:
+        if principal.role not in (*roles, "party"):
+            raise Forbidden(f"role {principal.role} may not do this; needs {' or '.join(roles)}")
+        if not principal.may_act_for(party_key):
+            raise Forbidden(f"this key acts for {principal.party_key} and the parties it "
+                            f"manages, not for {party_key}")
+        app.require_parties([party_key])
+        return party_key
+
+    return check
+
+
+def hide_unless(visible: bool, what: str) -> None:
+    """Answer 404 for things a scoped key may not know exist."""
+    if not visible:
+        raise NotFound(f"{what}: not found")

@@ -1,0 +1,125 @@
+"""The one place errors become HTTP answers: RFC 9457 problem+json, never a 200 with an error."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.auth import Forbidden, Unauthenticated
+from api.positions import PositionAhead, PositionNotReached
+from ledger.application import NotFound
+from ledger.domain.identifiers import InvalidIdentifier
+from ledger.domain.party import DomainError
+from ledger.domain.period import InvalidTime
+from ledger.domain.shares import InvalidShares
+
+PROBLEM = "application/problem+json"
+TYPE_BASE = "https://royalty-ledger.example/problems/"
+log = logging.getLogger("api")
+
+
+class PayloadTooLarge(Exception):
+    """A request body, upload or batch over its configured limit (413)."""
+
+    def __init__(self, what: str, limit: int, unit: str = "bytes") -> None:
+        self.limit, self.unit = limit, unit
+        super().__init__(f"{what} is over the limit of {limit:,} {unit}")
+
+
+def problem(
+    status: int, slug: str, title: str, detail: str, request: Request | None = None,
+    headers: dict[str, str] | None = None, **extensions: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + slug, "title": title, "status": status, "detail": detail,
+    }
+    if request is not None:
+        body["instance"] = request.url.path
+    body.update(extensions)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
+    out = []
+    for err in exc.errors():
+        loc = [str(part) for part in err.get("loc", ())]
+        reason = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        out.append({"field": ".".join(loc), "reason": reason})
+    return out
+
+
+def install(app: FastAPI) -> None:
+    """Register every handler on the app."""
+
+    @app.exception_handler(RequestValidationError)
+    def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = _field_errors(exc)
+        detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors[:5])
+        return problem(422, "invalid-input", "Invalid input", detail, request, errors=errors)
+
+    @app.exception_handler(NotFound)
+    def not_found(request: Request, exc: NotFound) -> JSONResponse:
+        return problem(404, "not-found", "Not found", str(exc), request)
+
+    @app.exception_handler(InvalidIdentifier)
+    def bad_identifier(request: Request, exc: InvalidIdentifier) -> JSONResponse:
+        errors = [{"field": exc.kind, "value": exc.value, "reason": exc.reason}]
+        return problem(422, "invalid-identifier", "Invalid identifier", str(exc), request,
+                       errors=errors)
+
+    @app.exception_handler(InvalidShares)
+    def bad_shares(request: Request, exc: InvalidShares) -> JSONResponse:
+        return problem(422, "invalid-shares", "Invalid shares", str(exc), request,
+                       errors=[{"field": "shares", "reason": str(exc)}])
+
+    @app.exception_handler(InvalidTime)
+    def bad_time(request: Request, exc: InvalidTime) -> JSONResponse:
+        return problem(422, "invalid-time", "Invalid time", str(exc), request)
+
+    @app.exception_handler(DomainError)
+    def refused(request: Request, exc: DomainError) -> JSONResponse:
+        return problem(422, "refused", "Refused by the ledger", str(exc), request)
+
+    @app.exception_handler(Unauthenticated)
+    def unauthenticated(request: Request, exc: Unauthenticated) -> JSONResponse:
+        return problem(401, "unauthenticated", "Unauthenticated", str(exc), request,
+                       headers={"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(Forbidden)
+    def forbidden(request: Request, exc: Forbidden) -> JSONResponse:
+        return problem(403, "forbidden", "Forbidden", str(exc), request)
+
+    @app.exception_handler(PayloadTooLarge)
+    def too_large(request: Request, exc: PayloadTooLarge) -> JSONResponse:
+        return problem(413, "too-large", "Payload too large", str(exc), request,
+                       limit=exc.limit, unit=exc.unit)
+
+    @app.exception_handler(PositionAhead)
+    def ahead(request: Request, exc: PositionAhead) -> JSONResponse:
+        return problem(409, "position-ahead", "Position not in the log", str(exc), request,
+                       min_position=exc.wanted, head=exc.head)
+
+    @app.exception_handler(PositionNotReached)
+    def behind(request: Request, exc: PositionNotReached) -> JSONResponse:
+        return problem(
+            503, "projector-behind", "Read model behind the requested position", str(exc),
+            request, headers={"Retry-After": "1"}, min_position=exc.wanted,
+            reached=exc.reached, head=exc.head, lag_positions=exc.head - exc.reached,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
+        return problem(exc.status_code, f"http-{exc.status_code}", title, str(exc.detail),
+                       request, headers=dict(exc.headers or {}))
+
+    @app.exception_handler(Exception)
+    def crashed(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(500, "internal", "Internal error",
+                       "the server failed to answer; the error is logged", request)

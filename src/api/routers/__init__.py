@@ -1,0 +1,1 @@
+"""api.routers: one router per resource."""

@@ -1,0 +1,39 @@
+"""Works: deliver (upsert) a musical work with its writers, read it back."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from api.auth import Principal
+from api.deps import LedgerDep, PrincipalDep, hide_unless, require
+from api.positions import capture_writes, wait_for_position
+from api.schemas.catalogue import WorkCreate, WorkPublic, WorkWritten
+from api.schemas.common import Key
+from api.scope import sees_work
+
+router = APIRouter(prefix="/v1/works", tags=["catalogue"])
+
+Deliverer = Annotated[Principal, Depends(require("admin", "distributor"))]
+MinPosition = Annotated[int | None, Query(ge=0, description="Wait until the log holds this.")]
+
+
+@router.put("/{work_key}", response_model=WorkWritten)
+def put_work(work_key: Key, body: WorkCreate, app: LedgerDep, principal: Deliverer
+             ) -> WorkWritten:
+    """Deliver a work: registered the first time, updated when title, ISWC or writers change."""
+    writers = [w.model_dump() for w in body.writers]
+    with capture_writes() as written:
+        work, changed = app.upsert_work(work_key, body.title, writers, principal.actor, body.iswc)
+    return WorkWritten(position=written.position(app), changed=changed, work=WorkPublic.of(work))
+
+
+@router.get("/{work_key}", response_model=WorkPublic)
+def get_work(work_key: Key, app: LedgerDep, principal: PrincipalDep,
+             min_position: MinPosition = None) -> WorkPublic:
+    """One work. A party key sees works it writes or holds publishing in."""
+    wait_for_position(app, min_position)
+    work = app.get_work(work_key)
+    hide_unless(sees_work(app, principal, work_key), f"work {work_key}")
+    return WorkPublic.of(work)

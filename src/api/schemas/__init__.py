@@ -1,0 +1,1 @@
+"""api.schemas: request and response models (ThingCreate / ThingPublic); money in micro-units."""

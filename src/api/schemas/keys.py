@@ -1,0 +1,42 @@
+"""API key payloads: the secret appears once, in the answer to its creation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from api.schemas.common import Key, Strict, WriteResult
+
+Role = Literal["admin", "distributor", "platform", "party", "accountant", "auditor",
+               "dispute_handler"]
+
+
+class ApiKeyCreate(Strict):
+    role: Role
+    party_key: Key | None = None
+    label: Annotated[str, Field(max_length=200)] = ""
+
+
+class ApiKeyPublic(BaseModel):
+    key_id: str
+    role: str
+    party_key: str | None
+    label: str
+    created_at: datetime
+    revoked: bool
+    revoked_reason: str | None
+
+
+class ApiKeyIssued(WriteResult):
+    key: ApiKeyPublic
+    token: str = Field(description="The secret, shown this once: `Authorization: Bearer <token>`.")
+
+
+class ApiKeyRevoke(Strict):
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class ApiKeyRevoked(WriteResult):
+    key: ApiKeyPublic
