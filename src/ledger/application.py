@@ -25,6 +25,7 @@ from ledger.domain.split_agreement import SplitAgreement
 from ledger.domain.work import Work
 from ledger.rights import RightsCommands
 from ledger.store.config import StoreConfig
+from ledger.usage.pricing_commands import PricingCommands
 
 A = TypeVar("A", bound=Aggregate)
 Clock = Callable[[], datetime]
@@ -49,7 +50,9 @@ def system_clock() -> datetime:
     return datetime.now(tz=UTC)
 
 
-class RoyaltyLedger(CatalogueCommands, RightsCommands, AccountingCommands, Application[UUID]):
+class RoyaltyLedger(
+    CatalogueCommands, RightsCommands, AccountingCommands, PricingCommands, Application[UUID]
+):
     """The write side. Construct with a StoreConfig; tables must exist (`royalty init`)."""
 
     name = "RoyaltyLedger"
