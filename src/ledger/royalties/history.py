@@ -1,0 +1,236 @@
+"""The rights history: everything in the log that decides who is paid, each fact with its position.
+
+Folded once from a bulk read of the log (`read_rights_history`), then asked "as known at
+position X": split versions (activated ≤ X), disputes (opened/resolved ≤ X), work links,
+takedowns, rights-pie versions, period closes and payouts. Pure: it holds decoded facts only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from ledger.domain.dispute import Dispute
+from ledger.domain.payout import Payout
+from ledger.domain.period_close import PeriodClose
+from ledger.domain.recording import Recording
+from ledger.domain.rights_pie import RightsPieRuleSet
+from ledger.domain.split_agreement import SplitAgreement
+
+if TYPE_CHECKING:
+    from ledger.application import RoyaltyLedger
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+NEVER = 2**62
+
+
+def to_us(instant: datetime) -> int:
+    """Aware UTC instant → epoch microseconds (the usage table's clock)."""
+    return (instant - EPOCH) // timedelta(microseconds=1)
+
+
+@dataclass(frozen=True, slots=True)
+class VersionFact:
+    version: int
+    shares: tuple[tuple[str, int], ...]
+    effective_from_us: int
+    activated_at: int  # log position of SplitVersionActivated
+    kind: str
+
+
+@dataclass(slots=True)
+class DisputeFact:
+    dispute_id: str
+    right: str
+    subject_key: str
+    claimant: str
+    respondent: str | None
+    claimed_ppm: int
+    effective_from_us: int
+    opened_at: int
+    resolved_at: int = NEVER
+    outcome: str | None = None
+    awarded_ppm: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CloseFact:
+    period: str
+    position: int
+    as_of_position: int
+    previous_period: str | None
+    account_totals: dict[str, dict[str, dict[str, int]]]
+    statement_hashes: dict[str, str]
+    forced: bool
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PayoutFact:
+    position: int
+    payout_id: str
+    party: str
+    currency: str
+    amount_micros: int
+    reference: str
+
+
+@dataclass
+class RightsHistory:
+    """Facts with positions; every query takes the as-of position it answers for."""
+
+    upto: int = 0
+    versions: dict[tuple[str, str], list[VersionFact]] = field(default_factory=dict)
+    disputes: dict[tuple[str, str], list[DisputeFact]] = field(default_factory=dict)
+    work_links: dict[str, list[tuple[int, str | None]]] = field(default_factory=dict)
+    availability: dict[str, list[tuple[int, int, str, tuple[str, ...], str]]] = field(
+        default_factory=dict
+    )  # isrc → (position, effective_at_us, action, territories, reason)
+    pie_versions: list[tuple[int, int, int, dict[str, dict[str, int]]]] = field(
+        default_factory=list
+    )  # (position, version, effective_from_us, rules)
+    closes: dict[str, CloseFact] = field(default_factory=dict)
+    payouts: list[PayoutFact] = field(default_factory=list)
+    _subjects: dict[Any, tuple[str, str]] = field(default_factory=dict)
+    _proposed: dict[tuple[Any, int], dict[str, Any]] = field(default_factory=dict)
+    _isrcs: dict[Any, str] = field(default_factory=dict)
+    _disputes: dict[Any, DisputeFact] = field(default_factory=dict)
+
+    def fold(self, position: int, event: Any) -> None:
+        """Apply one decoded event recorded at `position` (events arrive in position order)."""
+        self.upto = max(self.upto, position)
+        handler = _HANDLERS.get(type(event))
+        if handler is not None:
+            handler(self, position, event)
+
+    # --- queries, as known at a position ---------------------------------------------------
+
+    def work_of(self, isrc: str, as_of: int) -> str | None:
+        link = None
+        for position, work_key in self.work_links.get(isrc, ()):
+            if position <= as_of:
+                link = work_key
+        return link
+
+    def closes_as_of(self, as_of: int) -> dict[str, CloseFact]:
+        return {p: c for p, c in self.closes.items() if c.position <= as_of}
+
+    def payouts_between(self, after: int, upto: int) -> list[PayoutFact]:
+        return [p for p in self.payouts if after < p.position <= upto]
+
+
+def _split_opened(h: RightsHistory, position: int, e: Any) -> None:
+    h._subjects[e.originator_id] = (e.right, e.subject_key)
+
+
+def _split_proposed(h: RightsHistory, position: int, e: Any) -> None:
+    h._proposed[(e.originator_id, e.version)] = {
+        "shares": tuple(sorted(e.shares.items())),
+        "effective_from": e.effective_from,
+        "kind": e.kind,
+    }
+
+
+def _split_activated(h: RightsHistory, position: int, e: Any) -> None:
+    proposal = h._proposed[(e.originator_id, e.version)]
+    h.versions.setdefault(h._subjects[e.originator_id], []).append(
+        VersionFact(
+            e.version,
+            proposal["shares"],
+            to_us(proposal["effective_from"]),
+            position,
+            proposal["kind"],
+        )
+    )
+
+
+def _recording(h: RightsHistory, position: int, e: Any) -> None:
+    if hasattr(e, "isrc"):
+        h._isrcs[e.originator_id] = e.isrc
+    h.work_links.setdefault(h._isrcs[e.originator_id], []).append((position, e.work_key))
+
+
+def _availability(action: str) -> Any:
+    def apply(h: RightsHistory, position: int, e: Any) -> None:
+        h.availability.setdefault(h._isrcs[e.originator_id], []).append(
+            (position, to_us(e.effective_at), action, tuple(e.territories), e.reason)
+        )
+
+    return apply
+
+
+def _dispute_opened(h: RightsHistory, position: int, e: Any) -> None:
+    fact = DisputeFact(
+        str(e.originator_id),
+        e.right,
+        e.subject_key,
+        e.claimant,
+        e.respondent,
+        e.claimed_ppm,
+        to_us(e.effective_from),
+        position,
+    )
+    h._disputes[e.originator_id] = fact
+    h.disputes.setdefault((e.right, e.subject_key), []).append(fact)
+
+
+def _dispute_resolved(h: RightsHistory, position: int, e: Any) -> None:
+    fact = h._disputes[e.originator_id]
+    fact.resolved_at, fact.outcome, fact.awarded_ppm = position, e.outcome, e.awarded_ppm
+
+
+def _pie(h: RightsHistory, position: int, e: Any) -> None:
+    h.pie_versions.append((position, e.version, to_us(e.effective_from), e.rules))
+
+
+def _closed(h: RightsHistory, position: int, e: Any) -> None:
+    h.closes[e.period] = CloseFact(
+        e.period,
+        position,
+        e.as_of_position,
+        e.previous_period,
+        e.account_totals,
+        e.statement_hashes,
+        e.forced,
+        e.reason,
+    )
+
+
+def _payout(h: RightsHistory, position: int, e: Any) -> None:
+    h.payouts.append(PayoutFact(position, str(e.originator_id), e.party, e.currency, e.amount_micros, e.reference))
+
+
+_HANDLED: list[tuple[type, str, Any]] = [
+    (SplitAgreement, "Opened", _split_opened),
+    (SplitAgreement, "SplitVersionProposed", _split_proposed),
+    (SplitAgreement, "SplitVersionActivated", _split_activated),
+    (Recording, "Registered", _recording),
+    (Recording, "DetailsUpdated", _recording),
+    (Recording, "TakenDown", _availability("takedown")),
+    (Recording, "Reinstated", _availability("reinstatement")),
+    (Dispute, "Opened", _dispute_opened),
+    (Dispute, "Resolved", _dispute_resolved),
+    (RightsPieRuleSet, "RightsPieVersionRecorded", _pie),
+    (PeriodClose, "PeriodClosed", _closed),
+    (Payout, "PayoutRecorded", _payout),
+]
+# Event classes are made by eventsourcing's @event decorator, so the type checker cannot see them.
+_HANDLERS: dict[type, Any] = {getattr(cls, name): fn for cls, name, fn in _HANDLED}
+
+
+def fold_history(events: Iterable[tuple[int, Any]]) -> RightsHistory:
+    history = RightsHistory()
+    for position, event in events:
+        history.fold(position, event)
+    return history
+
+
+def read_rights_history(app: RoyaltyLedger, upto: int | None = None) -> RightsHistory:
+    """One bulk read of the rights-relevant events (filtered by topic) up to `upto` (head)."""
+    stop = app.head_position() if upto is None else upto
+    topics = app.topics_of(*_HANDLERS)
+    history = fold_history((n.id, app.decode(n)) for n in app.read_log(1, stop=stop, topics=topics))
+    history.upto = stop
+    return history

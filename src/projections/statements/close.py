@@ -1,0 +1,133 @@
+"""Closing a period (PeriodClosed with totals and statement hashes) and replaying it from the log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ledger.application import RoyaltyLedger
+from ledger.domain.party import DomainError
+from ledger.domain.period import Period
+from ledger.royalties import read_rights_history
+from ledger.store.config import StoreConfig
+from projections.statements.statement import (
+    StatementEngine,
+    build_statement,
+    statement_hash,
+    totals_of,
+)
+
+
+class CloseRefused(DomainError):
+    """A close the rules refuse (month not ended, earlier period open); --force needs a reason."""
+
+
+@dataclass
+class PeriodStatements:
+    period: Period
+    as_of: int
+    documents: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def hashes(self) -> dict[str, str]:
+        return {account: statement_hash(doc) for account, doc in sorted(self.documents.items())}
+
+    @property
+    def totals(self) -> dict[str, dict[str, dict[str, int]]]:
+        return {account: totals_of(doc) for account, doc in sorted(self.documents.items())}
+
+
+def engine_for(app: RoyaltyLedger, config: StoreConfig, upto: int | None = None) -> StatementEngine:
+    return StatementEngine(config, read_rights_history(app, upto))
+
+
+def compute_statements(engine: StatementEngine, period: Period, as_of: int) -> PeriodStatements:
+    """Every account's statement for the period as known at `as_of`."""
+    out = PeriodStatements(period, as_of)
+    for account in sorted(engine.accounts(period, as_of)):
+        out.documents[account] = build_statement(engine, account, period, as_of)
+    return out
+
+
+def check_close_allowed(app: RoyaltyLedger, engine: StatementEngine, period: Period) -> None:
+    if app.is_period_closed(period):
+        raise CloseRefused(f"period {period} is already closed")
+    now = app.clock()
+    if period.end > now:
+        raise CloseRefused(f"period {period} has not ended yet (it ends {period.end.isoformat()})")
+    closed = sorted(Period.parse(p) for p in engine.history.closes)
+    if closed and period.previous() not in closed and period > closed[0]:
+        raise CloseRefused(f"period {period.previous()} is still open; close it first")
+    if closed and period < closed[-1]:
+        raise CloseRefused(f"a later period ({closed[-1]}) is already closed")
+
+
+def close_period(
+    app: RoyaltyLedger,
+    config: StoreConfig,
+    period: Period,
+    actor: str,
+    *,
+    force: bool = False,
+    reason: str = "",
+) -> PeriodStatements:
+    """Compute every statement at the current head and record PeriodClosed with their hashes."""
+    as_of = app.head_position()
+    engine = engine_for(app, config, as_of)
+    try:
+        check_close_allowed(app, engine, period)
+    except CloseRefused:
+        if not force or app.is_period_closed(period):
+            raise
+        if not reason.strip():
+            raise CloseRefused("a forced close needs --reason") from None
+    statements = compute_statements(engine, period, as_of)
+    previous = engine.previous_close(period, as_of)
+    app.record_period_close(
+        period,
+        as_of,
+        previous.period if previous else None,
+        statements.totals,
+        statements.hashes,
+        actor,
+        forced=force,
+        reason=reason,
+    )
+    return statements
+
+
+@dataclass
+class ReplayReport:
+    period: str
+    as_of: int
+    compared: int
+    differences: list[dict[str, Any]]
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "period": self.period,
+            "as_of_position": self.as_of,
+            "compared": self.compared,
+            "differences": self.differences,
+        }
+
+
+def replay_period(app: RoyaltyLedger, config: StoreConfig, period: Period) -> ReplayReport:
+    """Recompute the closed period at its recorded as-of position; compare every hash."""
+    engine = engine_for(app, config)
+    close = engine.history.closes.get(str(period))
+    if close is None:
+        raise DomainError(f"period {period} has not been closed")
+    statements = compute_statements(engine, period, close.as_of_position)
+    recomputed = statements.hashes
+    differences = [
+        {"account": account, "recorded": close.statement_hashes.get(account), "replayed": recomputed.get(account)}
+        for account in sorted(set(recomputed) | set(close.statement_hashes))
+        if recomputed.get(account) != close.statement_hashes.get(account)
+    ]
+    return ReplayReport(str(period), close.as_of_position, len(recomputed), differences)

@@ -1,0 +1,188 @@
+"""A statement: a pure function of (account, period, as-of position), in canonical form + SHA-256.
+
+Opening balance = the closing balance recorded by the latest closed period before this one
+(as known at as_of). Earnings are f(P, as_of). Adjustments, for every closed period P' < P:
+f(P', as_of) − f(P', C(prev)), where C(prev) is the as-of position of that latest close — for
+P' = prev this is DESIGN.md's f(party, P', C(Q)) − f(party, P', C(P')); older periods were
+already adjusted up to C(prev) by the previous statement. Payouts recorded after C(prev) and
+up to as_of. Closing = opening + earnings + escrow releases + adjustments − payouts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from ledger.domain.period import Period
+from ledger.royalties import RightsHistory
+from ledger.royalties.history import CloseFact
+from ledger.store.config import StoreConfig
+from projections.statements.compute import LineAmounts, LineKey, PeriodResult, compute_period
+
+
+@dataclass
+class StatementEngine:
+    """Memoises f(period, as_of) over one rights history (read once from the log)."""
+
+    config: StoreConfig
+    history: RightsHistory
+    _memo: dict[tuple[Period, int], PeriodResult] = field(default_factory=dict)
+
+    def period_result(self, period: Period, as_of: int) -> PeriodResult:
+        if (period, as_of) not in self._memo:
+            self._memo[(period, as_of)] = compute_period(self.config, self.history, period, as_of)
+        return self._memo[(period, as_of)]
+
+    def previous_close(self, period: Period, as_of: int) -> CloseFact | None:
+        earlier = [c for p, c in self.history.closes_as_of(as_of).items() if Period.parse(p) < period]
+        return max(earlier, key=lambda c: Period.parse(c.period)) if earlier else None
+
+    def adjustment_periods(self, period: Period, as_of: int) -> list[Period]:
+        return sorted(Period.parse(p) for p in self.history.closes_as_of(as_of) if Period.parse(p) < period)
+
+    def adjustments(self, account: str, period: Period, as_of: int) -> list[tuple[Period, LineKey, int]]:
+        prev = self.previous_close(period, as_of)
+        if prev is None:
+            return []
+        out = []
+        for earlier in self.adjustment_periods(period, as_of):
+            now = self.period_result(earlier, as_of).lines.get(account, {})
+            then = self.period_result(earlier, prev.as_of_position).lines.get(account, {})
+            for key in sorted(set(now) | set(then)):
+                diff = _amount(now.get(key)) - _amount(then.get(key))
+                if diff:
+                    out.append((earlier, key, diff))
+        return out
+
+    def accounts(self, period: Period, as_of: int) -> set[str]:
+        """Every account with something on its statement for the period."""
+        found = set(self.period_result(period, as_of).lines)
+        prev = self.previous_close(period, as_of)
+        if prev is not None:
+            found |= set(prev.account_totals)
+            for earlier in self.adjustment_periods(period, as_of):
+                found |= set(self.period_result(earlier, as_of).lines)
+                found |= set(self.period_result(earlier, prev.as_of_position).lines)
+        after = prev.as_of_position if prev else 0
+        found |= {f"party:{p.party}" for p in self.history.payouts_between(after, as_of)}
+        return found
+
+
+def _amount(amounts: LineAmounts | None) -> int:
+    return amounts.amount_micros if amounts else 0
+
+
+def _line(key: LineKey, amounts: LineAmounts) -> dict[str, Any]:
+    return {
+        "isrc": key.isrc,
+        "kind": key.kind,
+        "territory": key.territory,
+        "right": key.right,
+        "right_ppm": key.right_ppm,
+        "share_ppm": key.share_ppm,
+        "units": amounts.units,
+        "gross_micros": amounts.gross_micros,
+        "amount_micros": amounts.amount_micros,
+    }
+
+
+def build_statement(engine: StatementEngine, account: str, period: Period, as_of: int) -> dict[str, Any]:
+    """The statement document (JSON-ready; integers only for money)."""
+    prev = engine.previous_close(period, as_of)
+    after = prev.as_of_position if prev else 0
+    opening = {cur: t["closing"] for cur, t in (prev.account_totals.get(account, {}) if prev else {}).items()}
+    currencies: dict[str, dict[str, Any]] = {}
+
+    def section(currency: str) -> dict[str, Any]:
+        return currencies.setdefault(
+            currency,
+            {
+                "opening_micros": opening.get(currency, 0),
+                "earnings": [],
+                "escrow_releases": [],
+                "adjustments": [],
+                "payouts": [],
+            },
+        )
+
+    for cur in opening:
+        section(cur)
+    for key, amounts in sorted(engine.period_result(period, as_of).lines.get(account, {}).items()):
+        line = _line(key, amounts)
+        if key.released_from:
+            section(key.currency)["escrow_releases"].append(
+                {**line, "dispute": key.released_from, "original_period": str(period)}
+            )
+        else:
+            section(key.currency)["earnings"].append(line)
+    for earlier, key, diff in engine.adjustments(account, period, as_of):
+        entry = {
+            "original_period": str(earlier),
+            "isrc": key.isrc,
+            "kind": key.kind,
+            "territory": key.territory,
+            "right": key.right,
+            "right_ppm": key.right_ppm,
+            "share_ppm": key.share_ppm,
+            "amount_micros": diff,
+        }
+        target = "escrow_releases" if key.released_from else "adjustments"
+        section(key.currency)[target].append({**entry, "dispute": key.released_from} if key.released_from else entry)
+    party = account.removeprefix("party:")
+    for payout in engine.history.payouts_between(after, as_of):
+        if f"party:{payout.party}" == account:
+            section(payout.currency)["payouts"].append(
+                {
+                    "payout_id": payout.payout_id,
+                    "position": payout.position,
+                    "amount_micros": payout.amount_micros,
+                    "reference": payout.reference,
+                }
+            )
+    for cur, sec in currencies.items():
+        sec["earnings_micros"] = sum(x["amount_micros"] for x in sec["earnings"])
+        sec["escrow_release_micros"] = sum(x["amount_micros"] for x in sec["escrow_releases"])
+        sec["adjustment_micros"] = sum(x["amount_micros"] for x in sec["adjustments"])
+        sec["payout_micros"] = sum(x["amount_micros"] for x in sec["payouts"])
+        sec["closing_micros"] = (
+            sec["opening_micros"]
+            + sec["earnings_micros"]
+            + sec["escrow_release_micros"]
+            + sec["adjustment_micros"]
+            - sec["payout_micros"]
+        )
+        currencies[cur] = sec
+    return {
+        "account": account,
+        "party": party if account.startswith("party:") else None,
+        "period": str(period),
+        "as_of_position": as_of,
+        "previous_period": prev.period if prev else None,
+        "currencies": dict(sorted(currencies.items())),
+    }
+
+
+def canonical(document: dict[str, Any]) -> bytes:
+    """The canonical form: sorted keys, no whitespace, UTF-8, integers for money."""
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def statement_hash(document: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical(document)).hexdigest()
+
+
+def totals_of(document: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """The per-currency totals a PeriodClosed records for one account."""
+    return {
+        cur: {
+            "opening": s["opening_micros"],
+            "earnings": s["earnings_micros"],
+            "escrow_releases": s["escrow_release_micros"],
+            "adjustments": s["adjustment_micros"],
+            "payouts": s["payout_micros"],
+            "closing": s["closing_micros"],
+        }
+        for cur, s in document["currencies"].items()
+    }

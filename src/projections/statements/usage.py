@@ -1,0 +1,217 @@
+"""Grouped usage for a period as known at a position: the store pre-sums, DuckDB cuts by segment.
+
+The store sums usage_rows (position ≤ as_of, occurred_at in the period) by recording, kind,
+pricing model, territory and currency — keeping occurred_at only for recordings whose rights
+change inside the period, and cutting the rest at global boundaries (rights-pie versions).
+The result comes back as Arrow (PostgreSQL: COPY … CSV into pyarrow's reader; SQLite: rows),
+and DuckDB ASOF-joins it to the rights timeline's segment starts and groups by allocation key.
+"""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+from collections.abc import Sequence
+
+import duckdb
+import psycopg
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from psycopg import sql
+
+from ledger.domain.period import Period
+from ledger.royalties import KeyTotals, RightsHistory, UsageKey, period_bounds_us, timelines_for
+from ledger.royalties.timeline import Segment
+from ledger.store.config import StoreConfig
+from ledger.store.migrate import pg_conninfo
+
+GROUP_SCHEMA = pa.schema(
+    [
+        ("isrc", pa.string()),
+        ("kind", pa.string()),
+        ("pricing_model", pa.string()),
+        ("territory", pa.string()),
+        ("currency", pa.string()),
+        ("at_us", pa.int64()),
+        ("units", pa.int64()),
+        ("counted_units", pa.int64()),
+        ("gross_micros", pa.int64()),
+    ]
+)
+
+
+def _fine_isrcs(history: RightsHistory, start: int, end: int, as_of: int) -> list[str]:
+    """Recordings with a rights change strictly inside (start, end): they keep occurred_at."""
+    found: set[str] = set()
+    for (right, subject), versions in history.versions.items():
+        if any(start < v.effective_from_us < end and v.activated_at <= as_of for v in versions):
+            found.add(subject) if right == "master" else found.update(_isrcs_of_work(history, subject, as_of))
+    for (right, subject), disputes in history.disputes.items():
+        if any(start < d.effective_from_us < end and d.opened_at <= as_of for d in disputes):
+            found.add(subject) if right == "master" else found.update(_isrcs_of_work(history, subject, as_of))
+    for isrc, changes in history.availability.items():
+        if any(start < c[1] < end and c[0] <= as_of for c in changes):
+            found.add(isrc)
+    return sorted(found)
+
+
+def _isrcs_of_work(history: RightsHistory, work: str, as_of: int) -> list[str]:
+    return [isrc for isrc in history.work_links if history.work_of(isrc, as_of) == work]
+
+
+def _global_cuts(history: RightsHistory, start: int, end: int, as_of: int) -> list[int]:
+    return sorted({e for pos, _, e, _ in history.pie_versions if pos <= as_of and start < e < end})
+
+
+def _at_expression(cuts: Sequence[int], start: int) -> str:
+    """occurred_at bucketed at the global cuts (integers only, never user text)."""
+    if not cuts:
+        return str(int(start))
+    arms = " ".join(
+        f"WHEN occurred_at_us < {int(c)} THEN {int(prev)}" for prev, c in zip([start, *cuts[:-1]], cuts, strict=True)
+    )
+    return f"CASE {arms} ELSE {int(cuts[-1])} END"
+
+
+_SELECT = (
+    "SELECT isrc, kind, pricing_model, territory, currency, {at} AS at_us, count(*) AS units, "
+    "sum(CASE WHEN counted THEN 1 ELSE 0 END) AS counted_units, sum(gross_micros) AS gross_micros "
+    "FROM usage_rows WHERE position <= {as_of} AND occurred_at_us >= {start} "
+    "AND occurred_at_us < {end} GROUP BY 1, 2, 3, 4, 5, 6"
+)
+
+
+def read_usage_groups(config: StoreConfig, history: RightsHistory, period: Period, as_of: int) -> pa.Table:
+    """The store's pre-summed usage for the period as known at `as_of`, as an Arrow table."""
+    start, end = period_bounds_us(period)
+    fine = _fine_isrcs(history, start, end, as_of)
+    bucket = _at_expression(_global_cuts(history, start, end, as_of), start)
+    if config.backend == "sqlite":
+        return _read_sqlite(config, fine, bucket, start, end, as_of)
+    return _read_postgres(config, fine, bucket, start, end, as_of)
+
+
+def _read_sqlite(config: StoreConfig, fine: list[str], bucket: str, start: int, end: int, as_of: int) -> pa.Table:
+    at = f"CASE WHEN isrc IN (SELECT value FROM json_each(?)) THEN occurred_at_us ELSE {bucket} END"
+    query = _SELECT.format(at=at, as_of="?", start="?", end="?")
+    assert config.sqlite_path is not None
+    conn = sqlite3.connect(f"file:{config.sqlite_path}?mode=ro", uri=True, timeout=30)
+    try:
+        import json
+
+        rows = conn.execute(query, (json.dumps(fine), as_of, start, end)).fetchall()
+    finally:
+        conn.close()
+    columns: list[Sequence[object]] = list(zip(*rows, strict=True)) if rows else [[]] * 9
+    return pa.table([pa.array(c, type=f.type) for c, f in zip(columns, GROUP_SCHEMA, strict=True)], schema=GROUP_SCHEMA)
+
+
+def _read_postgres(config: StoreConfig, fine: list[str], bucket: str, start: int, end: int, as_of: int) -> pa.Table:
+    fine_list = sql.SQL(", ").join(sql.Literal(i) for i in fine) if fine else sql.SQL("NULL")
+    at = sql.SQL("CASE WHEN isrc IN ({}) THEN occurred_at_us ELSE {} END").format(
+        fine_list,
+        sql.SQL(bucket),  # bucket is integers only
+    )
+    query = sql.SQL(_SELECT).format(at=at, as_of=sql.Literal(as_of), start=sql.Literal(start), end=sql.Literal(end))
+    buffer = io.BytesIO()
+    copy_sql = sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv)").format(query)
+    with (
+        psycopg.connect(pg_conninfo(config)) as conn,
+        conn.cursor() as cur,
+        cur.copy(copy_sql) as copy,
+    ):
+        for chunk in copy:
+            buffer.write(chunk)
+    if not buffer.getbuffer().nbytes:
+        return GROUP_SCHEMA.empty_table()
+    buffer.seek(0)
+    return pacsv.read_csv(
+        buffer,
+        read_options=pacsv.ReadOptions(column_names=GROUP_SCHEMA.names),
+        convert_options=pacsv.ConvertOptions(column_types=GROUP_SCHEMA, strings_can_be_null=False),
+    )
+
+
+def _segment_starts(timelines: dict[str, list[Segment]]) -> pa.Table:
+    isrcs, starts = [], []
+    for isrc, segments in timelines.items():
+        for segment in segments:
+            isrcs.append(isrc)
+            starts.append(segment.start_us)
+    return pa.table({"isrc": pa.array(isrcs, pa.string()), "start_us": pa.array(starts, pa.int64())})
+
+
+def group_by_key(groups: pa.Table, timelines: dict[str, list[Segment]]) -> dict[UsageKey, KeyTotals]:
+    """DuckDB: ASOF-join each group to its recording's segment, then sum by allocation key."""
+    segments = _segment_starts(timelines)
+    con = duckdb.connect()
+    try:
+        con.register("usage_groups", groups)
+        con.register("segments", segments)
+        rows = con.execute(
+            "SELECT g.isrc, s.start_us, g.kind, g.pricing_model, g.territory, g.currency, "
+            "sum(g.units)::BIGINT, sum(g.counted_units)::BIGINT, sum(g.gross_micros)::BIGINT "
+            "FROM usage_groups g ASOF JOIN segments s "
+            "ON g.isrc = s.isrc AND g.at_us >= s.start_us "
+            "GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
+    finally:
+        con.close()
+    return {
+        UsageKey(isrc, seg, kind, model, territory, currency): KeyTotals(units, counted, gross)
+        for isrc, seg, kind, model, territory, currency, units, counted, gross in rows
+    }
+
+
+def usage_keys(
+    config: StoreConfig, history: RightsHistory, period: Period, as_of: int
+) -> tuple[dict[UsageKey, KeyTotals], dict[str, list[Segment]]]:
+    """The period's allocation keys with their cumulative totals, and the timelines used."""
+    groups = read_usage_groups(config, history, period, as_of)
+    isrcs = groups.column("isrc").unique().to_pylist()
+    timelines = timelines_for(history, isrcs, period, as_of)
+    if groups.num_rows != 0 and len(groups) != 0:
+        return group_by_key(groups, timelines), timelines
+    return {}, timelines
+
+
+def usage_overview(config: StoreConfig, as_of: int) -> tuple[dict[str, int], int | None, int | None]:
+    """Σ gross per currency of usage recorded ≤ as_of, and the occurred_at range it spans."""
+    query = (
+        "SELECT currency, sum(gross_micros), min(occurred_at_us), max(occurred_at_us) "
+        "FROM usage_rows WHERE position <= {p} GROUP BY currency"
+    )
+    if config.backend == "sqlite":
+        assert config.sqlite_path is not None
+        conn = sqlite3.connect(f"file:{config.sqlite_path}?mode=ro", uri=True, timeout=30)
+        try:
+            rows = conn.execute(query.format(p="?"), (as_of,)).fetchall()
+        finally:
+            conn.close()
+    else:
+        with psycopg.connect(pg_conninfo(config)) as pg:
+            rows = pg.execute(query.format(p="%s"), (as_of,)).fetchall()
+    gross = {str(cur): int(total) for cur, total, _, _ in rows}
+    lows = [int(r[2]) for r in rows]
+    highs = [int(r[3]) for r in rows]
+    return gross, (min(lows) if lows else None), (max(highs) if highs else None)
+
+
+def gross_between(config: StoreConfig, as_of: int, start_us: int, end_us: int) -> dict[str, int]:
+    """Σ gross per currency recorded ≤ as_of that occurred in [start_us, end_us)."""
+    query = (
+        "SELECT currency, sum(gross_micros) FROM usage_rows WHERE position <= {p} "
+        "AND occurred_at_us >= {p} AND occurred_at_us < {p} GROUP BY currency"
+    )
+    params = (as_of, start_us, end_us)
+    if config.backend == "sqlite":
+        assert config.sqlite_path is not None
+        conn = sqlite3.connect(f"file:{config.sqlite_path}?mode=ro", uri=True, timeout=30)
+        try:
+            rows = conn.execute(query.format(p="?"), params).fetchall()
+        finally:
+            conn.close()
+    else:
+        with psycopg.connect(pg_conninfo(config)) as pg:
+            rows = pg.execute(query.format(p="%s"), params).fetchall()
+    return {str(cur): int(total) for cur, total in rows}
