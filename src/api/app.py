@@ -12,7 +12,17 @@ from api.auth import Authenticator
 from api.deps import ApiSettings
 from api.limits import BodySizeLimit
 from api.positions import ApiLedger
-from api.routers import health, keys, parties, recordings, releases, works
+from api.routers import (
+    disputes,
+    health,
+    keys,
+    parties,
+    recordings,
+    releases,
+    splits,
+    trails,
+    works,
+)
 from ledger.application import Clock, system_clock
 from ledger.store.config import StoreConfig
 
@@ -44,6 +54,6 @@ def create_app(
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_body=settings.max_body_bytes,
                        max_upload=settings.max_upload_bytes)
-    for module in (health, keys, parties, works, recordings, releases):
+    for module in (health, keys, parties, works, recordings, releases, splits, disputes, trails):
         app.include_router(module.router)
     return app
