@@ -1,0 +1,179 @@
+"""Ingest usage: batches in, one UsageBatch event plus its rows per batch, a summary out.
+
+The same function serves files (CLI), request bodies (API) and quarantine retries. A batch is
+all in or all out; when another writer lands a batch between this batch's lookups and its
+write, the batch is prepared again (never written with stale play numbers or duplicates).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from eventsourcing.persistence import IntegrityError
+
+from ledger.domain.usage_batch import UsageBatch
+from ledger.usage.batch import prepare_batch
+from ledger.usage.catalogue_view import CatalogueView
+from ledger.usage.listener import ListenerHasher, load_listener_secret
+from ledger.usage.prepare import Context, Prepared
+from ledger.usage.rows import RowBatch, datetime_to_us, normalise_dicts
+from ledger.usage.store import UsageConflict, UsageStore, UsageWrite
+
+if TYPE_CHECKING:
+    from ledger.application import RoyaltyLedger
+
+DEFAULT_BATCH_SIZE = 50_000
+_ATTEMPTS = 5
+
+
+@dataclass
+class IngestSummary:
+    """What an ingest did; money is integer micro-units per currency."""
+
+    rows: int = 0
+    accepted: int = 0
+    lines: int = 0
+    duplicates: int = 0
+    quarantined: Counter[str] = field(default_factory=Counter)
+    revenue: Counter[str] = field(default_factory=Counter)
+    owners_acquired: int = 0
+    resolved: int = 0
+    batches: int = 0
+    positions: list[int] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds else 0.0
+
+    def add(self, rows: int, prepared: Prepared, position: int | None) -> None:
+        self.rows += rows
+        self.accepted += prepared.accepted
+        self.lines += len(prepared.lines)
+        self.duplicates += prepared.duplicates
+        self.quarantined.update(prepared.quarantined)
+        self.revenue.update(prepared.totals)
+        self.owners_acquired += len(prepared.ownership)
+        self.resolved += sum(1 for _, outcome in prepared.resolved if outcome == "accepted")
+        if position is not None:
+            self.batches += 1
+            self.positions.append(position)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["quarantined"] = dict(sorted(self.quarantined.items()))
+        data["quarantined_total"] = sum(self.quarantined.values())
+        del data["revenue"]
+        data["revenue_micros"] = dict(sorted(self.revenue.items()))
+        data["rows_per_second"] = round(self.rows_per_second, 1)
+        data["seconds"] = round(self.seconds, 3)
+        return data
+
+
+Progress = Callable[[IngestSummary], None]
+
+
+class UsageIngest:
+    """One ingest run: catalogue, pricing and listener key are fixed when it starts."""
+
+    def __init__(self, app: RoyaltyLedger, actor: str, *, secret: bytes | None = None) -> None:
+        self.app, self.actor = app, actor
+        self.store = UsageStore(app)
+        self.hasher = ListenerHasher(secret if secret is not None else load_listener_secret())
+        self.catalogue = CatalogueView.load(app)
+        self.pricing = app.current_pricing()
+
+    def _context(self) -> Context:
+        now = self.app.clock()
+        version, config = self.pricing if self.pricing else (0, None)
+        now_us = datetime_to_us(now)
+        return Context(self.store, self.catalogue, self.hasher, now_us, version, config)
+
+    def run(self, batches: Iterable[RowBatch], origin: str = "", progress: Progress | None = None,
+            summary: IngestSummary | None = None) -> IngestSummary:
+        summary = summary or IngestSummary()
+        started = time.perf_counter()
+        for batch in batches:
+            prepared, position = self.record(batch, origin)
+            summary.add(len(batch), prepared, position)
+            summary.seconds += time.perf_counter() - started
+            started = time.perf_counter()
+            if progress:
+                progress(summary)
+        return summary
+
+    def record(self, batch: RowBatch, origin: str = "",
+               retrying: Sequence[str] = ()) -> tuple[Prepared, int | None]:
+        """Prepare and write one batch; returns what it held and its position (None: no-op)."""
+        for attempt in range(_ATTEMPTS):
+            watermark = self.store.watermark()
+            prepared = prepare_batch(batch, self._context(), retrying)
+            if not (prepared.lines or prepared.quarantine or prepared.resolved):
+                return prepared, None
+            try:
+                return prepared, self._write(prepared, watermark, origin)
+            except (UsageConflict, IntegrityError):
+                if attempt == _ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _write(self, p: Prepared, watermark: int, origin: str) -> int:
+        digest = hashlib.sha256()
+        for line in p.lines:
+            digest.update(repr(line).encode())
+        for entry in p.quarantine:
+            digest.update(f"Q{entry[0]}".encode())
+        for resolved in p.resolved:
+            digest.update(f"R{resolved}".encode())
+        kinds = sorted(p.kinds)
+        batch = UsageBatch(
+            source="+".join(sorted(p.sources | {q[1] for q in p.quarantine})),
+            kind=kinds[0] if len(kinds) == 1 else ("mixed" if kinds else "none"),
+            row_count=p.accepted, line_count=len(p.lines), rows_sha256=digest.hexdigest(),
+            totals=dict(sorted(p.totals.items())), kinds=dict(sorted(p.kinds.items())),
+            pricing_versions=sorted(p.pricing_versions), quarantined=dict(p.quarantined),
+            owners_acquired=len(p.ownership), resolved_quarantine=len(p.resolved),
+            listener_key_id=self.hasher.key_id, origin=origin, actor=self.actor,
+        )
+        write = UsageWrite(batch.id.hex, watermark, p.lines, p.quarantine, p.resolved,
+                           p.ownership)
+        recordings = self.app.save(batch, side_writes=[write])
+        return int(recordings[0].notification.id)
+
+
+def ingest_files(app: RoyaltyLedger, paths: Sequence[Path], *, actor: str,
+                 source: str = "player", batch_size: int = DEFAULT_BATCH_SIZE,
+                 progress: Progress | None = None, secret: bytes | None = None) -> IngestSummary:
+    """Ingest CSV / NDJSON / Parquet files in order; re-running on the same files is a no-op."""
+    from ledger.usage.readers import read_batches
+
+    run = UsageIngest(app, actor, secret=secret)
+    summary = IngestSummary()
+    for path in paths:
+        run.run(read_batches(Path(path), batch_size, source), str(path), progress, summary)
+    return summary
+
+
+def ingest_rows(app: RoyaltyLedger, rows: Iterable[dict[str, Any]], *, actor: str,
+                source: str = "player", batch_size: int = DEFAULT_BATCH_SIZE,
+                secret: bytes | None = None, origin: str = "api") -> IngestSummary:
+    """Ingest rows given as dicts (an API request body), in batches of `batch_size`."""
+    run = UsageIngest(app, actor, secret=secret)
+
+    def batches() -> Iterable[RowBatch]:
+        chunk: list[dict[str, Any]] = []
+        for row in rows:
+            chunk.append(row)
+            if len(chunk) == batch_size:
+                yield normalise_dicts(chunk, source)
+                chunk = []
+        if chunk:
+            yield normalise_dicts(chunk, source)
+
+    return run.run(batches(), origin)

@@ -1,0 +1,71 @@
+"""Listener privacy: the raw listener id is replaced by a keyed HMAC-SHA256 before anything is stored.
+
+The key comes from ROYALTY_LISTENER_SECRET, else from the file var/listener.secret (the demo
+creates one with `create_listener_secret`). Plays per listener stay countable because the same
+id always maps to the same hash under the same key; without the key the hash reveals nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+SECRET_ENV = "ROYALTY_LISTENER_SECRET"  # noqa: S105 - the variable's name, not a secret
+DEFAULT_SECRET_PATH = Path("var") / "listener.secret"
+_MIN_SECRET_BYTES = 16
+
+
+class ListenerSecretMissing(RuntimeError):
+    """No key is configured; hashing with a made-up key would silently break play counts."""
+
+
+def load_listener_secret(path: Path = DEFAULT_SECRET_PATH) -> bytes:
+    value = os.environ.get(SECRET_ENV)
+    if not value and path.exists():
+        value = path.read_text().strip()
+    if not value:
+        raise ListenerSecretMissing(
+            f"no listener secret: set {SECRET_ENV} or create {path} (the demo does: "
+            "ledger.usage.listener.create_listener_secret)"
+        )
+    secret = value.encode()
+    if len(secret) < _MIN_SECRET_BYTES:
+        raise ListenerSecretMissing(f"{SECRET_ENV}: at least {_MIN_SECRET_BYTES} characters")
+    return secret
+
+
+def create_listener_secret(path: Path = DEFAULT_SECRET_PATH) -> Path:
+    """Write a new random secret to `path` (mode 0600) unless one is already there."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32) + "\n")
+    return path
+
+
+class ListenerHasher:
+    """HMAC-SHA256 (hex) of listener ids, cached: listeners repeat far more often than they appear."""
+
+    def __init__(self, secret: bytes) -> None:
+        self._secret = secret
+        self._cache: dict[str, str] = {}
+        # Names the key without revealing it, so a changed key is visible in UsageBatch events.
+        self.key_id = hmac.digest(secret, b"royalty-ledger listener key id", "sha256").hex()[:16]
+
+    def __call__(self, listener_id: str) -> str:
+        hashed = self._cache.get(listener_id)
+        if hashed is None:
+            hashed = hmac.digest(self._secret, listener_id.encode(), "sha256").hex()
+            if len(self._cache) < 2_000_000:
+                self._cache[listener_id] = hashed
+        return hashed
+
+
+def is_listener_hash(value: str) -> bool:
+    return len(value) == hashlib.sha256().digest_size * 2 and all(
+        c in "0123456789abcdef" for c in value
+    )

@@ -1,0 +1,140 @@
+"""Usage files in: CSV, NDJSON and Parquet, read in batches of rows (never the whole file at once).
+
+This module is the one place in ledger/ that reads files with pyarrow (Parquet and CSV): a
+files-reading adapter of the usage write side, agreed as an exception to "pyarrow lives in
+projections/". Formats are documented in docs/usage-formats.md.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from ledger.usage.rows import FIELDS, RowBatch, normalise, normalise_dicts
+
+FORMATS = ("csv", "ndjson", "parquet")
+
+
+class UnreadableFile(ValueError):
+    """A file that cannot be read at all (wrong format, not found); rows are never guessed."""
+
+
+def detect_format(path: Path) -> str:
+    suffix = path.suffix.lower().lstrip(".")
+    fmt = {"jsonl": "ndjson", "json": "ndjson", "pq": "parquet"}.get(suffix, suffix)
+    if fmt not in FORMATS:
+        raise UnreadableFile(f"{path}: unknown format {suffix!r}; expected .csv, .ndjson, .parquet")
+    return fmt
+
+
+def read_batches(path: Path, batch_size: int, default_source: str) -> Iterator[RowBatch]:
+    """Normalised batches of at most `batch_size` rows, in file order."""
+    if not path.is_file():
+        raise UnreadableFile(f"{path}: no such file")
+    fmt = detect_format(path)
+    if fmt == "ndjson":
+        yield from _ndjson(path, batch_size, default_source)
+        return
+    offset = 0
+    tables = _parquet(path, batch_size) if fmt == "parquet" else _csv(path, batch_size)
+    for table in tables:
+        yield _from_arrow(table, default_source, (path.name, offset))
+        offset += table.num_rows
+
+
+def count_rows(path: Path) -> int | None:
+    """Rows in the file when cheap to know (Parquet metadata), for a progress bar."""
+    if path.is_file() and detect_format(path) == "parquet":
+        return int(pq.ParquetFile(path).metadata.num_rows)
+    return None
+
+
+def _parquet(path: Path, batch_size: int) -> Iterator[pa.Table]:
+    try:
+        parquet = pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise UnreadableFile(f"{path}: not a Parquet file ({exc})") from None
+    for batch in parquet.iter_batches(batch_size=batch_size):
+        yield pa.Table.from_batches([batch])
+
+
+def _csv(path: Path, batch_size: int) -> Iterator[pa.Table]:
+    """Every column as text, so a bad value is one row's problem, not the file's."""
+    bad_lines: list[str] = []
+
+    def keep_bad(row: Any) -> str:
+        bad_lines.append(row.text)
+        return "skip"
+
+    try:
+        reader = pacsv.open_csv(
+            path,
+            read_options=pacsv.ReadOptions(block_size=1 << 22),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=keep_bad),
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: pa.string() for name in FIELDS}, strings_can_be_null=True
+            ),
+        )
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise UnreadableFile(f"{path}: not a CSV file with a header row ({exc})") from None
+    pending: list[pa.RecordBatch] = []
+    rows = 0
+    for batch in reader:
+        pending.append(batch)
+        rows += batch.num_rows
+        while rows >= batch_size:
+            table = pa.Table.from_batches(pending)
+            yield table.slice(0, batch_size)
+            rest = table.slice(batch_size)
+            pending, rows = rest.to_batches(), rest.num_rows
+    if rows:
+        yield pa.Table.from_batches(pending)
+    if bad_lines:
+        yield pa.table({"csv_line": pa.array(bad_lines, pa.string())})
+
+
+def _from_arrow(table: pa.Table, default_source: str, origin: tuple[str, int]) -> RowBatch:
+    columns: dict[str, list[Any]] = {}
+    for name in table.column_names:
+        column = table.column(name)
+        if pa.types.is_timestamp(column.type):
+            if column.type.tz not in ("UTC", "+00:00", "Z", "Etc/UTC"):
+                columns[name] = [str(v) for v in column.to_pylist()]  # rejected row by row
+                continue
+            micros = pc.cast(column, pa.timestamp("us", tz="UTC")).cast(pa.int64())
+            columns[f"{name}_us" if name == "occurred_at" else name] = micros.to_pylist()
+        elif pa.types.is_floating(column.type):
+            columns[name] = [None if v is None else f"float:{v}" for v in column.to_pylist()]
+        else:
+            columns[name] = column.to_pylist()
+    preset = {}
+    if "csv_line" in columns:
+        preset = {i: ("malformed", "not a CSV row with the header's columns")
+                  for i in range(table.num_rows)}
+    return normalise(columns, table.num_rows, default_source, origin=origin, preset=preset)
+
+
+def _ndjson(path: Path, batch_size: int, default_source: str) -> Iterator[RowBatch]:
+    offset = 0
+    chunk: list[Any] = []
+    with path.open("r", encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            try:
+                chunk.append(json.loads(line))
+            except json.JSONDecodeError:
+                chunk.append(line.rstrip("\n"))
+            if len(chunk) == batch_size:
+                yield normalise_dicts(chunk, default_source, origin=(path.name, offset))
+                offset += len(chunk)
+                chunk = []
+    if chunk:
+        yield normalise_dicts(chunk, default_source, origin=(path.name, offset))

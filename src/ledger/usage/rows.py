@@ -1,0 +1,226 @@
+"""Client usage rows, column-wise: normalise whatever a file or request gave into typed columns.
+
+Each row either normalises or gets one (reason, detail) error; nothing raises for bad data,
+because a bad row is quarantined, never dropped and never fatal to its batch.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+from ledger.domain.identifiers import InvalidIdentifier, parse_currency, parse_isrc, parse_territory, parse_upc
+from ledger.domain.money import parse_decimal_micros
+from ledger.domain.period import InvalidTime, parse_utc, require_utc
+from ledger.domain.usage_batch import USAGE_KINDS
+
+Error = tuple[str, str]  # (reason code, detail a person can act on)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_ID_LENGTH = 128
+# Every field a client may send; the documented schema is schemas/usage-row.schema.json.
+FIELDS = ("source", "play_id", "sale_id", "usage_id", "kind", "occurred_at", "occurred_at_us",
+          "isrc", "upc", "listener_id", "territory", "seconds_played", "amount", "amount_micros",
+          "currency", "refund_of")
+
+
+@dataclass
+class RowBatch:
+    """Typed columns of one batch; `errors[i]` is set when row i could not be normalised."""
+
+    source: list[str | None]
+    usage_id: list[str | None]
+    kind: list[str | None]
+    occurred_at_us: list[int | None]
+    isrc: list[str | None]
+    upc: list[str | None]
+    listener: list[str | None]  # raw id, or the HMAC when listener_hashed
+    territory: list[str | None]
+    seconds_played: list[int | None]
+    amount_micros: list[int | None]
+    currency: list[str | None]
+    refund_of: list[str | None]
+    errors: list[Error | None]
+    raw: Callable[[int], dict[str, Any]]
+    listener_hashed: bool = False
+    origin_name: str = ""  # where the rows came from: row i is data row origin_offset + i + 1
+    origin_offset: int = 0
+
+    def __len__(self) -> int:
+        return len(self.usage_id)
+
+    def origin(self, i: int) -> str:
+        return f"{self.origin_name} row {self.origin_offset + i + 1}" if self.origin_name else ""
+
+
+def datetime_to_us(moment: datetime) -> int:
+    delta = moment - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def us_to_iso(us: int) -> str:
+    seconds, micros = divmod(us, 1_000_000)
+    return datetime.fromtimestamp(seconds, UTC).replace(microsecond=micros).isoformat().replace(
+        "+00:00", "Z")
+
+
+@lru_cache(maxsize=200_000)
+def _code(kind: str, value: str) -> str | None:
+    parse: dict[str, Callable[[str], str]] = {
+        "isrc": parse_isrc, "upc": parse_upc, "territory": parse_territory,
+        "currency": parse_currency,
+    }
+    try:
+        return parse[kind](value)
+    except InvalidIdentifier:
+        return None
+
+
+_UNKNOWN = {"isrc": "malformed", "upc": "malformed", "territory": "unknown_territory",
+            "currency": "unknown_currency"}
+
+
+class _Columns:
+    """Column-wise parsing that records the first error of each row."""
+
+    def __init__(self, columns: dict[str, Sequence[Any]], n: int) -> None:
+        self.columns, self.n = columns, n
+        self.errors: list[Error | None] = [None] * n
+
+    def _fail(self, i: int, reason: str, detail: str) -> None:
+        if self.errors[i] is None:
+            self.errors[i] = (reason, detail)
+
+    def raw_column(self, *names: str) -> list[Any]:
+        """The first of `names` present per row (a row may use play_id or sale_id)."""
+        found = [self.columns[n] for n in names if n in self.columns]
+        if not found:
+            return [None] * self.n
+        if len(found) == 1:
+            return list(found[0])
+        return [next((c[i] for c in found if c[i] not in (None, "")), None) for i in range(self.n)]
+
+    def text(self, *names: str, required: bool = False, upper: bool = False) -> list[str | None]:
+        out: list[str | None] = []
+        for i, v in enumerate(self.raw_column(*names)):
+            if isinstance(v, int) and not isinstance(v, bool):
+                v = str(v)
+            if v is None or v == "":
+                if required:
+                    self._fail(i, "malformed", f"{names[0]} is missing")
+                out.append(None)
+            elif not isinstance(v, str) or len(v) > MAX_ID_LENGTH:
+                self._fail(i, "malformed", f"{names[0]} {str(v)[:40]!r}: not a short text")
+                out.append(None)
+            else:
+                out.append(v.strip().upper() if upper else v.strip())
+        return out
+
+    def code(self, kind: str, values: list[str | None]) -> list[str | None]:
+        out: list[str | None] = []
+        for i, v in enumerate(values):
+            parsed = _code(kind, v) if v is not None else None
+            if v is not None and parsed is None:
+                self._fail(i, _UNKNOWN[kind], f"{kind} {v!r}: not a valid code")
+            out.append(parsed)
+        return out
+
+    def integer(self, name: str) -> list[int | None]:
+        out: list[int | None] = []
+        for i, v in enumerate(self.raw_column(name)):
+            if v is None or v == "" or (type(v) is int):
+                out.append(v if v != "" else None)
+            elif isinstance(v, str) and v.strip().lstrip("-").isdigit():
+                out.append(int(v))
+            else:
+                self._fail(i, "malformed", f"{name} {str(v)[:40]!r}: not an integer")
+                out.append(None)
+        return out
+
+    def amount(self) -> list[int | None]:
+        micros = self.integer("amount_micros")
+        for i, v in enumerate(self.raw_column("amount")):
+            if micros[i] is None and v not in (None, ""):
+                try:
+                    micros[i] = parse_decimal_micros(str(v)) if not isinstance(v, float) else None
+                except ValueError as exc:
+                    self._fail(i, "malformed", str(exc))
+                if micros[i] is None:
+                    self._fail(i, "malformed", f"amount {v!r}: give a decimal string, not a float")
+        return micros
+
+    def instant(self) -> list[int | None]:
+        out = self.integer("occurred_at_us")
+        for i, v in enumerate(self.raw_column("occurred_at")):
+            if out[i] is not None or v in (None, ""):
+                continue
+            try:
+                moment = v if isinstance(v, datetime) else parse_utc(str(v), "occurred_at")
+                out[i] = datetime_to_us(require_utc(moment, "occurred_at"))
+            except (InvalidTime, TypeError) as exc:
+                self._fail(i, "malformed", str(exc))
+        for i, v in enumerate(out):
+            if v is None:
+                self._fail(i, "malformed", "occurred_at is missing")
+        return out
+
+
+def normalise(columns: dict[str, Sequence[Any]], n: int, default_source: str, *,
+              listener_hashed: bool = False, origin: tuple[str, int] = ("", 0),
+              preset: dict[int, Error] | None = None) -> RowBatch:
+    """Typed columns from raw ones (strings from CSV/JSON, typed values from Parquet).
+
+    `preset` holds errors found before normalising (a line that is not JSON at all).
+    """
+    cols = _Columns(columns, n)
+    for i, error in (preset or {}).items():
+        cols.errors[i] = error
+    usage_id = cols.text("play_id", "sale_id", "usage_id", required=True)
+    kinds = cols.text("kind")
+    has_play = cols.raw_column("play_id")
+    for i, k in enumerate(kinds):
+        if k is None and has_play[i] not in (None, ""):
+            kinds[i] = "stream"
+        if kinds[i] not in USAGE_KINDS:
+            cols._fail(i, "malformed", f"kind {k!r}: expected one of {', '.join(USAGE_KINDS)}")
+    sources = [s or default_source for s in cols.text("source")]
+    listener = cols.text("listener_hash" if listener_hashed else "listener_id", required=True)
+    return RowBatch(
+        source=list(sources), usage_id=usage_id, kind=kinds, occurred_at_us=cols.instant(),
+        isrc=cols.code("isrc", cols.text("isrc", upper=True)),
+        upc=cols.code("upc", cols.text("upc")), listener=listener,
+        territory=cols.code("territory", cols.text("territory", upper=True)),
+        seconds_played=cols.integer("seconds_played"), amount_micros=cols.amount(),
+        currency=cols.code("currency", cols.text("currency", upper=True)),
+        refund_of=cols.text("refund_of"), errors=cols.errors,
+        raw=lambda i: {k: _plain(v[i]) for k, v in columns.items() if v[i] not in (None, "")},
+        listener_hashed=listener_hashed, origin_name=origin[0], origin_offset=origin[1],
+    )
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def normalise_dicts(rows: Iterable[Any], default_source: str, *, listener_hashed: bool = False,
+                    origin: tuple[str, int] = ("", 0)) -> RowBatch:
+    """Rows as dicts (NDJSON lines, an API request body, quarantined rows being retried).
+
+    Anything that is not a JSON object becomes a malformed row kept as {"raw": …}.
+    """
+    materialised: list[dict[str, Any]] = []
+    preset: dict[int, Error] = {}
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            preset[i] = ("malformed", "not a JSON object")
+            row = {"raw": row if isinstance(row, str) else json.dumps(row, default=str)}
+        materialised.append(row)
+    names = {k for row in materialised for k in row}
+    columns = {name: [row.get(name) for row in materialised] for name in sorted(names)}
+    return normalise(columns, len(materialised), default_source, listener_hashed=listener_hashed,
+                     origin=origin, preset=preset)

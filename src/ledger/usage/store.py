@@ -1,0 +1,187 @@
+"""The usage tables on SQLite and PostgreSQL: set-based lookups per batch, and the side write.
+
+Lookups run before a batch's transaction; the side write re-checks, under the log's write lock,
+that no other batch landed in between (the usage watermark), so play numbers derived from the
+lookups are still right when the rows commit. PostgreSQL rows go in with binary COPY.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ledger.application import RoyaltyLedger
+
+LINE_COLUMNS = ("source", "usage_id", "line_no", "kind", "occurred_at_us", "isrc", "upc",
+                "listener_hash", "territory", "seconds_played", "currency", "gross_micros",
+                "pricing_model", "pricing_version", "play_number", "counted", "payload_sha256",
+                "refund_of")
+_PG_TYPES = ["int8", "text", "text", "text", "int4", "text", "int8", "text", "text", "text",
+             "text", "int4", "text", "int8", "text", "int4", "int4", "bool", "text", "text"]
+_COLS = "position, batch_id, " + ", ".join(LINE_COLUMNS)
+_WATERMARK = "SELECT COALESCE(MAX(position), 0) AS w FROM usage_rows"
+
+
+class UsageConflict(RuntimeError):
+    """Another batch was recorded between this batch's lookups and its write: prepare it again."""
+
+
+class UsageStore:
+    """Read-side queries the ingest needs, one query per batch (never one per row)."""
+
+    def __init__(self, app: RoyaltyLedger) -> None:
+        self.recorder: Any = app.recorder
+        self.backend = app.config.backend
+
+    def query(self, sqlite_sql: str, pg_sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        if self.backend == "sqlite":
+            with self.recorder.datastore.transaction(commit=False) as c:
+                c.execute(sqlite_sql, tuple(params))
+                return [tuple(r) for r in c.fetchall()]
+        from psycopg.rows import tuple_row
+
+        with self.recorder.datastore.get_connection() as conn, conn.cursor(
+            row_factory=tuple_row
+        ) as curs:
+            curs.execute(pg_sql, list(params))
+            return curs.fetchall()
+
+    def watermark(self) -> int:
+        return int(self.query(_WATERMARK, _WATERMARK)[0][0])
+
+    def existing_payloads(self, source: str, usage_ids: Sequence[str]) -> dict[str, str]:
+        if not usage_ids:
+            return {}
+        rows = self.query(
+            "SELECT usage_id, payload_sha256 FROM usage_rows WHERE source = ? AND line_no = 0 "
+            "AND usage_id IN (SELECT value FROM json_each(?))",
+            "SELECT usage_id, payload_sha256 FROM usage_rows WHERE source = %s AND line_no = 0 "
+            "AND usage_id = ANY(%s)",
+            (source, json.dumps(list(usage_ids)) if self.backend == "sqlite" else list(usage_ids)),
+        )
+        return dict(rows)  # type: ignore[arg-type]
+
+    def quarantined_hashes(self, source: str, raw_hashes: Sequence[str]) -> set[str]:
+        if not raw_hashes:
+            return set()
+        rows = self.query(
+            "SELECT raw_sha256 FROM usage_quarantine WHERE source = ? "
+            "AND raw_sha256 IN (SELECT value FROM json_each(?))",
+            "SELECT raw_sha256 FROM usage_quarantine WHERE source = %s AND raw_sha256 = ANY(%s)",
+            (source, json.dumps(list(raw_hashes)) if self.backend == "sqlite" else list(raw_hashes)),
+        )
+        return {r[0] for r in rows}
+
+    def prior_counted_plays(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """Counted stream2own plays already stored per (listener_hash, isrc), in one query."""
+        listeners, isrcs = [], []
+        for listener, isrc in pairs:
+            listeners.append(listener)
+            isrcs.append(isrc)
+        if not listeners:
+            return {}
+        rows = self.query(
+            "SELECT u.listener_hash, u.isrc, COUNT(*) FROM (SELECT json_extract(value, '$[0]') "
+            "AS l, json_extract(value, '$[1]') AS i FROM json_each(?)) AS p "
+            "JOIN usage_rows AS u ON u.listener_hash = p.l AND u.isrc = p.i "
+            "WHERE u.pricing_model = 'stream2own' AND u.counted = 1 GROUP BY 1, 2",
+            "SELECT u.listener_hash, u.isrc, COUNT(*) FROM unnest(%s::text[], %s::text[]) "
+            "AS p(l, i) JOIN usage_rows AS u ON u.listener_hash = p.l AND u.isrc = p.i "
+            "WHERE u.pricing_model = 'stream2own' AND u.counted GROUP BY 1, 2",
+            (json.dumps(list(zip(listeners, isrcs, strict=True))),)
+            if self.backend == "sqlite" else (listeners, isrcs),
+        )
+        return {(r[0], r[1]): int(r[2]) for r in rows}
+
+    def sale_lines(self, source: str, usage_ids: Sequence[str]) -> dict[str, list[tuple[Any, ...]]]:
+        """Lines of earlier sales a refund names: usage_id → [(line_no, isrc, upc, currency, gross)]."""
+        if not usage_ids:
+            return {}
+        rows = self.query(
+            "SELECT usage_id, line_no, isrc, upc, currency, gross_micros, kind FROM usage_rows "
+            "WHERE source = ? AND usage_id IN (SELECT value FROM json_each(?)) "
+            "ORDER BY usage_id, line_no",
+            "SELECT usage_id, line_no, isrc, upc, currency, gross_micros, kind FROM usage_rows "
+            "WHERE source = %s AND usage_id = ANY(%s) ORDER BY usage_id, line_no",
+            (source, json.dumps(list(usage_ids)) if self.backend == "sqlite" else list(usage_ids)),
+        )
+        found: dict[str, list[tuple[Any, ...]]] = {}
+        for r in rows:
+            found.setdefault(r[0], []).append(r[1:])
+        return found
+
+
+@dataclass
+class UsageWrite:
+    """A batch's rows, quarantined rows and ownerships, written after its UsageBatch event."""
+
+    batch_hex: str
+    expected_watermark: int
+    lines: list[tuple[Any, ...]] = field(default_factory=list)  # LINE_COLUMNS order
+    quarantine: list[tuple[Any, ...]] = field(default_factory=list)
+    resolved: list[tuple[str, str]] = field(default_factory=list)  # (quarantine_id, outcome)
+    ownership: list[tuple[Any, ...]] = field(default_factory=list)
+
+    def _position(self, positions: Sequence[int]) -> int:
+        assert len(positions) == 1, "a usage batch is saved as exactly one event"
+        return positions[0]
+
+    def _check(self, watermark: int) -> None:
+        if watermark != self.expected_watermark:
+            raise UsageConflict(
+                f"usage watermark moved from {self.expected_watermark} to {watermark}"
+            )
+
+    def write_sqlite(self, cursor: Any, positions: Sequence[int]) -> None:
+        position, bid = self._position(positions), self.batch_hex
+        cursor.execute(_WATERMARK)
+        self._check(int(cursor.fetchone()[0]))
+        prefix = f"{int(position)}, '{bid}', "  # an int and a hex string: safe to inline
+        cursor.executemany(
+            f"INSERT INTO usage_rows ({_COLS}) VALUES ({prefix}{', '.join('?' * 18)})", self.lines
+        )
+        cursor.executemany(
+            "INSERT INTO usage_quarantine (quarantine_id, source, usage_id, raw_sha256, reason, "
+            f"detail, raw_row, position, batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, {prefix[:-2]})",
+            self.quarantine,
+        )
+        cursor.executemany(
+            "INSERT INTO usage_quarantine_resolved (quarantine_id, outcome, position, batch_id) "
+            f"VALUES (?, ?, {prefix[:-2]})", self.resolved,
+        )
+        cursor.executemany(
+            "INSERT INTO usage_ownership (listener_hash, isrc, source, usage_id, occurred_at_us, "
+            f"position, batch_id) VALUES (?, ?, ?, ?, ?, {prefix[:-2]})", self.ownership,
+        )
+
+    def write_postgres(self, cursor: Any, positions: Sequence[int]) -> None:
+        position, bid = self._position(positions), self.batch_hex
+        cursor.execute(_WATERMARK)
+        self._check(int(cursor.fetchone()["w"]))
+        if self.lines:
+            with cursor.copy(f"COPY usage_rows ({_COLS}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(_PG_TYPES)
+                head = (position, bid)
+                for line in self.lines:
+                    copy.write_row(head + line)
+        if self.quarantine:
+            cursor.executemany(
+                "INSERT INTO usage_quarantine (quarantine_id, source, usage_id, raw_sha256, "
+                "reason, detail, raw_row, position, batch_id) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                [(*q, position, bid) for q in self.quarantine],
+            )
+        if self.resolved:
+            cursor.executemany(
+                "INSERT INTO usage_quarantine_resolved (quarantine_id, outcome, position, batch_id)"
+                " VALUES (%s, %s, %s, %s)", [(*r, position, bid) for r in self.resolved],
+            )
+        if self.ownership:
+            cursor.executemany(
+                "INSERT INTO usage_ownership (listener_hash, isrc, source, usage_id, "
+                "occurred_at_us, position, batch_id) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                [(*o, position, bid) for o in self.ownership],
+            )
