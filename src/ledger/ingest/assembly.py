@@ -113,9 +113,7 @@ def _referenced_parties(
     return list(dict.fromkeys(refs))
 
 
-def _takedowns(
-    release: RawRelease, deals: list[DealSummary], created_at: datetime | None
-) -> list[Takedown]:
+def _takedowns(release: RawRelease, deals: list[DealSummary], created_at: datetime | None) -> list[Takedown]:
     """A takedown deal stops the release where it applies, when it ends (else on receipt)."""
     return [
         Takedown(
@@ -130,9 +128,7 @@ def _takedowns(
     ]
 
 
-def _build_release(
-    parts: MessageParts, raw: RawRelease, kinds: dict[str, PartyKind]
-) -> DeliveredRelease:
+def _build_release(parts: MessageParts, raw: RawRelease, kinds: dict[str, PartyKind]) -> DeliveredRelease:
     deals = [d for d in parts.deals.get(raw.reference, []) if not d.takedown]
     track_refs = [r for r in raw.track_refs if r not in parts.other_resources]
     recordings = [parts.recordings[r] for r in track_refs if r in parts.recordings]
@@ -205,7 +201,5 @@ def inline_party(
         ref = parts.inline_refs[key] = f"P{len(parts.inline_refs) + 1}"
         parts.parties[ref] = DeliveredParty(ref, name.strip(), PartyKind.CONTRIBUTOR)
     known = parts.parties[ref]
-    parts.parties[ref] = replace(
-        known, ipi=known.ipi or ipi, isni=known.isni or isni, dpid=known.dpid or dpid
-    )
+    parts.parties[ref] = replace(known, ipi=known.ipi or ipi, isni=known.isni or isni, dpid=known.dpid or dpid)
     return ref

@@ -119,19 +119,14 @@ def _writers(parts: MessageParts, value: str, where: str, problems: list[str]) -
 def _recording(parts: MessageParts, row: Row, ref: str, problems: list[str]) -> DeliveredRecording:
     where = f"row {row['_row']}"
     credits = [Credit(inline_party(parts, row["track_artist"]), "main_artist")]
-    credits += [
-        Credit(inline_party(parts, n), "featured_artist")
-        for n in _list(row.get("featured_artists", ""))
-    ]
+    credits += [Credit(inline_party(parts, n), "featured_artist") for n in _list(row.get("featured_artists", ""))]
     credits += [Credit(inline_party(parts, n), "producer") for n in _list(row.get("producers", ""))]
     writers = _writers(parts, row.get("writers", ""), where, problems)
     work_ref = None
     if row.get("iswc") or writers:
         work_ref = f"W{row['_row']}"
         title = row.get("work_title") or row["track_title"]
-        parts.works[work_ref] = DeliveredWork(
-            work_ref, title, row.get("iswc") or None, tuple(writers)
-        )
+        parts.works[work_ref] = DeliveredWork(work_ref, title, row.get("iswc") or None, tuple(writers))
     if row["duration"] and csv_duration_ms(row["duration"]) is None:
         problems.append(f"{where}: duration {row['duration']!r} is not mm:ss or seconds")
     return DeliveredRecording(
@@ -183,8 +178,7 @@ def _release(parts: MessageParts, index: int, rows: list[Row]) -> None:
     territories = territories or [WORLDWIDE]
     parts.deals[reference] = [
         DealSummary(
-            commercial_models=tuple(_list(first.get("commercial_models", "")))
-            or DEFAULT_COMMERCIAL_MODELS,
+            commercial_models=tuple(_list(first.get("commercial_models", ""))) or DEFAULT_COMMERCIAL_MODELS,
             use_types=tuple(_list(first.get("use_types", ""))) or DEFAULT_USE_TYPES,
             territories=tuple(territories),
             excluded_territories=tuple(excluded),
@@ -274,8 +268,6 @@ def check_catalogue_csv(
     now: datetime | None = None,
     source_name: str = "",
 ) -> tuple[DeliveryMessage, ValidationReport]:
-    message = parse_catalogue_csv(
-        source, sender_dpid=sender_dpid, sender_name=sender_name, created_at=created_at
-    )
+    message = parse_catalogue_csv(source, sender_dpid=sender_dpid, sender_name=sender_name, created_at=created_at)
     name = source_name or (str(source) if isinstance(source, Path) else "")
     return message, validate_message(message, source=name, now=now)

@@ -33,8 +33,7 @@ def read_header(header: Element, parts: MessageParts) -> None:
         parts.problems.append("MessageHeader: MessageSender/PartyId (the sender's DPID) is missing")
     if parts.created_at is None:
         parts.problems.append(
-            f"MessageHeader: MessageCreatedDateTime {created!r} is missing, malformed "
-            "or has no UTC offset"
+            f"MessageHeader: MessageCreatedDateTime {created!r} is missing, malformed or has no UTC offset"
         )
 
 
@@ -91,9 +90,7 @@ def resource_order(group: Element) -> list[str]:
     return [ref for _, refs in sorted(entries) for ref in refs]
 
 
-def dispatch(
-    events: Iterator[tuple[str, Element]], parts: MessageParts, handlers: dict[str, Handler]
-) -> None:
+def dispatch(events: Iterator[tuple[str, Element]], parts: MessageParts, handlers: dict[str, Handler]) -> None:
     """Hand each finished composite to its handler, then drop it from the tree."""
     for event, element in events:
         if event != "end":

@@ -105,12 +105,8 @@ def release_message(index: int, *, seed: int = 0, tracks: int = 10) -> bytes:
         (
             _party("PLabel", label),
             _party("PArtist", artist),
-            _party(
-                "PWriter1", _name(rng), f"<IpiNameNumber>{ipi_for(index * 2 + 1)}</IpiNameNumber>"
-            ),
-            _party(
-                "PWriter2", _name(rng), f"<IpiNameNumber>{ipi_for(index * 2 + 2)}</IpiNameNumber>"
-            ),
+            _party("PWriter1", _name(rng), f"<IpiNameNumber>{ipi_for(index * 2 + 1)}</IpiNameNumber>"),
+            _party("PWriter2", _name(rng), f"<IpiNameNumber>{ipi_for(index * 2 + 2)}</IpiNameNumber>"),
             _party("PProducer", _name(rng)),
         )
     )
@@ -163,9 +159,7 @@ def release_messages(count: int, *, seed: int = 0, tracks: int = 10) -> Iterator
         yield release_message(index, seed=seed, tracks=tracks)
 
 
-def write_release_messages(
-    directory: Path, count: int, *, seed: int = 0, tracks: int = 10
-) -> list[Path]:
+def write_release_messages(directory: Path, count: int, *, seed: int = 0, tracks: int = 10) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     paths = []
     for index, body in enumerate(release_messages(count, seed=seed, tracks=tracks)):

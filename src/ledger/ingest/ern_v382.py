@@ -74,8 +74,7 @@ def _master_split(parts: MessageParts, details: Element | None) -> list[Share]:
     return [
         Share(ref, pct)
         for controller in details.iterfind("{*}RightsController")
-        if (pct := text(controller, "{*}RightSharePercentage"))
-        and (ref := _party(parts, controller))
+        if (pct := text(controller, "{*}RightSharePercentage")) and (ref := _party(parts, controller))
     ]
 
 
@@ -129,9 +128,7 @@ def _track_refs(element: Element, details: Element | None) -> list[str]:
 
 def read_release(element: Element, parts: MessageParts) -> None:
     details = _details(element, "ReleaseDetailsByTerritory")
-    types = texts(element, "{*}ReleaseType") + (
-        texts(details, "{*}ReleaseType") if details is not None else []
-    )
+    types = texts(element, "{*}ReleaseType") + (texts(details, "{*}ReleaseType") if details is not None else [])
     if types and types[0].lower() in TRACK_LEVEL_TYPES:
         return
     label = text(details, "{*}LabelName")
@@ -140,18 +137,14 @@ def read_release(element: Element, parts: MessageParts) -> None:
         RawRelease(
             reference=text(element, "{*}ReleaseReference") or "",
             upc=text(element, "{*}ReleaseId/{*}ICPN") or "",
-            title=text(details, _DISPLAY_TITLE)
-            or text(element, "{*}ReferenceTitle/{*}TitleText")
-            or "",
+            title=text(details, _DISPLAY_TITLE) or text(element, "{*}ReferenceTitle/{*}TitleText") or "",
             release_type=release_type(
                 types,
                 compilation=details is not None and flag(details, "{*}IsMultiArtistCompilation"),
             ),
             display_artist=text(details, "{*}DisplayArtistName") or "",
             label_ref=inline_party(parts, label) if label else None,
-            release_on=iso_date(
-                text(details, "{*}ReleaseDate") or text(element, "{*}GlobalReleaseDate")
-            ),
+            release_on=iso_date(text(details, "{*}ReleaseDate") or text(element, "{*}GlobalReleaseDate")),
             track_refs=_track_refs(element, details),
             territories=[territory_code(t) for t in territories],
         )

@@ -24,64 +24,58 @@ from ledger.ingest.delivery import (
 from ledger.ingest.ern_common import COMMON_HANDLERS, Handler, dispatch, resource_order
 from ledger.ingest.fields import (
     WRITER_ROLES,
+    Children,
     Element,
     duration_ms,
-    flag,
     iso_date,
     release_type,
     role_name,
-    text,
-    texts,
 )
 
 
 def read_party(element: Element, parts: MessageParts) -> None:
-    ref = text(element, "{*}PartyReference") or ""
-    ids = element.find("{*}PartyId")
+    kids = Children(element)
+    ref = kids.text("PartyReference") or ""
+    ids = Children(kids.one("PartyId"))
     parts.parties[ref] = DeliveredParty(
         reference=ref,
-        name=text(element, "{*}PartyName/{*}FullName") or "",
+        name=kids.text("PartyName", "FullName") or "",
         kind=PartyKind.CONTRIBUTOR,
-        ipi=text(ids, "{*}IpiNameNumber"),
-        isni=text(ids, "{*}ISNI"),
-        dpid=text(ids, "{*}DPID"),
+        ipi=ids.text("IpiNameNumber"),
+        isni=ids.text("ISNI"),
+        dpid=ids.text("DPID"),
     )
 
 
-def _credits(element: Element) -> list[Credit]:
-    credits = [
-        Credit(ref, role_name(role))
-        for artist in element.iterfind("{*}DisplayArtist")
-        if (ref := text(artist, "{*}ArtistPartyReference"))
-        for role in artist.iterfind("{*}DisplayArtistRole")
-    ]
-    for contributor in element.iterfind("{*}Contributor"):
-        ref = text(contributor, "{*}ContributorPartyReference")
-        if ref:
-            credits += [Credit(ref, role_name(r)) for r in contributor.iterfind("{*}Role")]
+def _credits(kids: Children) -> list[Credit]:
+    credits: list[Credit] = []
+    for tag, ref_tag, role_tag in (
+        ("DisplayArtist", "ArtistPartyReference", "DisplayArtistRole"),
+        ("Contributor", "ContributorPartyReference", "Role"),
+    ):
+        for element in kids.all(tag):
+            inner = Children(element)
+            ref = inner.text(ref_tag)
+            if ref:
+                credits += [Credit(ref, role_name(role)) for role in inner.all(role_tag)]
     return list(dict.fromkeys(credits))
 
 
-def _shares(element: Element, path: str) -> list[Share]:
-    return [
-        Share(ref, pct)
-        for controller in element.iterfind(path)
-        if (ref := text(controller, "{*}RightsControllerPartyReference"))
-        and (pct := text(controller, "{*}RightSharePercentage"))
-    ]
+def _shares(controllers: list[Element]) -> list[Share]:
+    shares = []
+    for controller in controllers:
+        inner = Children(controller)
+        ref, pct = inner.text("RightsControllerPartyReference"), inner.text("RightSharePercentage")
+        if ref and pct:
+            shares.append(Share(ref, pct))
+    return shares
 
 
-def _work(
-    recording_ref: str, title: str, element: Element, credits: list[Credit]
-) -> DeliveredWork | None:
+def _work(recording_ref: str, title: str, kids: Children, credits: list[Credit]) -> DeliveredWork | None:
     """4.3 has no work list: the work is known by its ISWC, its writers by their roles."""
-    iswc = text(element, "{*}WorkId/{*}ISWC")
-    shares = {s.party_ref: s.percentage for s in _shares(element, "{*}WorkRightsController")}
-    writers = [
-        Writer(c.party_ref, c.role, shares.pop(c.party_ref, None))
-        for c in credits
-        if c.role in WRITER_ROLES
-    ]
+    iswc = kids.text("WorkId", "ISWC")
+    shares = {s.party_ref: s.percentage for s in _shares(kids.all("WorkRightsController"))}
+    writers = [Writer(c.party_ref, c.role, shares.pop(c.party_ref, None)) for c in credits if c.role in WRITER_ROLES]
     writers += [Writer(ref, "publisher", pct) for ref, pct in shares.items()]
     if iswc is None and not writers:
         return None
@@ -89,43 +83,42 @@ def _work(
 
 
 def read_sound_recording(element: Element, parts: MessageParts) -> None:
-    ref = text(element, "{*}ResourceReference") or ""
-    isrc = text(element, "{*}SoundRecordingEdition/{*}ResourceId/{*}ISRC") or text(
-        element, "{*}ResourceId/{*}ISRC"
-    )
-    title = text(element, "{*}DisplayTitleText") or text(element, "{*}DisplayTitle/{*}TitleText")
-    credits = _credits(element)
-    work = _work(ref, title or "", element, credits)
+    kids = Children(element)
+    ref = kids.text("ResourceReference") or ""
+    # 4.3 puts the ISRC in SoundRecordingEdition; 4.1/4.2 senders put it directly in ResourceId.
+    isrc = kids.text("SoundRecordingEdition", "ResourceId", "ISRC") or kids.text("ResourceId", "ISRC")
+    title = kids.text("DisplayTitleText") or kids.text("DisplayTitle", "TitleText")
+    credits = _credits(kids)
+    work = _work(ref, title or "", kids, credits)
     if work is not None:
         parts.works[work.reference] = work
     parts.recordings[ref] = DeliveredRecording(
         reference=ref,
         isrc=isrc or "",
         title=title or "",
-        display_artist=text(element, "{*}DisplayArtistName") or "",
-        duration_ms=duration_ms(text(element, "{*}Duration")),
+        display_artist=kids.text("DisplayArtistName") or "",
+        duration_ms=duration_ms(kids.text("Duration")),
         work_ref=work.reference if work else None,
         credits=tuple(credits),
-        master_split=tuple(_shares(element, "{*}ResourceRightsController")),
+        master_split=tuple(_shares(kids.all("ResourceRightsController"))),
     )
 
 
 def read_release(element: Element, parts: MessageParts) -> None:
-    group = element.find("{*}ResourceGroup")
+    kids = Children(element)
+    group = kids.one("ResourceGroup")
     parts.releases.append(
         RawRelease(
-            reference=text(element, "{*}ReleaseReference") or "",
-            upc=text(element, "{*}ReleaseId/{*}ICPN") or "",
-            title=text(element, "{*}DisplayTitleText")
-            or text(element, "{*}DisplayTitle/{*}TitleText")
-            or "",
+            reference=kids.text("ReleaseReference") or "",
+            upc=kids.text("ReleaseId", "ICPN") or "",
+            title=kids.text("DisplayTitleText") or kids.text("DisplayTitle", "TitleText") or "",
             release_type=release_type(
-                texts(element, "{*}ReleaseType"),
-                compilation=flag(element, "{*}IsMultiArtistCompilation"),
+                kids.texts("ReleaseType"),
+                compilation=(kids.text("IsMultiArtistCompilation") or "").lower() == "true",
             ),
-            display_artist=text(element, "{*}DisplayArtistName") or "",
-            label_ref=text(element, "{*}ReleaseLabelReference"),
-            release_on=iso_date(text(element, "{*}ReleaseDate")),
+            display_artist=kids.text("DisplayArtistName") or "",
+            label_ref=kids.text("ReleaseLabelReference"),
+            release_on=iso_date(kids.text("ReleaseDate")),
             track_refs=resource_order(group) if group is not None else [],
         )
     )

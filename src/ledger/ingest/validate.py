@@ -57,9 +57,7 @@ class _Reasons:
             return value
 
     def territories(self, where: str, codes: Iterable[str]) -> tuple[str, ...]:
-        return tuple(
-            self.ident(where, lambda c: parse_territory(c, allow_worldwide=True), c) for c in codes
-        )
+        return tuple(self.ident(where, lambda c: parse_territory(c, allow_worldwide=True), c) for c in codes)
 
     def split(self, where: str, percentages: list[str | None]) -> None:
         """A split is whole: every share given, each exact in ppm, summing to 1 000 000."""
@@ -232,9 +230,7 @@ def _outcome(
     )
 
 
-def validate_message(
-    message: DeliveryMessage, *, source: str = "", now: datetime | None = None
-) -> ValidationReport:
+def validate_message(message: DeliveryMessage, *, source: str = "", now: datetime | None = None) -> ValidationReport:
     errors = _message_errors(message, now)
     outcomes: list[ReleaseOutcome] = []
     for release in message.releases:

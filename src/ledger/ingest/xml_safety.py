@@ -10,7 +10,7 @@ setting alone.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -54,17 +54,23 @@ def _refuse_doctype(element: etree._Element) -> None:
         url = external[0].system_url or "(external)"
         raise UnsafeXml(f"refused: the DTD declares an external entity ({url}); XXE is not allowed")
     if entities:
-        raise UnsafeXml(
-            f"refused: the DTD declares {len(entities)} entities; entity expansion is not allowed"
-        )
+        raise UnsafeXml(f"refused: the DTD declares {len(entities)} entities; entity expansion is not allowed")
     raise UnsafeXml("refused: DOCTYPE declarations are not allowed in a delivery")
 
 
-def safe_iterparse(source: XmlSource) -> Iterator[tuple[str, etree._Element]]:
-    """("start" | "end", element) events; raises UnsafeXml / MalformedXml with a clear reason."""
+def safe_iterparse(source: XmlSource, tags: Sequence[str] | None = None) -> Iterator[tuple[str, etree._Element]]:
+    """("root", root) once, then ("start" | "end", element) for elements named in `tags`.
+
+    Name the root elements you expect in `tags` too: their start event is where the DOCTYPE is
+    refused, before any content is parsed.
+
+    Filtering by tag happens inside libxml2, so a reader that only wants a few composites does
+    not pay for an event per element. Raises UnsafeXml / MalformedXml with a clear reason.
+    """
     events = etree.iterparse(
         _open(source),
         events=("start", "end"),
+        tag=tags,
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -72,17 +78,28 @@ def safe_iterparse(source: XmlSource) -> Iterator[tuple[str, etree._Element]]:
         remove_comments=True,
         remove_pis=True,
     )
-    first = True
+    root_seen = False
     try:
         for event, element in events:
-            if first:
-                _refuse_doctype(element)
-                first = False
+            if not root_seen:
+                yield "root", _checked_root(element.getroottree().getroot())
+                root_seen = True
             yield event, element
     except etree.XMLSyntaxError as exc:
-        raise MalformedXml(f"not well-formed XML: {exc.msg or exc}") from None
-    if first:
-        raise MalformedXml("not well-formed XML: the file is empty")
+        message = str(exc.msg or exc)
+        if "amplification" in message or "entity" in message.lower():
+            # libxml2's own bomb guard fired before our DOCTYPE check saw the root.
+            raise UnsafeXml(f"refused: entity expansion is not allowed ({message})") from None
+        raise MalformedXml(f"not well-formed XML: {message}") from None
+    if not root_seen:
+        if events.root is None:
+            raise MalformedXml("not well-formed XML: the file is empty")
+        yield "root", _checked_root(events.root)
+
+
+def _checked_root(root: etree._Element) -> etree._Element:
+    _refuse_doctype(root)
+    return root
 
 
 def local_name(tag: object) -> str:
