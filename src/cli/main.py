@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import audit, catalogue, demo, init, splits
+from cli import audit, catalogue, demo, init, payouts, pie, splits, statements
 
 app = typer.Typer(
     name="royalty",
@@ -17,6 +17,9 @@ app.command("demo")(demo.demo)
 app.add_typer(catalogue.app, name="catalogue")
 app.add_typer(splits.app, name="splits")
 app.add_typer(audit.app, name="audit")
+app.add_typer(statements.app, name="statements")
+app.add_typer(payouts.app, name="payouts")
+app.add_typer(pie.app, name="pie")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,190 @@
+"""`royalty statements`: close a month, show, replay and export statements."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from cli.context import actor, ledger, store_config
+from cli.output import JSON_OPTION, console, fail, report, table
+from ledger.application import NotFound
+from ledger.domain.money import format_micros
+from ledger.domain.party import DomainError
+from ledger.domain.period import InvalidTime, Period
+from projections.statements.close import (
+    close_period,
+    compute_statements,
+    engine_for,
+    replay_period,
+)
+from projections.statements.export import FORMATS, export_period
+from projections.statements.statement import build_statement, statement_hash
+
+app = typer.Typer(help="Monthly statements: close, show, replay, export.", no_args_is_help=True)
+
+
+def _period(text: str, as_json: bool) -> Period:
+    try:
+        return Period.parse(text)
+    except InvalidTime as exc:
+        fail(str(exc), as_json)
+
+
+def summary_rows(documents: dict[str, dict[str, Any]]) -> list[tuple[str, ...]]:
+    return [
+        (
+            account,
+            cur,
+            *(
+                format_micros(s[k])
+                for k in (
+                    "opening_micros",
+                    "earnings_micros",
+                    "escrow_release_micros",
+                    "adjustment_micros",
+                    "payout_micros",
+                    "closing_micros",
+                )
+            ),
+        )
+        for account, doc in sorted(documents.items())
+        for cur, s in doc["currencies"].items()
+    ]
+
+
+SUMMARY_COLUMNS = ["account", "currency", "opening", "earnings", "escrow rel.", "adjust.", "payouts", "closing"]
+
+
+@app.command("close")
+def close(
+    period: str = typer.Argument(..., help="YYYY-MM"),
+    force: bool = typer.Option(False, "--force", help="Close despite the rules (needs --reason)."),
+    reason: str = typer.Option("", help="Why a forced close is needed (recorded)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Close the month: record PeriodClosed with every account's totals and statement hash."""
+    p = _period(period, as_json)
+    try:
+        statements = close_period(ledger(), store_config(), p, actor(), force=force, reason=reason)
+    except DomainError as exc:
+        fail(str(exc), as_json)
+    doc = {
+        "ok": True,
+        "period": str(p),
+        "as_of_position": statements.as_of,
+        "hashes": statements.hashes,
+        "totals": statements.totals,
+    }
+    report(
+        doc,
+        as_json,
+        lambda: console.print(
+            table(
+                f"statements {p} closed at position {statements.as_of}",
+                SUMMARY_COLUMNS,
+                summary_rows(statements.documents),
+            )
+        ),
+    )
+
+
+@app.command("show")
+def show(
+    period: str = typer.Argument(..., help="YYYY-MM"),
+    party: str = typer.Option(..., "--party", help="Party key (or an account: platform, …)."),
+    as_of: int = typer.Option(None, "--as-of", help="Log position (default: the close, else head)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """One party's statement, as known at a position."""
+    p, app_ = _period(period, as_json), ledger()
+    engine = engine_for(app_, store_config())
+    close_ = engine.history.closes.get(str(p))
+    position = as_of if as_of is not None else (close_.as_of_position if close_ else engine.history.upto)
+    account = party if ":" in party or party == "platform" else f"party:{party}"
+    doc = build_statement(engine, account, p, position)
+    doc["sha256"] = statement_hash({k: v for k, v in doc.items()})
+    doc["recorded_sha256"] = close_.statement_hashes.get(account) if close_ else None
+
+    def render() -> None:
+        console.print(table(f"{account} {p} as of position {position}", SUMMARY_COLUMNS, summary_rows({account: doc})))
+        for cur, s in doc["currencies"].items():
+            rows = [
+                (
+                    section,
+                    x.get("original_period", str(p)),
+                    x["isrc"],
+                    x["kind"],
+                    x["territory"],
+                    x["right"],
+                    x.get("units", ""),
+                    format_micros(x["amount_micros"]),
+                )
+                for section in ("earnings", "escrow_releases", "adjustments")
+                for x in s[section]
+            ]
+            console.print(
+                table(f"lines {cur}", ["section", "period", "isrc", "kind", "terr.", "right", "units", "amount"], rows)
+            )
+
+    report(doc, as_json, render)
+
+
+@app.command("replay")
+def replay(period: str = typer.Argument(..., help="YYYY-MM"), as_json: bool = JSON_OPTION) -> None:
+    """Recompute a closed period from the log alone; exit 1 on any hash difference."""
+    p = _period(period, as_json)
+    try:
+        result = replay_period(ledger(), store_config(), p)
+    except (DomainError, NotFound) as exc:
+        fail(str(exc), as_json)
+    report(
+        result.as_dict(),
+        as_json,
+        lambda: console.print(
+            f"replay {p} at position {result.as_of}: {result.compared} statements, "
+            + (
+                "[green]all hashes match[/]"
+                if result.ok
+                else f"[red]{len(result.differences)} differ[/]: " + ", ".join(d["account"] for d in result.differences)
+            )
+        ),
+    )
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+FORMAT_OPTION = typer.Option(..., "--format", help="One or more of " + ", ".join(FORMATS) + ".")
+OUT_OPTION = typer.Option(..., "--out", help="Output directory.")
+
+
+@app.command("export")
+def export(
+    period: str = typer.Argument(..., help="YYYY-MM"),
+    formats: list[str] = FORMAT_OPTION,
+    out: Path = OUT_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Write the period's statements (as closed; else as known now) in the given formats."""
+    p, app_ = _period(period, as_json), ledger()
+    bad = sorted(set(formats) - set(FORMATS))
+    if bad:
+        fail(f"unknown format(s) {', '.join(bad)}; expected {', '.join(FORMATS)}", as_json)
+    engine = engine_for(app_, store_config())
+    close_ = engine.history.closes.get(str(p))
+    statements = compute_statements(engine, p, close_.as_of_position if close_ else engine.history.upto)
+    names, dsr = {}, set()
+    for account in statements.documents:
+        if account.startswith("party:"):
+            key = account.removeprefix("party:")
+            try:
+                party = app_.get_party(key)
+            except NotFound:
+                continue
+            names[key] = party.name
+            if {"label", "distributor"} & set(party.kinds):
+                dsr.add(key)
+    written = export_period(statements, formats, out, dsr, names)
+    doc = {"ok": True, "period": str(p), "as_of_position": statements.as_of, "files": written}
+    report(doc, as_json, lambda: console.print(f"wrote {len(written)} files to {out}"))

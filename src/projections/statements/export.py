@@ -1,0 +1,247 @@
+"""Statement exports: CSV and PDF per party, one JSON document, one Parquet dataset of all lines,
+and a DDEX DSR-style tab-separated flat file per label or distributor (HEAD … FOOT with control
+totals). Money stays integer micro-units in data files; decimals appear only where people read.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ledger.domain.money import format_micros
+from ledger.domain.period import Period
+from projections.statements.close import PeriodStatements
+from projections.statements.pdf import write_pdf
+
+FORMATS = ("csv", "json", "parquet", "pdf", "dsr")
+SECTIONS = ("earnings", "escrow_releases", "adjustments")
+LINE_SCHEMA = pa.schema(
+    [
+        ("account", pa.string()),
+        ("section", pa.string()),
+        ("currency", pa.string()),
+        ("original_period", pa.string()),
+        ("isrc", pa.string()),
+        ("kind", pa.string()),
+        ("territory", pa.string()),
+        ("right", pa.string()),
+        ("right_ppm", pa.int64()),
+        ("share_ppm", pa.int64()),
+        ("units", pa.int64()),
+        ("gross_micros", pa.int64()),
+        ("amount_micros", pa.int64()),
+        ("dispute", pa.string()),
+    ]
+)
+
+
+def statement_lines(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every line of one statement, flat, with its section and currency."""
+    for currency, sec in doc["currencies"].items():
+        for section in SECTIONS:
+            for line in sec[section]:
+                yield {
+                    "account": doc["account"],
+                    "section": section,
+                    "currency": currency,
+                    "original_period": line.get("original_period", doc["period"]),
+                    "isrc": line["isrc"],
+                    "kind": line["kind"],
+                    "territory": line["territory"],
+                    "right": line["right"],
+                    "right_ppm": line["right_ppm"],
+                    "share_ppm": line["share_ppm"],
+                    "units": line.get("units"),
+                    "gross_micros": line.get("gross_micros"),
+                    "amount_micros": line["amount_micros"],
+                    "dispute": line.get("dispute"),
+                }
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+
+
+def write_csv(doc: dict[str, Any], path: Path) -> None:
+    with path.open("w", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(["statement", doc["account"], "period", doc["period"], "as_of_position", doc["as_of_position"]])
+        out.writerow(["currency", "opening", "earnings", "escrow_releases", "adjustments", "payouts", "closing"])
+        for cur, s in doc["currencies"].items():
+            out.writerow(
+                [
+                    cur,
+                    *(
+                        format_micros(s[k])
+                        for k in (
+                            "opening_micros",
+                            "earnings_micros",
+                            "escrow_release_micros",
+                            "adjustment_micros",
+                            "payout_micros",
+                            "closing_micros",
+                        )
+                    ),
+                ]
+            )
+        out.writerow([])
+        out.writerow(
+            [
+                "section",
+                "currency",
+                "original_period",
+                "isrc",
+                "kind",
+                "territory",
+                "right",
+                "share_ppm",
+                "units",
+                "gross",
+                "amount",
+                "amount_micros",
+            ]
+        )
+        for line in statement_lines(doc):
+            gross = line["gross_micros"]
+            out.writerow(
+                [
+                    line["section"],
+                    line["currency"],
+                    line["original_period"],
+                    line["isrc"],
+                    line["kind"],
+                    line["territory"],
+                    line["right"],
+                    line["share_ppm"],
+                    "" if line["units"] is None else line["units"],
+                    "" if gross is None else format_micros(gross),
+                    format_micros(line["amount_micros"]),
+                    line["amount_micros"],
+                ]
+            )
+        for cur, s in doc["currencies"].items():
+            for p in s["payouts"]:
+                out.writerow(
+                    [
+                        "payout",
+                        cur,
+                        "",
+                        "",
+                        "",
+                        "",
+                        "",
+                        "",
+                        "",
+                        "",
+                        format_micros(-p["amount_micros"]),
+                        -p["amount_micros"],
+                    ]
+                )
+
+
+def write_parquet(statements: PeriodStatements, path: Path) -> int:
+    rows = [line for doc in statements.documents.values() for line in statement_lines(doc)]
+    table = pa.Table.from_pylist(rows, schema=LINE_SCHEMA)
+    pq.write_table(table, path)
+    return int(table.num_rows)
+
+
+def write_json(statements: PeriodStatements, path: Path) -> None:
+    document = {
+        "period": str(statements.period),
+        "as_of_position": statements.as_of,
+        "hashes": statements.hashes,
+        "statements": statements.documents,
+    }
+    path.write_text(json.dumps(document, sort_keys=True, indent=1) + "\n")
+
+
+def write_dsr(doc: dict[str, Any], period: Period, sender: str, path: Path) -> dict[str, int]:
+    """A DSR-style flat file: HEAD, SY01 summary per currency, AS01 asset + RU01 usage blocks, FOOT."""
+    records: list[list[str]] = [
+        [
+            "HEAD",
+            "royalty-ledger-dsr/1",
+            f"{doc['account']}:{period}",
+            sender,
+            doc["account"].removeprefix("party:"),
+            period.start.date().isoformat(),
+            period.end.date().isoformat(),
+            str(doc["as_of_position"]),
+        ]
+    ]
+    for cur, s in doc["currencies"].items():
+        records.append(
+            [
+                "SY01",
+                cur,
+                format_micros(s["earnings_micros"]),
+                format_micros(s["adjustment_micros"] + s["escrow_release_micros"]),
+                format_micros(s["closing_micros"]),
+            ]
+        )
+    blocks: dict[str, list[dict[str, Any]]] = {}
+    for line in statement_lines(doc):
+        blocks.setdefault(line["isrc"], []).append(line)
+    for number, (isrc, lines) in enumerate(sorted(blocks.items()), start=1):
+        records.append(["AS01", str(number), isrc])
+        for line in lines:
+            records.append(
+                [
+                    "RU01",
+                    str(number),
+                    line["section"],
+                    line["original_period"],
+                    line["kind"],
+                    line["territory"],
+                    line["currency"],
+                    str(line["units"] or 0),
+                    format_micros(line["gross_micros"] or 0),
+                    format_micros(line["amount_micros"]),
+                ]
+            )
+    records.append(["FOOT", str(len(records) + 1), str(len(blocks))])
+    path.write_text("".join("\t".join(r) + "\n" for r in records))
+    return {"lines": len(records), "blocks": len(blocks)}
+
+
+def export_period(
+    statements: PeriodStatements,
+    formats: list[str],
+    out_dir: Path,
+    dsr_parties: set[str] | None = None,
+    names: dict[str, str] | None = None,
+) -> list[str]:
+    """Write the requested formats under out_dir; return the written paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    period, written = statements.period, []
+    parties = {a: d for a, d in statements.documents.items() if a.startswith("party:")}
+    for fmt in formats:
+        if fmt == "json":
+            path = out_dir / f"statements-{period}.json"
+            write_json(statements, path)
+            written.append(str(path))
+        elif fmt == "parquet":
+            path = out_dir / f"statement-lines-{period}.parquet"
+            write_parquet(statements, path)
+            written.append(str(path))
+        else:
+            for account, doc in sorted(parties.items()):
+                key = account.removeprefix("party:")
+                if fmt == "dsr" and key not in (dsr_parties or set()):
+                    continue
+                path = out_dir / f"statement-{period}-{_safe(key)}.{'tsv' if fmt == 'dsr' else fmt}"
+                if fmt == "csv":
+                    write_csv(doc, path)
+                elif fmt == "pdf":
+                    write_pdf(doc, (names or {}).get(key, key), path)
+                else:
+                    write_dsr(doc, period, "royalty-ledger", path)
+                written.append(str(path))
+    return written
