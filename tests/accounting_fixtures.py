@@ -37,9 +37,28 @@ class Play:
 
 def insert_usage(config: StoreConfig, position: int, plays: list[Play]) -> None:
     rows = [
-        (position, "test-batch", "test", p.usage_id, 0, p.kind, to_us(p.occurred_at), p.isrc,
-         None, "listener", p.territory, 60 if p.kind == "stream" else None, p.currency,
-         p.gross_micros, p.pricing_model, 1, None, True, "sha", None)
+        (
+            position,
+            "test-batch",
+            "test",
+            p.usage_id,
+            0,
+            p.kind,
+            to_us(p.occurred_at),
+            p.isrc,
+            None,
+            "listener",
+            p.territory,
+            60 if p.kind == "stream" else None,
+            p.currency,
+            p.gross_micros,
+            p.pricing_model,
+            1,
+            None,
+            True,
+            "sha",
+            None,
+        )
         for p in plays
     ]
     marks = ", ".join(["?"] * 20)
@@ -51,6 +70,4 @@ def insert_usage(config: StoreConfig, position: int, plays: list[Play]) -> None:
         conn.close()
     else:
         with psycopg.connect(pg_conninfo(config)) as pg, pg.cursor() as cur:
-            cur.executemany(
-                f"INSERT INTO usage_rows ({COLUMNS}) VALUES ({marks.replace('?', '%s')})", rows
-            )
+            cur.executemany(f"INSERT INTO usage_rows ({COLUMNS}) VALUES ({marks.replace('?', '%s')})", rows)
