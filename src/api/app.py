@@ -21,6 +21,7 @@ from api.routers import (
     releases,
     splits,
     trails,
+    webhooks,
     works,
 )
 from ledger.application import Clock, system_clock
@@ -54,6 +55,7 @@ def create_app(
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_body=settings.max_body_bytes,
                        max_upload=settings.max_upload_bytes)
-    for module in (health, keys, parties, works, recordings, releases, splits, disputes, trails):
+    for module in (health, keys, parties, works, recordings, releases, splits, disputes, trails,
+                   webhooks):
         app.include_router(module.router)
     return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import audit, catalogue, demo, init, payouts, pie, splits, statements
+from cli import audit, catalogue, demo, init, payouts, payouts_stripe, pie, splits, statements
 
 app = typer.Typer(
     name="royalty",
@@ -19,6 +19,9 @@ app.add_typer(splits.app, name="splits")
 app.add_typer(audit.app, name="audit")
 app.add_typer(statements.app, name="statements")
 app.add_typer(payouts.app, name="payouts")
+payouts.app.command("run")(payouts_stripe.run)
+payouts.app.command("reconcile")(payouts_stripe.reconcile)
+payouts.app.command("link-account")(payouts_stripe.link_account)
 app.add_typer(pie.app, name="pie")
 
 

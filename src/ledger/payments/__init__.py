@@ -1,0 +1,1 @@
+"""Payments: sales in from Stripe webhooks, payouts out by Connect transfers, reconciliation."""

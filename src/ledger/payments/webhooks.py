@@ -1,0 +1,152 @@
+"""Stripe events become usage: a succeeded payment intent is a sale row, a refunded charge a refund row.
+
+Both go through the one usage ingestion path (source `stripe`), so a sale is validated, priced,
+deduplicated and quarantined exactly like a row from a file. A handled event is recorded once,
+by Stripe event id (a PaymentEventHandled event plus its stripe_webhook_events row, together).
+Ingest first, receipt second: a crash between them leaves Stripe to redeliver, and the usage
+ids (the payment intent id; the charge id with its cumulative refunded amount) make the second
+pass a counted duplicate, never a second accrual.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from eventsourcing.persistence import IntegrityError
+
+from ledger.accounting import minor_unit_micros
+from ledger.domain.identifiers import InvalidIdentifier, parse_currency
+from ledger.domain.payment_event import PaymentEventReceipt, payment_event_id
+from ledger.payments.store import STRIPE_SOURCE, HandledWebhook, StripeStore
+from ledger.usage.ingest import UsageIngest
+from ledger.usage.rows import datetime_to_us, normalise_dicts
+
+if TYPE_CHECKING:
+    from ledger.application import RoyaltyLedger
+
+SALE_KINDS = ("purchase", "download", "tip")
+HANDLED_TYPES = ("payment_intent.succeeded", "charge.refunded")
+
+
+@dataclass(frozen=True)
+class WebhookResult:
+    event_id: str
+    event_type: str
+    outcome: str  # accepted | duplicate | quarantined | ignored
+    usage_id: str | None = None
+    detail: str = ""
+    position: int | None = None
+
+
+def minor_to_micros(amount_minor: int, currency: str) -> int:
+    """Stripe amounts are integers in the currency's minor unit; micro-units are exact multiples."""
+    return amount_minor * minor_unit_micros(currency)
+
+
+def handle_stripe_event(app: RoyaltyLedger, event: dict[str, Any], *, actor: str = "stripe",
+                        secret: bytes | None = None) -> WebhookResult:
+    """Handle one verified event; redelivery of a handled event changes nothing."""
+    event_id, event_type = str(event["id"]), str(event.get("type", ""))
+    if event_type not in HANDLED_TYPES:
+        return WebhookResult(event_id, event_type, "ignored", detail="event type not handled")
+    store = StripeStore(app)
+    previous = store.handled_outcome(event_id)
+    if previous is not None or payment_event_id(STRIPE_SOURCE, event_id) in app.repository:
+        return WebhookResult(event_id, event_type, "duplicate", detail=f"already {previous}")
+    obj = (event.get("data") or {}).get("object") or {}
+    row: dict[str, Any] | None
+    if event_type == "payment_intent.succeeded":
+        row, note = _sale_row(event, obj), ""
+    else:
+        row, note = _refund_row(store, event, obj)
+    if row is None:
+        outcome, usage_id = "duplicate", None
+    else:
+        outcome, usage_id = _ingest(app, row, actor, secret, event_id), str(row["sale_id"])
+    return _record(app, event, str(obj.get("id", "")), outcome, usage_id, note, actor)
+
+
+def _sale_row(event: dict[str, Any], intent: dict[str, Any]) -> dict[str, Any]:
+    """Metadata names what was bought (isrc or upc), the listener and the territory."""
+    meta: dict[str, Any] = intent.get("metadata") or {}
+    currency = str(intent.get("currency", "")).upper()
+    amount = intent.get("amount_received") or intent.get("amount")
+    kind = meta.get("kind") or "purchase"
+    return {
+        "sale_id": intent.get("id"), "kind": kind if kind in SALE_KINDS else f"unknown:{kind}",
+        "occurred_at_us": int(event["created"]) * 1_000_000,
+        "isrc": meta.get("isrc"), "upc": meta.get("upc"),
+        "listener_id": meta.get("listener") or meta.get("listener_id"),
+        "territory": meta.get("territory"), "currency": currency,
+        "amount_micros": _micros(amount, currency),
+    }
+
+
+def _refund_row(store: StripeStore, event: dict[str, Any], charge: dict[str, Any]
+                ) -> tuple[dict[str, Any] | None, str]:
+    """The refunded amount not yet reversed, spread like the sale (the ingestion does the spread).
+
+    The refund keeps the sale's occurred_at: in the sale's period while it is open, and an
+    adjustment line of that period once it is closed (DESIGN.md "Statements").
+    """
+    sale_id = str(charge.get("payment_intent") or charge.get("id") or "")
+    currency = str(charge.get("currency", "")).upper()
+    refunded = _micros(charge.get("amount_refunded"), currency)
+    sale = store.sale(sale_id)
+    if sale is None:
+        meta: dict[str, Any] = charge.get("metadata") or {}
+        return ({"sale_id": f"{charge.get('id')}:refunded:{charge.get('amount_refunded')}",
+                 "kind": "refund", "refund_of": sale_id,
+                 "occurred_at_us": int(event["created"]) * 1_000_000, "isrc": meta.get("isrc"),
+                 "upc": meta.get("upc"), "listener_id": meta.get("listener"),
+                 "territory": meta.get("territory"), "currency": currency,
+                 "amount_micros": refunded}, f"sale {sale_id} is not among accepted sales")
+    if refunded is None:
+        return None, "no refunded amount"
+    delta = refunded - store.refunded_micros(sale_id)
+    if delta <= 0:
+        return None, "refunded amount already recorded"
+    return ({"sale_id": f"{charge.get('id')}:refunded:{charge.get('amount_refunded')}",
+             "kind": "refund", "refund_of": sale_id, "occurred_at_us": sale.occurred_at_us,
+             "isrc": sale.isrc, "upc": sale.upc, "listener_hash": sale.listener_hash,
+             "territory": sale.territory, "currency": currency, "amount_micros": -delta}, "")
+
+
+def _micros(amount: Any, currency: str) -> int | None:
+    if type(amount) is not int or amount < 0:
+        return None
+    try:
+        return minor_to_micros(amount, parse_currency(currency))
+    except InvalidIdentifier:
+        return None
+
+
+def _ingest(app: RoyaltyLedger, row: dict[str, Any], actor: str, secret: bytes | None,
+            event_id: str) -> str:
+    hashed = "listener_hash" in row
+    batch = normalise_dicts([{k: v for k, v in row.items() if v is not None}], STRIPE_SOURCE,
+                            listener_hashed=hashed)
+    prepared, _ = UsageIngest(app, actor, secret=secret).record(batch, f"stripe:{event_id}")
+    if prepared.accepted:
+        return "accepted"
+    if prepared.quarantined:
+        return "quarantined"
+    return "duplicate"
+
+
+def _record(app: RoyaltyLedger, event: dict[str, Any], object_id: str, outcome: str,
+            usage_id: str | None, detail: str, actor: str) -> WebhookResult:
+    event_id, event_type = str(event["id"]), str(event["type"])
+    receipt = PaymentEventReceipt(
+        provider=STRIPE_SOURCE, event_id=event_id, event_type=event_type, object_id=object_id,
+        outcome=outcome, usage_id=usage_id, detail=detail, actor=actor,
+    )
+    row = HandledWebhook(event_id, event_type, object_id, outcome, usage_id,
+                         datetime_to_us(app.clock()))
+    try:
+        recordings = app.save(receipt, side_writes=[row])
+    except IntegrityError:  # a concurrent delivery of the same event recorded it first
+        return WebhookResult(event_id, event_type, "duplicate", usage_id, "handled concurrently")
+    return WebhookResult(event_id, event_type, outcome, usage_id, detail,
+                         int(recordings[0].notification.id))
