@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from cli import audit, catalogue, demo, init, payouts, payouts_stripe, pie, splits, statements
+from cli import (
+    audit,
+    catalogue,
+    demo,
+    init,
+    payouts,
+    payouts_stripe,
+    pie,
+    pricing,
+    splits,
+    statements,
+    usage,
+)
 
 app = typer.Typer(
     name="royalty",
@@ -23,6 +35,8 @@ payouts.app.command("run")(payouts_stripe.run)
 payouts.app.command("reconcile")(payouts_stripe.reconcile)
 payouts.app.command("link-account")(payouts_stripe.link_account)
 app.add_typer(pie.app, name="pie")
+app.add_typer(usage.app, name="usage")
+app.add_typer(pricing.app, name="pricing")
 
 
 if __name__ == "__main__":
