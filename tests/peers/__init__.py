@@ -1,0 +1,1 @@
+"""Local peers for tests: localstripe for payments, a Transfers server for Stripe Connect."""
