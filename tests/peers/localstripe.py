@@ -63,8 +63,10 @@ def signed(event: dict[str, Any], secret: str, at: int | None = None) -> tuple[b
 def event_of(event_type: str, obj: Any, created: int | None = None) -> dict[str, Any]:
     """A Stripe event around an object as localstripe returned it (a StripeObject or a dict)."""
     data = obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
+    # The same object state gives the same event id, so posting it twice is a redelivery.
+    state = json.dumps([event_type, data], sort_keys=True, default=str)
     return {
-        "id": "evt_" + hashlib.sha256(f"{event_type}:{data['id']}:{json.dumps(data, sort_keys=True, default=str)}".encode()).hexdigest()[:24],
+        "id": "evt_" + hashlib.sha256(state.encode()).hexdigest()[:24],
         "object": "event", "api_version": "2024-06-20", "type": event_type,
         "created": int(time.time()) if created is None else created, "livemode": False,
         "data": {"object": data}, "pending_webhooks": 1, "request": {"id": None},

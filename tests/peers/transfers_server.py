@@ -67,7 +67,7 @@ def _error(status: int, kind: str, message: str, code: str | None = None) -> tup
 class _Handler(BaseHTTPRequestHandler):
     state: TransfersState
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+    def log_message(self, format: str, *args: Any) -> None:
         return
 
     def _send(self, status: int, document: dict[str, Any], replayed: bool = False) -> None:
@@ -87,7 +87,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(*_error(401, "invalid_request_error", "Invalid API Key provided"))
         return False
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+    def do_POST(self) -> None:
         if not self._authorised():
             return
         if urlsplit(self.path).path != "/v1/transfers":
@@ -121,7 +121,7 @@ class _Handler(BaseHTTPRequestHandler):
         return 200, self.state.add(int(amount), p["currency"], destination,
                                    p.get("transfer_group"), p.get("metadata"))
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
         if not self._authorised():
             return
         url = urlsplit(self.path)
