@@ -1,13 +1,21 @@
-"""Which recordings, works and releases a party-scoped key is involved in (and so may see or act on)."""
+"""What a party-scoped key is involved in (and so may see or act on), as route dependencies."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import Depends, Path
 
 from api.auth import Principal
+from api.deps import LedgerDep, PrincipalDep, hide_unless
+from api.schemas.common import Isrc, Key, Upc
 from ledger.application import RoyaltyLedger
+from ledger.domain.dispute import Dispute
 from ledger.domain.recording import Recording
 from ledger.domain.release import Release
+from ledger.domain.work import Work
 
 
 def split_holders(app: RoyaltyLedger, right: str, subject_key: str | None) -> set[str]:
@@ -47,8 +55,53 @@ def controls_recording(app: RoyaltyLedger, principal: Principal, rec: Recording,
     return bool(version and principal.scope & set(version["shares"]))
 
 
+def sees_release(app: RoyaltyLedger, principal: Principal, rel: Release) -> bool:
+    if not principal.is_party or controls_release(principal, rel):
+        return True
+    return any(principal.scope & recording_parties(app, app.get_recording(isrc))
+               for isrc in rel.track_isrcs)
+
+
 def controls_release(principal: Principal, rel: Release) -> bool:
     """A party key may take down a release it labels or delivered."""
     if not principal.is_party:
         return True
     return bool(principal.scope & {k for k in (rel.label_key, rel.delivered_by) if k})
+
+
+# --- dependencies: scope is decided before the body is read, so an outsider learns nothing ---
+
+
+def _visible_recording(isrc: Annotated[Isrc, Path()], app: LedgerDep, principal: PrincipalDep
+                       ) -> Recording:
+    rec = app.get_recording(isrc)
+    hide_unless(sees_recording(app, principal, rec), f"recording {isrc}")
+    return rec
+
+
+def _visible_release(upc: Annotated[Upc, Path()], app: LedgerDep, principal: PrincipalDep
+                     ) -> Release:
+    rel = app.get_release(upc)
+    hide_unless(sees_release(app, principal, rel), f"release {upc}")
+    return rel
+
+
+def _visible_work(work_key: Annotated[Key, Path()], app: LedgerDep, principal: PrincipalDep
+                  ) -> Work:
+    work = app.get_work(work_key)
+    hide_unless(sees_work(app, principal, work_key), f"work {work_key}")
+    return work
+
+
+def _visible_dispute(dispute_id: Annotated[UUID, Path()], app: LedgerDep,
+                     principal: PrincipalDep) -> Dispute:
+    dispute = app.get_dispute(dispute_id)
+    sides = {dispute.claimant, dispute.respondent} - {None}
+    hide_unless(not principal.is_party or bool(principal.scope & sides), f"dispute {dispute_id}")
+    return dispute
+
+
+VisibleRecording = Annotated[Recording, Depends(_visible_recording)]
+VisibleRelease = Annotated[Release, Depends(_visible_release)]
+VisibleWork = Annotated[Work, Depends(_visible_work)]
+VisibleDispute = Annotated[Dispute, Depends(_visible_dispute)]

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
+from argon2 import PasswordHasher, profiles
 
+from api import auth
 from api.app import create_app
 from api.auth import create_key
 from api.positions import ApiLedger
@@ -32,6 +34,12 @@ class Api:
     def key(self, role: str, party: str | None = None) -> dict[str, str]:
         issued = create_key(self.ledger, role, "test", party)
         return {"Authorization": f"Bearer {issued.token}"}
+
+
+@pytest.fixture(autouse=True)
+def cheap_key_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 at full cost takes ~0.4 s a key here; tests prove the flow, not the cost."""
+    monkeypatch.setattr(auth, "_HASHER", PasswordHasher.from_parameters(profiles.CHEAPEST))
 
 
 @pytest.fixture

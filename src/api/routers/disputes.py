@@ -8,10 +8,11 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query
 
 from api.auth import Principal
-from api.deps import LedgerDep, PrincipalDep, hide_unless, require, scoped_party
+from api.deps import LedgerDep, PrincipalDep, require, scoped_party
 from api.positions import capture_writes, wait_for_position
 from api.routers.splits import subject_of
 from api.schemas.rights import DisputeCreate, DisputePublic, DisputeResolutionCreate, DisputeWritten
+from api.scope import VisibleDispute
 from ledger.domain.dispute import Dispute
 
 router = APIRouter(tags=["disputes"])
@@ -47,14 +48,10 @@ def open_dispute(party_key: Claimant, body: DisputeCreate, app: LedgerDep,
 
 
 @router.get("/v1/disputes/{dispute_id}", response_model=DisputePublic)
-def get_dispute(dispute_id: UUID, app: LedgerDep, principal: Reader,
+def get_dispute(dispute: VisibleDispute, app: LedgerDep, principal: Reader,
                 min_position: MinPosition = None) -> DisputePublic:
     """One dispute. A party key sees disputes its parties are claimant or respondent in."""
     wait_for_position(app, min_position)
-    dispute = app.get_dispute(dispute_id)
-    sides = {dispute.claimant, dispute.respondent} - {None}
-    hide_unless(not principal.is_party or bool(principal.scope & sides),
-                f"dispute {dispute_id}")
     return dispute_public(dispute)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from api.auth import Forbidden, Principal
-from api.deps import LedgerDep, PrincipalDep, hide_unless, require
+from api.deps import LedgerDep, PrincipalDep, require
 from api.positions import capture_writes, wait_for_position
 from api.schemas.catalogue import (
     AvailabilityCreate,
@@ -19,7 +19,7 @@ from api.schemas.catalogue import (
     availability_of,
 )
 from api.schemas.common import Isrc
-from api.scope import controls_recording, sees_recording
+from api.scope import VisibleRecording, controls_recording
 from ledger.application import RoyaltyLedger
 from ledger.domain.recording import Recording
 
@@ -54,37 +54,35 @@ def put_recording(isrc: Isrc, body: RecordingCreate, app: LedgerDep, principal: 
 
 
 @router.get("/{isrc}", response_model=RecordingPublic)
-def get_recording(isrc: Isrc, app: LedgerDep, principal: PrincipalDep,
+def get_recording(rec: VisibleRecording, app: LedgerDep, principal: PrincipalDep,
                   min_position: MinPosition = None) -> RecordingPublic:
-    """One recording with its credits, availability and the master/publishing splits in force."""
+    """One recording with its credits, availability and the master/publishing splits in force.
+    A party key sees recordings its parties are credited on or hold (or held) a share of."""
     wait_for_position(app, min_position)
-    rec = app.get_recording(isrc)
-    hide_unless(sees_recording(app, principal, rec), f"recording {isrc}")
     return recording_public(app, rec)
 
 
-def _availability(app: RoyaltyLedger, principal: Principal, isrc: str,
+def _availability(app: RoyaltyLedger, principal: Principal, rec: Recording,
                   body: AvailabilityCreate, reinstate: bool) -> AvailabilityWritten:
-    rec = app.get_recording(isrc)
-    hide_unless(sees_recording(app, principal, rec), f"recording {isrc}")
     if not controls_recording(app, principal, rec, app.clock()):
-        raise Forbidden(f"only a current master holder may change availability of {isrc}")
+        raise Forbidden(f"only a current master holder may change availability of {rec.isrc}")
     with capture_writes() as written:
-        app.take_down("recording", isrc, body.territories, body.reason,
+        app.take_down("recording", rec.isrc, body.territories, body.reason,
                       body.effective_at or app.clock(), principal.actor, reinstate=reinstate)
+    history = app.get_recording(rec.isrc).availability
     return AvailabilityWritten(position=written.position(app), changed=True,
-                               availability=availability_of(app.get_recording(isrc).availability))
+                               availability=availability_of(history))
 
 
 @router.post("/{isrc}/takedowns", response_model=AvailabilityWritten, status_code=201)
-def take_down_recording(isrc: Isrc, body: AvailabilityCreate, app: LedgerDep,
+def take_down_recording(rec: VisibleRecording, body: AvailabilityCreate, app: LedgerDep,
                         principal: Availability) -> AvailabilityWritten:
     """Stop accrual for plays after `effective_at`, everywhere or in the named territories."""
-    return _availability(app, principal, isrc, body, reinstate=False)
+    return _availability(app, principal, rec, body, reinstate=False)
 
 
 @router.post("/{isrc}/reinstatements", response_model=AvailabilityWritten, status_code=201)
-def reinstate_recording(isrc: Isrc, body: AvailabilityCreate, app: LedgerDep,
+def reinstate_recording(rec: VisibleRecording, body: AvailabilityCreate, app: LedgerDep,
                         principal: Availability) -> AvailabilityWritten:
     """Make a taken-down recording available again from `effective_at`."""
-    return _availability(app, principal, isrc, body, reinstate=True)
+    return _availability(app, principal, rec, body, reinstate=True)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from api.auth import Forbidden, Principal
-from api.deps import LedgerDep, PrincipalDep, hide_unless, require
+from api.deps import LedgerDep, require
 from api.positions import capture_writes, wait_for_position
 from api.schemas.catalogue import (
     AvailabilityCreate,
@@ -18,7 +18,7 @@ from api.schemas.catalogue import (
     availability_of,
 )
 from api.schemas.common import Upc
-from api.scope import controls_release, recording_parties
+from api.scope import VisibleRelease, controls_release
 from ledger.application import RoyaltyLedger
 from ledger.domain.release import Release
 
@@ -27,13 +27,6 @@ router = APIRouter(prefix="/v1/releases", tags=["catalogue"])
 Deliverer = Annotated[Principal, Depends(require("admin", "distributor"))]
 Availability = Annotated[Principal, Depends(require("admin", "distributor", "party"))]
 MinPosition = Annotated[int | None, Query(ge=0, description="Wait until the log holds this.")]
-
-
-def sees_release(app: RoyaltyLedger, principal: Principal, rel: Release) -> bool:
-    if not principal.is_party or controls_release(principal, rel):
-        return True
-    return any(principal.scope & recording_parties(app, app.get_recording(isrc))
-               for isrc in rel.track_isrcs)
 
 
 @router.put("/{upc}", response_model=ReleaseWritten)
@@ -52,37 +45,35 @@ def put_release(upc: Upc, body: ReleaseCreate, app: LedgerDep, principal: Delive
 
 
 @router.get("/{upc}", response_model=ReleasePublic)
-def get_release(upc: Upc, app: LedgerDep, principal: PrincipalDep,
-                min_position: MinPosition = None) -> ReleasePublic:
-    """One release: tracks in order, territories, status, availability history."""
+def get_release(rel: VisibleRelease, app: LedgerDep, min_position: MinPosition = None
+                ) -> ReleasePublic:
+    """One release: tracks in order, territories, status, availability history. A party key
+    sees releases it labels or delivered, or that carry a recording it is part of."""
     wait_for_position(app, min_position)
-    rel = app.get_release(upc)
-    hide_unless(sees_release(app, principal, rel), f"release {upc}")
     return ReleasePublic.of(rel)
 
 
-def _availability(app: RoyaltyLedger, principal: Principal, upc: str,
+def _availability(app: RoyaltyLedger, principal: Principal, rel: Release,
                   body: AvailabilityCreate, reinstate: bool) -> AvailabilityWritten:
-    rel = app.get_release(upc)
-    hide_unless(sees_release(app, principal, rel), f"release {upc}")
     if not controls_release(principal, rel):
-        raise Forbidden(f"only the label or deliverer of {upc} may change its availability")
+        raise Forbidden(f"only the label or deliverer of {rel.upc} may change its availability")
     with capture_writes() as written:
-        app.take_down("release", upc, body.territories, body.reason,
+        app.take_down("release", rel.upc, body.territories, body.reason,
                       body.effective_at or app.clock(), principal.actor, reinstate=reinstate)
+    history = app.get_release(rel.upc).availability
     return AvailabilityWritten(position=written.position(app), changed=True,
-                               availability=availability_of(app.get_release(upc).availability))
+                               availability=availability_of(history))
 
 
 @router.post("/{upc}/takedowns", response_model=AvailabilityWritten, status_code=201)
-def take_down_release(upc: Upc, body: AvailabilityCreate, app: LedgerDep,
+def take_down_release(rel: VisibleRelease, body: AvailabilityCreate, app: LedgerDep,
                       principal: Availability) -> AvailabilityWritten:
     """Take a release down everywhere or in the named territories, from `effective_at`."""
-    return _availability(app, principal, upc, body, reinstate=False)
+    return _availability(app, principal, rel, body, reinstate=False)
 
 
 @router.post("/{upc}/reinstatements", response_model=AvailabilityWritten, status_code=201)
-def reinstate_release(upc: Upc, body: AvailabilityCreate, app: LedgerDep,
+def reinstate_release(rel: VisibleRelease, body: AvailabilityCreate, app: LedgerDep,
                       principal: Availability) -> AvailabilityWritten:
     """Make a taken-down release available again from `effective_at`."""
-    return _availability(app, principal, upc, body, reinstate=True)
+    return _availability(app, principal, rel, body, reinstate=True)

@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from api.auth import Principal
-from api.deps import LedgerDep, PrincipalDep, hide_unless, require
+from api.deps import LedgerDep, require
 from api.positions import capture_writes, wait_for_position
 from api.schemas.catalogue import WorkCreate, WorkPublic, WorkWritten
 from api.schemas.common import Key
-from api.scope import sees_work
+from api.scope import VisibleWork
 
 router = APIRouter(prefix="/v1/works", tags=["catalogue"])
 
@@ -30,10 +30,8 @@ def put_work(work_key: Key, body: WorkCreate, app: LedgerDep, principal: Deliver
 
 
 @router.get("/{work_key}", response_model=WorkPublic)
-def get_work(work_key: Key, app: LedgerDep, principal: PrincipalDep,
-             min_position: MinPosition = None) -> WorkPublic:
-    """One work. A party key sees works it writes or holds publishing in."""
+def get_work(work: VisibleWork, app: LedgerDep, min_position: MinPosition = None
+             ) -> WorkPublic:
+    """One work. A party key sees works it writes or holds (or held) publishing in."""
     wait_for_position(app, min_position)
-    work = app.get_work(work_key)
-    hide_unless(sees_work(app, principal, work_key), f"work {work_key}")
     return WorkPublic.of(work)
