@@ -36,21 +36,21 @@ class Api:
         return {"Authorization": f"Bearer {issued.token}"}
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def cheap_key_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Argon2 at full cost takes ~0.4 s a key here; tests prove the flow, not the cost."""
     monkeypatch.setattr(auth, "_HASHER", PasswordHasher.from_parameters(profiles.CHEAPEST))
 
 
 @pytest.fixture
-def api(store_config: StoreConfig) -> Iterator[Api]:
+def api(store_config: StoreConfig, cheap_key_hashing: None) -> Iterator[Api]:
     app = create_app(store_config)
     with TestClient(app) as client:
         yield Api(client, app.state.ledger)
 
 
 @pytest.fixture
-def sqlite_api(sqlite_config: StoreConfig) -> Iterator[Api]:
+def sqlite_api(sqlite_config: StoreConfig, cheap_key_hashing: None) -> Iterator[Api]:
     app = create_app(sqlite_config)
     with TestClient(app) as client:
         yield Api(client, app.state.ledger)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from api.auth import get_key
 from ledger.domain.party import Party
-from tests.e2e.api_fixtures import ISRC_A, UPC_A, Api, api, cheap_key_hashing, seed_catalogue, sqlite_api  # noqa: F401
+from tests.e2e.api_fixtures import ISRC_A, UPC_A, Api, seed_catalogue
 
 
 def test_deliveries_answer_with_positions_and_record_the_key_as_actor(api: Api) -> None:

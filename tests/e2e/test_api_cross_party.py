@@ -9,14 +9,7 @@ from __future__ import annotations
 
 import re
 
-from tests.e2e.api_fixtures import (  # noqa: F401
-    ISRC_A,
-    UPC_A,
-    Api,
-    cheap_key_hashing,
-    seed_catalogue,
-    sqlite_api,
-)
+from tests.e2e.api_fixtures import ISRC_A, UPC_A, Api, seed_catalogue
 
 # Routes that take no API key: health reveals nothing about any party; the Stripe webhook is
 # authenticated by Stripe's signature and answers 400 to anything unsigned.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.e2e.api_fixtures import ISRC_A, UPC_A, Api, api, cheap_key_hashing, seed_catalogue  # noqa: F401
+from tests.e2e.api_fixtures import ISRC_A, UPC_A, Api, seed_catalogue
 
 
 def test_a_split_change_activates_when_every_affected_party_accepts(api: Api) -> None:
