@@ -82,7 +82,8 @@ def verify_webhook(payload: bytes, signature: str | None, settings: StripeSettin
     return event
 
 
-def _record(transfer: Any) -> TransferRecord:
+def _record(stripe_transfer: Any) -> TransferRecord:
+    transfer: dict[str, Any] = stripe_transfer.to_dict()
     metadata = transfer.get("metadata") or {}
     return TransferRecord(
         transfer_id=str(transfer["id"]), payout_id=metadata.get(PAYOUT_METADATA_KEY),
