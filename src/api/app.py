@@ -21,6 +21,7 @@ from api.routers import (
     releases,
     splits,
     trails,
+    usage,
     webhooks,
     works,
 )
@@ -56,6 +57,6 @@ def create_app(
     app.add_middleware(BodySizeLimit, max_body=settings.max_body_bytes,
                        max_upload=settings.max_upload_bytes)
     for module in (health, keys, parties, works, recordings, releases, splits, disputes, trails,
-                   webhooks):
+                   usage, webhooks):
         app.include_router(module.router)
     return app

@@ -17,6 +17,8 @@ from ledger.domain.identifiers import InvalidIdentifier
 from ledger.domain.party import DomainError
 from ledger.domain.period import InvalidTime
 from ledger.domain.shares import InvalidShares
+from ledger.usage.listener import ListenerSecretMissing
+from ledger.usage.readers import UnreadableFile
 
 PROBLEM = "application/problem+json"
 TYPE_BASE = "https://royalty-ledger.example/problems/"
@@ -84,6 +86,15 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     def refused(request: Request, exc: DomainError) -> JSONResponse:
         return problem(422, "refused", "Refused by the ledger", str(exc), request)
+
+    @app.exception_handler(UnreadableFile)
+    def unreadable(request: Request, exc: UnreadableFile) -> JSONResponse:
+        return problem(422, "unreadable-file", "Unreadable file", str(exc), request)
+
+    @app.exception_handler(ListenerSecretMissing)
+    def not_configured(request: Request, exc: ListenerSecretMissing) -> JSONResponse:
+        return problem(503, "usage-not-configured", "Usage reporting not configured", str(exc),
+                       request)
 
     @app.exception_handler(Unauthenticated)
     def unauthenticated(request: Request, exc: Unauthenticated) -> JSONResponse:
