@@ -1,0 +1,166 @@
+"""Usage ingest against real stores: both backends, the same assertions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+
+from ledger.application import RoyaltyLedger
+from ledger.domain.usage_batch import UsageBatch
+from ledger.store.config import StoreConfig
+from ledger.usage.ingest import ingest_rows
+from ledger.usage.quarantine import list_quarantine, retry_quarantine
+from ledger.usage.store import UsageStore, UsageWrite
+from tests.usage_helpers import ALBUM, ISRCS, SECRET, build_catalogue, clock, play, sale, upc
+
+
+@pytest.fixture
+def app(store_config: StoreConfig) -> Iterator[RoyaltyLedger]:
+    ledger = RoyaltyLedger(store_config, clock=clock)
+    build_catalogue(ledger)
+    yield ledger
+    ledger.close()
+
+
+def ingest(app: RoyaltyLedger, rows: list[dict[str, Any]], batch_size: int = 1000) -> Any:
+    return ingest_rows(app, rows, actor="test", secret=SECRET, batch_size=batch_size)
+
+
+def q(app: RoyaltyLedger, sql: str) -> list[tuple[Any, ...]]:
+    return UsageStore(app).query(sql, sql)
+
+
+def test_update_and_delete_are_rejected_by_the_database(app: RoyaltyLedger) -> None:
+    ingest(app, [play(f"p{i}") for i in range(9)] + [play("bad", territory="ZZ")])
+    statements = [
+        "UPDATE usage_rows SET gross_micros = 0", "DELETE FROM usage_rows",
+        "UPDATE usage_quarantine SET reason = 'x'", "DELETE FROM usage_quarantine",
+        "DELETE FROM usage_ownership",
+    ]
+    for statement in statements:
+        with (pytest.raises(Exception, match="append-only"),
+              app.recorder.datastore.transaction(commit=True) as c):
+            c.execute(statement)
+    assert q(app, "SELECT COUNT(*) FROM usage_rows")[0][0] == 9
+    assert q(app, "SELECT COUNT(*) FROM usage_ownership")[0][0] == 1
+
+
+def test_every_bad_row_is_quarantined_with_its_reason(app: RoyaltyLedger) -> None:
+    app.take_down("recording", ISRCS[2], ["DE"], "rights dispute",
+                  datetime(2026, 10, 1, tzinfo=UTC), "test")
+    ingest(app, [play("known", seconds=50)])
+    rows = [
+        play("unknown-isrc", isrc="USRL12609999"),
+        sale("unknown-upc", "5.00", upc=upc(999)),
+        play("taken-down", isrc=ISRCS[2], territory="DE"),
+        play("future", at="2026-12-01T00:00:00Z"),
+        play("before-release", isrc=ISRCS[3], at="2026-05-01T00:00:00Z"),
+        play("territory", territory="ZZ"),
+        sale("currency", "1.00", kind="tip", isrc=ISRCS[0], currency="ABC"),
+        sale("negative", "-1.00", kind="download", isrc=ISRCS[0]),
+        sale("absurd", "99999999.00", kind="download", isrc=ISRCS[0]),
+        play("malformed", at="last tuesday"),
+        play("known", seconds=51),  # a known id with a different payload
+        play("fine-elsewhere", isrc=ISRCS[2], territory="FR"),
+    ]
+    summary = ingest(app, rows)
+    reasons = {r.usage_id: r.reason for r in list_quarantine(app)}
+    assert reasons == {
+        "unknown-isrc": "unknown_isrc", "unknown-upc": "unknown_upc", "taken-down": "taken_down",
+        "future": "future_occurred_at", "before-release": "before_release_date",
+        "territory": "unknown_territory", "currency": "unknown_currency",
+        "negative": "negative_amount", "absurd": "absurd_amount", "malformed": "malformed",
+        "known": "different_payload",
+    }
+    assert summary.accepted == 1 and sum(summary.quarantined.values()) == 11
+    again = ingest(app, rows)  # quarantined rows are not quarantined twice
+    assert again.duplicates == len(rows) and not again.quarantined and again.batches == 0
+    assert len(list_quarantine(app)) == 11
+
+
+def test_a_row_for_a_missing_release_is_accepted_on_retry_once_it_is_delivered(
+    app: RoyaltyLedger,
+) -> None:
+    late_isrc = "USRL12600077"
+    ingest(app, [play("early", isrc=late_isrc, listener="fan")])
+    assert [r.reason for r in list_quarantine(app)] == ["unknown_isrc"]
+    app.upsert_recording(late_isrc, "Late", "Aria Lune", 100_000, "test")
+    app.deliver_release(upc(300), "Late single", [late_isrc], date(2026, 9, 1), "test")
+    summary = retry_quarantine(app, actor="test", secret=SECRET)
+    assert (summary.accepted, summary.resolved) == (1, 1)
+    assert list_quarantine(app) == []
+    (resolved,) = list_quarantine(app, include_resolved=True)
+    assert resolved.resolution == "accepted"
+    line = q(app, "SELECT usage_id, isrc, gross_micros, play_number FROM usage_rows")
+    assert line == [("early", late_isrc, 2_000, 1)]
+    head = app.head_position()
+    assert retry_quarantine(app, actor="test", secret=SECRET).accepted == 0
+    assert app.head_position() == head
+    assert ingest(app, [play("early", isrc=late_isrc, listener="fan")]).duplicates == 1
+
+
+def test_reingesting_the_same_rows_writes_nothing(app: RoyaltyLedger) -> None:
+    rows = [play(f"p{i}", listener=f"l{i % 3}") for i in range(40)]
+    rows.append(sale("s1", "9.99", upc=ALBUM))
+    first = ingest(app, rows, batch_size=7)
+    head = app.head_position()
+    count = q(app, "SELECT COUNT(*), SUM(gross_micros) FROM usage_rows")[0]
+    second = ingest(app, rows, batch_size=11)
+    assert (second.accepted, second.duplicates, second.batches) == (0, len(rows), 0)
+    assert app.head_position() == head
+    assert q(app, "SELECT COUNT(*), SUM(gross_micros) FROM usage_rows")[0] == count
+    assert first.revenue["EUR"] == count[1]
+
+
+def test_a_release_purchase_is_spread_over_its_tracks_and_a_refund_mirrors_it(
+    app: RoyaltyLedger,
+) -> None:
+    ingest(app, [sale("s1", "10.00", upc=ALBUM)])
+    ingest(app, [sale("r1", "10.00", kind="refund", refund_of="s1", upc=ALBUM),
+                 sale("r2", "1.00", kind="refund", refund_of="nope", isrc=ISRCS[0])])
+    lines = q(app, "SELECT usage_id, line_no, isrc, gross_micros FROM usage_rows "
+                   "ORDER BY usage_id, line_no")
+    assert lines == [
+        ("r1", 0, ISRCS[0], -3_333_334), ("r1", 1, ISRCS[1], -3_333_333),
+        ("r1", 2, ISRCS[2], -3_333_333),
+        ("s1", 0, ISRCS[0], 3_333_334), ("s1", 1, ISRCS[1], 3_333_333),
+        ("s1", 2, ISRCS[2], 3_333_333),
+    ]
+    assert [r.reason for r in list_quarantine(app)] == ["refund_of_unknown_sale"]
+
+
+def test_batch_events_state_their_rows_totals_and_positions(app: RoyaltyLedger) -> None:
+    rows = [play(f"p{i}", listener=f"l{i % 4}", seconds=30 + i) for i in range(30)]
+    rows += [sale("t1", "2.50", kind="tip", isrc=ISRCS[1])]
+    summary = ingest(app, rows, batch_size=8)
+    events = [app.decode(n) for n in app.read_log(topics=app.topics_of(UsageBatch.Recorded))]
+    assert [e.row_count for e in events] == [8, 8, 8, 7]
+    for event, position in zip(events, summary.positions, strict=True):
+        got = q(app, f"SELECT currency, SUM(gross_micros), COUNT(*) FROM usage_rows "
+                     f"WHERE position = {position} GROUP BY currency")
+        assert {c: s for c, s, _ in got} == event.totals
+        assert sum(n for _, _, n in got) == event.line_count
+    raw = q(app, "SELECT listener_hash FROM usage_rows")
+    assert all(len(h) == 64 and not h.startswith("l") for (h,) in raw)
+
+
+def test_a_failing_side_write_leaves_no_event_and_no_rows(
+    app: RoyaltyLedger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    head = app.head_position()
+
+    def explode_after(original: Any) -> Any:
+        def write(self: UsageWrite, cursor: Any, positions: Any) -> None:
+            original(self, cursor, positions)
+            raise RuntimeError("disk on fire")
+        return write
+
+    monkeypatch.setattr(UsageWrite, "write_sqlite", explode_after(UsageWrite.write_sqlite))
+    monkeypatch.setattr(UsageWrite, "write_postgres", explode_after(UsageWrite.write_postgres))
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        ingest(app, [play(f"p{i}") for i in range(5)])
+    assert app.head_position() == head
+    assert q(app, "SELECT COUNT(*) FROM usage_rows")[0][0] == 0
