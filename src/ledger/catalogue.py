@@ -15,6 +15,7 @@ from ledger.domain.party import PARTY_KINDS, DomainError, Party
 from ledger.domain.recording import CREDIT_ROLES, Recording
 from ledger.domain.release import Release
 from ledger.domain.work import Work
+from ledger.pending import Pending
 
 if TYPE_CHECKING:
     from ledger.application import RoyaltyLedger
@@ -72,22 +73,52 @@ class CatalogueCommands(_Base):
         self, key: str, title: str, writers: list[dict[str, str]], actor: str,
         iswc: str | None = None,
     ) -> tuple[Work, bool]:
+        work, changed = self._prepare_work(key, title, writers, actor, iswc)
+        if changed:
+            self.save(work)
+        return work, changed
+
+    def _require_pending_parties(self, keys: list[str], pending: Pending) -> None:
+        from ledger.application import NotFound  # the application module imports this one
+
+        missing = [k for k in dict.fromkeys(keys) if not pending.exists(party_id(k))]
+        if missing:
+            raise NotFound(f"unknown part{'y' if len(missing) == 1 else 'ies'}: {', '.join(missing)}")
+
+    def _prepare_work(
+        self, key: str, title: str, writers: list[dict[str, str]], actor: str,
+        iswc: str | None = None, pending: Pending | None = None,
+    ) -> tuple[Work, bool]:
+        """The upsert without saving: (work, changed); the caller saves it with its batch."""
+        pending = pending or Pending(self)
         iswc = parse_iswc(iswc) if iswc else None
-        self.require_parties([w["party"] for w in writers])
-        if self._exists(work_id(key)):
-            work = self.get_work(key)
+        self._require_pending_parties([w["party"] for w in writers], pending)
+        work = pending.find(Work, work_id(key), f"work {key}")
+        if work is not None:
             if (work.title, work.iswc, work.writers) == (title, iswc, writers):
                 return work, False
             work.update_details(title=title, iswc=iswc, writers=writers, actor=actor)
         else:
-            work = Work(key=key, title=title, iswc=iswc, writers=writers, actor=actor)
-        self.save(work)
+            work = pending.add(Work(key=key, title=title, iswc=iswc, writers=writers, actor=actor))
         return work, True
 
     def upsert_recording(
         self, isrc: str, title: str, display_artist: str, duration_ms: int, actor: str,
         work_key: str | None = None, credits: list[dict[str, str]] | None = None,
     ) -> tuple[Recording, bool]:
+        rec, changed = self._prepare_recording(
+            isrc, title, display_artist, duration_ms, actor, work_key, credits
+        )
+        if changed:
+            self.save(rec)
+        return rec, changed
+
+    def _prepare_recording(
+        self, isrc: str, title: str, display_artist: str, duration_ms: int, actor: str,
+        work_key: str | None = None, credits: list[dict[str, str]] | None = None,
+        pending: Pending | None = None,
+    ) -> tuple[Recording, bool]:
+        pending = pending or Pending(self)
         isrc = parse_isrc(isrc)
         credits = credits or []
         if duration_ms <= 0:
@@ -95,19 +126,18 @@ class CatalogueCommands(_Base):
         bad_roles = sorted({c["role"] for c in credits} - CREDIT_ROLES)
         if bad_roles:
             raise DomainError(f"recording {isrc}: unknown credit role(s) {', '.join(bad_roles)}")
-        self.require_parties([c["party"] for c in credits])
-        if work_key is not None and not self._exists(work_id(work_key)):
+        self._require_pending_parties([c["party"] for c in credits], pending)
+        if work_key is not None and not pending.exists(work_id(work_key)):
             raise DomainError(f"recording {isrc}: work {work_key} is not registered")
         fields = dict(title=title, display_artist=display_artist, duration_ms=duration_ms,
                       work_key=work_key, credits=credits)
-        if self._exists(recording_id(isrc)):
-            rec = self.get_recording(isrc)
+        rec = pending.find(Recording, recording_id(isrc), f"recording {isrc}")
+        if rec is not None:
             if all(getattr(rec, k) == v for k, v in fields.items()):
                 return rec, False
             rec.update_details(**fields, actor=actor)
         else:
-            rec = Recording(isrc=isrc, **fields, actor=actor)
-        self.save(rec)
+            rec = pending.add(Recording(isrc=isrc, **fields, actor=actor))
         return rec, True
 
     def deliver_release(
@@ -116,30 +146,45 @@ class CatalogueCommands(_Base):
         territories: list[str] | None = None, delivered_by: str | None = None,
         status: str = "live",
     ) -> tuple[Release, bool]:
+        rel, changed = self._prepare_release(
+            upc, title, track_isrcs, release_date, actor, label_key, release_type, territories,
+            delivered_by, status,
+        )
+        if changed:
+            self.save(rel)
+        return rel, changed
+
+    def _prepare_release(
+        self, upc: str, title: str, track_isrcs: list[str], release_date: date, actor: str,
+        label_key: str | None = None, release_type: str = "album",
+        territories: list[str] | None = None, delivered_by: str | None = None,
+        status: str = "live", pending: Pending | None = None,
+    ) -> tuple[Release, bool]:
+        """A re-delivery records only the fields that changed; `status` applies to a new release."""
+        pending = pending or Pending(self)
         upc = parse_upc(upc)
         isrcs = [parse_isrc(i) for i in track_isrcs]
         if not isrcs:
             raise DomainError(f"release {upc}: has no tracks")
         if len(set(isrcs)) != len(isrcs):
             raise DomainError(f"release {upc}: a track is listed twice")
-        missing = [i for i in isrcs if not self._exists(recording_id(i))]
+        missing = [i for i in isrcs if not pending.exists(recording_id(i))]
         if missing:
             raise DomainError(f"release {upc}: unknown recording(s) {', '.join(missing)}")
-        self.require_parties([k for k in (label_key, delivered_by) if k])
+        self._require_pending_parties([k for k in (label_key, delivered_by) if k], pending)
         terr = sorted({parse_territory(t, allow_worldwide=True) for t in territories or ["WW"]})
         fields: dict[str, Any] = dict(
             title=title, label_key=label_key, release_type=release_type, track_isrcs=isrcs,
             release_date=release_date, territories=terr, delivered_by=delivered_by,
         )
-        if self._exists(release_id(upc)):
-            rel = self.get_release(upc)
+        rel = pending.find(Release, release_id(upc), f"release {upc}")
+        if rel is not None:
             changes = {k: v for k, v in fields.items() if getattr(rel, k) != v}
             if not changes:
                 return rel, False
             rel.redeliver(changes=changes, actor=actor)
         else:
-            rel = Release(upc=upc, **fields, status=status, actor=actor)
-        self.save(rel)
+            rel = pending.add(Release(upc=upc, **fields, status=status, actor=actor))
         return rel, True
 
     def decide_review(self, upc: str, decision: str, reason: str, actor: str) -> Release:

@@ -8,10 +8,13 @@ from uuid import UUID
 
 from ledger.domain.dispute import Dispute
 from ledger.domain.identifiers import parse_territory
-from ledger.domain.ids import recording_id, work_id
+from ledger.domain.ids import recording_id, release_id, split_agreement_id, work_id
 from ledger.domain.party import DomainError
 from ledger.domain.period import require_utc
+from ledger.domain.recording import Recording
+from ledger.domain.release import Release
 from ledger.domain.split_agreement import RIGHTS, SplitAgreement
+from ledger.pending import Pending
 
 if TYPE_CHECKING:
     from ledger.application import RoyaltyLedger
@@ -22,10 +25,11 @@ else:
 
 
 class RightsCommands(_Base):
-    def _require_subject(self, right: str, subject_key: str) -> None:
+    def _require_subject(self, right: str, subject_key: str, pending: Pending | None = None) -> None:
         if right not in RIGHTS:
             raise DomainError(f"right {right!r}: expected one of {RIGHTS}")
-        exists = self._exists(recording_id(subject_key) if right == "master" else work_id(subject_key))
+        subject_id = recording_id(subject_key) if right == "master" else work_id(subject_key)
+        exists = pending.exists(subject_id) if pending else self._exists(subject_id)
         if not exists:
             kind = "recording" if right == "master" else "work"
             raise DomainError(f"{right} split: {kind} {subject_key} is not registered")
@@ -73,14 +77,23 @@ class RightsCommands(_Base):
         actor: str, reason: str, kind: str = "change",
     ) -> tuple[SplitAgreement, int]:
         """Propose and activate by admin override in one step (initial deliveries, transfers)."""
-        self._require_subject(right, subject_key)
-        self.require_parties(list(shares))
-        agreement = self.find_split(right, subject_key) or SplitAgreement(
-            right=right, subject_key=subject_key, actor=actor
-        )
+        agreement, version = self._prepare_split(right, subject_key, shares, effective_from, actor, reason, kind)
+        self.save(agreement)
+        return agreement, version
+
+    def _prepare_split(
+        self, right: str, subject_key: str, shares: dict[str, int], effective_from: datetime,
+        actor: str, reason: str, kind: str = "change", pending: Pending | None = None,
+    ) -> tuple[SplitAgreement, int]:
+        """`set_split` without saving: the caller saves the agreement with its batch."""
+        pending = pending or Pending(self)
+        self._require_subject(right, subject_key, pending)
+        self._require_pending_parties(list(shares), pending)
+        agreement = pending.find(
+            SplitAgreement, split_agreement_id(right, subject_key), f"{right} split of {subject_key}"
+        ) or pending.add(SplitAgreement(right=right, subject_key=subject_key, actor=actor))
         version = agreement.propose(shares, require_utc(effective_from), actor, reason, actor, kind)
         agreement.activate(version, actor, override_reason=reason or kind)
-        self.save(agreement)
         return agreement, version
 
     def transfer_ownership(
@@ -99,13 +112,29 @@ class RightsCommands(_Base):
         effective_at: datetime, actor: str, *, reinstate: bool = False,
     ) -> None:
         """Take down (or reinstate) a recording (ISRC) or a release (UPC), globally or by territory."""
+        self.save(self._prepare_take_down(subject, key, territories, reason, effective_at, actor,
+                                          reinstate=reinstate))
+
+    def _prepare_take_down(
+        self, subject: str, key: str, territories: list[str], reason: str,
+        effective_at: datetime, actor: str, *, reinstate: bool = False, pending: Pending | None = None,
+    ) -> Recording | Release:
         if not reason.strip():
             raise DomainError("a takedown or reinstatement needs a reason")
         terr = sorted({parse_territory(t, allow_worldwide=True) for t in territories or ["WW"]})
-        target = self.get_recording(key) if subject == "recording" else self.get_release(key)
+        pending = pending or Pending(self)
+        target: Recording | Release | None
+        if subject == "recording":
+            target = pending.find(Recording, recording_id(key), f"recording {key}")
+        else:
+            target = pending.find(Release, release_id(key), f"release {key}")
+        if target is None:
+            from ledger.application import NotFound  # the application module imports this one
+
+            raise NotFound(f"{subject} {key}: not found")
         action = target.reinstate if reinstate else target.take_down
         action(territories=terr, reason=reason, effective_at=require_utc(effective_at), actor=actor)
-        self.save(target)
+        return target
 
     def open_dispute(
         self, right: str, subject_key: str, claimant: str, claimed_ppm: int,
