@@ -13,6 +13,7 @@ from api.deps import ApiSettings
 from api.limits import BodySizeLimit
 from api.positions import ApiLedger
 from api.routers import (
+    audit,
     disputes,
     health,
     keys,
@@ -20,6 +21,7 @@ from api.routers import (
     recordings,
     releases,
     splits,
+    statements,
     trails,
     usage,
     webhooks,
@@ -57,6 +59,6 @@ def create_app(
     app.add_middleware(BodySizeLimit, max_body=settings.max_body_bytes,
                        max_upload=settings.max_upload_bytes)
     for module in (health, keys, parties, works, recordings, releases, splits, disputes, trails,
-                   usage, webhooks):
+                   usage, statements, audit, webhooks):
         app.include_router(module.router)
     return app

@@ -15,6 +15,7 @@ from api.app import create_app
 from api.auth import create_key
 from api.positions import ApiLedger
 from ledger.store.config import StoreConfig
+from ledger.usage.pricing_commands import demo_pricing
 
 with warnings.catch_warnings():
     # starlette warns that it prefers httpx2 (not installable here); the client works with httpx.
@@ -54,6 +55,13 @@ def sqlite_api(sqlite_config: StoreConfig, cheap_key_hashing: None) -> Iterator[
     app = create_app(sqlite_config)
     with TestClient(app) as client:
         yield Api(client, app.state.ledger)
+
+
+def set_money_rules(api: Api) -> None:
+    """Demo pricing and a rights pie (30 % platform, 60 % master, 10 % publishing)."""
+    api.ledger.set_pricing(demo_pricing(), "test", "test")
+    api.ledger.set_rights_pie({"*:*": {"platform": 300_000, "master": 600_000,
+                                       "publishing": 100_000}}, T0, "test", "test")
 
 
 def seed_catalogue(api: Api, admin: dict[str, str]) -> None:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.usage.pricing_commands import demo_pricing
-from tests.e2e.api_fixtures import ISRC_A, ISRC_B, Api, seed_catalogue
+from tests.e2e.api_fixtures import ISRC_A, ISRC_B, Api, seed_catalogue, set_money_rules
 
 
 @pytest.fixture(autouse=True)
@@ -25,7 +24,7 @@ def _plays() -> list[dict[str, object]]:
 def test_a_json_batch_is_accepted_deduplicated_and_quarantined_by_reason(api: Api) -> None:
     admin = api.key("admin")
     seed_catalogue(api, admin)
-    api.ledger.set_pricing(demo_pricing(), "test", "test")
+    set_money_rules(api)
     platform = api.key("platform")
     r = api.client.post("/v1/usage/batches", json={"rows": _plays()}, headers=platform)
     assert r.status_code == 200, r.text
@@ -45,7 +44,7 @@ def test_files_upload_as_csv_and_ndjson(sqlite_api: Api) -> None:
     api = sqlite_api
     admin = api.key("admin")
     seed_catalogue(api, admin)
-    api.ledger.set_pricing(demo_pricing(), "test", "test")
+    set_money_rules(api)
     platform = api.key("platform")
     csv = ("play_id,isrc,listener_id,territory,occurred_at,seconds_played\n"
            f"c1,{ISRC_A},l1,DE,2026-02-03T10:00:00Z,60\n"

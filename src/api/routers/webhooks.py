@@ -33,7 +33,8 @@ def _settings(request: Request) -> StripeSettings:
 
 @router.post("/stripe", response_model=WebhookHandled, responses={400: {"description": "Rejected"}})
 async def stripe_webhook(
-    request: Request, app: LedgerDep,
+    request: Request,
+    app: LedgerDep,
     stripe_signature: Annotated[str | None, Header(alias="Stripe-Signature")] = None,
 ) -> WebhookHandled | JSONResponse:
     """A Stripe event. `payment_intent.succeeded` records a sale, `charge.refunded` a refund.
@@ -49,6 +50,11 @@ async def stripe_webhook(
     except StripeNotConfigured as exc:
         return problem(503, "webhook-not-configured", "Webhooks not configured", str(exc), request)
     result = await run_in_threadpool(handle_stripe_event, app, event)
-    return WebhookHandled(event_id=result.event_id, event_type=result.event_type,
-                          outcome=result.outcome, usage_id=result.usage_id, detail=result.detail,
-                          position=result.position)
+    return WebhookHandled(
+        event_id=result.event_id,
+        event_type=result.event_type,
+        outcome=result.outcome,
+        usage_id=result.usage_id,
+        detail=result.detail,
+        position=result.position,
+    )

@@ -1,0 +1,62 @@
+"""Statements: one party's month as known at a position — JSON, CSV or PDF."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query
+from fastapi import Path as PathParam
+from fastapi.responses import Response
+
+from api.deps import LedgerDep, scoped_party
+from api.positions import wait_for_position
+from api.schemas.statements import StatementPublic
+from ledger.domain.period import Period
+from projections.statements.close import engine_for
+from projections.statements.export import write_csv
+from projections.statements.pdf import write_pdf
+from projections.statements.statement import build_statement, statement_hash
+
+router = APIRouter(tags=["statements"])
+
+Reader = Annotated[str, Depends(scoped_party("admin", "accountant", "auditor"))]
+PeriodText = Annotated[str, PathParam(pattern=r"^\d{4}-\d{2}$", examples=["2026-10"])]
+_MEDIA = {"csv": "text/csv; charset=utf-8", "pdf": "application/pdf"}
+
+
+@router.get(
+    "/v1/parties/{party_key}/statements/{period}", response_model=StatementPublic,
+    responses={200: {"content": {"text/csv": {}, "application/pdf": {}}}},
+)
+def statement(
+    party_key: Reader, period: PeriodText, app: LedgerDep,
+    as_of: Annotated[int | None, Query(ge=1, description="Log position; default: the close, "
+                                                          "else the head.")] = None,
+    format: Annotated[Literal["json", "csv", "pdf"], Query()] = "json",
+) -> StatementPublic | Response:
+    """The statement for `period` (YYYY-MM) as known at `as_of`: opening balance, earnings by
+    recording × usage type × territory, adjustments to earlier periods, escrow releases,
+    payouts, closing balance — per currency. The same inputs give the same bytes."""
+    month = Period.parse(period)
+    wait_for_position(app, as_of)
+    engine = engine_for(app, app.config)
+    closed = engine.history.closes.get(str(month))
+    position = as_of or (closed.as_of_position if closed else engine.history.upto)
+    account = f"party:{party_key}"
+    doc = build_statement(engine, account, month, position)
+    recorded = closed.statement_hashes.get(account) if closed and position == closed.as_of_position else None
+    if format == "json":
+        return StatementPublic(**doc, sha256=statement_hash(doc), recorded_sha256=recorded,
+                               closed=closed is not None)
+    with tempfile.TemporaryDirectory(prefix="royalty-statement-") as folder:
+        path = Path(folder) / f"statement.{format}"
+        if format == "csv":
+            write_csv(doc, path)
+        else:
+            write_pdf(doc, app.get_party(party_key).name, path)
+        content = path.read_bytes()
+    filename = f"statement-{party_key}-{month}-at-{position}.{format}"
+    return Response(content, media_type=_MEDIA[format],
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})

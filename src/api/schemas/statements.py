@@ -1,0 +1,67 @@
+"""Statement and audit payloads: money as integer micro-units per ISO 4217 currency."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class StatementLine(BaseModel):
+    isrc: str
+    kind: str
+    territory: str
+    right: str
+    share_ppm: int | None = None
+    units: int | None = None
+    gross_micros: int | None = None
+    amount_micros: int
+    original_period: str | None = None
+    dispute: str | None = None
+
+    model_config = {"extra": "allow"}
+
+
+class StatementCurrency(BaseModel):
+    opening_micros: int
+    earnings_micros: int
+    escrow_release_micros: int
+    adjustment_micros: int
+    payout_micros: int
+    closing_micros: int
+    earnings: list[StatementLine]
+    escrow_releases: list[StatementLine]
+    adjustments: list[StatementLine]
+    payouts: list[dict[str, Any]]
+
+
+class StatementPublic(BaseModel):
+    """f(party, period, as_of): a pure function of the log up to `as_of_position`."""
+
+    account: str
+    party: str | None
+    period: str
+    as_of_position: int
+    previous_period: str | None
+    currencies: dict[str, StatementCurrency]
+    sha256: str = Field(description="SHA-256 of the canonical document (without the hashes).")
+    recorded_sha256: str | None = Field(
+        description="The hash recorded when the period was closed, when it was.")
+    closed: bool
+
+
+class ChainPublic(BaseModel):
+    ok: bool
+    head: int
+    events_checked: int
+    checkpoints: int
+    covered_upto: int
+    unchecked_tail: int
+    first_mismatch: dict[str, Any] | None
+
+
+class AuditStatusPublic(BaseModel):
+    ok: bool = Field(description="True when the chain and every registered check hold.")
+    chain: ChainPublic
+    checks: dict[str, dict[str, Any]] = Field(
+        description="Checks registered by other parts of the ledger (e.g. the money equation).")
