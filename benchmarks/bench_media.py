@@ -18,8 +18,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import shutil
+import statistics
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks.report import Figure, emit, median_of, timed
@@ -119,13 +122,27 @@ def fresh_store(work: Path) -> BlobStore:
     return BlobStore(work / "blobs")
 
 
+def wall_and_cpu(fn: Callable[[], None]) -> tuple[float, float]:
+    """Median wall time, and median CPU time of the ffmpeg processes (load-independent)."""
+    cpus: list[float] = []
+
+    def once() -> float:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        wall = timed(fn)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+        return wall
+
+    return median_of(RUNS, once), statistics.median(cpus)
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-media-") as tmp:
         folder = Path(tmp)
         master = make_master(folder)
-        pipeline_s = median_of(RUNS, lambda: timed(lambda: run_pipeline(master, folder / "b")))
-        naive_s = median_of(RUNS, lambda: timed(lambda: run_naive(master, folder)))
-        separate_s = median_of(RUNS, lambda: timed(lambda: run_separate(master, folder)))
+        pipeline_s, pipeline_cpu = wall_and_cpu(lambda: run_pipeline(master, folder / "b"))
+        naive_s, naive_cpu = wall_and_cpu(lambda: run_naive(master, folder))
+        separate_s, separate_cpu = wall_and_cpu(lambda: run_separate(master, folder))
     pipeline_x, naive_x, separate_x = (MASTER_SECONDS / t for t in (pipeline_s, naive_s, separate_s))
     naive = "naive: process per rendition, 2-pass loudnorm"
     separate = "separate: same gain, one decode per output"
@@ -133,6 +150,8 @@ def main() -> None:
     emit(Figure(BENCH, "whole pipeline, 3-min master", pipeline_x, "x realtime", naive, naive_x, target))
     emit(Figure(BENCH, "whole pipeline vs a process per output", pipeline_x, "x realtime", separate, separate_x))
     emit(Figure(BENCH, "whole pipeline wall time", pipeline_s, "s", "naive", naive_s))
+    emit(Figure(BENCH, "whole pipeline ffmpeg CPU time", pipeline_cpu, "cpu s", "naive", naive_cpu))
+    emit(Figure(BENCH, "separate-process ffmpeg CPU time", separate_cpu, "cpu s", "naive", naive_cpu))
 
 
 if __name__ == "__main__":

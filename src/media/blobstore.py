@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,6 +126,23 @@ class BlobStore:
             yield folder
         finally:
             shutil.rmtree(folder, ignore_errors=True)
+
+    def remove_stale_staging(self, older_than_s: float = 3600.0) -> int:
+        """Delete staging leftovers of killed jobs; returns how many entries went.
+
+        A SIGKILLed worker never runs its clean-up; what it staged was never published,
+        so it is garbage. The age guard spares a job still running in another worker.
+        """
+        cutoff = time.time() - older_than_s
+        removed = 0
+        for entry in self._staging.iterdir():
+            if entry.lstat().st_mtime < cutoff:
+                if entry.is_dir():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink(missing_ok=True)
+                removed += 1
+        return removed
 
     def _check_size(self, size: int) -> None:
         if self.max_bytes is not None and size > self.max_bytes:

@@ -66,22 +66,14 @@ class MediaConfig:
             blob_dir=Path(get("BLOB_DIR") or d.blob_dir),
             max_upload_bytes=_scaled(get("MAX_UPLOAD_MIB"), MIB, d.max_upload_bytes),
             target_lufs_tenths=_scaled(get("TARGET_LUFS"), 10, d.target_lufs_tenths),
-            true_peak_ceiling_tenths=_scaled(
-                get("TRUE_PEAK_CEILING_DBTP"), 10, d.true_peak_ceiling_tenths
-            ),
+            true_peak_ceiling_tenths=_scaled(get("TRUE_PEAK_CEILING_DBTP"), 10, d.true_peak_ceiling_tenths),
             ladder=parse_ladder(get("LADDER")) if get("LADDER") else d.ladder,
             min_duration_ms=_scaled(get("MIN_DURATION_S"), 1000, d.min_duration_ms),
             max_duration_ms=_scaled(get("MAX_DURATION_S"), 1000, d.max_duration_ms),
-            duration_tolerance_ms=_scaled(
-                get("DURATION_TOLERANCE_S"), 1000, d.duration_tolerance_ms
-            ),
+            duration_tolerance_ms=_scaled(get("DURATION_TOLERANCE_S"), 1000, d.duration_tolerance_ms),
             timeout_base_s=float(get("TIMEOUT_BASE_S") or d.timeout_base_s),
-            timeout_per_audio_second=float(
-                get("TIMEOUT_PER_AUDIO_SECOND") or d.timeout_per_audio_second
-            ),
-            duplicate_threshold_bp=_scaled(
-                get("DUPLICATE_THRESHOLD"), 10_000, d.duplicate_threshold_bp
-            ),
+            timeout_per_audio_second=float(get("TIMEOUT_PER_AUDIO_SECOND") or d.timeout_per_audio_second),
+            duplicate_threshold_bp=_scaled(get("DUPLICATE_THRESHOLD"), 10_000, d.duplicate_threshold_bp),
         )
 
 

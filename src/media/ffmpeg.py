@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import re
 import signal
 import subprocess
 import time
@@ -21,6 +22,8 @@ BASE_ARGS: tuple[str, ...] = ("-nostdin", "-hide_banner")
 DEFAULT_TIMEOUT_BASE_S = 60.0
 DEFAULT_TIMEOUT_PER_AUDIO_SECOND = 0.5
 _TAIL_LINES = 12
+_TROUBLE = re.compile(r"error|invalid|corrupt|cannot|unknown (?:en|de)coder|no such", re.IGNORECASE)
+_NOISE = re.compile(r"parser not found for codec")  # verbose chatter about raw PCM, harmless
 
 
 class FfmpegError(Exception):
@@ -78,6 +81,16 @@ def stderr_tail(stderr: str, lines: int = _TAIL_LINES) -> str:
     """The last non-blank lines of ffmpeg's log, where the reason for a failure is."""
     kept = [line.strip() for line in stderr.splitlines() if line.strip()]
     return " | ".join(kept[-lines:])
+
+
+def first_error(stderr: str) -> str:
+    """The first line that says what went wrong, without ffmpeg's `[tag @ 0x…]` prefixes."""
+    for line in stderr.splitlines():
+        if _NOISE.search(line):
+            continue
+        if _TROUBLE.search(line):
+            return re.sub(r"^(\[[^\]]*\]\s*)+", "", line.strip())
+    return stderr_tail(stderr, 2)
 
 
 def run_ffmpeg(args: Sequence[str], *, timeout_s: float, check: bool = True) -> FfmpegRun:

@@ -108,9 +108,7 @@ def compare(a: Fingerprint, b: Fingerprint, max_offset: int = MAX_OFFSET_FRAMES)
     return best
 
 
-def likely_duplicate(
-    a: Fingerprint, b: Fingerprint, threshold_bp: int = DEFAULT_THRESHOLD_BP
-) -> bool:
+def likely_duplicate(a: Fingerprint, b: Fingerprint, threshold_bp: int = DEFAULT_THRESHOLD_BP) -> bool:
     """Whether `a` and `b` are probably the same audio: alike enough over enough of it."""
     match = compare(a, b)
     return match.score_bp >= threshold_bp and match.coverage_bp >= MIN_COVERAGE_BP

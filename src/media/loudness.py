@@ -73,9 +73,7 @@ def parse_ebur128_summary(log: str) -> Measurement:
     )
 
 
-def gain_toward(
-    measured: Measurement, target_lufs_tenths: int, true_peak_ceiling_tenths: int
-) -> Loudness:
+def gain_toward(measured: Measurement, target_lufs_tenths: int, true_peak_ceiling_tenths: int) -> Loudness:
     """The gain that reaches the target, lowered if the true peak would pass the ceiling."""
     wanted = target_lufs_tenths - measured.integrated_lufs_tenths
     gain, capped = wanted, False
@@ -93,9 +91,7 @@ def gain_toward(
     )
 
 
-def measure_loudness(
-    path: Path | str, demuxer: str | None = None, timeout_s: float | None = None
-) -> Measurement:
+def measure_loudness(path: Path | str, demuxer: str | None = None, timeout_s: float | None = None) -> Measurement:
     """Measure a file on its own (the pipeline gets the same figures from its one decode)."""
     fmt = ["-f", demuxer] if demuxer else []
     run = run_ffmpeg(

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from media.blobstore import BlobStore
 from media.config import MediaConfig
-from media.ffmpeg import FfmpegFailed, FfmpegTimeout, timeout_for
+from media.ffmpeg import FfmpegFailed, FfmpegTimeout, first_error, timeout_for
 from media.fingerprint import ALGORITHM
 from media.loudness import Loudness, gain_toward
 from media.renditions import Rendition, RenditionFailed, encode_renditions
@@ -61,12 +61,8 @@ def process_upload(
     valid = validate_upload(path, declared_duration_ms, config)
     if isinstance(valid, Rejection):
         return Failed(valid.code, valid.reason, retryable=valid.code is FailureCode.TIMEOUT)
-    loudness = gain_toward(
-        valid.loudness, config.target_lufs_tenths, config.true_peak_ceiling_tenths
-    )
-    timeout_s = timeout_for(
-        valid.duration_ms / 1000, config.timeout_base_s, config.timeout_per_audio_second
-    )
+    loudness = gain_toward(valid.loudness, config.target_lufs_tenths, config.true_peak_ceiling_tenths)
+    timeout_s = timeout_for(valid.duration_ms / 1000, config.timeout_base_s, config.timeout_per_audio_second)
     try:
         encoded = encode_renditions(
             path,
@@ -80,7 +76,9 @@ def process_upload(
     except FfmpegTimeout as timeout:
         reason = f"transcoding took longer than {timeout.timeout_s:.1f} s"
         return Failed(FailureCode.TIMEOUT, reason, retryable=True)
-    except (FfmpegFailed, RenditionFailed) as error:
+    except FfmpegFailed as error:
+        return Failed(FailureCode.TRANSCODE_ERROR, f"transcoding failed: {first_error(error.stderr)}")
+    except RenditionFailed as error:
         return Failed(FailureCode.TRANSCODE_ERROR, f"transcoding failed: {error}")
     return Transcoded(
         detected_format=valid.format.value,

@@ -35,13 +35,9 @@ class Preset:
 
 
 PRESETS: dict[str, Preset] = {
-    "opus": Preset(
-        "libopus", "opus", "ogg", "opus", "audio/ogg; codecs=opus", (), sample_rates=(48000,)
-    ),
+    "opus": Preset("libopus", "opus", "ogg", "opus", "audio/ogg; codecs=opus", (), sample_rates=(48000,)),
     "mp3": Preset("libmp3lame", "mp3", "mp3", "mp3", "audio/mpeg"),
-    "aac": Preset(
-        "aac", "ipod", "m4a", "m4a", "audio/mp4; codecs=mp4a.40.2", ("-movflags", "+faststart")
-    ),
+    "aac": Preset("aac", "ipod", "m4a", "m4a", "audio/mp4; codecs=mp4a.40.2", ("-movflags", "+faststart")),
 }
 
 
@@ -80,10 +76,7 @@ def output_sample_rate(preset: Preset, source_rate: int) -> int:
 def filter_graph(gain_filter: str, outputs: int) -> str:
     """Source → [fp] (as uploaded) and → gain → [r0]…[rN-1]."""
     labels = "".join(f"[r{i}]" for i in range(outputs))
-    return (
-        "[0:a:0]aformat=channel_layouts=mono|stereo,asplit=2[fp][main];"
-        f"[main]{gain_filter},asplit={outputs}{labels}"
-    )
+    return f"[0:a:0]aformat=channel_layouts=stereo|mono,asplit=2[fp][main];[main]{gain_filter},asplit={outputs}{labels}"
 
 
 def encode_args(
@@ -103,8 +96,9 @@ def encode_args(
         preset = PRESETS[rung.format]
         rate = output_sample_rate(preset, source_rate)
         # Resampling per branch: asplit makes its outputs agree, so a rate set on one
-        # output would otherwise drag every rendition to it.
-        resample.append(f"[r{i}]aresample={rate}[o{i}]")
+        # output would otherwise drag every rendition to it. The layout is pinned per
+        # branch too, or a 5.1 master leaves ffmpeg unable to pick one for the encoder.
+        resample.append(f"[r{i}]aresample={rate},aformat=channel_layouts=stereo|mono[o{i}]")
         path = staging / f"{i}-{rung.format}-{rung.bitrate_kbps}.{preset.extension}"
         paths.append(path)
         args += ["-map", f"[o{i}]", "-c:a", preset.codec, "-b:a", f"{rung.bitrate_kbps}k"]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from media.blobstore import FileTooLarge
 from media.config import MediaConfig
-from media.ffmpeg import FfmpegTimeout, run_ffmpeg, stderr_tail, timeout_for
+from media.ffmpeg import FfmpegTimeout, first_error, run_ffmpeg, timeout_for
 from media.loudness import (
     EBUR128_FILTER,
     SILENCE_LUFS_TENTHS,
@@ -79,9 +79,7 @@ def seconds(ms: int) -> str:
     return f"{tenths // 10}.{tenths % 10} s"
 
 
-def validate_upload(
-    path: Path | str, declared_duration_ms: int | None, config: MediaConfig
-) -> ValidAudio | Rejection:
+def validate_upload(path: Path | str, declared_duration_ms: int | None, config: MediaConfig) -> ValidAudio | Rejection:
     """Run every check on a local file; the first that fails gives the rejection."""
     path = Path(path)
     size = path.stat().st_size
@@ -98,16 +96,12 @@ def validate_upload(
     try:
         report = strict_decode(path, sniffed.format, timeout_s, config.max_duration_ms)
     except FfmpegTimeout as timeout:
-        return Rejection(
-            FailureCode.TIMEOUT, f"decoding took longer than {timeout.timeout_s:.1f} s"
-        )
+        return Rejection(FailureCode.TIMEOUT, f"decoding took longer than {timeout.timeout_s:.1f} s")
     verdict = judge(report, declared_duration_ms, config)
     if isinstance(verdict, Rejection):
         return verdict
     duration_ms, loudness = verdict
-    return ValidAudio(
-        sniffed.format, sniffed.description, report.sample_rate_hz or 0, duration_ms, loudness
-    )
+    return ValidAudio(sniffed.format, sniffed.description, report.sample_rate_hz or 0, duration_ms, loudness)
 
 
 def decode_args(path: Path, fmt: AudioFormat, max_duration_ms: int) -> list[str]:
@@ -135,9 +129,7 @@ def decode_args(path: Path, fmt: AudioFormat, max_duration_ms: int) -> list[str]
     ]
 
 
-def strict_decode(
-    path: Path, fmt: AudioFormat, timeout_s: float, max_duration_ms: int
-) -> DecodeReport:
+def strict_decode(path: Path, fmt: AudioFormat, timeout_s: float, max_duration_ms: int) -> DecodeReport:
     run = run_ffmpeg(decode_args(path, fmt, max_duration_ms), timeout_s=timeout_s, check=False)
     return parse_decode_log(run.stderr, run.returncode)
 
@@ -159,7 +151,7 @@ def parse_decode_log(log: str, returncode: int) -> DecodeReport:
         loudness = None
     return DecodeReport(
         succeeded=returncode == 0,
-        error="" if returncode == 0 else _first_error(log),
+        error="" if returncode == 0 else first_error(log),
         sample_rate_hz=int(rate.group(1)) if rate else None,
         decoded_samples=int(samples[-1]) if samples else None,
         all_samples_zero=bool(peak) and peak[-1] == "-inf",
@@ -178,16 +170,13 @@ def judge(
         if decoded_ms is not None and declared and decoded_ms < declared - tolerance:
             return _truncated(decoded_ms, declared)
         where = f"after {seconds(decoded_ms)}" if decoded_ms else "at the start"
-        return Rejection(
-            FailureCode.CORRUPT, f"file is corrupt: decoding failed {where} ({report.error})"
-        )
+        return Rejection(FailureCode.CORRUPT, f"file is corrupt: decoding failed {where} ({report.error})")
     if decoded_ms is None or report.loudness is None:
         return Rejection(FailureCode.CORRUPT, "file is corrupt: no audio stream could be decoded")
     if decoded_ms > config.max_duration_ms:
         return Rejection(
             FailureCode.TOO_LONG,
-            f"too long: over {seconds(config.max_duration_ms)}"
-            f", the maximum is {seconds(config.max_duration_ms)}",
+            f"too long: over {seconds(config.max_duration_ms)}, the maximum is {seconds(config.max_duration_ms)}",
         )
     if declared and decoded_ms < declared - tolerance:
         return _truncated(decoded_ms, declared)
@@ -220,11 +209,3 @@ def _decoded_ms(report: DecodeReport) -> int | None:
         return None
     rate = report.sample_rate_hz
     return (report.decoded_samples * 1000 + rate // 2) // rate
-
-
-def _first_error(log: str) -> str:
-    """The first line that says what went wrong, without ffmpeg's `[tag @ 0x…]` prefix."""
-    for line in log.splitlines():
-        if re.search(r"error|invalid|corrupt", line, re.IGNORECASE):
-            return re.sub(r"^(\[[^\]]*\]\s*)+", "", line.strip())
-    return stderr_tail(log, 2)

@@ -26,10 +26,7 @@ from media.validate import FailureCode
 SECONDS = 6  # Chromaprint needs a few seconds before its first frame
 # A "music-like" signal: two gliding tones and a little noise, so the fingerprint has
 # something to hold on to (a steady sine gives the same chroma frame after frame).
-MUSIC = (
-    "aevalsrc=0.3*sin(2*PI*(300+200*sin(2*PI*0.5*t))*t)"
-    "+0.2*sin(2*PI*(800+300*sin(2*PI*0.3*t))*t):s=44100:d={d}"
-)
+MUSIC = "aevalsrc=0.3*sin(2*PI*(300+200*sin(2*PI*0.5*t))*t)+0.2*sin(2*PI*(800+300*sin(2*PI*0.3*t))*t):s=44100:d={d}"
 ENCODE = {
     "wav": ["-c:a", "pcm_s16le"],
     "flac": ["-c:a", "flac"],
@@ -157,15 +154,11 @@ def test_a_png_named_wav_is_not_audio(tmp_path: Path, config: MediaConfig) -> No
     png = tmp_path / "cover.wav"
     red_square = ["-f", "lavfi", "-i", "color=c=red:s=32x32", "-frames:v", "1"]
     run_ffmpeg(["-v", "error", *red_square, "-f", "image2", "-c:v", "png", str(png)], timeout_s=30)
-    assert process_upload(png, "wav", 3000, config) == Failed(
-        FailureCode.NOT_AUDIO, "not audio: PNG image"
-    )
+    assert process_upload(png, "wav", 3000, config) == Failed(FailureCode.NOT_AUDIO, "not audio: PNG image")
 
 
 @pytest.mark.parametrize("fmt", ["wav", "flac", "mp3"])
-def test_a_file_cut_in_half_is_truncated(
-    fmt: str, audio: dict[str, Path], tmp_path: Path, config: MediaConfig
-) -> None:
+def test_a_file_cut_in_half_is_truncated(fmt: str, audio: dict[str, Path], tmp_path: Path, config: MediaConfig) -> None:
     whole = audio[fmt].read_bytes()
     half = tmp_path / f"half.{fmt}"
     half.write_bytes(whole[: len(whole) // 2])
@@ -178,9 +171,7 @@ def test_a_file_cut_in_half_is_truncated(
     assert blob_files(config) == []
 
 
-def test_a_header_only_wav_is_refused(
-    audio: dict[str, Path], tmp_path: Path, config: MediaConfig
-) -> None:
+def test_a_header_only_wav_is_refused(audio: dict[str, Path], tmp_path: Path, config: MediaConfig) -> None:
     header_only = tmp_path / "header.wav"
     header_only.write_bytes(audio["wav"].read_bytes()[:44])
     result = failed(process_upload(header_only, "wav", SECONDS * 1000, config))
@@ -190,9 +181,7 @@ def test_a_header_only_wav_is_refused(
 
 def test_silence_is_refused(tmp_path: Path, config: MediaConfig) -> None:
     silence = generate(tmp_path / "silence.flac", "anullsrc=r=44100:cl=stereo:d=2", "flac")
-    assert process_upload(silence, "flac", 2000, config) == Failed(
-        FailureCode.SILENT, "silent: every sample is zero"
-    )
+    assert process_upload(silence, "flac", 2000, config) == Failed(FailureCode.SILENT, "silent: every sample is zero")
 
 
 def test_a_very_short_file_is_refused(tmp_path: Path, config: MediaConfig) -> None:
@@ -202,17 +191,13 @@ def test_a_very_short_file_is_refused(tmp_path: Path, config: MediaConfig) -> No
     )
 
 
-def test_a_file_over_the_maximum_duration_is_refused(
-    audio: dict[str, Path], tmp_path: Path
-) -> None:
+def test_a_file_over_the_maximum_duration_is_refused(audio: dict[str, Path], tmp_path: Path) -> None:
     config = MediaConfig(blob_dir=tmp_path, max_duration_ms=4_000)
     result = failed(process_upload(audio["wav"], "wav", None, config))
     assert result == Failed(FailureCode.TOO_LONG, "too long: over 4.0 s, the maximum is 4.0 s")
 
 
-def test_a_declared_duration_far_from_the_decoded_one_is_refused(
-    audio: dict[str, Path], config: MediaConfig
-) -> None:
+def test_a_declared_duration_far_from_the_decoded_one_is_refused(audio: dict[str, Path], config: MediaConfig) -> None:
     assert process_upload(audio["wav"], "wav", 1_000, config) == Failed(
         FailureCode.DURATION_MISMATCH, "duration mismatch: decoded 6.0 s, declared 1.0 s"
     )
@@ -270,6 +255,17 @@ def test_the_mp3_rendition_of_an_upload_is_a_duplicate_of_it(
     mp3 = next(r for r in original.renditions if r.format == "mp3")
     again = transcoded(process_upload(store.path(mp3.sha256), "mp3", None, config, store))
     assert again.detected_format == AudioFormat.MP3
-    assert likely_duplicate(
-        Fingerprint.from_base64(original.fingerprint), Fingerprint.from_base64(again.fingerprint)
-    )
+    assert likely_duplicate(Fingerprint.from_base64(original.fingerprint), Fingerprint.from_base64(again.fingerprint))
+
+
+@pytest.mark.parametrize(("channels", "layout"), [(1, "mono"), (6, "stereo")])
+def test_mono_stays_mono_and_surround_is_folded_to_stereo(
+    channels: int, layout: str, tmp_path: Path, config: MediaConfig, store: BlobStore
+) -> None:
+    master = tmp_path / f"{channels}ch.wav"
+    source = MUSIC.format(d=2).replace("s=44100", "s=48000")
+    run_ffmpeg(["-v", "error", "-f", "lavfi", "-i", source, "-ac", str(channels), str(master)], timeout_s=30)
+    result = transcoded(process_upload(master, "wav", 2000, config, store))
+    for rendition in result.renditions:
+        log = run_ffmpeg(["-i", str(store.path(rendition.sha256))], timeout_s=30, check=False).stderr
+        assert f"48000 Hz, {layout}" in log, rendition.format

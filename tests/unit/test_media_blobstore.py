@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 from pathlib import Path
 
 import pytest
@@ -80,3 +81,16 @@ def test_a_missing_blob_and_a_bad_hash_are_errors(tmp_path: Path) -> None:
         store.open("0" * 64)
     with pytest.raises(ValueError, match="SHA-256"):
         store.path("../../etc/passwd")
+
+
+def test_staging_left_by_a_killed_job_is_swept_but_a_running_job_is_spared(tmp_path: Path) -> None:
+    store = BlobStore(tmp_path)
+    old = tmp_path / ".staging" / "killed-job"
+    old.mkdir()
+    (old / "half.mp3").write_bytes(b"half")
+    os.utime(old, (0, 0))
+    fresh = tmp_path / ".staging" / "running-job"
+    fresh.mkdir()
+    assert store.remove_stale_staging(older_than_s=3600) == 1
+    assert not old.exists()
+    assert fresh.exists()

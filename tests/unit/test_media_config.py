@@ -50,9 +50,7 @@ def test_every_setting_can_be_overridden() -> None:
 
 
 def test_blank_variables_keep_the_default() -> None:
-    assert MediaConfig.from_env({"ROYALTY_MEDIA_LADDER": " ", "ROYALTY_MEDIA_TARGET_LUFS": ""}) == (
-        MediaConfig()
-    )
+    assert MediaConfig.from_env({"ROYALTY_MEDIA_LADDER": " ", "ROYALTY_MEDIA_TARGET_LUFS": ""}) == (MediaConfig())
 
 
 @pytest.mark.parametrize("text", ["mp3", "mp3:fast", "flac:900", "wma:128", ",", "opus:1000"])

@@ -45,9 +45,7 @@ def test_without_a_peak_figure_nothing_caps_the_gain() -> None:
     target=st.integers(-300, -50),
     ceiling=st.integers(-60, 0),
 )
-def test_the_gain_never_passes_the_target_or_the_ceiling(
-    integrated: int, peak: int, target: int, ceiling: int
-) -> None:
+def test_the_gain_never_passes_the_target_or_the_ceiling(integrated: int, peak: int, target: int, ceiling: int) -> None:
     loudness = gain_toward(Measurement(integrated, peak), target, ceiling)
     assert integrated + loudness.gain_db_tenths <= target
     assert peak + loudness.gain_db_tenths <= ceiling

@@ -19,20 +19,16 @@ def test_sample_rates_keep_the_source_when_the_codec_takes_it() -> None:
 
 def test_one_input_one_graph_and_an_output_per_rung_plus_the_fingerprint() -> None:
     ladder = (Rung("opus", 128), Rung("mp3", 320), Rung("aac", 256))
-    args, paths = encode_args(
-        Path("/in/master"), AudioFormat.FLAC, 44100, "volume=1.0dB", ladder, Path("/stage")
-    )
+    args, paths = encode_args(Path("/in/master"), AudioFormat.FLAC, 44100, "volume=1.0dB", ladder, Path("/stage"))
     assert args.count("-i") == 1
     assert args[args.index("-i") + 1] == "file:/in/master"
     assert args[args.index("-i") - 1] == "flac"  # the sniffed demuxer, forced
     graph = args[args.index("-filter_complex") + 1]
     assert graph.count("volume=1.0dB") == 1  # the gain is applied once, before the split
     assert "asplit=3[r0][r1][r2]" in graph
-    assert "[r0]aresample=48000[o0]" in graph  # only Opus is resampled
-    assert "[r1]aresample=44100[o1]" in graph
-    assert [a for a in args if a.startswith("/stage/")] == [str(p) for p in paths] + [
-        "/stage/fingerprint.raw"
-    ]
+    assert "[r0]aresample=48000,aformat=channel_layouts=stereo|mono[o0]" in graph  # Opus: 48 kHz
+    assert "[r1]aresample=44100,aformat=channel_layouts=stereo|mono[o1]" in graph
+    assert [a for a in args if a.startswith("/stage/")] == [str(p) for p in paths] + ["/stage/fingerprint.raw"]
     assert [p.suffix for p in paths] == [".opus", ".mp3", ".m4a"]
     assert args.count("+bitexact") == 2 * len(ladder)
     assert "chromaprint" in args

@@ -41,9 +41,7 @@ def ogg_page(packet: bytes) -> bytes:
         (ogg_page(b"OpusHead" + bytes(11)), AudioFormat.OGG),
     ],
 )
-def test_allowed_formats_are_recognised_from_their_bytes(
-    head: bytes, expected: AudioFormat
-) -> None:
+def test_allowed_formats_are_recognised_from_their_bytes(head: bytes, expected: AudioFormat) -> None:
     verdict = sniff(head)
     assert verdict.format is expected
     assert verdict.reason is None

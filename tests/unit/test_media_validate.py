@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 from media.config import MediaConfig
+from media.ffmpeg import first_error
 from media.loudness import Measurement
 from media.validate import DecodeReport, FailureCode, Rejection, judge, parse_decode_log, seconds
 
@@ -120,9 +121,7 @@ def test_the_duration_tolerance_applies_both_ways() -> None:
          "file is corrupt: no audio stream could be decoded"),
     ],
 )  # fmt: skip
-def test_each_refusal_has_a_reason_a_person_can_act_on(
-    report: DecodeReport, code: FailureCode, reason: str
-) -> None:
+def test_each_refusal_has_a_reason_a_person_can_act_on(report: DecodeReport, code: FailureCode, reason: str) -> None:
     assert judge(report, None, CONFIG) == Rejection(code, reason)
 
 
@@ -132,3 +131,8 @@ def test_seconds_are_shown_to_the_tenth_without_float_surprises() -> None:
     assert seconds(450) == "0.4 s"  # half to even
     assert seconds(1_850) == "1.8 s"
     assert seconds(0) == "0.0 s"
+
+
+def test_the_first_error_line_is_shown_without_ffmpeg_prefixes() -> None:
+    assert first_error(TRUNCATED_FLAC_LOG) == "invalid residual"
+    assert first_error("[fc#0 @ 0x1] Error reinitializing filters!\n") == "Error reinitializing filters!"
