@@ -40,8 +40,7 @@ def payments_catalogue(app: RoyaltyLedger) -> None:
     build_catalogue(app)
     app.upsert_party("lbl", "Label", ["label"], "test")
     app.set_split("master", ISRC, {"aria": 600_000, "lbl": 400_000}, JAN_1, "test", "initial")
-    app.set_rights_pie({"*:*": {"platform": 300_000, "master": 700_000, "publishing": 0}},
-                       JAN_1, "test pie", "test")
+    app.set_rights_pie({"*:*": {"platform": 300_000, "master": 700_000, "publishing": 0}}, JAN_1, "test pie", "test")
 
 
 def webhook_api(config: StoreConfig, clock: Clock) -> TestClient:
@@ -50,8 +49,10 @@ def webhook_api(config: StoreConfig, clock: Clock) -> TestClient:
     return TestClient(app)
 
 
-def post_event(client: TestClient, event_type: str, obj: Any, created: datetime,
-               secret: str = WEBHOOK_SECRET) -> Any:
+def post_event(client: TestClient, event_type: str, obj: Any, created: datetime, secret: str = WEBHOOK_SECRET) -> Any:
     payload, signature = signed(event_of(event_type, obj, int(created.timestamp())), secret)
-    return client.post("/v1/webhooks/stripe", content=payload,
-                       headers={"Stripe-Signature": signature, "Content-Type": "application/json"})
+    return client.post(
+        "/v1/webhooks/stripe",
+        content=payload,
+        headers={"Stripe-Signature": signature, "Content-Type": "application/json"},
+    )

@@ -58,16 +58,30 @@ def run(
         p = Period.parse(period)
         minimum_micros = parse_decimal_micros(minimum) if minimum is not None else min_payout_micros()
         app = ledger()
-        result = run_payouts(app, p, payout_balances(app, p), stripe_gateway(), actor=actor(),
-                             minimum_micros=minimum_micros)
+        result = run_payouts(
+            app, p, payout_balances(app, p), stripe_gateway(), actor=actor(), minimum_micros=minimum_micros
+        )
     except (DomainError, InvalidTime, StripeNotConfigured, ValueError) as exc:
         fail(str(exc), as_json)
-    rows = [(x.party, x.currency, x.status, format_micros(x.amount_micros, 2),
-             format_micros(x.rest_micros), x.transfer_id, x.reason)
-            for x in (*result.resumed, *result.lines)]
-    report(result.to_dict(), as_json, lambda: console.print(table(
-        f"payouts for {p}", ["party", "currency", "status", "amount", "rest", "transfer", "note"],
-        rows)))
+    rows = [
+        (
+            x.party,
+            x.currency,
+            x.status,
+            format_micros(x.amount_micros, 2),
+            format_micros(x.rest_micros),
+            x.transfer_id,
+            x.reason,
+        )
+        for x in (*result.resumed, *result.lines)
+    ]
+    report(
+        result.to_dict(),
+        as_json,
+        lambda: console.print(
+            table(f"payouts for {p}", ["party", "currency", "status", "amount", "rest", "transfer", "note"], rows)
+        ),
+    )
     if not result.ok:
         raise typer.Exit(2)
 
@@ -78,12 +92,19 @@ def reconcile(as_json: bool = JSON_OPTION) -> None:
         result = reconcile_transfers(ledger(), stripe_gateway())
     except (StripeNotConfigured, TransferUncertain) as exc:
         fail(str(exc), as_json)
-    rows = [(d.kind, d.party, d.payout_id, d.transfer_id, d.ledger_amount_minor,
-             d.stripe_amount_minor, d.detail) for d in result.differences]
-    report(result.to_dict(), as_json, lambda: console.print(
-        table("differences", ["kind", "party", "payout", "transfer", "ledger", "stripe", "detail"],
-              rows) if rows else
-        f"clean: {result.payouts_sent} payouts sent, {result.transfers} transfers"))
+    rows = [
+        (d.kind, d.party, d.payout_id, d.transfer_id, d.ledger_amount_minor, d.stripe_amount_minor, d.detail)
+        for d in result.differences
+    ]
+    report(
+        result.to_dict(),
+        as_json,
+        lambda: console.print(
+            table("differences", ["kind", "party", "payout", "transfer", "ledger", "stripe", "detail"], rows)
+            if rows
+            else f"clean: {result.payouts_sent} payouts sent, {result.transfers} transfers"
+        ),
+    )
     if not result.ok:
         raise typer.Exit(1)
 
@@ -98,6 +119,8 @@ def link_account(
         changed = link_payout_account(ledger(), party, account, actor())
     except (DomainError, NotFound) as exc:
         fail(str(exc), as_json)
-    report({"ok": True, "party": party, "account": account, "changed": changed}, as_json,
-           lambda: console.print(f"{party}: payouts go to {account}"
-                                 + ("" if changed else " (already linked)")))
+    report(
+        {"ok": True, "party": party, "account": account, "changed": changed},
+        as_json,
+        lambda: console.print(f"{party}: payouts go to {account}" + ("" if changed else " (already linked)")),
+    )

@@ -31,14 +31,15 @@ OCT, NOV = Period.parse("2026-10"), Period.parse("2026-11")
 
 
 def _pay(app: RoyaltyLedger, period: Period, gateway: StripeTransfers) -> dict[str, Any]:
-    report = run_payouts(app, period, payout_balances(app, period), gateway, actor="test",
-                         minimum_micros=1_000_000)
+    report = run_payouts(app, period, payout_balances(app, period), gateway, actor="test", minimum_micros=1_000_000)
     return {(x.party, x.status): x for x in report.lines}
 
 
 def test_a_sale_is_paid_out_reconciled_and_its_refund_is_clawed_back_next_period(
-    store_config: StoreConfig, localstripe_client: stripe.StripeClient,
-    transfers: tuple[str, TransfersState], monkeypatch: pytest.MonkeyPatch,
+    store_config: StoreConfig,
+    localstripe_client: stripe.StripeClient,
+    transfers: tuple[str, TransfersState],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv(SECRET_ENV, SECRET.decode())
     clock = Clock()
@@ -60,7 +61,9 @@ def test_a_sale_is_paid_out_reconciled_and_its_refund_is_clawed_back_next_period
     assert paid[("aria", "sent")].amount_micros == 8_400_000
     assert paid[("lbl", "sent")].amount_micros == 5_600_000
     assert sorted((t["destination"], t["amount"]) for t in transfers[1].transfers) == [
-        ("acct_aria", 840), ("acct_lbl", 560)]
+        ("acct_aria", 840),
+        ("acct_lbl", 560),
+    ]
     assert reconcile(app, gateway).ok
 
     charge = refunded_charge(localstripe_client, intent.id, 500)  # €5.00 back to the buyer
@@ -70,9 +73,9 @@ def test_a_sale_is_paid_out_reconciled_and_its_refund_is_clawed_back_next_period
     november = close_period(app, store_config, NOV, "test")
     aria = november.documents["party:aria"]["currencies"]["EUR"]
     assert [(a["original_period"], a["isrc"], a["amount_micros"]) for a in aria["adjustments"]] == [
-        ("2026-10", ISRC, -2_100_000)]
-    assert (aria["opening_micros"], aria["payout_micros"], aria["closing_micros"]) == (
-        8_400_000, 8_400_000, -2_100_000)
+        ("2026-10", ISRC, -2_100_000)
+    ]
+    assert (aria["opening_micros"], aria["payout_micros"], aria["closing_micros"]) == (8_400_000, 8_400_000, -2_100_000)
     assert aria["earnings"] == []
     again = _pay(app, NOV, gateway)
     assert again[("aria", "held")].balance_micros == -2_100_000  # a claw-back is never paid out

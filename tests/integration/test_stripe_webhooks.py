@@ -42,11 +42,13 @@ def _rows(app: Any, usage_id: str) -> list[tuple[Any, ...]]:
         "WHERE source = 'stripe' AND (usage_id = ? OR refund_of = ?) ORDER BY position",
         "SELECT kind, gross_micros, currency, isrc, occurred_at_us, refund_of FROM usage_rows "
         "WHERE source = 'stripe' AND (usage_id = %s OR refund_of = %s) ORDER BY position",
-        (usage_id, usage_id))
+        (usage_id, usage_id),
+    )
 
 
 def test_a_succeeded_payment_intent_becomes_one_sale_row_and_redelivery_changes_nothing(
-    api: Any, localstripe_client: stripe.StripeClient,
+    api: Any,
+    localstripe_client: stripe.StripeClient,
 ) -> None:
     intent = paid_intent(localstripe_client, 1299, "eur", SALE_META)
     first = post_event(api, "payment_intent.succeeded", intent, OCT_5)
@@ -63,7 +65,8 @@ def test_a_succeeded_payment_intent_becomes_one_sale_row_and_redelivery_changes_
 
 
 def test_refunds_reverse_the_sale_once_per_refunded_amount_keeping_the_sales_time(
-    api: Any, localstripe_client: stripe.StripeClient,
+    api: Any,
+    localstripe_client: stripe.StripeClient,
 ) -> None:
     intent = paid_intent(localstripe_client, 1000, "eur", SALE_META)
     post_event(api, "payment_intent.succeeded", intent, OCT_5)
@@ -84,7 +87,8 @@ def test_refunds_reverse_the_sale_once_per_refunded_amount_keeping_the_sales_tim
 
 
 def test_unknown_metadata_is_quarantined_with_its_reason_not_lost(
-    api: Any, localstripe_client: stripe.StripeClient,
+    api: Any,
+    localstripe_client: stripe.StripeClient,
 ) -> None:
     unknown = paid_intent(localstripe_client, 500, "eur", {**SALE_META, "isrc": "USRC17607839"})
     bare = paid_intent(localstripe_client, 500, "eur", {})
@@ -92,15 +96,19 @@ def test_unknown_metadata_is_quarantined_with_its_reason_not_lost(
         answer = post_event(api, "payment_intent.succeeded", intent, OCT_5)
         assert answer.json()["outcome"] == "quarantined", answer.text
     ledger = api.app.state.ledger
-    held = dict(UsageStore(ledger).query(
-        "SELECT usage_id, reason FROM usage_quarantine WHERE source = 'stripe'",
-        "SELECT usage_id, reason FROM usage_quarantine WHERE source = 'stripe'"))
+    held = dict(
+        UsageStore(ledger).query(
+            "SELECT usage_id, reason FROM usage_quarantine WHERE source = 'stripe'",
+            "SELECT usage_id, reason FROM usage_quarantine WHERE source = 'stripe'",
+        )
+    )
     assert held == {unknown.id: "unknown_isrc", bare.id: "malformed"}
     assert _rows(ledger, unknown.id) == [] and _rows(ledger, bare.id) == []
 
 
 def test_unsigned_stale_or_mismatched_webhooks_answer_400_and_record_nothing(
-    api: Any, localstripe_client: stripe.StripeClient,
+    api: Any,
+    localstripe_client: stripe.StripeClient,
 ) -> None:
     intent = paid_intent(localstripe_client, 700, "eur", SALE_META)
     event = event_of("payment_intent.succeeded", intent, int(OCT_5.timestamp()))
@@ -111,8 +119,10 @@ def test_unsigned_stale_or_mismatched_webhooks_answer_400_and_record_nothing(
     ledger = api.app.state.ledger
     head = ledger.head_position()
     attempts: list[tuple[bytes, dict[str, str]]] = [
-        (payload, {}), (payload, {"Stripe-Signature": wrong_secret}),
-        (payload, {"Stripe-Signature": stale}), (tampered, {"Stripe-Signature": good}),
+        (payload, {}),
+        (payload, {"Stripe-Signature": wrong_secret}),
+        (payload, {"Stripe-Signature": stale}),
+        (tampered, {"Stripe-Signature": good}),
         (payload, {"Stripe-Signature": "t=1,v1=00"}),
     ]
     for body, headers in attempts:

@@ -28,16 +28,24 @@ def transfers() -> Iterator[tuple[str, TransfersState]]:
         yield served
 
 
-def paid_intent(client: stripe.StripeClient, amount: int, currency: str,
-                metadata: dict[str, str]) -> stripe.PaymentIntent:
+def paid_intent(
+    client: stripe.StripeClient, amount: int, currency: str, metadata: dict[str, str]
+) -> stripe.PaymentIntent:
     """A payment intent confirmed with a test card, as localstripe reports it."""
-    method = client.v1.payment_methods.create(params={
-        "type": "card",
-        "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"},
-    })
-    intent = client.v1.payment_intents.create(params={
-        "amount": amount, "currency": currency, "payment_method": method.id, "metadata": metadata,
-    })
+    method = client.v1.payment_methods.create(
+        params={
+            "type": "card",
+            "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"},
+        }
+    )
+    intent = client.v1.payment_intents.create(
+        params={
+            "amount": amount,
+            "currency": currency,
+            "payment_method": method.id,
+            "metadata": metadata,
+        }
+    )
     return client.v1.payment_intents.confirm(intent.id)
 
 

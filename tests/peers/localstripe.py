@@ -33,8 +33,9 @@ def free_port() -> int:
 @contextmanager
 def running_localstripe(timeout_s: float = 15.0) -> Iterator[str]:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-c", _LAUNCH, str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _LAUNCH, str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     try:
         deadline = time.monotonic() + timeout_s
         while True:
@@ -67,7 +68,12 @@ def event_of(event_type: str, obj: Any, created: int | None = None) -> dict[str,
     state = json.dumps([event_type, data], sort_keys=True, default=str)
     return {
         "id": "evt_" + hashlib.sha256(state.encode()).hexdigest()[:24],
-        "object": "event", "api_version": "2024-06-20", "type": event_type,
-        "created": int(time.time()) if created is None else created, "livemode": False,
-        "data": {"object": data}, "pending_webhooks": 1, "request": {"id": None},
+        "object": "event",
+        "api_version": "2024-06-20",
+        "type": event_type,
+        "created": int(time.time()) if created is None else created,
+        "livemode": False,
+        "data": {"object": data},
+        "pending_webhooks": 1,
+        "request": {"id": None},
     }

@@ -30,13 +30,26 @@ class TransfersState:
     create_requests: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def add(self, amount: int, currency: str, destination: str, group: str | None = None,
-            metadata: dict[str, str] | None = None) -> dict[str, Any]:
+    def add(
+        self,
+        amount: int,
+        currency: str,
+        destination: str,
+        group: str | None = None,
+        metadata: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
         transfer = {
-            "id": "tr_" + secrets.token_hex(8), "object": "transfer", "amount": amount,
-            "amount_reversed": 0, "currency": currency.lower(), "destination": destination,
-            "transfer_group": group, "metadata": metadata or {}, "reversed": False,
-            "created": int(time.time()), "livemode": False,
+            "id": "tr_" + secrets.token_hex(8),
+            "object": "transfer",
+            "amount": amount,
+            "amount_reversed": 0,
+            "currency": currency.lower(),
+            "destination": destination,
+            "transfer_group": group,
+            "metadata": metadata or {},
+            "reversed": False,
+            "created": int(time.time()),
+            "livemode": False,
         }
         self.transfers.append(transfer)
         return transfer
@@ -100,8 +113,13 @@ class _Handler(BaseHTTPRequestHandler):
             if key and key in self.state.idempotency:
                 first_body, status, document = self.state.idempotency[key]
                 if first_body != body:
-                    self._send(*_error(400, "idempotency_error", "Keys for idempotent requests "
-                                       "can only be used with the same parameters"))
+                    self._send(
+                        *_error(
+                            400,
+                            "idempotency_error",
+                            "Keys for idempotent requests can only be used with the same parameters",
+                        )
+                    )
                 else:
                     self._send(status, document, replayed=True)
                 return
@@ -113,13 +131,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _create(self, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         amount, destination = p.get("amount", ""), str(p.get("destination", ""))
         if not amount.isdigit() or int(amount) <= 0 or not p.get("currency"):
-            return _error(400, "invalid_request_error", "amount and currency are required",
-                          "parameter_missing")
+            return _error(400, "invalid_request_error", "amount and currency are required", "parameter_missing")
         if not destination.startswith("acct_") or destination in self.state.declined:
-            return _error(400, "invalid_request_error", f"No such destination: '{destination}'",
-                          "resource_missing")
-        return 200, self.state.add(int(amount), p["currency"], destination,
-                                   p.get("transfer_group"), p.get("metadata"))
+            return _error(400, "invalid_request_error", f"No such destination: '{destination}'", "resource_missing")
+        return 200, self.state.add(int(amount), p["currency"], destination, p.get("transfer_group"), p.get("metadata"))
 
     def do_GET(self) -> None:
         if not self._authorised():
@@ -132,8 +147,7 @@ class _Handler(BaseHTTPRequestHandler):
                 if found:
                     self._send(200, found[0])
                 else:
-                    self._send(*_error(404, "invalid_request_error", "No such transfer",
-                                       "resource_missing"))
+                    self._send(*_error(404, "invalid_request_error", "No such transfer", "resource_missing"))
                 return
             if url.path != "/v1/transfers":
                 self._send(*_error(404, "invalid_request_error", "Unrecognized request URL"))
@@ -141,15 +155,17 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, self._page(query))
 
     def _page(self, query: dict[str, str]) -> dict[str, Any]:
-        rows = [t for t in reversed(self.state.transfers)
-                if query.get("transfer_group") in (None, t["transfer_group"])
-                and query.get("destination") in (None, t["destination"])]
+        rows = [
+            t
+            for t in reversed(self.state.transfers)
+            if query.get("transfer_group") in (None, t["transfer_group"])
+            and query.get("destination") in (None, t["destination"])
+        ]
         if "starting_after" in query:
             ids = [t["id"] for t in rows]
-            rows = rows[ids.index(query["starting_after"]) + 1:] if query["starting_after"] in ids else []
+            rows = rows[ids.index(query["starting_after"]) + 1 :] if query["starting_after"] in ids else []
         limit = max(1, min(100, int(query.get("limit", "10"))))
-        return {"object": "list", "url": "/v1/transfers", "data": rows[:limit],
-                "has_more": len(rows) > limit}
+        return {"object": "list", "url": "/v1/transfers", "data": rows[:limit], "has_more": len(rows) > limit}
 
 
 @contextmanager

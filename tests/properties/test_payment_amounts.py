@@ -35,10 +35,12 @@ class Ledgerless:
     def find_transfer(self, payout_id: str) -> TransferRecord | None:
         return next((t for t in self.transfers if t.payout_id == payout_id), None)
 
-    def create_transfer(self, payout_id: str, amount_minor: int, currency: str, destination: str,
-                        metadata: dict[str, str]) -> TransferRecord:
-        self.transfers.append(TransferRecord(f"tr_{len(self.transfers)}", payout_id, amount_minor,
-                                             currency, destination))
+    def create_transfer(
+        self, payout_id: str, amount_minor: int, currency: str, destination: str, metadata: dict[str, str]
+    ) -> TransferRecord:
+        self.transfers.append(
+            TransferRecord(f"tr_{len(self.transfers)}", payout_id, amount_minor, currency, destination)
+        )
         return self.transfers[-1]
 
     def list_transfers(self) -> Iterator[TransferRecord]:
@@ -47,14 +49,16 @@ class Ledgerless:
 
 balances = st.dictionaries(
     st.tuples(st.sampled_from(["a", "b", "c"]), st.sampled_from(CURRENCIES)),
-    st.integers(-10**9, 10**11), max_size=6,
+    st.integers(-(10**9), 10**11),
+    max_size=6,
 )
 
 
 @settings(max_examples=40, deadline=None)
 @given(balances, st.integers(0, 20_000_000))
 def test_payouts_send_whole_minor_units_keep_the_rest_and_never_pay_twice(
-    owed: dict[tuple[str, str], int], minimum: int,
+    owed: dict[tuple[str, str], int],
+    minimum: int,
 ) -> None:
     app = RoyaltyLedger(StoreConfig("sqlite"), env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
     for party in {p for p, _ in owed}:
@@ -71,10 +75,10 @@ def test_payouts_send_whole_minor_units_keep_the_rest_and_never_pay_twice(
         else:
             assert line.status == "held"
             assert line.amount_micros == max(balance, 0) // unit * unit < max(minimum, 1)
-    sent = sorted((t.destination, t.currency, t.amount_minor * minor_unit_micros(t.currency))
-                  for t in gateway.transfers)
-    assert sent == sorted((f"acct_{x.party}", x.currency, x.amount_micros)
-                          for x in report.lines if x.status == "sent")
+    sent = sorted(
+        (t.destination, t.currency, t.amount_minor * minor_unit_micros(t.currency)) for t in gateway.transfers
+    )
+    assert sent == sorted((f"acct_{x.party}", x.currency, x.amount_micros) for x in report.lines if x.status == "sent")
     run_payouts(app, OCT, owed, gateway, actor="t", minimum_micros=minimum)
     assert len(gateway.transfers) == len(sent)
     app.close()

@@ -19,9 +19,16 @@ OCT = Period.parse("2026-10")
 
 
 def _payout() -> PayoutTransfer:
-    return PayoutTransfer(party="aria", period="2026-10", currency="EUR", amount_micros=12_340_000,
-                          amount_minor=1234, destination="acct_aria", balance_micros=12_345_678,
-                          actor="test")
+    return PayoutTransfer(
+        party="aria",
+        period="2026-10",
+        currency="EUR",
+        amount_micros=12_340_000,
+        amount_minor=1234,
+        destination="acct_aria",
+        balance_micros=12_345_678,
+        actor="test",
+    )
 
 
 def test_a_payout_is_sent_or_failed_once_and_only_for_its_own_amount() -> None:
@@ -38,14 +45,23 @@ def test_a_payout_is_sent_or_failed_once_and_only_for_its_own_amount() -> None:
 
 def test_the_payout_id_is_the_same_for_the_same_party_period_and_currency() -> None:
     assert _payout().id == _payout().id
-    other = PayoutTransfer(party="aria", period="2026-11", currency="EUR", amount_micros=10_000,
-                           amount_minor=1, destination="acct_aria", balance_micros=10_000, actor="t")
+    other = PayoutTransfer(
+        party="aria",
+        period="2026-11",
+        currency="EUR",
+        amount_micros=10_000,
+        amount_minor=1,
+        destination="acct_aria",
+        balance_micros=10_000,
+        actor="t",
+    )
     assert other.id != _payout().id
 
 
 def test_settings_never_show_keys_or_secrets() -> None:
-    settings = StripeSettings.from_env({"ROYALTY_STRIPE_API_KEY": "sk_test_SECRET1",
-                                        "ROYALTY_STRIPE_WEBHOOK_SECRET": "whsec_SECRET2"})
+    settings = StripeSettings.from_env(
+        {"ROYALTY_STRIPE_API_KEY": "sk_test_SECRET1", "ROYALTY_STRIPE_WEBHOOK_SECRET": "whsec_SECRET2"}
+    )
     shown = repr(settings) + str(settings)
     assert "SECRET1" not in shown and "SECRET2" not in shown and "<set>" in shown
     assert settings.redact("bad key sk_test_SECRET1 / whsec_SECRET2") == "bad key <redacted> / <redacted>"
@@ -70,10 +86,10 @@ class FlakyGateway:
     def find_transfer(self, payout_id: str) -> TransferRecord | None:
         return next((t for t in self.transfers if t.payout_id == payout_id), None)
 
-    def create_transfer(self, payout_id: str, amount_minor: int, currency: str, destination: str,
-                        metadata: dict[str, str]) -> TransferRecord:
-        record = TransferRecord(f"tr_{len(self.transfers)}", payout_id, amount_minor, currency,
-                                destination)
+    def create_transfer(
+        self, payout_id: str, amount_minor: int, currency: str, destination: str, metadata: dict[str, str]
+    ) -> TransferRecord:
+        record = TransferRecord(f"tr_{len(self.transfers)}", payout_id, amount_minor, currency, destination)
         self.transfers.append(record)
         if self.lose_next_answer:
             self.lose_next_answer = False
@@ -90,11 +106,9 @@ def test_an_unclear_answer_leaves_the_payout_pending_and_the_next_run_records_it
     memory_app.upsert_party("aria", "Aria", ["artist"], "test")
     link_payout_account(memory_app, "aria", "acct_aria", "test")
     gateway = FlakyGateway()
-    first = run_payouts(memory_app, OCT, {("aria", "EUR"): 5_000_000}, gateway, actor="t",
-                        minimum_micros=0)
+    first = run_payouts(memory_app, OCT, {("aria", "EUR"): 5_000_000}, gateway, actor="t", minimum_micros=0)
     assert not first.ok and first.lines[0].status == "pending"
-    second = run_payouts(memory_app, OCT, {("aria", "EUR"): 5_000_000}, gateway, actor="t",
-                         minimum_micros=0)
+    second = run_payouts(memory_app, OCT, {("aria", "EUR"): 5_000_000}, gateway, actor="t", minimum_micros=0)
     assert [x.status for x in second.resumed] == ["sent"] and second.ok
     assert len(gateway.transfers) == 1
 

@@ -25,8 +25,15 @@ class PaymentEventReceipt(Aggregate):
 
     @event("PaymentEventHandled")
     def __init__(
-        self, provider: str, event_id: str, event_type: str, object_id: str, outcome: str,
-        usage_id: str | None, detail: str, actor: str,
+        self,
+        provider: str,
+        event_id: str,
+        event_type: str,
+        object_id: str,
+        outcome: str,
+        usage_id: str | None,
+        detail: str,
+        actor: str,
     ) -> None:
         """`outcome`: accepted | duplicate | quarantined | ignored (see ledger.payments.webhooks)."""
         self.provider = provider

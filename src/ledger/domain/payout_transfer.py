@@ -29,8 +29,15 @@ class PayoutTransfer(Aggregate):
 
     @event("PayoutCreated")
     def __init__(
-        self, party: str, period: str, currency: str, amount_micros: int, amount_minor: int,
-        destination: str, balance_micros: int, actor: str,
+        self,
+        party: str,
+        period: str,
+        currency: str,
+        amount_micros: int,
+        amount_minor: int,
+        destination: str,
+        balance_micros: int,
+        actor: str,
     ) -> None:
         """`amount_micros` = `amount_minor` whole minor units; the rest of `balance_micros` stays."""
         self.party = party

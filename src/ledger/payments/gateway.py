@@ -38,7 +38,11 @@ class TransferGateway(Protocol):
         ...
 
     def create_transfer(
-        self, payout_id: str, amount_minor: int, currency: str, destination: str,
+        self,
+        payout_id: str,
+        amount_minor: int,
+        currency: str,
+        destination: str,
         metadata: dict[str, str],
     ) -> TransferRecord:
         """Send once: the payout id is the idempotency key, so a retry returns the same transfer."""

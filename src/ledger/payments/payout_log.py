@@ -33,15 +33,19 @@ class PayoutState:
 
 
 def read_payout_states(app: RoyaltyLedger) -> dict[str, PayoutState]:
-    created, sent, failed = (PayoutTransfer.PayoutCreated, PayoutTransfer.PayoutSent,  # type: ignore[attr-defined]
-                             PayoutTransfer.PayoutFailed)  # type: ignore[attr-defined]
+    created, sent, failed = (
+        PayoutTransfer.PayoutCreated,
+        PayoutTransfer.PayoutSent,  # type: ignore[attr-defined]
+        PayoutTransfer.PayoutFailed,
+    )  # type: ignore[attr-defined]
     states: dict[str, PayoutState] = {}
     for n in app.read_log(topics=app.topics_of(created, sent, failed)):
         e = app.decode(n)
         key = str(e.originator_id)
         if isinstance(e, created):
-            states[key] = PayoutState(key, e.party, e.period, e.currency, e.amount_micros,
-                                      e.amount_minor, e.destination, n.id)
+            states[key] = PayoutState(
+                key, e.party, e.period, e.currency, e.amount_micros, e.amount_minor, e.destination, n.id
+            )
         elif isinstance(e, sent):
             states[key].status, states[key].transfer_id = SENT, e.transfer_id
         elif isinstance(e, failed):

@@ -54,8 +54,12 @@ class PayoutRunReport:
         return all(line.status != PENDING for line in (*self.resumed, *self.lines))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "period": self.period,
-                "resumed": [asdict(x) for x in self.resumed], "lines": [asdict(x) for x in self.lines]}
+        return {
+            "ok": self.ok,
+            "period": self.period,
+            "resumed": [asdict(x) for x in self.resumed],
+            "lines": [asdict(x) for x in self.lines],
+        }
 
 
 def link_payout_account(app: RoyaltyLedger, party_key: str, account_id: str, actor: str) -> bool:
@@ -70,8 +74,15 @@ def link_payout_account(app: RoyaltyLedger, party_key: str, account_id: str, act
     return True
 
 
-def run_payouts(app: RoyaltyLedger, period: Period, balances: Mapping[tuple[str, str], int],
-                gateway: TransferGateway, *, actor: str, minimum_micros: int) -> PayoutRunReport:
+def run_payouts(
+    app: RoyaltyLedger,
+    period: Period,
+    balances: Mapping[tuple[str, str], int],
+    gateway: TransferGateway,
+    *,
+    actor: str,
+    minimum_micros: int,
+) -> PayoutRunReport:
     """Settle pending payouts, then pay each (party, currency) balance owed after `period` closed.
 
     `balances` comes from the accounting rule (projections.statements.payouts.payable): the
@@ -80,17 +91,23 @@ def run_payouts(app: RoyaltyLedger, period: Period, balances: Mapping[tuple[str,
     report = PayoutRunReport(str(period))
     for state in read_payout_states(app).values():
         if state.status == PENDING:
-            payout: PayoutTransfer = app.repository.get(
-                payout_transfer_id(state.party, state.period, state.currency))
+            payout: PayoutTransfer = app.repository.get(payout_transfer_id(state.party, state.period, state.currency))
             report.resumed.append(settle(app, payout, gateway, actor))
     for (party_key, currency), balance in sorted(balances.items()):
-        report.lines.append(_pay(app, period, party_key, currency, balance, gateway, actor,
-                                 minimum_micros))
+        report.lines.append(_pay(app, period, party_key, currency, balance, gateway, actor, minimum_micros))
     return report
 
 
-def _pay(app: RoyaltyLedger, period: Period, party_key: str, currency: str, balance: int,
-         gateway: TransferGateway, actor: str, minimum_micros: int) -> PayoutLine:
+def _pay(
+    app: RoyaltyLedger,
+    period: Period,
+    party_key: str,
+    currency: str,
+    balance: int,
+    gateway: TransferGateway,
+    actor: str,
+    minimum_micros: int,
+) -> PayoutLine:
     line = PayoutLine(party_key, currency, str(period), "held", balance)
     pid = payout_transfer_id(party_key, str(period), currency)
     if pid in app.repository:
@@ -109,9 +126,14 @@ def _pay(app: RoyaltyLedger, period: Period, party_key: str, currency: str, bala
         line.status, line.reason = "no_account", "no payout account linked"
         return line
     payout = PayoutTransfer(
-        party=party_key, period=str(period), currency=currency, amount_micros=amount,
-        amount_minor=amount // minor_unit_micros(currency), destination=party.payout_account,
-        balance_micros=balance, actor=actor,
+        party=party_key,
+        period=str(period),
+        currency=currency,
+        amount_micros=amount,
+        amount_minor=amount // minor_unit_micros(currency),
+        destination=party.payout_account,
+        balance_micros=balance,
+        actor=actor,
     )
     app.save(payout)
     settled = settle(app, payout, gateway, actor)
@@ -119,15 +141,24 @@ def _pay(app: RoyaltyLedger, period: Period, party_key: str, currency: str, bala
     return settled
 
 
-def settle(app: RoyaltyLedger, payout: PayoutTransfer, gateway: TransferGateway, actor: str
-           ) -> PayoutLine:
+def settle(app: RoyaltyLedger, payout: PayoutTransfer, gateway: TransferGateway, actor: str) -> PayoutLine:
     """Find the pending payout's transfer, or send it once; record PayoutSent or PayoutFailed."""
     pid = str(payout.id)
-    line = PayoutLine(payout.party, payout.currency, payout.period, PENDING,
-                      payout.balance_micros, payout.amount_micros, payout_id=pid)
+    line = PayoutLine(
+        payout.party,
+        payout.currency,
+        payout.period,
+        PENDING,
+        payout.balance_micros,
+        payout.amount_micros,
+        payout_id=pid,
+    )
     try:
         transfer = gateway.find_transfer(pid) or gateway.create_transfer(
-            pid, payout.amount_minor, payout.currency, payout.destination,
+            pid,
+            payout.amount_minor,
+            payout.currency,
+            payout.destination,
             {"party": payout.party, "period": payout.period},
         )
     except TransferDeclined as exc:
@@ -141,18 +172,22 @@ def settle(app: RoyaltyLedger, payout: PayoutTransfer, gateway: TransferGateway,
     return _record_sent(app, payout, transfer, actor, line)
 
 
-def _record_sent(app: RoyaltyLedger, payout: PayoutTransfer, transfer: TransferRecord, actor: str,
-                 line: PayoutLine) -> PayoutLine:
+def _record_sent(
+    app: RoyaltyLedger, payout: PayoutTransfer, transfer: TransferRecord, actor: str, line: PayoutLine
+) -> PayoutLine:
     try:
         payout.mark_sent(transfer.transfer_id, transfer.amount_minor, transfer.currency, actor)
     except DomainError as exc:  # a transfer under this payout id that does not match: a person looks
         line.reason = f"{exc}; left pending"
         return line
     # The balance drops only now, in the same transaction as PayoutSent (issue 4's PayoutRecorded).
-    recorded = Payout(party=payout.party, currency=payout.currency,
-                      amount_micros=payout.amount_micros,
-                      reference=f"stripe transfer {transfer.transfer_id} (payout {payout.id})",
-                      actor=actor)
+    recorded = Payout(
+        party=payout.party,
+        currency=payout.currency,
+        amount_micros=payout.amount_micros,
+        reference=f"stripe transfer {transfer.transfer_id} (payout {payout.id})",
+        actor=actor,
+    )
     app.save(payout, recorded)
     line.status, line.transfer_id = "sent", transfer.transfer_id
     return line

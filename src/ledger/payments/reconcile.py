@@ -45,8 +45,13 @@ class ReconcileReport:
         return not self.differences
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "payouts_sent": self.payouts_sent, "transfers": self.transfers,
-                "differences": [asdict(d) for d in self.differences], "pending": self.pending}
+        return {
+            "ok": self.ok,
+            "payouts_sent": self.payouts_sent,
+            "transfers": self.transfers,
+            "differences": [asdict(d) for d in self.differences],
+            "pending": self.pending,
+        }
 
 
 def reconcile(app: RoyaltyLedger, gateway: TransferGateway) -> ReconcileReport:
@@ -58,15 +63,17 @@ def reconcile(app: RoyaltyLedger, gateway: TransferGateway) -> ReconcileReport:
     for transfer_id, state in sorted(claimed.items()):
         transfer = by_id.get(transfer_id)
         if transfer is None:
-            report.differences.append(_diff("missing", state, None, "PayoutSent names a transfer "
-                                            "the provider does not have"))
+            report.differences.append(
+                _diff("missing", state, None, "PayoutSent names a transfer the provider does not have")
+            )
         else:
             report.differences.extend(_compare(state, transfer))
     for transfer in transfers:
         if transfer.transfer_id not in claimed:
             report.differences.append(_extra(transfer, states.get(transfer.payout_id or "")))
-    report.pending = sorted(pid for pid, s in states.items() if s.status == PENDING and not any(
-        t.payout_id == pid for t in transfers))
+    report.pending = sorted(
+        pid for pid, s in states.items() if s.status == PENDING and not any(t.payout_id == pid for t in transfers)
+    )
     return report
 
 
@@ -77,11 +84,16 @@ def _compare(state: PayoutState, transfer: TransferRecord) -> list[Difference]:
     elif transfer.amount_minor != state.amount_minor:
         found.append(_diff("amount_mismatch", state, transfer, "amounts differ"))
     if transfer.destination != state.destination:
-        found.append(_diff("destination_mismatch", state, transfer,
-                           f"sent to {transfer.destination}, payout names {state.destination}"))
+        found.append(
+            _diff(
+                "destination_mismatch",
+                state,
+                transfer,
+                f"sent to {transfer.destination}, payout names {state.destination}",
+            )
+        )
     if transfer.reversed_minor:
-        found.append(_diff("reversed", state, transfer,
-                           f"{transfer.reversed_minor} minor units were reversed"))
+        found.append(_diff("reversed", state, transfer, f"{transfer.reversed_minor} minor units were reversed"))
     return found
 
 
@@ -97,10 +109,10 @@ def _extra(transfer: TransferRecord, state: PayoutState | None) -> Difference:
     return _diff("extra", state, transfer, why)
 
 
-def _diff(kind: str, state: PayoutState | None, transfer: TransferRecord | None,
-          detail: str) -> Difference:
+def _diff(kind: str, state: PayoutState | None, transfer: TransferRecord | None, detail: str) -> Difference:
     return Difference(
-        kind=kind, detail=detail,
+        kind=kind,
+        detail=detail,
         payout_id=state.payout_id if state else (transfer.payout_id if transfer else None),
         transfer_id=transfer.transfer_id if transfer else (state.transfer_id if state else None),
         party=state.party if state else None,

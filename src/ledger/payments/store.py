@@ -15,8 +15,10 @@ if TYPE_CHECKING:
     from ledger.application import RoyaltyLedger
 
 STRIPE_SOURCE = "stripe"
-_INSERT = ("INSERT INTO stripe_webhook_events (event_id, position, event_type, object_id, outcome, "
-           "usage_id, handled_at_us) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p})")
+_INSERT = (
+    "INSERT INTO stripe_webhook_events (event_id, position, event_type, object_id, outcome, "
+    "usage_id, handled_at_us) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p})"
+)
 
 
 @dataclass(frozen=True)
@@ -32,8 +34,15 @@ class HandledWebhook:
 
     def _row(self, positions: Sequence[int]) -> tuple[Any, ...]:
         assert len(positions) == 1, "a webhook receipt is saved as exactly one event"
-        return (self.event_id, positions[0], self.event_type, self.object_id, self.outcome,
-                self.usage_id, self.handled_at_us)
+        return (
+            self.event_id,
+            positions[0],
+            self.event_type,
+            self.object_id,
+            self.outcome,
+            self.usage_id,
+            self.handled_at_us,
+        )
 
     def write_sqlite(self, cursor: Any, positions: Sequence[int]) -> None:
         cursor.execute(_INSERT.format(p="?"), self._row(positions))
@@ -62,7 +71,8 @@ class StripeStore:
     def handled_outcome(self, event_id: str) -> str | None:
         rows = self._usage.query(
             "SELECT outcome FROM stripe_webhook_events WHERE event_id = ?",
-            "SELECT outcome FROM stripe_webhook_events WHERE event_id = %s", (event_id,),
+            "SELECT outcome FROM stripe_webhook_events WHERE event_id = %s",
+            (event_id,),
         )
         return str(rows[0][0]) if rows else None
 
@@ -79,8 +89,15 @@ class StripeStore:
         if not rows:
             return None
         first = rows[0]
-        return SaleLine(int(first[0]), str(first[1]), first[2], str(first[3]), str(first[4]),
-                        str(first[5]), sum(int(r[6]) for r in rows))
+        return SaleLine(
+            int(first[0]),
+            str(first[1]),
+            first[2],
+            str(first[3]),
+            str(first[4]),
+            str(first[5]),
+            sum(int(r[6]) for r in rows),
+        )
 
     def refunded_micros(self, sale_usage_id: str) -> int:
         """Micro-units already reversed by accepted refund rows (a positive number)."""

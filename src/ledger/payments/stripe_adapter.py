@@ -44,8 +44,11 @@ class StripeSettings:
         base = (source.get(API_BASE_ENV) or "").strip() or None
         if base is not None and not base.startswith(("http://", "https://")):
             raise StripeNotConfigured(f"{API_BASE_ENV}: expected an http(s) URL")
-        return cls(api_key=(source.get(API_KEY_ENV) or "").strip(),
-                   webhook_secret=(source.get(WEBHOOK_SECRET_ENV) or "").strip(), api_base=base)
+        return cls(
+            api_key=(source.get(API_KEY_ENV) or "").strip(),
+            webhook_secret=(source.get(WEBHOOK_SECRET_ENV) or "").strip(),
+            api_base=base,
+        )
 
     def __repr__(self) -> str:
         shown = {"api_key": bool(self.api_key), "webhook_secret": bool(self.webhook_secret)}
@@ -86,8 +89,10 @@ def _record(stripe_transfer: Any) -> TransferRecord:
     transfer: dict[str, Any] = stripe_transfer.to_dict()
     metadata = transfer.get("metadata") or {}
     return TransferRecord(
-        transfer_id=str(transfer["id"]), payout_id=metadata.get(PAYOUT_METADATA_KEY),
-        amount_minor=int(transfer["amount"]), currency=str(transfer["currency"]).upper(),
+        transfer_id=str(transfer["id"]),
+        payout_id=metadata.get(PAYOUT_METADATA_KEY),
+        amount_minor=int(transfer["amount"]),
+        currency=str(transfer["currency"]).upper(),
         destination=str(transfer.get("destination") or ""),
         reversed_minor=int(transfer.get("amount_reversed") or 0),
     )
@@ -102,8 +107,7 @@ class StripeTransfers:
         self._settings = settings
         bases: Any = {"api": settings.api_base} if settings.api_base else None
         # Network retries reuse the idempotency key, so a retried create cannot pay twice.
-        self._client = stripe.StripeClient(settings.api_key, base_addresses=bases,
-                                           max_network_retries=2)
+        self._client = stripe.StripeClient(settings.api_key, base_addresses=bases, max_network_retries=2)
 
     def __repr__(self) -> str:
         return f"StripeTransfers({self._settings!r})"
@@ -120,17 +124,22 @@ class StripeTransfers:
         return None
 
     def create_transfer(
-        self, payout_id: str, amount_minor: int, currency: str, destination: str,
+        self,
+        payout_id: str,
+        amount_minor: int,
+        currency: str,
+        destination: str,
         metadata: dict[str, str],
     ) -> TransferRecord:
         params: Any = {
-            "amount": amount_minor, "currency": currency.lower(), "destination": destination,
-            "transfer_group": payout_id, "metadata": {**metadata, PAYOUT_METADATA_KEY: payout_id},
+            "amount": amount_minor,
+            "currency": currency.lower(),
+            "destination": destination,
+            "transfer_group": payout_id,
+            "metadata": {**metadata, PAYOUT_METADATA_KEY: payout_id},
         }
         try:
-            transfer = self._client.v1.transfers.create(
-                params=params, options={"idempotency_key": payout_id}
-            )
+            transfer = self._client.v1.transfers.create(params=params, options={"idempotency_key": payout_id})
         except (stripe.InvalidRequestError, stripe.CardError, stripe.PermissionError) as exc:
             raise TransferDeclined(self._message("sending", exc)) from None
         except stripe.StripeError as exc:  # 5xx, 429, network, auth, or the key reused differently

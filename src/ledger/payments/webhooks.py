@@ -44,8 +44,9 @@ def minor_to_micros(amount_minor: int, currency: str) -> int:
     return amount_minor * minor_unit_micros(currency)
 
 
-def handle_stripe_event(app: RoyaltyLedger, event: dict[str, Any], *, actor: str = "stripe",
-                        secret: bytes | None = None) -> WebhookResult:
+def handle_stripe_event(
+    app: RoyaltyLedger, event: dict[str, Any], *, actor: str = "stripe", secret: bytes | None = None
+) -> WebhookResult:
     """Handle one verified event; redelivery of a handled event changes nothing."""
     event_id, event_type = str(event["id"]), str(event.get("type", ""))
     if event_type not in HANDLED_TYPES:
@@ -74,17 +75,19 @@ def _sale_row(event: dict[str, Any], intent: dict[str, Any]) -> dict[str, Any]:
     amount = intent.get("amount_received") or intent.get("amount")
     kind = meta.get("kind") or "purchase"
     return {
-        "sale_id": intent.get("id"), "kind": kind if kind in SALE_KINDS else f"unknown:{kind}",
+        "sale_id": intent.get("id"),
+        "kind": kind if kind in SALE_KINDS else f"unknown:{kind}",
         "occurred_at_us": int(event["created"]) * 1_000_000,
-        "isrc": meta.get("isrc"), "upc": meta.get("upc"),
+        "isrc": meta.get("isrc"),
+        "upc": meta.get("upc"),
         "listener_id": meta.get("listener") or meta.get("listener_id"),
-        "territory": meta.get("territory"), "currency": currency,
+        "territory": meta.get("territory"),
+        "currency": currency,
         "amount_micros": _micros(amount, currency),
     }
 
 
-def _refund_row(store: StripeStore, event: dict[str, Any], charge: dict[str, Any]
-                ) -> tuple[dict[str, Any] | None, str]:
+def _refund_row(store: StripeStore, event: dict[str, Any], charge: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
     """The refunded amount not yet reversed, spread like the sale (the ingestion does the spread).
 
     The refund keeps the sale's occurred_at: in the sale's period while it is open, and an
@@ -96,21 +99,41 @@ def _refund_row(store: StripeStore, event: dict[str, Any], charge: dict[str, Any
     sale = store.sale(sale_id)
     if sale is None:
         meta: dict[str, Any] = charge.get("metadata") or {}
-        return ({"sale_id": f"{charge.get('id')}:refunded:{charge.get('amount_refunded')}",
-                 "kind": "refund", "refund_of": sale_id,
-                 "occurred_at_us": int(event["created"]) * 1_000_000, "isrc": meta.get("isrc"),
-                 "upc": meta.get("upc"), "listener_id": meta.get("listener"),
-                 "territory": meta.get("territory"), "currency": currency,
-                 "amount_micros": refunded}, f"sale {sale_id} is not among accepted sales")
+        return (
+            {
+                "sale_id": f"{charge.get('id')}:refunded:{charge.get('amount_refunded')}",
+                "kind": "refund",
+                "refund_of": sale_id,
+                "occurred_at_us": int(event["created"]) * 1_000_000,
+                "isrc": meta.get("isrc"),
+                "upc": meta.get("upc"),
+                "listener_id": meta.get("listener"),
+                "territory": meta.get("territory"),
+                "currency": currency,
+                "amount_micros": refunded,
+            },
+            f"sale {sale_id} is not among accepted sales",
+        )
     if refunded is None:
         return None, "no refunded amount"
     delta = refunded - store.refunded_micros(sale_id)
     if delta <= 0:
         return None, "refunded amount already recorded"
-    return ({"sale_id": f"{charge.get('id')}:refunded:{charge.get('amount_refunded')}",
-             "kind": "refund", "refund_of": sale_id, "occurred_at_us": sale.occurred_at_us,
-             "isrc": sale.isrc, "upc": sale.upc, "listener_hash": sale.listener_hash,
-             "territory": sale.territory, "currency": currency, "amount_micros": -delta}, "")
+    return (
+        {
+            "sale_id": f"{charge.get('id')}:refunded:{charge.get('amount_refunded')}",
+            "kind": "refund",
+            "refund_of": sale_id,
+            "occurred_at_us": sale.occurred_at_us,
+            "isrc": sale.isrc,
+            "upc": sale.upc,
+            "listener_hash": sale.listener_hash,
+            "territory": sale.territory,
+            "currency": currency,
+            "amount_micros": -delta,
+        },
+        "",
+    )
 
 
 def _micros(amount: Any, currency: str) -> int | None:
@@ -122,11 +145,9 @@ def _micros(amount: Any, currency: str) -> int | None:
         return None
 
 
-def _ingest(app: RoyaltyLedger, row: dict[str, Any], actor: str, secret: bytes | None,
-            event_id: str) -> str:
+def _ingest(app: RoyaltyLedger, row: dict[str, Any], actor: str, secret: bytes | None, event_id: str) -> str:
     hashed = "listener_hash" in row
-    batch = normalise_dicts([{k: v for k, v in row.items() if v is not None}], STRIPE_SOURCE,
-                            listener_hashed=hashed)
+    batch = normalise_dicts([{k: v for k, v in row.items() if v is not None}], STRIPE_SOURCE, listener_hashed=hashed)
     prepared, _ = UsageIngest(app, actor, secret=secret).record(batch, f"stripe:{event_id}")
     if prepared.accepted:
         return "accepted"
@@ -135,18 +156,29 @@ def _ingest(app: RoyaltyLedger, row: dict[str, Any], actor: str, secret: bytes |
     return "duplicate"
 
 
-def _record(app: RoyaltyLedger, event: dict[str, Any], object_id: str, outcome: str,
-            usage_id: str | None, detail: str, actor: str) -> WebhookResult:
+def _record(
+    app: RoyaltyLedger,
+    event: dict[str, Any],
+    object_id: str,
+    outcome: str,
+    usage_id: str | None,
+    detail: str,
+    actor: str,
+) -> WebhookResult:
     event_id, event_type = str(event["id"]), str(event["type"])
     receipt = PaymentEventReceipt(
-        provider=STRIPE_SOURCE, event_id=event_id, event_type=event_type, object_id=object_id,
-        outcome=outcome, usage_id=usage_id, detail=detail, actor=actor,
+        provider=STRIPE_SOURCE,
+        event_id=event_id,
+        event_type=event_type,
+        object_id=object_id,
+        outcome=outcome,
+        usage_id=usage_id,
+        detail=detail,
+        actor=actor,
     )
-    row = HandledWebhook(event_id, event_type, object_id, outcome, usage_id,
-                         datetime_to_us(app.clock()))
+    row = HandledWebhook(event_id, event_type, object_id, outcome, usage_id, datetime_to_us(app.clock()))
     try:
         recordings = app.save(receipt, side_writes=[row])
     except IntegrityError:  # a concurrent delivery of the same event recorded it first
         return WebhookResult(event_id, event_type, "duplicate", usage_id, "handled concurrently")
-    return WebhookResult(event_id, event_type, outcome, usage_id, detail,
-                         int(recordings[0].notification.id))
+    return WebhookResult(event_id, event_type, outcome, usage_id, detail, int(recordings[0].notification.id))
