@@ -1,0 +1,111 @@
+"""Who a delivered party is: the ledger's party key, found by DPID, ISNI or IPI, else by name.
+
+Deliveries name parties by message-local references; the ledger keys them. A delivered party
+with an identifier the ledger knows is that party. Otherwise its key is the slug of its name
+("Aria Lune" → `aria-lune`), unless a party with that key holds a different identifier of the
+same type — then it is someone else with the same name, keyed `<slug>-<identifier>`.
+The directory is folded from the log's Party events and refreshed from its last position.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import weakref
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from ledger.domain.party import Party
+from ledger.ingest.delivery import DeliveredParty
+
+if TYPE_CHECKING:
+    from ledger.application import RoyaltyLedger
+
+IDENTIFIER_TYPES = ("dpid", "isni", "ipi")
+
+
+def slug(name: str) -> str:
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-") or "party"
+
+
+def delivered_identifiers(party: DeliveredParty) -> dict[str, str]:
+    found = {"dpid": party.dpid, "isni": party.isni, "ipi": party.ipi}
+    return {k: v for k, v in found.items() if v}
+
+
+def conflicts(known: dict[str, str], delivered: dict[str, str]) -> list[str]:
+    """Identifier types both name, with different values."""
+    return [t for t in IDENTIFIER_TYPES if known.get(t) and delivered.get(t) and known[t] != delivered[t]]
+
+
+@dataclass
+class KnownParty:
+    key: str
+    name: str
+    kinds: list[str]
+    identifiers: dict[str, str]
+    verification: str = "unverified"
+
+
+@dataclass
+class PartyDirectory:
+    by_key: dict[str, KnownParty] = field(default_factory=dict)
+    by_identifier: dict[tuple[str, str], str] = field(default_factory=dict)
+    position: int = 0
+
+    def note(self, party: Party) -> None:
+        """Record a party's current state (after a load from the log or a save)."""
+        known = self.by_key.get(party.key)
+        if known is not None:
+            for t, value in known.identifiers.items():
+                self.by_identifier.pop((t, value), None)
+        self.by_key[party.key] = KnownParty(
+            party.key, party.name, list(party.kinds), dict(party.identifiers), party.verification
+        )
+        for t, value in party.identifiers.items():
+            self.by_identifier[(t, value)] = party.key
+
+    def by_dpid(self, dpid: str) -> KnownParty | None:
+        key = self.by_identifier.get(("dpid", dpid))
+        return self.by_key.get(key) if key else None
+
+    def resolve(self, party: DeliveredParty, taken: dict[str, dict[str, str]] | None = None) -> str:
+        """The key for a delivered party; `taken` holds parties keyed earlier in the same batch."""
+        ids = delivered_identifiers(party)
+        for t in IDENTIFIER_TYPES:
+            if t in ids and (t, ids[t]) in self.by_identifier:
+                return self.by_identifier[(t, ids[t])]
+        base = slug(party.name)
+        held = (taken or {}).get(base)
+        if held is None and base in self.by_key:
+            held = self.by_key[base].identifiers
+        if held is None or not conflicts(held, ids):
+            return base
+        t = next(t for t in IDENTIFIER_TYPES if t in ids)
+        return f"{base}-{ids[t].lower()}"
+
+    def refresh(self, app: RoyaltyLedger) -> PartyDirectory:
+        """Fold the Party events recorded since the last refresh (touched parties are reloaded)."""
+        topics = app.topics_of(Party.Registered, Party.DetailsUpdated, Party.VerificationChanged)  # type: ignore[attr-defined]
+        touched: dict[UUID, None] = {}
+        for notification in app.read_log(self.position + 1, topics=topics):
+            touched[UUID(str(notification.originator_id))] = None
+            self.position = max(self.position, notification.id)
+        for party_uuid in touched:
+            party: object = app.repository.get(party_uuid)
+            assert isinstance(party, Party)
+            self.note(party)
+        return self
+
+
+_DIRECTORIES: weakref.WeakKeyDictionary[object, PartyDirectory] = weakref.WeakKeyDictionary()
+
+
+def party_directory(app: RoyaltyLedger) -> PartyDirectory:
+    """The app's directory, refreshed to the log's head (one per app, kept between imports)."""
+    directory = _DIRECTORIES.get(app)
+    if directory is None:
+        directory = _DIRECTORIES[app] = PartyDirectory()
+    return directory.refresh(app)
