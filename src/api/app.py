@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -30,12 +31,24 @@ from api.routers import (
 from ledger.application import Clock, system_clock
 from ledger.store.config import StoreConfig
 
+ROUTERS = (health, keys, parties, works, recordings, releases, splits, disputes, trails, usage,
+           statements, audit, webhooks)
 DESCRIPTION = """\
 The ways in and out of the royalty ledger. Authenticate with an API key
 (`Authorization: Bearer rk_…`). Money is integer micro-units with an ISO 4217 currency.
 Errors are RFC 9457 `application/problem+json`. Every write answers with its log
 `position`; pass it back as `min_position` to read your own write.
 """
+
+
+def build_app(lifespan: Any = None) -> FastAPI:
+    """Routes, schemas and error handlers without a store (enough for the OpenAPI document)."""
+    app = FastAPI(title="royalty-ledger", version="1", description=DESCRIPTION,
+                  lifespan=lifespan)
+    errors.install(app)
+    for module in ROUTERS:
+        app.include_router(module.router)
+    return app
 
 
 def create_app(
@@ -49,16 +62,11 @@ def create_app(
         yield
         ledger.close()
 
-    app = FastAPI(title="royalty-ledger", version="1", description=DESCRIPTION,
-                  lifespan=lifespan)
+    app = build_app(lifespan)
     settings = settings or ApiSettings()
     app.state.ledger = ledger
     app.state.settings = settings
     app.state.authenticator = Authenticator(ledger)
-    errors.install(app)
     app.add_middleware(BodySizeLimit, max_body=settings.max_body_bytes,
                        max_upload=settings.max_upload_bytes)
-    for module in (health, keys, parties, works, recordings, releases, splits, disputes, trails,
-                   usage, statements, audit, webhooks):
-        app.include_router(module.router)
     return app

@@ -9,10 +9,14 @@ from cli import (
     catalogue,
     demo,
     init,
+    keys,
+    parties,
     payouts,
     payouts_stripe,
     pie,
     pricing,
+    review,
+    serve,
     splits,
     statements,
     usage,
@@ -37,6 +41,11 @@ payouts.app.command("link-account")(payouts_stripe.link_account)
 app.add_typer(pie.app, name="pie")
 app.add_typer(usage.app, name="usage")
 app.add_typer(pricing.app, name="pricing")
+app.add_typer(review.app, name="review")
+app.add_typer(parties.app, name="parties")
+app.command("serve")(serve.serve)
+app.add_typer(serve.api_app, name="api")
+app.add_typer(keys.app, name="keys")
 
 
 if __name__ == "__main__":

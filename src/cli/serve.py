@@ -1,0 +1,48 @@
+"""`royalty serve` runs the HTTP API under uvicorn; `royalty api openapi` exports its OpenAPI document."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+import uvicorn
+
+from cli.output import JSON_OPTION, console, report
+
+api_app = typer.Typer(help="The HTTP API's published contract.", no_args_is_help=True)
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
+    port: int = typer.Option(8000, "--port", min=0, max=65535),
+    workers: int = typer.Option(1, "--workers", min=1, max=64,
+                                help="Processes; each opens its own store connections."),
+    log_level: str = typer.Option("warning", "--log-level"),
+) -> None:
+    """Serve the API (store from ROYALTY_DATABASE_URL, as every command)."""
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level=log_level, access_log=False)
+
+
+def openapi_document() -> str:
+    """The OpenAPI document as committed to schemas/openapi.json (stable key order)."""
+    from api.app import build_app
+
+    return json.dumps(build_app().openapi(), indent=2, sort_keys=True) + "\n"
+
+
+OUT_OPTION = typer.Option(None, "--out", help="Write here (e.g. schemas/openapi.json); "
+                                              "default: print it.")
+
+
+@api_app.command("openapi")
+def openapi(out: Path = OUT_OPTION, as_json: bool = JSON_OPTION) -> None:
+    """Export the OpenAPI document of the HTTP API."""
+    text = openapi_document()
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    out.write_text(text)
+    report({"ok": True, "out": str(out), "bytes": len(text)}, as_json,
+           lambda: console.print(f"wrote {out} ({len(text):,} bytes)"))
