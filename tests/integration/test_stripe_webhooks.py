@@ -7,6 +7,7 @@ subprocess); the webhook payloads wrap its objects and are signed for real with 
 from __future__ import annotations
 
 import time
+from datetime import date
 from typing import Any
 
 import pytest
@@ -16,11 +17,12 @@ from ledger.application import RoyaltyLedger
 from ledger.payments.store import StripeStore
 from ledger.store.config import StoreConfig
 from ledger.usage.listener import SECRET_ENV
+from ledger.usage.quarantine import retry_quarantine
 from ledger.usage.store import UsageStore
 from tests.payments_helpers import OCT_5, SALE_META, Clock, payments_catalogue, post_event, webhook_api
 from tests.peers.fixtures import WEBHOOK_SECRET, localstripe_client, paid_intent, refunded_charge
 from tests.peers.localstripe import event_of, signed
-from tests.usage_helpers import SECRET
+from tests.usage_helpers import SECRET, upc
 
 __all__ = ["localstripe_client"]
 
@@ -104,6 +106,11 @@ def test_unknown_metadata_is_quarantined_with_its_reason_not_lost(
     )
     assert held == {unknown.id: "unknown_isrc", bare.id: "malformed"}
     assert _rows(ledger, unknown.id) == [] and _rows(ledger, bare.id) == []
+    # Once the release is delivered, the held sale is re-submitted and accepted, whole.
+    ledger.upsert_recording("USRC17607839", "Late", "Aria Lune", 180_000, "test")
+    ledger.deliver_release(upc(300), "Late single", ["USRC17607839"], date(2026, 1, 2), "test")
+    assert retry_quarantine(ledger, actor="test", secret=SECRET).accepted == 1
+    assert [(r[0], r[1]) for r in _rows(ledger, unknown.id)] == [("download", 5_000_000)]
 
 
 def test_unsigned_stale_or_mismatched_webhooks_answer_400_and_record_nothing(
