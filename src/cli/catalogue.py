@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 
+from cli import catalogue_import
 from cli.context import ledger
 from cli.output import JSON_OPTION, console, fail, report, table
 from ledger.application import NotFound, RoyaltyLedger
@@ -99,3 +100,6 @@ def _render_recording(doc: dict[str, Any]) -> None:
             console.print(f"{right} split: none in force (earnings go to suspense)")
     for change in doc["availability"]:
         console.print(f"  {change['action']} {','.join(change['territories'])} from {change['effective_at']}: {change['reason']}")
+
+
+app.command("import")(catalogue_import.import_command)
