@@ -14,6 +14,7 @@ from api.deps import ApiSettings
 from api.limits import BodySizeLimit
 from api.positions import ApiLedger
 from api.routers import (
+    catalogue_import,
     audit,
     disputes,
     health,
@@ -32,7 +33,7 @@ from ledger.application import Clock, system_clock
 from ledger.store.config import StoreConfig
 
 ROUTERS = (health, keys, parties, works, recordings, releases, splits, disputes, trails, usage,
-           statements, audit, webhooks)
+           statements, audit, webhooks, catalogue_import)
 DESCRIPTION = """\
 The ways in and out of the royalty ledger. Authenticate with an API key
 (`Authorization: Bearer rk_…`). Money is integer micro-units with an ISO 4217 currency.
