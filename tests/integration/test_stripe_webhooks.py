@@ -139,3 +139,18 @@ def test_unsigned_stale_or_mismatched_webhooks_answer_400_and_record_nothing(
     assert ledger.head_position() == head
     assert StripeStore(ledger).handled_outcome(event["id"]) is None
     assert post_event(api, "payment_intent.succeeded", intent, OCT_5).json()["outcome"] == "accepted"
+
+
+def test_a_refund_of_a_sale_never_accepted_is_held_in_quarantine(
+    api: Any,
+    localstripe_client: stripe.StripeClient,
+) -> None:
+    intent = paid_intent(localstripe_client, 900, "eur", SALE_META)  # its sale webhook never came
+    charge = refunded_charge(localstripe_client, intent.id, 900)
+    answer = post_event(api, "charge.refunded", charge, OCT_5).json()
+    assert (answer["outcome"], answer["detail"]) == ("quarantined", f"sale {intent.id} is not among accepted sales")
+    held = UsageStore(api.app.state.ledger).query(
+        "SELECT usage_id, reason FROM usage_quarantine WHERE source = 'stripe'",
+        "SELECT usage_id, reason FROM usage_quarantine WHERE source = 'stripe'",
+    )
+    assert held == [(f"{charge.id}:refunded:900", "malformed")]

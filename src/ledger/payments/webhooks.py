@@ -98,6 +98,8 @@ def _refund_row(store: StripeStore, event: dict[str, Any], charge: dict[str, Any
     refunded = _micros(charge.get("amount_refunded"), currency)
     sale = store.sale(sale_id)
     if sale is None:
+        # No accepted sale to reverse: the row is held in quarantine as it came (it names no
+        # recording, so the ingestion keeps it with its reason rather than pricing it).
         meta: dict[str, Any] = charge.get("metadata") or {}
         return (
             {
@@ -105,9 +107,7 @@ def _refund_row(store: StripeStore, event: dict[str, Any], charge: dict[str, Any
                 "kind": "refund",
                 "refund_of": sale_id,
                 "occurred_at_us": int(event["created"]) * 1_000_000,
-                "isrc": meta.get("isrc"),
-                "upc": meta.get("upc"),
-                "listener_id": meta.get("listener"),
+                "listener_id": meta.get("listener") or "unknown",
                 "territory": meta.get("territory"),
                 "currency": currency,
                 "amount_micros": refunded,
