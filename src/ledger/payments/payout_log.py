@@ -7,7 +7,7 @@ or never-sent payout leaves the balance whole.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ledger.domain.payout_transfer import FAILED, PENDING, SENT, PayoutTransfer
 
@@ -33,11 +33,9 @@ class PayoutState:
 
 
 def read_payout_states(app: RoyaltyLedger) -> dict[str, PayoutState]:
-    created, sent, failed = (
-        PayoutTransfer.PayoutCreated,
-        PayoutTransfer.PayoutSent,  # type: ignore[attr-defined]
-        PayoutTransfer.PayoutFailed,
-    )  # type: ignore[attr-defined]
+    # Event classes are made by eventsourcing's @event decorator; the type checker cannot see them.
+    events: Any = PayoutTransfer
+    created, sent, failed = events.PayoutCreated, events.PayoutSent, events.PayoutFailed
     states: dict[str, PayoutState] = {}
     for n in app.read_log(topics=app.topics_of(created, sent, failed)):
         e = app.decode(n)
