@@ -1,10 +1,11 @@
 """Who a delivered party is: the ledger's party key, found by DPID, ISNI or IPI, else by name.
 
 Deliveries name parties by message-local references; the ledger keys them. A delivered party
-with an identifier the ledger knows is that party. Otherwise its key is the slug of its name
-("Aria Lune" → `aria-lune`), unless a party with that key holds a different identifier of the
-same type — then it is someone else with the same name, keyed `<slug>-<identifier>`.
-The directory is folded from the log's Party events and refreshed from its last position.
+with an identifier the ledger knows is that party. Otherwise it is the party registered under
+exactly its name, else its key is the slug of its name ("Aria Lune" → `aria-lune`) — unless a
+party with that key holds a different identifier of the same type: then it is someone else with
+the same name, keyed `<slug>-<identifier>`. Folded from the log's Party events, refreshed from
+its last position.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class KnownParty:
 class PartyDirectory:
     by_key: dict[str, KnownParty] = field(default_factory=dict)
     by_identifier: dict[tuple[str, str], str] = field(default_factory=dict)
+    by_name: dict[str, str] = field(default_factory=dict)
     position: int = 0
 
     def note(self, party: Party) -> None:
@@ -66,6 +68,7 @@ class PartyDirectory:
         )
         for t, value in party.identifiers.items():
             self.by_identifier[(t, value)] = party.key
+        self.by_name.setdefault(party.name.casefold(), party.key)
 
     def by_dpid(self, dpid: str) -> KnownParty | None:
         key = self.by_identifier.get(("dpid", dpid))
@@ -77,6 +80,9 @@ class PartyDirectory:
         for t in IDENTIFIER_TYPES:
             if t in ids and (t, ids[t]) in self.by_identifier:
                 return self.by_identifier[(t, ids[t])]
+        named = self.by_name.get(party.name.casefold())
+        if named is not None and not conflicts(self.by_key[named].identifiers, ids):
+            return named
         base = slug(party.name)
         held = (taken or {}).get(base)
         if held is None and base in self.by_key:
