@@ -123,5 +123,6 @@ CREATE TABLE IF NOT EXISTS earn_account_day (
     kind TEXT NOT NULL,
     territory TEXT NOT NULL,
     amount_micros BIGINT NOT NULL,
-    PRIMARY KEY (account, currency, isrc, day_us, kind, territory)
+    PRIMARY KEY (isrc, day_us, account, currency, kind, territory)
 );
+CREATE INDEX IF NOT EXISTS earn_account_day_account_idx ON earn_account_day (account, currency, day_us);

@@ -12,6 +12,7 @@ import re
 import sqlite3
 import sys
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -73,6 +74,20 @@ class ViewDB:
                 cur.executemany(self._sql(statement).encode(), rows)  # type: ignore[arg-type]
         self._pause()
 
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Bulk insert: COPY on PostgreSQL, executemany on SQLite."""
+        if not rows:
+            return
+        if self.backend == "sqlite":
+            marks = ",".join("?" * len(columns))
+            self._sqlite.executemany(f"INSERT INTO {table} ({','.join(columns)}) VALUES ({marks})", rows)
+        else:
+            statement = f"COPY {table} ({','.join(columns)}) FROM STDIN"
+            with self._pg.cursor() as cur, cur.copy(statement.encode()) as copy:  # type: ignore[arg-type]
+                for row in rows:
+                    copy.write_row(row)
+        self._pause()
+
     def _pause(self) -> None:
         if self._sleep and self._in_batch:
             print("projector: in batch", file=sys.stderr, flush=True)
@@ -120,6 +135,17 @@ class ViewDB:
             r'^CREATE TABLE\s+(IF NOT EXISTS\s+)?("[^"]+"|\S+)', f"CREATE TABLE {target}", row[0][0]
         )
         self.execute(ddl)
+        # SQLite index names are global and survive a table rename: give each copy fresh ones.
+        token = uuid.uuid4().hex[:8]
+        indexes = self.execute(
+            "SELECT sql FROM sqlite_master WHERE type='index' AND tbl_name=? AND sql IS NOT NULL",
+            [source],
+        )
+        for n, (index_sql,) in enumerate(indexes):
+            self.execute(re.sub(
+                r"^CREATE INDEX\s+(IF NOT EXISTS\s+)?\S+\s+ON\s+\S+",
+                f"CREATE INDEX {target}_ix{n}_{token} ON {target}", index_sql,
+            ))
 
     def listen(self, channel: str) -> psycopg.Connection[Any]:
         """A separate PostgreSQL connection LISTENing on `channel` (the events table's)."""

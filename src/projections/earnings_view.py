@@ -1,23 +1,47 @@
-"""The earnings read model: gross per recording × currency × kind × territory × pricing model ×
-day, and what each account earned from it per day — by the statement rules.
+"""The earnings read model: what each account earned per recording × day × kind × territory,
+computed with the statement rules (ledger.royalties: rights timeline + allocate_key).
+
+Gross is folded set-based into `earn_gross_day`. An allocation key is (period, currency,
+recording, kind, territory, allocation context); a day's part is the cumulative difference
+LR(G up to d) − LR(G up to d−1) per key, so a period's days add up to exactly what a statement
+allocates for it. Each batch re-allocates only what it can have changed: from the earliest day
+with new gross in each (recording, period), or whole periods of a recording whose rights
+changed. Gross per cell is cached in memory between batches and dropped on any rollback.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from bisect import bisect_right
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any, ClassVar
 
+from ledger.domain.split_agreement import SplitAgreement
+from ledger.royalties import history as rights
+from ledger.royalties.allocation import AllocationContext, allocate_key
+from ledger.royalties.history import RightsHistory, read_rights_history
+from ledger.royalties.timeline import Segment, rights_timeline
 from projections.db import ViewDB
 from projections.readmodel import Batch, ReadModel
 
 DAY_US = 86_400_000_000
+ALL = "*"
+Cell = tuple[str, str, str, str]  # currency, kind, territory, pricing_model
+Month = tuple[str, int]  # isrc, month start (epoch µs)
+OUT_COLUMNS = ("isrc", "day_us", "account", "currency", "kind", "territory", "amount_micros")
 
+_DELTAS = """
+SELECT isrc, currency, kind, territory, pricing_model, occurred_at_us - (occurred_at_us % {day}),
+       SUM(gross_micros)
+FROM usage_rows WHERE position >= ? AND position <= ?
+GROUP BY isrc, currency, kind, territory, pricing_model, occurred_at_us - (occurred_at_us % {day})
+"""
 _FOLD_GROSS = """
 INSERT INTO {earn_gross_day}
     (isrc, currency, kind, territory, pricing_model, day_us, units, gross_micros)
 SELECT isrc, currency, kind, territory, pricing_model, occurred_at_us - (occurred_at_us % {day}),
        COUNT(*), SUM(gross_micros)
-FROM usage_rows
-WHERE position >= ? AND position <= ?
+FROM usage_rows WHERE position >= ? AND position <= ?
 GROUP BY isrc, currency, kind, territory, pricing_model, occurred_at_us - (occurred_at_us % {day})
 ON CONFLICT (isrc, currency, kind, territory, pricing_model, day_us) DO UPDATE SET
     units = {earn_gross_day}.units + excluded.units,
@@ -25,9 +49,175 @@ ON CONFLICT (isrc, currency, kind, territory, pricing_model, day_us) DO UPDATE S
 """
 
 
+def month_bounds(day_us: int) -> tuple[int, int]:
+    day = datetime.fromtimestamp(day_us // 1_000_000, tz=UTC)
+    start = datetime(day.year, day.month, 1, tzinfo=UTC)
+    end = datetime(day.year + day.month // 12, day.month % 12 + 1, 1, tzinfo=UTC)
+    return int(start.timestamp()) * 1_000_000, int(end.timestamp()) * 1_000_000
+
+
 class EarningsView(ReadModel):
     name = "earnings"
     tables: ClassVar[tuple[str, ...]] = ("earn_gross_day", "earn_account_day")
 
+    def __init__(self, app: Any, *, rebuild: bool = False) -> None:
+        super().__init__(app, rebuild=rebuild)
+        self._history: RightsHistory | None = None
+        self._cells: dict[Month, dict[Cell, dict[int, int]]] = {}
+        self._topics = set(app.topics_of(*rights._HANDLERS))  # the statement rules' own event set
+
+    def reset_caches(self) -> None:
+        self._history = None
+        self._cells.clear()
+
     def fold(self, db: ViewDB, batch: Batch) -> None:
+        h = self._history_before(batch.lo)
+        rights_changed = self._fold_rights(h, batch)
+        dirty: dict[Month, int] = {}
+        deltas = db.execute(_DELTAS.format(day=DAY_US), [batch.lo, batch.hi])
+        for isrc, cur, kind, terr, model, day, gross in deltas:
+            month = (str(isrc), month_bounds(int(day))[0])
+            cells = self._load(db, month)
+            by_day = cells.setdefault((cur, kind, terr, model), {})
+            by_day[int(day)] = by_day.get(int(day), 0) + int(gross)
+            dirty[month] = min(dirty.get(month, int(day)), int(day))
         db.execute(_FOLD_GROSS.format(day=DAY_US, **self.t), [batch.lo, batch.hi])
+        for month in self._months_of(db, rights_changed):
+            self._load(db, month)
+            dirty[month] = month[1]
+        out: list[tuple[Any, ...]] = []
+        for month, from_day in sorted(dirty.items()):
+            out.extend(self._reallocate(db, h, month, from_day, batch.hi))
+        db.executemany(
+            f"DELETE FROM {self.t['earn_account_day']} WHERE isrc = ? AND day_us >= ? AND day_us < ?",
+            [(isrc, from_day, month_bounds(start)[1]) for (isrc, start), from_day in dirty.items()],
+        )
+        db.copy_rows(self.t["earn_account_day"], OUT_COLUMNS, out)
+
+    def _history_before(self, lo: int) -> RightsHistory:
+        if self._history is None or self._history.upto != lo - 1:
+            self._history = read_rights_history(self.app, upto=lo - 1)
+        return self._history
+
+    def _fold_rights(self, h: RightsHistory, batch: Batch) -> set[str]:
+        """Fold the batch's rights events; return recordings whose allocation may have changed."""
+        changed: set[str] = set()
+        for n in batch.notifications:
+            if n.topic in self._topics:
+                event = self.app.decode(n)
+                h.fold(n.id, event)
+                changed |= self._affected(h, event)
+        h.upto = batch.hi
+        return changed
+
+    def _affected(self, h: RightsHistory, event: Any) -> set[str]:
+        origin = event.originator_id
+        subject: tuple[str, str] | None = None
+        if origin in h._subjects and isinstance(event, SplitAgreement.SplitVersionActivated):
+            subject = h._subjects[origin]
+        elif origin in h._disputes:
+            subject = (h._disputes[origin].right, h._disputes[origin].subject_key)
+        elif origin in h._isrcs:
+            return {h._isrcs[origin]}
+        elif type(event).__qualname__.startswith("RightsPieRuleSet."):
+            return {ALL}
+        if subject is None:
+            return set()
+        if subject[0] == "master":
+            return {subject[1]}
+        return {i for i, links in h.work_links.items() if any(w == subject[1] for _, w in links)}
+
+    def _months_of(self, db: ViewDB, isrcs: set[str]) -> set[Month]:
+        if not isrcs:
+            return set()
+        table = self.t["earn_gross_day"]
+        if ALL in isrcs:
+            rows = db.execute(f"SELECT DISTINCT isrc, day_us FROM {table}")
+        else:
+            rows = []
+            for isrc in sorted(isrcs):
+                rows += db.execute(f"SELECT DISTINCT isrc, day_us FROM {table} WHERE isrc = ?", [isrc])
+        return {(str(isrc), month_bounds(int(day))[0]) for isrc, day in rows}
+
+    def _load(self, db: ViewDB, month: Month) -> dict[Cell, dict[int, int]]:
+        cells = self._cells.get(month)
+        if cells is None:
+            cells = {}
+            rows = db.execute(
+                "SELECT currency, kind, territory, pricing_model, day_us, gross_micros "
+                f"FROM {self.t['earn_gross_day']} WHERE isrc = ? AND day_us >= ? AND day_us < ?",
+                [month[0], *month_bounds(month[1])],
+            )
+            for cur, kind, terr, model, day, gross in rows:
+                cells.setdefault((cur, kind, terr, model), {})[int(day)] = int(gross)
+            self._cells[month] = cells
+        return cells
+
+    def _reallocate(
+        self, db: ViewDB, h: RightsHistory, month: Month, from_day: int, as_of: int
+    ) -> list[tuple[Any, ...]]:
+        isrc, start = month
+        end = month_bounds(start)[1]
+        segments = rights_timeline(h, isrc, start, end, as_of)
+        keys = _KeyedGross(segments)
+        split_days = {s.start_us - s.start_us % DAY_US for s in segments[1:]}
+        for cell, days in self._cells[month].items():
+            for day, gross in days.items():
+                if day not in split_days:
+                    keys.add(cell, day, gross, keys.segment_at(day))
+        for day in sorted(split_days):
+            for index, seg in enumerate(segments):
+                lo, hi = max(seg.start_us, day), min(seg.end_us, day + DAY_US)
+                if lo < hi:
+                    for *cell, gross in db.execute(
+                        "SELECT currency, kind, territory, pricing_model, SUM(gross_micros) "
+                        "FROM usage_rows WHERE isrc = ? AND position <= ? AND occurred_at_us >= ? "
+                        "AND occurred_at_us < ? GROUP BY currency, kind, territory, pricing_model",
+                        [isrc, as_of, lo, hi],
+                    ):
+                        keys.add(tuple(cell), day, int(gross), index)  # type: ignore[arg-type]
+        return keys.day_parts(isrc, from_day)
+
+
+class _KeyedGross:
+    """Gross by allocation key and day for one recording and period."""
+
+    def __init__(self, segments: list[Segment]) -> None:
+        self.segments = segments
+        self.starts = [s.start_us for s in segments]
+        self.gross: dict[tuple[str, str, str, AllocationContext], dict[int, int]] = defaultdict(
+            lambda: defaultdict(int)
+        )
+        self._contexts: dict[tuple[int, str, str, str], AllocationContext] = {}
+
+    def segment_at(self, at_us: int) -> int:
+        return max(0, bisect_right(self.starts, at_us) - 1)
+
+    def add(self, cell: Cell, day: int, gross: int, segment: int) -> None:
+        currency, kind, territory, model = cell
+        memo = (segment, kind, model, territory)
+        ctx = self._contexts.get(memo)
+        if ctx is None:
+            ctx = self.segments[segment].context.for_usage(kind, model, territory)
+            self._contexts[memo] = ctx
+        self.gross[(currency, kind, territory, ctx)][day] += gross
+
+    def day_parts(self, isrc: str, from_day: int) -> list[tuple[Any, ...]]:
+        """Rows for days ≥ from_day: LR(cumulative to d) − LR(cumulative to d−1), per key."""
+        parts: dict[tuple[int, str, str, str, str], int] = defaultdict(int)
+        for (currency, kind, territory, ctx), days in self.gross.items():
+            cumulative, before = 0, None
+            for day in sorted(days):
+                if day < from_day:
+                    cumulative += days[day]
+                    continue
+                if before is None:
+                    before = allocate_key(cumulative, ctx) if cumulative else {}
+                cumulative += days[day]
+                now = allocate_key(cumulative, ctx) if cumulative else {}
+                for account in now.keys() | before.keys():
+                    parts[(day, account, currency, kind, territory)] += (
+                        now.get(account, 0) - before.get(account, 0)
+                    )
+                before = now
+        return [(isrc, *key, amount) for key, amount in sorted(parts.items()) if amount]
