@@ -70,9 +70,9 @@ def test_audio_outside_the_allow_list_is_called_unsupported() -> None:
     assert verdict.format is None
     assert verdict.reason is not None
     assert verdict.reason.startswith("unsupported audio format: MPEG-4 audio (M4A)")
-    assert sniff(b"\xff\xf1\x50\x80\x02\x1f\xfc").reason.startswith(  # type: ignore[union-attr]
-        "unsupported audio format: AAC (ADTS)"
-    )
+    adts = sniff(b"\xff\xf1\x50\x80\x02\x1f\xfc").reason
+    assert adts is not None
+    assert adts.startswith("unsupported audio format: AAC (ADTS)")
 
 
 def test_text_cut_in_the_middle_of_a_character_is_still_text() -> None:
