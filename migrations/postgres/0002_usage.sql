@@ -27,7 +27,10 @@ CREATE INDEX IF NOT EXISTS usage_rows_position_idx ON usage_rows (position);
 CREATE INDEX IF NOT EXISTS usage_rows_occurred_idx ON usage_rows (occurred_at_us);
 CREATE INDEX IF NOT EXISTS usage_rows_isrc_occurred_idx ON usage_rows (isrc, occurred_at_us);
 -- Stream2own play numbers are derived from earlier counted plays of (listener, recording).
-CREATE INDEX IF NOT EXISTS usage_rows_stream2own_idx ON usage_rows (listener_hash, isrc)
+-- Keyed on a 16-hex-digit prefix of the listener HMAC (queries re-check the full hash): a
+-- quarter of the key width, which matters on an index written in random order at volume.
+CREATE INDEX IF NOT EXISTS usage_rows_stream2own_idx
+    ON usage_rows (substr(listener_hash, 1, 16), isrc)
     WHERE pricing_model = 'stream2own' AND counted;
 
 CREATE TRIGGER usage_rows_append_only

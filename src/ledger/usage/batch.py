@@ -9,41 +9,30 @@ from typing import Any
 
 from ledger.domain.pricing import PricingConfig
 from ledger.usage.prepare import (
+    MAX_SECONDS_PLAYED,
     Context,
     Prepared,
     _catalogue,
     _intrinsic,
     _raw_row,
-    payload_of,
     quarantine_id,
 )
 from ledger.usage.pricing_lines import price_accepted, refund_error, refunded_sales
 from ledger.usage.rows import Error, RowBatch
 
 _DEFAULT_LIMITS = PricingConfig(stream_currency="XXX")
+_NEVER = 2**63
 
 
 def prepare_batch(b: RowBatch, ctx: Context, retrying: Sequence[str] = ()) -> Prepared:
     """`retrying[i]` is the quarantine id when row i is a quarantined row being re-submitted."""
     out = Prepared()
-    max_amount = (ctx.pricing or _DEFAULT_LIMITS).max_amount_micros
-    hasher, errors = ctx.hasher, list(b.errors)
-    hashes: list[str | None] = [None] * len(b)
-    payloads: list[str | None] = [None] * len(b)
-    for i in range(len(b)):
-        if errors[i] is None:
-            errors[i] = _intrinsic(b, i, ctx.now_us, max_amount)
-        if errors[i] is None:
-            listener = b.listener[i]
-            assert listener is not None
-            hashes[i] = listener if b.listener_hashed else hasher(listener)
-            payloads[i] = payload_of(b, i, hashes[i] or "")
+    errors = list(b.errors)
+    _check_intrinsic(b, ctx, errors)
+    hashes = _listener_hashes(b, ctx)
+    payloads = payloads_of(b, hashes, errors)
     accepted = _deduplicate(b, ctx, errors, payloads, out, retrying)
-    still: list[int] = []
-    for i in accepted:
-        errors[i] = _catalogue(b, i, ctx.catalogue, ctx.pricing)
-        if errors[i] is None:
-            still.append(i)
+    still = _check_catalogue(b, ctx, accepted, errors)
     refunded = refunded_sales(b, ctx, still)
     for i in still:
         if b.kind[i] == "refund":
@@ -51,10 +40,64 @@ def prepare_batch(b: RowBatch, ctx: Context, retrying: Sequence[str] = ()) -> Pr
     still = [i for i in still if errors[i] is None]
     _quarantine(b, ctx, errors, out, retrying)
     price_accepted(b, ctx, still, hashes, payloads, out, refunded)
-    for i in still:
-        if retrying:
-            out.resolved.append((retrying[i], "accepted"))
+    if retrying:
+        out.resolved.extend((retrying[i], "accepted") for i in still)
     return out
+
+
+def _check_intrinsic(b: RowBatch, ctx: Context, errors: list[Error | None]) -> None:
+    """A plain, well-formed stream passes in bulk; every other row gets the full check."""
+    now, top = ctx.now_us, MAX_SECONDS_PLAYED
+    max_amount = (ctx.pricing or _DEFAULT_LIMITS).max_amount_micros
+    suspects = [
+        i for i, (e, k, o, t, s, c) in enumerate(zip(
+            errors, b.kind, b.occurred_at_us, b.territory, b.isrc, b.seconds_played, strict=True))
+        if e is None and not (k == "stream" and o <= now and t is not None and s is not None  # type: ignore[operator]
+                              and c is not None and 0 <= c <= top)
+    ]
+    for i in suspects:
+        errors[i] = _intrinsic(b, i, now, max_amount)
+
+
+def _listener_hashes(b: RowBatch, ctx: Context) -> list[str | None]:
+    if b.listener_hashed:
+        return list(b.listener)
+    cached, hasher = ctx.hasher.cache, ctx.hasher
+    return [None if v is None else (cached.get(v) or hasher(v)) for v in b.listener]
+
+
+def payloads_of(b: RowBatch, hashes: list[str | None], errors: list[Error | None]) -> list[str | None]:
+    """SHA-256 of each valid row's canonical form: the same fact from any file format hashes
+    the same. Fields joined by U+001F; an absent value is empty."""
+    sha = hashlib.sha256
+    return [
+        None if e is not None else sha((
+            f"{src}\x1f{uid}\x1f{kind}\x1f{occ}\x1f{isrc or ''}\x1f{upc or ''}\x1f{lh}\x1f{terr}"
+            f"\x1f{'' if sec is None else sec}\x1f{'' if amt is None else amt}\x1f{cur or ''}"
+            f"\x1f{ref or ''}").encode()).hexdigest()
+        for e, src, uid, kind, occ, isrc, upc, lh, terr, sec, amt, cur, ref in zip(
+            errors, b.source, b.usage_id, b.kind, b.occurred_at_us, b.isrc, b.upc, hashes,
+            b.territory, b.seconds_played, b.amount_micros, b.currency, b.refund_of, strict=True)
+    ]
+
+
+def _check_catalogue(b: RowBatch, ctx: Context, rows: list[int],
+                     errors: list[Error | None]) -> list[int]:
+    """Streams of released, never-taken-down recordings pass in bulk; others get the full check."""
+    cat, priced = ctx.catalogue, ctx.pricing is not None
+    first, risky = cat.first_release_us, cat.maybe_unavailable()
+    kinds, isrcs, upcs, occs = b.kind, b.isrc, b.upc, b.occurred_at_us
+    still = []
+    for i in rows:
+        isrc = isrcs[i]
+        if (priced and kinds[i] == "stream" and upcs[i] is None and isrc not in risky
+                and occs[i] >= first.get(isrc, _NEVER)):  # type: ignore[arg-type, operator]
+            still.append(i)
+            continue
+        errors[i] = _catalogue(b, i, cat, ctx.pricing)
+        if errors[i] is None:
+            still.append(i)
+    return still
 
 
 def _deduplicate(b: RowBatch, ctx: Context, errors: list[Error | None],

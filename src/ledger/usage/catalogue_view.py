@@ -32,6 +32,7 @@ class CatalogueView:
     releases_of: dict[str, list[str]] = field(default_factory=dict)
     recording_takedowns: dict[str, Recording] = field(default_factory=dict)
     release_takedowns: dict[str, Release] = field(default_factory=dict)
+    _risky: set[str] | None = None
 
     @classmethod
     def load(cls, app: RoyaltyLedger) -> CatalogueView:
@@ -76,8 +77,14 @@ class CatalogueView:
                 return reasons[0]
         return None
 
-    def has_takedowns(self) -> bool:
-        return bool(self.recording_takedowns or self.release_takedowns)
+    def maybe_unavailable(self) -> set[str]:
+        """Recordings that a takedown could concern: their own, or every release's."""
+        if self._risky is None:
+            self._risky = set(self.recording_takedowns) | {
+                isrc for isrc, upcs in self.releases_of.items()
+                if all(u in self.release_takedowns for u in upcs)
+            }
+        return self._risky
 
 
 def _at(us: int) -> datetime:

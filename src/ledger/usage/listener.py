@@ -52,16 +52,16 @@ class ListenerHasher:
 
     def __init__(self, secret: bytes) -> None:
         self._secret = secret
-        self._cache: dict[str, str] = {}
+        self.cache: dict[str, str] = {}
         # Names the key without revealing it, so a changed key is visible in UsageBatch events.
         self.key_id = hmac.digest(secret, b"royalty-ledger listener key id", "sha256").hex()[:16]
 
     def __call__(self, listener_id: str) -> str:
-        hashed = self._cache.get(listener_id)
+        hashed = self.cache.get(listener_id)
         if hashed is None:
             hashed = hmac.digest(self._secret, listener_id.encode(), "sha256").hex()
-            if len(self._cache) < 2_000_000:
-                self._cache[listener_id] = hashed
+            if len(self.cache) < 2_000_000:
+                self.cache[listener_id] = hashed
         return hashed
 
 

@@ -9,7 +9,6 @@ usage_id). A stored row is never renumbered, so a late row never changes an earl
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -119,15 +118,6 @@ def _catalogue(b: RowBatch, i: int, cat: CatalogueView, pricing: PricingConfig |
         if amount < minimum:
             return "below_minimum_price", f"{amount} micros is below release {upc}'s minimum {minimum}"
     return None
-
-
-def payload_of(b: RowBatch, i: int, listener_hash: str) -> str:
-    """SHA-256 of the canonical row: the same fact from any file format hashes the same."""
-    text = "\x1f".join(str(v) if v is not None else "" for v in (
-        b.source[i], b.usage_id[i], b.kind[i], b.occurred_at_us[i], b.isrc[i], b.upc[i],
-        listener_hash, b.territory[i], b.seconds_played[i], b.amount_micros[i], b.currency[i],
-        b.refund_of[i]))
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _raw_row(b: RowBatch, i: int, hasher: ListenerHasher) -> dict[str, Any]:

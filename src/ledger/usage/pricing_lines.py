@@ -31,9 +31,8 @@ def price_accepted(b: RowBatch, ctx: Context, rows: list[int], hashes: list[str 
         model = {"tip": "tip", "refund": "refund"}.get(b.kind[i] or "", "sale")
         for line_no, (isrc, gross) in enumerate(lines):
             _emit(b, i, ctx, out, line_no, isrc, gross, model, None, True, hashes, payloads)
-    for i in rows:
-        out.kinds[b.kind[i] or ""] += 1
-        out.sources.add(b.source[i] or "")
+    out.kinds.update(b.kind[i] or "" for i in rows)
+    out.sources.update(b.source[i] or "" for i in rows)
     out.accepted += len(rows)
 
 
@@ -52,36 +51,67 @@ def _emit(b: RowBatch, i: int, ctx: Context, out: Prepared, line_no: int, isrc: 
 
 def _price_streams(b: RowBatch, ctx: Context, rows: list[int], hashes: list[str | None],
                    payloads: list[str | None], out: Prepared) -> None:
+    """Per stream: model by (source, territory); counted from the threshold; a price.
+
+    Written for volume: one pass building line tuples, no call per row.
+    """
     config = ctx.pricing
     assert config is not None  # rows without pricing were quarantined as no_pricing
-    threshold, currency = config.counted_after_seconds, config.stream_currency
-    models: dict[tuple[str, str], str] = {}
+    threshold, currency, version = config.counted_after_seconds, config.stream_currency, \
+        ctx.pricing_version
+    src, uid, kind, occ, isrc, upc, terr, sec, ref = (
+        b.source, b.usage_id, b.kind, b.occurred_at_us, b.isrc, b.upc, b.territory,
+        b.seconds_played, b.refund_of)
+    models: dict[tuple[str | None, str | None], tuple[str, int]] = {}
     counted_s2o: list[int] = []
+    lines, total = out.lines, 0
     for i in rows:
-        key = (b.source[i] or "", b.territory[i] or "")
-        model = models.get(key) or models.setdefault(key, config.stream_model_for(*key))
-        counted = (b.seconds_played[i] or 0) >= threshold
-        if model == "stream2own" and counted:
+        key = (src[i], terr[i])
+        found = models.get(key)
+        if found is None:
+            model = config.stream_model_for(key[0] or "", key[1] or "")
+            found = models[key] = (model, config.fixed_rate_micros(key[1] or ""))
+        counted = sec[i] >= threshold  # type: ignore[operator]
+        if counted and found[0] == "stream2own":
             counted_s2o.append(i)
             continue
-        gross = config.fixed_rate_micros(key[1]) if model == "fixed_rate" and counted else 0
-        _emit(b, i, ctx, out, 0, b.isrc[i] or "", gross, model, None, counted, hashes,
-              payloads, currency)
-    if not counted_s2o:
-        return
-    prior = ctx.store.prior_counted_plays({(hashes[i] or "", b.isrc[i] or "") for i in counted_s2o})
+        gross = found[1] if counted and found[0] == "fixed_rate" else 0
+        total += gross
+        lines.append((src[i], uid[i], 0, kind[i], occ[i], isrc[i], upc[i], hashes[i], terr[i],
+                      sec[i], currency, gross, found[0], version, None, counted, payloads[i],
+                      ref[i]))
+    if counted_s2o:
+        total += _number_plays(b, ctx, counted_s2o, hashes, payloads, out)
+    out.totals[currency] += total
+    out.pricing_versions.add(version)
+
+
+def _number_plays(b: RowBatch, ctx: Context, rows: list[int], hashes: list[str | None],
+                  payloads: list[str | None], out: Prepared) -> int:
+    """Stream2own: n = counted plays of (listener, recording) already stored + rank in batch."""
+    config = ctx.pricing
+    assert config is not None
+    src, uid, kind, occ, isrc, upc, terr, sec, ref = (
+        b.source, b.usage_id, b.kind, b.occurred_at_us, b.isrc, b.upc, b.territory,
+        b.seconds_played, b.refund_of)
+    prices = [stream2own_price_micros(n, config.credit_micros)
+              for n in range(STREAM2OWN_PAID_PLAYS + 1)]
+    prior = ctx.store.prior_counted_plays({(hashes[i] or "", isrc[i] or "") for i in rows})
     # Arrival order: stored plays first, then this batch by (occurred_at, source, usage_id).
-    counted_s2o.sort(key=lambda i: (b.occurred_at_us[i], b.source[i], b.usage_id[i]))
-    for i in counted_s2o:
-        pair = (hashes[i] or "", b.isrc[i] or "")
+    rows.sort(key=lambda i: (occ[i], src[i], uid[i]))
+    lines, total, currency, version = out.lines, 0, config.stream_currency, ctx.pricing_version
+    for i in rows:
+        pair = (hashes[i] or "", isrc[i] or "")
         n = prior.get(pair, 0) + 1
         prior[pair] = n
-        gross = stream2own_price_micros(n, config.credit_micros)
-        _emit(b, i, ctx, out, 0, pair[1], gross, "stream2own", n, True, hashes, payloads,
-              currency)
+        gross = prices[n] if n <= STREAM2OWN_PAID_PLAYS else 0
+        total += gross
+        lines.append((src[i], uid[i], 0, kind[i], occ[i], pair[1], upc[i], pair[0], terr[i],
+                      sec[i], currency, gross, "stream2own", version, n, True, payloads[i],
+                      ref[i]))
         if n == STREAM2OWN_PAID_PLAYS:
-            out.ownership.append((pair[0], pair[1], b.source[i], b.usage_id[i],
-                                  b.occurred_at_us[i]))
+            out.ownership.append((pair[0], pair[1], src[i], uid[i], occ[i]))
+    return total
 
 
 def _sale_lines(b: RowBatch, i: int, ctx: Context) -> list[tuple[str, int]]:

@@ -17,7 +17,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from ledger.usage.rows import FIELDS, RowBatch, normalise, normalise_dicts
+from ledger.usage.arrow_columns import normalise_arrow
+from ledger.usage.rows import FIELDS, RowBatch, normalise_dicts
 
 FORMATS = ("csv", "ndjson", "parquet")
 
@@ -101,24 +102,24 @@ def _csv(path: Path, batch_size: int) -> Iterator[pa.Table]:
 
 
 def _from_arrow(table: pa.Table, default_source: str, origin: tuple[str, int]) -> RowBatch:
-    columns: dict[str, list[Any]] = {}
+    columns: dict[str, Any] = {}
     for name in table.column_names:
         column = table.column(name)
         if pa.types.is_timestamp(column.type):
             if column.type.tz not in ("UTC", "+00:00", "Z", "Etc/UTC"):
-                columns[name] = [str(v) for v in column.to_pylist()]  # rejected row by row
+                columns[name] = pc.cast(column, pa.string())  # rejected row by row: not UTC
                 continue
             micros = pc.cast(column, pa.timestamp("us", tz="UTC")).cast(pa.int64())
-            columns[f"{name}_us" if name == "occurred_at" else name] = micros.to_pylist()
-        elif pa.types.is_floating(column.type):
-            columns[name] = [None if v is None else f"float:{v}" for v in column.to_pylist()]
+            columns[f"{name}_us" if name == "occurred_at" else name] = micros
+        elif pa.types.is_floating(column.type):  # money and counts are never floats
+            columns[name] = pc.binary_join_element_wise("float:", pc.cast(column, pa.string()), "")
         else:
-            columns[name] = column.to_pylist()
+            columns[name] = column
     preset = {}
     if "csv_line" in columns:
         preset = {i: ("malformed", "not a CSV row with the header's columns")
                   for i in range(table.num_rows)}
-    return normalise(columns, table.num_rows, default_source, origin=origin, preset=preset)
+    return normalise_arrow(pa.table(columns), default_source, origin, preset)
 
 
 def _ndjson(path: Path, batch_size: int, default_source: str) -> Iterator[RowBatch]:

@@ -83,14 +83,14 @@ _UNKNOWN = {"isrc": "malformed", "upc": "malformed", "territory": "unknown_terri
             "currency": "unknown_currency"}
 
 
-class _Columns:
+class Columns:
     """Column-wise parsing that records the first error of each row."""
 
     def __init__(self, columns: dict[str, Sequence[Any]], n: int) -> None:
         self.columns, self.n = columns, n
         self.errors: list[Error | None] = [None] * n
 
-    def _fail(self, i: int, reason: str, detail: str) -> None:
+    def fail(self, i: int, reason: str, detail: str) -> None:
         if self.errors[i] is None:
             self.errors[i] = (reason, detail)
 
@@ -110,22 +110,23 @@ class _Columns:
                 v = str(v)
             if v is None or v == "":
                 if required:
-                    self._fail(i, "malformed", f"{names[0]} is missing")
+                    self.fail(i, "malformed", f"{names[0]} is missing")
                 out.append(None)
             elif not isinstance(v, str) or len(v) > MAX_ID_LENGTH:
-                self._fail(i, "malformed", f"{names[0]} {str(v)[:40]!r}: not a short text")
+                self.fail(i, "malformed", f"{names[0]} {str(v)[:40]!r}: not a short text")
                 out.append(None)
             else:
                 out.append(v.strip().upper() if upper else v.strip())
         return out
 
     def code(self, kind: str, values: list[str | None]) -> list[str | None]:
-        out: list[str | None] = []
-        for i, v in enumerate(values):
-            parsed = _code(kind, v) if v is not None else None
-            if v is not None and parsed is None:
-                self._fail(i, _UNKNOWN[kind], f"{kind} {v!r}: not a valid code")
-            out.append(parsed)
+        """Each distinct value is checked once; a batch has few distinct codes."""
+        parsed = {v: _code(kind, v) for v in set(values) if v is not None}
+        out = [parsed.get(v) if v is not None else None for v in values]  # type: ignore[arg-type]
+        if any(p is None for p in parsed.values()):
+            for i, v in enumerate(values):
+                if v is not None and out[i] is None:
+                    self.fail(i, _UNKNOWN[kind], f"{kind} {v!r}: not a valid code")
         return out
 
     def integer(self, name: str) -> list[int | None]:
@@ -136,7 +137,7 @@ class _Columns:
             elif isinstance(v, str) and v.strip().lstrip("-").isdigit():
                 out.append(int(v))
             else:
-                self._fail(i, "malformed", f"{name} {str(v)[:40]!r}: not an integer")
+                self.fail(i, "malformed", f"{name} {str(v)[:40]!r}: not an integer")
                 out.append(None)
         return out
 
@@ -147,9 +148,9 @@ class _Columns:
                 try:
                     micros[i] = parse_decimal_micros(str(v)) if not isinstance(v, float) else None
                 except ValueError as exc:
-                    self._fail(i, "malformed", str(exc))
+                    self.fail(i, "malformed", str(exc))
                 if micros[i] is None:
-                    self._fail(i, "malformed", f"amount {v!r}: give a decimal string, not a float")
+                    self.fail(i, "malformed", f"amount {v!r}: give a decimal string, not a float")
         return micros
 
     def instant(self) -> list[int | None]:
@@ -161,10 +162,10 @@ class _Columns:
                 moment = v if isinstance(v, datetime) else parse_utc(str(v), "occurred_at")
                 out[i] = datetime_to_us(require_utc(moment, "occurred_at"))
             except (InvalidTime, TypeError) as exc:
-                self._fail(i, "malformed", str(exc))
+                self.fail(i, "malformed", str(exc))
         for i, v in enumerate(out):
             if v is None:
-                self._fail(i, "malformed", "occurred_at is missing")
+                self.fail(i, "malformed", "occurred_at is missing")
         return out
 
 
@@ -175,17 +176,27 @@ def normalise(columns: dict[str, Sequence[Any]], n: int, default_source: str, *,
 
     `preset` holds errors found before normalising (a line that is not JSON at all).
     """
-    cols = _Columns(columns, n)
+    cols = Columns(columns, n)
+    raw = lambda i: {k: _plain(v[i]) for k, v in columns.items() if v[i] not in (None, "")}  # noqa: E731
+    return build(cols, default_source, raw, listener_hashed=listener_hashed, origin=origin,
+                 preset=preset)
+
+
+def build(cols: Columns, default_source: str, raw: Callable[[int], dict[str, Any]], *,
+          listener_hashed: bool = False, origin: tuple[str, int] = ("", 0),
+          preset: dict[int, Error] | None = None) -> RowBatch:
     for i, error in (preset or {}).items():
         cols.errors[i] = error
     usage_id = cols.text("play_id", "sale_id", "usage_id", required=True)
     kinds = cols.text("kind")
     has_play = cols.raw_column("play_id")
     for i, k in enumerate(kinds):
+        if k in USAGE_KINDS:
+            continue
         if k is None and has_play[i] not in (None, ""):
             kinds[i] = "stream"
-        if kinds[i] not in USAGE_KINDS:
-            cols._fail(i, "malformed", f"kind {k!r}: expected one of {', '.join(USAGE_KINDS)}")
+        else:
+            cols.fail(i, "malformed", f"kind {k!r}: expected one of {', '.join(USAGE_KINDS)}")
     sources = [s or default_source for s in cols.text("source")]
     listener = cols.text("listener_hash" if listener_hashed else "listener_id", required=True)
     return RowBatch(
@@ -195,8 +206,7 @@ def normalise(columns: dict[str, Sequence[Any]], n: int, default_source: str, *,
         territory=cols.code("territory", cols.text("territory", upper=True)),
         seconds_played=cols.integer("seconds_played"), amount_micros=cols.amount(),
         currency=cols.code("currency", cols.text("currency", upper=True)),
-        refund_of=cols.text("refund_of"), errors=cols.errors,
-        raw=lambda i: {k: _plain(v[i]) for k, v in columns.items() if v[i] not in (None, "")},
+        refund_of=cols.text("refund_of"), errors=cols.errors, raw=raw,
         listener_hashed=listener_hashed, origin_name=origin[0], origin_offset=origin[1],
     )
 

@@ -84,13 +84,16 @@ class UsageStore:
             isrcs.append(isrc)
         if not listeners:
             return {}
+        # The index is on (substr(listener_hash, 1, 16), isrc); the full hash is re-checked.
         rows = self.query(
             "SELECT u.listener_hash, u.isrc, COUNT(*) FROM (SELECT json_extract(value, '$[0]') "
             "AS l, json_extract(value, '$[1]') AS i FROM json_each(?)) AS p "
-            "JOIN usage_rows AS u ON u.listener_hash = p.l AND u.isrc = p.i "
+            "JOIN usage_rows AS u ON substr(u.listener_hash, 1, 16) = substr(p.l, 1, 16) "
+            "AND u.isrc = p.i AND u.listener_hash = p.l "
             "WHERE u.pricing_model = 'stream2own' AND u.counted = 1 GROUP BY 1, 2",
             "SELECT u.listener_hash, u.isrc, COUNT(*) FROM unnest(%s::text[], %s::text[]) "
-            "AS p(l, i) JOIN usage_rows AS u ON u.listener_hash = p.l AND u.isrc = p.i "
+            "AS p(l, i) JOIN usage_rows AS u ON substr(u.listener_hash, 1, 16) = substr(p.l, 1, 16) "
+            "AND u.isrc = p.i AND u.listener_hash = p.l "
             "WHERE u.pricing_model = 'stream2own' AND u.counted GROUP BY 1, 2",
             (json.dumps(list(zip(listeners, isrcs, strict=True))),)
             if self.backend == "sqlite" else (listeners, isrcs),

@@ -1,0 +1,102 @@
+"""Normalising Arrow batches (Parquet, CSV) column-wise in Arrow, row by row only where needed.
+
+The checks are the ones in rows.Columns; a column takes the vectorised path when every value
+passes them in bulk (no stray whitespace, lengths in range, integer types, well-formed UTC
+times) and falls back to the row-by-row checks otherwise, so both paths give the same result.
+pyarrow here is part of the files-reading adapter (see readers.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ledger.usage.rows import MAX_ID_LENGTH, Columns, Error, RowBatch, build
+
+_UTC_ISO = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|\+00:00)$"
+
+
+class _Lists(Mapping[str, list[Any]]):
+    """Table columns as Python lists, converted only when the row-by-row path asks."""
+
+    def __init__(self, table: pa.Table) -> None:
+        self.table, self.cache = table, {}  # type: ignore[var-annotated]
+
+    def __getitem__(self, name: str) -> list[Any]:
+        if name not in self.cache:
+            self.cache[name] = self.table.column(name).to_pylist()
+        return self.cache[name]  # type: ignore[no-any-return]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.table.column_names)
+
+    def __len__(self) -> int:
+        return len(self.table.column_names)
+
+
+def _blank_to_null(arr: Any) -> Any:
+    return pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr)
+
+
+def _is_text(arr: Any) -> bool:
+    return bool(pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type))
+
+
+class ArrowColumns(Columns):
+    def __init__(self, table: pa.Table) -> None:
+        super().__init__(_Lists(table), table.num_rows)
+        self.table = table
+
+    def _arrays(self, names: tuple[str, ...]) -> list[Any]:
+        return [self.table.column(n) for n in names if n in self.table.column_names]
+
+    def text(self, *names: str, required: bool = False, upper: bool = False) -> list[str | None]:
+        arrays = self._arrays(names)
+        if not arrays or not all(_is_text(a) for a in arrays):
+            return super().text(*names, required=required, upper=upper)
+        arr = pc.coalesce(*[_blank_to_null(a) for a in arrays])
+        if arr.null_count < len(arr):
+            longest = pc.max(pc.utf8_length(arr)).as_py()
+            if longest > MAX_ID_LENGTH or not pc.all(
+                pc.equal(arr, pc.utf8_trim_whitespace(arr))
+            ).as_py():
+                return super().text(*names, required=required, upper=upper)
+        if required and arr.null_count:
+            for i in np.flatnonzero(pc.is_null(arr).to_numpy(zero_copy_only=False)):
+                self.fail(int(i), "malformed", f"{names[0]} is missing")
+        return (pc.utf8_upper(arr) if upper else arr).to_pylist()  # type: ignore[no-any-return]
+
+    def integer(self, name: str) -> list[int | None]:
+        arrays = self._arrays((name,))
+        if arrays and pa.types.is_integer(arrays[0].type):
+            return arrays[0].to_pylist()  # type: ignore[no-any-return]
+        return super().integer(name)
+
+    def instant(self) -> list[int | None]:
+        arrays = self._arrays(("occurred_at",))
+        if not arrays or not _is_text(arrays[0]) or "occurred_at_us" in self.table.column_names:
+            return super().instant()
+        text = arrays[0]
+        good = pc.fill_null(pc.match_substring_regex(text, _UTC_ISO), False)
+        if not pc.all(good).as_py():
+            return super().instant()
+        try:
+            stamps = pc.cast(text, pa.timestamp("us", tz="UTC"))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return super().instant()
+        return stamps.cast(pa.int64()).to_pylist()  # type: ignore[no-any-return]
+
+
+def normalise_arrow(table: pa.Table, default_source: str, origin: tuple[str, int],
+                    preset: dict[int, Error] | None = None) -> RowBatch:
+    cols = ArrowColumns(table)
+
+    def raw(i: int) -> dict[str, Any]:
+        row = table.slice(i, 1).to_pylist()[0]
+        return {k: v for k, v in row.items() if v not in (None, "")}
+
+    return build(cols, default_source, raw, origin=origin, preset=preset)
