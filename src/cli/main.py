@@ -15,6 +15,8 @@ from cli import (
     payouts_stripe,
     pie,
     pricing,
+    project,
+    reads,
     review,
     serve,
     splits,
@@ -46,6 +48,9 @@ app.add_typer(parties.app, name="parties")
 app.command("serve")(serve.serve)
 app.add_typer(serve.api_app, name="api")
 app.add_typer(keys.app, name="keys")
+app.add_typer(project.app, name="project")
+app.command("earnings")(reads.earnings)
+app.command("stats")(reads.stats)
 
 
 if __name__ == "__main__":
