@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +28,8 @@ def _pictures(doc: dict[str, Any], title: str, labels: list[str], values: list[i
     if png is not None:
         doc["png"] = str(png_chart(png, title, labels, values, ylabel=ylabel, money=money))
     if chart and values and not as_json:  # --json prints one JSON document, nothing else
-        console.print(terminal_chart(title, labels, values, money=money), markup=False,
-                      highlight=False)
+        text = terminal_chart(title, labels, values, money=money, color=sys.stdout.isatty())
+        sys.stdout.write(text + "\n")
 
 
 def earnings(
@@ -94,7 +95,9 @@ def stats(
     plays: dict[str, int] = {}
     for point in doc["series"]:
         plays[point["bucket"]] = plays.get(point["bucket"], 0) + point["plays"]
-    _pictures(doc, f"{doc['isrc']}: plays per {by}", list(plays), list(plays.values()),
+    cut = {"minute": slice(5, 16), "hour": slice(5, 13), "day": slice(0, 10)}.get(by, slice(0, 7))
+    labels = [bucket[cut].replace("T", " ") for bucket in plays]
+    _pictures(doc, f"{doc['isrc']}: plays per {by}", labels, list(plays.values()),
               chart, png, "plays", False, as_json)
 
     def render() -> None:

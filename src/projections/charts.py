@@ -6,6 +6,7 @@ Values stay integers (counts, or micro-units of one currency); money ticks are l
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,23 +19,24 @@ def _tick(value: float, money: bool) -> str:
 
 def terminal_chart(
     title: str, labels: Sequence[str], values: Sequence[int], *, money: bool = False,
-    width: int = 100, height: int = 22,
+    width: int | None = None, height: int = 20, color: bool = False,
 ) -> str:
     """The series as a bar chart in text, for a terminal."""
     import plotext as plt
 
-    plt.clear_figure()
-    plt.plotsize(width, height)
-    plt.title(title)
-    plt.theme("clear")
-    positions = list(range(len(values)))
-    plt.bar(positions, list(values))
-    step = max(1, len(labels) // 8)
-    plt.xticks(positions[::step], [labels[i] for i in positions[::step]])
+    fig = plt.figure
+    fig.clear()
+    fig.theme("clear" if color else "colorless")
+    fig.plot_size(width or min(120, shutil.get_terminal_size((100, 24)).columns), height)
+    fig.title(title)
+    positions = list(range(1, len(values) + 1))
+    fig.draw(fig.bar(positions, list(values)))
+    step = max(1, len(labels) // 6)
+    fig.ruler(0).ticks(positions[::step], [labels[i - 1] for i in positions[::step]])
     low, high = min([0, *values]), max([0, *values])
     ticks = [low + (high - low) * i // 4 for i in range(5)] if high > low else [0]
-    plt.yticks(ticks, [_tick(t, money) for t in ticks])
-    return str(plt.build())
+    fig.ruler(1).ticks(ticks, [_tick(t, money) for t in ticks])
+    return str(fig.build())
 
 
 def png_chart(
