@@ -16,6 +16,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, Notification, Transcoding
 
 from ledger.accounting import AccountingCommands
+from ledger.audio import AudioCommands
 from ledger.catalogue import CatalogueCommands
 from ledger.domain.ids import party_id, recording_id, release_id, split_agreement_id, work_id
 from ledger.domain.party import DomainError, Party
@@ -51,7 +52,8 @@ def system_clock() -> datetime:
 
 
 class RoyaltyLedger(
-    CatalogueCommands, RightsCommands, AccountingCommands, PricingCommands, Application[UUID]
+    CatalogueCommands, RightsCommands, AccountingCommands, PricingCommands, AudioCommands,
+    Application[UUID],
 ):
     """The write side. Construct with a StoreConfig; tables must exist (`royalty init`)."""
 
