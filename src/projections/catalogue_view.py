@@ -16,16 +16,18 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from ledger.domain.audio import AudioAsset
 from ledger.domain.party import Party
 from ledger.domain.recording import Recording
 from ledger.domain.release import Release
 from ledger.domain.split_agreement import SplitAgreement
 from ledger.domain.work import Work
+from projections.catalogue_audio import latest_status, write_asset
 from projections.db import ViewDB
 from projections.readmodel import Batch, ReadModel
 
 TOPIC_PREFIXES = tuple(
-    f"{cls.__module__}:{cls.__qualname__}." for cls in (Party, Work, Recording, Release, SplitAgreement)
+    f"{cls.__module__}:{cls.__qualname__}." for cls in (Party, Work, Recording, Release, SplitAgreement, AudioAsset)
 )
 CACHE_SIZE = 20_000
 
@@ -48,7 +50,7 @@ class CatalogueView(ReadModel):
     name = "catalogue"
     tables: ClassVar[tuple[str, ...]] = (
         "cat_parties", "cat_works", "cat_recordings", "cat_credits", "cat_releases",
-        "cat_release_tracks", "cat_split_versions", "cat_split_holders",
+        "cat_release_tracks", "cat_split_versions", "cat_split_holders", "cat_audio",
     )
 
     def __init__(self, app: Any, *, rebuild: bool = False) -> None:
@@ -60,6 +62,7 @@ class CatalogueView(ReadModel):
 
     def fold(self, db: ViewDB, batch: Batch) -> None:
         touched: dict[UUID, tuple[Aggregate, int]] = {}
+        self._uploaded_at: dict[UUID, int] = {}  # AudioAssets created in this batch
         for n in batch.notifications:
             if not n.topic.startswith(TOPIC_PREFIXES):
                 continue
@@ -68,6 +71,8 @@ class CatalogueView(ReadModel):
             aggregate = event.mutate(aggregate)
             self._remember(n.originator_id, aggregate)
             touched[n.originator_id] = (aggregate, n.id)
+            if n.originator_version == 1 and isinstance(aggregate, AudioAsset):
+                self._uploaded_at[n.originator_id] = n.id
         for aggregate, position in touched.values():
             self._write(db, aggregate, position)
 
@@ -108,10 +113,12 @@ class CatalogueView(ReadModel):
             self._write_release(db, agg, position)
         elif isinstance(agg, SplitAgreement):
             self._write_split(db, agg, position)
+        elif isinstance(agg, AudioAsset):
+            write_asset(db, self.t, agg, self._uploaded_at.get(agg.id), position)
 
     def _write_recording(self, db: ViewDB, rec: Recording, position: int) -> None:
         row = (rec.isrc, rec.title, rec.display_artist, rec.duration_ms, rec.work_key,
-               str(rec.audio.get("status", "none")), to_json(rec.availability), position)
+               latest_status(db, self.t, rec.isrc), to_json(rec.availability), position)
         self._replace(db, "cat_recordings", "isrc", (rec.isrc,), [row])
         credits = sorted({(rec.isrc, c["party"], c["role"]) for c in rec.credits})
         self._replace(db, "cat_credits", "isrc", (rec.isrc,), credits)
