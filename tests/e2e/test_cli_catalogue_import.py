@@ -1,0 +1,39 @@
+"""`royalty catalogue import`, `review` and `parties` as an operator types them."""
+
+import json
+from pathlib import Path
+
+from tests.e2e.cli_runner import royalty, royalty_json
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ern"
+
+
+def test_import_a_folder_review_verify_and_reimport(sqlite_config, tmp_path):
+    reports = tmp_path / "reports"
+    result = royalty(sqlite_config, "catalogue", "import", str(FIXTURES), "--report-dir", str(reports), "--json",
+                     cwd=tmp_path)
+    assert result.returncode == 1, result.stderr  # the malicious and malformed fixtures are refused
+    doc = json.loads(result.stdout)
+    assert doc["counts"]["accepted"] >= 6 and doc["counts"]["files_refused"] >= 4
+    assert (reports / "import-report.json").exists() and (reports / "import-report.csv").exists()
+    queue = royalty_json(sqlite_config, "review", "list", cwd=tmp_path)["in_review"]
+    by_sender = {r["delivered_by"] for r in queue}
+    assert by_sender == {"northern-lights-distribution", "estuary-music-group"}
+    rejected = royalty_json(sqlite_config, "review", "reject", "5012345678948", "--reason", "no artwork", cwd=tmp_path)
+    assert rejected["status"] == "rejected" and rejected["decision"]["reason"] == "no artwork"
+    verified = royalty_json(sqlite_config, "parties", "verify", "northern-lights-distribution", "--reason",
+                            "contract signed", cwd=tmp_path)
+    assert "5012345678917" in verified["approved_releases"]
+    parties = royalty_json(sqlite_config, "parties", "list", cwd=tmp_path)["parties"]
+    assert {p["key"]: p["verification"] for p in parties}["northern-lights-distribution"] == "verified"
+    good = [str(FIXTURES / n) for n in ("ern43_single.xml", "ern43_album.xml")]
+    again = royalty_json(sqlite_config, "catalogue", "import", *good, cwd=tmp_path)
+    assert again["counts"]["unchanged"] == 2 and again["ok"] is True
+
+
+def test_import_shows_a_summary_and_fails_clearly_on_a_missing_path(sqlite_config, tmp_path):
+    text = royalty(sqlite_config, "catalogue", "import", str(FIXTURES / "ern43_single.xml"), cwd=tmp_path)
+    assert text.returncode == 0, text.stderr
+    assert "accepted (new)" in text.stdout and "waiting in review" in text.stdout
+    missing = royalty(sqlite_config, "catalogue", "import", str(tmp_path / "nope.xml"), "--json", cwd=tmp_path)
+    assert missing.returncode == 1 and "no such file" in json.loads(missing.stdout)["error"]
