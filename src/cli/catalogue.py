@@ -9,6 +9,7 @@ import typer
 
 from cli import catalogue_import
 from cli.context import ledger
+from cli.media import render_audio
 from cli.output import JSON_OPTION, console, fail, report, table
 from ledger.application import NotFound, RoyaltyLedger
 from ledger.domain.identifiers import InvalidIdentifier, parse_isrc, parse_upc
@@ -32,7 +33,7 @@ def recording_doc(app_: RoyaltyLedger, isrc: str, now: datetime) -> dict[str, An
     doc: dict[str, Any] = {
         "isrc": rec.isrc, "title": rec.title, "display_artist": rec.display_artist,
         "duration_ms": rec.duration_ms, "work": rec.work_key, "credits": rec.credits,
-        "availability": rec.availability, "audio": rec.audio, "splits": {},
+        "availability": rec.availability, "audio": app_.audio_of(rec.isrc), "splits": {},
     }
     for right, key in (("master", rec.isrc), ("publishing", rec.work_key)):
         agreement = app_.find_split(right, key) if key else None
@@ -100,6 +101,9 @@ def _render_recording(doc: dict[str, Any]) -> None:
             console.print(f"{right} split: none in force (earnings go to suspense)")
     for change in doc["availability"]:
         console.print(f"  {change['action']} {','.join(change['territories'])} from {change['effective_at']}: {change['reason']}")
+    console.print(f"audio: {doc['audio']['status']}")
+    if doc["audio"]["current"]:
+        render_audio(doc["audio"]["current"])
 
 
 app.command("import")(catalogue_import.import_command)

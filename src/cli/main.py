@@ -10,6 +10,7 @@ from cli import (
     demo,
     init,
     keys,
+    media,
     parties,
     payouts,
     payouts_stripe,
@@ -48,6 +49,7 @@ app.add_typer(parties.app, name="parties")
 app.command("serve")(serve.serve)
 app.add_typer(serve.api_app, name="api")
 app.add_typer(keys.app, name="keys")
+app.add_typer(media.app, name="media")
 app.add_typer(project.app, name="project")
 app.command("earnings")(reads.earnings)
 app.command("stats")(reads.stats)
