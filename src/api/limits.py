@@ -10,6 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.errors import PROBLEM, TYPE_BASE
 
 UPLOAD_PATHS = ("/v1/usage/files",)
+UPLOAD_SUFFIXES = ("/audio",)  # POST /v1/recordings/{isrc}/audio
 
 
 class _TooLarge(Exception):
@@ -27,7 +28,8 @@ class BodySizeLimit:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        limit = self.max_upload if path.startswith(UPLOAD_PATHS) else self.max_body
+        upload = path.startswith(UPLOAD_PATHS) or path.endswith(UPLOAD_SUFFIXES)
+        limit = self.max_upload if upload else self.max_body
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await _reject(send, path, limit)
