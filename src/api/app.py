@@ -19,6 +19,7 @@ from api.routers import (
     disputes,
     health,
     keys,
+    media,
     parties,
     recordings,
     releases,
@@ -33,7 +34,7 @@ from ledger.application import Clock, system_clock
 from ledger.store.config import StoreConfig
 
 ROUTERS = (health, keys, parties, works, recordings, releases, splits, disputes, trails, usage,
-           statements, audit, webhooks, catalogue_import)
+           statements, audit, webhooks, catalogue_import, media)
 DESCRIPTION = """\
 The ways in and out of the royalty ledger. Authenticate with an API key
 (`Authorization: Bearer rk_…`). Money is integer micro-units with an ISO 4217 currency.
