@@ -59,9 +59,12 @@ class UsageStore:
         rows = self.query(
             "SELECT usage_id, payload_sha256 FROM usage_rows WHERE source = ? AND line_no = 0 "
             "AND usage_id IN (SELECT value FROM json_each(?))",
-            "SELECT usage_id, payload_sha256 FROM usage_rows WHERE source = %s AND line_no = 0 "
-            "AND usage_id = ANY(%s)",
-            (source, json.dumps(list(usage_ids)) if self.backend == "sqlite" else list(usage_ids)),
+            # LATERAL: one primary-key probe per id, whatever the planner thinks of the array.
+            "SELECT u.usage_id, u.payload_sha256 FROM unnest(%s::text[]) AS p(id) "
+            "CROSS JOIN LATERAL (SELECT usage_id, payload_sha256 FROM usage_rows "
+            "WHERE source = %s AND usage_id = p.id AND line_no = 0 LIMIT 1) AS u",
+            (source, json.dumps(list(usage_ids))) if self.backend == "sqlite"
+            else (list(usage_ids), source),
         )
         return dict(rows)  # type: ignore[arg-type]
 
@@ -91,14 +94,15 @@ class UsageStore:
             "JOIN usage_rows AS u ON substr(u.listener_hash, 1, 16) = substr(p.l, 1, 16) "
             "AND u.isrc = p.i AND u.listener_hash = p.l "
             "WHERE u.pricing_model = 'stream2own' AND u.counted = 1 GROUP BY 1, 2",
-            "SELECT u.listener_hash, u.isrc, COUNT(*) FROM unnest(%s::text[], %s::text[]) "
-            "AS p(l, i) JOIN usage_rows AS u ON substr(u.listener_hash, 1, 16) = substr(p.l, 1, 16) "
-            "AND u.isrc = p.i AND u.listener_hash = p.l "
-            "WHERE u.pricing_model = 'stream2own' AND u.counted GROUP BY 1, 2",
+            # A correlated count: one index probe per pair, never a sort of every play.
+            "SELECT p.l, p.i, (SELECT COUNT(*) FROM usage_rows AS u "
+            "WHERE substr(u.listener_hash, 1, 16) = substr(p.l, 1, 16) AND u.isrc = p.i "
+            "AND u.listener_hash = p.l AND u.pricing_model = 'stream2own' AND u.counted) "
+            "FROM unnest(%s::text[], %s::text[]) AS p(l, i)",
             (json.dumps(list(zip(listeners, isrcs, strict=True))),)
             if self.backend == "sqlite" else (listeners, isrcs),
         )
-        return {(r[0], r[1]): int(r[2]) for r in rows}
+        return {(r[0], r[1]): int(r[2]) for r in rows if r[2]}
 
     def sale_lines(self, source: str, usage_ids: Sequence[str]) -> dict[str, list[tuple[Any, ...]]]:
         """Lines of earlier sales a refund names: usage_id → [(line_no, isrc, upc, currency, gross)]."""
@@ -149,7 +153,8 @@ class UsageWrite:
         self._check(int(cursor.fetchone()[0]))
         prefix = f"{int(position)}, '{bid}', "  # an int and a hex string: safe to inline
         cursor.executemany(
-            f"INSERT INTO usage_rows ({_COLS}) VALUES ({prefix}{', '.join('?' * 18)})", self.lines
+            f"INSERT INTO usage_rows ({_COLS}) VALUES ({prefix}{', '.join('?' * 18)})",
+            self.lines,
         )
         cursor.executemany(
             "INSERT INTO usage_quarantine (quarantine_id, source, usage_id, raw_sha256, reason, "

@@ -1,0 +1,233 @@
+"""Usage ingest at volume: 1 000 000 generated plays from Parquet, end to end, on PostgreSQL and SQLite.
+
+End to end = read Parquet, normalise, validate, hash listeners, deduplicate, price (stream2own
+play numbers from the store), write one UsageBatch event per 50 000 rows plus its rows in the
+same transaction. Printed beside baselines measured in this run on the same file:
+  (a) raw psycopg binary COPY of the same rows (read from the same Parquet) into a bare table
+      with a unique key on the play id — the practical limit on PostgreSQL; on SQLite the same
+      with executemany into a bare table;
+  (b) the same plays as one eventsourcing event per play, 1 000 per save() — the naive path,
+      measured on the first ROYALTY_BENCH_NAIVE plays (default 100 000) and scaled as a rate.
+Each measurement runs in its own process so its peak RSS is its own.
+ROYALTY_BENCH_USAGE_PLAYS changes the count (default 1 000 000).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pyarrow.parquet as pq
+from eventsourcing.domain import Aggregate, event
+from psycopg import sql
+from stdnum import ean
+
+from benchmarks.report import Figure, emit, peak_rss_mib
+from ledger.application import RoyaltyLedger
+from ledger.domain.period import Period
+from ledger.store.config import StoreConfig
+from ledger.store.migrate import apply_migrations, pg_conninfo
+from ledger.usage.generator import GenerateOptions, generate_usage
+from ledger.usage.ingest import ingest_files
+from ledger.usage.pricing_commands import demo_pricing
+
+BENCH = "usage"
+PG_ADMIN = os.environ.get("ROYALTY_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+SECRET = b"benchmark-listener-secret-0123456789"
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+RELEASES, TRACKS = 40, 10
+
+
+def clock() -> datetime:
+    return NOW
+
+
+class BenchPlay(Aggregate):
+    """The naive path: one aggregate, one event per play."""
+
+    @event("Played")
+    def __init__(self, play_id: str, occurred_at_us: int, isrc: str, listener_id: str,
+                 territory: str, seconds_played: int | None) -> None:
+        pass
+
+
+def build_catalogue(app: RoyaltyLedger) -> None:
+    app.upsert_party("bench-artist", "Bench Artist", ["artist"], "bench")
+    for r in range(RELEASES):
+        isrcs = [f"USBN1260{r * TRACKS + t:04d}" for t in range(TRACKS)]
+        for n, isrc in enumerate(isrcs):
+            app.upsert_recording(isrc, f"Track {r}-{n}", "Bench Artist", 200_000, "bench")
+        body = f"{r + 1:011d}"
+        app.deliver_release(body + ean.calc_check_digit(body), f"Release {r}", isrcs,
+                            date(2026, 1, 1 + r % 28), "bench")
+    app.set_pricing(demo_pricing("EUR"), "benchmark", "bench")
+
+
+def fresh_store(backend: str, workdir: Path) -> StoreConfig:
+    if backend == "sqlite":
+        config = StoreConfig.from_url(str(workdir / f"bench-{uuid.uuid4().hex[:8]}.db"))
+    else:
+        admin = StoreConfig.from_url(PG_ADMIN)
+        config = StoreConfig.from_url(f"postgresql://{admin.pg_user}@{admin.pg_host}:"
+                                      f"{admin.pg_port}/royalty_bench_usage_{uuid.uuid4().hex[:8]}")
+    apply_migrations(config)
+    return config
+
+
+def drop_store(config: StoreConfig) -> None:
+    if config.backend == "postgres":
+        with psycopg.connect(pg_conninfo(config, "postgres"), autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(config.pg_dbname)))
+    elif config.sqlite_path:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{config.sqlite_path}{suffix}").unlink(missing_ok=True)
+
+
+# --- the measurements, each run in a child process -------------------------------------
+
+def measure_ingest(config: StoreConfig, parquet: Path) -> dict[str, Any]:
+    app = RoyaltyLedger(config, clock=clock)
+    started = time.perf_counter()
+    summary = ingest_files(app, [parquet], actor="bench", secret=SECRET, batch_size=50_000)
+    seconds = time.perf_counter() - started
+    return {"rows": summary.rows, "seconds": seconds, "accepted": summary.accepted,
+            "duplicates": summary.duplicates, "quarantined": sum(summary.quarantined.values())}
+
+
+def _raw_rows(parquet: Path, limit: int | None = None) -> Any:
+    """The plays as plain tuples, straight from Parquet (what both baselines write)."""
+    table = pq.read_table(parquet, columns=["play_id", "occurred_at", "isrc", "listener_id",
+                                            "territory", "seconds_played"])
+    table = table.filter(table["play_id"].is_valid())
+    if limit:
+        table = table.slice(0, limit)
+    cols = [table[c].cast("int64").to_pylist() if c == "occurred_at" else table[c].to_pylist()
+            for c in table.column_names]
+    return list(zip(*cols, strict=True))
+
+
+def measure_copy(config: StoreConfig, parquet: Path) -> dict[str, Any]:
+    """(a) Read the same Parquet, binary COPY into a bare table with a unique play id."""
+    started = time.perf_counter()
+    rows = _raw_rows(parquet)
+    seen: set[str] = set()
+    unique = [r for r in rows if not (r[0] in seen or seen.add(r[0]))]  # duplicates in the file
+    ddl = ("CREATE TABLE bare_plays (play_id text PRIMARY KEY, occurred_at_us bigint, isrc text, "
+           "listener_id text, territory text, seconds_played int)")
+    if config.backend == "postgres":
+        with psycopg.connect(pg_conninfo(config)) as conn, conn.cursor() as cur:
+            cur.execute(ddl)
+            with cur.copy("COPY bare_plays FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(["text", "int8", "text", "text", "text", "int4"])
+                for row in unique:
+                    copy.write_row(row)
+    else:
+        import sqlite3
+
+        conn = sqlite3.connect(str(config.sqlite_path), isolation_level=None)
+        conn.execute(ddl)
+        conn.execute("BEGIN")
+        conn.executemany("INSERT INTO bare_plays VALUES (?, ?, ?, ?, ?, ?)", unique)
+        conn.execute("COMMIT")
+        conn.close()
+    return {"rows": len(rows), "seconds": time.perf_counter() - started}
+
+
+def measure_naive(config: StoreConfig, parquet: Path, limit: int) -> dict[str, Any]:
+    """(b) One eventsourcing event per play, 1 000 aggregates per save()."""
+    app = RoyaltyLedger(config, clock=clock)
+    rows = _raw_rows(parquet, limit)
+    seen: set[str] = set()
+    unique = [r for r in rows if not (r[0] in seen or seen.add(r[0]))]
+    started = time.perf_counter()
+    for start in range(0, len(unique), 1_000):
+        app.save(*[BenchPlay(*row) for row in unique[start:start + 1_000]])
+    return {"rows": len(unique), "seconds": time.perf_counter() - started}
+
+
+def child(argv: list[str]) -> None:
+    what, backend_url, parquet = argv[0], argv[1], Path(argv[2])
+    config = StoreConfig.from_url(backend_url)
+    if what == "ingest":
+        result = measure_ingest(config, parquet)
+    elif what == "copy":
+        result = measure_copy(config, parquet)
+    else:
+        result = measure_naive(config, parquet, int(argv[3]))
+    print(json.dumps({**result, "peak_rss_mib": peak_rss_mib()}))
+
+
+def run_child(*args: str) -> dict[str, Any]:
+    out = subprocess.run([sys.executable, "-m", "benchmarks.bench_usage", "--child", *args],
+                         check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def store_url(config: StoreConfig) -> str:
+    return config.describe() if config.backend == "postgres" else str(config.sqlite_path)
+
+
+def bench_backend(backend: str, workdir: Path, parquet: Path, naive: int) -> None:
+    stores = [fresh_store(backend, workdir) for _ in range(3)]
+    try:
+        for config in stores[0], stores[2]:
+            app = RoyaltyLedger(config, clock=clock)
+            build_catalogue(app)
+            app.close()
+        ingest = run_child("ingest", store_url(stores[0]), str(parquet))
+        copy = run_child("copy", store_url(stores[1]), str(parquet))
+        slow = run_child("naive", store_url(stores[2]), str(parquet), str(naive))
+    finally:
+        for config in stores:
+            drop_store(config)
+    rate = ingest["rows"] / ingest["seconds"]
+    copy_rate, naive_rate = copy["rows"] / copy["seconds"], slow["rows"] / slow["seconds"]
+    target = "≥ 150 000/s, ≥ 40 % of (a)" if backend == "postgres" else "≥ 100 000/s"
+    copy_name = "(a) raw binary COPY, bare table" if backend == "postgres" else \
+        "(a) raw executemany, bare table"
+    emit(Figure(BENCH, f"{backend}: ingest end to end", rate, "plays/s", copy_name, copy_rate,
+                target))
+    emit(Figure(BENCH, f"{backend}: ingest end to end", rate, "plays/s",
+                f"(b) 1 event per play ({slow['rows']:,} plays)", naive_rate, "≥ 5x (b)"))
+    emit(Figure(BENCH, f"{backend}: peak RSS of the ingest process", ingest["peak_rss_mib"],
+                "MiB", target="< 2048 MiB"))
+    print(f"[{BENCH}] {backend}: {ingest['rows']:,} rows in {ingest['seconds']:.1f} s — accepted "
+          f"{ingest['accepted']:,}, duplicates {ingest['duplicates']:,}, quarantined "
+          f"{ingest['quarantined']:,}", flush=True)
+
+
+def main() -> None:
+    plays = int(os.environ.get("ROYALTY_BENCH_USAGE_PLAYS", "1000000"))
+    naive = int(os.environ.get("ROYALTY_BENCH_NAIVE", "100000"))
+    backends = os.environ.get("ROYALTY_BENCH_BACKENDS", "postgres,sqlite").split(",")
+    with tempfile.TemporaryDirectory(prefix="bench-usage-") as tmp:
+        workdir = Path(tmp)
+        parquet = workdir / "plays.parquet"
+        config = fresh_store("sqlite", workdir)
+        app = RoyaltyLedger(config, clock=clock)
+        build_catalogue(app)
+        info = generate_usage(app, GenerateOptions(plays, Period.parse("2026-10"), seed=42),
+                              parquet)
+        app.close()
+        print(f"[{BENCH}] {info['rows']:,} rows generated ({plays:,} plays + duplicates, late "
+              f"and bad rows), {RELEASES * TRACKS} recordings, "
+              f"{parquet.stat().st_size / 1e6:.0f} MB Parquet", flush=True)
+        for backend in backends:
+            bench_backend(backend, workdir, parquet, naive)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child(sys.argv[2:])
+    else:
+        main()
