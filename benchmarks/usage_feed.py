@@ -17,16 +17,40 @@ from ledger.application import RoyaltyLedger
 from ledger.domain.usage_batch import UsageBatch
 
 COLUMNS = (
-    "position", "batch_id", "source", "usage_id", "line_no", "kind", "occurred_at_us", "isrc",
-    "upc", "listener_hash", "territory", "seconds_played", "currency", "gross_micros",
-    "pricing_model", "pricing_version", "play_number", "counted", "payload_sha256", "refund_of",
+    "position",
+    "batch_id",
+    "source",
+    "usage_id",
+    "line_no",
+    "kind",
+    "occurred_at_us",
+    "isrc",
+    "upc",
+    "listener_hash",
+    "territory",
+    "seconds_played",
+    "currency",
+    "gross_micros",
+    "pricing_model",
+    "pricing_version",
+    "play_number",
+    "counted",
+    "payload_sha256",
+    "refund_of",
 )
 Row = tuple[Any, ...]  # COLUMNS without position and batch_id
 
 
 def make_plays(
-    rng: random.Random, count: int, isrcs: Sequence[str], territories: Sequence[str],
-    start_us: int, span_us: int, *, first_id: int = 0, currency: str = "EUR",
+    rng: random.Random,
+    count: int,
+    isrcs: Sequence[str],
+    territories: Sequence[str],
+    start_us: int,
+    span_us: int,
+    *,
+    first_id: int = 0,
+    currency: str = "EUR",
     rate_micros: int = 3_000,
 ) -> list[Row]:
     """`count` streams at a fixed rate: some under 45 s (uncounted, gross 0)."""
@@ -34,12 +58,28 @@ def make_plays(
     for i in range(first_id, first_id + count):
         seconds = rng.choice((12, 60, 95, 180, 240))
         counted = seconds >= 45
-        rows.append((
-            "player", f"p{i}", 0, "stream", start_us + rng.randrange(span_us), rng.choice(isrcs),
-            None, f"l{rng.randrange(5000):05d}", rng.choice(territories), seconds, currency,
-            rate_micros if counted else 0, "fixed_rate", 1, None, counted,
-            hashlib.sha256(f"p{i}".encode()).hexdigest(), None,
-        ))
+        rows.append(
+            (
+                "player",
+                f"p{i}",
+                0,
+                "stream",
+                start_us + rng.randrange(span_us),
+                rng.choice(isrcs),
+                None,
+                f"l{rng.randrange(5000):05d}",
+                rng.choice(territories),
+                seconds,
+                currency,
+                rate_micros if counted else 0,
+                "fixed_rate",
+                1,
+                None,
+                counted,
+                hashlib.sha256(f"p{i}".encode()).hexdigest(),
+                None,
+            )
+        )
     return rows
 
 
@@ -50,10 +90,7 @@ class _RowsWriter:
 
     def _with_position(self, positions: Sequence[int], sqlite: bool) -> list[Row]:
         position = positions[0]
-        return [
-            (position, self.batch_id, *r[:15], int(r[15]) if sqlite else r[15], *r[16:])
-            for r in self.rows
-        ]
+        return [(position, self.batch_id, *r[:15], int(r[15]) if sqlite else r[15], *r[16:]) for r in self.rows]
 
     def write_sqlite(self, cursor: Any, positions: Sequence[int]) -> None:
         marks = ",".join("?" * len(COLUMNS))
@@ -75,10 +112,20 @@ def record_plays(app: RoyaltyLedger, rows: Sequence[Row], source: str = "player"
     for r in rows:
         totals[r[10]] = totals.get(r[10], 0) + r[11]
     batch = UsageBatch(
-        source=source, kind="stream", row_count=len(rows), line_count=len(rows),
-        rows_sha256=digest, totals=totals, kinds={"stream": len(rows)}, pricing_versions=[1],
-        quarantined={}, owners_acquired=0, resolved_quarantine=0, listener_key_id="bench",
-        origin="synthetic", actor="bench",
+        source=source,
+        kind="stream",
+        row_count=len(rows),
+        line_count=len(rows),
+        rows_sha256=digest,
+        totals=totals,
+        kinds={"stream": len(rows)},
+        pricing_versions=[1],
+        quarantined={},
+        owners_acquired=0,
+        resolved_quarantine=0,
+        listener_key_id="bench",
+        origin="synthetic",
+        actor="bench",
     )
     recordings = app.save(batch, side_writes=[_RowsWriter(batch.id.hex, rows)])
     return int(recordings[-1].notification.id)

@@ -25,15 +25,33 @@ def run(app: RoyaltyLedger, period: Period, as_json: bool) -> dict[str, Any]:
         top = queries.top(db, what="recordings", period=str(period), limit=5)
     finally:
         db.close()
-    doc = {"folded_positions": folded, "lag": lag, "party": PARTY,
-           "earnings_to_date": balance["balances"], "top_recordings": top["rows"]}
+    doc = {
+        "folded_positions": folded,
+        "lag": lag,
+        "party": PARTY,
+        "earnings_to_date": balance["balances"],
+        "top_recordings": top["rows"],
+    }
     if not as_json:
-        console.print(f"projector: folded {folded:,} positions; head {lag['head']:,}, "
-                      f"behind {lag['behind']}")
-        console.print(table(f"{PARTY}: earnings to date (live)", ["currency", "earned", "balance"], [
-            (b["currency"], format_micros(b["earned_micros"]), format_micros(b["balance_micros"]))
-            for b in balance["balances"]]))
-        console.print(table(f"top recordings of {period}", ["isrc", "title", "plays", "gross"], [
-            (r["key"], r["title"], f"{r['plays']:,}", f"{format_micros(r['gross_micros'])} {r['currency']}")
-            for r in top["rows"]]))
+        console.print(f"projector: folded {folded:,} positions; head {lag['head']:,}, behind {lag['behind']}")
+        console.print(
+            table(
+                f"{PARTY}: earnings to date (live)",
+                ["currency", "earned", "balance"],
+                [
+                    (b["currency"], format_micros(b["earned_micros"]), format_micros(b["balance_micros"]))
+                    for b in balance["balances"]
+                ],
+            )
+        )
+        console.print(
+            table(
+                f"top recordings of {period}",
+                ["isrc", "title", "plays", "gross"],
+                [
+                    (r["key"], r["title"], f"{r['plays']:,}", f"{format_micros(r['gross_micros'])} {r['currency']}")
+                    for r in top["rows"]
+                ],
+            )
+        )
     return doc

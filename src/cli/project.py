@@ -42,13 +42,19 @@ def project(
             projector.follow(stop)
         except KeyboardInterrupt:
             stop.set()
-    doc: dict[str, Any] = {"folded_positions": folded,
-                           "seconds": round(time.perf_counter() - started, 3),
-                           **queries.lag(ledger(), db)}
+    doc: dict[str, Any] = {
+        "folded_positions": folded,
+        "seconds": round(time.perf_counter() - started, 3),
+        **queries.lag(ledger(), db),
+    }
     db.close()
-    report(doc, as_json, lambda: console.print(
-        f"projected {folded:,} positions in {doc['seconds']} s; head {doc['head']:,}, "
-        f"behind {doc['behind']:,}"))
+    report(
+        doc,
+        as_json,
+        lambda: console.print(
+            f"projected {folded:,} positions in {doc['seconds']} s; head {doc['head']:,}, behind {doc['behind']:,}"
+        ),
+    )
 
 
 @app.command("rebuild")
@@ -66,8 +72,7 @@ def rebuild(
     finally:
         db.close()
     doc = {"rebuilt": done, "seconds": round(time.perf_counter() - started, 3)}
-    report(doc, as_json, lambda: console.print(table(
-        "rebuilt", ["model", "position"], sorted(done.items()))))
+    report(doc, as_json, lambda: console.print(table("rebuilt", ["model", "position"], sorted(done.items()))))
 
 
 @app.command("lag")
@@ -79,7 +84,15 @@ def lag(as_json: bool = JSON_OPTION) -> None:
     finally:
         db.close()
     seconds = doc["seconds_behind"]
-    report(doc, as_json, lambda: console.print(table(
-        f"head {doc['head']:,}; behind {doc['behind']:,} positions"
-        + (f", {seconds:.1f} s" if seconds is not None else ""),
-        ["model", "position"], sorted(doc["positions"].items()))))
+    report(
+        doc,
+        as_json,
+        lambda: console.print(
+            table(
+                f"head {doc['head']:,}; behind {doc['behind']:,} positions"
+                + (f", {seconds:.1f} s" if seconds is not None else ""),
+                ["model", "position"],
+                sorted(doc["positions"].items()),
+            )
+        ),
+    )

@@ -23,8 +23,17 @@ def _view() -> ViewDB:
     return ViewDB(ledger().config)
 
 
-def _pictures(doc: dict[str, Any], title: str, labels: list[str], values: list[int],
-              chart: bool, png: Path | None, ylabel: str, money: bool, as_json: bool) -> None:
+def _pictures(
+    doc: dict[str, Any],
+    title: str,
+    labels: list[str],
+    values: list[int],
+    chart: bool,
+    png: Path | None,
+    ylabel: str,
+    money: bool,
+    as_json: bool,
+) -> None:
     if png is not None:
         doc["png"] = str(png_chart(png, title, labels, values, ylabel=ylabel, money=money))
     if chart and values and not as_json:  # --json prints one JSON document, nothing else
@@ -56,18 +65,33 @@ def earnings(
     labels = [str(line[by])[:10] for line in series]
     values = [line["amount_micros"] for line in series]
     title = f"{party}: earnings by {by} ({currencies[0] if currencies else 'none'})"
-    _pictures(doc, title, labels, values, chart, png, currencies[0] if currencies else "", True,
-              as_json)
+    _pictures(doc, title, labels, values, chart, png, currencies[0] if currencies else "", True, as_json)
 
     def render() -> None:
         console.print(f"[bold]{doc['account']}[/] as of position {doc['as_of']}")
-        console.print(table("balance", ["currency", "earned", "paid", "balance"], [
-            (b["currency"], format_micros(b["earned_micros"]), format_micros(b["paid_micros"]),
-             format_micros(b["balance_micros"])) for b in doc["balance"]]))
+        console.print(
+            table(
+                "balance",
+                ["currency", "earned", "paid", "balance"],
+                [
+                    (
+                        b["currency"],
+                        format_micros(b["earned_micros"]),
+                        format_micros(b["paid_micros"]),
+                        format_micros(b["balance_micros"]),
+                    )
+                    for b in doc["balance"]
+                ],
+            )
+        )
         if doc["lines"]:
-            console.print(table(f"earnings by {by}", [by, "currency", "amount"], [
-                (line[by], line["currency"], format_micros(line["amount_micros"]))
-                for line in doc["lines"]]))
+            console.print(
+                table(
+                    f"earnings by {by}",
+                    [by, "currency", "amount"],
+                    [(line[by], line["currency"], format_micros(line["amount_micros"])) for line in doc["lines"]],
+                )
+            )
         if "png" in doc:
             console.print(f"plot written to {doc['png']}")
 
@@ -97,15 +121,27 @@ def stats(
         plays[point["bucket"]] = plays.get(point["bucket"], 0) + point["plays"]
     cut = {"minute": slice(5, 16), "hour": slice(5, 13), "day": slice(0, 10)}.get(by, slice(0, 7))
     labels = [bucket[cut].replace("T", " ") for bucket in plays]
-    _pictures(doc, f"{doc['isrc']}: plays per {by}", labels, list(plays.values()),
-              chart, png, "plays", False, as_json)
+    _pictures(doc, f"{doc['isrc']}: plays per {by}", labels, list(plays.values()), chart, png, "plays", False, as_json)
 
     def render() -> None:
-        console.print(f"[bold]{doc['isrc']}[/] as of position {doc['as_of']}: "
-                      f"{doc['total_plays']:,} plays")
-        console.print(table(f"per {by}", [by, "plays", "counted", "units", "gross", "currency"], [
-            (p["bucket"], p["plays"], p["counted_plays"], p["units"],
-             format_micros(p["gross_micros"]), p["currency"]) for p in doc["series"]]))
+        console.print(f"[bold]{doc['isrc']}[/] as of position {doc['as_of']}: {doc['total_plays']:,} plays")
+        console.print(
+            table(
+                f"per {by}",
+                [by, "plays", "counted", "units", "gross", "currency"],
+                [
+                    (
+                        p["bucket"],
+                        p["plays"],
+                        p["counted_plays"],
+                        p["units"],
+                        format_micros(p["gross_micros"]),
+                        p["currency"],
+                    )
+                    for p in doc["series"]
+                ],
+            )
+        )
         if "png" in doc:
             console.print(f"plot written to {doc['png']}")
 

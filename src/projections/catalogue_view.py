@@ -67,12 +67,13 @@ class CatalogueView(ReadModel):
             if not n.topic.startswith(TOPIC_PREFIXES):
                 continue
             event = self.app.decode(n)
-            aggregate = self._before(n.originator_id, n.originator_version)
+            origin = UUID(str(n.originator_id))
+            aggregate = self._before(origin, n.originator_version)
             aggregate = event.mutate(aggregate)
-            self._remember(n.originator_id, aggregate)
-            touched[n.originator_id] = (aggregate, n.id)
+            self._remember(origin, aggregate)
+            touched[origin] = (aggregate, n.id)
             if n.originator_version == 1 and isinstance(aggregate, AudioAsset):
-                self._uploaded_at[n.originator_id] = n.id
+                self._uploaded_at[origin] = n.id
         for aggregate, position in touched.values():
             self._write(db, aggregate, position)
 
@@ -101,7 +102,7 @@ class CatalogueView(ReadModel):
 
     def _write(self, db: ViewDB, agg: Aggregate, position: int) -> None:
         if isinstance(agg, Party):
-            row = (agg.key, agg.name, to_json(agg.kinds), to_json(agg.identifiers),
+            row: tuple[Any, ...] = (agg.key, agg.name, to_json(agg.kinds), to_json(agg.identifiers),
                    agg.verification, to_json(agg.managed_by), position)
             self._replace(db, "cat_parties", "party_key", (agg.key,), [row])
         elif isinstance(agg, Work):

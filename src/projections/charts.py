@@ -18,8 +18,14 @@ def _tick(value: float, money: bool) -> str:
 
 
 def terminal_chart(
-    title: str, labels: Sequence[str], values: Sequence[int], *, money: bool = False,
-    width: int | None = None, height: int = 20, color: bool = False,
+    title: str,
+    labels: Sequence[str],
+    values: Sequence[int],
+    *,
+    money: bool = False,
+    width: int | None = None,
+    height: int = 20,
+    color: bool = False,
 ) -> str:
     """The series as a bar chart in text, for a terminal."""
     import plotext as plt
@@ -40,7 +46,12 @@ def terminal_chart(
 
 
 def png_chart(
-    path: Path, title: str, labels: Sequence[str], values: Sequence[int], *, ylabel: str,
+    path: Path,
+    title: str,
+    labels: Sequence[str],
+    values: Sequence[int],
+    *,
+    ylabel: str,
     money: bool = False,
 ) -> Path:
     """The series as a bar chart in a PNG file."""
@@ -55,8 +66,7 @@ def png_chart(
         positions = list(range(len(values)))
         ax.bar(positions, list(values), color="#3b6ea5", width=0.8)
         step = max(1, len(labels) // 12)
-        ax.set_xticks(positions[::step], [labels[i] for i in positions[::step]],
-                      rotation=30, ha="right", fontsize=8)
+        ax.set_xticks(positions[::step], [labels[i] for i in positions[::step]], rotation=30, ha="right", fontsize=8)
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _tick(v, money)))
         ax.set_title(title)
         ax.set_ylabel(ylabel)

@@ -113,7 +113,7 @@ class EarningsView(ReadModel):
     def _affected(self, h: RightsHistory, event: Any) -> set[str]:
         origin = event.originator_id
         subject: tuple[str, str] | None = None
-        if origin in h._subjects and isinstance(event, SplitAgreement.SplitVersionActivated):
+        if origin in h._subjects and isinstance(event, SplitAgreement.SplitVersionActivated):  # type: ignore[attr-defined]
             subject = h._subjects[origin]
         elif origin in h._disputes:
             subject = (h._disputes[origin].right, h._disputes[origin].subject_key)
@@ -169,13 +169,13 @@ class EarningsView(ReadModel):
             for index, seg in enumerate(segments):
                 lo, hi = max(seg.start_us, day), min(seg.end_us, day + DAY_US)
                 if lo < hi:
-                    for *cell, gross in db.execute(
+                    for cur, kind, terr, model, gross in db.execute(
                         "SELECT currency, kind, territory, pricing_model, SUM(gross_micros) "
                         "FROM usage_rows WHERE isrc = ? AND position <= ? AND occurred_at_us >= ? "
                         "AND occurred_at_us < ? GROUP BY currency, kind, territory, pricing_model",
                         [isrc, as_of, lo, hi],
                     ):
-                        keys.add(tuple(cell), day, int(gross), index)  # type: ignore[arg-type]
+                        keys.add((cur, kind, terr, model), day, int(gross), index)
         return keys.day_parts(isrc, from_day)
 
 
@@ -216,8 +216,6 @@ class _KeyedGross:
                 cumulative += days[day]
                 now = allocate_key(cumulative, ctx) if cumulative else {}
                 for account in now.keys() | before.keys():
-                    parts[(day, account, currency, kind, territory)] += (
-                        now.get(account, 0) - before.get(account, 0)
-                    )
+                    parts[(day, account, currency, kind, territory)] += now.get(account, 0) - before.get(account, 0)
                 before = now
         return [(isrc, *key, amount) for key, amount in sorted(parts.items()) if amount]

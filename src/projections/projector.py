@@ -26,9 +26,7 @@ from projections.stats_view import StatsView
 
 APPLICATION_NAME = RoyaltyLedger.name
 EVENTS_CHANNEL = "stored_events"  # eventsourcing NOTIFYs the events table's name on insert
-MODELS: dict[str, type[ReadModel]] = {
-    m.name: m for m in (CatalogueView, StatsView, EarningsView)
-}
+MODELS: dict[str, type[ReadModel]] = {m.name: m for m in (CatalogueView, StatsView, EarningsView)}
 DEFAULT_BATCH = 5_000
 
 
@@ -46,8 +44,13 @@ class Lag:
 
 class Projector:
     def __init__(
-        self, app: RoyaltyLedger, db: ViewDB | None = None, *, models: Sequence[str] = (),
-        batch_size: int = DEFAULT_BATCH, rebuild: bool = False,
+        self,
+        app: RoyaltyLedger,
+        db: ViewDB | None = None,
+        *,
+        models: Sequence[str] = (),
+        batch_size: int = DEFAULT_BATCH,
+        rebuild: bool = False,
     ) -> None:
         unknown = sorted(set(models) - set(MODELS))
         if unknown:
@@ -56,14 +59,11 @@ class Projector:
         self.db = db or ViewDB(app.config)
         self.batch_size = batch_size
         suffix = REBUILD_SUFFIX if rebuild else ""
-        self.models = {
-            name + suffix: MODELS[name](app, rebuild=rebuild) for name in (models or MODELS)
-        }
+        self.models = {name + suffix: MODELS[name](app, rebuild=rebuild) for name in (models or MODELS)}
         now = epoch_us(app.clock())
         for key in self.models:
             self.db.execute(
-                "INSERT INTO projection_tracking VALUES (?, ?, 0, ?) "
-                "ON CONFLICT (application_name, model) DO NOTHING",
+                "INSERT INTO projection_tracking VALUES (?, ?, 0, ?) ON CONFLICT (application_name, model) DO NOTHING",
                 [APPLICATION_NAME, key, now],
             )
 
@@ -147,8 +147,7 @@ def lag(app: RoyaltyLedger, db: ViewDB, models: Sequence[str] = ()) -> Lag:
     wanted = list(models or MODELS)
     marks = ",".join("?" * len(wanted))
     rows = db.execute(
-        f"SELECT model, position FROM projection_tracking WHERE application_name = ? "
-        f"AND model IN ({marks})",
+        f"SELECT model, position FROM projection_tracking WHERE application_name = ? AND model IN ({marks})",
         [APPLICATION_NAME, *wanted],
     )
     positions = {name: 0 for name in wanted} | {str(m): int(p) for m, p in rows}
@@ -161,7 +160,7 @@ def lag(app: RoyaltyLedger, db: ViewDB, models: Sequence[str] = ()) -> Lag:
         try:
             recorded = app.decode(notes[0]).timestamp
             seconds = max(0.0, (app.clock() - recorded).total_seconds())
-        except Exception:  # noqa: BLE001 - an event this code cannot decode has no timestamp
+        except Exception:
             seconds = None
     return Lag(head=head, positions=positions, behind=head - oldest, seconds=seconds)
 

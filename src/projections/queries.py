@@ -22,8 +22,7 @@ from projections.projector import lag as projector_lag
 from projections.stats_view import MINUTE_US
 
 BUCKETS_US = {"minute": MINUTE_US, "hour": 60 * MINUTE_US, "day": 24 * 60 * MINUTE_US}
-EARNINGS_BY = {"day": "day_us", "recording": "isrc", "territory": "territory", "kind": "kind",
-               "currency": "currency"}
+EARNINGS_BY = {"day": "day_us", "recording": "isrc", "territory": "territory", "kind": "kind", "currency": "currency"}
 
 
 def iso(us: int) -> str:
@@ -43,8 +42,7 @@ def _range(period: str | None) -> tuple[int, int]:
 
 def lag(app: RoyaltyLedger, db: ViewDB) -> dict[str, Any]:
     found = projector_lag(app, db)
-    return {"head": found.head, "positions": found.positions, "behind": found.behind,
-            "seconds_behind": found.seconds}
+    return {"head": found.head, "positions": found.positions, "behind": found.behind, "seconds_behind": found.seconds}
 
 
 def as_of(db: ViewDB, model: str) -> int:
@@ -53,8 +51,13 @@ def as_of(db: ViewDB, model: str) -> int:
 
 
 def earnings(
-    db: ViewDB, party: str, *, by: str = "currency", period: str | None = None,
-    isrc: str | None = None, territory: str | None = None,
+    db: ViewDB,
+    party: str,
+    *,
+    by: str = "currency",
+    period: str | None = None,
+    isrc: str | None = None,
+    territory: str | None = None,
 ) -> dict[str, Any]:
     """A party's (or any account's) earnings grouped by currency plus one of EARNINGS_BY."""
     if by not in EARNINGS_BY:
@@ -78,8 +81,14 @@ def earnings(
     totals: dict[str, int] = defaultdict(int)
     for line in lines:
         totals[line["currency"]] += line["amount_micros"]
-    return {"account": _account(party), "by": by, "period": period, "as_of": as_of(db, "earnings"),
-            "lines": lines if by != "currency" else [], "totals_micros": dict(totals)}
+    return {
+        "account": _account(party),
+        "by": by,
+        "period": period,
+        "as_of": as_of(db, "earnings"),
+        "lines": lines if by != "currency" else [],
+        "totals_micros": dict(totals),
+    }
 
 
 def balance(app: RoyaltyLedger, db: ViewDB, party: str) -> dict[str, Any]:
@@ -93,13 +102,28 @@ def balance(app: RoyaltyLedger, db: ViewDB, party: str) -> dict[str, Any]:
             if _account(event.party) == _account(party):
                 paid[event.currency] += event.amount_micros
     currencies = sorted(set(earned) | set(paid))
-    return {"account": _account(party), "as_of": position, "balances": [
-        {"currency": c, "earned_micros": earned.get(c, 0), "paid_micros": paid.get(c, 0),
-         "balance_micros": earned.get(c, 0) - paid.get(c, 0)} for c in currencies]}
+    return {
+        "account": _account(party),
+        "as_of": position,
+        "balances": [
+            {
+                "currency": c,
+                "earned_micros": earned.get(c, 0),
+                "paid_micros": paid.get(c, 0),
+                "balance_micros": earned.get(c, 0) - paid.get(c, 0),
+            }
+            for c in currencies
+        ],
+    }
 
 
 def stats(
-    db: ViewDB, isrc: str, *, by: str = "day", start: str | None = None, end: str | None = None,
+    db: ViewDB,
+    isrc: str,
+    *,
+    by: str = "day",
+    start: str | None = None,
+    end: str | None = None,
     territory: str | None = None,
 ) -> dict[str, Any]:
     """Plays, counted plays, units and gross per bucket (minute, hour, day or month)."""
@@ -125,12 +149,16 @@ def stats(
         for i, value in enumerate(figures):
             acc[i] += int(value)
     series = [
-        {"bucket": label, "currency": cur, "plays": f[0], "counted_plays": f[1], "units": f[2],
-         "gross_micros": f[3]}
+        {"bucket": label, "currency": cur, "plays": f[0], "counted_plays": f[1], "units": f[2], "gross_micros": f[3]}
         for (label, cur), f in sorted(buckets.items())
     ]
-    return {"isrc": isrc, "by": by, "as_of": as_of(db, "stats"), "series": series,
-            "total_plays": sum(s["plays"] for s in series)}
+    return {
+        "isrc": isrc,
+        "by": by,
+        "as_of": as_of(db, "stats"),
+        "series": series,
+        "total_plays": sum(s["plays"] for s in series),
+    }
 
 
 def party_catalogue(db: ViewDB, party: str) -> list[str]:
@@ -147,12 +175,13 @@ def party_catalogue(db: ViewDB, party: str) -> list[str]:
     return sorted(str(r[0]) for r in rows)
 
 
-def top(db: ViewDB, *, what: str = "recordings", party: str | None = None,
-        period: str | None = None, limit: int = 10) -> dict[str, Any]:
+def top(
+    db: ViewDB, *, what: str = "recordings", party: str | None = None, period: str | None = None, limit: int = 10
+) -> dict[str, Any]:
     """Top recordings or territories by plays (then gross), optionally within a party's catalogue."""
     column = {"recordings": "s.isrc", "territories": "s.territory"}[what]
     start, end = _range(period)
-    where, params = "s.minute_us >= ? AND s.minute_us < ?", [start, end]
+    where, params = "s.minute_us >= ? AND s.minute_us < ?", list[Any]([start, end])
     if party:
         isrcs = party_catalogue(db, party) or [""]
         where += f" AND s.isrc IN ({','.join('?' * len(isrcs))})"
@@ -164,34 +193,61 @@ def top(db: ViewDB, *, what: str = "recordings", party: str | None = None,
         params,
     )
     titles = dict(db.execute("SELECT isrc, title FROM cat_recordings")) if what == "recordings" else {}
-    return {"what": what, "party": party, "period": period, "as_of": as_of(db, "stats"), "rows": [
-        {"key": key, "title": titles.get(key), "plays": int(p), "counted_plays": int(c),
-         "gross_micros": int(g), "currency": cur} for key, p, c, g, cur in rows]}
+    return {
+        "what": what,
+        "party": party,
+        "period": period,
+        "as_of": as_of(db, "stats"),
+        "rows": [
+            {
+                "key": key,
+                "title": titles.get(key),
+                "plays": int(p),
+                "counted_plays": int(c),
+                "gross_micros": int(g),
+                "currency": cur,
+            }
+            for key, p, c, g, cur in rows
+        ],
+    }
 
 
-def recording(db: ViewDB, isrc: str, *, territory: str | None = None,
-              at: datetime | None = None) -> dict[str, Any] | None:
+def recording(
+    db: ViewDB, isrc: str, *, territory: str | None = None, at: datetime | None = None
+) -> dict[str, Any] | None:
     rows = db.execute(
         "SELECT isrc, title, display_artist, duration_ms, work_key, audio_status, availability "
-        "FROM cat_recordings WHERE isrc = ?", [isrc])
+        "FROM cat_recordings WHERE isrc = ?",
+        [isrc],
+    )
     if not rows:
         return None
     isrc, title, artist, duration, work, audio, history = rows[0]
     doc: dict[str, Any] = {
-        "isrc": isrc, "title": title, "display_artist": artist, "duration_ms": duration,
-        "work_key": work, "audio_status": audio,
-        "credits": [{"party": p, "role": r} for p, r in db.execute(
-            "SELECT party_key, role FROM cat_credits WHERE isrc = ? ORDER BY party_key, role", [isrc])],
-        "releases": [u for (u,) in db.execute(
-            "SELECT upc FROM cat_release_tracks WHERE isrc = ? ORDER BY upc", [isrc])],
+        "isrc": isrc,
+        "title": title,
+        "display_artist": artist,
+        "duration_ms": duration,
+        "work_key": work,
+        "audio_status": audio,
+        "credits": [
+            {"party": p, "role": r}
+            for p, r in db.execute(
+                "SELECT party_key, role FROM cat_credits WHERE isrc = ? ORDER BY party_key, role", [isrc]
+            )
+        ],
+        "releases": [
+            u for (u,) in db.execute("SELECT upc FROM cat_release_tracks WHERE isrc = ? ORDER BY upc", [isrc])
+        ],
     }
     if territory and at:
         doc["availability"] = availability(db, isrc, territory, at, json.loads(history))
     return doc
 
 
-def availability(db: ViewDB, isrc: str, territory: str, at: datetime,
-                 history: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def availability(
+    db: ViewDB, isrc: str, territory: str, at: datetime, history: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """Available in `territory` at `at`: not taken down, on a live release sold there, not taken down."""
     if history is None:
         rows = db.execute("SELECT availability FROM cat_recordings WHERE isrc = ?", [isrc])
@@ -201,7 +257,9 @@ def availability(db: ViewDB, isrc: str, territory: str, at: datetime,
         return {"available": False, "reason": f"recording taken down: {reason}"}
     releases = db.execute(
         "SELECT l.upc, l.status, l.territories, l.availability FROM cat_releases l "
-        "JOIN cat_release_tracks t ON t.upc = l.upc WHERE t.isrc = ? ORDER BY l.upc", [isrc])
+        "JOIN cat_release_tracks t ON t.upc = l.upc WHERE t.isrc = ? ORDER BY l.upc",
+        [isrc],
+    )
     why = "on no release"
     for upc, status, territories, rel_history in releases:
         sold = json.loads(territories)
@@ -226,9 +284,15 @@ def current_split(db: ViewDB, right: str, subject: str, at: datetime) -> dict[st
         "SELECT version, shares, effective_from_us FROM cat_split_versions WHERE right_type = ? "
         "AND subject_key = ? AND status = 'active' AND effective_from_us <= ? "
         "ORDER BY effective_from_us DESC, activation_seq DESC LIMIT 1",
-        [right, subject, epoch_us(at)])
+        [right, subject, epoch_us(at)],
+    )
     if not rows:
         return None
     version, shares, effective = rows[0]
-    return {"right": right, "subject": subject, "version": int(version),
-            "shares_ppm": json.loads(shares), "effective_from": iso(int(effective))}
+    return {
+        "right": right,
+        "subject": subject,
+        "version": int(version),
+        "shares_ppm": json.loads(shares),
+        "effective_from": iso(int(effective)),
+    }

@@ -41,5 +41,5 @@ class ReadModel(ABC):
     @abstractmethod
     def fold(self, db: ViewDB, batch: Batch) -> None: ...
 
-    def reset_caches(self) -> None:
+    def reset_caches(self) -> None:  # noqa: B027 - an optional hook; most models keep no state
         """Forget in-memory state after a rolled-back batch (the tables are the truth)."""

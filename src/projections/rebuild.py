@@ -18,7 +18,10 @@ from projections.readmodel import REBUILD_SUFFIX
 
 
 def rebuild(
-    app: RoyaltyLedger, models: Sequence[str] = (), *, batch_size: int = DEFAULT_BATCH,
+    app: RoyaltyLedger,
+    models: Sequence[str] = (),
+    *,
+    batch_size: int = DEFAULT_BATCH,
     db: ViewDB | None = None,
 ) -> dict[str, int]:
     """Rebuild each named model (all by default); return the position each was rebuilt to."""
@@ -47,8 +50,7 @@ def _rebuild_one(app: RoyaltyLedger, db: ViewDB, name: str, batch_size: int) -> 
     lock = " FOR UPDATE" if db.backend == "postgres" else ""
     with db.transaction():
         db.execute(
-            "SELECT position FROM projection_tracking WHERE application_name = ? AND model = ?"
-            + lock,
+            "SELECT position FROM projection_tracking WHERE application_name = ? AND model = ?" + lock,
             [APPLICATION_NAME, name],
         )
         ((position,),) = db.execute(

@@ -13,8 +13,12 @@ def test_project_then_read_earnings_and_stats_with_charts(store_config, tmp_path
     app = RoyaltyLedger(store_config)
     try:
         seed_catalogue(app)
-        app.set_rights_pie({"*:*": {"platform": 300_000, "master": 500_000, "publishing": 200_000}},
-                           datetime(2025, 1, 1, tzinfo=UTC), "initial", "test")
+        app.set_rights_pie(
+            {"*:*": {"platform": 300_000, "master": 500_000, "publishing": 200_000}},
+            datetime(2025, 1, 1, tzinfo=UTC),
+            "initial",
+            "test",
+        )
         record_some_plays(app, batches=3, per_batch=100)
         head = app.head_position()
     finally:
@@ -30,8 +34,17 @@ def test_project_then_read_earnings_and_stats_with_charts(store_config, tmp_path
     (balance,) = earned["balance"]
     assert balance["balance_micros"] == earned["totals_micros"]["EUR"] > 0
 
-    stats = royalty_json(store_config, "stats", ISRCS[0], "--by", "hour",
-                         "--start", "2026-01-02T00:00:00Z", "--end", "2026-01-03T00:00:00Z")
+    stats = royalty_json(
+        store_config,
+        "stats",
+        ISRCS[0],
+        "--by",
+        "hour",
+        "--start",
+        "2026-01-02T00:00:00Z",
+        "--end",
+        "2026-01-03T00:00:00Z",
+    )
     assert len(stats["series"]) <= 24
     assert all(p["bucket"].startswith("2026-01-02T") for p in stats["series"])
 

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from benchmarks.usage_feed import make_plays, record_plays
+
 from ledger.application import RoyaltyLedger
 from projections.db import ViewDB
 from projections.projector import MODELS
@@ -23,24 +24,31 @@ def seed_catalogue(app: RoyaltyLedger) -> None:
     app.upsert_party("pub", "Moth Music Publishing", ["publisher"], "test")
     app.upsert_work("moth", "Moth", [{"party": "aria", "role": "composer"}], "test")
     for n, isrc in enumerate(ISRCS):
-        app.upsert_recording(isrc, f"Track {n}", "Aria Lune", 180_000, "test",
-                             work_key="moth" if n == 0 else None,
-                             credits=[{"party": "aria", "role": "main_artist"}])
-        app.set_split("master", isrc, {"aria": 600_000, "lbl": 400_000},
-                      datetime(2025, 1, 1, tzinfo=UTC), "test", "initial")
-    app.set_split("publishing", "moth", {"pub": 1_000_000}, datetime(2025, 1, 1, tzinfo=UTC),
-                  "test", "initial")
-    app.deliver_release(UPC, "Moths", ISRCS[:2], date(2026, 1, 9), "test", label_key="lbl",
-                        territories=["DE", "FR", "GB"])
+        app.upsert_recording(
+            isrc,
+            f"Track {n}",
+            "Aria Lune",
+            180_000,
+            "test",
+            work_key="moth" if n == 0 else None,
+            credits=[{"party": "aria", "role": "main_artist"}],
+        )
+        app.set_split(
+            "master", isrc, {"aria": 600_000, "lbl": 400_000}, datetime(2025, 1, 1, tzinfo=UTC), "test", "initial"
+        )
+    app.set_split("publishing", "moth", {"pub": 1_000_000}, datetime(2025, 1, 1, tzinfo=UTC), "test", "initial")
+    app.deliver_release(
+        UPC, "Moths", ISRCS[:2], date(2026, 1, 9), "test", label_key="lbl", territories=["DE", "FR", "GB"]
+    )
 
 
-def record_some_plays(app: RoyaltyLedger, batches: int, per_batch: int, seed: int = 1,
-                      first_id: int = 0) -> int:
+def record_some_plays(app: RoyaltyLedger, batches: int, per_batch: int, seed: int = 1, first_id: int = 0) -> int:
     """Record `batches` UsageBatch events of plays spread over January 2026; return the count."""
     rng = random.Random(seed)
     for b in range(batches):
-        rows = make_plays(rng, per_batch, ISRCS, ["DE", "FR", "GB", "US"], JAN_US, 31 * DAY_US,
-                          first_id=first_id + b * per_batch)
+        rows = make_plays(
+            rng, per_batch, ISRCS, ["DE", "FR", "GB", "US"], JAN_US, 31 * DAY_US, first_id=first_id + b * per_batch
+        )
         record_plays(app, rows)
     return batches * per_batch
 

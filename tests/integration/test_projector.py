@@ -98,20 +98,16 @@ def test_a_second_projector_that_read_a_stale_position_folds_nothing(app, db, st
 
 def test_the_catalogue_view_shows_releases_credits_splits_and_availability(app, db):
     seed_catalogue(app)
-    app.take_down("recording", ISRCS[1], ["FR"], "label request",
-                  datetime(2026, 1, 20, tzinfo=UTC), "test")
+    app.take_down("recording", ISRCS[1], ["FR"], "label request", datetime(2026, 1, 20, tzinfo=UTC), "test")
     app.set_party_verification("aria", "verified", "documents checked", "test")
     Projector(app, db, models=["catalogue"]).catch_up()
-    ((status, territories),) = db.execute(
-        "SELECT status, territories FROM cat_releases WHERE upc = ?", [UPC]
-    )
+    ((status, territories),) = db.execute("SELECT status, territories FROM cat_releases WHERE upc = ?", [UPC])
     assert (status, json.loads(territories)) == ("live", ["DE", "FR", "GB"])
     assert db.execute("SELECT isrc FROM cat_release_tracks WHERE upc = ? ORDER BY track_no", [UPC]) == [
-        (ISRCS[0],), (ISRCS[1],)
+        (ISRCS[0],),
+        (ISRCS[1],),
     ]
-    assert db.execute("SELECT party_key, role FROM cat_credits WHERE isrc = ?", [ISRCS[0]]) == [
-        ("aria", "main_artist")
-    ]
+    assert db.execute("SELECT party_key, role FROM cat_credits WHERE isrc = ?", [ISRCS[0]]) == [("aria", "main_artist")]
     assert db.execute("SELECT verification FROM cat_parties WHERE party_key = 'aria'") == [("verified",)]
     ((availability, audio),) = db.execute(
         "SELECT availability, audio_status FROM cat_recordings WHERE isrc = ?", [ISRCS[1]]
@@ -119,8 +115,8 @@ def test_the_catalogue_view_shows_releases_credits_splits_and_availability(app, 
     assert [c["action"] for c in json.loads(availability)] == ["takedown"]
     assert audio == "none"
     holders = db.execute(
-        "SELECT party_key FROM cat_split_holders WHERE right_type='master' AND subject_key=? "
-        "ORDER BY party_key", [ISRCS[0]],
+        "SELECT party_key FROM cat_split_holders WHERE right_type='master' AND subject_key=? ORDER BY party_key",
+        [ISRCS[0]],
     )
     assert holders == [("aria",), ("lbl",)]
 

@@ -26,7 +26,10 @@ def start_projector(url: str, sleep: float) -> subprocess.Popen[str]:
     env = {**os.environ, "ROYALTY_DATABASE_URL": url, TEST_SLEEP_ENV: str(sleep)}
     return subprocess.Popen(
         [sys.executable, "-m", "projections.projector", "--batch-size", "4"],
-        env=env, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -35,8 +38,12 @@ def test_a_projector_killed_mid_batch_resumes_without_loss_or_double_count(store
     db = ViewDB(store_config)
     try:
         seed_catalogue(app)
-        app.set_rights_pie({"*:*": {"platform": 300_000, "master": 500_000, "publishing": 200_000}},
-                           app.clock().replace(year=2025), "initial", "test")
+        app.set_rights_pie(
+            {"*:*": {"platform": 300_000, "master": 500_000, "publishing": 200_000}},
+            app.clock().replace(year=2025),
+            "initial",
+            "test",
+        )
         record_some_plays(app, batches=12, per_batch=40)
         head = app.head_position()
 
@@ -54,7 +61,7 @@ def test_a_projector_killed_mid_batch_resumes_without_loss_or_double_count(store
         assert 0 < min(interrupted.values()) < head, interrupted
 
         survivor = start_projector(store_config.describe(), sleep=0)
-        out, err = survivor.communicate(timeout=120)
+        _, err = survivor.communicate(timeout=120)
         assert survivor.returncode == 0, err
         assert set(Projector(app, db).positions().values()) == {head}
         after_restart = dump_views(db)

@@ -15,10 +15,10 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from benchmarks.usage_feed import record_plays
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from benchmarks.usage_feed import record_plays
 from ledger.application import RoyaltyLedger
 from ledger.royalties.allocation import allocate_key
 from ledger.royalties.history import read_rights_history

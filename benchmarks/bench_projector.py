@@ -1,0 +1,247 @@
+"""Projector benchmark on PostgreSQL: catch-up over a log of 1 000 000 plays, and live lag.
+
+Figures, each beside a baseline measured in the same run:
+- catch-up plays/s folded into stats + earnings (+ catalogue) by the batched projector, beside
+  (a) the stock eventsourcing ProjectionRunner over the same log, one UsageBatch event per
+  transaction, folding that event's rows into stats with the same set-based SQL, and
+  (b) the stock ProjectionRunner on the naive log of one event per play (a prefix of
+  BENCH_NAIVE_PLAYS plays, one transaction per play) — the per-event path DESIGN.md names;
+- lag while plays are written at BENCH_LAG_RATE plays/s for BENCH_LAG_SECONDS: p50/p99 seconds
+  from a batch's commit to its earnings being visible, with the projector following in its own
+  process (LISTEN/NOTIFY). Plays are written as UsageBatch events + usage_rows directly (the
+  usage contract, synthetic fixed-rate pricing), not through `royalty usage ingest`.
+Sizes: BENCH_PLAYS, BENCH_NAIVE_PLAYS, BENCH_LAG_RATE, BENCH_LAG_SECONDS, BENCH_RECORDINGS.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+from eventsourcing.postgres import PostgresTrackingRecorder
+from eventsourcing.projection import Projection, ProjectionRunner
+from eventsourcing.utils import get_topic
+
+from benchmarks.report import Figure, emit
+from benchmarks.usage_feed import make_plays, record_plays
+from ledger.application import RoyaltyLedger
+from ledger.domain.usage_batch import UsageBatch
+from ledger.store.config import StoreConfig
+from ledger.store.migrate import apply_migrations, pg_conninfo
+from projections.db import ViewDB
+from projections.projector import Projector
+
+BENCH = "projector"
+PLAYS = int(os.environ.get("BENCH_PLAYS", 1_000_000))
+NAIVE_PLAYS = int(os.environ.get("BENCH_NAIVE_PLAYS", 20_000))
+LAG_RATE = int(os.environ.get("BENCH_LAG_RATE", 20_000))
+LAG_SECONDS = int(os.environ.get("BENCH_LAG_SECONDS", 60))
+RECORDINGS = int(os.environ.get("BENCH_RECORDINGS", 300))
+# The catch-up log's plays occurred within this many seconds (an hour of traffic at ~280
+# plays/s by default); per-minute stats cells grow with it, so it is printed with the figure.
+SPAN_US = int(os.environ.get("BENCH_SPAN_SECONDS", 3_600)) * 1_000_000
+PER_EVENT = 10_000
+TERRITORIES = ["DE", "FR", "GB", "US", "NL", "SE", "ES", "IT", "BR", "JP"]
+ADMIN = os.environ.get("ROYALTY_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+OCT_US = int(datetime(2026, 10, 1, tzinfo=UTC).timestamp()) * 1_000_000
+DAY_US = 86_400_000_000
+STATS_SQL = """
+INSERT INTO stock_stats (isrc, minute_us, territory, currency, plays, counted_plays, gross_micros)
+SELECT isrc, occurred_at_us - (occurred_at_us %% 60000000), territory, currency, COUNT(*),
+       SUM(CASE WHEN counted THEN 1 ELSE 0 END), SUM(gross_micros)
+FROM usage_rows WHERE position = %s GROUP BY 1, 2, 3, 4
+ON CONFLICT (isrc, minute_us, territory, currency) DO UPDATE SET
+    plays = stock_stats.plays + excluded.plays,
+    counted_plays = stock_stats.counted_plays + excluded.counted_plays,
+    gross_micros = stock_stats.gross_micros + excluded.gross_micros
+"""
+
+
+def fresh_database(tag: str) -> StoreConfig:
+    admin = StoreConfig.from_url(ADMIN)
+    name = f"royalty_bench_{tag}_{uuid.uuid4().hex[:8]}"
+    config = StoreConfig.from_url(f"postgresql://{admin.pg_user}@{admin.pg_host}:{admin.pg_port}/{name}")
+    apply_migrations(config)
+    with psycopg.connect(pg_conninfo(config), autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE stock_stats (isrc text, minute_us bigint, territory text, currency text, "
+            "plays bigint, counted_plays bigint, gross_micros bigint, "
+            "PRIMARY KEY (isrc, minute_us, territory, currency))"
+        )
+    return config
+
+
+def drop_database(config: StoreConfig) -> None:
+    with psycopg.connect(pg_conninfo(StoreConfig.from_url(ADMIN)), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{config.pg_dbname}" WITH (FORCE)'.encode())  # type: ignore[arg-type]
+
+
+def seed(app: RoyaltyLedger) -> list[str]:
+    app.upsert_party("artist", "Bench Artist", ["artist"], "bench")
+    app.upsert_party("label", "Bench Label", ["label"], "bench")
+    app.set_rights_pie(
+        {"*:*": {"platform": 300_000, "master": 500_000, "publishing": 200_000}},
+        datetime(2026, 1, 1, tzinfo=UTC),
+        "bench",
+        "bench",
+    )
+    isrcs = [f"QZBEN26{n:05d}" for n in range(RECORDINGS)]
+    for isrc in isrcs:
+        app.upsert_recording(isrc, f"Track {isrc}", "Bench Artist", 200_000, "bench")
+        app.set_split(
+            "master", isrc, {"artist": 700_000, "label": 300_000}, datetime(2026, 1, 1, tzinfo=UTC), "bench", "initial"
+        )
+    return isrcs
+
+
+class StockView(PostgresTrackingRecorder):
+    def fold_event(self, tracking: Any) -> None:
+        """One event, one transaction: its rows into stats, then the tracking record.
+
+        On the naive log each event carries one play, so this is one play per transaction.
+        """
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(STATS_SQL.encode(), (tracking.notification_id,))  # type: ignore[arg-type]
+            self._insert_tracking(curs, tracking)
+
+
+class StockStats(Projection[StockView]):
+    name = "stockstats"
+    topics = (get_topic(UsageBatch.Recorded),)  # type: ignore[attr-defined]
+
+    def process_event(self, domain_event: Any, tracking: Any) -> None:
+        self.view.fold_event(tracking)
+
+
+def stock_runner_seconds(config: StoreConfig, last_position: int) -> float:
+    class BenchLedger(RoyaltyLedger):
+        def __init__(self, env: Any = None) -> None:
+            super().__init__(config)
+
+    env = {**config.eventsourcing_env(), "CREATE_TABLE": "y", "STOCKSTATS_PERSISTENCE_MODULE": "eventsourcing.postgres"}
+    started = time.perf_counter()
+    with ProjectionRunner(
+        application_class=BenchLedger, projection_class=StockStats, view_class=StockView, env=env
+    ) as runner:
+        runner.wait(last_position, timeout=3600)
+    return time.perf_counter() - started
+
+
+def catch_up() -> None:
+    config = fresh_database("catchup")
+    try:
+        app = RoyaltyLedger(config)
+        isrcs = seed(app)
+        rng = random.Random(5)
+        for first in range(0, PLAYS, PER_EVENT):
+            rows = make_plays(rng, PER_EVENT, isrcs, TERRITORIES, OCT_US, SPAN_US, first_id=first)
+            last = record_plays(app, rows)
+        started = time.perf_counter()
+        Projector(app, batch_size=5_000).catch_up()
+        ours = PLAYS / (time.perf_counter() - started)
+        stock = PLAYS / stock_runner_seconds(config, last)
+        shape = f"{PLAYS:,} plays, {RECORDINGS} recordings, {SPAN_US // 60_000_000} min"
+        print(f"[{BENCH}] catch-up log: {shape}, {PER_EVENT:,} plays per UsageBatch", flush=True)
+        emit(
+            Figure(
+                BENCH,
+                "catch-up: plays/s into stats+earnings",
+                ours,
+                "plays/s",
+                "stock runner, same log, stats only",
+                stock,
+            )
+        )
+        app.close()
+    finally:
+        drop_database(config)
+    naive = fresh_database("naive")
+    try:
+        app = RoyaltyLedger(naive)
+        isrcs = seed(app)
+        rng = random.Random(6)
+        for n in range(NAIVE_PLAYS):
+            last = record_plays(app, make_plays(rng, 1, isrcs, TERRITORIES, OCT_US, DAY_US, first_id=n))
+        per_play = NAIVE_PLAYS / stock_runner_seconds(naive, last)
+        emit(
+            Figure(
+                BENCH,
+                "catch-up vs one event per play",
+                ours,
+                "plays/s",
+                f"stock runner, {NAIVE_PLAYS:,}-event one-play-per-event log",
+                per_play,
+                ">= 200,000 plays/s and >= 50x",
+            )
+        )
+        app.close()
+    finally:
+        drop_database(naive)
+
+
+def lag() -> None:
+    config = fresh_database("lag")
+    try:
+        app = RoyaltyLedger(config)
+        isrcs = seed(app)
+        env = {**os.environ, "ROYALTY_DATABASE_URL": config.describe()}
+        follower = subprocess.Popen(
+            [sys.executable, "-m", "projections.projector", "--follow"], env=env, stdout=subprocess.DEVNULL
+        )
+        committed: list[tuple[int, float]] = []
+        visible: dict[int, float] = {}
+        done = threading.Event()
+        threading.Thread(target=_watch, args=(config, committed, visible, done), daemon=True).start()
+        rng = random.Random(7)
+        per_write = LAG_RATE // 4
+        started = time.monotonic()
+        for tick in range(LAG_SECONDS * 4):
+            now_us = int(time.time() * 1_000_000)
+            rows = make_plays(
+                rng, per_write, isrcs, TERRITORIES, now_us - 60_000_000, 60_000_000, first_id=tick * per_write
+            )
+            committed.append((record_plays(app, rows), time.monotonic()))
+            time.sleep(max(0.0, started + (tick + 1) / 4 - time.monotonic()))
+        achieved = LAG_SECONDS * 4 * per_write / (time.monotonic() - started)
+        deadline = time.monotonic() + 60
+        while len(visible) < len(committed) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        done.set()
+        follower.terminate()
+        follower.wait(timeout=30)
+        lags = sorted(visible[p] - t for p, t in committed if p in visible)
+        p50, p99 = statistics.median(lags), lags[int(len(lags) * 0.99) - 1]
+        emit(Figure(BENCH, "write rate during lag run", achieved, "plays/s", "asked", LAG_RATE))
+        emit(Figure(BENCH, "lag p50: commit -> visible in earnings", p50, "s"))
+        emit(Figure(BENCH, "lag p99: commit -> visible in earnings", p99, "s", target="<= 1 s"))
+        app.close()
+    finally:
+        drop_database(config)
+
+
+def _watch(
+    config: StoreConfig, committed: list[tuple[int, float]], visible: dict[int, float], done: threading.Event
+) -> None:
+    db = ViewDB(config)
+    while not done.is_set():
+        rows = db.execute("SELECT position FROM projection_tracking WHERE model = 'earnings'")
+        seen, now = (int(rows[0][0]) if rows else 0), time.monotonic()
+        for position, _ in list(committed):
+            if position <= seen and position not in visible:
+                visible[position] = now
+        time.sleep(0.01)
+    db.close()
+
+
+if __name__ == "__main__":
+    catch_up()
+    lag()
