@@ -55,8 +55,9 @@ class BenchPlay(Aggregate):
     """The naive path: one aggregate, one event per play."""
 
     @event("Played")
-    def __init__(self, play_id: str, occurred_at_us: int, isrc: str, listener_id: str,
-                 territory: str, seconds_played: int | None) -> None:
+    def __init__(
+        self, play_id: str, occurred_at_us: int, isrc: str, listener_id: str, territory: str, seconds_played: int | None
+    ) -> None:
         pass
 
 
@@ -67,8 +68,9 @@ def build_catalogue(app: RoyaltyLedger) -> None:
         for n, isrc in enumerate(isrcs):
             app.upsert_recording(isrc, f"Track {r}-{n}", "Bench Artist", 200_000, "bench")
         body = f"{r + 1:011d}"
-        app.deliver_release(body + ean.calc_check_digit(body), f"Release {r}", isrcs,
-                            date(2026, 1, 1 + r % 28), "bench")
+        app.deliver_release(
+            body + ean.calc_check_digit(body), f"Release {r}", isrcs, date(2026, 1, 1 + r % 28), "bench"
+        )
     app.set_pricing(demo_pricing("EUR"), "benchmark", "bench")
 
 
@@ -77,8 +79,9 @@ def fresh_store(backend: str, workdir: Path) -> StoreConfig:
         config = StoreConfig.from_url(str(workdir / f"bench-{uuid.uuid4().hex[:8]}.db"))
     else:
         admin = StoreConfig.from_url(PG_ADMIN)
-        config = StoreConfig.from_url(f"postgresql://{admin.pg_user}@{admin.pg_host}:"
-                                      f"{admin.pg_port}/royalty_bench_usage_{uuid.uuid4().hex[:8]}")
+        config = StoreConfig.from_url(
+            f"postgresql://{admin.pg_user}@{admin.pg_host}:{admin.pg_port}/royalty_bench_usage_{uuid.uuid4().hex[:8]}"
+        )
     apply_migrations(config)
     return config
 
@@ -86,8 +89,7 @@ def fresh_store(backend: str, workdir: Path) -> StoreConfig:
 def drop_store(config: StoreConfig) -> None:
     if config.backend == "postgres":
         with psycopg.connect(pg_conninfo(config, "postgres"), autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(config.pg_dbname)))
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(config.pg_dbname)))
     elif config.sqlite_path:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{config.sqlite_path}{suffix}").unlink(missing_ok=True)
@@ -95,24 +97,32 @@ def drop_store(config: StoreConfig) -> None:
 
 # --- the measurements, each run in a child process -------------------------------------
 
+
 def measure_ingest(config: StoreConfig, parquet: Path) -> dict[str, Any]:
     app = RoyaltyLedger(config, clock=clock)
     started = time.perf_counter()
     summary = ingest_files(app, [parquet], actor="bench", secret=SECRET, batch_size=50_000)
     seconds = time.perf_counter() - started
-    return {"rows": summary.rows, "seconds": seconds, "accepted": summary.accepted,
-            "duplicates": summary.duplicates, "quarantined": sum(summary.quarantined.values())}
+    return {
+        "rows": summary.rows,
+        "seconds": seconds,
+        "accepted": summary.accepted,
+        "duplicates": summary.duplicates,
+        "quarantined": sum(summary.quarantined.values()),
+    }
 
 
 def _raw_rows(parquet: Path, limit: int | None = None) -> Any:
     """The plays as plain tuples, straight from Parquet (what both baselines write)."""
-    table = pq.read_table(parquet, columns=["play_id", "occurred_at", "isrc", "listener_id",
-                                            "territory", "seconds_played"])
+    table = pq.read_table(
+        parquet, columns=["play_id", "occurred_at", "isrc", "listener_id", "territory", "seconds_played"]
+    )
     table = table.filter(table["play_id"].is_valid())
     if limit:
         table = table.slice(0, limit)
-    cols = [table[c].cast("int64").to_pylist() if c == "occurred_at" else table[c].to_pylist()
-            for c in table.column_names]
+    cols = [
+        table[c].cast("int64").to_pylist() if c == "occurred_at" else table[c].to_pylist() for c in table.column_names
+    ]
     return list(zip(*cols, strict=True))
 
 
@@ -122,8 +132,10 @@ def measure_copy(config: StoreConfig, parquet: Path) -> dict[str, Any]:
     rows = _raw_rows(parquet)
     seen: set[str] = set()
     unique = [r for r in rows if not (r[0] in seen or seen.add(r[0]))]  # duplicates in the file
-    ddl = ("CREATE TABLE bare_plays (play_id text PRIMARY KEY, occurred_at_us bigint, isrc text, "
-           "listener_id text, territory text, seconds_played int)")
+    ddl = (
+        "CREATE TABLE bare_plays (play_id text PRIMARY KEY, occurred_at_us bigint, isrc text, "
+        "listener_id text, territory text, seconds_played int)"
+    )
     if config.backend == "postgres":
         with psycopg.connect(pg_conninfo(config)) as conn, conn.cursor() as cur:
             cur.execute(ddl)
@@ -151,7 +163,7 @@ def measure_naive(config: StoreConfig, parquet: Path, limit: int) -> dict[str, A
     unique = [r for r in rows if not (r[0] in seen or seen.add(r[0]))]
     started = time.perf_counter()
     for start in range(0, len(unique), 1_000):
-        app.save(*[BenchPlay(*row) for row in unique[start:start + 1_000]])
+        app.save(*[BenchPlay(*row) for row in unique[start : start + 1_000]])
     return {"rows": len(unique), "seconds": time.perf_counter() - started}
 
 
@@ -168,8 +180,9 @@ def child(argv: list[str]) -> None:
 
 
 def run_child(*args: str) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, "-m", "benchmarks.bench_usage", "--child", *args],
-                         check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench_usage", "--child", *args], check=True, capture_output=True, text=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
@@ -193,17 +206,28 @@ def bench_backend(backend: str, workdir: Path, parquet: Path, naive: int) -> Non
     rate = ingest["rows"] / ingest["seconds"]
     copy_rate, naive_rate = copy["rows"] / copy["seconds"], slow["rows"] / slow["seconds"]
     target = "≥ 150 000/s, ≥ 40 % of (a)" if backend == "postgres" else "≥ 100 000/s"
-    copy_name = "(a) raw binary COPY, bare table" if backend == "postgres" else \
-        "(a) raw executemany, bare table"
-    emit(Figure(BENCH, f"{backend}: ingest end to end", rate, "plays/s", copy_name, copy_rate,
-                target))
-    emit(Figure(BENCH, f"{backend}: ingest end to end", rate, "plays/s",
-                f"(b) 1 event per play ({slow['rows']:,} plays)", naive_rate, "≥ 5x (b)"))
-    emit(Figure(BENCH, f"{backend}: peak RSS of the ingest process", ingest["peak_rss_mib"],
-                "MiB", target="< 2048 MiB"))
-    print(f"[{BENCH}] {backend}: {ingest['rows']:,} rows in {ingest['seconds']:.1f} s — accepted "
-          f"{ingest['accepted']:,}, duplicates {ingest['duplicates']:,}, quarantined "
-          f"{ingest['quarantined']:,}", flush=True)
+    copy_name = "(a) raw binary COPY, bare table" if backend == "postgres" else "(a) raw executemany, bare table"
+    emit(Figure(BENCH, f"{backend}: ingest end to end", rate, "plays/s", copy_name, copy_rate, target))
+    emit(
+        Figure(
+            BENCH,
+            f"{backend}: ingest end to end",
+            rate,
+            "plays/s",
+            f"(b) 1 event per play ({slow['rows']:,} plays)",
+            naive_rate,
+            "≥ 5x (b)",
+        )
+    )
+    emit(
+        Figure(BENCH, f"{backend}: peak RSS of the ingest process", ingest["peak_rss_mib"], "MiB", target="< 2048 MiB")
+    )
+    print(
+        f"[{BENCH}] {backend}: {ingest['rows']:,} rows in {ingest['seconds']:.1f} s — accepted "
+        f"{ingest['accepted']:,}, duplicates {ingest['duplicates']:,}, quarantined "
+        f"{ingest['quarantined']:,}",
+        flush=True,
+    )
 
 
 def main() -> None:
@@ -216,12 +240,14 @@ def main() -> None:
         config = fresh_store("sqlite", workdir)
         app = RoyaltyLedger(config, clock=clock)
         build_catalogue(app)
-        info = generate_usage(app, GenerateOptions(plays, Period.parse("2026-10"), seed=42),
-                              parquet)
+        info = generate_usage(app, GenerateOptions(plays, Period.parse("2026-10"), seed=42), parquet)
         app.close()
-        print(f"[{BENCH}] {info['rows']:,} rows generated ({plays:,} plays + duplicates, late "
-              f"and bad rows), {RELEASES * TRACKS} recordings, "
-              f"{parquet.stat().st_size / 1e6:.0f} MB Parquet", flush=True)
+        print(
+            f"[{BENCH}] {info['rows']:,} rows generated ({plays:,} plays + duplicates, late "
+            f"and bad rows), {RELEASES * TRACKS} recordings, "
+            f"{parquet.stat().st_size / 1e6:.0f} MB Parquet",
+            flush=True,
+        )
         for backend in backends:
             bench_backend(backend, workdir, parquet, naive)
 

@@ -33,16 +33,46 @@ def build_catalogue(app: RoyaltyLedger, *, with_single: bool = True) -> None:
     app.set_pricing(demo_pricing("EUR"), "test pricing", "test")
 
 
-def play(play_id: str, *, isrc: str = ISRCS[0], listener: str = "l1", seconds: int = 60,
-         at: str = "2026-10-05T10:00:00Z", territory: str = "DE", **extra: Any) -> dict[str, Any]:
-    return {"play_id": play_id, "occurred_at": at, "isrc": isrc, "listener_id": listener,
-            "territory": territory, "seconds_played": seconds, **extra}
+def play(
+    play_id: str,
+    *,
+    isrc: str = ISRCS[0],
+    listener: str = "l1",
+    seconds: int = 60,
+    at: str = "2026-10-05T10:00:00Z",
+    territory: str = "DE",
+    **extra: Any,
+) -> dict[str, Any]:
+    return {
+        "play_id": play_id,
+        "occurred_at": at,
+        "isrc": isrc,
+        "listener_id": listener,
+        "territory": territory,
+        "seconds_played": seconds,
+        **extra,
+    }
 
 
-def sale(sale_id: str, amount: str, *, kind: str = "purchase", currency: str = "EUR",
-         at: str = "2026-10-05T10:00:00Z", **extra: Any) -> dict[str, Any]:
-    return {"sale_id": sale_id, "kind": kind, "occurred_at": at, "listener_id": "buyer",
-            "territory": "DE", "amount": amount, "currency": currency, **extra}
+def sale(
+    sale_id: str,
+    amount: str,
+    *,
+    kind: str = "purchase",
+    currency: str = "EUR",
+    at: str = "2026-10-05T10:00:00Z",
+    **extra: Any,
+) -> dict[str, Any]:
+    return {
+        "sale_id": sale_id,
+        "kind": kind,
+        "occurred_at": at,
+        "listener_id": "buyer",
+        "territory": "DE",
+        "amount": amount,
+        "currency": currency,
+        **extra,
+    }
 
 
 def clock() -> datetime:

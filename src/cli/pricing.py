@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -16,8 +16,7 @@ from ledger.domain.money import format_micros, parse_decimal_micros
 from ledger.domain.party import DomainError
 from ledger.domain.pricing import PricingConfig, StreamRule
 
-app = typer.Typer(help="Pricing versions: fixed rate, stream2own, sale minimums.",
-                  no_args_is_help=True)
+app = typer.Typer(help="Pricing versions: fixed rate, stream2own, sale minimums.", no_args_is_help=True)
 
 
 def _pairs(values: list[str], what: str) -> list[tuple[str, str]]:
@@ -34,9 +33,13 @@ def _rules(values: list[str]) -> tuple[StreamRule, ...]:
     rules = []
     for scope, model in _pairs(values, "--rule"):
         source, _, territory = scope.partition("/")
-        rules.append(StreamRule(
-            model=model, source=None if source in ("*", "") else source,
-            territory=None if territory in ("*", "") else parse_territory(territory)))
+        rules.append(
+            StreamRule(
+                model=model,
+                source=None if source in ("*", "") else source,
+                territory=None if territory in ("*", "") else parse_territory(territory),
+            )
+        )
     return tuple(rules)
 
 
@@ -52,14 +55,18 @@ def _minimums(values: list[str]) -> dict[str, dict[str, int]]:
 def set_pricing(
     currency: str = typer.Option(None, "--currency", help="Currency of stream prices."),
     model: str = typer.Option(None, "--model", help="Default stream model: stream2own|fixed_rate."),
-    rule: list[str] = typer.Option([], "--rule", help="SOURCE/TERRITORY=MODEL, * for any (repeat)."),
+    rule: Annotated[
+        list[str] | None, typer.Option("--rule", help="SOURCE/TERRITORY=MODEL, * for any (repeat).")
+    ] = None,
     rate: str = typer.Option(None, "--rate", help="Fixed rate per counted stream, e.g. 0.003."),
-    territory_rate: list[str] = typer.Option([], "--territory-rate", help="TERRITORY=RATE (repeat)."),
+    territory_rate: Annotated[
+        list[str] | None, typer.Option("--territory-rate", help="TERRITORY=RATE (repeat).")
+    ] = None,
     credit: str = typer.Option(None, "--credit", help="Value of one stream2own credit, e.g. 1.00."),
     counted_after: int = typer.Option(None, "--counted-after", help="Seconds for a play to count."),
-    min_price: list[str] = typer.Option([], "--min-price", help="UPC=CUR:AMOUNT (repeat)."),
+    min_price: Annotated[list[str] | None, typer.Option("--min-price", help="UPC=CUR:AMOUNT (repeat).")] = None,
     max_amount: str = typer.Option(None, "--max-amount", help="Largest plausible row amount."),
-    from_json: Path = typer.Option(None, "--from-json", help="A whole configuration as JSON."),
+    from_json: Annotated[Path | None, typer.Option("--from-json", help="A whole configuration as JSON.")] = None,
     reason: str = typer.Option("", "--reason", help="Why this version (kept in the event)."),
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -86,8 +93,8 @@ def set_pricing(
             changes["fixed_rate_default_micros"] = parse_decimal_micros(rate)
         if territory_rate:
             changes["fixed_rate_by_territory"] = {
-                parse_territory(t): parse_decimal_micros(r)
-                for t, r in _pairs(territory_rate, "--territory-rate")}
+                parse_territory(t): parse_decimal_micros(r) for t, r in _pairs(territory_rate, "--territory-rate")
+            }
         if credit is not None:
             changes["credit_micros"] = parse_decimal_micros(credit)
         if counted_after is not None:
@@ -100,15 +107,19 @@ def set_pricing(
     except (DomainError, InvalidIdentifier, ValueError, OSError) as exc:
         fail(str(exc), as_json)
     doc = _doc(app_)
-    report({"ok": True, "version": version, **doc}, as_json,
-           lambda: console.print(f"pricing version {version} is in force"))
+    report(
+        {"ok": True, "version": version, **doc},
+        as_json,
+        lambda: console.print(f"pricing version {version} is in force"),
+    )
 
 
 def _doc(app_: Any) -> dict[str, Any]:
     current = app_.current_pricing()
-    return {"current": None if current is None else {"version": current[0],
-                                                     "config": current[1].to_dict()},
-            "history": app_.pricing_history()}
+    return {
+        "current": None if current is None else {"version": current[0], "config": current[1].to_dict()},
+        "history": app_.pricing_history(),
+    }
 
 
 @app.command("show")
@@ -121,18 +132,28 @@ def show(as_json: bool = JSON_OPTION) -> None:
             console.print("no pricing configured (royalty pricing set --currency EUR …)")
             return
         c = doc["current"]["config"]
-        rows = [("stream currency", c["stream_currency"]),
-                ("default stream model", c["default_stream_model"]),
-                ("rules", "; ".join(f"{r['source'] or '*'}/{r['territory'] or '*'}={r['model']}"
-                                    for r in c["rules"]) or "—"),
-                ("fixed rate", format_micros(c["fixed_rate_default_micros"])),
-                ("fixed rate by territory", ", ".join(
-                    f"{t}={format_micros(v)}" for t, v in c["fixed_rate_by_territory"].items())),
-                ("stream2own credit", format_micros(c["credit_micros"])),
-                ("counted after (s)", c["counted_after_seconds"]),
-                ("minimum prices", json.dumps(c["min_price_by_release"]))]
-        console.print(table(f"Pricing version {doc['current']['version']} "
-                            f"({len(doc['history'])} version(s) in all)", ["setting", "value"],
-                            rows))
+        rows = [
+            ("stream currency", c["stream_currency"]),
+            ("default stream model", c["default_stream_model"]),
+            (
+                "rules",
+                "; ".join(f"{r['source'] or '*'}/{r['territory'] or '*'}={r['model']}" for r in c["rules"]) or "—",
+            ),
+            ("fixed rate", format_micros(c["fixed_rate_default_micros"])),
+            (
+                "fixed rate by territory",
+                ", ".join(f"{t}={format_micros(v)}" for t, v in c["fixed_rate_by_territory"].items()),
+            ),
+            ("stream2own credit", format_micros(c["credit_micros"])),
+            ("counted after (s)", c["counted_after_seconds"]),
+            ("minimum prices", json.dumps(c["min_price_by_release"])),
+        ]
+        console.print(
+            table(
+                f"Pricing version {doc['current']['version']} ({len(doc['history'])} version(s) in all)",
+                ["setting", "value"],
+                rows,
+            )
+        )
 
     report(doc, as_json, render)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -20,8 +20,7 @@ from ledger.usage.quarantine import list_quarantine, retry_quarantine
 from ledger.usage.readers import UnreadableFile, count_rows
 
 app = typer.Typer(help="Plays and sales: ingest, quarantine, generate.", no_args_is_help=True)
-quarantine_app = typer.Typer(help="Rows that could not be accepted, with their reasons.",
-                             no_args_is_help=True)
+quarantine_app = typer.Typer(help="Rows that could not be accepted, with their reasons.", no_args_is_help=True)
 app.add_typer(quarantine_app, name="quarantine")
 
 
@@ -34,16 +33,22 @@ def _render_summary(title: str, doc: dict[str, Any]) -> None:
         f"new stream2own owners {doc['owners_acquired']:,}"
     )
     if doc["quarantined"]:
-        console.print(table("Quarantined by reason", ["reason", "rows"],
-                            [(k, f"{v:,}") for k, v in doc["quarantined"].items()]))
+        console.print(
+            table("Quarantined by reason", ["reason", "rows"], [(k, f"{v:,}") for k, v in doc["quarantined"].items()])
+        )
     if doc["revenue_micros"]:
-        console.print(table("Revenue accepted", ["currency", "gross"],
-                            [(c, format_micros(v)) for c, v in doc["revenue_micros"].items()]))
+        console.print(
+            table(
+                "Revenue accepted",
+                ["currency", "gross"],
+                [(c, format_micros(v)) for c, v in doc["revenue_micros"].items()],
+            )
+        )
 
 
 @app.command("ingest")
 def ingest(
-    files: list[Path] = typer.Argument(..., help="CSV, NDJSON or Parquet files, in order."),
+    files: Annotated[list[Path], typer.Argument(help="CSV, NDJSON or Parquet files, in order.")],
     batch_size: int = typer.Option(DEFAULT_BATCH_SIZE, "--batch-size", min=1, max=1_000_000),
     source: str = typer.Option("player", "--source", help="Source of rows that name none."),
     as_json: bool = JSON_OPTION,
@@ -52,9 +57,13 @@ def ingest(
     totals = [count_rows(f) if f.is_file() else None for f in files]
     total = None if None in totals else sum(t or 0 for t in totals)
     progress = Progress(
-        TextColumn("[bold]usage ingest"), BarColumn(), TextColumn("{task.completed:,} rows"),
-        TextColumn("{task.fields[rate]:,.0f} rows/s"), TimeElapsedColumn(),
-        console=err_console, transient=as_json,
+        TextColumn("[bold]usage ingest"),
+        BarColumn(),
+        TextColumn("{task.completed:,} rows"),
+        TextColumn("{task.fields[rate]:,.0f} rows/s"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=as_json,
     )
     try:
         with progress:
@@ -63,8 +72,7 @@ def ingest(
             def show(summary: IngestSummary) -> None:
                 progress.update(task, completed=summary.rows, rate=summary.rows_per_second)
 
-            summary = ingest_files(ledger(), files, actor=actor(), source=source,
-                                   batch_size=batch_size, progress=show)
+            summary = ingest_files(ledger(), files, actor=actor(), source=source, batch_size=batch_size, progress=show)
     except (UnreadableFile, ListenerSecretMissing, DomainError) as exc:
         fail(str(exc), as_json)
     doc = {"ok": True, **summary.to_dict()}
@@ -82,15 +90,21 @@ def quarantine_list(
     by_reason: dict[str, int] = {}
     for r in rows:
         by_reason[r.reason] = by_reason.get(r.reason, 0) + 1
-    doc = {"ok": True, "count": len(rows), "by_reason": dict(sorted(by_reason.items())),
-           "rows": [r.to_dict() for r in rows]}
+    doc = {
+        "ok": True,
+        "count": len(rows),
+        "by_reason": dict(sorted(by_reason.items())),
+        "rows": [r.to_dict() for r in rows],
+    }
 
     def render() -> None:
-        console.print(table(
-            f"Quarantine: {len(rows):,} row(s)", ["position", "source", "id", "reason", "detail",
-                                                  "resolved"],
-            [(r.position, r.source, r.usage_id, r.reason, r.detail, r.resolution or "")
-             for r in rows[:limit]]))
+        console.print(
+            table(
+                f"Quarantine: {len(rows):,} row(s)",
+                ["position", "source", "id", "reason", "detail", "resolved"],
+                [(r.position, r.source, r.usage_id, r.reason, r.detail, r.resolution or "") for r in rows[:limit]],
+            )
+        )
         if len(rows) > limit:
             console.print(f"… {len(rows) - limit:,} more (--limit, or --json for all)")
 
@@ -110,20 +124,24 @@ def quarantine_retry(as_json: bool = JSON_OPTION) -> None:
 
 @app.command("generate")
 def generate(
+    out: Annotated[Path, typer.Option("--out", help="Output file: .parquet, .csv or .ndjson.")],
     plays: int = typer.Option(..., "--plays", min=1, help="Usage rows to generate."),
     month: str = typer.Option(..., "--month", help="The month the plays fall in, YYYY-MM (UTC)."),
-    out: Path = typer.Option(..., "--out", help="Output file: .parquet, .csv or .ndjson."),
     seed: int = typer.Option(1, "--seed", help="Same seed, same catalogue → same file."),
     currency: str = typer.Option("EUR", "--currency", help="Currency of sales and tips."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Write realistic usage for the current catalogue (with duplicates, late and bad rows)."""
     try:
-        opts = GenerateOptions(plays=plays, period=Period.parse(month), seed=seed,
-                               currency=currency)
+        opts = GenerateOptions(plays=plays, period=Period.parse(month), seed=seed, currency=currency)
         doc = {"ok": True, **generate_usage(ledger(), opts, out)}
     except (InvalidTime, DomainError, UnreadableFile) as exc:
         fail(str(exc), as_json)
-    report(doc, as_json, lambda: console.print(
-        f"wrote {doc['rows']:,} rows ({doc['extra_rows']:,} duplicates, late and bad rows "
-        f"included) for {doc['period']} to {doc['out']}"))
+    report(
+        doc,
+        as_json,
+        lambda: console.print(
+            f"wrote {doc['rows']:,} rows ({doc['extra_rows']:,} duplicates, late and bad rows "
+            f"included) for {doc['period']} to {doc['out']}"
+        ),
+    )

@@ -40,7 +40,8 @@ def reference_config(store_config: StoreConfig, tmp_path: Path) -> Iterator[Stor
         return
     name = f"royalty_ref_{uuid.uuid4().hex[:10]}"
     config = StoreConfig.from_url(
-        f"postgresql://{store_config.pg_user}@{store_config.pg_host}:{store_config.pg_port}/{name}")
+        f"postgresql://{store_config.pg_user}@{store_config.pg_host}:{store_config.pg_port}/{name}"
+    )
     apply_migrations(config)
     yield config
     with psycopg.connect(pg_conninfo(config, "postgres"), autocommit=True) as conn:
@@ -55,16 +56,19 @@ def _snapshot(app: RoyaltyLedger) -> dict[str, Any]:
 
     events = [app.decode(n) for n in app.read_log(topics=app.topics_of(UsageBatch.Recorded))]
     return {
-        "rows": rows("SELECT batch_id, source, usage_id, line_no, kind, occurred_at_us, isrc, upc, "
-                     "listener_hash, territory, seconds_played, currency, gross_micros, "
-                     "pricing_model, pricing_version, play_number, counted, payload_sha256 "
-                     "FROM usage_rows ORDER BY source, usage_id, line_no"),
-        "quarantine": rows("SELECT quarantine_id, batch_id, reason, raw_row FROM usage_quarantine "
-                           "ORDER BY quarantine_id"),
-        "owners": rows("SELECT listener_hash, isrc, batch_id, usage_id FROM usage_ownership "
-                       "ORDER BY listener_hash, isrc"),
-        "batches": sorted((e.originator_id.hex, e.row_count, e.rows_sha256, sorted(e.totals.items()))
-                          for e in events),
+        "rows": rows(
+            "SELECT batch_id, source, usage_id, line_no, kind, occurred_at_us, isrc, upc, "
+            "listener_hash, territory, seconds_played, currency, gross_micros, "
+            "pricing_model, pricing_version, play_number, counted, payload_sha256 "
+            "FROM usage_rows ORDER BY source, usage_id, line_no"
+        ),
+        "quarantine": rows(
+            "SELECT quarantine_id, batch_id, reason, raw_row FROM usage_quarantine ORDER BY quarantine_id"
+        ),
+        "owners": rows(
+            "SELECT listener_hash, isrc, batch_id, usage_id FROM usage_ownership ORDER BY listener_hash, isrc"
+        ),
+        "batches": sorted((e.originator_id.hex, e.row_count, e.rows_sha256, sorted(e.totals.items())) for e in events),
     }
 
 
@@ -81,15 +85,20 @@ def test_killing_an_ingest_and_running_it_again_equals_an_uninterrupted_run(
     app = _prepare(store_config)
     usage = tmp_path / "usage.parquet"
     generate_usage(app, GenerateOptions(PLAYS, Period.parse("2026-10"), seed=7), usage)
-    env = {**os.environ, "ROYALTY_DATABASE_URL": store_config.describe(),
-           "ROYALTY_LISTENER_SECRET": SECRET.decode(), "ROYALTY_ACTOR": "test"}
+    env = {
+        **os.environ,
+        "ROYALTY_DATABASE_URL": store_config.describe(),
+        "ROYALTY_LISTENER_SECRET": SECRET.decode(),
+        "ROYALTY_ACTOR": "test",
+    }
     command = [str(ROYALTY), "usage", "ingest", str(usage), "--batch-size", str(BATCH), "--json"]
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     store = UsageStore(app)
     deadline = time.monotonic() + 60
-    while store.query("SELECT COUNT(*) FROM usage_rows", "SELECT COUNT(*) FROM usage_rows")[0][0] \
-            < 3 * BATCH and time.monotonic() < deadline:
+    while (
+        store.query("SELECT COUNT(*) FROM usage_rows", "SELECT COUNT(*) FROM usage_rows")[0][0] < 3 * BATCH
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.02)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()

@@ -36,21 +36,21 @@ def q(app: RoyaltyLedger, sql: str) -> list[tuple[Any, ...]]:
 def test_update_and_delete_are_rejected_by_the_database(app: RoyaltyLedger) -> None:
     ingest(app, [play(f"p{i}") for i in range(9)] + [play("bad", territory="ZZ")])
     statements = [
-        "UPDATE usage_rows SET gross_micros = 0", "DELETE FROM usage_rows",
-        "UPDATE usage_quarantine SET reason = 'x'", "DELETE FROM usage_quarantine",
+        "UPDATE usage_rows SET gross_micros = 0",
+        "DELETE FROM usage_rows",
+        "UPDATE usage_quarantine SET reason = 'x'",
+        "DELETE FROM usage_quarantine",
         "DELETE FROM usage_ownership",
     ]
     for statement in statements:
-        with (pytest.raises(Exception, match="append-only"),
-              app.recorder.datastore.transaction(commit=True) as c):
+        with pytest.raises(Exception, match="append-only"), app.recorder.datastore.transaction(commit=True) as c:
             c.execute(statement)
     assert q(app, "SELECT COUNT(*) FROM usage_rows")[0][0] == 9
     assert q(app, "SELECT COUNT(*) FROM usage_ownership")[0][0] == 1
 
 
 def test_every_bad_row_is_quarantined_with_its_reason(app: RoyaltyLedger) -> None:
-    app.take_down("recording", ISRCS[2], ["DE"], "rights dispute",
-                  datetime(2026, 10, 1, tzinfo=UTC), "test")
+    app.take_down("recording", ISRCS[2], ["DE"], "rights dispute", datetime(2026, 10, 1, tzinfo=UTC), "test")
     ingest(app, [play("known", seconds=50)])
     rows = [
         play("unknown-isrc", isrc="USRL12609999"),
@@ -69,10 +69,16 @@ def test_every_bad_row_is_quarantined_with_its_reason(app: RoyaltyLedger) -> Non
     summary = ingest(app, rows)
     reasons = {r.usage_id: r.reason for r in list_quarantine(app)}
     assert reasons == {
-        "unknown-isrc": "unknown_isrc", "unknown-upc": "unknown_upc", "taken-down": "taken_down",
-        "future": "future_occurred_at", "before-release": "before_release_date",
-        "territory": "unknown_territory", "currency": "unknown_currency",
-        "negative": "negative_amount", "absurd": "absurd_amount", "malformed": "malformed",
+        "unknown-isrc": "unknown_isrc",
+        "unknown-upc": "unknown_upc",
+        "taken-down": "taken_down",
+        "future": "future_occurred_at",
+        "before-release": "before_release_date",
+        "territory": "unknown_territory",
+        "currency": "unknown_currency",
+        "negative": "negative_amount",
+        "absurd": "absurd_amount",
+        "malformed": "malformed",
         "known": "different_payload",
     }
     assert summary.accepted == 1 and sum(summary.quarantined.values()) == 11
@@ -119,14 +125,20 @@ def test_a_release_purchase_is_spread_over_its_tracks_and_a_refund_mirrors_it(
     app: RoyaltyLedger,
 ) -> None:
     ingest(app, [sale("s1", "10.00", upc=ALBUM)])
-    ingest(app, [sale("r1", "10.00", kind="refund", refund_of="s1", upc=ALBUM),
-                 sale("r2", "1.00", kind="refund", refund_of="nope", isrc=ISRCS[0])])
-    lines = q(app, "SELECT usage_id, line_no, isrc, gross_micros FROM usage_rows "
-                   "ORDER BY usage_id, line_no")
+    ingest(
+        app,
+        [
+            sale("r1", "10.00", kind="refund", refund_of="s1", upc=ALBUM),
+            sale("r2", "1.00", kind="refund", refund_of="nope", isrc=ISRCS[0]),
+        ],
+    )
+    lines = q(app, "SELECT usage_id, line_no, isrc, gross_micros FROM usage_rows ORDER BY usage_id, line_no")
     assert lines == [
-        ("r1", 0, ISRCS[0], -3_333_334), ("r1", 1, ISRCS[1], -3_333_333),
+        ("r1", 0, ISRCS[0], -3_333_334),
+        ("r1", 1, ISRCS[1], -3_333_333),
         ("r1", 2, ISRCS[2], -3_333_333),
-        ("s1", 0, ISRCS[0], 3_333_334), ("s1", 1, ISRCS[1], 3_333_333),
+        ("s1", 0, ISRCS[0], 3_333_334),
+        ("s1", 1, ISRCS[1], 3_333_333),
         ("s1", 2, ISRCS[2], 3_333_333),
     ]
     assert [r.reason for r in list_quarantine(app)] == ["refund_of_unknown_sale"]
@@ -139,23 +151,25 @@ def test_batch_events_state_their_rows_totals_and_positions(app: RoyaltyLedger) 
     events = [app.decode(n) for n in app.read_log(topics=app.topics_of(UsageBatch.Recorded))]
     assert [e.row_count for e in events] == [8, 8, 8, 7]
     for event, position in zip(events, summary.positions, strict=True):
-        got = q(app, f"SELECT currency, SUM(gross_micros), COUNT(*) FROM usage_rows "
-                     f"WHERE position = {position} GROUP BY currency")
+        got = q(
+            app,
+            f"SELECT currency, SUM(gross_micros), COUNT(*) FROM usage_rows "
+            f"WHERE position = {position} GROUP BY currency",
+        )
         assert {c: s for c, s, _ in got} == event.totals
         assert sum(n for _, _, n in got) == event.line_count
     raw = q(app, "SELECT listener_hash FROM usage_rows")
     assert all(len(h) == 64 and not h.startswith("l") for (h,) in raw)
 
 
-def test_a_failing_side_write_leaves_no_event_and_no_rows(
-    app: RoyaltyLedger, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_failing_side_write_leaves_no_event_and_no_rows(app: RoyaltyLedger, monkeypatch: pytest.MonkeyPatch) -> None:
     head = app.head_position()
 
     def explode_after(original: Any) -> Any:
         def write(self: UsageWrite, cursor: Any, positions: Any) -> None:
             original(self, cursor, positions)
             raise RuntimeError("disk on fire")
+
         return write
 
     monkeypatch.setattr(UsageWrite, "write_sqlite", explode_after(UsageWrite.write_sqlite))

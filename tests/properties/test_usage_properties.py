@@ -34,17 +34,21 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RoyaltyLedger]:
 
 
 plays = st.lists(
-    st.tuples(st.integers(0, 2), st.integers(0, 1), st.sampled_from([10, 44, 45, 200]),
-              st.integers(0, 2_000_000)),
-    min_size=1, max_size=40,
+    st.tuples(st.integers(0, 2), st.integers(0, 1), st.sampled_from([10, 44, 45, 200]), st.integers(0, 2_000_000)),
+    min_size=1,
+    max_size=40,
 )
 
 
 def _rows(prefix: str, spec: list[tuple[int, int, int, int]]) -> list[dict[str, Any]]:
     return [
-        play(f"{prefix}-{n}", listener=f"{prefix}-l{listener}", isrc=ISRCS[isrc], seconds=seconds,
-             at=f"2026-10-{1 + minute // 100_000:02d}T00:{(minute // 1000) % 60:02d}:"
-                f"{(minute // 10) % 60:02d}Z")
+        play(
+            f"{prefix}-{n}",
+            listener=f"{prefix}-l{listener}",
+            isrc=ISRCS[isrc],
+            seconds=seconds,
+            at=f"2026-10-{1 + minute // 100_000:02d}T00:{(minute // 1000) % 60:02d}:{(minute // 10) % 60:02d}Z",
+        )
         for n, (listener, isrc, seconds, minute) in enumerate(spec)
     ]
 
@@ -54,15 +58,20 @@ def _ingest(app: RoyaltyLedger, rows: list[dict[str, Any]], batch_size: int) -> 
 
 
 def _lines(app: RoyaltyLedger, prefix: str) -> list[tuple[Any, ...]]:
-    sql = ("SELECT listener_hash, isrc, counted, gross_micros, play_number, position "
-           f"FROM usage_rows WHERE usage_id LIKE '{prefix}-%'")
+    sql = (
+        "SELECT listener_hash, isrc, counted, gross_micros, play_number, position "
+        f"FROM usage_rows WHERE usage_id LIKE '{prefix}-%'"
+    )
     return UsageStore(app).query(sql, sql)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(spec=plays, files=st.integers(1, 4), batch_size=st.integers(1, 15), data=st.data())
 def test_stream2own_pays_2_to_the_n_once_each_then_nothing_whatever_the_batching_and_file_order(
-    app: RoyaltyLedger, spec: list[tuple[int, int, int, int]], files: int, batch_size: int,
+    app: RoyaltyLedger,
+    spec: list[tuple[int, int, int, int]],
+    files: int,
+    batch_size: int,
     data: st.DataObject,
 ) -> None:
     prefix = f"s2o{next(_example)}"
@@ -82,16 +91,22 @@ def test_stream2own_pays_2_to_the_n_once_each_then_nothing_whatever_the_batching
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(spec=plays, first=st.integers(1, 20), second=st.integers(1, 20),
-       sales=st.lists(st.integers(1, 50_000_000), max_size=4))
+@given(
+    spec=plays,
+    first=st.integers(1, 20),
+    second=st.integers(1, 20),
+    sales=st.lists(st.integers(1, 50_000_000), max_size=4),
+)
 def test_reingesting_is_a_no_op_and_batch_events_total_their_rows(
-    app: RoyaltyLedger, spec: list[tuple[int, int, int, int]], first: int, second: int,
+    app: RoyaltyLedger,
+    spec: list[tuple[int, int, int, int]],
+    first: int,
+    second: int,
     sales: list[int],
 ) -> None:
     prefix = f"idem{next(_example)}"
     rows = _rows(prefix, spec) + [
-        sale(f"{prefix}-sale{n}", f"{amount / 1_000_000:.6f}", upc=ALBUM)
-        for n, amount in enumerate(sales)
+        sale(f"{prefix}-sale{n}", f"{amount / 1_000_000:.6f}", upc=ALBUM) for n, amount in enumerate(sales)
     ]
     summary = _ingest(app, rows, first)
     head = app.head_position()
@@ -102,8 +117,10 @@ def test_reingesting_is_a_no_op_and_batch_events_total_their_rows(
     by_position: dict[int, int] = defaultdict(int)
     for *_, gross, _, position in lines:
         by_position[position] += gross
-    events = {n.id: app.decode(n) for n in app.read_log(start=min(summary.positions),
-                                                        topics=app.topics_of(UsageBatch.Recorded))}
+    events = {
+        n.id: app.decode(n)
+        for n in app.read_log(start=min(summary.positions), topics=app.topics_of(UsageBatch.Recorded))
+    }
     assert set(by_position) == set(summary.positions)
     for position, total in by_position.items():
         assert events[position].totals == {"EUR": total}
@@ -111,7 +128,8 @@ def test_reingesting_is_a_no_op_and_batch_events_total_their_rows(
         f"SELECT usage_id, SUM(gross_micros), MAX(gross_micros) - MIN(gross_micros) FROM usage_rows "
         f"WHERE usage_id LIKE '{prefix}-sale%' GROUP BY usage_id",
         f"SELECT usage_id, SUM(gross_micros), MAX(gross_micros) - MIN(gross_micros) FROM usage_rows "
-        f"WHERE usage_id LIKE '{prefix}-sale%' GROUP BY usage_id")
+        f"WHERE usage_id LIKE '{prefix}-sale%' GROUP BY usage_id",
+    )
     for usage_id, total, spread_width in sale_lines:
         assert total == sales[int(usage_id.rsplit("sale", 1)[1])]
         assert spread_width <= 1  # equal shares, largest remainder

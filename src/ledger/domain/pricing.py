@@ -98,7 +98,7 @@ class PricingConfig:
 def stream2own_price_micros(play_number: int, credit_micros: int) -> int:
     """The n-th counted play costs 2ⁿ thousandths of a credit for n = 1…9, nothing after."""
     if 1 <= play_number <= STREAM2OWN_PAID_PLAYS:
-        return (2**play_number) * credit_micros // 1000
+        return int(2**play_number) * credit_micros // 1000
     return 0
 
 
@@ -115,14 +115,12 @@ class PricingSchedule(Aggregate):
 
     def set_version(self, config: PricingConfig, reason: str, actor: str) -> int:
         config.validate()
-        self._version_set(number=len(self.versions) + 1, config=config.to_dict(),
-                          reason=reason, actor=actor)
+        self._version_set(number=len(self.versions) + 1, config=config.to_dict(), reason=reason, actor=actor)
         return len(self.versions)
 
     @event("VersionSet")
     def _version_set(self, number: int, config: dict[str, Any], reason: str, actor: str) -> None:
-        self.versions.append({"version": number, "config": config, "reason": reason,
-                              "actor": actor})
+        self.versions.append({"version": number, "config": config, "reason": reason, "actor": actor})
 
     def current(self) -> tuple[int, PricingConfig] | None:
         if not self.versions:

@@ -44,7 +44,8 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
     ) -> Sequence[int] | None:
         side_writes: Sequence[SideWrite] = kwargs.get("side_writes", ())
         if not side_writes:
-            return super().insert_events(stored_events, **kwargs)
+            stock: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
+            return stock
         # The stock path runs inside a psycopg pipeline, where COPY is not allowed. With side
         # writes: one plain transaction that takes the library's table lock (so positions
         # commit in order), inserts the events RETURNING their positions, then lets each
@@ -57,7 +58,7 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             self._lock_table(curs)
             self._notify_channel(curs)
             curs.execute(self.insert_events_statement, (pg_events,))
-            positions = [row["notification_id"] for row in curs.fetchall()]
+            positions: list[int] = [row["notification_id"] for row in curs.fetchall()]
             for writer in side_writes:
                 writer.write_postgres(curs, positions)
         return positions

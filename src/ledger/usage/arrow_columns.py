@@ -61,9 +61,7 @@ class ArrowColumns(Columns):
         arr = pc.coalesce(*[_blank_to_null(a) for a in arrays])
         if arr.null_count < len(arr):
             longest = pc.max(pc.utf8_length(arr)).as_py()
-            if longest > MAX_ID_LENGTH or not pc.all(
-                pc.equal(arr, pc.utf8_trim_whitespace(arr))
-            ).as_py():
+            if longest > MAX_ID_LENGTH or not pc.all(pc.equal(arr, pc.utf8_trim_whitespace(arr))).as_py():
                 return super().text(*names, required=required, upper=upper)
         if required and arr.null_count:
             for i in np.flatnonzero(pc.is_null(arr).to_numpy(zero_copy_only=False)):
@@ -91,8 +89,9 @@ class ArrowColumns(Columns):
         return stamps.cast(pa.int64()).to_pylist()  # type: ignore[no-any-return]
 
 
-def normalise_arrow(table: pa.Table, default_source: str, origin: tuple[str, int],
-                    preset: dict[int, Error] | None = None) -> RowBatch:
+def normalise_arrow(
+    table: pa.Table, default_source: str, origin: tuple[str, int], preset: dict[int, Error] | None = None
+) -> RowBatch:
     cols = ArrowColumns(table)
 
     def raw(i: int) -> dict[str, Any]:

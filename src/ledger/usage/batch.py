@@ -50,10 +50,20 @@ def _check_intrinsic(b: RowBatch, ctx: Context, errors: list[Error | None]) -> N
     now, top = ctx.now_us, MAX_SECONDS_PLAYED
     max_amount = (ctx.pricing or _DEFAULT_LIMITS).max_amount_micros
     suspects = [
-        i for i, (e, k, o, t, s, c) in enumerate(zip(
-            errors, b.kind, b.occurred_at_us, b.territory, b.isrc, b.seconds_played, strict=True))
-        if e is None and not (k == "stream" and o <= now and t is not None and s is not None  # type: ignore[operator]
-                              and c is not None and 0 <= c <= top)
+        i
+        for i, (e, k, o, t, s, c) in enumerate(
+            zip(errors, b.kind, b.occurred_at_us, b.territory, b.isrc, b.seconds_played, strict=True)
+        )
+        if e is None
+        and not (
+            k == "stream"
+            and o is not None
+            and o <= now
+            and t is not None
+            and s is not None
+            and c is not None
+            and 0 <= c <= top
+        )
     ]
     for i in suspects:
         errors[i] = _intrinsic(b, i, now, max_amount)
@@ -71,27 +81,43 @@ def payloads_of(b: RowBatch, hashes: list[str | None], errors: list[Error | None
     the same. Fields joined by U+001F; an absent value is empty."""
     sha = hashlib.sha256
     return [
-        None if e is not None else sha((
-            f"{src}\x1f{uid}\x1f{kind}\x1f{occ}\x1f{isrc or ''}\x1f{upc or ''}\x1f{lh}\x1f{terr}"
-            f"\x1f{'' if sec is None else sec}\x1f{'' if amt is None else amt}\x1f{cur or ''}"
-            f"\x1f{ref or ''}").encode()).hexdigest()
+        None
+        if e is not None
+        else sha(
+            (
+                f"{src}\x1f{uid}\x1f{kind}\x1f{occ}\x1f{isrc or ''}\x1f{upc or ''}\x1f{lh}\x1f{terr}"
+                f"\x1f{'' if sec is None else sec}\x1f{'' if amt is None else amt}\x1f{cur or ''}"
+                f"\x1f{ref or ''}"
+            ).encode()
+        ).hexdigest()
         for e, src, uid, kind, occ, isrc, upc, lh, terr, sec, amt, cur, ref in zip(
-            errors, b.source, b.usage_id, b.kind, b.occurred_at_us, b.isrc, b.upc, hashes,
-            b.territory, b.seconds_played, b.amount_micros, b.currency, b.refund_of, strict=True)
+            errors,
+            b.source,
+            b.usage_id,
+            b.kind,
+            b.occurred_at_us,
+            b.isrc,
+            b.upc,
+            hashes,
+            b.territory,
+            b.seconds_played,
+            b.amount_micros,
+            b.currency,
+            b.refund_of,
+            strict=True,
+        )
     ]
 
 
-def _check_catalogue(b: RowBatch, ctx: Context, rows: list[int],
-                     errors: list[Error | None]) -> list[int]:
+def _check_catalogue(b: RowBatch, ctx: Context, rows: list[int], errors: list[Error | None]) -> list[int]:
     """Streams of released, never-taken-down recordings pass in bulk; others get the full check."""
     cat, priced = ctx.catalogue, ctx.pricing is not None
     first, risky = cat.first_release_us, cat.maybe_unavailable()
     kinds, isrcs, upcs, occs = b.kind, b.isrc, b.upc, b.occurred_at_us
     still = []
     for i in rows:
-        isrc = isrcs[i]
-        if (priced and kinds[i] == "stream" and upcs[i] is None and isrc not in risky
-                and occs[i] >= first.get(isrc, _NEVER)):  # type: ignore[arg-type, operator]
+        isrc, at = isrcs[i] or "", occs[i] or 0
+        if priced and kinds[i] == "stream" and upcs[i] is None and isrc not in risky and at >= first.get(isrc, _NEVER):
             still.append(i)
             continue
         errors[i] = _catalogue(b, i, cat, ctx.pricing)
@@ -100,8 +126,14 @@ def _check_catalogue(b: RowBatch, ctx: Context, rows: list[int],
     return still
 
 
-def _deduplicate(b: RowBatch, ctx: Context, errors: list[Error | None],
-                 payloads: list[str | None], out: Prepared, retrying: Sequence[str]) -> list[int]:
+def _deduplicate(
+    b: RowBatch,
+    ctx: Context,
+    errors: list[Error | None],
+    payloads: list[str | None],
+    out: Prepared,
+    retrying: Sequence[str],
+) -> list[int]:
     """Rows not seen before; a known id with the same payload is a duplicate, else an error."""
     first: dict[tuple[str, str], str] = {}
     fresh: list[int] = []
@@ -132,8 +164,9 @@ def _deduplicate(b: RowBatch, ctx: Context, errors: list[Error | None],
     return new
 
 
-def _duplicate_or_conflict(i: int, same: bool, errors: list[Error | None], out: Prepared,
-                           retrying: Sequence[str]) -> None:
+def _duplicate_or_conflict(
+    i: int, same: bool, errors: list[Error | None], out: Prepared, retrying: Sequence[str]
+) -> None:
     if same:
         out.duplicates += 1
         if retrying:
@@ -142,8 +175,7 @@ def _duplicate_or_conflict(i: int, same: bool, errors: list[Error | None], out: 
         errors[i] = ("different_payload", "a known id with a different payload")
 
 
-def _quarantine(b: RowBatch, ctx: Context, errors: list[Error | None], out: Prepared,
-                retrying: Sequence[str]) -> None:
+def _quarantine(b: RowBatch, ctx: Context, errors: list[Error | None], out: Prepared, retrying: Sequence[str]) -> None:
     """Rows with an error are kept with their reason, once: a row quarantined before is a duplicate."""
     held: dict[str, list[tuple[Any, ...]]] = {}
     for i, error in enumerate(errors):
@@ -158,8 +190,8 @@ def _quarantine(b: RowBatch, ctx: Context, errors: list[Error | None], out: Prep
         source = b.source[i] or ""
         detail = error[1] + (f" ({b.origin(i)})" if b.origin_name else "")
         held.setdefault(source, []).append(
-            (quarantine_id(source, raw_hash), source, b.usage_id[i], raw_hash, error[0], detail,
-             text))
+            (quarantine_id(source, raw_hash), source, b.usage_id[i], raw_hash, error[0], detail, text)
+        )
     for source, entries in held.items():
         seen = ctx.store.quarantined_hashes(source, [e[3] for e in entries])
         unique: dict[str, tuple[Any, ...]] = {}

@@ -19,8 +19,7 @@ if TYPE_CHECKING:
 
 
 def _us(moment: datetime) -> int:
-    return int((moment - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds()) * 1_000_000 + \
-        moment.microsecond
+    return int((moment - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds()) * 1_000_000 + moment.microsecond
 
 
 @dataclass
@@ -37,20 +36,19 @@ class CatalogueView:
     @classmethod
     def load(cls, app: RoyaltyLedger) -> CatalogueView:
         view = cls()
-        for rid in app.aggregate_ids_with(Recording.Registered):
-            rec = app.repository.get(rid)
+        for rid in app.aggregate_ids_with(Recording.Registered):  # type: ignore[attr-defined]
+            rec: Recording = app.repository.get(rid)
             view.recordings.add(rec.isrc)
             if rec.availability:
                 view.recording_takedowns[rec.isrc] = rec
-        for rid in app.aggregate_ids_with(Release.Delivered):
+        for rid in app.aggregate_ids_with(Release.Delivered):  # type: ignore[attr-defined]
             view.add_release(app.repository.get(rid))
         return view
 
     def add_release(self, rel: Release) -> None:
         if rel.status != "live":
             return
-        start = _us(datetime(rel.release_date.year, rel.release_date.month,
-                             rel.release_date.day, tzinfo=UTC))
+        start = _us(datetime(rel.release_date.year, rel.release_date.month, rel.release_date.day, tzinfo=UTC))
         self.release_tracks[rel.upc] = list(rel.track_isrcs)
         self.release_start_us[rel.upc] = start
         for isrc in rel.track_isrcs:
@@ -81,8 +79,7 @@ class CatalogueView:
         """Recordings that a takedown could concern: their own, or every release's."""
         if self._risky is None:
             self._risky = set(self.recording_takedowns) | {
-                isrc for isrc, upcs in self.releases_of.items()
-                if all(u in self.release_takedowns for u in upcs)
+                isrc for isrc, upcs in self.releases_of.items() if all(u in self.release_takedowns for u in upcs)
             }
         return self._risky
 

@@ -57,8 +57,7 @@ def _catalogue_arrays(view: CatalogueView, period: Period) -> tuple[list[str], n
     end = datetime_to_us(period.end)
     isrcs = sorted(i for i, first in view.first_release_us.items() if first < end)
     if not isrcs:
-        raise DomainError(f"no recording is released before the end of {period}: "
-                          "deliver a release first")
+        raise DomainError(f"no recording is released before the end of {period}: deliver a release first")
     return isrcs, np.array([view.first_release_us[i] for i in isrcs], dtype=np.int64)
 
 
@@ -83,14 +82,21 @@ def generate_table(app: RoyaltyLedger, opts: GenerateOptions) -> pa.Table:
     territory = rng.choice(len(TERRITORIES), size=n, p=TERRITORY_WEIGHTS)
     cols = _base_columns(opts, rng, isrcs, rec, listener, at, seconds, territory, view)
     table = pa.table(cols).take(pa.array(np.argsort(at, kind="stable")))
-    extras = [_duplicates(table, rng, opts), _late(table, rng, opts, start),
-              _bad(table, rng, opts, now_us)]
+    extras = [_duplicates(table, rng, opts), _late(table, rng, opts, start), _bad(table, rng, opts, now_us)]
     return pa.concat_tables([table, *[e for e in extras if e.num_rows]])
 
 
-def _base_columns(opts: GenerateOptions, rng: np.random.Generator, isrcs: list[str],
-                  rec: np.ndarray, listener: np.ndarray, at: np.ndarray, seconds: np.ndarray,
-                  territory: np.ndarray, view: CatalogueView) -> dict[str, pa.Array]:
+def _base_columns(
+    opts: GenerateOptions,
+    rng: np.random.Generator,
+    isrcs: list[str],
+    rec: np.ndarray,
+    listener: np.ndarray,
+    at: np.ndarray,
+    seconds: np.ndarray,
+    territory: np.ndarray,
+    view: CatalogueView,
+) -> dict[str, pa.Array]:
     n = len(rec)
     sale = rng.random(n) < opts.sale_share
     sale_kind = rng.choice(3, size=n, p=[0.6, 0.25, 0.15])  # download, release purchase, tip
@@ -99,22 +105,24 @@ def _base_columns(opts: GenerateOptions, rng: np.random.Generator, isrcs: list[s
     upc_of = {i: view.releases_of[i][0] for i in isrcs}
     upc = np.array([upc_of[i] for i in isrc_arr], dtype=object)
     release_purchase = sale & (sale_kind == 1)
-    amount = np.where(sale_kind == 0, rng.choice([990_000, 1_290_000, 1_990_000], n),
-                      np.where(sale_kind == 1, rng.integers(7, 13, n) * 1_000_000,
-                               rng.integers(1, 6, n) * 1_000_000))
+    amount = np.where(
+        sale_kind == 0,
+        rng.choice([990_000, 1_290_000, 1_990_000], n),
+        np.where(sale_kind == 1, rng.integers(7, 13, n) * 1_000_000, rng.integers(1, 6, n) * 1_000_000),
+    )
     ids = np.char.add(f"g{opts.seed}-{opts.period}-", np.arange(n).astype(str))
     return {
-        "play_id": pa.array(np.where(sale, None, ids), pa.string()),
-        "sale_id": pa.array(np.where(sale, ids, None), pa.string()),
+        "play_id": pa.array(ids, pa.string(), mask=sale),
+        "sale_id": pa.array(ids, pa.string(), mask=~sale),
         "kind": pa.array(kind, pa.string()),
         "occurred_at": pa.array(at, pa.timestamp("us", tz="UTC")),
-        "isrc": pa.array(np.where(release_purchase, None, isrc_arr), pa.string()),
-        "upc": pa.array(np.where(release_purchase, upc, None), pa.string()),
+        "isrc": pa.array(isrc_arr, pa.string(), mask=release_purchase),
+        "upc": pa.array(upc, pa.string(), mask=~release_purchase),
         "listener_id": pa.array(np.char.add("listener-", listener.astype(str)), pa.string()),
         "territory": pa.array(np.array(TERRITORIES)[territory], pa.string()),
-        "seconds_played": pa.array(np.where(sale, None, seconds), pa.int32()),
-        "amount_micros": pa.array(np.where(sale, amount, None), pa.int64()),
-        "currency": pa.array(np.where(sale, opts.currency, None), pa.string()),
+        "seconds_played": pa.array(seconds, pa.int32(), mask=sale),
+        "amount_micros": pa.array(amount, pa.int64(), mask=~sale),
+        "currency": pa.array(np.full(n, opts.currency), pa.string(), mask=~sale),
     }
 
 
@@ -128,15 +136,15 @@ def _duplicates(table: pa.Table, rng: np.random.Generator, opts: GenerateOptions
     return _pick(table, rng, opts.duplicate_share)
 
 
-def _late(table: pa.Table, rng: np.random.Generator, opts: GenerateOptions,
-          start: int) -> pa.Table:
+def _late(table: pa.Table, rng: np.random.Generator, opts: GenerateOptions, start: int) -> pa.Table:
     """New plays from the last days of the previous month, arriving at the end of the file."""
     late = _pick(table, rng, opts.late_share)
     at = start - rng.integers(1, 3 * DAY_US, late.num_rows)
     late = late.set_column(3, "occurred_at", pa.array(at, pa.timestamp("us", tz="UTC")))
     for name in ("play_id", "sale_id"):
-        late = late.set_column(late.schema.get_field_index(name), name,
-                               pc.binary_join_element_wise(late[name], "late", "-"))
+        late = late.set_column(
+            late.schema.get_field_index(name), name, pc.binary_join_element_wise(late[name], "late", "-")
+        )
     return late
 
 
@@ -177,8 +185,7 @@ def write_table(table: pa.Table, out: Path) -> None:
     if fmt == "parquet":
         pq.write_table(table, out, row_group_size=100_000)
         return
-    text = table.set_column(3, "occurred_at", pc.strftime(table["occurred_at"],
-                                                          format="%Y-%m-%dT%H:%M:%SZ"))
+    text = table.set_column(3, "occurred_at", pc.strftime(table["occurred_at"], format="%Y-%m-%dT%H:%M:%SZ"))
     amounts = [None if v is None else format_micros(v) for v in text["amount_micros"].to_pylist()]
     text = text.drop_columns(["amount_micros"]).append_column("amount", pa.array(amounts, pa.string()))
     if fmt == "csv":
@@ -194,5 +201,11 @@ def generate_usage(app: RoyaltyLedger, opts: GenerateOptions, out: Path) -> dict
     table = generate_table(app, opts)
     write_table(table, out)
     extra = int(table.num_rows - opts.plays)
-    return {"out": str(out), "rows": table.num_rows, "generated": opts.plays, "extra_rows": extra,
-            "period": str(opts.period), "seed": opts.seed}
+    return {
+        "out": str(out),
+        "rows": table.num_rows,
+        "generated": opts.plays,
+        "extra_rows": extra,
+        "period": str(opts.period),
+        "seed": opts.seed,
+    }

@@ -95,8 +95,13 @@ class UsageIngest:
         now_us = datetime_to_us(now)
         return Context(self.store, self.catalogue, self.hasher, now_us, version, config)
 
-    def run(self, batches: Iterable[RowBatch], origin: str = "", progress: Progress | None = None,
-            summary: IngestSummary | None = None) -> IngestSummary:
+    def run(
+        self,
+        batches: Iterable[RowBatch],
+        origin: str = "",
+        progress: Progress | None = None,
+        summary: IngestSummary | None = None,
+    ) -> IngestSummary:
         summary = summary or IngestSummary()
         started = time.perf_counter()
         for batch in batches:
@@ -108,8 +113,7 @@ class UsageIngest:
                 progress(summary)
         return summary
 
-    def record(self, batch: RowBatch, origin: str = "",
-               retrying: Sequence[str] = ()) -> tuple[Prepared, int | None]:
+    def record(self, batch: RowBatch, origin: str = "", retrying: Sequence[str] = ()) -> tuple[Prepared, int | None]:
         """Prepare and write one batch; returns what it held and its position (None: no-op)."""
         for attempt in range(_ATTEMPTS):
             watermark = self.store.watermark()
@@ -135,21 +139,34 @@ class UsageIngest:
         batch = UsageBatch(
             source="+".join(sorted(p.sources | {q[1] for q in p.quarantine})),
             kind=kinds[0] if len(kinds) == 1 else ("mixed" if kinds else "none"),
-            row_count=p.accepted, line_count=len(p.lines), rows_sha256=digest.hexdigest(),
-            totals=dict(sorted(p.totals.items())), kinds=dict(sorted(p.kinds.items())),
-            pricing_versions=sorted(p.pricing_versions), quarantined=dict(p.quarantined),
-            owners_acquired=len(p.ownership), resolved_quarantine=len(p.resolved),
-            listener_key_id=self.hasher.key_id, origin=origin, actor=self.actor,
+            row_count=p.accepted,
+            line_count=len(p.lines),
+            rows_sha256=digest.hexdigest(),
+            totals=dict(sorted(p.totals.items())),
+            kinds=dict(sorted(p.kinds.items())),
+            pricing_versions=sorted(p.pricing_versions),
+            quarantined=dict(p.quarantined),
+            owners_acquired=len(p.ownership),
+            resolved_quarantine=len(p.resolved),
+            listener_key_id=self.hasher.key_id,
+            origin=origin,
+            actor=self.actor,
         )
-        write = UsageWrite(batch.id.hex, watermark, p.lines, p.quarantine, p.resolved,
-                           p.ownership)
+        write = UsageWrite(batch.id.hex, watermark, p.lines, p.quarantine, p.resolved, p.ownership)
         recordings = self.app.save(batch, side_writes=[write])
         return int(recordings[0].notification.id)
 
 
-def ingest_files(app: RoyaltyLedger, paths: Sequence[Path], *, actor: str,
-                 source: str = "player", batch_size: int = DEFAULT_BATCH_SIZE,
-                 progress: Progress | None = None, secret: bytes | None = None) -> IngestSummary:
+def ingest_files(
+    app: RoyaltyLedger,
+    paths: Sequence[Path],
+    *,
+    actor: str,
+    source: str = "player",
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: Progress | None = None,
+    secret: bytes | None = None,
+) -> IngestSummary:
     """Ingest CSV / NDJSON / Parquet files in order; re-running on the same files is a no-op."""
     from ledger.usage.readers import read_batches
 
@@ -160,9 +177,16 @@ def ingest_files(app: RoyaltyLedger, paths: Sequence[Path], *, actor: str,
     return summary
 
 
-def ingest_rows(app: RoyaltyLedger, rows: Iterable[dict[str, Any]], *, actor: str,
-                source: str = "player", batch_size: int = DEFAULT_BATCH_SIZE,
-                secret: bytes | None = None, origin: str = "api") -> IngestSummary:
+def ingest_rows(
+    app: RoyaltyLedger,
+    rows: Iterable[dict[str, Any]],
+    *,
+    actor: str,
+    source: str = "player",
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    secret: bytes | None = None,
+    origin: str = "api",
+) -> IngestSummary:
     """Ingest rows given as dicts (an API request body), in batches of `batch_size`."""
     run = UsageIngest(app, actor, secret=secret)
 

@@ -66,6 +66,4 @@ class ListenerHasher:
 
 
 def is_listener_hash(value: str) -> bool:
-    return len(value) == hashlib.sha256().digest_size * 2 and all(
-        c in "0123456789abcdef" for c in value
-    )
+    return len(value) == hashlib.sha256().digest_size * 2 and all(c in "0123456789abcdef" for c in value)

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError
 
 from ledger.domain.money import MICROS_PER_UNIT
 from ledger.domain.pricing import PRICING_SCHEDULE_ID, PricingConfig, PricingSchedule, StreamRule
 
-if TYPE_CHECKING:
-    from ledger.application import RoyaltyLedger
 
-    _Base = RoyaltyLedger
-else:
-    _Base = object
+class PricingCommands:
+    """Mixed into RoyaltyLedger; the eventsourcing Application provides these two."""
 
+    repository: Any
+    save: Callable[..., Any]
 
-class PricingCommands(_Base):
     def _pricing_schedule(self) -> PricingSchedule | None:
         try:
             schedule = self.repository.get(PRICING_SCHEDULE_ID)

@@ -17,8 +17,15 @@ from ledger.usage.rows import Error, RowBatch
 Refunded = dict[tuple[str, str], Any]
 
 
-def price_accepted(b: RowBatch, ctx: Context, rows: list[int], hashes: list[str | None],
-                   payloads: list[str | None], out: Prepared, refunded: Refunded) -> None:
+def price_accepted(
+    b: RowBatch,
+    ctx: Context,
+    rows: list[int],
+    hashes: list[str | None],
+    payloads: list[str | None],
+    out: Prepared,
+    refunded: Refunded,
+) -> None:
     streams = [i for i in rows if b.kind[i] == "stream"]
     others = [i for i in rows if b.kind[i] != "stream"]
     if streams:
@@ -36,32 +43,69 @@ def price_accepted(b: RowBatch, ctx: Context, rows: list[int], hashes: list[str 
     out.accepted += len(rows)
 
 
-def _emit(b: RowBatch, i: int, ctx: Context, out: Prepared, line_no: int, isrc: str, gross: int,
-          model: str, play_number: int | None, counted: bool, hashes: list[str | None],
-          payloads: list[str | None], currency: str | None = None) -> None:
+def _emit(
+    b: RowBatch,
+    i: int,
+    ctx: Context,
+    out: Prepared,
+    line_no: int,
+    isrc: str,
+    gross: int,
+    model: str,
+    play_number: int | None,
+    counted: bool,
+    hashes: list[str | None],
+    payloads: list[str | None],
+    currency: str | None = None,
+) -> None:
     currency = currency or b.currency[i] or ""
-    out.lines.append((
-        b.source[i], b.usage_id[i], line_no, b.kind[i], b.occurred_at_us[i], isrc, b.upc[i],
-        hashes[i], b.territory[i], b.seconds_played[i], currency, gross, model,
-        ctx.pricing_version, play_number, counted, payloads[i], b.refund_of[i],
-    ))
+    out.lines.append(
+        (
+            b.source[i],
+            b.usage_id[i],
+            line_no,
+            b.kind[i],
+            b.occurred_at_us[i],
+            isrc,
+            b.upc[i],
+            hashes[i],
+            b.territory[i],
+            b.seconds_played[i],
+            currency,
+            gross,
+            model,
+            ctx.pricing_version,
+            play_number,
+            counted,
+            payloads[i],
+            b.refund_of[i],
+        )
+    )
     out.totals[currency] += gross
     out.pricing_versions.add(ctx.pricing_version)
 
 
-def _price_streams(b: RowBatch, ctx: Context, rows: list[int], hashes: list[str | None],
-                   payloads: list[str | None], out: Prepared) -> None:
+def _price_streams(
+    b: RowBatch, ctx: Context, rows: list[int], hashes: list[str | None], payloads: list[str | None], out: Prepared
+) -> None:
     """Per stream: model by (source, territory); counted from the threshold; a price.
 
     Written for volume: one pass building line tuples, no call per row.
     """
     config = ctx.pricing
     assert config is not None  # rows without pricing were quarantined as no_pricing
-    threshold, currency, version = config.counted_after_seconds, config.stream_currency, \
-        ctx.pricing_version
+    threshold, currency, version = config.counted_after_seconds, config.stream_currency, ctx.pricing_version
     src, uid, kind, occ, isrc, upc, terr, sec, ref = (
-        b.source, b.usage_id, b.kind, b.occurred_at_us, b.isrc, b.upc, b.territory,
-        b.seconds_played, b.refund_of)
+        b.source,
+        b.usage_id,
+        b.kind,
+        b.occurred_at_us,
+        b.isrc,
+        b.upc,
+        b.territory,
+        b.seconds_played,
+        b.refund_of,
+    )
     models: dict[tuple[str | None, str | None], tuple[str, int]] = {}
     counted_s2o: list[int] = []
     lines, total = out.lines, 0
@@ -77,25 +121,52 @@ def _price_streams(b: RowBatch, ctx: Context, rows: list[int], hashes: list[str 
             continue
         gross = found[1] if counted and found[0] == "fixed_rate" else 0
         total += gross
-        lines.append((src[i], uid[i], 0, kind[i], occ[i], isrc[i], upc[i], hashes[i], terr[i],
-                      sec[i], currency, gross, found[0], version, None, counted, payloads[i],
-                      ref[i]))
+        lines.append(
+            (
+                src[i],
+                uid[i],
+                0,
+                kind[i],
+                occ[i],
+                isrc[i],
+                upc[i],
+                hashes[i],
+                terr[i],
+                sec[i],
+                currency,
+                gross,
+                found[0],
+                version,
+                None,
+                counted,
+                payloads[i],
+                ref[i],
+            )
+        )
     if counted_s2o:
         total += _number_plays(b, ctx, counted_s2o, hashes, payloads, out)
     out.totals[currency] += total
     out.pricing_versions.add(version)
 
 
-def _number_plays(b: RowBatch, ctx: Context, rows: list[int], hashes: list[str | None],
-                  payloads: list[str | None], out: Prepared) -> int:
+def _number_plays(
+    b: RowBatch, ctx: Context, rows: list[int], hashes: list[str | None], payloads: list[str | None], out: Prepared
+) -> int:
     """Stream2own: n = counted plays of (listener, recording) already stored + rank in batch."""
     config = ctx.pricing
     assert config is not None
     src, uid, kind, occ, isrc, upc, terr, sec, ref = (
-        b.source, b.usage_id, b.kind, b.occurred_at_us, b.isrc, b.upc, b.territory,
-        b.seconds_played, b.refund_of)
-    prices = [stream2own_price_micros(n, config.credit_micros)
-              for n in range(STREAM2OWN_PAID_PLAYS + 1)]
+        b.source,
+        b.usage_id,
+        b.kind,
+        b.occurred_at_us,
+        b.isrc,
+        b.upc,
+        b.territory,
+        b.seconds_played,
+        b.refund_of,
+    )
+    prices = [stream2own_price_micros(n, config.credit_micros) for n in range(STREAM2OWN_PAID_PLAYS + 1)]
     prior = ctx.store.prior_counted_plays({(hashes[i] or "", isrc[i] or "") for i in rows})
     # Arrival order: stored plays first, then this batch by (occurred_at, source, usage_id).
     rows.sort(key=lambda i: (occ[i], src[i], uid[i]))
@@ -106,9 +177,28 @@ def _number_plays(b: RowBatch, ctx: Context, rows: list[int], hashes: list[str |
         prior[pair] = n
         gross = prices[n] if n <= STREAM2OWN_PAID_PLAYS else 0
         total += gross
-        lines.append((src[i], uid[i], 0, kind[i], occ[i], pair[1], upc[i], pair[0], terr[i],
-                      sec[i], currency, gross, "stream2own", version, n, True, payloads[i],
-                      ref[i]))
+        lines.append(
+            (
+                src[i],
+                uid[i],
+                0,
+                kind[i],
+                occ[i],
+                pair[1],
+                upc[i],
+                pair[0],
+                terr[i],
+                sec[i],
+                currency,
+                gross,
+                "stream2own",
+                version,
+                n,
+                True,
+                payloads[i],
+                ref[i],
+            )
+        )
         if n == STREAM2OWN_PAID_PLAYS:
             out.ownership.append((pair[0], pair[1], src[i], uid[i], occ[i]))
     return total

@@ -45,14 +45,16 @@ def list_quarantine(app: RoyaltyLedger, *, include_resolved: bool = False) -> li
     where = "" if include_resolved else " WHERE r.quarantine_id IS NULL"
     sql = _SELECT + where + " ORDER BY q.position, q.quarantine_id"
     return [
-        QuarantinedRow(r[0], int(r[1]), r[2], r[3], r[4], r[5], json.loads(r[6]), r[7],
-                       None if r[8] is None else int(r[8]))
+        QuarantinedRow(
+            r[0], int(r[1]), r[2], r[3], r[4], r[5], json.loads(r[6]), r[7], None if r[8] is None else int(r[8])
+        )
         for r in UsageStore(app).query(sql, sql)
     ]
 
 
-def retry_quarantine(app: RoyaltyLedger, *, actor: str, batch_size: int = DEFAULT_BATCH_SIZE,
-                     secret: bytes | None = None) -> IngestSummary:
+def retry_quarantine(
+    app: RoyaltyLedger, *, actor: str, batch_size: int = DEFAULT_BATCH_SIZE, secret: bytes | None = None
+) -> IngestSummary:
     """Re-submit every unresolved quarantined row against today's catalogue and pricing."""
     run = UsageIngest(app, actor, secret=secret)
     summary = IngestSummary()
@@ -62,9 +64,8 @@ def retry_quarantine(app: RoyaltyLedger, *, actor: str, batch_size: int = DEFAUL
         by_source.setdefault(entry.source, []).append(entry)
     for source, entries in sorted(by_source.items()):
         for start in range(0, len(entries), batch_size):
-            chunk = entries[start:start + batch_size]
+            chunk = entries[start : start + batch_size]
             batch = normalise_dicts([e.row for e in chunk], source, listener_hashed=True)
-            prepared, position = run.record(batch, "quarantine retry",
-                                            [e.quarantine_id for e in chunk])
+            prepared, position = run.record(batch, "quarantine retry", [e.quarantine_id for e in chunk])
             summary.add(len(batch), prepared, position)
     return summary

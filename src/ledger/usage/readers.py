@@ -117,8 +117,7 @@ def _from_arrow(table: pa.Table, default_source: str, origin: tuple[str, int]) -
             columns[name] = column
     preset = {}
     if "csv_line" in columns:
-        preset = {i: ("malformed", "not a CSV row with the header's columns")
-                  for i in range(table.num_rows)}
+        preset = {i: ("malformed", "not a CSV row with the header's columns") for i in range(table.num_rows)}
     return normalise_arrow(pa.table(columns), default_source, origin, preset)
 
 

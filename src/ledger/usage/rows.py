@@ -7,7 +7,7 @@ because a bad row is quarantined, never dropped and never fatal to its batch.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -22,9 +22,24 @@ Error = tuple[str, str]  # (reason code, detail a person can act on)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_ID_LENGTH = 128
 # Every field a client may send; the documented schema is schemas/usage-row.schema.json.
-FIELDS = ("source", "play_id", "sale_id", "usage_id", "kind", "occurred_at", "occurred_at_us",
-          "isrc", "upc", "listener_id", "territory", "seconds_played", "amount", "amount_micros",
-          "currency", "refund_of")
+FIELDS = (
+    "source",
+    "play_id",
+    "sale_id",
+    "usage_id",
+    "kind",
+    "occurred_at",
+    "occurred_at_us",
+    "isrc",
+    "upc",
+    "listener_id",
+    "territory",
+    "seconds_played",
+    "amount",
+    "amount_micros",
+    "currency",
+    "refund_of",
+)
 
 
 @dataclass
@@ -63,14 +78,15 @@ def datetime_to_us(moment: datetime) -> int:
 
 def us_to_iso(us: int) -> str:
     seconds, micros = divmod(us, 1_000_000)
-    return datetime.fromtimestamp(seconds, UTC).replace(microsecond=micros).isoformat().replace(
-        "+00:00", "Z")
+    return datetime.fromtimestamp(seconds, UTC).replace(microsecond=micros).isoformat().replace("+00:00", "Z")
 
 
 @lru_cache(maxsize=200_000)
 def _code(kind: str, value: str) -> str | None:
     parse: dict[str, Callable[[str], str]] = {
-        "isrc": parse_isrc, "upc": parse_upc, "territory": parse_territory,
+        "isrc": parse_isrc,
+        "upc": parse_upc,
+        "territory": parse_territory,
         "currency": parse_currency,
     }
     try:
@@ -79,14 +95,13 @@ def _code(kind: str, value: str) -> str | None:
         return None
 
 
-_UNKNOWN = {"isrc": "malformed", "upc": "malformed", "territory": "unknown_territory",
-            "currency": "unknown_currency"}
+_UNKNOWN = {"isrc": "malformed", "upc": "malformed", "territory": "unknown_territory", "currency": "unknown_currency"}
 
 
 class Columns:
     """Column-wise parsing that records the first error of each row."""
 
-    def __init__(self, columns: dict[str, Sequence[Any]], n: int) -> None:
+    def __init__(self, columns: Mapping[str, Sequence[Any]], n: int) -> None:
         self.columns, self.n = columns, n
         self.errors: list[Error | None] = [None] * n
 
@@ -122,7 +137,7 @@ class Columns:
     def code(self, kind: str, values: list[str | None]) -> list[str | None]:
         """Each distinct value is checked once; a batch has few distinct codes."""
         parsed = {v: _code(kind, v) for v in set(values) if v is not None}
-        out = [parsed.get(v) if v is not None else None for v in values]  # type: ignore[arg-type]
+        out = [parsed.get(v) if v is not None else None for v in values]
         if any(p is None for p in parsed.values()):
             for i, v in enumerate(values):
                 if v is not None and out[i] is None:
@@ -169,22 +184,33 @@ class Columns:
         return out
 
 
-def normalise(columns: dict[str, Sequence[Any]], n: int, default_source: str, *,
-              listener_hashed: bool = False, origin: tuple[str, int] = ("", 0),
-              preset: dict[int, Error] | None = None) -> RowBatch:
+def normalise(
+    columns: Mapping[str, Sequence[Any]],
+    n: int,
+    default_source: str,
+    *,
+    listener_hashed: bool = False,
+    origin: tuple[str, int] = ("", 0),
+    preset: dict[int, Error] | None = None,
+) -> RowBatch:
     """Typed columns from raw ones (strings from CSV/JSON, typed values from Parquet).
 
     `preset` holds errors found before normalising (a line that is not JSON at all).
     """
     cols = Columns(columns, n)
     raw = lambda i: {k: _plain(v[i]) for k, v in columns.items() if v[i] not in (None, "")}  # noqa: E731
-    return build(cols, default_source, raw, listener_hashed=listener_hashed, origin=origin,
-                 preset=preset)
+    return build(cols, default_source, raw, listener_hashed=listener_hashed, origin=origin, preset=preset)
 
 
-def build(cols: Columns, default_source: str, raw: Callable[[int], dict[str, Any]], *,
-          listener_hashed: bool = False, origin: tuple[str, int] = ("", 0),
-          preset: dict[int, Error] | None = None) -> RowBatch:
+def build(
+    cols: Columns,
+    default_source: str,
+    raw: Callable[[int], dict[str, Any]],
+    *,
+    listener_hashed: bool = False,
+    origin: tuple[str, int] = ("", 0),
+    preset: dict[int, Error] | None = None,
+) -> RowBatch:
     for i, error in (preset or {}).items():
         cols.errors[i] = error
     usage_id = cols.text("play_id", "sale_id", "usage_id", required=True)
@@ -200,14 +226,23 @@ def build(cols: Columns, default_source: str, raw: Callable[[int], dict[str, Any
     sources = [s or default_source for s in cols.text("source")]
     listener = cols.text("listener_hash" if listener_hashed else "listener_id", required=True)
     return RowBatch(
-        source=list(sources), usage_id=usage_id, kind=kinds, occurred_at_us=cols.instant(),
+        source=list(sources),
+        usage_id=usage_id,
+        kind=kinds,
+        occurred_at_us=cols.instant(),
         isrc=cols.code("isrc", cols.text("isrc", upper=True)),
-        upc=cols.code("upc", cols.text("upc")), listener=listener,
+        upc=cols.code("upc", cols.text("upc")),
+        listener=listener,
         territory=cols.code("territory", cols.text("territory", upper=True)),
-        seconds_played=cols.integer("seconds_played"), amount_micros=cols.amount(),
+        seconds_played=cols.integer("seconds_played"),
+        amount_micros=cols.amount(),
         currency=cols.code("currency", cols.text("currency", upper=True)),
-        refund_of=cols.text("refund_of"), errors=cols.errors, raw=raw,
-        listener_hashed=listener_hashed, origin_name=origin[0], origin_offset=origin[1],
+        refund_of=cols.text("refund_of"),
+        errors=cols.errors,
+        raw=raw,
+        listener_hashed=listener_hashed,
+        origin_name=origin[0],
+        origin_offset=origin[1],
     )
 
 
@@ -217,8 +252,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def normalise_dicts(rows: Iterable[Any], default_source: str, *, listener_hashed: bool = False,
-                    origin: tuple[str, int] = ("", 0)) -> RowBatch:
+def normalise_dicts(
+    rows: Iterable[Any], default_source: str, *, listener_hashed: bool = False, origin: tuple[str, int] = ("", 0)
+) -> RowBatch:
     """Rows as dicts (NDJSON lines, an API request body, quarantined rows being retried).
 
     Anything that is not a JSON object becomes a malformed row kept as {"raw": …}.
@@ -232,5 +268,6 @@ def normalise_dicts(rows: Iterable[Any], default_source: str, *, listener_hashed
         materialised.append(row)
     names = {k for row in materialised for k in row}
     columns = {name: [row.get(name) for row in materialised] for name in sorted(names)}
-    return normalise(columns, len(materialised), default_source, listener_hashed=listener_hashed,
-                     origin=origin, preset=preset)
+    return normalise(
+        columns, len(materialised), default_source, listener_hashed=listener_hashed, origin=origin, preset=preset
+    )

@@ -15,12 +15,48 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ledger.application import RoyaltyLedger
 
-LINE_COLUMNS = ("source", "usage_id", "line_no", "kind", "occurred_at_us", "isrc", "upc",
-                "listener_hash", "territory", "seconds_played", "currency", "gross_micros",
-                "pricing_model", "pricing_version", "play_number", "counted", "payload_sha256",
-                "refund_of")
-_PG_TYPES = ["int8", "text", "text", "text", "int4", "text", "int8", "text", "text", "text",
-             "text", "int4", "text", "int8", "text", "int4", "int4", "bool", "text", "text"]
+LINE_COLUMNS = (
+    "source",
+    "usage_id",
+    "line_no",
+    "kind",
+    "occurred_at_us",
+    "isrc",
+    "upc",
+    "listener_hash",
+    "territory",
+    "seconds_played",
+    "currency",
+    "gross_micros",
+    "pricing_model",
+    "pricing_version",
+    "play_number",
+    "counted",
+    "payload_sha256",
+    "refund_of",
+)
+_PG_TYPES = [
+    "int8",
+    "text",
+    "text",
+    "text",
+    "int4",
+    "text",
+    "int8",
+    "text",
+    "text",
+    "text",
+    "text",
+    "int4",
+    "text",
+    "int8",
+    "text",
+    "int4",
+    "int4",
+    "bool",
+    "text",
+    "text",
+]
 _COLS = "position, batch_id, " + ", ".join(LINE_COLUMNS)
 SQLITE_CACHE_KIB = 256 * 1024
 _WATERMARK = "SELECT COALESCE(MAX(position), 0) AS w FROM usage_rows"
@@ -44,11 +80,9 @@ class UsageStore:
                 return [tuple(r) for r in c.fetchall()]
         from psycopg.rows import tuple_row
 
-        with self.recorder.datastore.get_connection() as conn, conn.cursor(
-            row_factory=tuple_row
-        ) as curs:
+        with self.recorder.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
             curs.execute(pg_sql, list(params))
-            return curs.fetchall()
+            return list(curs.fetchall())
 
     def watermark(self) -> int:
         return int(self.query(_WATERMARK, _WATERMARK)[0][0])
@@ -63,10 +97,9 @@ class UsageStore:
             "SELECT u.usage_id, u.payload_sha256 FROM unnest(%s::text[]) AS p(id) "
             "CROSS JOIN LATERAL (SELECT usage_id, payload_sha256 FROM usage_rows "
             "WHERE source = %s AND usage_id = p.id AND line_no = 0 LIMIT 1) AS u",
-            (source, json.dumps(list(usage_ids))) if self.backend == "sqlite"
-            else (list(usage_ids), source),
+            (source, json.dumps(list(usage_ids))) if self.backend == "sqlite" else (list(usage_ids), source),
         )
-        return dict(rows)  # type: ignore[arg-type]
+        return {r[0]: r[1] for r in rows}
 
     def quarantined_hashes(self, source: str, raw_hashes: Sequence[str]) -> set[str]:
         if not raw_hashes:
@@ -99,8 +132,7 @@ class UsageStore:
             "WHERE substr(u.listener_hash, 1, 16) = substr(p.l, 1, 16) AND u.isrc = p.i "
             "AND u.listener_hash = p.l AND u.pricing_model = 'stream2own' AND u.counted) "
             "FROM unnest(%s::text[], %s::text[]) AS p(l, i)",
-            (json.dumps(list(zip(listeners, isrcs, strict=True))),)
-            if self.backend == "sqlite" else (listeners, isrcs),
+            (json.dumps(list(zip(listeners, isrcs, strict=True))),) if self.backend == "sqlite" else (listeners, isrcs),
         )
         return {(r[0], r[1]): int(r[2]) for r in rows if r[2]}
 
@@ -139,9 +171,7 @@ class UsageWrite:
 
     def _check(self, watermark: int) -> None:
         if watermark != self.expected_watermark:
-            raise UsageConflict(
-                f"usage watermark moved from {self.expected_watermark} to {watermark}"
-            )
+            raise UsageConflict(f"usage watermark moved from {self.expected_watermark} to {watermark}")
 
     def write_sqlite(self, cursor: Any, positions: Sequence[int]) -> None:
         position, bid = self._position(positions), self.batch_hex
@@ -163,11 +193,13 @@ class UsageWrite:
         )
         cursor.executemany(
             "INSERT INTO usage_quarantine_resolved (quarantine_id, outcome, position, batch_id) "
-            f"VALUES (?, ?, {prefix[:-2]})", self.resolved,
+            f"VALUES (?, ?, {prefix[:-2]})",
+            self.resolved,
         )
         cursor.executemany(
             "INSERT INTO usage_ownership (listener_hash, isrc, source, usage_id, occurred_at_us, "
-            f"position, batch_id) VALUES (?, ?, ?, ?, ?, {prefix[:-2]})", self.ownership,
+            f"position, batch_id) VALUES (?, ?, ?, ?, ?, {prefix[:-2]})",
+            self.ownership,
         )
 
     def write_postgres(self, cursor: Any, positions: Sequence[int]) -> None:
@@ -190,7 +222,8 @@ class UsageWrite:
         if self.resolved:
             cursor.executemany(
                 "INSERT INTO usage_quarantine_resolved (quarantine_id, outcome, position, batch_id)"
-                " VALUES (%s, %s, %s, %s)", [(*r, position, bid) for r in self.resolved],
+                " VALUES (%s, %s, %s, %s)",
+                [(*r, position, bid) for r in self.resolved],
             )
         if self.ownership:
             cursor.executemany(
