@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,8 +15,8 @@ from api.deps import ApiSettings
 from api.limits import BodySizeLimit
 from api.positions import ApiLedger
 from api.routers import (
-    catalogue_import,
     audit,
+    catalogue_import,
     disputes,
     health,
     keys,
@@ -30,9 +31,11 @@ from api.routers import (
     webhooks,
     works,
 )
+from api.views import EmbeddedProjector, ReadSide
 from ledger.application import Clock, system_clock
 from ledger.store.config import StoreConfig
 
+PROJECTOR_ENV = "ROYALTY_API_PROJECTOR"
 ROUTERS = (health, keys, parties, works, recordings, releases, splits, disputes, trails, usage,
            statements, audit, webhooks, catalogue_import, media)
 DESCRIPTION = """\
@@ -55,13 +58,23 @@ def build_app(lifespan: Any = None) -> FastAPI:
 
 def create_app(
     config: StoreConfig | None = None, *, clock: Clock = system_clock,
-    settings: ApiSettings | None = None,
+    settings: ApiSettings | None = None, projector: bool | None = None,
 ) -> FastAPI:
+    """The served app. `projector` (default: ROYALTY_API_PROJECTOR=1) runs one in-process."""
     ledger = ApiLedger(config or StoreConfig.from_env(), clock=clock)
+    read_side = ReadSide(ledger)
+    if projector is None:
+        projector = os.environ.get(PROJECTOR_ENV) == "1"
+    embedded = EmbeddedProjector(ledger) if projector else None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if embedded:
+            embedded.start()
         yield
+        if embedded:
+            embedded.stop()
+        read_side.close()
         ledger.close()
 
     app = build_app(lifespan)
@@ -69,6 +82,7 @@ def create_app(
     app.state.ledger = ledger
     app.state.settings = settings
     app.state.authenticator = Authenticator(ledger)
+    app.state.read_side = read_side
     app.add_middleware(BodySizeLimit, max_body=settings.max_body_bytes,
                        max_upload=settings.max_upload_bytes)
     return app

@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api.auth import Authenticator, Forbidden, Principal
 from api.positions import ApiLedger
 from api.schemas.common import Key
+from api.views import ReadSide
 from ledger.application import NotFound
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer rk_…`")
@@ -32,6 +33,11 @@ def get_ledger(request: Request) -> ApiLedger:
     return app
 
 
+def get_read_side(request: Request) -> ReadSide:
+    read_side: ReadSide = request.app.state.read_side
+    return read_side
+
+
 def get_settings(request: Request) -> ApiSettings:
     settings: ApiSettings = request.app.state.settings
     return settings
@@ -47,6 +53,7 @@ def get_principal(
 
 LedgerDep = Annotated[ApiLedger, Depends(get_ledger)]
 SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
+ReadSideDep = Annotated[ReadSide, Depends(get_read_side)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 

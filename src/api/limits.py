@@ -18,7 +18,8 @@ class _TooLarge(Exception):
 
 
 class BodySizeLimit:
-    """413 problem+json for bodies over `max_body` (over `max_upload` on upload routes)."""
+    """413 problem+json for bodies over `max_body`; file uploads (multipart/form-data) may be
+    up to `max_upload` (routes may hold a file to a tighter limit of their own)."""
 
     def __init__(self, app: ASGIApp, max_body: int, max_upload: int) -> None:
         self.app, self.max_body, self.max_upload = app, max_body, max_upload

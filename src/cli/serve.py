@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import typer
-import uvicorn
 
 from cli.output import JSON_OPTION, console, report
 
@@ -19,8 +19,19 @@ def serve(
     workers: int = typer.Option(1, "--workers", min=1, max=64,
                                 help="Processes; each opens its own store connections."),
     log_level: str = typer.Option("warning", "--log-level"),
+    projector: bool = typer.Option(
+        None, "--projector/--no-projector",
+        help="Follow the log with an in-process projector (default: on with one worker; with "
+             "more, run `royalty project --follow` beside the server)."),
 ) -> None:
     """Serve the API (store from ROYALTY_DATABASE_URL, as every command)."""
+    from api.app import PROJECTOR_ENV  # imported here: other commands need no web stack
+
+    if projector is None:
+        projector = workers == 1
+    os.environ[PROJECTOR_ENV] = "1" if projector else "0"
+    import uvicorn
+
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
                 log_level=log_level, access_log=False)
 

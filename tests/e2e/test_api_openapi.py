@@ -17,6 +17,10 @@ def test_the_committed_openapi_document_matches_the_app() -> None:
     )
 
 
+# The only non-integer numbers the API publishes: durations in seconds, never money.
+NOT_MONEY = {"/components/schemas/ProjectorLagPublic/properties/seconds/anyOf/0"}
+
+
 def test_money_in_the_contract_is_never_a_float() -> None:
     document = json.loads(openapi_document())
     floats = []
@@ -32,4 +36,4 @@ def test_money_in_the_contract_is_never_a_float() -> None:
                 walk(value, f"{where}/{i}")
 
     walk(document, "")
-    assert floats == []
+    assert set(floats) <= NOT_MONEY, floats
