@@ -26,7 +26,7 @@ class ApiLedger(RoyaltyLedger):
     """The ledger application as the API runs it: each save reports its positions."""
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
-        recordings = super().save(*objs, **kwargs)
+        recordings: list[Recording[UUID]] = super().save(*objs, **kwargs)
         sink = _written.get()
         if sink is not None:
             sink.extend(r.notification.id for r in recordings)
