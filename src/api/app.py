@@ -18,6 +18,7 @@ from api.routers import (
     audit,
     catalogue_import,
     disputes,
+    earnings,
     health,
     keys,
     media,
@@ -37,7 +38,7 @@ from ledger.store.config import StoreConfig
 
 PROJECTOR_ENV = "ROYALTY_API_PROJECTOR"
 ROUTERS = (health, keys, parties, works, recordings, releases, splits, disputes, trails, usage,
-           statements, audit, webhooks, catalogue_import, media)
+           earnings, statements, audit, webhooks, catalogue_import, media)
 DESCRIPTION = """\
 The ways in and out of the royalty ledger. Authenticate with an API key
 (`Authorization: Bearer rk_…`). Money is integer micro-units with an ISO 4217 currency.

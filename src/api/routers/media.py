@@ -12,19 +12,24 @@ from api.errors import PayloadTooLarge
 from api.positions import capture_writes
 from api.schemas.media import AudioUploadPublic, AudioUploadWritten, RecordingAudioPublic
 from api.scope import VisibleRecording, controls_recording
-from media.blobstore import FileTooLarge
-from media.config import MediaConfig
-from media.upload import upload_audio
+from ledger.audio_upload import upload_audio
+from ledger.store.blobs import FileTooLarge, blob_store_from_env
 
 router = APIRouter(prefix="/v1/recordings", tags=["media"])
 
 Uploader = Annotated[Principal, Depends(require("admin", "distributor", "party"))]
 
 
-@router.post("/{isrc}/audio", response_model=AudioUploadWritten, status_code=202,
-             responses={413: {"description": "The file is over the upload size limit"}})
+@router.post(
+    "/{isrc}/audio",
+    response_model=AudioUploadWritten,
+    status_code=202,
+    responses={413: {"description": "The file is over the upload size limit"}},
+)
 def upload_recording_audio(
-    rec: VisibleRecording, app: LedgerDep, principal: Uploader,
+    rec: VisibleRecording,
+    app: LedgerDep,
+    principal: Uploader,
     file: Annotated[UploadFile, File(description="The master: WAV, FLAC, AIFF or MP3.")],
     declared_duration_ms: Annotated[int | None, Form(gt=0, le=24 * 3_600_000)] = None,
     declared_format: Annotated[str | None, Form(max_length=20)] = None,
@@ -34,24 +39,32 @@ def upload_recording_audio(
     the same content again changes nothing. A party key must hold the recording's master."""
     if not controls_recording(app, principal, rec, app.clock()):
         raise Forbidden(f"only a current master holder may upload audio for {rec.isrc}")
-    config = MediaConfig.from_env()
     try:
         with capture_writes() as written:
-            done = upload_audio(app, rec.isrc, file.file, principal.actor,
-                                original_name=file.filename or "upload",
-                                declared_format=declared_format,
-                                declared_duration_ms=declared_duration_ms, config=config)
+            done = upload_audio(
+                app,
+                blob_store_from_env(),
+                rec.isrc,
+                file.file,
+                principal.actor,
+                original_name=file.filename or "upload",
+                declared_format=declared_format,
+                declared_duration_ms=declared_duration_ms,
+            )
     except FileTooLarge as exc:
         raise PayloadTooLarge("the audio file", exc.limit_bytes) from None
     asset = app.find_audio_asset(done.isrc, done.sha256)
     assert asset is not None
-    return AudioUploadWritten(position=written.position(app), changed=done.created,
-                              isrc=done.isrc, upload=AudioUploadPublic.model_validate(asset.summary()))
+    return AudioUploadWritten(
+        position=written.position(app),
+        changed=done.created,
+        isrc=done.isrc,
+        upload=AudioUploadPublic.model_validate(asset.summary()),
+    )
 
 
 @router.get("/{isrc}/audio", response_model=RecordingAudioPublic)
-def get_recording_audio(rec: VisibleRecording, app: LedgerDep, principal: PrincipalDep
-                        ) -> RecordingAudioPublic:
+def get_recording_audio(rec: VisibleRecording, app: LedgerDep, principal: PrincipalDep) -> RecordingAudioPublic:
     """The recording's audio status (its latest upload's: pending, ready, failed or
     duplicate_suspected) with every upload's renditions, loudness, failure or duplicates."""
     return RecordingAudioPublic.model_validate({"isrc": rec.isrc, **app.audio_of(rec.isrc)})
