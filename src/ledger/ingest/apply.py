@@ -9,9 +9,11 @@ review. A release already delivered by another sender is refused.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import TYPE_CHECKING
+from uuid import UUID
 
 import pycountry
 
@@ -128,9 +130,10 @@ def _upsert_party(app: RoyaltyLedger, d: Delivery, key: str, party: DeliveredPar
         target.update_details(name=name, kinds=new_kinds, identifiers=dict(sorted(new_ids.items())), actor=d.actor)
 
 
-def _party_keys(d: Delivery, release: DeliveredRelease) -> dict[str, str]:
+def _party_keys(d: Delivery, release: DeliveredRelease, pending: Pending) -> dict[str, str]:
     keys: dict[str, str] = {}
-    taken: dict[str, dict[str, str]] = {}
+    # Parties keyed earlier in this batch (not yet in the directory) hold their identifiers too.
+    taken = {a.key: dict(a.identifiers) for a in pending.aggregates.values() if isinstance(a, Party)}
     for party in release.parties:
         key = d.directory.resolve(party, taken)
         keys[party.reference] = key
@@ -159,16 +162,26 @@ def _shares(keys: dict[str, str], pairs: list[tuple[str, int]]) -> dict[str, int
     return shares
 
 
-def _prefetch(app: RoyaltyLedger, d: Delivery, release: DeliveredRelease, keys: dict[str, str]) -> Pending:
+def aggregate_ids(release: DeliveredRelease) -> set[UUID]:
+    """Every aggregate id the release may touch, parties aside (those the directory knows)."""
     ids = {release_id(release.upc)}
     for rec in release.recordings:
         ids |= {recording_id(rec.isrc), split_agreement_id("master", rec.isrc)}
     for work_key in _work_keys(release).values():
         ids |= {work_id(work_key), split_agreement_id("publishing", work_key)}
+    return ids
+
+
+def _known_parties(d: Delivery, keys: Iterable[str], pending: Pending) -> None:
+    """Parties exist iff the directory (or this batch) has them: no query per party."""
+    for key in {*keys, d.sender.key}:
+        (pending.present if key in d.directory.by_key else pending.absent).add(party_id(key))
+
+
+def _prefetch(app: RoyaltyLedger, release: DeliveredRelease) -> Pending:
+    ids = aggregate_ids(release)
     present = existing_ids(app, ids)
-    party_ids = {party_id(k): k for k in {*keys.values(), d.sender.key}}
-    present |= {i for i, k in party_ids.items() if k in d.directory.by_key}
-    return Pending(app, present=present, absent=(ids | set(party_ids)) - present)
+    return Pending(app, present=present, absent=ids - present)
 
 
 def _work_keys(release: DeliveredRelease) -> dict[str, str]:
@@ -180,10 +193,17 @@ def _work_keys(release: DeliveredRelease) -> dict[str, str]:
     return keys
 
 
-def prepare_release(app: RoyaltyLedger, d: Delivery, release: DeliveredRelease) -> tuple[Pending, bool, str]:
-    """Every change the release makes, unsaved: (pending, is it new, its status). Raises DomainError."""
-    keys = _party_keys(d, release)
-    pending = _prefetch(app, d, release, keys)
+def prepare_release(
+    app: RoyaltyLedger, d: Delivery, release: DeliveredRelease, pending: Pending | None = None
+) -> tuple[Pending, bool, str]:
+    """Every change the release makes, unsaved: (pending, is it new, its status). Raises DomainError.
+
+    With `pending` (a batch of releases committed together, prefetched by `aggregate_ids`), the
+    changes join it; a failure then leaves it half-prepared, and the caller must discard it.
+    """
+    pending = pending or _prefetch(app, release)
+    keys = _party_keys(d, release, pending)
+    _known_parties(d, keys.values(), pending)
     existing = pending.find(Release, release_id(release.upc), f"release {release.upc}")
     if existing is not None and existing.delivered_by not in (None, d.sender.key):
         raise DomainError(f"release {release.upc} was delivered by {existing.delivered_by}; "

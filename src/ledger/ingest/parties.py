@@ -80,17 +80,16 @@ class PartyDirectory:
         for t in IDENTIFIER_TYPES:
             if t in ids and (t, ids[t]) in self.by_identifier:
                 return self.by_identifier[(t, ids[t])]
-        named = self.by_name.get(party.name.casefold())
-        if named is not None and not conflicts(self.by_key[named].identifiers, ids):
-            return named
+        for key in (self.by_name.get(party.name.casefold()), slug(party.name)):
+            if key is not None and not self._clashes(key, ids, taken or {}):
+                return key
         base = slug(party.name)
-        held = (taken or {}).get(base)
-        if held is None and base in self.by_key:
-            held = self.by_key[base].identifiers
-        if held is None or not conflicts(held, ids):
-            return base
         t = next(t for t in IDENTIFIER_TYPES if t in ids)
         return f"{base}-{ids[t].lower()}"
+
+    def _clashes(self, key: str, ids: dict[str, str], taken: dict[str, dict[str, str]]) -> bool:
+        held = [taken.get(key), self.by_key[key].identifiers if key in self.by_key else None]
+        return any(h is not None and conflicts(h, ids) for h in held)
 
     def refresh(self, app: RoyaltyLedger) -> PartyDirectory:
         """Fold the Party events recorded since the last refresh (touched parties are reloaded)."""
