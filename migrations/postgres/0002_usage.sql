@@ -26,11 +26,13 @@ CREATE TABLE IF NOT EXISTS usage_rows (
 CREATE INDEX IF NOT EXISTS usage_rows_position_idx ON usage_rows (position);
 CREATE INDEX IF NOT EXISTS usage_rows_occurred_idx ON usage_rows (occurred_at_us);
 CREATE INDEX IF NOT EXISTS usage_rows_isrc_occurred_idx ON usage_rows (isrc, occurred_at_us);
--- Stream2own play numbers are derived from earlier counted plays of (listener, recording).
--- Keyed on a 16-hex-digit prefix of the listener HMAC (queries re-check the full hash): a
--- quarter of the key width, which matters on an index written in random order at volume.
+-- Stream2own play numbers are derived from earlier counted plays of (listener, recording):
+-- play numbers are dense (1, 2, 3, …), so the next one is the highest stored + 1, found by one
+-- index descent whatever the listener's history. Keyed on a 16-hex-digit prefix of the
+-- listener HMAC (queries re-check the full hash): a quarter of the key width, which matters
+-- on an index written in random order at volume.
 CREATE INDEX IF NOT EXISTS usage_rows_stream2own_idx
-    ON usage_rows (substr(listener_hash, 1, 16), isrc)
+    ON usage_rows (substr(listener_hash, 1, 16), isrc, play_number)
     WHERE pricing_model = 'stream2own' AND counted;
 
 CREATE TRIGGER usage_rows_append_only

@@ -82,7 +82,8 @@ def generate_table(app: RoyaltyLedger, opts: GenerateOptions) -> pa.Table:
     territory = rng.choice(len(TERRITORIES), size=n, p=TERRITORY_WEIGHTS)
     cols = _base_columns(opts, rng, isrcs, rec, listener, at, seconds, territory, view)
     table = pa.table(cols).take(pa.array(np.argsort(at, kind="stable")))
-    extras = [_duplicates(table, rng, opts), _late(table, rng, opts, start), _bad(table, rng, opts, now_us)]
+    end_us = datetime_to_us(opts.period.end)
+    extras = [_duplicates(table, rng, opts), _late(table, rng, opts, start), _bad(table, rng, opts, end_us)]
     return pa.concat_tables([table, *[e for e in extras if e.num_rows]])
 
 
@@ -148,7 +149,7 @@ def _late(table: pa.Table, rng: np.random.Generator, opts: GenerateOptions, star
     return late
 
 
-def _bad(table: pa.Table, rng: np.random.Generator, opts: GenerateOptions, now_us: int) -> pa.Table:
+def _bad(table: pa.Table, rng: np.random.Generator, opts: GenerateOptions, end_us: int) -> pa.Table:
     """Rows the ingest must quarantine, one kind of fault each, in turn."""
     bad = _pick(table, rng, opts.bad_share).to_pylist()
     faults = ["unknown_isrc", "future", "territory", "currency", "negative", "absurd", "payload"]
@@ -157,16 +158,18 @@ def _bad(table: pa.Table, rng: np.random.Generator, opts: GenerateOptions, now_u
         if fault != "payload":
             for key in ("play_id", "sale_id"):
                 row[key] = row[key] and f"{row[key]}-bad"
-        _break(row, fault, now_us)
+        _break(row, fault, end_us)
     return pa.Table.from_pylist(bad, schema=table.schema)
 
 
-def _break(row: dict[str, Any], fault: str, now_us: int) -> None:
+def _break(row: dict[str, Any], fault: str, end_us: int) -> None:
+    """One fault per row; "future" is ten years after the month, so the file is the same
+    whatever day it is generated on."""
     sale = row["play_id"] is None
     if fault == "unknown_isrc":
         row["isrc"], row["upc"] = "USZZZ2699999", None
     elif fault == "future":
-        row["occurred_at"] = now_us + DAY_US
+        row["occurred_at"] = end_us + 3650 * DAY_US
     elif fault == "territory":
         row["territory"] = "ZZ"
     elif fault == "payload":

@@ -113,25 +113,27 @@ class UsageStore:
         return {r[0] for r in rows}
 
     def prior_counted_plays(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
-        """Counted stream2own plays already stored per (listener_hash, isrc), in one query."""
+        """Counted stream2own plays already stored per (listener_hash, isrc), in one query
+        (pairs with none are left out)."""
         listeners, isrcs = [], []
         for listener, isrc in pairs:
             listeners.append(listener)
             isrcs.append(isrc)
         if not listeners:
             return {}
-        # The index is on (substr(listener_hash, 1, 16), isrc); the full hash is re-checked.
-        rows = self.query(
-            "SELECT u.listener_hash, u.isrc, COUNT(*) FROM (SELECT json_extract(value, '$[0]') "
-            "AS l, json_extract(value, '$[1]') AS i FROM json_each(?)) AS p "
-            "JOIN usage_rows AS u ON substr(u.listener_hash, 1, 16) = substr(p.l, 1, 16) "
-            "AND u.isrc = p.i AND u.listener_hash = p.l "
-            "WHERE u.pricing_model = 'stream2own' AND u.counted = 1 GROUP BY 1, 2",
-            # A correlated count: one index probe per pair, never a sort of every play.
-            "SELECT p.l, p.i, (SELECT COUNT(*) FROM usage_rows AS u "
+        # Per pair, one descent of the index on (substr(listener_hash, 1, 16), isrc, play_number)
+        # to the highest play number (numbers are dense, so it is the count); the full hash is
+        # re-checked. Never a count or sort over a listener's whole history.
+        latest = (
+            "(SELECT u.play_number FROM usage_rows AS u "
             "WHERE substr(u.listener_hash, 1, 16) = substr(p.l, 1, 16) AND u.isrc = p.i "
-            "AND u.listener_hash = p.l AND u.pricing_model = 'stream2own' AND u.counted) "
-            "FROM unnest(%s::text[], %s::text[]) AS p(l, i)",
+            "AND u.listener_hash = p.l AND u.pricing_model = 'stream2own' AND u.counted{} "
+            "ORDER BY u.play_number DESC LIMIT 1)"
+        )
+        rows = self.query(
+            f"SELECT p.l, p.i, {latest.format(' = 1')} FROM (SELECT json_extract(value, '$[0]') "
+            "AS l, json_extract(value, '$[1]') AS i FROM json_each(?)) AS p",
+            f"SELECT p.l, p.i, {latest.format('')} FROM unnest(%s::text[], %s::text[]) AS p(l, i)",
             (json.dumps(list(zip(listeners, isrcs, strict=True))),) if self.backend == "sqlite" else (listeners, isrcs),
         )
         return {(r[0], r[1]): int(r[2]) for r in rows if r[2]}
