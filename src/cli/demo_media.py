@@ -26,8 +26,10 @@ from projections.projector import Projector
 
 FOLDER = Path("var") / "demo-media"
 # Gliding tones and a little noise: something a fingerprint can hold on to.
-MUSIC = ("aevalsrc=0.3*sin(2*PI*({a}+200*sin(2*PI*0.5*t))*t)+0.2*sin(2*PI*({b}+300*sin(2*PI*0.3*t))*t)"
-         "+0.02*(random(0)-0.5):s=44100:d={d}")
+MUSIC = (
+    "aevalsrc=0.3*sin(2*PI*({a}+200*sin(2*PI*0.5*t))*t)+0.2*sin(2*PI*({b}+300*sin(2*PI*0.3*t))*t)"
+    "+0.02*(random(0)-0.5):s=44100:d={d}"
+)
 TRACKS = (  # (file, how it is made, declared duration ms)
     ("master-one.wav", "music", 6_000),
     ("master-two.flac", "music2", 7_000),
@@ -42,15 +44,47 @@ def _make(folder: Path, name: str, how: str, seconds: float) -> Path:
         return out
     base = ["-v", "error", "-y", "-fflags", "+bitexact"]
     if how == "music":
-        run_ffmpeg([*base, "-f", "lavfi", "-i", MUSIC.format(a=300, b=800, d=seconds), "-ac", "2",
-                    "-c:a", "pcm_s16le", "-flags", "+bitexact", str(out)], timeout_s=60)
+        run_ffmpeg(
+            [
+                *base,
+                "-f",
+                "lavfi",
+                "-i",
+                MUSIC.format(a=300, b=800, d=seconds),
+                "-ac",
+                "2",
+                "-c:a",
+                "pcm_s16le",
+                "-flags",
+                "+bitexact",
+                str(out),
+            ],
+            timeout_s=60,
+        )
     elif how == "music2":
-        run_ffmpeg([*base, "-f", "lavfi", "-i", MUSIC.format(a=420, b=1300, d=seconds), "-ac", "2",
-                    "-c:a", "flac", "-flags", "+bitexact", str(out)], timeout_s=60)
+        run_ffmpeg(
+            [
+                *base,
+                "-f",
+                "lavfi",
+                "-i",
+                MUSIC.format(a=420, b=1300, d=seconds),
+                "-ac",
+                "2",
+                "-c:a",
+                "flac",
+                "-flags",
+                "+bitexact",
+                str(out),
+            ],
+            timeout_s=60,
+        )
     elif how == "reencode":
         source = _make(folder, TRACKS[0][0], "music", TRACKS[0][2] / 1000)
-        run_ffmpeg([*base, "-i", str(source), "-c:a", "libmp3lame", "-b:a", "192k",
-                    "-flags", "+bitexact", str(out)], timeout_s=60)
+        run_ffmpeg(
+            [*base, "-i", str(source), "-c:a", "libmp3lame", "-b:a", "192k", "-flags", "+bitexact", str(out)],
+            timeout_s=60,
+        )
     else:  # a master cut off in transfer: the first 40 % of a WAV
         whole = _make(folder, "master-three-whole.wav", "music", seconds)
         data = whole.read_bytes()
@@ -59,8 +93,8 @@ def _make(folder: Path, name: str, how: str, seconds: float) -> Path:
 
 
 def _pick_recordings(app: RoyaltyLedger, count: int) -> list[Recording]:
-    recordings = [app.repository.get(i) for i in dict.fromkeys(
-        app.aggregate_ids_with(Recording.Registered))]  # type: ignore[attr-defined]
+    registered = Recording.Registered  # type: ignore[attr-defined]
+    recordings: list[Recording] = [app.repository.get(i) for i in dict.fromkeys(app.aggregate_ids_with(registered))]
     return sorted(recordings, key=lambda r: r.isrc)[:count]
 
 
@@ -73,15 +107,13 @@ def run(app: RoyaltyLedger, period: Period, as_json: bool) -> dict[str, Any]:
         if app.audio_assets(rec.isrc):
             continue  # this recording has its audio already (a second demo run)
         path = _make(FOLDER, name, how, declared_ms / 1000)
-        done = upload_audio(app, rec.isrc, path, actor(), declared_duration_ms=declared_ms,
-                            config=config)
+        done = upload_audio(app, rec.isrc, path, actor(), declared_duration_ms=declared_ms, config=config)
         uploaded.append(done.to_dict())
     handled = MediaWorker(app, config).run_once()
     Projector(app, ViewDB(app.config), models=["catalogue"]).catch_up()
     tracks = [{"isrc": rec.isrc, "title": rec.title, **app.audio_of(rec.isrc)} for rec in recordings]
     view = _view_statuses(app, [rec.isrc for rec in recordings])
-    doc = {"uploaded": uploaded, "worker_handled": len(handled), "tracks": tracks,
-           "catalogue_view_audio_status": view}
+    doc = {"uploaded": uploaded, "worker_handled": len(handled), "tracks": tracks, "catalogue_view_audio_status": view}
     if not as_json:
         _render(doc)
     return doc
@@ -91,30 +123,40 @@ def _view_statuses(app: RoyaltyLedger, isrcs: list[str]) -> dict[str, str]:
     db = ViewDB(app.config)
     try:
         marks = ",".join("?" * len(isrcs))
-        rows = db.execute(f"SELECT isrc, audio_status FROM cat_recordings WHERE isrc IN ({marks})",
-                          isrcs) if isrcs else []
+        rows = (
+            db.execute(f"SELECT isrc, audio_status FROM cat_recordings WHERE isrc IN ({marks})", isrcs) if isrcs else []
+        )
     finally:
         db.close()
     return {str(i): str(s) for i, s in rows}
 
 
 def _render(doc: dict[str, Any]) -> None:
-    console.print(f"[bold]media[/]: {len(doc['uploaded'])} masters uploaded, "
-                  f"{doc['worker_handled']} handled by the worker")
+    console.print(
+        f"[bold]media[/]: {len(doc['uploaded'])} masters uploaded, {doc['worker_handled']} handled by the worker"
+    )
     rows = []
     for track in doc["tracks"]:
         current = track["current"] or {}
         loud = current.get("loudness") or {}
-        rows.append((
-            track["isrc"], track["title"], track["status"],
-            f"{tenths_to_text(loud['integrated_lufs_tenths'])} LUFS → gain "
-            f"{tenths_to_text(loud['gain_db_tenths'])} dB" if loud else "",
-            ", ".join(f"{r['format']} {r['bitrate_kbps']}k"
-                      for r in current.get("renditions", [])),
-            "; ".join([f"like {d['isrc']} ({d['score_bp'] / 100:.1f} %)" for d in current.get("duplicates", [])]
-                      + ([current["failure"]["reason"]] if current.get("failure") else [])),
-        ))
-    console.print(table("audio per track", ["ISRC", "title", "status", "loudness", "renditions",
-                                             "note"], rows))
-    console.print("catalogue read model: " + ", ".join(
-        f"{isrc} {status}" for isrc, status in sorted(doc["catalogue_view_audio_status"].items())))
+        rows.append(
+            (
+                track["isrc"],
+                track["title"],
+                track["status"],
+                f"{tenths_to_text(loud['integrated_lufs_tenths'])} LUFS → gain "
+                f"{tenths_to_text(loud['gain_db_tenths'])} dB"
+                if loud
+                else "",
+                ", ".join(f"{r['format']} {r['bitrate_kbps']}k" for r in current.get("renditions", [])),
+                "; ".join(
+                    [f"like {d['isrc']} ({d['score_bp'] / 100:.1f} %)" for d in current.get("duplicates", [])]
+                    + ([current["failure"]["reason"]] if current.get("failure") else [])
+                ),
+            )
+        )
+    console.print(table("audio per track", ["ISRC", "title", "status", "loudness", "renditions", "note"], rows))
+    console.print(
+        "catalogue read model: "
+        + ", ".join(f"{isrc} {status}" for isrc, status in sorted(doc["catalogue_view_audio_status"].items()))
+    )

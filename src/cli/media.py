@@ -6,7 +6,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -21,8 +21,7 @@ from media.loudness import tenths_to_text
 from media.upload import upload_audio
 from media.worker import MediaWorker
 
-app = typer.Typer(help="Audio: upload masters, run the media worker, show audio status.",
-                  no_args_is_help=True)
+app = typer.Typer(help="Audio: upload masters, run the media worker, show audio status.", no_args_is_help=True)
 
 
 def _config(as_json: bool) -> MediaConfig:
@@ -34,24 +33,41 @@ def _config(as_json: bool) -> MediaConfig:
 
 @app.command("upload")
 def upload(
-    isrc: str = typer.Argument(..., help="The recording's ISRC (it must be delivered already)."),
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True,
-                                help="The master audio file (WAV, FLAC, AIFF or MP3)."),
-    declared_duration_ms: int = typer.Option(None, "--declared-duration-ms",
-                                             help="The master's duration; checked on decode."),
+    isrc: Annotated[str, typer.Argument(help="The recording's ISRC (it must be delivered already).")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, dir_okay=False, readable=True, help="The master audio file (WAV, FLAC, AIFF or MP3)."
+        ),
+    ],
+    declared_duration_ms: int = typer.Option(
+        None, "--declared-duration-ms", help="The master's duration; checked on decode."
+    ),
     declared_format: str = typer.Option(None, "--format", help="Claimed format (default: the file name's)."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Store the original by SHA-256 and record AudioUploaded; the worker does the rest."""
     try:
-        done = upload_audio(ledger(), isrc, file, actor(), declared_format=declared_format,
-                            declared_duration_ms=declared_duration_ms, config=_config(as_json))
+        done = upload_audio(
+            ledger(),
+            isrc,
+            file,
+            actor(),
+            declared_format=declared_format,
+            declared_duration_ms=declared_duration_ms,
+            config=_config(as_json),
+        )
     except (NotFound, InvalidIdentifier, DomainError, FileTooLarge) as exc:
         fail(str(exc), as_json)
     doc = {"ok": True, **done.to_dict()}
-    report(doc, as_json, lambda: console.print(
-        f"{'uploaded' if done.created else 'already uploaded'}: {done.isrc} ← {done.original_name} "
-        f"({done.size_bytes:,} bytes, sha256 {done.sha256[:12]}…), {done.status}"))
+    report(
+        doc,
+        as_json,
+        lambda: console.print(
+            f"{'uploaded' if done.created else 'already uploaded'}: {done.isrc} ← {done.original_name} "
+            f"({done.size_bytes:,} bytes, sha256 {done.sha256[:12]}…), {done.status}"
+        ),
+    )
 
 
 @app.command("worker")
@@ -61,12 +77,18 @@ def worker(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Follow AudioUploaded from the worker's own position; record each upload's outcome."""
-    progress = (lambda line: print(f"media worker: {line}", file=sys.stderr, flush=True))
+
+    def progress(line: str) -> None:
+        print(f"media worker: {line}", file=sys.stderr, flush=True)
+
     runner = MediaWorker(ledger(), _config(as_json), progress=progress)
     if once:
         outcomes = [o.to_dict() for o in runner.run_once()]
-        doc: dict[str, Any] = {"position": runner.position(), "handled": outcomes,
-                               "stale_staging_removed": runner.swept}
+        doc: dict[str, Any] = {
+            "position": runner.position(),
+            "handled": outcomes,
+            "stale_staging_removed": runner.swept,
+        }
         report(doc, as_json, lambda: _render_outcomes(outcomes))
         return
     stop = threading.Event()
@@ -74,8 +96,7 @@ def worker(
         signal.signal(sig, lambda *_: stop.set())
     err_console.print(f"media worker following the log from position {runner.position()}")
     runner.follow(stop, poll_seconds)
-    report({"position": runner.position(), "stopped": True}, as_json,
-           lambda: err_console.print("media worker stopped"))
+    report({"position": runner.position(), "stopped": True}, as_json, lambda: err_console.print("media worker stopped"))
 
 
 def _render_outcomes(outcomes: list[dict[str, Any]]) -> None:
@@ -93,8 +114,9 @@ def render_audio(upload: dict[str, Any]) -> None:
     """Renditions, loudness, failure and duplicates of one upload's summary, for people."""
     if upload.get("failure"):
         failure = upload["failure"]
-        console.print(f"  failed ({failure['code']}): {failure['reason']}"
-                      + (" — retryable" if failure["retryable"] else ""))
+        console.print(
+            f"  failed ({failure['code']}): {failure['reason']}" + (" — retryable" if failure["retryable"] else "")
+        )
     if upload.get("loudness"):
         ld = upload["loudness"]
         peak = ld["true_peak_dbtp_tenths"]
@@ -103,14 +125,28 @@ def render_audio(upload: dict[str, Any]) -> None:
             f"{tenths_to_text(ld['integrated_lufs_tenths'])} LUFS, true peak "
             f"{'-inf' if peak is None else tenths_to_text(peak)} dBTP, gain "
             f"{tenths_to_text(ld['gain_db_tenths'])} dB toward {tenths_to_text(ld['target_lufs_tenths'])} LUFS"
-            + (" (capped by true peak)" if ld["capped_by_true_peak"] else ""))
+            + (" (capped by true peak)" if ld["capped_by_true_peak"] else "")
+        )
     if upload.get("renditions"):
-        console.print(table("renditions", ["format", "kb/s", "Hz", "ms", "bytes", "sha256"], [
-            (r["format"], r["bitrate_kbps"], r["sample_rate_hz"], r["duration_ms"],
-             f"{r['size_bytes']:,}", r["sha256"][:12] + "…") for r in upload["renditions"]]))
+        console.print(
+            table(
+                "renditions",
+                ["format", "kb/s", "Hz", "ms", "bytes", "sha256"],
+                [
+                    (
+                        r["format"],
+                        r["bitrate_kbps"],
+                        r["sample_rate_hz"],
+                        r["duration_ms"],
+                        f"{r['size_bytes']:,}",
+                        r["sha256"][:12] + "…",
+                    )
+                    for r in upload["renditions"]
+                ],
+            )
+        )
     for dup in upload.get("duplicates", []):
-        console.print(f"  [yellow]likely duplicate[/] of {dup['isrc']} "
-                      f"({dup['score_bp'] / 100:.2f} % alike)")
+        console.print(f"  [yellow]likely duplicate[/] of {dup['isrc']} ({dup['score_bp'] / 100:.2f} % alike)")
 
 
 @app.command("status")

@@ -7,6 +7,7 @@ transaction, and is the asset's version 2: a second outcome for one upload canno
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import IntegrityError
@@ -35,7 +36,7 @@ class OutcomeAlreadyRecorded(DomainError):
 
 
 def _micros_now(app: Any) -> int:
-    at = app.clock()
+    at: datetime = app.clock()
     return int(at.timestamp()) * 1_000_000 + at.microsecond
 
 
@@ -58,8 +59,14 @@ class AudioCommands(_Base):
         return asset
 
     def record_audio_upload(
-        self, isrc: str, sha256: str, size_bytes: int, original_name: str,
-        declared_format: str | None, declared_duration_ms: int | None, actor: str,
+        self,
+        isrc: str,
+        sha256: str,
+        size_bytes: int,
+        original_name: str,
+        declared_format: str | None,
+        declared_duration_ms: int | None,
+        actor: str,
     ) -> tuple[AudioAsset, bool]:
         """Record AudioUploaded; (asset, created). The same content again for the same recording
         is the same asset and records nothing."""
@@ -73,8 +80,13 @@ class AudioCommands(_Base):
         if existing is not None:
             return existing, False
         asset = AudioAsset(
-            isrc=isrc, sha256=sha256, size_bytes=size_bytes, original_name=original_name[:255],
-            declared_format=declared_format, declared_duration_ms=declared_duration_ms, actor=actor,
+            isrc=isrc,
+            sha256=sha256,
+            size_bytes=size_bytes,
+            original_name=original_name[:255],
+            declared_format=declared_format,
+            declared_duration_ms=declared_duration_ms,
+            actor=actor,
         )
         try:
             self.save(asset, side_writes=[UploadIndexed(isrc, sha256, size_bytes)])
@@ -85,9 +97,15 @@ class AudioCommands(_Base):
         return asset, True
 
     def record_audio_outcome(
-        self, asset: AudioAsset, *, worker: str, position: int,
-        transcoded: dict[str, Any] | None = None, failed: dict[str, Any] | None = None,
-        duplicates: tuple[tuple[str, str, int], ...] = (), actor: str = "media-worker",
+        self,
+        asset: AudioAsset,
+        *,
+        worker: str,
+        position: int,
+        transcoded: dict[str, Any] | None = None,
+        failed: dict[str, Any] | None = None,
+        duplicates: tuple[tuple[str, str, int], ...] = (),
+        actor: str = "media-worker",
     ) -> None:
         """Record AudioTranscoded (with any DuplicateAudioSuspected) or TranscodeFailed for the
         upload at `position`, and move `worker`'s tracking to it, in one transaction."""
@@ -96,9 +114,11 @@ class AudioCommands(_Base):
         side: list[Any] = [WorkerAdvanced(worker, position, _micros_now(self))]
         if transcoded is not None:
             asset.record_transcoded(**transcoded, actor=actor)
-            side.append(FingerprintIndexed(asset.isrc, asset.sha256,
-                                           transcoded["fingerprint_algorithm"],
-                                           transcoded["fingerprint"]))
+            side.append(
+                FingerprintIndexed(
+                    asset.isrc, asset.sha256, transcoded["fingerprint_algorithm"], transcoded["fingerprint"]
+                )
+            )
             for other_isrc, other_sha256, score_bp in duplicates:
                 asset.suspect_duplicate(other_isrc, other_sha256, score_bp, actor)
         else:
@@ -107,9 +127,7 @@ class AudioCommands(_Base):
         try:
             self.save(asset, side_writes=side)
         except IntegrityError:
-            raise OutcomeAlreadyRecorded(
-                f"audio {asset.isrc}/{asset.sha256[:12]} already has its outcome"
-            ) from None
+            raise OutcomeAlreadyRecorded(f"audio {asset.isrc}/{asset.sha256[:12]} already has its outcome") from None
 
     def audio_assets(self, isrc: str) -> list[AudioAsset]:
         """Every upload of this recording, oldest first (from the uploads index, then the log)."""

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from pathlib import Path
 
+from ledger.store.blobs import DEFAULT_BLOB_DIR, DEFAULT_MAX_UPLOAD_BYTES
+
 PREFIX = "ROYALTY_MEDIA_"
 MIB = 1024 * 1024
 RENDITION_FORMATS = ("opus", "mp3", "aac")
@@ -40,8 +42,8 @@ DEFAULT_LADDER = (Rung("opus", 128), Rung("mp3", 320), Rung("aac", 256))
 class MediaConfig:
     """Everything the pipeline can be tuned by; the defaults are the platform's policy."""
 
-    blob_dir: Path = Path("var/blobs")
-    max_upload_bytes: int = 500 * MIB
+    blob_dir: Path = DEFAULT_BLOB_DIR  # the API reads the same variables (ledger.store.blobs)
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
     target_lufs_tenths: int = -140
     true_peak_ceiling_tenths: int = -20  # dBTP after gain, headroom for lossy codecs
     ladder: tuple[Rung, ...] = field(default=DEFAULT_LADDER)

@@ -13,8 +13,11 @@ PostgreSQL wakes the worker with LISTEN/NOTIFY on the events table's channel; SQ
 
 from __future__ import annotations
 
+import argparse
+import signal
+import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -23,6 +26,7 @@ from eventsourcing.persistence import Notification
 from ledger.application import RoyaltyLedger
 from ledger.audio import OutcomeAlreadyRecorded
 from ledger.domain.audio import AudioAsset
+from ledger.store.config import StoreConfig
 from ledger.store.media_tables import MediaTables
 from media.config import MediaConfig
 from media.fingerprint import MIN_COVERAGE_BP, Fingerprint, compare
@@ -56,8 +60,13 @@ def _micros(app: RoyaltyLedger) -> int:
 
 class MediaWorker:
     def __init__(
-        self, app: RoyaltyLedger, config: MediaConfig | None = None, *, name: str = WORKER_NAME,
-        page: int = PAGE, progress: Callable[[str], None] | None = None,
+        self,
+        app: RoyaltyLedger,
+        config: MediaConfig | None = None,
+        *,
+        name: str = WORKER_NAME,
+        page: int = PAGE,
+        progress: Callable[[str], None] | None = None,
     ) -> None:
         self.app = app
         self.config = config or MediaConfig.from_env()
@@ -117,15 +126,19 @@ class MediaWorker:
             if isinstance(result, Transcoded):
                 duplicates = self._duplicates(isrc, Fingerprint.from_base64(result.fingerprint))
                 self.app.record_audio_outcome(
-                    asset, worker=self.name, position=note.id, transcoded=_transcoded(result),
-                    duplicates=duplicates, actor=f"media-worker:{self.name}",
+                    asset,
+                    worker=self.name,
+                    position=note.id,
+                    transcoded=_transcoded(result),
+                    duplicates=duplicates,
+                    actor=f"media-worker:{self.name}",
                 )
                 detail = asset.summary()
             else:
-                failed = {"code": str(result.code), "reason": result.reason,
-                          "retryable": result.retryable}
-                self.app.record_audio_outcome(asset, worker=self.name, position=note.id,
-                                              failed=failed, actor=f"media-worker:{self.name}")
+                failed = {"code": str(result.code), "reason": result.reason, "retryable": result.retryable}
+                self.app.record_audio_outcome(
+                    asset, worker=self.name, position=note.id, failed=failed, actor=f"media-worker:{self.name}"
+                )
                 detail = {"failure": failed}
         except OutcomeAlreadyRecorded:
             return self._skip(note.id, isrc, sha256)
@@ -143,14 +156,13 @@ class MediaWorker:
                 f"the uploaded file {asset.original_name} ({asset.sha256[:12]}…) is not in the "
                 f"blob store at {self.store.root}; upload it again",
             )
-        return process_upload(self.store.path(asset.sha256), asset.declared_format,
-                              asset.declared_duration_ms, self.config, self.store)
+        return process_upload(
+            self.store.path(asset.sha256), asset.declared_format, asset.declared_duration_ms, self.config, self.store
+        )
 
     def _duplicates(self, isrc: str, new: Fingerprint) -> tuple[tuple[str, str, int], ...]:
         """Other recordings whose transcoded audio this is probably the same as, best first."""
-        for position, other_isrc, sha256, algorithm, text in self.tables.fingerprints_after(
-            self._fingerprints_at
-        ):
+        for position, other_isrc, sha256, algorithm, text in self.tables.fingerprints_after(self._fingerprints_at):
             self._fingerprints[(other_isrc, sha256)] = Fingerprint.from_base64(text, algorithm)
             self._fingerprints_at = position
         best: dict[str, tuple[str, int]] = {}
@@ -158,9 +170,11 @@ class MediaWorker:
             if other_isrc == isrc or known.algorithm != new.algorithm:
                 continue
             match = compare(new, known)
-            if (match.score_bp >= self.config.duplicate_threshold_bp
-                    and match.coverage_bp >= MIN_COVERAGE_BP
-                    and match.score_bp > best.get(other_isrc, ("", -1))[1]):
+            if (
+                match.score_bp >= self.config.duplicate_threshold_bp
+                and match.coverage_bp >= MIN_COVERAGE_BP
+                and match.score_bp > best.get(other_isrc, ("", -1))[1]
+            ):
                 best[other_isrc] = (sha256, match.score_bp)
         ranked = sorted(best.items(), key=lambda item: (-item[1][1], item[0]))[:MAX_DUPLICATES]
         return tuple((other, sha, score) for other, (sha, score) in ranked)
@@ -178,3 +192,29 @@ def _transcoded(result: Transcoded) -> dict[str, Any]:
         "fingerprint": result.fingerprint,
         "fingerprint_algorithm": result.fingerprint_algorithm,
     }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m media.worker [--once]`: the worker as a plain process (`royalty media worker`
+    is the same loop behind the CLI)."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--once", action="store_true")
+    parser.add_argument("--poll-seconds", type=float, default=1.0)
+    args = parser.parse_args(argv)
+
+    def progress(line: str) -> None:
+        print(f"media worker: {line}", file=sys.stderr, flush=True)
+
+    worker = MediaWorker(RoyaltyLedger(StoreConfig.from_env()), progress=progress)
+    if args.once:
+        print(f"media worker: handled {len(worker.run_once())} uploads", flush=True)
+        return 0
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    worker.follow(stop, args.poll_seconds)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
