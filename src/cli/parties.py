@@ -22,7 +22,7 @@ def list_(as_json: bool = JSON_OPTION) -> None:
              "verification": p.verification} for p in parties]
     report({"parties": docs}, as_json, lambda: console.print(table(
         f"{len(docs)} parties", ["key", "name", "kinds", "identifiers", "verification"],
-        [(d["key"], d["name"], ",".join(d["kinds"]),  # type: ignore[arg-type]
+        [(d["key"], d["name"], ",".join(d["kinds"]),
           " ".join(f"{k}:{v}" for k, v in d["identifiers"].items()), d["verification"])  # type: ignore[attr-defined]
          for d in docs])))
 

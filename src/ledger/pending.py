@@ -33,7 +33,7 @@ class Pending:
             return True
         if aggregate_id in self.absent:
             return False
-        return self.app._exists(aggregate_id)
+        return bool(self.app._exists(aggregate_id))
 
     def find(self, cls: type[A], aggregate_id: UUID, what: str) -> A | None:
         """The pending aggregate, else the stored one, else None."""

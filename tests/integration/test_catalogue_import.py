@@ -167,3 +167,17 @@ def test_a_csv_delivery_is_imported_like_ern_and_needs_its_sender(app: RoyaltyLe
     assert all(app.get_release(i.upc).delivered_by == "label-co" for i in accepted)
     receipts = app.aggregate_ids_with(DeliveryReceipt.Received)  # type: ignore[attr-defined]
     assert len(receipts) == len(accepted)
+
+
+def test_one_bad_release_in_a_group_commit_leaves_the_others_imported(app: RoyaltyLedger, tmp_path: Path) -> None:
+    _import(app, "ern43_single.xml")
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    for name in ("ern43_album.xml", "ern43_multi_artist.xml"):
+        (folder / f"1-{name}").write_bytes((FIXTURES / name).read_bytes())
+    hijack = (FIXTURES / "ern43_single.xml").read_bytes().replace(b"PADPIDA2014120301", b"PADPIDA2099000001")
+    (folder / "2-hijack.xml").write_bytes(hijack)
+    summary = import_paths(app, [folder], "test")
+    assert [i.result for i in summary.items] == ["accepted", "accepted", "rejected"]
+    assert app.get_release("5012345678917").delivered_by == "northern-lights-distribution"
+    assert app.get_release("5012345678900").delivered_by == "northern-lights-distribution"
