@@ -27,7 +27,7 @@ from ledger.usage.store import UsageStore
 from tests.usage_helpers import SECRET, build_catalogue, clock
 
 ROYALTY = Path(sys.executable).parent / "royalty"
-PLAYS, BATCH = 60_000, 2_000
+PLAYS, BATCH = 30_000, 1_000
 
 
 @pytest.fixture
