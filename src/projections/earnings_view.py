@@ -16,7 +16,6 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from ledger.domain.split_agreement import SplitAgreement
 from ledger.royalties import history as rights
 from ledger.royalties.allocation import AllocationContext, allocate_key
 from ledger.royalties.history import RightsHistory, read_rights_history
@@ -30,12 +29,6 @@ Cell = tuple[str, str, str, str]  # currency, kind, territory, pricing_model
 Month = tuple[str, int]  # isrc, month start (epoch µs)
 OUT_COLUMNS = ("isrc", "day_us", "account", "currency", "kind", "territory", "amount_micros")
 
-_DELTAS = """
-SELECT isrc, currency, kind, territory, pricing_model, occurred_at_us - (occurred_at_us % {day}),
-       SUM(gross_micros)
-FROM usage_rows WHERE position >= ? AND position <= ?
-GROUP BY isrc, currency, kind, territory, pricing_model, occurred_at_us - (occurred_at_us % {day})
-"""
 _FOLD_GROSS = """
 INSERT INTO {earn_gross_day}
     (isrc, currency, kind, territory, pricing_model, day_us, units, gross_micros)
@@ -46,6 +39,7 @@ GROUP BY isrc, currency, kind, territory, pricing_model, occurred_at_us - (occur
 ON CONFLICT (isrc, currency, kind, territory, pricing_model, day_us) DO UPDATE SET
     units = {earn_gross_day}.units + excluded.units,
     gross_micros = {earn_gross_day}.gross_micros + excluded.gross_micros
+RETURNING isrc, currency, kind, territory, pricing_model, day_us, gross_micros
 """
 
 
@@ -74,16 +68,16 @@ class EarningsView(ReadModel):
         h = self._history_before(batch.lo)
         rights_changed = self._fold_rights(h, batch)
         dirty: dict[Month, int] = {}
-        deltas = db.execute(_DELTAS.format(day=DAY_US), [batch.lo, batch.hi])
-        for isrc, cur, kind, terr, model, day, gross in deltas:
+        # One scan of the batch's usage rows: the upsert returns each touched cell's new total.
+        totals = db.execute(_FOLD_GROSS.format(day=DAY_US, **self.t), [batch.lo, batch.hi])
+        self._load_missing(db, {(str(r[0]), month_bounds(int(r[5]))[0]) for r in totals})
+        for isrc, cur, kind, terr, model, day, gross in totals:
             month = (str(isrc), month_bounds(int(day))[0])
-            cells = self._load(db, month)
-            by_day = cells.setdefault((cur, kind, terr, model), {})
-            by_day[int(day)] = by_day.get(int(day), 0) + int(gross)
+            self._cells[month].setdefault((cur, kind, terr, model), {})[int(day)] = int(gross)
             dirty[month] = min(dirty.get(month, int(day)), int(day))
-        db.execute(_FOLD_GROSS.format(day=DAY_US, **self.t), [batch.lo, batch.hi])
-        for month in self._months_of(db, rights_changed):
-            self._load(db, month)
+        changed = self._months_of(db, rights_changed)
+        self._load_missing(db, changed)
+        for month in changed:
             dirty[month] = month[1]
         out: list[tuple[Any, ...]] = []
         for month, from_day in sorted(dirty.items()):
@@ -101,31 +95,23 @@ class EarningsView(ReadModel):
 
     def _fold_rights(self, h: RightsHistory, batch: Batch) -> set[str]:
         """Fold the batch's rights events; return recordings whose allocation may have changed."""
-        changed: set[str] = set()
-        for n in batch.notifications:
-            if n.topic in self._topics:
-                event = self.app.decode(n)
-                h.fold(n.id, event)
-                changed |= self._affected(h, event)
+        events = [n for n in batch.notifications if n.topic in self._topics]
+        if events:
+            before = _facts(h)
+            for n in events:
+                h.fold(n.id, self.app.decode(n))
         h.upto = batch.hi
-        return changed
-
-    def _affected(self, h: RightsHistory, event: Any) -> set[str]:
-        origin = event.originator_id
-        subject: tuple[str, str] | None = None
-        if origin in h._subjects and isinstance(event, SplitAgreement.SplitVersionActivated):  # type: ignore[attr-defined]
-            subject = h._subjects[origin]
-        elif origin in h._disputes:
-            subject = (h._disputes[origin].right, h._disputes[origin].subject_key)
-        elif origin in h._isrcs:
-            return {h._isrcs[origin]}
-        elif type(event).__qualname__.startswith("RightsPieRuleSet."):
-            return {ALL}
-        if subject is None:
+        if not events:
             return set()
-        if subject[0] == "master":
-            return {subject[1]}
-        return {i for i, links in h.work_links.items() if any(w == subject[1] for _, w in links)}
+        after = _facts(h)
+        changed = {key for key in after.keys() | before.keys() if after.get(key) != before.get(key)}
+        if ("pie", "") in changed:
+            return {ALL}
+        isrcs = {subject for kind, subject in changed if kind in ("master", "isrc")}
+        works = {subject for kind, subject in changed if kind == "publishing"}
+        if works:
+            isrcs |= {i for i, links in h.work_links.items() if any(w in works for _, w in links)}
+        return isrcs
 
     def _months_of(self, db: ViewDB, isrcs: set[str]) -> set[Month]:
         if not isrcs:
@@ -139,19 +125,23 @@ class EarningsView(ReadModel):
                 rows += db.execute(f"SELECT DISTINCT isrc, day_us FROM {table} WHERE isrc = ?", [isrc])
         return {(str(isrc), month_bounds(int(day))[0]) for isrc, day in rows}
 
-    def _load(self, db: ViewDB, month: Month) -> dict[Cell, dict[int, int]]:
-        cells = self._cells.get(month)
-        if cells is None:
-            cells = {}
-            rows = db.execute(
-                "SELECT currency, kind, territory, pricing_model, day_us, gross_micros "
-                f"FROM {self.t['earn_gross_day']} WHERE isrc = ? AND day_us >= ? AND day_us < ?",
-                [month[0], *month_bounds(month[1])],
-            )
-            for cur, kind, terr, model, day, gross in rows:
-                cells.setdefault((cur, kind, terr, model), {})[int(day)] = int(gross)
-            self._cells[month] = cells
-        return cells
+    def _load_missing(self, db: ViewDB, months: set[Month]) -> None:
+        """Cache the gross cells of months not cached yet: one query per month and 500 recordings."""
+        by_start: dict[int, list[str]] = defaultdict(list)
+        for isrc, start in months - self._cells.keys():
+            by_start[start].append(isrc)
+            self._cells[(isrc, start)] = {}
+        for start, isrcs in by_start.items():
+            for i in range(0, len(isrcs), 500):
+                chunk = isrcs[i : i + 500]
+                rows = db.execute(
+                    "SELECT isrc, currency, kind, territory, pricing_model, day_us, gross_micros "
+                    f"FROM {self.t['earn_gross_day']} WHERE day_us >= ? AND day_us < ? "
+                    f"AND isrc IN ({','.join('?' * len(chunk))})",
+                    [*month_bounds(start), *chunk],
+                )
+                for isrc, cur, kind, terr, model, day, gross in rows:
+                    self._cells[(str(isrc), start)].setdefault((cur, kind, terr, model), {})[int(day)] = int(gross)
 
     def _reallocate(
         self, db: ViewDB, h: RightsHistory, month: Month, from_day: int, as_of: int
@@ -219,3 +209,17 @@ class _KeyedGross:
                     parts[(day, account, currency, kind, territory)] += now.get(account, 0) - before.get(account, 0)
                 before = now
         return [(isrc, *key, amount) for key, amount in sorted(parts.items()) if amount]
+
+
+def _facts(h: RightsHistory) -> dict[tuple[str, str], Any]:
+    """A fingerprint of every rights fact by subject, from the history's public fields only."""
+    facts: dict[tuple[str, str], Any] = {("pie", ""): len(h.pie_versions)}
+    for (right, subject), versions in h.versions.items():
+        facts[(right, subject)] = len(versions)
+    for (right, subject), disputes in h.disputes.items():
+        facts[(right, subject)] = (facts.get((right, subject)), tuple((d.dispute_id, d.resolved_at) for d in disputes))
+    for isrc, links in h.work_links.items():
+        facts[("isrc", isrc)] = (len(links), len(h.availability.get(isrc, ())))
+    for isrc, changes in h.availability.items():
+        facts[("isrc", isrc)] = (len(h.work_links.get(isrc, ())), len(changes))
+    return facts
