@@ -57,25 +57,34 @@ class AccountingCommands(_Base):
         return period_close_id(str(period)) in self.repository
 
     def record_period_close(
-        self, period: Period, as_of_position: int, previous_period: str | None,
-        account_totals: dict[str, dict[str, dict[str, int]]], statement_hashes: dict[str, str],
-        actor: str, forced: bool = False, reason: str = "",
+        self,
+        period: Period,
+        as_of_position: int,
+        previous_period: str | None,
+        account_totals: dict[str, dict[str, dict[str, int]]],
+        statement_hashes: dict[str, str],
+        actor: str,
+        forced: bool = False,
+        reason: str = "",
     ) -> PeriodClose:
         if self.is_period_closed(period):
             raise DomainError(f"period {period} is already closed")
         if forced and not reason.strip():
             raise DomainError("a forced close needs a reason")
         close = PeriodClose(
-            period=str(period), as_of_position=as_of_position, previous_period=previous_period,
-            account_totals=account_totals, statement_hashes=statement_hashes, forced=forced,
-            reason=reason, actor=actor,
+            period=str(period),
+            as_of_position=as_of_position,
+            previous_period=previous_period,
+            account_totals=account_totals,
+            statement_hashes=statement_hashes,
+            forced=forced,
+            reason=reason,
+            actor=actor,
         )
         self.save(close)
         return close
 
-    def record_payout(
-        self, party: str, amount_micros: int, currency: str, actor: str, reference: str = ""
-    ) -> Payout:
+    def record_payout(self, party: str, amount_micros: int, currency: str, actor: str, reference: str = "") -> Payout:
         """Record money leaving a balance; the balance and threshold checks are the caller's."""
         currency = parse_currency(currency)
         self.require_parties([party])
@@ -87,7 +96,10 @@ class AccountingCommands(_Base):
                 f"(multiples of {minor_unit_micros(currency)} micro-units)"
             )
         payout = Payout(
-            party=party, currency=currency, amount_micros=amount_micros, reference=reference,
+            party=party,
+            currency=currency,
+            amount_micros=amount_micros,
+            reference=reference,
             actor=actor,
         )
         self.save(payout)

@@ -40,9 +40,7 @@ def validate_pie_rules(rules: dict[str, dict[str, int]]) -> dict[str, dict[str, 
             if not isinstance(ppm, int) or isinstance(ppm, bool) or ppm < 0:
                 raise DomainError(f"pie rule {selector}: {name} must be a non-negative integer ppm")
         if sum(parts.values()) != PPM_WHOLE:
-            raise DomainError(
-                f"pie rule {selector}: parts sum to {sum(parts.values()):,} ppm, not 1,000,000"
-            )
+            raise DomainError(f"pie rule {selector}: parts sum to {sum(parts.values()):,} ppm, not 1,000,000")
         clean[selector] = {name: parts[name] for name in PIE_PARTS}
     return clean
 
@@ -64,20 +62,23 @@ class RightsPieRuleSet(Aggregate):
     def __init__(self, actor: str) -> None:
         self.versions: list[dict[str, Any]] = []
 
-    def add_version(
-        self, rules: dict[str, dict[str, int]], effective_from: datetime, reason: str, actor: str
-    ) -> int:
+    def add_version(self, rules: dict[str, dict[str, int]], effective_from: datetime, reason: str, actor: str) -> int:
         self._version_recorded(
-            version=len(self.versions) + 1, rules=validate_pie_rules(rules),
-            effective_from=effective_from, reason=reason, actor=actor,
+            version=len(self.versions) + 1,
+            rules=validate_pie_rules(rules),
+            effective_from=effective_from,
+            reason=reason,
+            actor=actor,
         )
         return len(self.versions)
 
     @event("RightsPieVersionRecorded")
     def _version_recorded(
-        self, version: int, rules: dict[str, dict[str, int]], effective_from: datetime,
-        reason: str, actor: str,
+        self,
+        version: int,
+        rules: dict[str, dict[str, int]],
+        effective_from: datetime,
+        reason: str,
+        actor: str,
     ) -> None:
-        self.versions.append(
-            {"version": version, "rules": rules, "effective_from": effective_from, "reason": reason}
-        )
+        self.versions.append({"version": version, "rules": rules, "effective_from": effective_from, "reason": reason})

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ledger.domain.money import allocate_by_shares, allocate_largest_remainder
+from ledger.domain.money import allocate_largest_remainder
 
 PLATFORM = "platform"
 NO_RIGHTS_PIE = "no-rights-pie"
@@ -72,10 +72,43 @@ class AllocationContext:
 Part = tuple[str, str, str]
 
 
+def _lr(amount: int, weights: tuple[int, ...], total: int) -> list[int]:
+    """Largest remainder over weights in tie-break order (the hot path of allocate_key).
+
+    Identical to ledger.domain.money.allocate_largest_remainder: floors first, then one unit
+    each to the largest remainders, equal remainders in list order.
+    """
+    parts, remainders, given = [], [], 0
+    for index, weight in enumerate(weights):
+        quotient, remainder = divmod(amount * weight, total)
+        parts.append(quotient)
+        remainders.append((-remainder, index))
+        given += quotient
+    leftover = amount - given
+    if leftover:
+        for _, index in sorted(remainders)[:leftover]:
+            parts[index] += 1
+    return parts
+
+
 @dataclass(frozen=True, slots=True)
-class _Weights:
-    weights: tuple[tuple[str, int], ...]
-    releases: tuple[tuple[DisputeClaim, int, tuple[tuple[str, int], ...]], ...]
+class _Release:
+    dispute_id: str
+    escrow_index: int
+    claimant: str
+    awarded: int
+    held: int
+    returned_to: tuple[str, ...]
+    returned_weights: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _RightPlan:
+    accounts: tuple[str, ...]  # sorted by account id: the tie-break order
+    weights: tuple[int, ...]
+    total: int
+    releases: tuple[_Release, ...]
+    suspense: str | None = None
 
 
 def _take(shares: dict[str, int], claim: DisputeClaim) -> dict[str, int]:
@@ -90,8 +123,11 @@ def _take(shares: dict[str, int], claim: DisputeClaim) -> dict[str, int]:
     return {p: t for p, t in allocate_largest_remainder(wanted, holders).items() if t}
 
 
-@lru_cache(maxsize=65_536)
-def _right_weights(ctx: RightContext) -> _Weights:
+@lru_cache(maxsize=262_144)
+def _right_plan(ctx: RightContext) -> _RightPlan:
+    if ctx.suspense_reason is not None or ctx.version is None:
+        account = suspense_account(ctx.suspense_reason or NO_MASTER_SPLIT)
+        return _RightPlan((account,), (1,), 1, (), account)
     shares = dict(ctx.shares)
     held: list[tuple[DisputeClaim, int, tuple[tuple[str, int], ...]]] = []
     for claim in ctx.disputes:
@@ -101,24 +137,39 @@ def _right_weights(ctx: RightContext) -> _Weights:
         held.append((claim, sum(taken.values()), tuple(sorted(taken.items()))))
     weights = {party_account(p): s for p, s in shares.items() if s > 0}
     weights.update({escrow_account(c.dispute_id): ppm for c, ppm, _ in held if ppm > 0})
-    releases = tuple(h for h in held if h[0].outcome is not None and h[1] > 0)
-    return _Weights(tuple(sorted(weights.items())), releases)
+    ordered = sorted(weights.items())
+    accounts = tuple(a for a, _ in ordered)
+    releases = tuple(
+        _Release(
+            c.dispute_id,
+            accounts.index(escrow_account(c.dispute_id)),
+            party_account(c.claimant),
+            min(c.awarded_ppm, ppm),
+            ppm,
+            tuple(party_account(p) for p, _ in taken),
+            tuple(t for _, t in taken),
+        )
+        for c, ppm, taken in held
+        if c.outcome is not None and ppm > 0
+    )
+    return _RightPlan(accounts, tuple(w for _, w in ordered), sum(weights.values()), releases)
 
 
 def _allocate_right(amount: int, right: str, ctx: RightContext, out: dict[Part, int]) -> None:
-    if ctx.suspense_reason is not None or ctx.version is None:
-        _add(out, (suspense_account(ctx.suspense_reason or NO_MASTER_SPLIT), right, ""), amount)
+    plan = _right_plan(ctx)
+    if plan.suspense is not None:
+        _add(out, (plan.suspense, right, ""), amount)
         return
-    plan = _right_weights(ctx)
-    parts = allocate_by_shares(amount, dict(plan.weights))
-    for claim, held_ppm, taken in plan.releases:
-        escrowed = parts.pop(escrow_account(claim.dispute_id))
-        awarded = min(claim.awarded_ppm, held_ppm)
-        split = allocate_largest_remainder(escrowed, [("claimant", awarded), ("returned", held_ppm - awarded)])
-        _add(out, (party_account(claim.claimant), right, claim.dispute_id), split["claimant"])
-        for party, back in allocate_largest_remainder(split["returned"], list(taken)).items():
-            _add(out, (party_account(party), right, claim.dispute_id), back)
-    for account, micros in parts.items():
+    parts = _lr(amount, plan.weights, plan.total)
+    for release in plan.releases:
+        escrowed, parts[release.escrow_index] = parts[release.escrow_index], 0
+        claimant, returned = _lr(escrowed, (release.awarded, release.held - release.awarded), release.held)
+        _add(out, (release.claimant, right, release.dispute_id), claimant)
+        if returned:
+            total = sum(release.returned_weights)
+            for account, back in zip(release.returned_to, _lr(returned, release.returned_weights, total), strict=True):
+                _add(out, (account, right, release.dispute_id), back)
+    for account, micros in zip(plan.accounts, parts, strict=True):
         _add(out, (account, right, ""), micros)
 
 
@@ -136,14 +187,10 @@ def allocate_key_detailed(gross_micros: int, ctx: AllocationContext) -> dict[Par
     if ctx.pie_parts is None:
         _add(out, (suspense_account(NO_RIGHTS_PIE), "all", ""), gross_micros)
         return out
-    platform_ppm, master_ppm, publishing_ppm = ctx.pie_parts
-    pie = allocate_largest_remainder(
-        gross_micros,
-        [("platform", platform_ppm), ("master", master_ppm), ("publishing", publishing_ppm)],
-    )
-    _add(out, (PLATFORM, "platform", ""), pie["platform"])
-    _allocate_right(pie["master"], "master", ctx.master, out)
-    _allocate_right(pie["publishing"], "publishing", ctx.publishing, out)
+    platform, master, publishing = _lr(gross_micros, ctx.pie_parts, sum(ctx.pie_parts))
+    _add(out, (PLATFORM, "platform", ""), platform)
+    _allocate_right(master, "master", ctx.master, out)
+    _allocate_right(publishing, "publishing", ctx.publishing, out)
     return out
 
 
@@ -158,8 +205,17 @@ def allocate_key(gross_micros: int, ctx: AllocationContext) -> dict[str, int]:
     return {a: m for a, m in totals.items() if m}
 
 
+@lru_cache(maxsize=262_144)
+def _weights_map(ctx: RightContext) -> dict[str, int]:
+    plan = _right_plan(ctx)
+    if plan.suspense is not None:
+        return {plan.suspense: 1_000_000}
+    return dict(zip(plan.accounts, plan.weights, strict=True))
+
+
 def right_weights(ctx: RightContext) -> dict[str, int]:
-    """Each account's ppm of one right after open and resolved disputes took their claim."""
-    if ctx.suspense_reason is not None or ctx.version is None:
-        return {suspense_account(ctx.suspense_reason or NO_MASTER_SPLIT): 1_000_000}
-    return dict(_right_weights(ctx).weights)
+    """Each account's ppm of one right after open and resolved disputes took their claim.
+
+    The returned mapping is shared (cached): do not modify it.
+    """
+    return _weights_map(ctx)

@@ -7,10 +7,15 @@ takedowns, rights-pie versions, period closes and payouts. Pure: it holds decode
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from eventsourcing.utils import get_topic
 
 from ledger.domain.dispute import Dispute
 from ledger.domain.payout import Payout
@@ -18,6 +23,7 @@ from ledger.domain.period_close import PeriodClose
 from ledger.domain.recording import Recording
 from ledger.domain.rights_pie import RightsPieRuleSet
 from ledger.domain.split_agreement import SplitAgreement
+from ledger.store.log_reader import iter_stored_events
 
 if TYPE_CHECKING:
     from ledger.application import RoyaltyLedger
@@ -122,11 +128,11 @@ class RightsHistory:
 
 
 def _split_opened(h: RightsHistory, position: int, e: Any) -> None:
-    h._subjects[e.originator_id] = (e.right, e.subject_key)
+    h._subjects[str(e.originator_id)] = (e.right, e.subject_key)
 
 
 def _split_proposed(h: RightsHistory, position: int, e: Any) -> None:
-    h._proposed[(e.originator_id, e.version)] = {
+    h._proposed[(str(e.originator_id), e.version)] = {
         "shares": tuple(sorted(e.shares.items())),
         "effective_from": e.effective_from,
         "kind": e.kind,
@@ -134,8 +140,8 @@ def _split_proposed(h: RightsHistory, position: int, e: Any) -> None:
 
 
 def _split_activated(h: RightsHistory, position: int, e: Any) -> None:
-    proposal = h._proposed[(e.originator_id, e.version)]
-    h.versions.setdefault(h._subjects[e.originator_id], []).append(
+    proposal = h._proposed[(str(e.originator_id), e.version)]
+    h.versions.setdefault(h._subjects[str(e.originator_id)], []).append(
         VersionFact(
             e.version,
             proposal["shares"],
@@ -148,13 +154,13 @@ def _split_activated(h: RightsHistory, position: int, e: Any) -> None:
 
 def _recording(h: RightsHistory, position: int, e: Any) -> None:
     if hasattr(e, "isrc"):
-        h._isrcs[e.originator_id] = e.isrc
-    h.work_links.setdefault(h._isrcs[e.originator_id], []).append((position, e.work_key))
+        h._isrcs[str(e.originator_id)] = e.isrc
+    h.work_links.setdefault(h._isrcs[str(e.originator_id)], []).append((position, e.work_key))
 
 
 def _availability(action: str) -> Any:
     def apply(h: RightsHistory, position: int, e: Any) -> None:
-        h.availability.setdefault(h._isrcs[e.originator_id], []).append(
+        h.availability.setdefault(h._isrcs[str(e.originator_id)], []).append(
             (position, to_us(e.effective_at), action, tuple(e.territories), e.reason)
         )
 
@@ -172,12 +178,12 @@ def _dispute_opened(h: RightsHistory, position: int, e: Any) -> None:
         to_us(e.effective_from),
         position,
     )
-    h._disputes[e.originator_id] = fact
+    h._disputes[str(e.originator_id)] = fact
     h.disputes.setdefault((e.right, e.subject_key), []).append(fact)
 
 
 def _dispute_resolved(h: RightsHistory, position: int, e: Any) -> None:
-    fact = h._disputes[e.originator_id]
+    fact = h._disputes[str(e.originator_id)]
     fact.resolved_at, fact.outcome, fact.awarded_ppm = position, e.outcome, e.awarded_ppm
 
 
@@ -227,10 +233,43 @@ def fold_history(events: Iterable[tuple[int, Any]]) -> RightsHistory:
     return history
 
 
+def _decoded(value: Any) -> Any:
+    """Undo eventsourcing's JSON transcodings for the values the fold reads (times, UUIDs)."""
+    if isinstance(value, dict) and "_type_" in value and "_data_" in value:
+        if value["_type_"] == "datetime_iso":
+            return datetime.fromisoformat(value["_data_"])
+        if value["_type_"] == "uuid_hex":
+            return UUID(value["_data_"])
+    return value
+
+
+_TIMES = ("effective_from", "effective_at")
+
+
+def _fact(originator_id: str, state: bytes) -> SimpleNamespace:
+    fields = json.loads(state)
+    for name in _TIMES:
+        if name in fields:
+            fields[name] = _decoded(fields[name])
+    fields.pop("originator_id", None)
+    return SimpleNamespace(originator_id=originator_id, **fields)
+
+
 def read_rights_history(app: RoyaltyLedger, upto: int | None = None) -> RightsHistory:
-    """One bulk read of the rights-relevant events (filtered by topic) up to `upto` (head)."""
+    """One bulk read of the rights-relevant events (filtered by topic) up to `upto` (head).
+
+    With plain JSON events (no cipher, no compressor) the rows are streamed and decoded
+    straight from the store; otherwise through the application's mapper.
+    """
     stop = app.head_position() if upto is None else upto
-    topics = app.topics_of(*_HANDLERS)
-    history = fold_history((n.id, app.decode(n)) for n in app.read_log(1, stop=stop, topics=topics))
+    by_topic = {get_topic(cls): cls for cls in _HANDLERS}
+    mapper = app.mapper
+    if mapper.cipher is None and mapper.compressor is None:
+        history = RightsHistory()
+        for position, originator_id, topic, state in iter_stored_events(app.config, list(by_topic), stop):
+            _HANDLERS[by_topic[topic]](history, position, _fact(originator_id, state))
+            history.upto = position
+    else:
+        history = fold_history((n.id, app.decode(n)) for n in app.read_log(1, stop=stop, topics=list(by_topic)))
     history.upto = stop
     return history

@@ -11,6 +11,7 @@ activated after it (the corrected split) supersede it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ledger.domain.availability import WORLDWIDE
 from ledger.domain.rights_pie import rule_for
@@ -26,6 +27,12 @@ from ledger.royalties.history import RightsHistory, VersionFact
 
 PieRules = tuple[tuple[str, tuple[int, int, int]], ...]
 Availability = tuple[tuple[str, tuple[str, ...], str], ...]  # (action, territories, reason)
+
+
+@lru_cache(maxsize=1024)
+def _rules_map(pie_rules: PieRules) -> dict[str, dict[str, int]]:
+    """The rules of a pie version as a mapping (cached: one per version; never modified)."""
+    return {sel: dict(zip(("platform", "master", "publishing"), parts, strict=True)) for sel, parts in pie_rules}
 
 
 @dataclass(frozen=True, slots=True)

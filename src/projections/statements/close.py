@@ -27,10 +27,13 @@ class PeriodStatements:
     period: Period
     as_of: int
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _hashes: dict[str, str] | None = None
 
     @property
     def hashes(self) -> dict[str, str]:
-        return {account: statement_hash(doc) for account, doc in sorted(self.documents.items())}
+        if self._hashes is None:
+            self._hashes = {a: statement_hash(doc) for a, doc in sorted(self.documents.items())}
+        return self._hashes
 
     @property
     def totals(self) -> dict[str, dict[str, dict[str, int]]]:

@@ -8,6 +8,7 @@ key add up to the key's gross exactly, because they are the key's largest-remain
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ledger.domain.period import Period
 from ledger.royalties import RightsHistory, UsageKey, allocate_key_detailed, key_context
@@ -18,8 +19,7 @@ from projections.statements.usage import usage_keys
 PPM = 1_000_000
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class LineKey:
+class LineKey(NamedTuple):
     currency: str
     isrc: str
     kind: str
