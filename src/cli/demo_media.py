@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from cli.context import actor
-from cli.output import console, table
+from cli.output import console
 from ledger.application import RoyaltyLedger
 from ledger.domain.period import Period
 from ledger.domain.recording import Recording
@@ -135,27 +135,27 @@ def _render(doc: dict[str, Any]) -> None:
     console.print(
         f"[bold]media[/]: {len(doc['uploaded'])} masters uploaded, {doc['worker_handled']} handled by the worker"
     )
-    rows = []
     for track in doc["tracks"]:
         current = track["current"] or {}
-        loud = current.get("loudness") or {}
-        rows.append(
-            (
-                track["isrc"],
-                track["title"],
-                track["status"],
-                f"{tenths_to_text(loud['integrated_lufs_tenths'])} LUFS → gain "
-                f"{tenths_to_text(loud['gain_db_tenths'])} dB"
-                if loud
-                else "",
-                ", ".join(f"{r['format']} {r['bitrate_kbps']}k" for r in current.get("renditions", [])),
-                "; ".join(
-                    [f"like {d['isrc']} ({d['score_bp'] / 100:.1f} %)" for d in current.get("duplicates", [])]
-                    + ([current["failure"]["reason"]] if current.get("failure") else [])
-                ),
+        parts = []
+        if loud := current.get("loudness"):
+            peak = loud["true_peak_dbtp_tenths"]
+            parts.append(
+                f"{tenths_to_text(loud['integrated_lufs_tenths'])} LUFS, true peak "
+                f"{'-inf' if peak is None else tenths_to_text(peak)} dBTP, "
+                f"gain {tenths_to_text(loud['gain_db_tenths'])} dB"
             )
-        )
-    console.print(table("audio per track", ["ISRC", "title", "status", "loudness", "renditions", "note"], rows))
+        if renditions := current.get("renditions"):
+            parts.append(
+                ", ".join(f"{r['format']} {r['bitrate_kbps']}k {r['size_bytes'] // 1000} kB" for r in renditions)
+            )
+        parts += [
+            f"likely duplicate of {d['isrc']} ({d['score_bp'] / 100:.1f} % alike)"
+            for d in current.get("duplicates", [])
+        ]
+        if failure := current.get("failure"):
+            parts.append(f"[red]{failure['reason']}[/]")
+        console.print(f"  {track['isrc']} {track['title']}: [bold]{track['status']}[/] — " + "; ".join(parts))
     console.print(
         "catalogue read model: "
         + ", ".join(f"{isrc} {status}" for isrc, status in sorted(doc["catalogue_view_audio_status"].items()))
