@@ -30,6 +30,46 @@ TOPIC_PREFIXES = tuple(
     f"{cls.__module__}:{cls.__qualname__}." for cls in (Party, Work, Recording, Release, SplitAgreement, AudioAsset)
 )
 CACHE_SIZE = 20_000
+_COLUMNS = {
+    "cat_parties": ("party_key", "name", "kinds", "identifiers", "verification", "managed_by", "position"),
+    "cat_works": ("work_key", "title", "iswc", "writers", "position"),
+    "cat_recordings": (
+        "isrc",
+        "title",
+        "display_artist",
+        "duration_ms",
+        "work_key",
+        "audio_status",
+        "availability",
+        "position",
+    ),
+    "cat_credits": ("isrc", "party_key", "role"),
+    "cat_releases": (
+        "upc",
+        "title",
+        "label_key",
+        "release_type",
+        "release_date",
+        "status",
+        "delivered_by",
+        "territories",
+        "availability",
+        "position",
+    ),
+    "cat_release_tracks": ("upc", "track_no", "isrc"),
+    "cat_split_versions": (
+        "right_type",
+        "subject_key",
+        "version",
+        "status",
+        "kind",
+        "effective_from_us",
+        "activation_seq",
+        "shares",
+        "position",
+    ),
+    "cat_split_holders": ("right_type", "subject_key", "party_key"),
+}
 
 
 def to_json(value: Any) -> str:
@@ -49,8 +89,15 @@ def epoch_us(at: datetime) -> int:
 class CatalogueView(ReadModel):
     name = "catalogue"
     tables: ClassVar[tuple[str, ...]] = (
-        "cat_parties", "cat_works", "cat_recordings", "cat_credits", "cat_releases",
-        "cat_release_tracks", "cat_split_versions", "cat_split_holders", "cat_audio",
+        "cat_parties",
+        "cat_works",
+        "cat_recordings",
+        "cat_credits",
+        "cat_releases",
+        "cat_release_tracks",
+        "cat_split_versions",
+        "cat_split_holders",
+        "cat_audio",
     )
 
     def __init__(self, app: Any, *, rebuild: bool = False) -> None:
@@ -74,8 +121,10 @@ class CatalogueView(ReadModel):
             touched[origin] = (aggregate, n.id)
             if n.originator_version == 1 and isinstance(aggregate, AudioAsset):
                 self._uploaded_at[origin] = n.id
+        self._pending: dict[tuple[str, str], tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]] = {}
         for aggregate, position in touched.values():
             self._write(db, aggregate, position)
+        self._flush(db)
 
     def _before(self, aggregate_id: UUID, version: int) -> Aggregate | None:
         if version == 1:
@@ -91,19 +140,33 @@ class CatalogueView(ReadModel):
         if len(self._cache) > CACHE_SIZE:
             self._cache.popitem(last=False)
 
-    def _replace(self, db: ViewDB, table: str, key_cols: str, key: tuple[Any, ...],
-                 rows: list[tuple[Any, ...]]) -> None:
-        name = self.t[table]
-        where = " AND ".join(f"{c} = ?" for c in key_cols.split(","))
-        db.execute(f"DELETE FROM {name} WHERE {where}", key)
-        if rows:
-            marks = ",".join("?" * len(rows[0]))
-            db.executemany(f"INSERT INTO {name} VALUES ({marks})", rows)
+    def _replace(
+        self, db: ViewDB, table: str, key_cols: str, key: tuple[Any, ...], rows: list[tuple[Any, ...]]
+    ) -> None:
+        """Queue "delete the rows with this key, insert these": one statement per table per batch."""
+        keys, inserts = self._pending.setdefault((table, key_cols), ([], []))
+        keys.append(key)
+        inserts.extend(rows)
+
+    def _flush(self, db: ViewDB) -> None:
+        for (table, key_cols), (keys, rows) in self._pending.items():
+            where = " AND ".join(f"{c} = ?" for c in key_cols.split(","))
+            db.executemany(f"DELETE FROM {self.t[table]} WHERE {where}", keys)
+            if rows:
+                db.copy_rows(self.t[table], _COLUMNS[table], rows)
+        self._pending.clear()
 
     def _write(self, db: ViewDB, agg: Aggregate, position: int) -> None:
         if isinstance(agg, Party):
-            row: tuple[Any, ...] = (agg.key, agg.name, to_json(agg.kinds), to_json(agg.identifiers),
-                   agg.verification, to_json(agg.managed_by), position)
+            row: tuple[Any, ...] = (
+                agg.key,
+                agg.name,
+                to_json(agg.kinds),
+                to_json(agg.identifiers),
+                agg.verification,
+                to_json(agg.managed_by),
+                position,
+            )
             self._replace(db, "cat_parties", "party_key", (agg.key,), [row])
         elif isinstance(agg, Work):
             row = (agg.key, agg.title, agg.iswc, to_json(agg.writers), position)
@@ -115,19 +178,37 @@ class CatalogueView(ReadModel):
         elif isinstance(agg, SplitAgreement):
             self._write_split(db, agg, position)
         elif isinstance(agg, AudioAsset):
+            self._flush(db)  # the asset's status update must see its recording's row
             write_asset(db, self.t, agg, self._uploaded_at.get(agg.id), position)
 
     def _write_recording(self, db: ViewDB, rec: Recording, position: int) -> None:
-        row = (rec.isrc, rec.title, rec.display_artist, rec.duration_ms, rec.work_key,
-               latest_status(db, self.t, rec.isrc), to_json(rec.availability), position)
+        row = (
+            rec.isrc,
+            rec.title,
+            rec.display_artist,
+            rec.duration_ms,
+            rec.work_key,
+            latest_status(db, self.t, rec.isrc),
+            to_json(rec.availability),
+            position,
+        )
         self._replace(db, "cat_recordings", "isrc", (rec.isrc,), [row])
         credits = sorted({(rec.isrc, c["party"], c["role"]) for c in rec.credits})
         self._replace(db, "cat_credits", "isrc", (rec.isrc,), credits)
 
     def _write_release(self, db: ViewDB, rel: Release, position: int) -> None:
-        row = (rel.upc, rel.title, rel.label_key, rel.release_type, rel.release_date.isoformat(),
-               rel.status, rel.delivered_by, to_json(rel.territories), to_json(rel.availability),
-               position)
+        row = (
+            rel.upc,
+            rel.title,
+            rel.label_key,
+            rel.release_type,
+            rel.release_date.isoformat(),
+            rel.status,
+            rel.delivered_by,
+            to_json(rel.territories),
+            to_json(rel.availability),
+            position,
+        )
         self._replace(db, "cat_releases", "upc", (rel.upc,), [row])
         tracks = [(rel.upc, n, isrc) for n, isrc in enumerate(rel.track_isrcs, start=1)]
         self._replace(db, "cat_release_tracks", "upc", (rel.upc,), tracks)
@@ -135,13 +216,20 @@ class CatalogueView(ReadModel):
     def _write_split(self, db: ViewDB, agreement: SplitAgreement, position: int) -> None:
         key = (agreement.right, agreement.subject_key)
         versions = [
-            (*key, v["version"], v["status"], v["kind"], epoch_us(v["effective_from"]),
-             v["activation_seq"], to_json(v["shares"]), position)
+            (
+                *key,
+                v["version"],
+                v["status"],
+                v["kind"],
+                epoch_us(v["effective_from"]),
+                v["activation_seq"],
+                to_json(v["shares"]),
+                position,
+            )
             for v in agreement.versions
         ]
         self._replace(db, "cat_split_versions", "right_type,subject_key", key, versions)
-        holders = sorted({
-            (*key, party) for v in agreement.versions if v["status"] == "active"
-            for party in v["shares"]
-        })
+        holders = sorted(
+            {(*key, party) for v in agreement.versions if v["status"] == "active" for party in v["shares"]}
+        )
         self._replace(db, "cat_split_holders", "right_type,subject_key", key, holders)
