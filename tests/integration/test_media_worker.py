@@ -7,6 +7,8 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -237,3 +239,23 @@ def test_sigkill_mid_transcode_then_restart_gives_exactly_one_outcome_per_upload
     assert sorted(outcome_counts(app).values()) == [1, 1]
     for blob in (p for p in config.blob_dir.rglob("*") if p.is_file() and ".staging" not in p.parts):
         assert hashlib.sha256(blob.read_bytes()).hexdigest() == blob.name  # nothing half-published
+
+
+def test_a_following_worker_handles_an_upload_recorded_after_it_started(
+    app: RoyaltyLedger, audio: dict[str, Path], media_config: MediaConfig
+) -> None:
+    stop = threading.Event()
+    worker = MediaWorker(app, media_config)
+    thread = threading.Thread(target=worker.follow, args=(stop, 0.2), daemon=True)
+    thread.start()
+    try:
+        time.sleep(0.3)  # listening (PostgreSQL) or polling (SQLite) by now
+        upload(app, A, audio["tone"], media_config)
+        deadline = time.monotonic() + 30
+        while app.audio_of(A)["status"] == "pending" and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert app.audio_of(A)["status"] == "ready"
+    assert sum(outcome_counts(app).values()) == 1
