@@ -178,3 +178,17 @@ def test_a_failing_side_write_leaves_no_event_and_no_rows(app: RoyaltyLedger, mo
         ingest(app, [play(f"p{i}") for i in range(5)])
     assert app.head_position() == head
     assert q(app, "SELECT COUNT(*) FROM usage_rows")[0][0] == 0
+
+
+def test_interleaved_ingest_runs_keep_play_numbers_dense(app: RoyaltyLedger) -> None:
+    """Each run remembers its own plays; another run's batch in between must not be missed."""
+    from ledger.usage.ingest import UsageIngest
+    from ledger.usage.rows import normalise_dicts
+
+    first, second = UsageIngest(app, "a", secret=SECRET), UsageIngest(app, "b", secret=SECRET)
+    for n, run in enumerate([first, second, first, second, first]):
+        rows = [play(f"r{n}-{k}", listener="fan", at=f"2026-10-0{n + 1}T10:0{k}:00Z") for k in range(3)]
+        run.record(normalise_dicts(rows, "player"))
+    numbers = q(app, "SELECT play_number, gross_micros FROM usage_rows ORDER BY play_number")
+    assert [n for n, _ in numbers] == list(range(1, 16))
+    assert [g for _, g in numbers] == [2**n * 1000 for n in range(1, 10)] + [0] * 6

@@ -40,6 +40,7 @@ def prepare_batch(b: RowBatch, ctx: Context, retrying: Sequence[str] = ()) -> Pr
     still = [i for i in still if errors[i] is None]
     _quarantine(b, ctx, errors, out, retrying)
     price_accepted(b, ctx, still, hashes, payloads, out, refunded)
+    out.written = {(b.source[i] or "", b.usage_id[i] or ""): payloads[i] or "" for i in still}
     if retrying:
         out.resolved.extend((retrying[i], "accepted") for i in still)
     return out
@@ -148,10 +149,7 @@ def _deduplicate(
         first[key] = payload
         fresh.append(i)
         by_source.setdefault(key[0], []).append(key[1])
-    known: dict[tuple[str, str], str] = {}
-    for source, ids in by_source.items():
-        for usage_id, payload in ctx.store.existing_payloads(source, ids).items():
-            known[(source, usage_id)] = payload
+    known = _known_payloads(ctx, by_source)
     if not known:
         return fresh
     new = []
@@ -162,6 +160,25 @@ def _deduplicate(
         else:
             _duplicate_or_conflict(i, stored == payloads[i], errors, out, retrying)
     return new
+
+
+def _known_payloads(ctx: Context, by_source: dict[str, list[str]]) -> dict[tuple[str, str], str]:
+    """Payloads of ids already stored: from this run's memory, and from the store unless the
+    run is optimistic (then the primary key is the check; see memory.py)."""
+    written = ctx.memory.written
+    known: dict[tuple[str, str], str] = {}
+    for source, ids in by_source.items():
+        unseen = []
+        for usage_id in ids:
+            payload = written.get((source, usage_id))
+            if payload is None:
+                unseen.append(usage_id)
+            else:
+                known[(source, usage_id)] = payload
+        if not ctx.memory.optimistic:
+            for usage_id, payload in ctx.store.existing_payloads(source, unseen).items():
+                known[(source, usage_id)] = payload
+    return known
 
 
 def _duplicate_or_conflict(

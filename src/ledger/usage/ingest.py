@@ -21,6 +21,7 @@ from ledger.domain.usage_batch import UsageBatch
 from ledger.usage.batch import prepare_batch
 from ledger.usage.catalogue_view import CatalogueView
 from ledger.usage.listener import ListenerHasher, load_listener_secret
+from ledger.usage.memory import RunMemory
 from ledger.usage.prepare import Context, Prepared
 from ledger.usage.rows import RowBatch, datetime_to_us, normalise_dicts
 from ledger.usage.store import UsageConflict, UsageStore, UsageWrite
@@ -88,12 +89,13 @@ class UsageIngest:
         self.hasher = ListenerHasher(secret if secret is not None else load_listener_secret())
         self.catalogue = CatalogueView.load(app)
         self.pricing = app.current_pricing()
+        self.memory = RunMemory()
 
     def _context(self) -> Context:
         now = self.app.clock()
         version, config = self.pricing if self.pricing else (0, None)
         now_us = datetime_to_us(now)
-        return Context(self.store, self.catalogue, self.hasher, now_us, version, config)
+        return Context(self.store, self.catalogue, self.hasher, now_us, version, config, self.memory)
 
     def run(
         self,
@@ -117,20 +119,23 @@ class UsageIngest:
         """Prepare and write one batch; returns what it held and its position (None: no-op)."""
         for attempt in range(_ATTEMPTS):
             watermark = self.store.watermark()
+            self.memory.check(watermark)
             prepared = prepare_batch(batch, self._context(), retrying)
             if not (prepared.lines or prepared.quarantine or prepared.resolved):
                 return prepared, None
             try:
-                return prepared, self._write(prepared, watermark, origin)
+                position = self._write(prepared, watermark, origin)
             except (UsageConflict, IntegrityError):
+                self.memory.conflict()
                 if attempt == _ATTEMPTS - 1:
                     raise
+                continue
+            self.memory.absorb(prepared.written, prepared.play_counts, position if prepared.lines else watermark)
+            return prepared, position
         raise AssertionError("unreachable")
 
     def _write(self, p: Prepared, watermark: int, origin: str) -> int:
-        digest = hashlib.sha256()
-        for line in p.lines:
-            digest.update(repr(line).encode())
+        digest = hashlib.sha256(repr(p.lines).encode())
         for entry in p.quarantine:
             digest.update(f"Q{entry[0]}".encode())
         for resolved in p.resolved:

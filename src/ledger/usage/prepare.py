@@ -18,6 +18,7 @@ from ledger.domain.ids import NAMESPACE
 from ledger.domain.pricing import PricingConfig
 from ledger.usage.catalogue_view import CatalogueView
 from ledger.usage.listener import ListenerHasher
+from ledger.usage.memory import RunMemory
 from ledger.usage.rows import Error, RowBatch, us_to_iso
 from ledger.usage.store import UsageStore
 
@@ -35,6 +36,7 @@ class Context:
     now_us: int
     pricing_version: int
     pricing: PricingConfig | None
+    memory: RunMemory = field(default_factory=RunMemory)
 
 
 @dataclass
@@ -50,6 +52,8 @@ class Prepared:
     kinds: Counter[str] = field(default_factory=Counter)
     sources: set[str] = field(default_factory=set)
     pricing_versions: set[int] = field(default_factory=set)
+    written: dict[tuple[str, str], str] = field(default_factory=dict)  # accepted (source, id)
+    play_counts: dict[tuple[str, str], int] = field(default_factory=dict)  # after this batch
 
 
 def quarantine_id(source: str, raw_sha256: str) -> str:

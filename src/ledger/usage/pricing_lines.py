@@ -149,6 +149,17 @@ def _price_streams(
     out.pricing_versions.add(version)
 
 
+def _prior_counts(ctx: Context, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """Counted stream2own plays stored per pair: this run's memory, the store for the rest."""
+    cached = ctx.memory.play_counts
+    prior = {pair: cached[pair] for pair in pairs if pair in cached}
+    missing = [pair for pair in pairs if pair not in cached]
+    if missing:
+        found = ctx.store.prior_counted_plays(missing)
+        prior.update({pair: found.get(pair, 0) for pair in missing})
+    return prior
+
+
 def _number_plays(
     b: RowBatch, ctx: Context, rows: list[int], hashes: list[str | None], payloads: list[str | None], out: Prepared
 ) -> int:
@@ -167,7 +178,7 @@ def _number_plays(
         b.refund_of,
     )
     prices = [stream2own_price_micros(n, config.credit_micros) for n in range(STREAM2OWN_PAID_PLAYS + 1)]
-    prior = ctx.store.prior_counted_plays({(hashes[i] or "", isrc[i] or "") for i in rows})
+    prior = _prior_counts(ctx, {(hashes[i] or "", isrc[i] or "") for i in rows})
     # Arrival order: stored plays first, then this batch by (occurred_at, source, usage_id).
     rows.sort(key=lambda i: (occ[i], src[i], uid[i]))
     lines, total, currency, version = out.lines, 0, config.stream_currency, ctx.pricing_version
@@ -201,6 +212,7 @@ def _number_plays(
         )
         if n == STREAM2OWN_PAID_PLAYS:
             out.ownership.append((pair[0], pair[1], src[i], uid[i], occ[i]))
+    out.play_counts = prior
     return total
 
 
