@@ -88,6 +88,28 @@ class ViewDB:
                     copy.write_row(row)
         self._pause()
 
+    def upsert_rows(self, table: str, columns: Sequence[str], keys: int, rows: Sequence[Sequence[Any]]) -> None:
+        """Insert or overwrite rows by their first `keys` columns, in bulk (PostgreSQL: COPY to a
+        staging table, then one INSERT … ON CONFLICT, so unchanged index keys allow HOT updates)."""
+        if not rows:
+            return
+        key, rest = ",".join(columns[:keys]), ",".join(f"{c} = excluded.{c}" for c in columns[keys:])
+        cols = ",".join(columns)
+        if self.backend == "sqlite":
+            marks = ",".join("?" * len(columns))
+            self._sqlite.executemany(
+                f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT ({key}) DO UPDATE SET {rest}", rows
+            )
+            self._pause()
+            return
+        stage = f"stage_{table}"
+        self.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table}) ON COMMIT DELETE ROWS")
+        self.execute(f"DELETE FROM {stage}")
+        self.copy_rows(stage, columns, rows)
+        self.execute(
+            f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage} ON CONFLICT ({key}) DO UPDATE SET {rest}"
+        )
+
     def _pause(self) -> None:
         if self._sleep and self._in_batch:
             print("projector: in batch", file=sys.stderr, flush=True)

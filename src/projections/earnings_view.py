@@ -14,6 +14,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import defaultdict
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from ledger.royalties import history as rights
@@ -21,13 +22,13 @@ from ledger.royalties.allocation import AllocationContext, allocate_key
 from ledger.royalties.history import RightsHistory, read_rights_history
 from ledger.royalties.timeline import Segment, rights_timeline
 from projections.db import ViewDB
+from projections.earnings_rows import AccountDayRows
 from projections.readmodel import Batch, ReadModel
 
 DAY_US = 86_400_000_000
 ALL = "*"
 Cell = tuple[str, str, str, str]  # currency, kind, territory, pricing_model
 Month = tuple[str, int]  # isrc, month start (epoch µs)
-OUT_COLUMNS = ("isrc", "day_us", "account", "currency", "kind", "territory", "amount_micros")
 
 _FOLD_GROSS = """
 INSERT INTO {earn_gross_day}
@@ -43,6 +44,7 @@ RETURNING isrc, currency, kind, territory, pricing_model, day_us, gross_micros
 """
 
 
+@lru_cache(maxsize=4_096)
 def month_bounds(day_us: int) -> tuple[int, int]:
     day = datetime.fromtimestamp(day_us // 1_000_000, tz=UTC)
     start = datetime(day.year, day.month, 1, tzinfo=UTC)
@@ -58,11 +60,13 @@ class EarningsView(ReadModel):
         super().__init__(app, rebuild=rebuild)
         self._history: RightsHistory | None = None
         self._cells: dict[Month, dict[Cell, dict[int, int]]] = {}
+        self._written = AccountDayRows(self.t["earn_account_day"], lambda start: month_bounds(start)[1])
         self._topics = set(app.topics_of(*rights._HANDLERS))  # the statement rules' own event set
 
     def reset_caches(self) -> None:
         self._history = None
         self._cells.clear()
+        self._written.clear()
 
     def fold(self, db: ViewDB, batch: Batch) -> None:
         h = self._history_before(batch.lo)
@@ -79,14 +83,11 @@ class EarningsView(ReadModel):
         self._load_missing(db, changed)
         for month in changed:
             dirty[month] = month[1]
-        out: list[tuple[Any, ...]] = []
-        for month, from_day in sorted(dirty.items()):
-            out.extend(self._reallocate(db, h, month, from_day, batch.hi))
-        db.executemany(
-            f"DELETE FROM {self.t['earn_account_day']} WHERE isrc = ? AND day_us >= ? AND day_us < ?",
-            [(isrc, from_day, month_bounds(start)[1]) for (isrc, start), from_day in dirty.items()],
-        )
-        db.copy_rows(self.t["earn_account_day"], OUT_COLUMNS, out)
+        fresh = {
+            month: (from_day, self._reallocate(db, h, month, from_day, batch.hi))
+            for month, from_day in sorted(dirty.items())
+        }
+        self._written.write(db, fresh)
 
     def _history_before(self, lo: int) -> RightsHistory:
         if self._history is None or self._history.upto != lo - 1:

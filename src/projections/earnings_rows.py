@@ -1,0 +1,64 @@
+"""The earnings rows as last written, so each batch writes only the day parts that changed.
+
+A batch recomputes whole days of a recording's period; most of their parts are often what was
+already written. Comparing with the rows held here (loaded from the table on first use, dropped
+with every other cache after a rollback) turns "delete the days, insert them again" into
+upserts of the changed parts and deletes of the vanished ones.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+from projections.db import ViewDB
+
+OUT_COLUMNS = ("isrc", "day_us", "account", "currency", "kind", "territory", "amount_micros")
+Key = tuple[Any, ...]  # isrc, day_us, account, currency, kind, territory
+Month = tuple[str, int]  # isrc, month start (epoch µs)
+
+
+class AccountDayRows:
+    def __init__(self, table: str, month_end: Callable[[int], int]) -> None:
+        self.table = table
+        self.month_end = month_end
+        self._rows: dict[Month, dict[Key, int]] = {}
+
+    def clear(self) -> None:
+        self._rows.clear()
+
+    def write(self, db: ViewDB, fresh: dict[Month, tuple[int, list[tuple[Any, ...]]]]) -> None:
+        """`fresh` holds, per recording and period, the first recomputed day and its rows since."""
+        self._load(db, set(fresh) - self._rows.keys())
+        upserts: list[tuple[Any, ...]] = []
+        deletes: list[Key] = []
+        for month, (from_day, rows) in fresh.items():
+            written = self._rows[month]
+            new = {row[:6]: row[6] for row in rows}
+            for key, amount in new.items():
+                if written.get(key) != amount:
+                    upserts.append((*key, amount))
+                    written[key] = amount
+            for key in [k for k in written if k[1] >= from_day and k not in new]:
+                deletes.append(key)
+                del written[key]
+        where = " AND ".join(f"{c} = ?" for c in OUT_COLUMNS[:6])
+        db.executemany(f"DELETE FROM {self.table} WHERE {where}", deletes)
+        db.upsert_rows(self.table, OUT_COLUMNS, 6, upserts)
+
+    def _load(self, db: ViewDB, months: set[Month]) -> None:
+        by_start: dict[int, list[str]] = defaultdict(list)
+        for isrc, start in months:
+            by_start[start].append(isrc)
+            self._rows[(isrc, start)] = {}
+        for start, isrcs in by_start.items():
+            for i in range(0, len(isrcs), 500):
+                chunk = isrcs[i : i + 500]
+                rows = db.execute(
+                    f"SELECT {','.join(OUT_COLUMNS)} FROM {self.table} WHERE day_us >= ? AND day_us < ? "
+                    f"AND isrc IN ({','.join('?' * len(chunk))})",
+                    [start, self.month_end(start), *chunk],
+                )
+                for row in rows:
+                    self._rows[(str(row[0]), start)][(str(row[0]), int(row[1]), *row[2:6])] = int(row[6])
