@@ -17,6 +17,7 @@ from ledger.royalties import (
     allocate_key,
     allocate_key_detailed,
 )
+from ledger.royalties.allocation import allocate_key_parts
 from tests.strategies import ppm_shares, signed_amounts
 
 
@@ -154,3 +155,13 @@ def test_resolution_releases_the_escrow_to_claimant_or_back_to_the_holders(gross
         gains = {k: after.get(k, 0) - before.get(k, 0) for k in after}
         assert all(g >= 0 for g in gains.values())
         assert sum(gains.values()) == escrowed
+
+
+@given(signed_amounts, contexts())
+def test_the_statement_hot_path_gives_the_same_parts_as_the_detailed_allocation(gross, ctx):
+    parts, amounts = allocate_key_parts(gross, ctx)
+    merged: dict[tuple[str, str, str], int] = {}
+    for part, micros in zip(parts, amounts, strict=True):
+        if micros:
+            merged[part] = merged.get(part, 0) + micros
+    assert merged == allocate_key_detailed(gross, ctx)

@@ -219,3 +219,44 @@ def right_weights(ctx: RightContext) -> dict[str, int]:
     The returned mapping is shared (cached): do not modify it.
     """
     return _weights_map(ctx)
+
+
+@dataclass(frozen=True, slots=True)
+class _KeyPlan:
+    parts: tuple[Part, ...]
+    pie: tuple[int, int, int]
+    pie_total: int
+    master: _RightPlan
+    publishing: _RightPlan
+
+
+@lru_cache(maxsize=262_144)
+def _key_plan(ctx: AllocationContext) -> _KeyPlan | None:
+    """The fixed part layout of a context without takedown, missing pie or escrow release."""
+    if ctx.blocked_reason is not None or ctx.pie_parts is None:
+        return None
+    master, publishing = _right_plan(ctx.master), _right_plan(ctx.publishing)
+    if master.releases or publishing.releases:
+        return None
+    parts: list[Part] = [(PLATFORM, "platform", "")]
+    parts += [(a, "master", "") for a in master.accounts]
+    parts += [(a, "publishing", "") for a in publishing.accounts]
+    return _KeyPlan(tuple(parts), ctx.pie_parts, sum(ctx.pie_parts), master, publishing)
+
+
+def allocate_key_parts(gross_micros: int, ctx: AllocationContext) -> tuple[tuple[Part, ...], list[int]]:
+    """The detailed allocation as (parts, amounts) — the statement hot path.
+
+    Same numbers as `allocate_key_detailed` (zero amounts included, callers skip them); the
+    common contexts reuse one cached part layout, so only the arithmetic runs per key.
+    """
+    plan = _key_plan(ctx)
+    if plan is None:
+        detailed = allocate_key_detailed(gross_micros, ctx)
+        return tuple(detailed), list(detailed.values())
+    platform, master, publishing = _lr(gross_micros, plan.pie, plan.pie_total)
+    return plan.parts, [
+        platform,
+        *_lr(master, plan.master.weights, plan.master.total),
+        *_lr(publishing, plan.publishing.weights, plan.publishing.total),
+    ]

@@ -8,11 +8,12 @@ key add up to the key's gross exactly, because they are the key's largest-remain
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import NamedTuple
 
 from ledger.domain.period import Period
-from ledger.royalties import RightsHistory, UsageKey, allocate_key_detailed, key_context
-from ledger.royalties.allocation import AllocationContext, right_weights
+from ledger.royalties import RightsHistory, UsageKey, key_context
+from ledger.royalties.allocation import AllocationContext, Part, allocate_key_parts, right_weights
 from ledger.store.config import StoreConfig
 from projections.statements.usage import usage_keys
 
@@ -72,13 +73,27 @@ def compute_period(config: StoreConfig, history: RightsHistory, period: Period, 
     return result
 
 
+@lru_cache(maxsize=262_144)
+def _line_meta(ctx: AllocationContext, parts: tuple[Part, ...]) -> tuple[tuple[str, str, int, int, str], ...]:
+    return tuple((a, r, *_shares(ctx, r, a, rel), rel) for a, r, rel in parts)
+
+
 def add_key(result: PeriodResult, key: UsageKey, units: int, gross: int, ctx: AllocationContext) -> None:
-    result.gross[key.currency] = result.gross.get(key.currency, 0) + gross
-    result.units[key.currency] = result.units.get(key.currency, 0) + units
-    for (account, right, released), micros in allocate_key_detailed(gross, ctx).items():
-        right_ppm, share_ppm = _shares(ctx, right, account, released)
-        line = LineKey(key.currency, key.isrc, key.kind, key.territory, right, right_ppm, share_ppm, released)
-        amounts = result.lines.setdefault(account, {}).setdefault(line, LineAmounts())
-        amounts.units += units
-        amounts.gross_micros += gross
-        amounts.amount_micros += micros
+    currency, lines = key.currency, result.lines
+    result.gross[currency] = result.gross.get(currency, 0) + gross
+    result.units[currency] = result.units.get(currency, 0) + units
+    parts, amounts = allocate_key_parts(gross, ctx)
+    for (account, right, right_ppm, share_ppm, released), micros in zip(_line_meta(ctx, parts), amounts, strict=True):
+        if not micros:
+            continue
+        line = LineKey(currency, key.isrc, key.kind, key.territory, right, right_ppm, share_ppm, released)
+        per_account = lines.get(account)
+        if per_account is None:
+            per_account = lines[account] = {}
+        amounts_ = per_account.get(line)
+        if amounts_ is None:
+            per_account[line] = LineAmounts(units, gross, micros)
+        else:
+            amounts_.units += units
+            amounts_.gross_micros += gross
+            amounts_.amount_micros += micros

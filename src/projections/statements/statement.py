@@ -184,6 +184,13 @@ def _text(value: Any) -> str:
     return json.dumps(str(value), ensure_ascii=False)[1:-1]
 
 
+def _plain(value: str) -> str:
+    """Codes (ISRC, kind, territory, right) are plain already; escape only if they are not."""
+    if "\t" in value or "\n" in value or "\\" in value or '"' in value:
+        return _text(value)
+    return value
+
+
 def canonical(document: dict[str, Any]) -> bytes:
     """The canonical form, version 1: UTF-8 text, one tab-separated record per line.
 
@@ -198,8 +205,12 @@ def canonical(document: dict[str, Any]) -> bytes:
         out.append(f"{name}\t{_text(document[name])}")
     for currency, sec in sorted(document["currencies"].items()):
         out.append("\t".join(["C", currency, *(str(sec[k]) for k in _SUMMARY)]))
-        for line in sec["earnings"]:
-            out.append("\t".join(["E", *(_text(line[k]) for k in _LINE)]))
+        out.extend(
+            f"E\t{_plain(x['isrc'])}\t{_plain(x['kind'])}\t{_plain(x['territory'])}\t"
+            f"{_plain(x['right'])}\t{x['right_ppm']:d}\t{x['share_ppm']:d}\t{x['units']:d}\t"
+            f"{x['gross_micros']:d}\t{x['amount_micros']:d}"
+            for x in sec["earnings"]
+        )
         for line in sec["escrow_releases"]:
             out.append(
                 "\t".join(
