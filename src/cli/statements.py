@@ -188,3 +188,45 @@ def export(
     written = export_period(statements, formats, out, dsr, names)
     doc = {"ok": True, "period": str(p), "as_of_position": statements.as_of, "files": written}
     report(doc, as_json, lambda: console.print(f"wrote {len(written)} files to {out}"))
+
+
+DEMO_PIE = {"*:*": {"platform": 300_000, "master": 560_000, "publishing": 140_000}}
+
+
+def demo_statements(period: Period, out: Path, as_json: bool) -> dict[str, Any]:
+    """For `royalty demo`: set a demo rights pie if none, close the month, print the summary,
+    write every export format to `out`, and replay the close. Returns a JSON-ready summary."""
+    app_, config = ledger(), store_config()
+    if app_.get_rights_pie() is None:
+        app_.set_rights_pie(DEMO_PIE, period.start, "demo: co-op 30 %, rights holders 70 %", actor())
+    if app_.is_period_closed(period):
+        engine = engine_for(app_, config)
+        statements = compute_statements(engine, period, engine.history.closes[str(period)].as_of_position)
+    else:
+        statements = close_period(app_, config, period, actor())
+    if not as_json:
+        console.print(
+            table(
+                f"statements {period} (as of position {statements.as_of})",
+                SUMMARY_COLUMNS,
+                summary_rows(statements.documents),
+            )
+        )
+    names = {a.removeprefix("party:"): a for a in statements.documents if a.startswith("party:")}
+    labels = set()
+    for key in names:
+        try:
+            if {"label", "distributor"} & set(app_.get_party(key).kinds):
+                labels.add(key)
+        except NotFound:
+            continue
+    written = export_period(statements, list(FORMATS), out, labels)
+    replayed = replay_period(app_, config, period)
+    return {
+        "period": str(period),
+        "as_of_position": statements.as_of,
+        "statements": len(statements.documents),
+        "exports": len(written),
+        "out": str(out),
+        "replay_ok": replayed.ok,
+    }
