@@ -24,6 +24,7 @@ from ledger.domain.recording import Recording
 from ledger.domain.rights_pie import RightsPieRuleSet
 from ledger.domain.split_agreement import SplitAgreement
 from ledger.store.log_reader import iter_stored_events
+from ledger.store.recorders import PostgresLedgerRecorder, SQLiteLedgerRecorder
 
 if TYPE_CHECKING:
     from ledger.application import RoyaltyLedger
@@ -258,13 +259,14 @@ def _fact(originator_id: str, state: bytes) -> SimpleNamespace:
 def read_rights_history(app: RoyaltyLedger, upto: int | None = None) -> RightsHistory:
     """One bulk read of the rights-relevant events (filtered by topic) up to `upto` (head).
 
-    With plain JSON events (no cipher, no compressor) the rows are streamed and decoded
-    straight from the store; otherwise through the application's mapper.
+    With plain JSON events (no cipher, no compressor) in a SQL store the rows are streamed
+    and decoded straight from it; otherwise (in-memory store, …) through the app's mapper.
     """
     stop = app.head_position() if upto is None else upto
     by_topic = {get_topic(cls): cls for cls in _HANDLERS}
     mapper = app.mapper
-    if mapper.cipher is None and mapper.compressor is None:
+    plain = mapper.cipher is None and mapper.compressor is None
+    if plain and isinstance(app.recorder, SQLiteLedgerRecorder | PostgresLedgerRecorder):
         history = RightsHistory()
         for position, originator_id, topic, state in iter_stored_events(app.config, list(by_topic), stop):
             _HANDLERS[by_topic[topic]](history, position, _fact(originator_id, state))
