@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from cli.context import actor
 from cli.output import console, table
+from cli.statements import DEMO_PIE
 from ledger.application import RoyaltyLedger
 from ledger.domain.money import format_micros
 from ledger.domain.period import Period
@@ -17,6 +19,8 @@ PARTY = "aria-lune"
 
 
 def run(app: RoyaltyLedger, period: Period, as_json: bool) -> dict[str, Any]:
+    if app.get_rights_pie() is None:  # the same demo pie the statements step would record
+        app.set_rights_pie(DEMO_PIE, period.start, "demo: co-op 30 %, rights holders 70 %", actor())
     db = ViewDB(app.config)
     try:
         folded = Projector(app, db).catch_up()
