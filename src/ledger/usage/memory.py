@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+MAX_REMEMBERED = 500_000  # entries per memo (≈ 100-150 MB of ids with their payload hashes)
+
 
 @dataclass
 class RunMemory:
@@ -34,6 +36,12 @@ class RunMemory:
         self.last_watermark = None
 
     def absorb(self, written: dict[tuple[str, str], str], counts: dict[tuple[str, str], int], watermark: int) -> None:
+        # Bounded: forgetting is always safe (the store is asked again, or the primary key
+        # refuses a known id), so a run of any length stays within a fixed memory budget.
+        if len(self.written) + len(written) > MAX_REMEMBERED:
+            self.written.clear()
+        if len(self.play_counts) + len(counts) > MAX_REMEMBERED:
+            self.play_counts.clear()
         self.written.update(written)
         self.play_counts.update(counts)
         self.last_watermark = watermark
