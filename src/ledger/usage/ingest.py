@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -104,16 +105,50 @@ class UsageIngest:
         progress: Progress | None = None,
         summary: IngestSummary | None = None,
     ) -> IngestSummary:
+        """Write batches in order while the next one is read and prepared on a second thread.
+
+        The next batch is prepared against this run's memory, which already holds the batch
+        being written; every write re-checks the usage watermark under the log's lock, so if
+        anything went differently (a refused id, another writer) the batch is redone on its
+        own and the one prepared ahead is prepared again.
+        """
         summary = summary or IngestSummary()
         started = time.perf_counter()
-        for batch in batches:
-            prepared, position = self.record(batch, origin)
-            summary.add(len(batch), prepared, position)
-            summary.seconds += time.perf_counter() - started
-            started = time.perf_counter()
-            if progress:
-                progress(summary)
+        rows = iter(batches)
+        expected = self.store.watermark()
+        self.memory.check(expected)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="usage-prepare") as pool:
+            ahead: Future[tuple[RowBatch, Prepared] | None] = pool.submit(self._prepare_next, rows)
+            while (current := ahead.result()) is not None:
+                batch, prepared = current
+                ahead = pool.submit(self._prepare_next, rows)
+                try:
+                    position = self._write(prepared, expected, origin) if _writes(prepared) else None
+                except (UsageConflict, IntegrityError):
+                    following = ahead.result()
+                    self.memory.conflict()
+                    prepared, position = self.record(batch, origin)
+                    expected = self.store.watermark()
+                    self.memory.check(expected)
+                    ahead = _done(None if following is None else (following[0], self._prepare(following[0])))
+                else:
+                    expected = position if position is not None and prepared.lines else expected
+                summary.add(len(batch), prepared, position)
+                summary.seconds += time.perf_counter() - started
+                started = time.perf_counter()
+                if progress:
+                    progress(summary)
         return summary
+
+    def _prepare(self, batch: RowBatch) -> Prepared:
+        """Prepare, and remember what the batch will write (tentatively: a failed write clears it)."""
+        prepared = prepare_batch(batch, self._context())
+        self.memory.remember(prepared.written, prepared.play_counts)
+        return prepared
+
+    def _prepare_next(self, rows: Iterator[RowBatch]) -> tuple[RowBatch, Prepared] | None:
+        batch = next(rows, None)
+        return None if batch is None else (batch, self._prepare(batch))
 
     def record(self, batch: RowBatch, origin: str = "", retrying: Sequence[str] = ()) -> tuple[Prepared, int | None]:
         """Prepare and write one batch; returns what it held and its position (None: no-op)."""
@@ -121,7 +156,7 @@ class UsageIngest:
             watermark = self.store.watermark()
             self.memory.check(watermark)
             prepared = prepare_batch(batch, self._context(), retrying)
-            if not (prepared.lines or prepared.quarantine or prepared.resolved):
+            if not _writes(prepared):
                 return prepared, None
             try:
                 position = self._write(prepared, watermark, origin)
@@ -160,6 +195,16 @@ class UsageIngest:
         write = UsageWrite(batch.id.hex, watermark, p.lines, p.quarantine, p.resolved, p.ownership)
         recordings = self.app.save(batch, side_writes=[write])
         return int(recordings[0].notification.id)
+
+
+def _writes(prepared: Prepared) -> bool:
+    return bool(prepared.lines or prepared.quarantine or prepared.resolved)
+
+
+def _done(value: Any) -> Future[Any]:
+    future: Future[Any] = Future()
+    future.set_result(value)
+    return future
 
 
 def ingest_files(

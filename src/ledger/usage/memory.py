@@ -30,12 +30,14 @@ class RunMemory:
             self.last_watermark = watermark
 
     def conflict(self) -> None:
-        """The store refused the batch (a known id, or another writer): look everything up."""
+        """The store refused a batch (a known id, or another writer): forget everything that
+        may not have been written, and look every id up from now on."""
         self.optimistic = False
+        self.written.clear()
         self.play_counts.clear()
         self.last_watermark = None
 
-    def absorb(self, written: dict[tuple[str, str], str], counts: dict[tuple[str, str], int], watermark: int) -> None:
+    def remember(self, written: dict[tuple[str, str], str], counts: dict[tuple[str, str], int]) -> None:
         # Bounded: forgetting is always safe (the store is asked again, or the primary key
         # refuses a known id), so a run of any length stays within a fixed memory budget.
         if len(self.written) + len(written) > MAX_REMEMBERED:
@@ -44,4 +46,7 @@ class RunMemory:
             self.play_counts.clear()
         self.written.update(written)
         self.play_counts.update(counts)
+
+    def absorb(self, written: dict[tuple[str, str], str], counts: dict[tuple[str, str], int], watermark: int) -> None:
+        self.remember(written, counts)
         self.last_watermark = watermark
