@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from anyio import to_thread
 from fastapi import FastAPI
 
 from api import errors
@@ -63,6 +64,7 @@ def create_app(
 ) -> FastAPI:
     """The served app. `projector` (default: ROYALTY_API_PROJECTOR=1) runs one in-process."""
     ledger = ApiLedger(config or StoreConfig.from_env(), clock=clock)
+    limits = settings or ApiSettings()
     read_side = ReadSide(ledger)
     if projector is None:
         projector = os.environ.get(PROJECTOR_ENV) == "1"
@@ -70,6 +72,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Sync routes run in this many threads; each holds at most one view connection.
+        to_thread.current_default_thread_limiter().total_tokens = limits.threads
         if embedded:
             embedded.start()
         yield
@@ -79,11 +83,10 @@ def create_app(
         ledger.close()
 
     app = build_app(lifespan)
-    settings = settings or ApiSettings()
     app.state.ledger = ledger
-    app.state.settings = settings
+    app.state.settings = limits
     app.state.authenticator = Authenticator(ledger)
     app.state.read_side = read_side
-    app.add_middleware(BodySizeLimit, max_body=settings.max_body_bytes,
-                       max_upload=settings.max_upload_bytes)
+    app.add_middleware(BodySizeLimit, max_body=limits.max_body_bytes,
+                       max_upload=limits.max_upload_bytes)
     return app

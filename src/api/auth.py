@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import secrets
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -133,17 +134,43 @@ def split_token(token: str) -> tuple[str, str]:
 
 
 class Authenticator:
-    """Verifies tokens against the log; caches proof of a verified secret, never the secret."""
+    """Verifies tokens against the log; caches proof of a verified secret, never the secret.
 
-    def __init__(self, app: RoyaltyLedger) -> None:
+    A verified principal is reused for `ttl_s` (default 2 s) so a hot key costs no store
+    read. Revocations and manager changes made through this process take effect at once
+    (`forget`); made elsewhere (the CLI, another worker), within `ttl_s`.
+    """
+
+    def __init__(self, app: RoyaltyLedger, ttl_s: float = 2.0) -> None:
         self.app = app
+        self.ttl_s = ttl_s
         self.scopes = ManagedParties(app)
         self._verified: dict[str, bytes] = {}
+        self._recent: dict[bytes, tuple[Principal, float]] = {}
         self._lock = threading.Lock()
 
     def authenticate(self, token: str | None) -> Principal:
         if not token:
             raise Unauthenticated("an API key is required: Authorization: Bearer rk_…")
+        digest = hashlib.sha256(token.encode()).digest()
+        now = time.monotonic()
+        with self._lock:
+            recent = self._recent.get(digest)
+        if recent is not None and recent[1] > now:
+            return recent[0]
+        principal = self._authenticate(token)
+        with self._lock:
+            if len(self._recent) > 10_000:
+                self._recent.clear()
+            self._recent[digest] = (principal, now + self.ttl_s)
+        return principal
+
+    def forget(self) -> None:
+        """Drop every cached principal (after a revocation or a change of managers)."""
+        with self._lock:
+            self._recent.clear()
+
+    def _authenticate(self, token: str) -> Principal:
         key_id, secret = split_token(token)
         try:
             key = get_key(self.app, key_id)

@@ -6,10 +6,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 
 from api.positions import wait_for_position
 from ledger.application import RoyaltyLedger
+from projections import queries
 from projections.db import ViewDB
 from projections.projector import Lag, Projector, lag
 
@@ -24,6 +25,7 @@ class ReadSide:
         self._local = threading.local()
         self._all: list[ViewDB] = []
         self._lock = threading.Lock()
+        self.answers = ResultCache()
 
     def db(self) -> ViewDB:
         db: ViewDB | None = getattr(self._local, "db", None)
@@ -38,8 +40,8 @@ class ReadSide:
         return lag(self.app, self.db(), models)
 
     def position(self, models: Sequence[str]) -> int:
-        """The position every named read model has folded up to."""
-        return min(self.lag(models).positions.values())
+        """The position every named read model has folded up to (one indexed read each)."""
+        return min(queries.as_of(self.db(), model) for model in models)
 
     def wait(self, min_position: int | None, models: Sequence[str], timeout_s: float) -> None:
         """Read your writes: wait until `models` have folded `min_position` (503 after timeout)."""
@@ -54,6 +56,45 @@ class ReadSide:
                 with contextlib.suppress(Exception):  # sqlite3 refuses a cross-thread close
                     db.close()
             self._all.clear()
+
+
+class ResultCache:
+    """Answers of read-model queries, kept per (question, model position): a read model's
+    figures cannot change until its position does, so a hit is exact, never stale."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._items: dict[Hashable, bytes] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> bytes | None:
+        with self._lock:
+            return self._items.get(key)
+
+    def put(self, key: Hashable, value: bytes) -> None:
+        with self._lock:
+            if len(self._items) >= self._size:
+                self._items.pop(next(iter(self._items)))
+            self._items[key] = value
+
+
+def consistent_read(read_side: ReadSide, model: str, question: Hashable,
+                    answer: Callable[[int], bytes]) -> bytes:
+    """Run `answer(position)` so that its figures are exactly those at `position`.
+
+    The model's position is read before and after the query: equal means no batch committed
+    in between, so the answer is cached under it. Unequal, the answer (which may include the
+    newer batch) is labelled with the earlier position — a lower bound, never an overstatement.
+    """
+    before = read_side.position([model])
+    cache = read_side.answers
+    cached = cache.get((question, before))
+    if cached is not None:
+        return cached
+    body = answer(before)
+    if read_side.position([model]) == before:
+        cache.put((question, before), body)
+    return body
 
 
 class EmbeddedProjector:

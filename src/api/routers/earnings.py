@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
 
 from api.auth import Principal
 from api.deps import ReadSideDep, SettingsDep, require, scoped_party
 from api.schemas.common import UtcTime
 from api.schemas.earnings import BalancePublic, EarningsLine, EarningsPublic, StatsPublic
 from api.scope import VisibleRecording
+from api.views import consistent_read
 from ledger.domain.identifiers import parse_territory
 from projections import queries
 
@@ -32,17 +34,25 @@ def earnings(
     by: Annotated[Literal["currency", "recording", "day", "territory", "kind"], Query()] = "currency",
     period: PeriodQuery = None, isrc: Annotated[str | None, Query(max_length=15)] = None,
     territory: TerritoryQuery = None, min_position: MinPosition = None,
-) -> EarningsPublic:
+) -> Response:
     """What the party earned up to the projector's position: the total per currency, or lines
     by recording, day, territory or usage kind — cut by the statement rules (rights pie, split
     versions and disputes in force when each play happened)."""
     read_side.wait(min_position, ["earnings"], settings.read_wait_s)
-    found = queries.earnings(read_side.db(), party_key, by=by, period=period, isrc=isrc,
-                             territory=parse_territory(territory) if territory else None)
-    lines = [EarningsLine(currency=line["currency"], key=str(line[by]),
-                          amount_micros=line["amount_micros"]) for line in found["lines"]]
-    return EarningsPublic(account=found["account"], by=by, period=period, as_of=found["as_of"],
-                          lines=lines, totals_micros=found["totals_micros"])
+    where = parse_territory(territory) if territory else None
+
+    def answer(position: int) -> bytes:
+        found = queries.earnings(read_side.db(), party_key, by=by, period=period, isrc=isrc,
+                                 territory=where)
+        lines = [EarningsLine(currency=line["currency"], key=str(line[by]),
+                              amount_micros=line["amount_micros"]) for line in found["lines"]]
+        return EarningsPublic(account=found["account"], by=by, period=period, as_of=position,
+                              lines=lines, totals_micros=found["totals_micros"]
+                              ).model_dump_json().encode()
+
+    question = ("earnings", party_key, by, period, isrc, where)
+    body = consistent_read(read_side, "earnings", question, answer)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/v1/parties/{party_key}/balance", response_model=BalancePublic)

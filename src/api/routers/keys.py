@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Request
 
 from api.auth import Principal, create_key, get_key, key_doc, list_keys, revoke_key
 from api.deps import LedgerDep, require
@@ -34,9 +34,12 @@ def get_keys(app: LedgerDep, principal: Admin) -> list[ApiKeyPublic]:
 
 
 @router.post("/{key_id}/revocation", response_model=ApiKeyRevoked)
-def revoke(key_id: KeyId, body: ApiKeyRevoke, app: LedgerDep, principal: Admin) -> ApiKeyRevoked:
-    """Revoke a key; the next request made with it is refused (401)."""
+def revoke(key_id: KeyId, body: ApiKeyRevoke, app: LedgerDep, principal: Admin,
+           request: Request) -> ApiKeyRevoked:
+    """Revoke a key; the next request made with it is refused (401). Revoked from the command
+    line or another server process, it is refused within 2 seconds."""
     with capture_writes() as written:
         key = revoke_key(app, key_id, body.reason, principal.actor)
+    request.app.state.authenticator.forget()
     return ApiKeyRevoked(position=written.position(app), changed=True,
                          key=ApiKeyPublic.model_validate(key_doc(key)))

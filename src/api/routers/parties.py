@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
 from api.auth import Principal
 from api.deps import LedgerDep, PrincipalDep, require, scoped_party
@@ -56,10 +56,11 @@ def put_party(party_key: Key, body: PartyCreate, app: LedgerDep, principal: Deli
 
 
 @router.post("/{party_key}/managers", response_model=PartyWritten)
-def add_manager(party_key: Key, body: ManagerCreate, app: LedgerDep, principal: Deliverer
-                ) -> PartyWritten:
+def add_manager(party_key: Key, body: ManagerCreate, app: LedgerDep, principal: Deliverer,
+                request: Request) -> PartyWritten:
     """Let a label or distributor act for this party (its party-scoped keys then may)."""
     with capture_writes() as written:
         party = app.add_party_manager(party_key, body.manager_key, principal.actor)
+    request.app.state.authenticator.forget()
     return PartyWritten(position=written.position(app), changed=written.changed,
                         party=PartyPublic.of(party))
