@@ -10,6 +10,7 @@ Figures, each beside a baseline measured in the same run:
   from a batch's commit to its earnings being visible, with the projector following in its own
   process (LISTEN/NOTIFY). Plays are written as UsageBatch events + usage_rows directly (the
   usage contract, synthetic fixed-rate pricing), not through `royalty usage ingest`.
+`python -m benchmarks.bench_projector lag` runs one part.
 Sizes: BENCH_PLAYS, BENCH_NAIVE_PLAYS, BENCH_LAG_RATE, BENCH_LAG_SECONDS, BENCH_RECORDINGS.
 """
 
@@ -243,5 +244,6 @@ def _watch(
 
 
 if __name__ == "__main__":
-    catch_up()
-    lag()
+    # `python -m benchmarks.bench_projector [catch_up] [lag]`: both by default.
+    for part in sys.argv[1:] or ["catch_up", "lag"]:
+        {"catch_up": catch_up, "lag": lag}[part]()
