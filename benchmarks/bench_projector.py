@@ -4,14 +4,15 @@ Figures, each beside a baseline measured in the same run:
 - catch-up plays/s folded into stats + earnings (+ catalogue) by the batched projector, beside
   (a) the stock eventsourcing ProjectionRunner over the same log, one UsageBatch event per
   transaction, folding that event's rows into stats with the same set-based SQL, and
-  (b) the stock ProjectionRunner on the naive log of one event per play (a prefix of
-  BENCH_NAIVE_PLAYS plays, one transaction per play) — the per-event path DESIGN.md names;
+  (b) the stock ProjectionRunner on the naive log of one event per play (a separate, smaller
+  log of BENCH_NAIVE_PLAYS one-play events, one transaction per play) — DESIGN.md's naive path;
 - lag while plays are written at BENCH_LAG_RATE plays/s for BENCH_LAG_SECONDS: p50/p99 seconds
   from a batch's commit to its earnings being visible, with the projector following in its own
   process (LISTEN/NOTIFY). Plays are written as UsageBatch events + usage_rows directly (the
   usage contract, synthetic fixed-rate pricing), not through `royalty usage ingest`.
 `python -m benchmarks.bench_projector lag` runs one part.
-Sizes: BENCH_PLAYS, BENCH_NAIVE_PLAYS, BENCH_LAG_RATE, BENCH_LAG_SECONDS, BENCH_RECORDINGS.
+Sizes: BENCH_PLAYS, BENCH_SPAN_SECONDS, BENCH_NAIVE_PLAYS, BENCH_LAG_RATE, BENCH_LAG_SECONDS,
+BENCH_RECORDINGS.
 """
 
 from __future__ import annotations
