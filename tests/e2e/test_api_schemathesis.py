@@ -2,7 +2,8 @@
 
 Bounded (a few examples per operation) so it stays well under a minute in `make test`. It runs
 with an admin key (so requests reach the handlers, not just the auth check) against a small
-seeded catalogue on a SQLite store.
+seeded catalogue on a SQLite store, with the in-process projector following (so `min_position`
+reads are answered, not the documented 503 of a read model that nobody feeds).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from hypothesis import HealthCheck, settings
 
 from api import auth
 from api.app import build_app, create_app
+from api.deps import ApiSettings
 from ledger.store.config import StoreConfig
 from ledger.store.migrate import apply_migrations
 from tests.e2e.api_fixtures import Api, TestClient, seed_catalogue
@@ -36,7 +38,7 @@ def fuzz_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     patch.setenv("ROYALTY_STRIPE_WEBHOOK_SECRET", "whsec_fuzz0123456789")
     config = StoreConfig.from_url(str(Path(tmp_path_factory.mktemp("fuzz")) / "royalty.db"))
     apply_migrations(config)
-    app = create_app(config)
+    app = create_app(config, projector=True, settings=ApiSettings(read_wait_s=15))
     with TestClient(app, raise_server_exceptions=False) as client:
         api = Api(client, app.state.ledger)
         admin = api.key("admin")
