@@ -37,7 +37,10 @@ class ViewDB:
         self._in_batch = False
         if config.backend == "sqlite":
             assert config.sqlite_path is not None
-            self._sqlite = sqlite3.connect(config.sqlite_path, isolation_level=None, timeout=60)
+            # Handed between threads (an embedded projector), never used by two at once.
+            self._sqlite = sqlite3.connect(
+                config.sqlite_path, isolation_level=None, timeout=60, check_same_thread=False
+            )
             self._sqlite.execute("PRAGMA journal_mode=WAL")
             self._sqlite.execute("PRAGMA synchronous=NORMAL")
         else:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -11,7 +13,7 @@ import pytest
 from ledger.application import RoyaltyLedger
 from ledger.store.config import StoreConfig
 from projections.db import ViewDB
-from projections.projector import Projector
+from projections.projector import Projector, lag
 from projections.rebuild import rebuild
 from tests.integration.projection_fixtures import (
     ISRCS,
@@ -137,3 +139,24 @@ def test_a_rebuilt_read_model_equals_the_live_one(app, db):
 
 def live_models() -> list[str]:
     return ["catalogue", "stats", "earnings"]
+
+
+def test_following_projector_folds_new_events_as_they_are_committed(app, db, store_config):
+    seed_catalogue(app)
+    follower_db = ViewDB(store_config)
+    projector = Projector(app, follower_db)
+    stop = threading.Event()
+    thread = threading.Thread(target=projector.follow, args=(stop, 0.2))
+    thread.start()
+    try:
+        record_some_plays(app, batches=2, per_batch=25)
+        head = app.head_position()
+        deadline = time.monotonic() + 20
+        while lag(app, db).behind and time.monotonic() < deadline:  # read on its own connection
+            time.sleep(0.05)
+        assert set(lag(app, db).positions.values()) == {head}
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+        follower_db.close()
+    assert not thread.is_alive()
