@@ -35,6 +35,7 @@ class ViewDB:
         self.backend = config.backend
         self._sleep = float(os.environ.get(TEST_SLEEP_ENV) or 0)
         self._in_batch = False
+        self.batch_memo: dict[str, object] = {}  # work shared by the read models of one batch
         if config.backend == "sqlite":
             assert config.sqlite_path is not None
             # Handed between threads (an embedded projector), never used by two at once.
@@ -123,6 +124,7 @@ class ViewDB:
         """One write transaction: everything inside commits together or not at all."""
         if self.backend == "sqlite":
             self._sqlite.execute("BEGIN IMMEDIATE")
+            self.batch_memo.clear()
             try:
                 self._in_batch = True
                 yield self
@@ -132,7 +134,9 @@ class ViewDB:
                 raise
             finally:
                 self._in_batch = False
+                self.batch_memo.clear()
         else:
+            self.batch_memo.clear()
             try:
                 with self._pg.transaction():
                     # A batch lost in a crash before it reached the disk lost its tracking row
@@ -144,6 +148,7 @@ class ViewDB:
                     yield self
             finally:
                 self._in_batch = False
+                self.batch_memo.clear()
 
     def table_exists(self, name: str) -> bool:
         if self.backend == "sqlite":

@@ -21,6 +21,7 @@ from ledger.royalties import history as rights
 from ledger.royalties.allocation import AllocationContext, allocate_key
 from ledger.royalties.history import RightsHistory, read_rights_history
 from ledger.royalties.timeline import Segment, rights_timeline
+from projections.batch_usage import batch_usage
 from projections.db import ViewDB
 from projections.earnings_rows import AccountDayRows
 from projections.readmodel import Batch, ReadModel
@@ -33,10 +34,9 @@ Month = tuple[str, int]  # isrc, month start (epoch µs)
 _FOLD_GROSS = """
 INSERT INTO {earn_gross_day}
     (isrc, currency, kind, territory, pricing_model, day_us, units, gross_micros)
-SELECT isrc, currency, kind, territory, pricing_model, occurred_at_us - (occurred_at_us % {day}),
-       COUNT(*), SUM(gross_micros)
-FROM usage_rows WHERE position >= ? AND position <= ?
-GROUP BY isrc, currency, kind, territory, pricing_model, occurred_at_us - (occurred_at_us % {day})
+SELECT isrc, currency, kind, territory, pricing_model, minute_us - (minute_us % {day}), SUM(units), SUM(gross_micros)
+FROM {usage}
+GROUP BY isrc, currency, kind, territory, pricing_model, minute_us - (minute_us % {day})
 ON CONFLICT (isrc, currency, kind, territory, pricing_model, day_us) DO UPDATE SET
     units = {earn_gross_day}.units + excluded.units,
     gross_micros = {earn_gross_day}.gross_micros + excluded.gross_micros
@@ -73,7 +73,8 @@ class EarningsView(ReadModel):
         rights_changed = self._fold_rights(h, batch)
         dirty: dict[Month, int] = {}
         # One scan of the batch's usage rows: the upsert returns each touched cell's new total.
-        totals = db.execute(_FOLD_GROSS.format(day=DAY_US, **self.t), [batch.lo, batch.hi])
+        usage = batch_usage(db, batch.lo, batch.hi)
+        totals = db.execute(_FOLD_GROSS.format(day=DAY_US, usage=usage, **self.t))
         self._load_missing(db, {(str(r[0]), month_bounds(int(r[5]))[0]) for r in totals})
         for isrc, cur, kind, terr, model, day, gross in totals:
             month = (str(isrc), month_bounds(int(day))[0])

@@ -1,0 +1,43 @@
+"""A batch's usage rows, aggregated once per recording × minute × territory × currency × kind ×
+pricing model into a temporary table that the stats and earnings folds both read.
+
+The usage table is scanned once per batch however many read models fold it; the temporary
+table lives in the batch's transaction (emptied at commit on PostgreSQL, before each fill).
+"""
+
+from __future__ import annotations
+
+from projections.db import ViewDB
+
+TABLE = "batch_usage"
+MINUTE_US = 60_000_000
+
+_CREATE = {
+    "sqlite": f"CREATE TEMP TABLE IF NOT EXISTS {TABLE} (isrc TEXT, minute_us INTEGER, territory TEXT, "
+    "currency TEXT, kind TEXT, pricing_model TEXT, units INTEGER, streams INTEGER, counted_streams INTEGER, "
+    "gross_micros INTEGER)",
+    "postgres": f"CREATE TEMP TABLE IF NOT EXISTS {TABLE} (isrc text, minute_us bigint, territory text, "
+    "currency text, kind text, pricing_model text, units bigint, streams bigint, counted_streams bigint, "
+    "gross_micros bigint) ON COMMIT DELETE ROWS",
+}
+_FILL = f"""
+INSERT INTO {TABLE}
+SELECT isrc, occurred_at_us - (occurred_at_us % {MINUTE_US}), territory, currency, kind, pricing_model,
+       COUNT(*),
+       SUM(CASE WHEN kind = 'stream' THEN 1 ELSE 0 END),
+       SUM(CASE WHEN kind = 'stream' AND counted THEN 1 ELSE 0 END),
+       SUM(gross_micros)
+FROM usage_rows
+WHERE position >= ? AND position <= ?
+GROUP BY isrc, occurred_at_us - (occurred_at_us % {MINUTE_US}), territory, currency, kind, pricing_model
+"""
+
+
+def batch_usage(db: ViewDB, lo: int, hi: int) -> str:
+    """Fill the temporary table for positions lo…hi once per transaction; return its name."""
+    if db.batch_memo.get(TABLE) != (lo, hi):
+        db.execute(_CREATE[db.backend])
+        db.execute(f"DELETE FROM {TABLE}")
+        db.execute(_FILL, [lo, hi])
+        db.batch_memo[TABLE] = (lo, hi)
+    return TABLE
