@@ -164,13 +164,25 @@ async def drive(port: int, token: str, seconds: float, rate: float) -> tuple[lis
     loop = asyncio.get_running_loop()
     t0 = loop.time() + 0.05
 
+    async def send(request: bytes) -> tuple[int, bytes, Connection]:
+        """On a reused connection the server may have closed meanwhile (keep-alive timeout):
+        then once more on a fresh one, as HTTP clients do for idempotent requests."""
+        while idle:
+            conn = idle.pop()
+            try:
+                status, body = await asyncio.wait_for(conn.get(request), timeout=10)
+                return status, body, conn
+            except (asyncio.IncompleteReadError, ConnectionError):
+                conn.writer.close()
+        conn = Connection(*await asyncio.open_connection("127.0.0.1", port))
+        status, body = await asyncio.wait_for(conn.get(request), timeout=10)
+        return status, body, conn
+
     async def one(due: float) -> None:
         nonlocal errors
         await asyncio.sleep(max(0.0, due - loop.time()))
         try:
-            conn = idle.pop() if idle else Connection(
-                *await asyncio.open_connection("127.0.0.1", port))
-            status, body = await asyncio.wait_for(conn.get(request), timeout=10)
+            status, body, conn = await send(request)
             ok = status == 200 and b"totals_micros" in body
             idle.append(conn)
             why = f"HTTP {status}: {body[:200]!r}"
@@ -223,9 +235,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def phase(port: int, token: str) -> tuple[list[float], int, float]:
+def phase(port: int, token: str, seconds: float = SECONDS) -> tuple[list[float], int, float]:
     started = time.perf_counter()
-    latencies, errors = asyncio.run(drive(port, token, SECONDS, RATE))
+    latencies, errors = asyncio.run(drive(port, token, seconds, RATE))
     return latencies, errors, len(latencies) / (time.perf_counter() - started)
 
 
@@ -255,6 +267,7 @@ def main() -> None:
         httpx.get(f"{url}/v1/parties/label/earnings",  # the first call pays argon2 once
                   headers={"Authorization": f"Bearer {token}"}, timeout=10)
 
+        phase(port, token, 3.0)  # warm-up, not counted: worker threads, view connections
         base, base_errors, base_rate = phase(port, token)
 
         feeder = subprocess.Popen([sys.executable, "-m", "benchmarks.bench_api", "feed",
