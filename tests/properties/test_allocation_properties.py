@@ -18,6 +18,7 @@ from ledger.royalties import (
     allocate_key_detailed,
 )
 from ledger.royalties.allocation import allocate_key_parts
+from projections.statements.batch import allocate_many
 from tests.strategies import ppm_shares, signed_amounts
 
 
@@ -165,3 +166,16 @@ def test_the_statement_hot_path_gives_the_same_parts_as_the_detailed_allocation(
         if micros:
             merged[part] = merged.get(part, 0) + micros
     assert merged == allocate_key_detailed(gross, ctx)
+
+
+@given(
+    st.lists(
+        st.tuples(st.one_of(signed_amounts, st.integers(-(10**9), 10**9)), contexts()),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_the_batched_numpy_allocation_equals_the_per_key_allocation(keys):
+    grosses = [g for g, _ in keys]
+    ctxs = [c for _, c in keys]
+    assert allocate_many(grosses, ctxs) == [allocate_key_parts(g, c) for g, c in keys]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from ledger.domain.money import allocate_largest_remainder
 
@@ -35,8 +36,7 @@ def suspense_account(reason: str) -> str:
     return f"suspense:{reason}"
 
 
-@dataclass(frozen=True, slots=True)
-class DisputeClaim:
+class DisputeClaim(NamedTuple):
     """A dispute as known at the as-of position; outcome None while it is still open."""
 
     dispute_id: str
@@ -47,8 +47,7 @@ class DisputeClaim:
     awarded_ppm: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class RightContext:
+class RightContext(NamedTuple):
     """Who holds one right for a stretch of time, or the suspense reason when nobody known does."""
 
     version: int | None
@@ -57,8 +56,7 @@ class RightContext:
     suspense_reason: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class AllocationContext:
+class AllocationContext(NamedTuple):
     """Everything in an allocation key that decides who is paid (besides period and currency)."""
 
     pie_version: int | None
@@ -103,7 +101,7 @@ class _Release:
 
 
 @dataclass(frozen=True, slots=True)
-class _RightPlan:
+class RightPlan:
     accounts: tuple[str, ...]  # sorted by account id: the tie-break order
     weights: tuple[int, ...]
     total: int
@@ -124,10 +122,10 @@ def _take(shares: dict[str, int], claim: DisputeClaim) -> dict[str, int]:
 
 
 @lru_cache(maxsize=262_144)
-def _right_plan(ctx: RightContext) -> _RightPlan:
+def _right_plan(ctx: RightContext) -> RightPlan:
     if ctx.suspense_reason is not None or ctx.version is None:
         account = suspense_account(ctx.suspense_reason or NO_MASTER_SPLIT)
-        return _RightPlan((account,), (1,), 1, (), account)
+        return RightPlan((account,), (1,), 1, (), account)
     shares = dict(ctx.shares)
     held: list[tuple[DisputeClaim, int, tuple[tuple[str, int], ...]]] = []
     for claim in ctx.disputes:
@@ -152,7 +150,7 @@ def _right_plan(ctx: RightContext) -> _RightPlan:
         for c, ppm, taken in held
         if c.outcome is not None and ppm > 0
     )
-    return _RightPlan(accounts, tuple(w for _, w in ordered), sum(weights.values()), releases)
+    return RightPlan(accounts, tuple(w for _, w in ordered), sum(weights.values()), releases)
 
 
 def _allocate_right(amount: int, right: str, ctx: RightContext, out: dict[Part, int]) -> None:
@@ -222,17 +220,18 @@ def right_weights(ctx: RightContext) -> dict[str, int]:
 
 
 @dataclass(frozen=True, slots=True)
-class _KeyPlan:
+class KeyPlan:
     parts: tuple[Part, ...]
     pie: tuple[int, int, int]
     pie_total: int
-    master: _RightPlan
-    publishing: _RightPlan
+    master: RightPlan
+    publishing: RightPlan
 
 
 @lru_cache(maxsize=262_144)
-def _key_plan(ctx: AllocationContext) -> _KeyPlan | None:
-    """The fixed part layout of a context without takedown, missing pie or escrow release."""
+def key_plan(ctx: AllocationContext) -> KeyPlan | None:
+    """The fixed part layout of a context without takedown, missing pie or escrow release
+    (None for those: use allocate_key_detailed). Cached per context."""
     if ctx.blocked_reason is not None or ctx.pie_parts is None:
         return None
     master, publishing = _right_plan(ctx.master), _right_plan(ctx.publishing)
@@ -241,7 +240,7 @@ def _key_plan(ctx: AllocationContext) -> _KeyPlan | None:
     parts: list[Part] = [(PLATFORM, "platform", "")]
     parts += [(a, "master", "") for a in master.accounts]
     parts += [(a, "publishing", "") for a in publishing.accounts]
-    return _KeyPlan(tuple(parts), ctx.pie_parts, sum(ctx.pie_parts), master, publishing)
+    return KeyPlan(tuple(parts), ctx.pie_parts, sum(ctx.pie_parts), master, publishing)
 
 
 def allocate_key_parts(gross_micros: int, ctx: AllocationContext) -> tuple[tuple[Part, ...], list[int]]:
@@ -250,7 +249,7 @@ def allocate_key_parts(gross_micros: int, ctx: AllocationContext) -> tuple[tuple
     Same numbers as `allocate_key_detailed` (zero amounts included, callers skip them); the
     common contexts reuse one cached part layout, so only the arithmetic runs per key.
     """
-    plan = _key_plan(ctx)
+    plan = key_plan(ctx)
     if plan is None:
         detailed = allocate_key_detailed(gross_micros, ctx)
         return tuple(detailed), list(detailed.values())

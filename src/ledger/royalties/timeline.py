@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from ledger.domain.availability import WORLDWIDE
 from ledger.domain.rights_pie import rule_for
@@ -35,8 +36,7 @@ def _rules_map(pie_rules: PieRules) -> dict[str, dict[str, int]]:
     return {sel: dict(zip(("platform", "master", "publishing"), parts, strict=True)) for sel, parts in pie_rules}
 
 
-@dataclass(frozen=True, slots=True)
-class SegmentContext:
+class SegmentContext(NamedTuple):
     """Who is paid for a recording's plays during one stretch of time (any kind, any territory)."""
 
     pie_version: int | None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from ledger.domain.period import Period
 from ledger.royalties.allocation import AllocationContext, allocate_key
@@ -16,8 +17,7 @@ from ledger.royalties.history import RightsHistory, to_us
 from ledger.royalties.timeline import Segment, rights_timeline
 
 
-@dataclass(frozen=True, slots=True)
-class UsageKey:
+class UsageKey(NamedTuple):
     isrc: str
     segment_start_us: int
     kind: str

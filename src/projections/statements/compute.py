@@ -12,9 +12,10 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from ledger.domain.period import Period
-from ledger.royalties import RightsHistory, UsageKey, key_context
+from ledger.royalties import RightsHistory, UsageKey
 from ledger.royalties.allocation import AllocationContext, Part, allocate_key_parts, right_weights
 from ledger.store.config import StoreConfig
+from projections.statements.batch import allocate_many
 from projections.statements.usage import usage_keys
 
 PPM = 1_000_000
@@ -68,8 +69,14 @@ def _shares(ctx: AllocationContext, right: str, account: str, released: str) -> 
 def compute_period(config: StoreConfig, history: RightsHistory, period: Period, as_of: int) -> PeriodResult:
     keys, timelines = usage_keys(config, history, period, as_of)
     result = PeriodResult(period, as_of)
-    for key, totals in keys.items():
-        add_key(result, key, totals.units, totals.gross_micros, key_context(key, timelines))
+    segments = {(isrc, seg.start_us): seg.context for isrc, segs in timelines.items() for seg in segs}
+    items = list(keys.items())
+    contexts = [
+        segments[(k.isrc, k.segment_start_us)].for_usage(k.kind, k.pricing_model, k.territory) for k, _ in items
+    ]
+    allocated = allocate_many([totals.gross_micros for _, totals in items], contexts)
+    for (key, totals), ctx, (parts, amounts) in zip(items, contexts, allocated, strict=True):
+        add_parts(result, key, totals.units, totals.gross_micros, ctx, parts, amounts)
     return result
 
 
@@ -79,10 +86,22 @@ def _line_meta(ctx: AllocationContext, parts: tuple[Part, ...]) -> tuple[tuple[s
 
 
 def add_key(result: PeriodResult, key: UsageKey, units: int, gross: int, ctx: AllocationContext) -> None:
+    parts, amounts = allocate_key_parts(gross, ctx)
+    add_parts(result, key, units, gross, ctx, parts, amounts)
+
+
+def add_parts(
+    result: PeriodResult,
+    key: UsageKey,
+    units: int,
+    gross: int,
+    ctx: AllocationContext,
+    parts: tuple[Part, ...],
+    amounts: list[int],
+) -> None:
     currency, lines = key.currency, result.lines
     result.gross[currency] = result.gross.get(currency, 0) + gross
     result.units[currency] = result.units.get(currency, 0) + units
-    parts, amounts = allocate_key_parts(gross, ctx)
     for (account, right, right_ppm, share_ppm, released), micros in zip(_line_meta(ctx, parts), amounts, strict=True):
         if not micros:
             continue

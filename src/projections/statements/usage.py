@@ -115,13 +115,12 @@ def _read_postgres(config: StoreConfig, fine: list[str], bucket: str, start: int
     query = sql.SQL(_SELECT).format(at=at, as_of=sql.Literal(as_of), start=sql.Literal(start), end=sql.Literal(end))
     buffer = io.BytesIO()
     copy_sql = sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv)").format(query)
-    with (
-        psycopg.connect(pg_conninfo(config)) as conn,
-        conn.cursor() as cur,
-        cur.copy(copy_sql) as copy,
-    ):
-        for chunk in copy:
-            buffer.write(chunk)
+    with psycopg.connect(pg_conninfo(config)) as conn, conn.cursor() as cur:
+        # The hash aggregate of a month's usage should stay in memory, not spill to disk.
+        cur.execute("SET LOCAL work_mem = '256MB'")
+        with cur.copy(copy_sql) as copy:
+            for chunk in copy:
+                buffer.write(chunk)
     if not buffer.getbuffer().nbytes:
         return GROUP_SCHEMA.empty_table()
     buffer.seek(0)
