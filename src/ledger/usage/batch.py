@@ -12,10 +12,10 @@ from ledger.usage.prepare import (
     MAX_SECONDS_PLAYED,
     Context,
     Prepared,
-    _catalogue,
-    _intrinsic,
-    _raw_row,
+    catalogue_error,
+    intrinsic_error,
     quarantine_id,
+    raw_row_of,
 )
 from ledger.usage.pricing_lines import price_accepted, refund_error, refunded_sales
 from ledger.usage.rows import Error, RowBatch
@@ -67,7 +67,7 @@ def _check_intrinsic(b: RowBatch, ctx: Context, errors: list[Error | None]) -> N
         )
     ]
     for i in suspects:
-        errors[i] = _intrinsic(b, i, now, max_amount)
+        errors[i] = intrinsic_error(b, i, now, max_amount)
 
 
 def _listener_hashes(b: RowBatch, ctx: Context) -> list[str | None]:
@@ -121,7 +121,7 @@ def _check_catalogue(b: RowBatch, ctx: Context, rows: list[int], errors: list[Er
         if priced and kinds[i] == "stream" and upcs[i] is None and isrc not in risky and at >= first.get(isrc, _NEVER):
             still.append(i)
             continue
-        errors[i] = _catalogue(b, i, cat, ctx.pricing)
+        errors[i] = catalogue_error(b, i, cat, ctx.pricing)
         if errors[i] is None:
             still.append(i)
     return still
@@ -201,7 +201,7 @@ def _quarantine(b: RowBatch, ctx: Context, errors: list[Error | None], out: Prep
         if retrying:  # already in quarantine; it stays there with its first reason
             out.quarantined[error[0]] += 1
             continue
-        raw = _raw_row(b, i, ctx.hasher)
+        raw = raw_row_of(b, i, ctx.hasher)
         text = json.dumps(raw, sort_keys=True, separators=(",", ":"), default=str)
         raw_hash = hashlib.sha256(text.encode()).hexdigest()
         source = b.source[i] or ""

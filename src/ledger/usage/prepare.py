@@ -60,7 +60,7 @@ def quarantine_id(source: str, raw_sha256: str) -> str:
     return uuid5(NAMESPACE, f"usage-quarantine:{source}:{raw_sha256}").hex
 
 
-def _intrinsic(b: RowBatch, i: int, now_us: int, max_amount: int) -> Error | None:
+def intrinsic_error(b: RowBatch, i: int, now_us: int, max_amount: int) -> Error | None:
     """Checks that need nothing but the row itself."""
     kind, occurred = b.kind[i], b.occurred_at_us[i]
     if occurred is not None and occurred > now_us:
@@ -90,7 +90,7 @@ def _intrinsic(b: RowBatch, i: int, now_us: int, max_amount: int) -> Error | Non
     return None
 
 
-def _catalogue(b: RowBatch, i: int, cat: CatalogueView, pricing: PricingConfig | None) -> Error | None:
+def catalogue_error(b: RowBatch, i: int, cat: CatalogueView, pricing: PricingConfig | None) -> Error | None:
     """Checks against what the catalogue knows now: codes, release dates, takedowns."""
     isrc, upc, at, territory = b.isrc[i], b.upc[i], b.occurred_at_us[i], b.territory[i]
     assert at is not None and territory is not None
@@ -124,7 +124,7 @@ def _catalogue(b: RowBatch, i: int, cat: CatalogueView, pricing: PricingConfig |
     return None
 
 
-def _raw_row(b: RowBatch, i: int, hasher: ListenerHasher) -> dict[str, Any]:
+def raw_row_of(b: RowBatch, i: int, hasher: ListenerHasher) -> dict[str, Any]:
     raw = b.raw(i)
     listener = raw.pop("listener_id", None)
     if listener is not None and not b.listener_hashed:
