@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -40,6 +39,7 @@ import psycopg
 from stdnum import ean
 
 from api.auth import create_key
+from benchmarks.http_load import drive, percentile
 from benchmarks.report import Figure, emit
 from ledger.application import RoyaltyLedger
 from ledger.store.config import StoreConfig
@@ -67,8 +67,7 @@ def fresh_store(folder: Path) -> StoreConfig:
     else:
         admin = StoreConfig.from_url(PG_ADMIN)
         name = f"royalty_bench_api_{uuid.uuid4().hex[:8]}"
-        config = StoreConfig.from_url(
-            f"postgresql://{admin.pg_user}@{admin.pg_host}:{admin.pg_port}/{name}")
+        config = StoreConfig.from_url(f"postgresql://{admin.pg_user}@{admin.pg_host}:{admin.pg_port}/{name}")
     apply_migrations(config)
     return config
 
@@ -89,26 +88,37 @@ def seed(app: RoyaltyLedger) -> str:
     start = datetime(2026, 1, 1, tzinfo=UTC)
     app.upsert_party("artist", "Bench Artist", ["artist"], "bench")
     app.upsert_party("label", "Bench Label", ["label"], "bench")
-    app.set_rights_pie({"*:*": {"platform": 300_000, "master": 600_000, "publishing": 100_000}},
-                       start, "bench", "bench")
+    app.set_rights_pie(
+        {"*:*": {"platform": 300_000, "master": 600_000, "publishing": 100_000}}, start, "bench", "bench"
+    )
     app.set_pricing(demo_pricing(), "bench", "bench")
     for isrc in isrcs():
         app.upsert_recording(isrc, f"Track {isrc}", "Bench Artist", 200_000, "bench")
-        app.set_split("master", isrc, {"artist": 700_000, "label": 300_000}, start, "bench",
-                      "initial")
+        app.set_split("master", isrc, {"artist": 700_000, "label": 300_000}, start, "bench", "initial")
     for n in range(0, RECORDINGS, 10):
         code = f"50999{n:07d}"
-        app.deliver_release(code + ean.calc_check_digit(code), f"Album {n}", isrcs()[n:n + 10],
-                            date(2026, 1, 1), "bench", label_key="label")
+        app.deliver_release(
+            code + ean.calc_check_digit(code),
+            f"Album {n}",
+            isrcs()[n : n + 10],
+            date(2026, 1, 1),
+            "bench",
+            label_key="label",
+        )
     return create_key(app, "party", "bench", "label", "bench").token
 
 
 def plays(first: int, count: int, now: datetime) -> list[dict[str, Any]]:
     names = isrcs()
     return [
-        {"play_id": f"b{i}", "isrc": names[i % RECORDINGS], "listener_id": f"l{i % 50_000}",
-         "territory": ("GB", "DE", "SE", "US")[i % 4], "seconds_played": 60 + i % 180,
-         "occurred_at": (now - timedelta(seconds=i % 3600)).isoformat()}
+        {
+            "play_id": f"b{i}",
+            "isrc": names[i % RECORDINGS],
+            "listener_id": f"l{i % 50_000}",
+            "territory": ("GB", "DE", "SE", "US")[i % 4],
+            "seconds_played": 60 + i % 180,
+            "occurred_at": (now - timedelta(seconds=i % 3600)).isoformat(),
+        }
         for i in range(first, first + count)
     ]
 
@@ -129,80 +139,6 @@ def feed(seconds: float, per_second: int, first: int) -> None:
     elapsed = time.perf_counter() - started
     print(f"FED {done} {elapsed:.3f}", flush=True)
     app.close()
-
-
-class Connection:
-    """One keep-alive HTTP/1.1 connection speaking just enough HTTP for a GET.
-
-    The load generator must cost far less than the server it measures; an httpx AsyncClient
-    spent ~6 ms of CPU per request here, more than the server, so requests are written raw."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
-
-    async def get(self, request: bytes) -> tuple[int, bytes]:
-        self.writer.write(request)
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        status = int(head.split(b" ", 2)[1])
-        length = 0
-        for line in head.split(b"\r\n")[1:]:
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
-                length = int(value)
-        return status, await self.reader.readexactly(length)
-
-
-async def drive(port: int, token: str, seconds: float, rate: float) -> tuple[list[float], int]:
-    """Open loop: request i leaves at t0 + i/rate on an idle connection (a new one when all
-    are busy); latency counts from that scheduled moment, in ms."""
-    request = (f"GET {ROUTE} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-               f"Authorization: Bearer {token}\r\n\r\n").encode()
-    idle: list[Connection] = []
-    latencies: list[float] = []
-    errors = 0
-    failures: dict[str, int] = {}
-    loop = asyncio.get_running_loop()
-    t0 = loop.time() + 0.05
-
-    async def send(request: bytes) -> tuple[int, bytes, Connection]:
-        """On a reused connection the server may have closed meanwhile (keep-alive timeout):
-        then once more on a fresh one, as HTTP clients do for idempotent requests."""
-        while idle:
-            conn = idle.pop()
-            try:
-                status, body = await asyncio.wait_for(conn.get(request), timeout=10)
-                return status, body, conn
-            except (asyncio.IncompleteReadError, ConnectionError):
-                conn.writer.close()
-        conn = Connection(*await asyncio.open_connection("127.0.0.1", port))
-        status, body = await asyncio.wait_for(conn.get(request), timeout=10)
-        return status, body, conn
-
-    async def one(due: float) -> None:
-        nonlocal errors
-        await asyncio.sleep(max(0.0, due - loop.time()))
-        try:
-            status, body, conn = await send(request)
-            ok = status == 200 and b"totals_micros" in body
-            idle.append(conn)
-            why = f"HTTP {status}: {body[:200]!r}"
-        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
-            ok, why = False, type(exc).__name__
-        if not ok:
-            failures[why] = failures.get(why, 0) + 1
-        latencies.append((loop.time() - due) * 1000)
-        errors += not ok
-
-    await asyncio.gather(*(one(t0 + i / rate) for i in range(int(seconds * rate))))
-    for conn in idle:
-        conn.writer.close()
-    for why, count in sorted(failures.items()):
-        print(f"[{BENCH}]   {count} failed: {why}", flush=True)
-    return latencies, errors
-
-
-def percentile(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=1000, method="inclusive")[int(q * 10) - 1]
 
 
 def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
@@ -237,15 +173,14 @@ def free_port() -> int:
 
 def phase(port: int, token: str, seconds: float = SECONDS) -> tuple[list[float], int, float]:
     started = time.perf_counter()
-    latencies, errors = asyncio.run(drive(port, token, seconds, RATE))
+    latencies, errors = asyncio.run(drive(port, ROUTE, token, seconds, RATE, b"totals_micros", BENCH))
     return latencies, errors, len(latencies) / (time.perf_counter() - started)
 
 
 def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="royalty-bench-api-"))
     config = fresh_store(folder)
-    env = {**os.environ, "ROYALTY_DATABASE_URL": config.describe(),
-           "ROYALTY_LISTENER_SECRET": SECRET}
+    env = {**os.environ, "ROYALTY_DATABASE_URL": config.describe(), "ROYALTY_LISTENER_SECRET": SECRET}
     processes: list[subprocess.Popen[bytes]] = []
     try:
         app = RoyaltyLedger(config)
@@ -254,25 +189,32 @@ def main() -> None:
         for first in range(0, 100_000, 10_000):
             preload.record(normalise_dicts(plays(first, 10_000, datetime.now(tz=UTC)), "player"))
         app.close()
-        projector = subprocess.Popen([sys.executable, "-m", "projections.projector", "--follow"],
-                                     env=env, stdout=subprocess.DEVNULL)
+        projector = subprocess.Popen(
+            [sys.executable, "-m", "projections.projector", "--follow"], env=env, stdout=subprocess.DEVNULL
+        )
         port = free_port()
-        server = subprocess.Popen([ROYALTY, "serve", "--port", str(port), "--no-projector"],
-                                  env=env, stdout=subprocess.DEVNULL)
+        server = subprocess.Popen(
+            [ROYALTY, "serve", "--port", str(port), "--no-projector"], env=env, stdout=subprocess.DEVNULL
+        )
         processes += [projector, server]
         url = f"http://127.0.0.1:{port}"
         wait_healthy(url, server)
         while httpx.get(f"{url}/v1/health").json()["projector"]["behind"] > 0:
             time.sleep(0.5)
-        httpx.get(f"{url}/v1/parties/label/earnings",  # the first call pays argon2 once
-                  headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        httpx.get(
+            f"{url}/v1/parties/label/earnings",  # the first call pays argon2 once
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
 
         phase(port, token, 3.0)  # warm-up, not counted: worker threads, view connections
         base, base_errors, base_rate = phase(port, token)
 
-        feeder = subprocess.Popen([sys.executable, "-m", "benchmarks.bench_api", "feed",
-                                   str(SECONDS + 2), str(PLAYS_PER_S)],
-                                  env=env, stdout=subprocess.PIPE)
+        feeder = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.bench_api", "feed", str(SECONDS + 2), str(PLAYS_PER_S)],
+            env=env,
+            stdout=subprocess.PIPE,
+        )
         processes.append(feeder)
         stop, worst = threading.Event(), {"positions": 0.0, "seconds": 0.0}
         watcher = threading.Thread(target=watch_lag, args=(url, stop, worst))
@@ -286,17 +228,53 @@ def main() -> None:
         plays_per_s = int(fed[-1][1]) / float(fed[-1][2]) if fed else 0.0
 
         for name, q in (("p50", 50.0), ("p99", 99.0)):
-            emit(Figure(BENCH, f"earnings {name} while ingesting ({config.backend})",
-                        percentile(loaded, q), "ms", f"{name} unloaded", percentile(base, q),
-                        target="≤ 25 ms" if name == "p99" else ""))
-        emit(Figure(BENCH, "earnings errors while ingesting", loaded_errors, "requests",
-                    "errors unloaded", base_errors, target="0"))
-        emit(Figure(BENCH, "earnings requests/s achieved while ingesting", loaded_rate, "req/s",
-                    "unloaded", base_rate, target=f"{RATE:.0f} req/s"))
-        emit(Figure(BENCH, "plays ingested/s during the loaded phase", plays_per_s, "plays/s",
-                    target=f"{PLAYS_PER_S:,} plays/s"))
-        emit(Figure(BENCH, "projector worst lag while loaded", worst["seconds"], "s",
-                    "positions behind", worst["positions"]))
+            emit(
+                Figure(
+                    BENCH,
+                    f"earnings {name} while ingesting ({config.backend})",
+                    percentile(loaded, q),
+                    "ms",
+                    f"{name} unloaded",
+                    percentile(base, q),
+                    target="≤ 25 ms" if name == "p99" else "",
+                )
+            )
+        emit(
+            Figure(
+                BENCH,
+                "earnings errors while ingesting",
+                loaded_errors,
+                "requests",
+                "errors unloaded",
+                base_errors,
+                target="0",
+            )
+        )
+        emit(
+            Figure(
+                BENCH,
+                "earnings requests/s achieved while ingesting",
+                loaded_rate,
+                "req/s",
+                "unloaded",
+                base_rate,
+                target=f"{RATE:.0f} req/s",
+            )
+        )
+        emit(
+            Figure(
+                BENCH,
+                "plays ingested/s during the loaded phase",
+                plays_per_s,
+                "plays/s",
+                target=f"{PLAYS_PER_S:,} plays/s",
+            )
+        )
+        emit(
+            Figure(
+                BENCH, "projector worst lag while loaded", worst["seconds"], "s", "positions behind", worst["positions"]
+            )
+        )
     finally:
         for process in processes:
             if process.poll() is None:

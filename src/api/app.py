@@ -38,8 +38,24 @@ from ledger.application import Clock, system_clock
 from ledger.store.config import StoreConfig
 
 PROJECTOR_ENV = "ROYALTY_API_PROJECTOR"
-ROUTERS = (health, keys, parties, works, recordings, releases, splits, disputes, trails, usage,
-           earnings, statements, audit, webhooks, catalogue_import, media)
+ROUTERS = (
+    health,
+    keys,
+    parties,
+    works,
+    recordings,
+    releases,
+    splits,
+    disputes,
+    trails,
+    usage,
+    earnings,
+    statements,
+    audit,
+    webhooks,
+    catalogue_import,
+    media,
+)
 DESCRIPTION = """\
 The ways in and out of the royalty ledger. Authenticate with an API key
 (`Authorization: Bearer rk_…`). Money is integer micro-units with an ISO 4217 currency.
@@ -50,8 +66,7 @@ Errors are RFC 9457 `application/problem+json`. Every write answers with its log
 
 def build_app(lifespan: Any = None) -> FastAPI:
     """Routes, schemas and error handlers without a store (enough for the OpenAPI document)."""
-    app = FastAPI(title="royalty-ledger", version="1", description=DESCRIPTION,
-                  lifespan=lifespan)
+    app = FastAPI(title="royalty-ledger", version="1", description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)
     for module in ROUTERS:
         app.include_router(module.router)
@@ -59,8 +74,11 @@ def build_app(lifespan: Any = None) -> FastAPI:
 
 
 def create_app(
-    config: StoreConfig | None = None, *, clock: Clock = system_clock,
-    settings: ApiSettings | None = None, projector: bool | None = None,
+    config: StoreConfig | None = None,
+    *,
+    clock: Clock = system_clock,
+    settings: ApiSettings | None = None,
+    projector: bool | None = None,
 ) -> FastAPI:
     """The served app. `projector` (default: ROYALTY_API_PROJECTOR=1) runs one in-process."""
     ledger = ApiLedger(config or StoreConfig.from_env(), clock=clock)
@@ -87,6 +105,5 @@ def create_app(
     app.state.settings = limits
     app.state.authenticator = Authenticator(ledger)
     app.state.read_side = read_side
-    app.add_middleware(BodySizeLimit, max_body=limits.max_body_bytes,
-                       max_upload=limits.max_upload_bytes)
+    app.add_middleware(BodySizeLimit, max_body=limits.max_body_bytes, max_upload=limits.max_upload_bytes)
     return app

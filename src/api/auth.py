@@ -72,9 +72,7 @@ class IssuedKey:
         return f"{PREFIX}_{self.key_id}_{self.secret}"
 
 
-def create_key(
-    app: RoyaltyLedger, role: str, actor: str, party_key: str | None = None, label: str = ""
-) -> IssuedKey:
+def create_key(app: RoyaltyLedger, role: str, actor: str, party_key: str | None = None, label: str = "") -> IssuedKey:
     """Record a new key (hash only) and return the one and only copy of its secret."""
     if role not in ROLES:
         raise DomainError(f"role {role!r}: expected one of {', '.join(ROLES)}")
@@ -83,8 +81,12 @@ def create_key(
     key_id = secrets.token_hex(8)
     secret = secrets.token_urlsafe(32)
     key = ApiKey(
-        key_id=key_id, role=role, party_key=party_key or None,
-        secret_hash=_HASHER.hash(secret), label=label, actor=actor,
+        key_id=key_id,
+        role=role,
+        party_key=party_key or None,
+        secret_hash=_HASHER.hash(secret),
+        label=label,
+        actor=actor,
     )
     app.save(key)
     return IssuedKey(key_id, secret, role, party_key or None, label)
@@ -119,8 +121,12 @@ def list_keys(app: RoyaltyLedger) -> list[dict[str, Any]]:
 
 def key_doc(key: ApiKey) -> dict[str, Any]:
     return {
-        "key_id": key.key_id, "role": key.role, "party_key": key.party_key, "label": key.label,
-        "created_at": key.created_on, "revoked": key.revoked,
+        "key_id": key.key_id,
+        "role": key.role,
+        "party_key": key.party_key,
+        "label": key.label,
+        "created_at": key.created_on,
+        "revoked": key.revoked,
         "revoked_reason": key.revoked_reason or None,
     }
 

@@ -75,14 +75,11 @@ def scoped_party(*roles: str) -> Callable[[Principal, str, ApiLedger], str]:
     A party key outside its scope gets 403 before the body is even read.
     """
 
-    def check(
-        principal: PrincipalDep, party_key: Annotated[Key, Path()], app: LedgerDep
-    ) -> str:
+    def check(principal: PrincipalDep, party_key: Annotated[Key, Path()], app: LedgerDep) -> str:
         if principal.role not in (*roles, "party"):
             raise Forbidden(f"role {principal.role} may not do this; needs {' or '.join(roles)}")
         if not principal.may_act_for(party_key):
-            raise Forbidden(f"this key acts for {principal.party_key} and the parties it "
-                            f"manages, not for {party_key}")
+            raise Forbidden(f"this key acts for {principal.party_key} and the parties it manages, not for {party_key}")
         if not principal.is_party:  # a party key's scope holds registered parties only
             app.require_parties([party_key])
         return party_key

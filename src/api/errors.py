@@ -34,11 +34,19 @@ class PayloadTooLarge(Exception):
 
 
 def problem(
-    status: int, slug: str, title: str, detail: str, request: Request | None = None,
-    headers: dict[str, str] | None = None, **extensions: Any,
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    request: Request | None = None,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
 ) -> JSONResponse:
     body: dict[str, Any] = {
-        "type": TYPE_BASE + slug, "title": title, "status": status, "detail": detail,
+        "type": TYPE_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
     }
     if request is not None:
         body["instance"] = request.url.path
@@ -71,13 +79,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(InvalidIdentifier)
     def bad_identifier(request: Request, exc: InvalidIdentifier) -> JSONResponse:
         errors = [{"field": exc.kind, "value": exc.value, "reason": exc.reason}]
-        return problem(422, "invalid-identifier", "Invalid identifier", str(exc), request,
-                       errors=errors)
+        return problem(422, "invalid-identifier", "Invalid identifier", str(exc), request, errors=errors)
 
     @app.exception_handler(InvalidShares)
     def bad_shares(request: Request, exc: InvalidShares) -> JSONResponse:
-        return problem(422, "invalid-shares", "Invalid shares", str(exc), request,
-                       errors=[{"field": "shares", "reason": str(exc)}])
+        return problem(
+            422, "invalid-shares", "Invalid shares", str(exc), request, errors=[{"field": "shares", "reason": str(exc)}]
+        )
 
     @app.exception_handler(InvalidTime)
     def bad_time(request: Request, exc: InvalidTime) -> JSONResponse:
@@ -93,13 +101,13 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ListenerSecretMissing)
     def not_configured(request: Request, exc: ListenerSecretMissing) -> JSONResponse:
-        return problem(503, "usage-not-configured", "Usage reporting not configured", str(exc),
-                       request)
+        return problem(503, "usage-not-configured", "Usage reporting not configured", str(exc), request)
 
     @app.exception_handler(Unauthenticated)
     def unauthenticated(request: Request, exc: Unauthenticated) -> JSONResponse:
-        return problem(401, "unauthenticated", "Unauthenticated", str(exc), request,
-                       headers={"WWW-Authenticate": "Bearer"})
+        return problem(
+            401, "unauthenticated", "Unauthenticated", str(exc), request, headers={"WWW-Authenticate": "Bearer"}
+        )
 
     @app.exception_handler(Forbidden)
     def forbidden(request: Request, exc: Forbidden) -> JSONResponse:
@@ -107,30 +115,37 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(PayloadTooLarge)
     def too_large(request: Request, exc: PayloadTooLarge) -> JSONResponse:
-        return problem(413, "too-large", "Payload too large", str(exc), request,
-                       limit=exc.limit, unit=exc.unit)
+        return problem(413, "too-large", "Payload too large", str(exc), request, limit=exc.limit, unit=exc.unit)
 
     @app.exception_handler(PositionAhead)
     def ahead(request: Request, exc: PositionAhead) -> JSONResponse:
-        return problem(409, "position-ahead", "Position not in the log", str(exc), request,
-                       min_position=exc.wanted, head=exc.head)
+        return problem(
+            409, "position-ahead", "Position not in the log", str(exc), request, min_position=exc.wanted, head=exc.head
+        )
 
     @app.exception_handler(PositionNotReached)
     def behind(request: Request, exc: PositionNotReached) -> JSONResponse:
         return problem(
-            503, "projector-behind", "Read model behind the requested position", str(exc),
-            request, headers={"Retry-After": "1"}, min_position=exc.wanted,
-            reached=exc.reached, head=exc.head, lag_positions=exc.head - exc.reached,
+            503,
+            "projector-behind",
+            "Read model behind the requested position",
+            str(exc),
+            request,
+            headers={"Retry-After": "1"},
+            min_position=exc.wanted,
+            reached=exc.reached,
+            head=exc.head,
+            lag_positions=exc.head - exc.reached,
         )
 
     @app.exception_handler(StarletteHTTPException)
     def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
-        return problem(exc.status_code, f"http-{exc.status_code}", title, str(exc.detail),
-                       request, headers=dict(exc.headers or {}))
+        return problem(
+            exc.status_code, f"http-{exc.status_code}", title, str(exc.detail), request, headers=dict(exc.headers or {})
+        )
 
     @app.exception_handler(Exception)
     def crashed(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(500, "internal", "Internal error",
-                       "the server failed to answer; the error is logged", request)
+        return problem(500, "internal", "Internal error", "the server failed to answer; the error is logged", request)

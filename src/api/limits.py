@@ -62,12 +62,20 @@ class BodySizeLimit:
 
 async def _reject(send: Send, path: str, limit: int) -> None:
     body: dict[str, Any] = {
-        "type": TYPE_BASE + "too-large", "title": "Payload too large", "status": 413,
-        "detail": f"request body is over the limit of {limit:,} bytes", "instance": path,
-        "limit": limit, "unit": "bytes",
+        "type": TYPE_BASE + "too-large",
+        "title": "Payload too large",
+        "status": 413,
+        "detail": f"request body is over the limit of {limit:,} bytes",
+        "instance": path,
+        "limit": limit,
+        "unit": "bytes",
     }
     payload = json.dumps(body).encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", PROBLEM.encode()),
-                            (b"content-length", str(len(payload)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", PROBLEM.encode()), (b"content-length", str(len(payload)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": payload})

@@ -79,8 +79,12 @@ class PositionAhead(Exception):
 
 
 def wait_for_position(
-    app: RoyaltyLedger, min_position: int | None, reached: Callable[[], int] | None = None,
-    *, timeout_s: float = 2.0, source: str = "the log",
+    app: RoyaltyLedger,
+    min_position: int | None,
+    reached: Callable[[], int] | None = None,
+    *,
+    timeout_s: float = 2.0,
+    source: str = "the log",
 ) -> None:
     """Return once `reached()` (default: the log's head) is at `min_position` or beyond.
 
@@ -102,8 +106,6 @@ def wait_for_position(
         if now_at >= min_position:
             return
         if time.monotonic() >= deadline:
-            raise PositionNotReached(
-                min_position, now_at, app.head_position(), time.monotonic() - started, source
-            )
+            raise PositionNotReached(min_position, now_at, app.head_position(), time.monotonic() - started, source)
         time.sleep(delay)
         delay = min(delay * 2, 0.1)

@@ -45,8 +45,7 @@ def sees_work(app: RoyaltyLedger, principal: Principal, work_key: str) -> bool:
     return not principal.is_party or bool(principal.scope & work_parties(app, work_key))
 
 
-def controls_recording(app: RoyaltyLedger, principal: Principal, rec: Recording,
-                       now: datetime) -> bool:
+def controls_recording(app: RoyaltyLedger, principal: Principal, rec: Recording, now: datetime) -> bool:
     """A party key may take down a recording whose master it (or a managed party) holds now."""
     if not principal.is_party:
         return True
@@ -58,8 +57,7 @@ def controls_recording(app: RoyaltyLedger, principal: Principal, rec: Recording,
 def sees_release(app: RoyaltyLedger, principal: Principal, rel: Release) -> bool:
     if not principal.is_party or controls_release(principal, rel):
         return True
-    return any(principal.scope & recording_parties(app, app.get_recording(isrc))
-               for isrc in rel.track_isrcs)
+    return any(principal.scope & recording_parties(app, app.get_recording(isrc)) for isrc in rel.track_isrcs)
 
 
 def controls_release(principal: Principal, rel: Release) -> bool:
@@ -72,29 +70,25 @@ def controls_release(principal: Principal, rel: Release) -> bool:
 # --- dependencies: scope is decided before the body is read, so an outsider learns nothing ---
 
 
-def _visible_recording(isrc: Annotated[Isrc, Path()], app: LedgerDep, principal: PrincipalDep
-                       ) -> Recording:
+def _visible_recording(isrc: Annotated[Isrc, Path()], app: LedgerDep, principal: PrincipalDep) -> Recording:
     rec = app.get_recording(isrc)
     hide_unless(sees_recording(app, principal, rec), f"recording {isrc}")
     return rec
 
 
-def _visible_release(upc: Annotated[Upc, Path()], app: LedgerDep, principal: PrincipalDep
-                     ) -> Release:
+def _visible_release(upc: Annotated[Upc, Path()], app: LedgerDep, principal: PrincipalDep) -> Release:
     rel = app.get_release(upc)
     hide_unless(sees_release(app, principal, rel), f"release {upc}")
     return rel
 
 
-def _visible_work(work_key: Annotated[Key, Path()], app: LedgerDep, principal: PrincipalDep
-                  ) -> Work:
+def _visible_work(work_key: Annotated[Key, Path()], app: LedgerDep, principal: PrincipalDep) -> Work:
     work = app.get_work(work_key)
     hide_unless(sees_work(app, principal, work_key), f"work {work_key}")
     return work
 
 
-def _visible_dispute(dispute_id: Annotated[UUID, Path()], app: LedgerDep,
-                     principal: PrincipalDep) -> Dispute:
+def _visible_dispute(dispute_id: Annotated[UUID, Path()], app: LedgerDep, principal: PrincipalDep) -> Dispute:
     dispute = app.get_dispute(dispute_id)
     sides = {dispute.claimant, dispute.respondent} - {None}
     hide_unless(not principal.is_party or bool(principal.scope & sides), f"dispute {dispute_id}")

@@ -20,11 +20,18 @@ from ledger.domain.release import Release
 from ledger.domain.split_agreement import SplitAgreement
 from ledger.domain.work import Work
 
-_SPLIT = (SplitAgreement.SplitVersionProposed, SplitAgreement.SplitVersionAccepted,  # type: ignore[attr-defined]
-          SplitAgreement.SplitVersionActivated)  # type: ignore[attr-defined]
+_SPLIT = (
+    SplitAgreement.SplitVersionProposed,  # type: ignore[attr-defined]
+    SplitAgreement.SplitVersionAccepted,  # type: ignore[attr-defined]
+    SplitAgreement.SplitVersionActivated,  # type: ignore[attr-defined]
+)
 _DISPUTE = (Dispute.Opened, Dispute.Resolved)  # type: ignore[attr-defined]
-_RECORDING = (Recording.Registered, Recording.DetailsUpdated,  # type: ignore[attr-defined]
-              Recording.TakenDown, Recording.Reinstated)  # type: ignore[attr-defined]
+_RECORDING = (
+    Recording.Registered,  # type: ignore[attr-defined]
+    Recording.DetailsUpdated,  # type: ignore[attr-defined]
+    Recording.TakenDown,  # type: ignore[attr-defined]
+    Recording.Reinstated,  # type: ignore[attr-defined]
+)
 _RELEASE = (Release.TakenDown, Release.Reinstated)  # type: ignore[attr-defined]
 _WORK = (Work.Registered, Work.DetailsUpdated)  # type: ignore[attr-defined]
 _HIDDEN = {"originator_id", "originator_version", "timestamp", "actor", "originator_topic"}
@@ -50,27 +57,39 @@ def ownership_trail(app: RoyaltyLedger, right: str, subject_key: str) -> list[di
     """right "master" → the recording `subject_key` (ISRC); "publishing" → the work `subject_key`."""
     split = split_agreement_id(right, subject_key)
     own = recording_id(subject_key) if right == "master" else work_id(subject_key)
-    owners: dict[UUID, str] = {split: f"{right} split", own: "recording" if right == "master"
-                               else "work"}
+    owners: dict[UUID, str] = {split: f"{right} split", own: "recording" if right == "master" else "work"}
     releases: dict[UUID, str | None] = {}
-    topics = app.topics_of(*_SPLIT, *_DISPUTE, *(_RECORDING if right == "master" else _WORK),
-                           *(_RELEASE if right == "master" else ()))
+    topics = app.topics_of(
+        *_SPLIT, *_DISPUTE, *(_RECORDING if right == "master" else _WORK), *(_RELEASE if right == "master" else ())
+    )
     entries = []
     for n in app.read_log(topics=topics):
         origin = UUID(str(n.originator_id))
-        if origin not in owners and not _claims(app, n, origin, right, subject_key, owners,
-                                                 releases):
+        if origin not in owners and not _claims(app, n, origin, right, subject_key, owners, releases):
             continue
         event = app.decode(n)
-        entries.append({
-            "position": n.id, "recorded_at": event.timestamp, "actor": getattr(event, "actor", ""),
-            "subject": owners[origin], "event": type(event).__name__, "details": _details(event),
-        })
+        entries.append(
+            {
+                "position": n.id,
+                "recorded_at": event.timestamp,
+                "actor": getattr(event, "actor", ""),
+                "subject": owners[origin],
+                "event": type(event).__name__,
+                "details": _details(event),
+            }
+        )
     return entries
 
 
-def _claims(app: RoyaltyLedger, n: Any, origin: UUID, right: str, subject_key: str,
-            owners: dict[UUID, str], releases: dict[UUID, str | None]) -> bool:
+def _claims(
+    app: RoyaltyLedger,
+    n: Any,
+    origin: UUID,
+    right: str,
+    subject_key: str,
+    owners: dict[UUID, str],
+    releases: dict[UUID, str | None],
+) -> bool:
     """Whether an event of another aggregate belongs to the trail (a dispute, a release)."""
     if n.topic.endswith("Dispute.Opened"):
         event = app.decode(n)

@@ -45,8 +45,13 @@ class ReadSide:
 
     def wait(self, min_position: int | None, models: Sequence[str], timeout_s: float) -> None:
         """Read your writes: wait until `models` have folded `min_position` (503 after timeout)."""
-        wait_for_position(self.app, min_position, lambda: self.position(models),
-                          timeout_s=timeout_s, source=f"read model {'/'.join(models)}")
+        wait_for_position(
+            self.app,
+            min_position,
+            lambda: self.position(models),
+            timeout_s=timeout_s,
+            source=f"read model {'/'.join(models)}",
+        )
 
     def close(self) -> None:
         """Close the connections this thread can close; SQLite ones made by other (pool)
@@ -78,8 +83,7 @@ class ResultCache:
             self._items[key] = value
 
 
-def consistent_read(read_side: ReadSide, model: str, question: Hashable,
-                    answer: Callable[[int], bytes]) -> bytes:
+def consistent_read(read_side: ReadSide, model: str, question: Hashable, answer: Callable[[int], bytes]) -> bytes:
     """Run `answer(position)` so that its figures are exactly those at `position`.
 
     The model's position is read before and after the query: equal means no batch committed

@@ -11,8 +11,7 @@ from ledger.application import NotFound
 from ledger.domain.api_key import ROLES
 from ledger.domain.party import DomainError
 
-app = typer.Typer(help="API keys: one role each; party keys act for one party.",
-                  no_args_is_help=True)
+app = typer.Typer(help="API keys: one role each; party keys act for one party.", no_args_is_help=True)
 
 
 @app.command("create")
@@ -27,21 +26,40 @@ def create(
         issued = create_key(ledger(), role, actor(), party, label)
     except (DomainError, NotFound) as exc:
         fail(str(exc), as_json)
-    doc = {"ok": True, "key_id": issued.key_id, "role": issued.role, "party_key": issued.party_key,
-           "label": issued.label, "token": issued.token}
-    report(doc, as_json, lambda: console.print(
-        f"key {issued.key_id} ({issued.role}{' for ' + issued.party_key if issued.party_key else ''})"
-        f"\n[bold]{issued.token}[/]\nStore it now: it is not shown again.", soft_wrap=True))
+    doc = {
+        "ok": True,
+        "key_id": issued.key_id,
+        "role": issued.role,
+        "party_key": issued.party_key,
+        "label": issued.label,
+        "token": issued.token,
+    }
+    report(
+        doc,
+        as_json,
+        lambda: console.print(
+            f"key {issued.key_id} ({issued.role}{' for ' + issued.party_key if issued.party_key else ''})"
+            f"\n[bold]{issued.token}[/]\nStore it now: it is not shown again.",
+            soft_wrap=True,
+        ),
+    )
 
 
 @app.command("list")
 def list_(as_json: bool = JSON_OPTION) -> None:
     """Every key ever issued (never a secret or a hash)."""
     keys = list_keys(ledger())
-    rows = [(k["key_id"], k["role"], k["party_key"], k["label"], k["created_at"],
-             "revoked" if k["revoked"] else "active") for k in keys]
-    report({"keys": keys}, as_json, lambda: console.print(
-        table(f"{len(keys)} keys", ["key id", "role", "party", "label", "created", "state"], rows)))
+    rows = [
+        (k["key_id"], k["role"], k["party_key"], k["label"], k["created_at"], "revoked" if k["revoked"] else "active")
+        for k in keys
+    ]
+    report(
+        {"keys": keys},
+        as_json,
+        lambda: console.print(
+            table(f"{len(keys)} keys", ["key id", "role", "party", "label", "created", "state"], rows)
+        ),
+    )
 
 
 @app.command("revoke")
@@ -55,5 +73,4 @@ def revoke(
         key = revoke_key(ledger(), key_id, reason, actor())
     except (DomainError, NotFound) as exc:
         fail(str(exc), as_json)
-    report({"ok": True, **key_doc(key)}, as_json,
-           lambda: console.print(f"key {key_id} revoked"))
+    report({"ok": True, **key_doc(key)}, as_json, lambda: console.print(f"key {key_id} revoked"))

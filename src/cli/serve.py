@@ -16,13 +16,14 @@ api_app = typer.Typer(help="The HTTP API's published contract.", no_args_is_help
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
     port: int = typer.Option(8000, "--port", min=0, max=65535),
-    workers: int = typer.Option(1, "--workers", min=1, max=64,
-                                help="Processes; each opens its own store connections."),
+    workers: int = typer.Option(1, "--workers", min=1, max=64, help="Processes; each opens its own store connections."),
     log_level: str = typer.Option("warning", "--log-level"),
     projector: bool = typer.Option(
-        None, "--projector/--no-projector",
+        None,
+        "--projector/--no-projector",
         help="Follow the log with an in-process projector (default: on with one worker; with "
-             "more, run `royalty project --follow` beside the server)."),
+        "more, run `royalty project --follow` beside the server).",
+    ),
 ) -> None:
     """Serve the API (store from ROYALTY_DATABASE_URL, as every command)."""
     from api.app import PROJECTOR_ENV  # imported here: other commands need no web stack
@@ -32,8 +33,9 @@ def serve(
     os.environ[PROJECTOR_ENV] = "1" if projector else "0"
     import uvicorn
 
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level=log_level, access_log=False)
+    uvicorn.run(
+        "api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level=log_level, access_log=False
+    )
 
 
 def openapi_document() -> str:
@@ -43,8 +45,7 @@ def openapi_document() -> str:
     return json.dumps(build_app().openapi(), indent=2, sort_keys=True) + "\n"
 
 
-OUT_OPTION = typer.Option(None, "--out", help="Write here (e.g. schemas/openapi.json); "
-                                              "default: print it.")
+OUT_OPTION = typer.Option(None, "--out", help="Write here (e.g. schemas/openapi.json); default: print it.")
 
 
 @api_app.command("openapi")
@@ -55,5 +56,8 @@ def openapi(out: Path = OUT_OPTION, as_json: bool = JSON_OPTION) -> None:
         typer.echo(text, nl=False)
         return
     out.write_text(text)
-    report({"ok": True, "out": str(out), "bytes": len(text)}, as_json,
-           lambda: console.print(f"wrote {out} ({len(text):,} bytes)"))
+    report(
+        {"ok": True, "out": str(out), "bytes": len(text)},
+        as_json,
+        lambda: console.print(f"wrote {out} ({len(text):,} bytes)"),
+    )

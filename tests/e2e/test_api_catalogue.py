@@ -9,13 +9,11 @@ from tests.e2e.api_fixtures import ISRC_A, UPC_A, Api, seed_catalogue
 
 def test_deliveries_answer_with_positions_and_record_the_key_as_actor(api: Api) -> None:
     admin = api.key("admin")
-    r = api.client.put("/v1/parties/alice", json={"name": "Alice", "kinds": ["artist"]},
-                       headers=admin)
+    r = api.client.put("/v1/parties/alice", json={"name": "Alice", "kinds": ["artist"]}, headers=admin)
     assert r.status_code == 200
     body = r.json()
     assert body["changed"] is True and body["position"] == api.ledger.head_position()
-    again = api.client.put("/v1/parties/alice", json={"name": "Alice", "kinds": ["artist"]},
-                           headers=admin).json()
+    again = api.client.put("/v1/parties/alice", json={"name": "Alice", "kinds": ["artist"]}, headers=admin).json()
     assert again == {**body, "changed": False}
     [notification] = [n for n in api.ledger.read_log(topics=api.ledger.topics_of(Party.Registered))]  # type: ignore[attr-defined]
     assert notification.id == body["position"]
@@ -27,8 +25,7 @@ def test_a_delivered_release_reads_back_with_splits_in_force(api: Api) -> None:
     admin = api.key("admin")
     seed_catalogue(api, admin)
     position = api.ledger.head_position()
-    rel = api.client.get(f"/v1/releases/{UPC_A}", params={"min_position": position},
-                         headers=admin)
+    rel = api.client.get(f"/v1/releases/{UPC_A}", params={"min_position": position}, headers=admin)
     assert rel.status_code == 200
     assert rel.json()["track_isrcs"] == [ISRC_A, "GBAYE2600002"]
     rec = api.client.get(f"/v1/recordings/{ISRC_A}", headers=admin).json()
@@ -39,8 +36,9 @@ def test_a_delivered_release_reads_back_with_splits_in_force(api: Api) -> None:
 def test_bad_input_is_a_problem_with_field_level_reasons(sqlite_api: Api) -> None:
     api = sqlite_api
     admin = api.key("admin")
-    r = api.client.put("/v1/recordings/QQAYE2600001", json={
-        "title": "T", "display_artist": "A", "duration_ms": 0}, headers=admin)
+    r = api.client.put(
+        "/v1/recordings/QQAYE2600001", json={"title": "T", "display_artist": "A", "duration_ms": 0}, headers=admin
+    )
     assert r.status_code == 422
     assert r.headers["content-type"] == "application/problem+json"
     problem = r.json()
@@ -54,9 +52,15 @@ def test_shares_must_sum_to_a_million(sqlite_api: Api) -> None:
     api = sqlite_api
     admin = api.key("admin")
     seed_catalogue(api, admin)
-    r = api.client.post(f"/v1/splits/master/{ISRC_A}/versions", json={
-        "shares": {"alice": 500_000, "label": 499_999}, "effective_from": "2026-02-01T00:00:00Z",
-        "reason": "fix"}, headers=admin)
+    r = api.client.post(
+        f"/v1/splits/master/{ISRC_A}/versions",
+        json={
+            "shares": {"alice": 500_000, "label": 499_999},
+            "effective_from": "2026-02-01T00:00:00Z",
+            "reason": "fix",
+        },
+        headers=admin,
+    )
     assert r.status_code == 422
     [error] = r.json()["errors"]
     assert error["field"] == "body.shares" and "off by -1" in error["reason"]
@@ -66,12 +70,16 @@ def test_non_utc_times_and_unknown_things_are_refused(sqlite_api: Api) -> None:
     api = sqlite_api
     admin = api.key("admin")
     seed_catalogue(api, admin)
-    r = api.client.post(f"/v1/recordings/{ISRC_A}/takedowns", json={
-        "reason": "x", "effective_at": "2026-02-01T00:00:00+02:00"}, headers=admin)
+    r = api.client.post(
+        f"/v1/recordings/{ISRC_A}/takedowns",
+        json={"reason": "x", "effective_at": "2026-02-01T00:00:00+02:00"},
+        headers=admin,
+    )
     assert r.status_code == 422 and "not UTC" in r.json()["detail"]
     assert api.client.get("/v1/recordings/GBAYE2600010", headers=admin).status_code == 404
-    r = api.client.put("/v1/works/w", json={"title": "W", "writers": [
-        {"party": "nobody", "role": "composer"}]}, headers=admin)
+    r = api.client.put(
+        "/v1/works/w", json={"title": "W", "writers": [{"party": "nobody", "role": "composer"}]}, headers=admin
+    )
     assert r.status_code == 404 and "nobody" in r.json()["detail"]
 
 

@@ -19,17 +19,33 @@ SCOPED_LISTS = {("GET", "/v1/parties")}
 
 
 def _victim_params(api: Api, admin: dict[str, str]) -> dict[str, str]:
-    r = api.client.post("/v1/parties/alice/disputes", json={
-        "right": "master", "subject_key": ISRC_A, "claimed_ppm": 100_000,
-        "effective_from": "2026-01-01T00:00:00Z", "statement": "mine", "respondent": "label"},
-        headers=admin)
+    r = api.client.post(
+        "/v1/parties/alice/disputes",
+        json={
+            "right": "master",
+            "subject_key": ISRC_A,
+            "claimed_ppm": 100_000,
+            "effective_from": "2026-01-01T00:00:00Z",
+            "statement": "mine",
+            "respondent": "label",
+        },
+        headers=admin,
+    )
     assert r.status_code == 201, r.text
     key_id = api.client.get("/v1/keys", headers=admin).json()[0]["key_id"]
     return {
-        "party_key": "alice", "isrc": ISRC_A, "upc": UPC_A, "work_key": "song-a",
-        "right": "master", "subject_key": ISRC_A, "version": "1", "key_id": key_id,
-        "dispute_id": r.json()["dispute"]["dispute_id"], "period": "2026-01",
-        "batch_id": "0" * 32, "format": "json",
+        "party_key": "alice",
+        "isrc": ISRC_A,
+        "upc": UPC_A,
+        "work_key": "song-a",
+        "right": "master",
+        "subject_key": ISRC_A,
+        "version": "1",
+        "key_id": key_id,
+        "dispute_id": r.json()["dispute"]["dispute_id"],
+        "period": "2026-01",
+        "batch_id": "0" * 32,
+        "format": "json",
     }
 
 
@@ -42,8 +58,7 @@ def _walk(api: Api) -> list[tuple[str, str]]:
     return calls
 
 
-def _call(api: Api, method: str, template: str, params: dict[str, str],
-          headers: dict[str, str]) -> tuple[int, str]:
+def _call(api: Api, method: str, template: str, params: dict[str, str], headers: dict[str, str]) -> tuple[int, str]:
     names = re.findall(r"{(\w+)(?::\w+)?}", template)
     missing = [n for n in names if n not in params]
     assert not missing, f"{method} {template}: add a victim value for {missing} to this test"

@@ -12,8 +12,7 @@ COMMITTED = Path(__file__).resolve().parents[2] / "schemas" / "openapi.json"
 
 def test_the_committed_openapi_document_matches_the_app() -> None:
     assert COMMITTED.read_text() == openapi_document(), (
-        "schemas/openapi.json differs from the app: run `royalty api openapi --out "
-        "schemas/openapi.json` and commit it"
+        "schemas/openapi.json differs from the app: run `royalty api openapi --out schemas/openapi.json` and commit it"
     )
 
 

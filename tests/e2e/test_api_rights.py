@@ -10,27 +10,41 @@ def test_a_split_change_activates_when_every_affected_party_accepts(api: Api) ->
     seed_catalogue(api, admin)
     alice = api.key("party", "alice")
     carol_shares = {"alice": 600_000, "label": 300_000, "carol": 100_000}
-    r = api.client.post("/v1/parties/alice/split-proposals", json={
-        "right": "master", "subject_key": ISRC_A, "shares": carol_shares,
-        "effective_from": "2026-03-01T00:00:00Z", "reason": "feature"}, headers=alice)
+    r = api.client.post(
+        "/v1/parties/alice/split-proposals",
+        json={
+            "right": "master",
+            "subject_key": ISRC_A,
+            "shares": carol_shares,
+            "effective_from": "2026-03-01T00:00:00Z",
+            "reason": "feature",
+        },
+        headers=alice,
+    )
     assert r.status_code == 201, r.text
     proposed = r.json()
     assert proposed["version"] == 2 and proposed["status"] == "proposed"
     label = api.key("party", "label")
-    r = api.client.post("/v1/parties/label/split-acceptances", json={
-        "right": "master", "subject_key": ISRC_A, "version": 2}, headers=label)
+    r = api.client.post(
+        "/v1/parties/label/split-acceptances",
+        json={"right": "master", "subject_key": ISRC_A, "version": 2},
+        headers=label,
+    )
     assert r.json()["status"] == "proposed"
     carol = api.key("party", "carol")
-    r = api.client.post("/v1/parties/carol/split-acceptances", json={
-        "right": "master", "subject_key": ISRC_A, "version": 2}, headers=carol)
+    r = api.client.post(
+        "/v1/parties/carol/split-acceptances",
+        json={"right": "master", "subject_key": ISRC_A, "version": 2},
+        headers=carol,
+    )
     assert r.status_code == 201 and r.json()["status"] == "active"
-    history = api.client.get(f"/v1/splits/master/{ISRC_A}",
-                             params={"min_position": r.json()["position"]}, headers=carol).json()
+    history = api.client.get(
+        f"/v1/splits/master/{ISRC_A}", params={"min_position": r.json()["position"]}, headers=carol
+    ).json()
     v2 = history["versions"][1]
     assert v2["shares"] == carol_shares and v2["status"] == "active"
     assert [a["party"] for a in v2["acceptances"]] == ["alice", "label", "carol"]
-    positions = [v2["proposed"]["position"], *(a["position"] for a in v2["acceptances"]),
-                 v2["activation"]["position"]]
+    positions = [v2["proposed"]["position"], *(a["position"] for a in v2["acceptances"]), v2["activation"]["position"]]
     assert positions == sorted(positions)
     assert v2["activation"]["actor"].endswith("/party/carol")
 
@@ -39,9 +53,16 @@ def test_a_party_cannot_propose_a_split_it_has_no_part_in(api: Api) -> None:
     admin = api.key("admin")
     seed_catalogue(api, admin)
     carol = api.key("party", "carol")
-    r = api.client.post("/v1/parties/carol/split-proposals", json={
-        "right": "master", "subject_key": ISRC_A, "shares": {"label": 1_000_000},
-        "effective_from": "2026-03-01T00:00:00Z"}, headers=carol)
+    r = api.client.post(
+        "/v1/parties/carol/split-proposals",
+        json={
+            "right": "master",
+            "subject_key": ISRC_A,
+            "shares": {"label": 1_000_000},
+            "effective_from": "2026-03-01T00:00:00Z",
+        },
+        headers=carol,
+    )
     assert r.status_code == 403
 
 
@@ -49,10 +70,18 @@ def test_dispute_opened_resolved_and_traced(api: Api) -> None:
     admin = api.key("admin")
     seed_catalogue(api, admin)
     carol = api.key("party", "carol")
-    r = api.client.post("/v1/parties/carol/disputes", json={
-        "right": "master", "subject_key": ISRC_A, "claimed_ppm": 200_000,
-        "effective_from": "2026-01-01T00:00:00Z", "statement": "I played on it",
-        "respondent": "alice"}, headers=carol)
+    r = api.client.post(
+        "/v1/parties/carol/disputes",
+        json={
+            "right": "master",
+            "subject_key": ISRC_A,
+            "claimed_ppm": 200_000,
+            "effective_from": "2026-01-01T00:00:00Z",
+            "statement": "I played on it",
+            "respondent": "alice",
+        },
+        headers=carol,
+    )
     assert r.status_code == 201, r.text
     dispute = r.json()["dispute"]
     assert dispute["status"] == "open" and dispute["escrow_account"].startswith("escrow:")
@@ -60,12 +89,20 @@ def test_dispute_opened_resolved_and_traced(api: Api) -> None:
     assert api.client.get(path, headers=api.key("party", "bob")).status_code == 404
     assert api.client.get(path, headers=api.key("party", "alice")).status_code == 200
     handler = api.key("dispute_handler")
-    assert api.client.post(f"{path}/resolution", json={"outcome": "upheld", "note": "ok"},
-                           headers=carol).status_code == 403
-    r = api.client.post(f"{path}/resolution", json={
-        "outcome": "partial", "awarded_ppm": 100_000, "note": "session player",
-        "corrected_shares": {"alice": 600_000, "label": 300_000, "carol": 100_000}},
-        headers=handler)
+    assert (
+        api.client.post(f"{path}/resolution", json={"outcome": "upheld", "note": "ok"}, headers=carol).status_code
+        == 403
+    )
+    r = api.client.post(
+        f"{path}/resolution",
+        json={
+            "outcome": "partial",
+            "awarded_ppm": 100_000,
+            "note": "session player",
+            "corrected_shares": {"alice": 600_000, "label": 300_000, "carol": 100_000},
+        },
+        headers=handler,
+    )
     assert r.status_code == 200, r.text
     assert r.json()["dispute"]["outcome"] == "partial"
     rec = api.client.get(f"/v1/recordings/{ISRC_A}", headers=carol).json()
@@ -73,9 +110,13 @@ def test_dispute_opened_resolved_and_traced(api: Api) -> None:
     trail = api.client.get(f"/v1/recordings/{ISRC_A}/ownership-trail", headers=handler).json()
     events = [(e["subject"].split(" ")[0], e["event"]) for e in trail["entries"]]
     assert events == [
-        ("recording", "Registered"), ("master", "SplitVersionProposed"),
-        ("master", "SplitVersionActivated"), ("dispute", "Opened"), ("dispute", "Resolved"),
-        ("master", "SplitVersionProposed"), ("master", "SplitVersionActivated"),
+        ("recording", "Registered"),
+        ("master", "SplitVersionProposed"),
+        ("master", "SplitVersionActivated"),
+        ("dispute", "Opened"),
+        ("dispute", "Resolved"),
+        ("master", "SplitVersionProposed"),
+        ("master", "SplitVersionActivated"),
     ]
     positions = [e["position"] for e in trail["entries"]]
     assert positions == sorted(positions) and all(e["actor"] for e in trail["entries"])
@@ -86,8 +127,7 @@ def test_takedowns_by_the_label_and_refused_to_others(api: Api) -> None:
     seed_catalogue(api, admin)
     body = {"territories": ["DE"], "reason": "licence ended", "effective_at": "2026-05-01T00:00:00Z"}
     bob = api.key("party", "bob")
-    assert api.client.post(f"/v1/releases/{UPC_A}/takedowns", json=body,
-                           headers=bob).status_code == 403
+    assert api.client.post(f"/v1/releases/{UPC_A}/takedowns", json=body, headers=bob).status_code == 403
     r = api.client.post(f"/v1/releases/{UPC_A}/takedowns", json=body, headers=api.key("party", "label"))
     assert r.status_code == 201
     [change] = r.json()["availability"]

@@ -51,8 +51,12 @@ def fuzz_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
 def _httpx_kwargs(case: schemathesis.Case, headers: dict[str, str]) -> dict[str, Any]:
     """schemathesis serialises for `requests`; the TestClient speaks httpx."""
     kw = case.as_transport_kwargs(base_url="http://testserver", headers=headers)
-    out: dict[str, Any] = {"method": kw["method"], "url": kw["url"],
-                           "headers": dict(kw["headers"]), "params": kw.get("params")}
+    out: dict[str, Any] = {
+        "method": kw["method"],
+        "url": kw["url"],
+        "headers": dict(kw["headers"]),
+        "params": kw.get("params"),
+    }
     if "json" in kw:
         out["json"] = kw["json"]
     if kw.get("files"):
@@ -66,8 +70,7 @@ def _httpx_kwargs(case: schemathesis.Case, headers: dict[str, str]) -> dict[str,
 
 
 @schema.parametrize()
-@settings(max_examples=6, deadline=None, derandomize=True,
-          suppress_health_check=list(HealthCheck))
+@settings(max_examples=6, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_no_input_makes_the_server_fail(case: schemathesis.Case, fuzz_client: Api) -> None:
     headers = fuzz_client.client.app.state.fuzz_headers  # type: ignore[attr-defined]
     response = fuzz_client.client.request(**_httpx_kwargs(case, headers))

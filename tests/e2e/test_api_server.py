@@ -25,8 +25,9 @@ def _free_port() -> int:
 def server(sqlite_config: StoreConfig) -> Iterator[str]:
     port = _free_port()
     env = {**os.environ, "ROYALTY_DATABASE_URL": sqlite_config.describe()}
-    process = subprocess.Popen([ROYALTY, "serve", "--port", str(port)], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [ROYALTY, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30

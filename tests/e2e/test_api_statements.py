@@ -13,9 +13,17 @@ def listener_secret(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _report_plays(api: Api, n: int, first: int = 0) -> int:
-    rows = [{"play_id": f"s{i}", "isrc": ISRC_A, "listener_id": f"l{i}", "territory": "GB",
-             "occurred_at": "2026-02-03T10:00:00Z", "seconds_played": 100}
-            for i in range(first, first + n)]
+    rows = [
+        {
+            "play_id": f"s{i}",
+            "isrc": ISRC_A,
+            "listener_id": f"l{i}",
+            "territory": "GB",
+            "occurred_at": "2026-02-03T10:00:00Z",
+            "seconds_played": 100,
+        }
+        for i in range(first, first + n)
+    ]
     r = api.client.post("/v1/usage/batches", json={"rows": rows}, headers=api.key("platform"))
     assert r.status_code == 200 and r.json()["accepted"] == n, r.text
     return int(r.json()["position"])

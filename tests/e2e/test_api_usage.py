@@ -46,17 +46,19 @@ def test_files_upload_as_csv_and_ndjson(sqlite_api: Api) -> None:
     seed_catalogue(api, admin)
     set_money_rules(api)
     platform = api.key("platform")
-    csv = ("play_id,isrc,listener_id,territory,occurred_at,seconds_played\n"
-           f"c1,{ISRC_A},l1,DE,2026-02-03T10:00:00Z,60\n"
-           f"c2,{ISRC_A},l1,XX,2026-02-03T10:01:00Z,60\n")
-    r = api.client.post("/v1/usage/files", files={"file": ("plays.csv", csv, "text/csv")},
-                        headers=platform)
+    csv = (
+        "play_id,isrc,listener_id,territory,occurred_at,seconds_played\n"
+        f"c1,{ISRC_A},l1,DE,2026-02-03T10:00:00Z,60\n"
+        f"c2,{ISRC_A},l1,XX,2026-02-03T10:01:00Z,60\n"
+    )
+    r = api.client.post("/v1/usage/files", files={"file": ("plays.csv", csv, "text/csv")}, headers=platform)
     assert r.status_code == 200, r.text
     assert (r.json()["accepted"], r.json()["quarantined_total"]) == (1, 1)
-    ndjson = (f'{{"play_id": "n1", "isrc": "{ISRC_B}", "listener_id": "l2", "territory": "FR", '
-              '"occurred_at": "2026-02-04T00:00:00Z", "seconds_played": 50}\n')
-    r = api.client.post("/v1/usage/files", files={"file": ("plays.ndjson", ndjson)},
-                        headers=platform)
+    ndjson = (
+        f'{{"play_id": "n1", "isrc": "{ISRC_B}", "listener_id": "l2", "territory": "FR", '
+        '"occurred_at": "2026-02-04T00:00:00Z", "seconds_played": 50}\n'
+    )
+    r = api.client.post("/v1/usage/files", files={"file": ("plays.ndjson", ndjson)}, headers=platform)
     assert r.status_code == 200 and r.json()["accepted"] == 1
     r = api.client.post("/v1/usage/files", files={"file": ("plays.xlsx", b"PK")}, headers=platform)
     assert r.status_code == 422 and "unknown format" in r.json()["detail"]
@@ -64,8 +66,7 @@ def test_files_upload_as_csv_and_ndjson(sqlite_api: Api) -> None:
 
 def test_usage_reporting_is_for_the_platform_and_limited(sqlite_api: Api) -> None:
     api = sqlite_api
-    r = api.client.post("/v1/usage/batches", json={"rows": _plays()},
-                        headers=api.key("accountant"))
+    r = api.client.post("/v1/usage/batches", json={"rows": _plays()}, headers=api.key("accountant"))
     assert r.status_code == 403
     platform = api.key("platform")
     api.client.app.state.settings = type(api.client.app.state.settings)(max_batch_rows=2)  # type: ignore[attr-defined]

@@ -19,51 +19,68 @@ router = APIRouter(tags=["disputes"])
 
 Claimant = Annotated[str, Depends(scoped_party("admin", "dispute_handler"))]
 Handler = Annotated[Principal, Depends(require("admin", "dispute_handler"))]
-Reader = Annotated[Principal, Depends(require(
-    "admin", "dispute_handler", "auditor", "accountant", "party"))]
+Reader = Annotated[Principal, Depends(require("admin", "dispute_handler", "auditor", "accountant", "party"))]
 MinPosition = Annotated[int | None, Query(ge=0, description="Wait until the log holds this.")]
 
 
 def dispute_public(d: Dispute) -> DisputePublic:
     return DisputePublic(
-        dispute_id=str(d.id), right=d.right, subject_key=d.subject_key, claimant=d.claimant,
-        respondent=d.respondent, claimed_ppm=d.claimed_ppm, effective_from=d.effective_from,
-        statement=d.statement, status=d.status, outcome=d.outcome, awarded_ppm=d.awarded_ppm,
-        resolution_note=d.resolution_note, escrow_account=d.escrow_account,
+        dispute_id=str(d.id),
+        right=d.right,
+        subject_key=d.subject_key,
+        claimant=d.claimant,
+        respondent=d.respondent,
+        claimed_ppm=d.claimed_ppm,
+        effective_from=d.effective_from,
+        statement=d.statement,
+        status=d.status,
+        outcome=d.outcome,
+        awarded_ppm=d.awarded_ppm,
+        resolution_note=d.resolution_note,
+        escrow_account=d.escrow_account,
     )
 
 
 @router.post("/v1/parties/{party_key}/disputes", response_model=DisputeWritten, status_code=201)
-def open_dispute(party_key: Claimant, body: DisputeCreate, app: LedgerDep,
-                 principal: PrincipalDep) -> DisputeWritten:
+def open_dispute(party_key: Claimant, body: DisputeCreate, app: LedgerDep, principal: PrincipalDep) -> DisputeWritten:
     """Open a dispute with `party_key` as claimant. While it is open, the claimed share of the
     subject's earnings from `effective_from` goes to the dispute's escrow account."""
     subject = subject_of(body.right, body.subject_key)
     with capture_writes() as written:
-        dispute = app.open_dispute(body.right, subject, party_key, body.claimed_ppm,
-                                   body.effective_from, body.statement, principal.actor,
-                                   body.respondent)
-    return DisputeWritten(position=written.position(app), changed=True,
-                          dispute=dispute_public(dispute))
+        dispute = app.open_dispute(
+            body.right,
+            subject,
+            party_key,
+            body.claimed_ppm,
+            body.effective_from,
+            body.statement,
+            principal.actor,
+            body.respondent,
+        )
+    return DisputeWritten(position=written.position(app), changed=True, dispute=dispute_public(dispute))
 
 
 @router.get("/v1/disputes/{dispute_id}", response_model=DisputePublic)
-def get_dispute(dispute: VisibleDispute, app: LedgerDep, principal: Reader,
-                min_position: MinPosition = None) -> DisputePublic:
+def get_dispute(
+    dispute: VisibleDispute, app: LedgerDep, principal: Reader, min_position: MinPosition = None
+) -> DisputePublic:
     """One dispute. A party key sees disputes its parties are claimant or respondent in."""
     wait_for_position(app, min_position)
     return dispute_public(dispute)
 
 
 @router.post("/v1/disputes/{dispute_id}/resolution", response_model=DisputeWritten)
-def resolve(dispute_id: UUID, body: DisputeResolutionCreate, app: LedgerDep,
-            principal: Handler) -> DisputeWritten:
+def resolve(dispute_id: UUID, body: DisputeResolutionCreate, app: LedgerDep, principal: Handler) -> DisputeWritten:
     """Resolve: upheld, rejected or partial. With corrected shares, they are activated as a new
     split version in the same transaction; escrow is released by the outcome."""
     with capture_writes() as written:
         dispute = app.resolve_dispute(
-            dispute_id, body.outcome, body.note, principal.actor, body.awarded_ppm,
-            body.corrected_shares, body.effective_from,
+            dispute_id,
+            body.outcome,
+            body.note,
+            principal.actor,
+            body.awarded_ppm,
+            body.corrected_shares,
+            body.effective_from,
         )
-    return DisputeWritten(position=written.position(app), changed=True,
-                          dispute=dispute_public(dispute))
+    return DisputeWritten(position=written.position(app), changed=True, dispute=dispute_public(dispute))

@@ -13,8 +13,7 @@ router = APIRouter(prefix="/v1", tags=["health"])
 class ProjectorLagPublic(BaseModel):
     positions: dict[str, int] = Field(description="Position each read model has folded up to.")
     behind: int = Field(description="Positions the slowest read model is behind the head.")
-    seconds: float | None = Field(
-        description="Age of the oldest event not yet folded (0 when caught up).")
+    seconds: float | None = Field(description="Age of the oldest event not yet folded (0 when caught up).")
 
 
 class HealthPublic(BaseModel):
@@ -30,7 +29,8 @@ def health(app: LedgerDep, read_side: ReadSideDep) -> HealthPublic:
     format (503) when it does not."""
     lag = read_side.lag()
     return HealthPublic(
-        status="ok", store=app.config.backend, head_position=lag.head,
-        projector=ProjectorLagPublic(positions=lag.positions, behind=lag.behind,
-                                     seconds=lag.seconds),
+        status="ok",
+        store=app.config.backend,
+        head_position=lag.head,
+        projector=ProjectorLagPublic(positions=lag.positions, behind=lag.behind, seconds=lag.seconds),
     )

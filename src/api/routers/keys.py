@@ -23,8 +23,7 @@ def issue_key(body: ApiKeyCreate, app: LedgerDep, principal: Admin) -> ApiKeyIss
     with capture_writes() as written:
         issued = create_key(app, body.role, principal.actor, body.party_key, body.label)
     key = ApiKeyPublic.model_validate(key_doc(get_key(app, issued.key_id)))
-    return ApiKeyIssued(position=written.position(app), changed=True, key=key,
-                        token=issued.token)
+    return ApiKeyIssued(position=written.position(app), changed=True, key=key, token=issued.token)
 
 
 @router.get("", response_model=list[ApiKeyPublic])
@@ -34,12 +33,10 @@ def get_keys(app: LedgerDep, principal: Admin) -> list[ApiKeyPublic]:
 
 
 @router.post("/{key_id}/revocation", response_model=ApiKeyRevoked)
-def revoke(key_id: KeyId, body: ApiKeyRevoke, app: LedgerDep, principal: Admin,
-           request: Request) -> ApiKeyRevoked:
+def revoke(key_id: KeyId, body: ApiKeyRevoke, app: LedgerDep, principal: Admin, request: Request) -> ApiKeyRevoked:
     """Revoke a key; the next request made with it is refused (401). Revoked from the command
     line or another server process, it is refused within 2 seconds."""
     with capture_writes() as written:
         key = revoke_key(app, key_id, body.reason, principal.actor)
     request.app.state.authenticator.forget()
-    return ApiKeyRevoked(position=written.position(app), changed=True,
-                         key=ApiKeyPublic.model_validate(key_doc(key)))
+    return ApiKeyRevoked(position=written.position(app), changed=True, key=ApiKeyPublic.model_validate(key_doc(key)))

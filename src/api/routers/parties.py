@@ -23,8 +23,7 @@ MinPosition = Annotated[int | None, Query(ge=0, description="Wait until the log 
 
 
 @router.get("", response_model=list[PartyPublic])
-def list_parties(app: LedgerDep, principal: PrincipalDep, min_position: MinPosition = None
-                 ) -> list[PartyPublic]:
+def list_parties(app: LedgerDep, principal: PrincipalDep, min_position: MinPosition = None) -> list[PartyPublic]:
     """Every party this key may see: all of them, or a party key's own scope."""
     wait_for_position(app, min_position)
     if principal.is_party:
@@ -35,32 +34,27 @@ def list_parties(app: LedgerDep, principal: PrincipalDep, min_position: MinPosit
 
 
 @router.get("/{party_key}", response_model=PartyPublic)
-def get_party(party_key: ReadableParty, app: LedgerDep, min_position: MinPosition = None
-              ) -> PartyPublic:
+def get_party(party_key: ReadableParty, app: LedgerDep, min_position: MinPosition = None) -> PartyPublic:
     """One party: name, kinds, identifiers, verification, managers."""
     wait_for_position(app, min_position)
     return PartyPublic.of(app.get_party(party_key))
 
 
 @router.put("/{party_key}", response_model=PartyWritten)
-def put_party(party_key: Key, body: PartyCreate, app: LedgerDep, principal: Deliverer
-              ) -> PartyWritten:
+def put_party(party_key: Key, body: PartyCreate, app: LedgerDep, principal: Deliverer) -> PartyWritten:
     """Deliver a party: registered the first time, updated when its details change."""
     with capture_writes() as written:
         identifiers = {str(k): v for k, v in body.identifiers.items()}
-        party, changed = app.upsert_party(
-            party_key, body.name, body.kinds, principal.actor, identifiers
-        )
-    return PartyWritten(position=written.position(app), changed=changed,
-                        party=PartyPublic.of(party))
+        party, changed = app.upsert_party(party_key, body.name, body.kinds, principal.actor, identifiers)
+    return PartyWritten(position=written.position(app), changed=changed, party=PartyPublic.of(party))
 
 
 @router.post("/{party_key}/managers", response_model=PartyWritten)
-def add_manager(party_key: Key, body: ManagerCreate, app: LedgerDep, principal: Deliverer,
-                request: Request) -> PartyWritten:
+def add_manager(
+    party_key: Key, body: ManagerCreate, app: LedgerDep, principal: Deliverer, request: Request
+) -> PartyWritten:
     """Let a label or distributor act for this party (its party-scoped keys then may)."""
     with capture_writes() as written:
         party = app.add_party_manager(party_key, body.manager_key, principal.actor)
     request.app.state.authenticator.forget()
-    return PartyWritten(position=written.position(app), changed=written.changed,
-                        party=PartyPublic.of(party))
+    return PartyWritten(position=written.position(app), changed=written.changed, party=PartyPublic.of(party))

@@ -41,48 +41,61 @@ def recording_public(app: RoyaltyLedger, rec: Recording) -> RecordingPublic:
 
 
 @router.put("/{isrc}", response_model=RecordingWritten)
-def put_recording(isrc: Isrc, body: RecordingCreate, app: LedgerDep, principal: Deliverer
-                  ) -> RecordingWritten:
+def put_recording(isrc: Isrc, body: RecordingCreate, app: LedgerDep, principal: Deliverer) -> RecordingWritten:
     """Deliver a recording: registered the first time, updated when its details change."""
     with capture_writes() as written:
         rec, changed = app.upsert_recording(
-            isrc, body.title, body.display_artist, body.duration_ms, principal.actor,
-            body.work_key, [c.model_dump() for c in body.credits],
+            isrc,
+            body.title,
+            body.display_artist,
+            body.duration_ms,
+            principal.actor,
+            body.work_key,
+            [c.model_dump() for c in body.credits],
         )
-    return RecordingWritten(position=written.position(app), changed=changed,
-                            recording=recording_public(app, rec))
+    return RecordingWritten(position=written.position(app), changed=changed, recording=recording_public(app, rec))
 
 
 @router.get("/{isrc}", response_model=RecordingPublic)
-def get_recording(rec: VisibleRecording, app: LedgerDep, principal: PrincipalDep,
-                  min_position: MinPosition = None) -> RecordingPublic:
+def get_recording(
+    rec: VisibleRecording, app: LedgerDep, principal: PrincipalDep, min_position: MinPosition = None
+) -> RecordingPublic:
     """One recording with its credits, availability and the master/publishing splits in force.
     A party key sees recordings its parties are credited on or hold (or held) a share of."""
     wait_for_position(app, min_position)
     return recording_public(app, rec)
 
 
-def _availability(app: RoyaltyLedger, principal: Principal, rec: Recording,
-                  body: AvailabilityCreate, reinstate: bool) -> AvailabilityWritten:
+def _availability(
+    app: RoyaltyLedger, principal: Principal, rec: Recording, body: AvailabilityCreate, reinstate: bool
+) -> AvailabilityWritten:
     if not controls_recording(app, principal, rec, app.clock()):
         raise Forbidden(f"only a current master holder may change availability of {rec.isrc}")
     with capture_writes() as written:
-        app.take_down("recording", rec.isrc, body.territories, body.reason,
-                      body.effective_at or app.clock(), principal.actor, reinstate=reinstate)
+        app.take_down(
+            "recording",
+            rec.isrc,
+            body.territories,
+            body.reason,
+            body.effective_at or app.clock(),
+            principal.actor,
+            reinstate=reinstate,
+        )
     history = app.get_recording(rec.isrc).availability
-    return AvailabilityWritten(position=written.position(app), changed=True,
-                               availability=availability_of(history))
+    return AvailabilityWritten(position=written.position(app), changed=True, availability=availability_of(history))
 
 
 @router.post("/{isrc}/takedowns", response_model=AvailabilityWritten, status_code=201)
-def take_down_recording(rec: VisibleRecording, body: AvailabilityCreate, app: LedgerDep,
-                        principal: Availability) -> AvailabilityWritten:
+def take_down_recording(
+    rec: VisibleRecording, body: AvailabilityCreate, app: LedgerDep, principal: Availability
+) -> AvailabilityWritten:
     """Stop accrual for plays after `effective_at`, everywhere or in the named territories."""
     return _availability(app, principal, rec, body, reinstate=False)
 
 
 @router.post("/{isrc}/reinstatements", response_model=AvailabilityWritten, status_code=201)
-def reinstate_recording(rec: VisibleRecording, body: AvailabilityCreate, app: LedgerDep,
-                        principal: Availability) -> AvailabilityWritten:
+def reinstate_recording(
+    rec: VisibleRecording, body: AvailabilityCreate, app: LedgerDep, principal: Availability
+) -> AvailabilityWritten:
     """Make a taken-down recording available again from `effective_at`."""
     return _availability(app, principal, rec, body, reinstate=True)

@@ -30,50 +30,62 @@ MinPosition = Annotated[int | None, Query(ge=0, description="Wait until the log 
 
 
 @router.put("/{upc}", response_model=ReleaseWritten)
-def put_release(upc: Upc, body: ReleaseCreate, app: LedgerDep, principal: Deliverer
-                ) -> ReleaseWritten:
+def put_release(upc: Upc, body: ReleaseCreate, app: LedgerDep, principal: Deliverer) -> ReleaseWritten:
     """Deliver a release whose recordings are delivered; a re-delivery records only changes."""
     delivered_by = body.delivered_by or principal.party_key
     with capture_writes() as written:
         rel, changed = app.deliver_release(
-            upc, body.title, body.track_isrcs, body.release_date, principal.actor,
-            label_key=body.label_key, release_type=body.release_type,
-            territories=body.territories, delivered_by=delivered_by,
+            upc,
+            body.title,
+            body.track_isrcs,
+            body.release_date,
+            principal.actor,
+            label_key=body.label_key,
+            release_type=body.release_type,
+            territories=body.territories,
+            delivered_by=delivered_by,
         )
-    return ReleaseWritten(position=written.position(app), changed=changed,
-                          release=ReleasePublic.of(rel))
+    return ReleaseWritten(position=written.position(app), changed=changed, release=ReleasePublic.of(rel))
 
 
 @router.get("/{upc}", response_model=ReleasePublic)
-def get_release(rel: VisibleRelease, app: LedgerDep, min_position: MinPosition = None
-                ) -> ReleasePublic:
+def get_release(rel: VisibleRelease, app: LedgerDep, min_position: MinPosition = None) -> ReleasePublic:
     """One release: tracks in order, territories, status, availability history. A party key
     sees releases it labels or delivered, or that carry a recording it is part of."""
     wait_for_position(app, min_position)
     return ReleasePublic.of(rel)
 
 
-def _availability(app: RoyaltyLedger, principal: Principal, rel: Release,
-                  body: AvailabilityCreate, reinstate: bool) -> AvailabilityWritten:
+def _availability(
+    app: RoyaltyLedger, principal: Principal, rel: Release, body: AvailabilityCreate, reinstate: bool
+) -> AvailabilityWritten:
     if not controls_release(principal, rel):
         raise Forbidden(f"only the label or deliverer of {rel.upc} may change its availability")
     with capture_writes() as written:
-        app.take_down("release", rel.upc, body.territories, body.reason,
-                      body.effective_at or app.clock(), principal.actor, reinstate=reinstate)
+        app.take_down(
+            "release",
+            rel.upc,
+            body.territories,
+            body.reason,
+            body.effective_at or app.clock(),
+            principal.actor,
+            reinstate=reinstate,
+        )
     history = app.get_release(rel.upc).availability
-    return AvailabilityWritten(position=written.position(app), changed=True,
-                               availability=availability_of(history))
+    return AvailabilityWritten(position=written.position(app), changed=True, availability=availability_of(history))
 
 
 @router.post("/{upc}/takedowns", response_model=AvailabilityWritten, status_code=201)
-def take_down_release(rel: VisibleRelease, body: AvailabilityCreate, app: LedgerDep,
-                      principal: Availability) -> AvailabilityWritten:
+def take_down_release(
+    rel: VisibleRelease, body: AvailabilityCreate, app: LedgerDep, principal: Availability
+) -> AvailabilityWritten:
     """Take a release down everywhere or in the named territories, from `effective_at`."""
     return _availability(app, principal, rel, body, reinstate=False)
 
 
 @router.post("/{upc}/reinstatements", response_model=AvailabilityWritten, status_code=201)
-def reinstate_release(rel: VisibleRelease, body: AvailabilityCreate, app: LedgerDep,
-                      principal: Availability) -> AvailabilityWritten:
+def reinstate_release(
+    rel: VisibleRelease, body: AvailabilityCreate, app: LedgerDep, principal: Availability
+) -> AvailabilityWritten:
     """Make a taken-down release available again from `effective_at`."""
     return _availability(app, principal, rel, body, reinstate=True)

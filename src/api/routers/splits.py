@@ -32,8 +32,9 @@ Proposer = Annotated[str, Depends(scoped_party("admin", "distributor"))]
 Acceptor = Annotated[str, Depends(scoped_party("admin"))]
 Setter = Annotated[Principal, Depends(require("admin", "distributor"))]
 Admin = Annotated[Principal, Depends(require("admin"))]
-Reader = Annotated[Principal, Depends(require(
-    "admin", "distributor", "party", "accountant", "auditor", "dispute_handler"))]
+Reader = Annotated[
+    Principal, Depends(require("admin", "distributor", "party", "accountant", "auditor", "dispute_handler"))
+]
 MinPosition = Annotated[int | None, Query(ge=0, description="Wait until the log holds this.")]
 
 
@@ -42,17 +43,22 @@ def subject_of(right: str, subject_key: str) -> str:
     return parse_isrc(subject_key) if right == "master" else subject_key
 
 
-def written_split(app: RoyaltyLedger, agreement: SplitAgreement, version: int,
-                  position: int, changed: bool = True) -> SplitWritten:
+def written_split(
+    app: RoyaltyLedger, agreement: SplitAgreement, version: int, position: int, changed: bool = True
+) -> SplitWritten:
     status = agreement.get_version(version)["status"]
-    return SplitWritten(position=position, changed=changed, right=agreement.right,
-                        subject_key=agreement.subject_key, version=version, status=status)
+    return SplitWritten(
+        position=position,
+        changed=changed,
+        right=agreement.right,
+        subject_key=agreement.subject_key,
+        version=version,
+        status=status,
+    )
 
 
-@router.post("/v1/parties/{party_key}/split-proposals", response_model=SplitWritten,
-             status_code=201)
-def propose(party_key: Proposer, body: SplitProposalCreate, app: LedgerDep,
-            principal: PrincipalDep) -> SplitWritten:
+@router.post("/v1/parties/{party_key}/split-proposals", response_model=SplitWritten, status_code=201)
+def propose(party_key: Proposer, body: SplitProposalCreate, app: LedgerDep, principal: PrincipalDep) -> SplitWritten:
     """Propose a version as `party_key` (its acceptance is recorded with it). It activates
     once every affected party — new holders and holders of the version it replaces — accepts."""
     subject = subject_of(body.right, body.subject_key)
@@ -63,16 +69,20 @@ def propose(party_key: Proposer, body: SplitProposalCreate, app: LedgerDep,
             raise Forbidden(f"{party_key} holds no share of this split before or after")
     with capture_writes() as written:
         agreement, version = app.propose_split(
-            body.right, subject, body.shares, body.effective_from, party_key, principal.actor,
-            body.reason, body.kind,
+            body.right,
+            subject,
+            body.shares,
+            body.effective_from,
+            party_key,
+            principal.actor,
+            body.reason,
+            body.kind,
         )
     return written_split(app, agreement, version, written.position(app))
 
 
-@router.post("/v1/parties/{party_key}/split-acceptances", response_model=SplitWritten,
-             status_code=201)
-def accept(party_key: Acceptor, body: SplitAcceptanceCreate, app: LedgerDep,
-           principal: PrincipalDep) -> SplitWritten:
+@router.post("/v1/parties/{party_key}/split-acceptances", response_model=SplitWritten, status_code=201)
+def accept(party_key: Acceptor, body: SplitAcceptanceCreate, app: LedgerDep, principal: PrincipalDep) -> SplitWritten:
     """Accept a proposed version as `party_key`; the last acceptance activates it."""
     subject = subject_of(body.right, body.subject_key)
     with capture_writes() as written:
@@ -83,34 +93,40 @@ def accept(party_key: Acceptor, body: SplitAcceptanceCreate, app: LedgerDep,
 SubjectKey = Annotated[Key, Path(description="An ISRC for master, a work key for publishing.")]
 
 
-@router.post("/v1/splits/{right}/{subject_key}/versions", response_model=SplitWritten,
-             status_code=201)
-def set_version(right: Right, subject_key: SubjectKey, body: SplitVersionCreate,
-                app: LedgerDep, principal: Setter) -> SplitWritten:
+@router.post("/v1/splits/{right}/{subject_key}/versions", response_model=SplitWritten, status_code=201)
+def set_version(
+    right: Right, subject_key: SubjectKey, body: SplitVersionCreate, app: LedgerDep, principal: Setter
+) -> SplitWritten:
     """Set a version and activate it at once, recorded as an override with its reason
     (initial deliveries, corrections by the operator)."""
     subject = subject_of(right, subject_key)
     with capture_writes() as written:
-        agreement, version = app.set_split(right, subject, body.shares, body.effective_from,
-                                           principal.actor, body.reason, body.kind)
+        agreement, version = app.set_split(
+            right, subject, body.shares, body.effective_from, principal.actor, body.reason, body.kind
+        )
     return written_split(app, agreement, version, written.position(app))
 
 
-@router.post("/v1/splits/{right}/{subject_key}/versions/{version}/activation",
-             response_model=SplitWritten)
-def activate(right: Right, subject_key: SubjectKey, version: Annotated[int, Path(ge=1)],
-             body: SplitActivationCreate, app: LedgerDep, principal: Admin) -> SplitWritten:
+@router.post("/v1/splits/{right}/{subject_key}/versions/{version}/activation", response_model=SplitWritten)
+def activate(
+    right: Right,
+    subject_key: SubjectKey,
+    version: Annotated[int, Path(ge=1)],
+    body: SplitActivationCreate,
+    app: LedgerDep,
+    principal: Admin,
+) -> SplitWritten:
     """Activate a proposed version without every acceptance: an admin override with a reason."""
     subject = subject_of(right, subject_key)
     with capture_writes() as written:
-        agreement = app.activate_split_override(right, subject, version, body.reason,
-                                                principal.actor)
+        agreement = app.activate_split_override(right, subject, version, body.reason, principal.actor)
     return written_split(app, agreement, version, written.position(app))
 
 
 @router.get("/v1/splits/{right}/{subject_key}", response_model=SplitHistoryPublic)
-def history(right: Right, subject_key: SubjectKey, app: LedgerDep, principal: Reader,
-            min_position: MinPosition = None) -> SplitHistoryPublic:
+def history(
+    right: Right, subject_key: SubjectKey, app: LedgerDep, principal: Reader, min_position: MinPosition = None
+) -> SplitHistoryPublic:
     """Every version: shares, effective_from, who proposed and accepted, the activation — each
     with its log position, recorded time and actor. A party key sees splits it is part of."""
     wait_for_position(app, min_position)

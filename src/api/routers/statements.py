@@ -27,13 +27,15 @@ _MEDIA = {"csv": "text/csv; charset=utf-8", "pdf": "application/pdf"}
 
 
 @router.get(
-    "/v1/parties/{party_key}/statements/{period}", response_model=StatementPublic,
+    "/v1/parties/{party_key}/statements/{period}",
+    response_model=StatementPublic,
     responses={200: {"content": {"text/csv": {}, "application/pdf": {}}}},
 )
 def statement(
-    party_key: Reader, period: PeriodText, app: LedgerDep,
-    as_of: Annotated[int | None, Query(ge=1, description="Log position; default: the close, "
-                                                          "else the head.")] = None,
+    party_key: Reader,
+    period: PeriodText,
+    app: LedgerDep,
+    as_of: Annotated[int | None, Query(ge=1, description="Log position; default: the close, else the head.")] = None,
     format: Annotated[Literal["json", "csv", "pdf"], Query()] = "json",
 ) -> StatementPublic | Response:
     """The statement for `period` (YYYY-MM) as known at `as_of`: opening balance, earnings by
@@ -48,8 +50,7 @@ def statement(
     doc = build_statement(engine, account, month, position)
     recorded = closed.statement_hashes.get(account) if closed and position == closed.as_of_position else None
     if format == "json":
-        return StatementPublic(**doc, sha256=statement_hash(doc), recorded_sha256=recorded,
-                               closed=closed is not None)
+        return StatementPublic(**doc, sha256=statement_hash(doc), recorded_sha256=recorded, closed=closed is not None)
     with tempfile.TemporaryDirectory(prefix="royalty-statement-") as folder:
         path = Path(folder) / f"statement.{format}"
         if format == "csv":
@@ -58,5 +59,6 @@ def statement(
             write_pdf(doc, app.get_party(party_key).name, path)
         content = path.read_bytes()
     filename = f"statement-{party_key}-{month}-at-{position}.{format}"
-    return Response(content, media_type=_MEDIA[format],
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        content, media_type=_MEDIA[format], headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )

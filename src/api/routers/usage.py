@@ -35,26 +35,28 @@ def _report(app: LedgerDep, summary: dict[str, Any]) -> UsageReportPublic:
 
 
 @router.post("/batches", response_model=UsageReportPublic)
-def report_batch(body: UsageBatchCreate, app: LedgerDep, settings: SettingsDep,
-                 principal: Reporter) -> UsageReportPublic:
+def report_batch(
+    body: UsageBatchCreate, app: LedgerDep, settings: SettingsDep, principal: Reporter
+) -> UsageReportPublic:
     """Report plays and sales as JSON. The batch is recorded all in or all out, as one
     UsageBatch event with its rows. Rows seen before count as duplicates (never a second
     accrual); rows the ledger cannot accept are quarantined with their reason."""
     if len(body.rows) > settings.max_batch_rows:
         raise PayloadTooLarge("the batch", settings.max_batch_rows, "rows")
     rows = [r.model_dump(exclude_none=True) for r in body.rows]
-    summary = ingest_rows(app, rows, actor=principal.actor, source=body.source,
-                          batch_size=settings.max_batch_rows)
+    summary = ingest_rows(app, rows, actor=principal.actor, source=body.source, batch_size=settings.max_batch_rows)
     return _report(app, summary.to_dict())
 
 
 @router.post("/files", response_model=UsageReportPublic)
 def report_file(
     file: Annotated[UploadFile, File(description="CSV, NDJSON or Parquet (by file name).")],
-    app: LedgerDep, principal: Reporter,
+    app: LedgerDep,
+    principal: Reporter,
     source: Annotated[str, Form(min_length=1, max_length=40)] = "player",
-    format: Annotated[str | None, Form(pattern="^(csv|ndjson|parquet)$",
-                                       description="Overrides the file name's suffix.")] = None,
+    format: Annotated[
+        str | None, Form(pattern="^(csv|ndjson|parquet)$", description="Overrides the file name's suffix.")
+    ] = None,
 ) -> UsageReportPublic:
     """Upload a usage file; it is read in batches, each recorded all in or all out."""
     fmt = format or detect_format(Path(file.filename or "upload"))
@@ -69,10 +71,12 @@ def report_file(
 
 
 @router.get("/quarantine", response_model=list[QuarantinedRowPublic])
-def quarantine(app: LedgerDep, principal: Inspector,
-               include_resolved: Annotated[bool, Query()] = False,
-               limit: Annotated[int, Query(ge=1, le=10_000)] = 1_000) -> list[QuarantinedRowPublic]:
+def quarantine(
+    app: LedgerDep,
+    principal: Inspector,
+    include_resolved: Annotated[bool, Query()] = False,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1_000,
+) -> list[QuarantinedRowPublic]:
     """Quarantined rows, oldest first, with reason, detail and the row (listener id hashed)."""
     rows = list_quarantine(app, include_resolved=include_resolved)[:limit]
     return [QuarantinedRowPublic.model_validate(r.to_dict()) for r in rows]
-

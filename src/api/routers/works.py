@@ -20,8 +20,7 @@ MinPosition = Annotated[int | None, Query(ge=0, description="Wait until the log 
 
 
 @router.put("/{work_key}", response_model=WorkWritten)
-def put_work(work_key: Key, body: WorkCreate, app: LedgerDep, principal: Deliverer
-             ) -> WorkWritten:
+def put_work(work_key: Key, body: WorkCreate, app: LedgerDep, principal: Deliverer) -> WorkWritten:
     """Deliver a work: registered the first time, updated when title, ISWC or writers change."""
     writers = [w.model_dump() for w in body.writers]
     with capture_writes() as written:
@@ -30,8 +29,7 @@ def put_work(work_key: Key, body: WorkCreate, app: LedgerDep, principal: Deliver
 
 
 @router.get("/{work_key}", response_model=WorkPublic)
-def get_work(work: VisibleWork, app: LedgerDep, min_position: MinPosition = None
-             ) -> WorkPublic:
+def get_work(work: VisibleWork, app: LedgerDep, min_position: MinPosition = None) -> WorkPublic:
     """One work. A party key sees works it writes or holds (or held) publishing in."""
     wait_for_position(app, min_position)
     return WorkPublic.of(work)

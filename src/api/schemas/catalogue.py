@@ -19,8 +19,8 @@ Title = Annotated[str, Field(min_length=1, max_length=500)]
 class PartyCreate(Strict):
     name: Title
     kinds: list[str] = Field(min_length=1, max_length=12, examples=[["artist"]])
-    identifiers: dict[Literal["ipi", "isni", "dpid"], Annotated[str, Field(max_length=40)]] = (
-        Field(default_factory=dict)
+    identifiers: dict[Literal["ipi", "isni", "dpid"], Annotated[str, Field(max_length=40)]] = Field(
+        default_factory=dict
     )
 
 
@@ -34,9 +34,14 @@ class PartyPublic(BaseModel):
 
     @classmethod
     def of(cls, party: Party) -> PartyPublic:
-        return cls(key=party.key, name=party.name, kinds=party.kinds,
-                   identifiers=party.identifiers, verification=party.verification,
-                   managed_by=party.managed_by)
+        return cls(
+            key=party.key,
+            name=party.name,
+            kinds=party.kinds,
+            identifiers=party.identifiers,
+            verification=party.verification,
+            managed_by=party.managed_by,
+        )
 
 
 class PartyWritten(WriteResult):
@@ -116,9 +121,16 @@ class RecordingPublic(BaseModel):
 
     @classmethod
     def of(cls, rec: Recording, splits: dict[str, SplitInForce | None]) -> RecordingPublic:
-        return cls(isrc=rec.isrc, title=rec.title, display_artist=rec.display_artist,
-                   duration_ms=rec.duration_ms, work_key=rec.work_key, credits=rec.credits,
-                   availability=availability_of(rec.availability), splits_in_force=splits)
+        return cls(
+            isrc=rec.isrc,
+            title=rec.title,
+            display_artist=rec.display_artist,
+            duration_ms=rec.duration_ms,
+            work_key=rec.work_key,
+            credits=rec.credits,
+            availability=availability_of(rec.availability),
+            splits_in_force=splits,
+        )
 
 
 class RecordingWritten(WriteResult):
@@ -149,11 +161,18 @@ class ReleasePublic(BaseModel):
 
     @classmethod
     def of(cls, rel: Release) -> ReleasePublic:
-        return cls(upc=rel.upc, title=rel.title, label_key=rel.label_key,
-                   release_type=rel.release_type, track_isrcs=rel.track_isrcs,
-                   release_date=rel.release_date, territories=rel.territories,
-                   delivered_by=rel.delivered_by, status=rel.status,
-                   availability=availability_of(rel.availability))
+        return cls(
+            upc=rel.upc,
+            title=rel.title,
+            label_key=rel.label_key,
+            release_type=rel.release_type,
+            track_isrcs=rel.track_isrcs,
+            release_date=rel.release_date,
+            territories=rel.territories,
+            delivered_by=rel.delivered_by,
+            status=rel.status,
+            availability=availability_of(rel.availability),
+        )
 
 
 class ReleaseWritten(WriteResult):

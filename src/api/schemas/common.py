@@ -22,24 +22,22 @@ def _utc(value: datetime) -> datetime:
 
 Key = Annotated[
     str,
-    Field(min_length=1, max_length=200, pattern=r"^[^/\s][^/\x00-\x1f]*$",
-          description="A party or work key: no slash, no control character."),
+    Field(
+        min_length=1,
+        max_length=200,
+        pattern=r"^[^/\s][^/\x00-\x1f]*$",
+        description="A party or work key: no slash, no control character.",
+    ),
 ]
-Isrc = Annotated[str, Field(min_length=12, max_length=15, examples=["GBAYE2600001"]),
-                 AfterValidator(parse_isrc)]
-Upc = Annotated[str, Field(min_length=12, max_length=17, examples=["5012345678900"]),
-                AfterValidator(parse_upc)]
-Iswc = Annotated[str, Field(max_length=20, examples=["T-034.524.680-1"]),
-                 AfterValidator(parse_iswc)]
-Territory = Annotated[str, Field(min_length=2, max_length=9, examples=["GB", "WW"]),
-                      AfterValidator(_territory)]
-UtcTime = Annotated[AwareDatetime, AfterValidator(_utc),
-                    Field(description="An ISO 8601 instant in UTC (Z or +00:00).")]
+Isrc = Annotated[str, Field(min_length=12, max_length=15, examples=["GBAYE2600001"]), AfterValidator(parse_isrc)]
+Upc = Annotated[str, Field(min_length=12, max_length=17, examples=["5012345678900"]), AfterValidator(parse_upc)]
+Iswc = Annotated[str, Field(max_length=20, examples=["T-034.524.680-1"]), AfterValidator(parse_iswc)]
+Territory = Annotated[str, Field(min_length=2, max_length=9, examples=["GB", "WW"]), AfterValidator(_territory)]
+UtcTime = Annotated[AwareDatetime, AfterValidator(_utc), Field(description="An ISO 8601 instant in UTC (Z or +00:00).")]
 Ppm = Annotated[StrictInt, Field(gt=0, le=PPM_WHOLE, description="Parts per million.")]
 Shares = Annotated[
     dict[Key, Ppm],
-    Field(min_length=1, max_length=500,
-          description="Party key → ppm; the shares sum to exactly 1 000 000."),
+    Field(min_length=1, max_length=500, description="Party key → ppm; the shares sum to exactly 1 000 000."),
     AfterValidator(validate_shares),
 ]
 Reason = Annotated[str, Field(min_length=1, max_length=2000)]
@@ -55,8 +53,9 @@ class Strict(BaseModel):
 class WriteResult(BaseModel):
     """Every write answers with the log position that holds it; pass it back as min_position."""
 
-    position: int = Field(description="Log position of the last event this write recorded "
-                                      "(the head when nothing changed).")
+    position: int = Field(
+        description="Log position of the last event this write recorded (the head when nothing changed)."
+    )
     changed: bool = Field(description="False when the request matched what was already recorded.")
 
 

@@ -9,8 +9,7 @@ from pydantic import BaseModel, Field
 
 from api.schemas.common import Key, Strict, WriteResult
 
-Role = Literal["admin", "distributor", "platform", "party", "accountant", "auditor",
-               "dispute_handler"]
+Role = Literal["admin", "distributor", "platform", "party", "accountant", "auditor", "dispute_handler"]
 
 
 class ApiKeyCreate(Strict):

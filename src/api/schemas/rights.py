@@ -85,7 +85,8 @@ class DisputeResolutionCreate(Strict):
     note: Reason
     awarded_ppm: Ppm | None = None
     corrected_shares: Shares | None = Field(
-        default=None, description="Upheld or partial: the shares to activate as a new version.")
+        default=None, description="Upheld or partial: the shares to activate as a new version."
+    )
     effective_from: UtcTime | None = None
 
 

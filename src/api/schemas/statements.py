@@ -45,8 +45,7 @@ class StatementPublic(BaseModel):
     previous_period: str | None
     currencies: dict[str, StatementCurrency]
     sha256: str = Field(description="SHA-256 of the canonical document (without the hashes).")
-    recorded_sha256: str | None = Field(
-        description="The hash recorded when the period was closed, when it was.")
+    recorded_sha256: str | None = Field(description="The hash recorded when the period was closed, when it was.")
     closed: bool
 
 
@@ -64,4 +63,5 @@ class AuditStatusPublic(BaseModel):
     ok: bool = Field(description="True when the chain and every registered check hold.")
     chain: ChainPublic
     checks: dict[str, dict[str, Any]] = Field(
-        description="Checks registered by other parts of the ledger (e.g. the money equation).")
+        description="Checks registered by other parts of the ledger (e.g. the money equation)."
+    )

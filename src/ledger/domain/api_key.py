@@ -27,7 +27,12 @@ class ApiKey(Aggregate):
 
     @event("Created")
     def __init__(
-        self, key_id: str, role: str, party_key: str | None, secret_hash: str, label: str,
+        self,
+        key_id: str,
+        role: str,
+        party_key: str | None,
+        secret_hash: str,
+        label: str,
         actor: str,
     ) -> None:
         if role not in ROLES:
