@@ -15,7 +15,7 @@ from tests.e2e.api_fixtures import ISRC_A, UPC_A, Api, seed_catalogue
 # authenticated by Stripe's signature and answers 400 to anything unsigned.
 PUBLIC = {("GET", "/v1/health"), ("POST", "/v1/webhooks/stripe")}
 # Lists answer 200 with the caller's own scope; they must not mention the victim.
-SCOPED_LISTS = {("GET", "/v1/parties")}
+SCOPED_LISTS = {("GET", "/v1/parties"), ("GET", "/v1/disputes")}
 
 
 def _victim_params(api: Api, admin: dict[str, str]) -> dict[str, str]:

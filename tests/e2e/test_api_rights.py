@@ -89,6 +89,9 @@ def test_dispute_opened_resolved_and_traced(api: Api) -> None:
     assert api.client.get(path, headers=api.key("party", "bob")).status_code == 404
     assert api.client.get(path, headers=api.key("party", "alice")).status_code == 200
     handler = api.key("dispute_handler")
+    listed = api.client.get("/v1/disputes", params={"status": "open"}, headers=handler).json()
+    assert [d["dispute_id"] for d in listed] == [dispute["dispute_id"]]
+    assert api.client.get("/v1/disputes", headers=api.key("party", "bob")).json() == []
     assert (
         api.client.post(f"{path}/resolution", json={"outcome": "upheld", "note": "ok"}, headers=carol).status_code
         == 403
@@ -105,6 +108,7 @@ def test_dispute_opened_resolved_and_traced(api: Api) -> None:
     )
     assert r.status_code == 200, r.text
     assert r.json()["dispute"]["outcome"] == "partial"
+    assert api.client.get("/v1/disputes", params={"status": "open"}, headers=handler).json() == []
     rec = api.client.get(f"/v1/recordings/{ISRC_A}", headers=carol).json()
     assert rec["splits_in_force"]["master"]["shares"]["carol"] == 100_000
     trail = api.client.get(f"/v1/recordings/{ISRC_A}/ownership-trail", headers=handler).json()

@@ -66,3 +66,24 @@ def test_audit_status_checks_the_chain_and_the_money(sqlite_api: Api) -> None:
     assert status["ok"] is True and status["chain"]["head"] == api.ledger.head_position()
     assert status["checks"]["money_equation"]["ok"] is True
     assert api.client.get("/v1/audit/status", headers=api.key("platform")).status_code == 403
+
+
+def test_an_accountant_closes_a_month_and_the_statement_carries_its_hash(sqlite_api: Api) -> None:
+    api = sqlite_api
+    admin = api.key("admin")
+    seed_catalogue(api, admin)
+    set_money_rules(api)
+    _report_plays(api, 2)
+    assert (
+        api.client.post("/v1/statements/2026-02/close", json={}, headers=api.key("party", "alice")).status_code == 403
+    )
+    accountant = api.key("accountant")
+    r = api.client.post("/v1/statements/2026-02/close", json={}, headers=accountant)
+    assert r.status_code == 201, r.text
+    closed = r.json()
+    assert closed["position"] == api.ledger.head_position() and closed["as_of_position"] < closed["position"]
+    statement = api.client.get("/v1/parties/alice/statements/2026-02", headers=accountant).json()
+    assert statement["closed"] is True and statement["as_of_position"] == closed["as_of_position"]
+    assert statement["recorded_sha256"] == statement["sha256"] == closed["hashes"]["party:alice"]
+    again = api.client.post("/v1/statements/2026-02/close", json={}, headers=accountant)
+    assert again.status_code == 422 and again.json()["type"].endswith("/refused")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
@@ -84,3 +84,20 @@ def resolve(dispute_id: UUID, body: DisputeResolutionCreate, app: LedgerDep, pri
             body.effective_from,
         )
     return DisputeWritten(position=written.position(app), changed=True, dispute=dispute_public(dispute))
+
+
+@router.get("/v1/disputes", response_model=list[DisputePublic])
+def list_disputes(
+    app: LedgerDep,
+    principal: Reader,
+    status: Annotated[Literal["open", "resolved"] | None, Query()] = None,
+    min_position: MinPosition = None,
+) -> list[DisputePublic]:
+    """Disputes in the order they were opened, optionally only open or resolved ones. A party
+    key sees those its parties are claimant or respondent in."""
+    wait_for_position(app, min_position)
+    ids = dict.fromkeys(app.aggregate_ids_with(Dispute.Opened))  # type: ignore[attr-defined]
+    found = [app.get_dispute(i) for i in ids]
+    if principal.is_party:
+        found = [d for d in found if principal.scope & ({d.claimant, d.respondent} - {None})]
+    return [dispute_public(d) for d in found if status is None or d.status == status]

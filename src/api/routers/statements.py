@@ -10,11 +10,12 @@ from fastapi import APIRouter, Depends, Query
 from fastapi import Path as PathParam
 from fastapi.responses import Response
 
-from api.deps import LedgerDep, scoped_party
-from api.positions import wait_for_position
-from api.schemas.statements import StatementPublic
+from api.auth import Principal
+from api.deps import LedgerDep, require, scoped_party
+from api.positions import capture_writes, wait_for_position
+from api.schemas.statements import PeriodCloseCreate, PeriodClosedPublic, StatementPublic
 from ledger.domain.period import Period
-from projections.statements.close import engine_for
+from projections.statements.close import close_period, engine_for
 from projections.statements.export import write_csv
 from projections.statements.pdf import write_pdf
 from projections.statements.statement import build_statement, statement_hash
@@ -22,6 +23,7 @@ from projections.statements.statement import build_statement, statement_hash
 router = APIRouter(tags=["statements"])
 
 Reader = Annotated[str, Depends(scoped_party("admin", "accountant", "auditor"))]
+Closer = Annotated[Principal, Depends(require("admin", "accountant"))]
 PeriodText = Annotated[str, PathParam(pattern=r"^\d{4}-\d{2}$", examples=["2026-10"])]
 _MEDIA = {"csv": "text/csv; charset=utf-8", "pdf": "application/pdf"}
 
@@ -61,4 +63,23 @@ def statement(
     filename = f"statement-{party_key}-{month}-at-{position}.{format}"
     return Response(
         content, media_type=_MEDIA[format], headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
+
+
+@router.post("/v1/statements/{period}/close", response_model=PeriodClosedPublic, status_code=201)
+def close(period: PeriodText, body: PeriodCloseCreate, app: LedgerDep, principal: Closer) -> PeriodClosedPublic:
+    """Close a month: compute every account's statement at the head of the log and record
+    PeriodClosed with their totals and hashes. Later usage, back-dated splits and dispute
+    outcomes for the month then appear as adjustments in the next statement. Refused (422)
+    before the month has ended or while an earlier month is open, unless forced with a reason."""
+    month = Period.parse(period)
+    with capture_writes() as written:
+        done = close_period(app, app.config, month, principal.actor, force=body.force, reason=body.reason)
+    return PeriodClosedPublic(
+        position=written.position(app),
+        changed=True,
+        period=str(month),
+        as_of_position=done.as_of,
+        hashes=done.hashes,
+        totals=done.totals,
     )

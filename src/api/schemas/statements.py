@@ -49,6 +49,24 @@ class StatementPublic(BaseModel):
     closed: bool
 
 
+class PeriodCloseCreate(BaseModel):
+    """Close a month. The rules (month ended, earlier months closed) hold unless forced."""
+
+    model_config = {"extra": "forbid"}
+
+    force: bool = False
+    reason: str = Field(default="", max_length=2000, description="Required when forcing.")
+
+
+class PeriodClosedPublic(BaseModel):
+    position: int = Field(description="Log position of the PeriodClosed event.")
+    changed: bool
+    period: str
+    as_of_position: int = Field(description="Statements are computed as of this position.")
+    hashes: dict[str, str] = Field(description="Account → SHA-256 of its statement.")
+    totals: dict[str, dict[str, dict[str, int]]]
+
+
 class ChainPublic(BaseModel):
     ok: bool
     head: int
