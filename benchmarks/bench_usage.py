@@ -3,9 +3,9 @@
 End to end = read Parquet, normalise, validate, hash listeners, deduplicate, price (stream2own
 play numbers from the store), write one UsageBatch event per 50 000 rows plus its rows in the
 same transaction. Printed beside baselines measured in this run on the same file:
-  (a) raw psycopg binary COPY of the same rows (read from the same Parquet) into a bare table
-      with a unique key on the play id — the practical limit on PostgreSQL; on SQLite the same
-      with executemany into a bare table;
+  (a) raw psycopg binary COPY of the same rows (every row and column of the same Parquet, in
+      one transaction) into a bare table with a unique key on the play id — the practical
+      limit on PostgreSQL; on SQLite the same with executemany into a bare table;
   (b) the same plays as one eventsourcing event per play, 1 000 per save() — the naive path,
       measured on the first ROYALTY_BENCH_NAIVE plays (default 100 000) and scaled as a rate.
 Each measurement runs in its own process so its peak RSS is its own.
@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from eventsourcing.domain import Aggregate, event
 from psycopg import sql
@@ -56,7 +57,17 @@ class BenchPlay(Aggregate):
 
     @event("Played")
     def __init__(
-        self, play_id: str, occurred_at_us: int, isrc: str, listener_id: str, territory: str, seconds_played: int | None
+        self,
+        play_id: str,
+        kind: str,
+        occurred_at_us: int,
+        isrc: str | None,
+        upc: str | None,
+        listener_id: str,
+        territory: str,
+        seconds_played: int | None,
+        amount_micros: int | None,
+        currency: str | None,
     ) -> None:
         pass
 
@@ -112,16 +123,31 @@ def measure_ingest(config: StoreConfig, parquet: Path) -> dict[str, Any]:
     }
 
 
+BARE_COLUMNS = (
+    "play_id text PRIMARY KEY, kind text, occurred_at_us bigint, isrc text, upc text, "
+    "listener_id text, territory text, seconds_played int, amount_micros bigint, currency text"
+)
+BARE_TYPES = ["text", "text", "int8", "text", "text", "text", "text", "int4", "int8", "text"]
+
+
 def _raw_rows(parquet: Path, limit: int | None = None) -> Any:
-    """The plays as plain tuples, straight from Parquet (what both baselines write)."""
-    table = pq.read_table(
-        parquet, columns=["play_id", "occurred_at", "isrc", "listener_id", "territory", "seconds_played"]
-    )
-    table = table.filter(table["play_id"].is_valid())
+    """Every row of the file as a plain tuple, all its columns (what both baselines write)."""
+    table = pq.read_table(parquet)
     if limit:
         table = table.slice(0, limit)
-    cols = [
-        table[c].cast("int64").to_pylist() if c == "occurred_at" else table[c].to_pylist() for c in table.column_names
+    cols = [pc.coalesce(table["play_id"], table["sale_id"]).to_pylist()] + [
+        table[c].cast("int64").to_pylist() if c == "occurred_at" else table[c].to_pylist()
+        for c in (
+            "kind",
+            "occurred_at",
+            "isrc",
+            "upc",
+            "listener_id",
+            "territory",
+            "seconds_played",
+            "amount_micros",
+            "currency",
+        )
     ]
     return list(zip(*cols, strict=True))
 
@@ -132,15 +158,12 @@ def measure_copy(config: StoreConfig, parquet: Path) -> dict[str, Any]:
     rows = _raw_rows(parquet)
     seen: set[str] = set()
     unique = [r for r in rows if not (r[0] in seen or seen.add(r[0]))]  # duplicates in the file
-    ddl = (
-        "CREATE TABLE bare_plays (play_id text PRIMARY KEY, occurred_at_us bigint, isrc text, "
-        "listener_id text, territory text, seconds_played int)"
-    )
+    ddl = f"CREATE TABLE bare_plays ({BARE_COLUMNS})"
     if config.backend == "postgres":
         with psycopg.connect(pg_conninfo(config)) as conn, conn.cursor() as cur:
             cur.execute(ddl)
             with cur.copy("COPY bare_plays FROM STDIN (FORMAT BINARY)") as copy:
-                copy.set_types(["text", "int8", "text", "text", "text", "int4"])
+                copy.set_types(BARE_TYPES)
                 for row in unique:
                     copy.write_row(row)
     else:
@@ -149,7 +172,7 @@ def measure_copy(config: StoreConfig, parquet: Path) -> dict[str, Any]:
         conn = sqlite3.connect(str(config.sqlite_path), isolation_level=None)
         conn.execute(ddl)
         conn.execute("BEGIN")
-        conn.executemany("INSERT INTO bare_plays VALUES (?, ?, ?, ?, ?, ?)", unique)
+        conn.executemany(f"INSERT INTO bare_plays VALUES ({', '.join('?' * len(BARE_TYPES))})", unique)
         conn.execute("COMMIT")
         conn.close()
     return {"rows": len(rows), "seconds": time.perf_counter() - started}
