@@ -52,6 +52,9 @@ def test_a_statement_is_a_function_of_party_period_and_position(api: Api) -> Non
     pdf = api.client.get(url, params={"format": "pdf"}, headers=api.key("accountant"))
     assert pdf.headers["content-type"] == "application/pdf" and pdf.content[:5] == b"%PDF-"
     assert api.client.get(url, headers=api.key("party", "bob")).status_code == 403
+    api.client.put("/v1/parties/alice", json={"name": "Łucja 光", "kinds": ["artist"]}, headers=admin)
+    pdf = api.client.get(url, params={"format": "pdf"}, headers=alice)
+    assert pdf.status_code == 200 and pdf.content[:5] == b"%PDF-"
 
 
 def test_audit_status_checks_the_chain_and_the_money(sqlite_api: Api) -> None:

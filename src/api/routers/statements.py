@@ -28,6 +28,10 @@ PeriodText = Annotated[str, PathParam(pattern=r"^\d{4}-\d{2}$", examples=["2026-
 _MEDIA = {"csv": "text/csv; charset=utf-8", "pdf": "application/pdf"}
 
 
+def _latin1(text: str) -> str:
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
 @router.get(
     "/v1/parties/{party_key}/statements/{period}",
     response_model=StatementPublic,
@@ -58,7 +62,10 @@ def statement(
         if format == "csv":
             write_csv(doc, path)
         else:
-            write_pdf(doc, app.get_party(party_key).name, path)
+            # The PDF's core font is Latin-1 only; a name outside it is shown with "?" marks
+            # rather than failing the download (the JSON and CSV carry it exactly).
+            shown = {**doc, "account": _latin1(doc["account"])}
+            write_pdf(shown, _latin1(app.get_party(party_key).name), path)
         content = path.read_bytes()
     filename = f"statement-{party_key}-{month}-at-{position}.{format}"
     return Response(
