@@ -60,6 +60,8 @@ def test_files_upload_as_csv_and_ndjson(sqlite_api: Api) -> None:
     )
     r = api.client.post("/v1/usage/files", files={"file": ("plays.ndjson", ndjson)}, headers=platform)
     assert r.status_code == 200 and r.json()["accepted"] == 1
+    r = api.client.post("/v1/usage/files", files={"file": ("bad.parquet", b"PK")}, headers=platform)
+    assert r.status_code == 422 and r.json()["detail"].startswith("bad.parquet: not a Parquet file")
     r = api.client.post("/v1/usage/files", files={"file": ("plays.xlsx", b"PK")}, headers=platform)
     assert r.status_code == 422 and "unknown format" in r.json()["detail"]
 

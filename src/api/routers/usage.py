@@ -20,7 +20,7 @@ from api.schemas.usage import (
 from ledger.domain.party import DomainError
 from ledger.usage.ingest import ingest_files, ingest_rows
 from ledger.usage.quarantine import list_quarantine
-from ledger.usage.readers import FORMATS, detect_format
+from ledger.usage.readers import FORMATS, UnreadableFile, detect_format
 
 router = APIRouter(prefix="/v1/usage", tags=["usage"])
 
@@ -66,7 +66,10 @@ def report_file(
         path = Path(folder) / f"upload{_SUFFIX[fmt]}"
         with path.open("wb") as out:
             shutil.copyfileobj(file.file, out, length=1024 * 1024)
-        summary = ingest_files(app, [path], actor=principal.actor, source=source)
+        try:
+            summary = ingest_files(app, [path], actor=principal.actor, source=source)
+        except UnreadableFile as exc:  # name the client's file, not the server's temp path
+            raise UnreadableFile(str(exc).replace(str(path), file.filename or "upload")) from None
     return _report(app, summary.to_dict())
 
 
