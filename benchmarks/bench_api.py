@@ -209,6 +209,7 @@ def main() -> None:
 
         phase(port, token, 3.0)  # warm-up, not counted: worker threads, view connections
         base, base_errors, base_rate = phase(port, token)
+        base_load = os.getloadavg()[0]
 
         feeder = subprocess.Popen(
             [sys.executable, "-m", "benchmarks.bench_api", "feed", str(SECONDS + 2), str(PLAYS_PER_S)],
@@ -221,6 +222,7 @@ def main() -> None:
         watcher.start()
         time.sleep(1.0)  # the feeder's start-up (imports, catalogue) is not part of the load
         loaded, loaded_errors, loaded_rate = phase(port, token)
+        loaded_load = os.getloadavg()[0]
         stop.set()
         watcher.join()
         out, _ = feeder.communicate(timeout=120)
@@ -270,9 +272,16 @@ def main() -> None:
                 target=f"{PLAYS_PER_S:,} plays/s",
             )
         )
+        emit(Figure(BENCH, "projector worst lag while loaded (time)", worst["seconds"], "s"))
+        emit(Figure(BENCH, "projector worst lag while loaded (positions)", worst["positions"], "positions"))
         emit(
             Figure(
-                BENCH, "projector worst lag while loaded", worst["seconds"], "s", "positions behind", worst["positions"]
+                BENCH,
+                f"machine load average (1 min, {os.cpu_count()} CPUs), loaded",
+                loaded_load,
+                "runnable",
+                "unloaded phase",
+                base_load,
             )
         )
     finally:
