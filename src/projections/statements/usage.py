@@ -3,20 +3,18 @@
 The store sums usage_rows (position ≤ as_of, occurred_at in the period) by recording, kind,
 pricing model, territory and currency — keeping occurred_at only for recordings whose rights
 change inside the period, and cutting the rest at global boundaries (rights-pie versions).
-The result comes back as Arrow (PostgreSQL: COPY … CSV into pyarrow's reader; SQLite: rows),
+The result (one row per group, a few per recording) comes back as rows, then Arrow,
 and DuckDB ASOF-joins it to the rights timeline's segment starts and groups by allocation key.
 """
 
 from __future__ import annotations
 
-import io
 import sqlite3
 from collections.abc import Sequence
 
 import duckdb
 import psycopg
 import pyarrow as pa
-import pyarrow.csv as pacsv
 from psycopg import sql
 
 from ledger.domain.period import Period
@@ -75,7 +73,8 @@ def _at_expression(cuts: Sequence[int], start: int) -> str:
 
 _SELECT = (
     "SELECT isrc, kind, pricing_model, territory, currency, {at} AS at_us, count(*) AS units, "
-    "sum(CASE WHEN counted THEN 1 ELSE 0 END) AS counted_units, sum(gross_micros) AS gross_micros "
+    "CAST(sum(CASE WHEN counted THEN 1 ELSE 0 END) AS BIGINT) AS counted_units, "
+    "CAST(sum(gross_micros) AS BIGINT) AS gross_micros "
     "FROM usage_rows WHERE position <= {as_of} AND occurred_at_us >= {start} "
     "AND occurred_at_us < {end} GROUP BY 1, 2, 3, 4, 5, 6"
 )
@@ -102,8 +101,7 @@ def _read_sqlite(config: StoreConfig, fine: list[str], bucket: str, start: int, 
         rows = conn.execute(query, (json.dumps(fine), as_of, start, end)).fetchall()
     finally:
         conn.close()
-    columns: list[Sequence[object]] = list(zip(*rows, strict=True)) if rows else [[]] * 9
-    return pa.table([pa.array(c, type=f.type) for c, f in zip(columns, GROUP_SCHEMA, strict=True)], schema=GROUP_SCHEMA)
+    return _rows_to_table(rows)
 
 
 def _read_postgres(config: StoreConfig, fine: list[str], bucket: str, start: int, end: int, as_of: int) -> pa.Table:
@@ -113,22 +111,17 @@ def _read_postgres(config: StoreConfig, fine: list[str], bucket: str, start: int
         sql.SQL(bucket),  # bucket is integers only
     )
     query = sql.SQL(_SELECT).format(at=at, as_of=sql.Literal(as_of), start=sql.Literal(start), end=sql.Literal(end))
-    buffer = io.BytesIO()
-    copy_sql = sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv)").format(query)
-    with psycopg.connect(pg_conninfo(config)) as conn, conn.cursor() as cur:
+    with psycopg.connect(pg_conninfo(config)) as conn, conn.cursor(binary=True) as cur:
         # The hash aggregate of a month's usage should stay in memory, not spill to disk.
         cur.execute("SET LOCAL work_mem = '256MB'")
-        with cur.copy(copy_sql) as copy:
-            for chunk in copy:
-                buffer.write(chunk)
-    if not buffer.getbuffer().nbytes:
-        return GROUP_SCHEMA.empty_table()
-    buffer.seek(0)
-    return pacsv.read_csv(
-        buffer,
-        read_options=pacsv.ReadOptions(column_names=GROUP_SCHEMA.names),
-        convert_options=pacsv.ConvertOptions(column_types=GROUP_SCHEMA, strings_can_be_null=False),
-    )
+        # One result set, rows built in C (COPY TO would hand back one libpq message per row).
+        rows = cur.execute(query).fetchall()
+    return _rows_to_table(rows)
+
+
+def _rows_to_table(rows: Sequence[tuple[object, ...]]) -> pa.Table:
+    columns: list[Sequence[object]] = list(zip(*rows, strict=True)) if rows else [[]] * len(GROUP_SCHEMA)
+    return pa.table([pa.array(c, type=f.type) for c, f in zip(columns, GROUP_SCHEMA, strict=True)], schema=GROUP_SCHEMA)
 
 
 def _segment_starts(timelines: dict[str, list[Segment]]) -> pa.Table:
