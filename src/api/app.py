@@ -83,7 +83,7 @@ def create_app(
     """The served app. `projector` (default: ROYALTY_API_PROJECTOR=1) runs one in-process."""
     ledger = ApiLedger(config or StoreConfig.from_env(), clock=clock)
     limits = settings or ApiSettings()
-    read_side = ReadSide(ledger)
+    read_side = ReadSide(ledger, pool_size=limits.threads)
     if projector is None:
         projector = os.environ.get(PROJECTOR_ENV) == "1"
     embedded = EmbeddedProjector(ledger) if projector else None

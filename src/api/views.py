@@ -1,15 +1,18 @@
-"""The read side as the API sees it: per-thread view connections, projector positions and lag,
-and an optional projector that follows the log inside the server process."""
+"""The read side as the API sees it: view connections, projector positions and lag, cached
+answers, and an optional projector that follows the log inside the server process."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import queue
 import threading
 from collections.abc import Callable, Hashable, Sequence
+from typing import Any
 
 from api.positions import wait_for_position
 from ledger.application import RoyaltyLedger
+from ledger.store.config import StoreConfig
 from projections import queries
 from projections.db import ViewDB
 from projections.projector import Lag, Projector, lag
@@ -17,23 +20,73 @@ from projections.projector import Lag, Projector, lag
 log = logging.getLogger("api.projector")
 
 
-class ReadSide:
-    """One ViewDB per worker thread (a connection is not shared across threads)."""
+class PooledViews:
+    """ViewDB's `execute` over a bounded pool of PostgreSQL connections.
 
-    def __init__(self, app: RoyaltyLedger) -> None:
+    Each statement borrows any idle connection (psycopg connections may move between
+    threads, one user at a time), so worker threads that come and go never strand a
+    connection. Read-model queries are single autocommit statements, so nothing is lost by
+    running consecutive ones on different connections.
+    """
+
+    backend = "postgres"
+
+    def __init__(self, config: StoreConfig, size: int) -> None:
+        self.config, self.size = config, size
+        self._idle: queue.LifoQueue[ViewDB] = queue.LifoQueue()
+        self._opened = 0
+        self._lock = threading.Lock()
+
+    def _borrow(self) -> ViewDB:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        with self._lock:
+            grow = self._opened < self.size
+            self._opened += grow
+        return ViewDB(self.config) if grow else self._idle.get(timeout=30)
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        db = self._borrow()
+        try:
+            rows = db.execute(statement, params)
+        except BaseException:
+            with self._lock:  # the connection may be broken: never hand it out again
+                self._opened -= 1
+            with contextlib.suppress(Exception):
+                db.close()
+            raise
+        self._idle.put(db)
+        return rows
+
+    def close(self) -> None:
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                return
+
+
+class ReadSide:
+    """Connections to the read models: a shared pool on PostgreSQL; on SQLite (whose
+    connections stay in the thread that made them) one per worker thread, closed when the
+    thread ends and its thread-local storage is collected."""
+
+    def __init__(self, app: RoyaltyLedger, pool_size: int = 16) -> None:
         self.app = app
         self._local = threading.local()
-        self._all: list[ViewDB] = []
-        self._lock = threading.Lock()
+        self._pool = PooledViews(app.config, pool_size) if app.config.backend == "postgres" else None
         self.answers = ResultCache()
 
-    def db(self) -> ViewDB:
+    def db(self) -> Any:
+        """Something with ViewDB's `execute` and `backend`, for projections.queries."""
+        if self._pool is not None:
+            return self._pool
         db: ViewDB | None = getattr(self._local, "db", None)
         if db is None:
             db = ViewDB(self.app.config)
             self._local.db = db
-            with self._lock:
-                self._all.append(db)
         return db
 
     def lag(self, models: Sequence[str] = ()) -> Lag:
@@ -54,13 +107,8 @@ class ReadSide:
         )
 
     def close(self) -> None:
-        """Close the connections this thread can close; SQLite ones made by other (pool)
-        threads may only be closed there, and are closed when collected."""
-        with self._lock:
-            for db in self._all:
-                with contextlib.suppress(Exception):  # sqlite3 refuses a cross-thread close
-                    db.close()
-            self._all.clear()
+        if self._pool is not None:
+            self._pool.close()
 
 
 class ResultCache:
