@@ -20,9 +20,10 @@ import pytest
 from ledger.application import RoyaltyLedger
 from ledger.domain.period import Period
 from ledger.store.config import StoreConfig
-from projections.statements.close import close_period, replay_period
+from projections.statements.close import close_period, engine_for, replay_period
 from projections.statements.money import verify_money_equation
 from projections.statements.payouts import record_payout_checked
+from projections.statements.statement import build_statement, statement_hash
 from tests.accounting_fixtures import Play, insert_usage
 
 R1, R2, R3 = "USRC17607839", "GBAYE0601498", "DEA123400001"
@@ -198,6 +199,13 @@ def test_two_months_of_statements_match_the_hand_computed_numbers(app, store_con
     # Both issued statements replay to the identical hashes, and money is conserved:
     # EUR 14.200001 gross = closings 11.250001 + payouts 2.950000.
     assert replay_period(app, store_config, JAN).ok
+    # January as known at its close is the issued statement; as known now it includes the
+    # late play and the correction (which the February statement carried as adjustments).
+    engine = engine_for(app, store_config)
+    then = build_statement(engine, "party:ann", JAN, jan.as_of)
+    assert statement_hash(then) == jan.hashes["party:ann"]
+    now = build_statement(engine, "party:ann", JAN, app.head_position())
+    assert now["currencies"]["EUR"]["earnings_micros"] == 1_450_001 + 750_000
     assert replay_period(app, store_config, FEB).ok
     audit = verify_money_equation(app, store_config)
     assert audit["ok"], audit
