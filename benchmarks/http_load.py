@@ -30,7 +30,14 @@ class Connection:
 
 
 async def drive(
-    port: int, path: str, token: str, seconds: float, rate: float, expect: bytes, label: str
+    port: int,
+    path: str,
+    token: str,
+    seconds: float,
+    rate: float,
+    expect: bytes,
+    label: str,
+    connections: int = 32,
 ) -> tuple[list[float], int]:
     """Open loop: request i leaves at t0 + i/rate on an idle connection (a new one when all
     are busy); latency counts from that scheduled moment, in ms."""
@@ -40,6 +47,8 @@ async def drive(
     errors = 0
     failures: dict[str, int] = {}
     loop = asyncio.get_running_loop()
+    for _ in range(connections):  # opened before the clock starts, as a warm client would be
+        idle.append(Connection(*await asyncio.open_connection("127.0.0.1", port)))
     t0 = loop.time() + 0.05
 
     async def send(request: bytes) -> tuple[int, bytes, Connection]:

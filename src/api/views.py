@@ -7,6 +7,7 @@ import contextlib
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
@@ -18,6 +19,9 @@ from projections.db import ViewDB
 from projections.projector import Lag, Projector, lag
 
 log = logging.getLogger("api.projector")
+# A read model's position read this recently is good enough to answer a question without
+# `min_position` (or one it satisfies): "up to the minute", a tenth of a second late at most.
+RECENT_S = 0.1
 
 
 class PooledViews:
@@ -78,6 +82,8 @@ class ReadSide:
         self._local = threading.local()
         self._pool = PooledViews(app.config, pool_size) if app.config.backend == "postgres" else None
         self.answers = ResultCache()
+        self._seen: dict[str, tuple[int, float]] = {}
+        self._seen_lock = threading.Lock()
 
     def db(self) -> Any:
         """Something with ViewDB's `execute` and `backend`, for projections.queries."""
@@ -94,7 +100,19 @@ class ReadSide:
 
     def position(self, models: Sequence[str]) -> int:
         """The position every named read model has folded up to (one indexed read each)."""
-        return min(queries.as_of(self.db(), model) for model in models)
+        found = {model: queries.as_of(self.db(), model) for model in models}
+        now = time.monotonic()
+        with self._seen_lock:
+            self._seen.update({model: (at, now) for model, at in found.items()})
+        return min(found.values())
+
+    def recent_position(self, model: str) -> int | None:
+        """The model's position as read less than RECENT_S ago, if it was (else None)."""
+        with self._seen_lock:
+            seen = self._seen.get(model)
+        if seen is None or time.monotonic() - seen[1] > RECENT_S:
+            return None
+        return seen[0]
 
     def wait(self, min_position: int | None, models: Sequence[str], timeout_s: float) -> None:
         """Read your writes: wait until `models` have folded `min_position` (503 after timeout)."""
@@ -131,15 +149,24 @@ class ResultCache:
             self._items[key] = value
 
 
-def consistent_read(read_side: ReadSide, model: str, question: Hashable, answer: Callable[[int], bytes]) -> bytes:
+def consistent_read(
+    read_side: ReadSide, model: str, question: Hashable, answer: Callable[[int], bytes], min_position: int | None
+) -> bytes:
     """Run `answer(position)` so that its figures are exactly those at `position`.
 
-    The model's position is read before and after the query: equal means no batch committed
-    in between, so the answer is cached under it. Unequal, the answer (which may include the
-    newer batch) is labelled with the earlier position — a lower bound, never an overstatement.
+    A position read in the last RECENT_S seconds that satisfies `min_position` answers from the
+    cache without touching the store. Otherwise the model's position is read before and after
+    the query: equal means no batch committed in between, so the answer is cached under it.
+    Unequal, the answer (which may include the newer batch) is labelled with the earlier
+    position — a lower bound, never an overstatement.
     """
-    before = read_side.position([model])
     cache = read_side.answers
+    recent = read_side.recent_position(model)
+    if recent is not None and recent >= (min_position or 0):
+        cached = cache.get((question, recent))
+        if cached is not None:
+            return cached
+    before = read_side.position([model])
     cached = cache.get((question, before))
     if cached is not None:
         return cached

@@ -71,7 +71,7 @@ def earnings(
         )
 
     question = ("earnings", party_key, by, period, isrc, where)
-    body = consistent_read(read_side, "earnings", question, answer)
+    body = consistent_read(read_side, "earnings", question, answer, min_position)
     return Response(body, media_type="application/json")
 
 
