@@ -162,6 +162,10 @@ class ViewDB:
         self.execute(f"DROP TABLE IF EXISTS {target}")
         if self.backend == "postgres":
             self.execute(f"CREATE TABLE {target} (LIKE {source} INCLUDING ALL)")
+            # LIKE copies no storage parameters; keep the source's (fillfactor).
+            options = self.execute("SELECT reloptions FROM pg_class WHERE relname = ?", [source])
+            if options and options[0][0]:
+                self.execute(f"ALTER TABLE {target} SET ({', '.join(options[0][0])})")
             return
         row = self.execute("SELECT sql FROM sqlite_master WHERE type='table' AND name=?", [source])
         if not row:
