@@ -90,7 +90,6 @@ CREATE TABLE IF NOT EXISTS cat_split_holders (
 );
 
 -- Per-minute stats: minute_us is the start of the UTC minute the plays occurred in.
--- Upserted tables leave room on each page (fillfactor) so updates of the counters stay HOT.
 CREATE TABLE IF NOT EXISTS stats_minute (
     isrc TEXT NOT NULL,
     minute_us BIGINT NOT NULL,
@@ -101,7 +100,7 @@ CREATE TABLE IF NOT EXISTS stats_minute (
     units BIGINT NOT NULL,
     gross_micros BIGINT NOT NULL,
     PRIMARY KEY (isrc, minute_us, territory, currency)
-) WITH (fillfactor = 70);
+);
 
 -- Earnings: gross per allocation-relevant cell and day, and what each account earned from it.
 CREATE TABLE IF NOT EXISTS earn_gross_day (
@@ -114,7 +113,7 @@ CREATE TABLE IF NOT EXISTS earn_gross_day (
     units BIGINT NOT NULL,
     gross_micros BIGINT NOT NULL,
     PRIMARY KEY (isrc, currency, kind, territory, pricing_model, day_us)
-) WITH (fillfactor = 70);
+);
 
 CREATE TABLE IF NOT EXISTS earn_account_day (
     account TEXT NOT NULL,
@@ -125,5 +124,5 @@ CREATE TABLE IF NOT EXISTS earn_account_day (
     territory TEXT NOT NULL,
     amount_micros BIGINT NOT NULL,
     PRIMARY KEY (isrc, day_us, account, currency, kind, territory)
-) WITH (fillfactor = 70);
+);
 CREATE INDEX IF NOT EXISTS earn_account_day_account_idx ON earn_account_day (account, currency, day_us);

@@ -187,6 +187,14 @@ class ViewDB:
                 )
             )
 
+    def ensure_fillfactor(self, table: str, percent: int) -> None:
+        """PostgreSQL: leave room on each page of an upserted table so updates stay HOT (no-op on SQLite)."""
+        if self.backend != "postgres":
+            return
+        rows = self.execute("SELECT reloptions FROM pg_class WHERE relname = ?", [table])
+        if rows and not any(o.startswith("fillfactor=") for o in rows[0][0] or ()):
+            self.execute(f"ALTER TABLE {table} SET (fillfactor = {int(percent)})")
+
     def listen(self, channel: str) -> psycopg.Connection[Any]:
         """A separate PostgreSQL connection LISTENing on `channel` (the events table's)."""
         conn = psycopg.connect(pg_conninfo(self.config), autocommit=True)

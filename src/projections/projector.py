@@ -28,6 +28,9 @@ APPLICATION_NAME = RoyaltyLedger.name
 EVENTS_CHANNEL = "stored_events"  # eventsourcing NOTIFYs the events table's name on insert
 MODELS: dict[str, type[ReadModel]] = {m.name: m for m in (CatalogueView, StatsView, EarningsView)}
 DEFAULT_BATCH = 5_000
+# Tables whose rows are updated batch after batch; set at start-up rather than in 0003, which
+# kept stores have already applied.
+UPSERTED_TABLES = ("stats_minute", "earn_gross_day", "earn_account_day")
 
 
 class _Moved(Exception):
@@ -60,6 +63,10 @@ class Projector:
         self.batch_size = batch_size
         suffix = REBUILD_SUFFIX if rebuild else ""
         self.models = {name + suffix: MODELS[name](app, rebuild=rebuild) for name in (models or MODELS)}
+        for model in self.models.values():
+            for table in UPSERTED_TABLES:
+                if table in model.t:
+                    self.db.ensure_fillfactor(model.t[table], 70)
         now = epoch_us(app.clock())
         for key in self.models:
             self.db.execute(
