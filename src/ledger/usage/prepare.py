@@ -23,7 +23,6 @@ from ledger.usage.rows import Error, RowBatch, us_to_iso
 from ledger.usage.store import UsageStore
 
 MAX_SECONDS_PLAYED = 24 * 3600
-SALE_KINDS = ("download", "purchase", "tip")
 
 
 @dataclass
