@@ -19,6 +19,7 @@ from eventsourcing.persistence import IntegrityError
 
 from ledger.domain.delivery_receipt import DeliveryReceipt, delivery_receipt_id
 from ledger.domain.identifiers import InvalidIdentifier
+from ledger.domain.ids import release_id
 from ledger.domain.party import DomainError, Party
 from ledger.ingest.apply import Delivery, Sender, aggregate_ids, prepare_release, prepare_takedown
 from ledger.ingest.catalogue_csv import check_catalogue_csv
@@ -63,20 +64,19 @@ class _Run:
 
 def _sender(run: _Run, message: DeliveryMessage) -> Sender:
     known = run.directory.by_dpid(message.sender_dpid) if message.sender_dpid else None
-    party = DeliveredParty("sender", message.sender_name or message.sender_dpid, PartyKind.DISTRIBUTOR,
-                           dpid=message.sender_dpid or None)
+    party = DeliveredParty(
+        "sender", message.sender_name or message.sender_dpid, PartyKind.DISTRIBUTOR, dpid=message.sender_dpid or None
+    )
     if known is not None:
         return Sender(known.key, party, known.verification == "verified", known.verification == "suspended")
     return Sender(run.directory.resolve(party), party, False, False)
 
 
 def _save(run: _Run, pending: Pending) -> bool:
-    changed = pending.changed()
-    if changed:
-        run.app.save(*changed)
-        for aggregate in changed:
-            if isinstance(aggregate, Party):
-                run.directory.note(aggregate)
+    changed = pending.save()
+    for aggregate in changed:
+        if isinstance(aggregate, Party):
+            run.directory.note(aggregate)
     return bool(changed)
 
 
@@ -89,8 +89,10 @@ def _received(run: _Run, delivery: Delivery, item: str) -> DeliveryReceipt | Non
     receipt = run.app.repository.get(receipt_id)
     assert isinstance(receipt, DeliveryReceipt)
     if receipt.content_sha256 != delivery.content_sha256:
-        raise DomainError(f"message {delivery.message_id} was imported before with different content; "
-                          "a new delivery needs a new MessageId")
+        raise DomainError(
+            f"message {delivery.message_id} was imported before with different content; "
+            "a new delivery needs a new MessageId"
+        )
     return receipt
 
 
@@ -113,9 +115,16 @@ def _apply(run: _Run, delivery: Delivery, outcome: ReleaseOutcome) -> tuple[str,
         pending, is_new, status = prepare_release(run.app, delivery, outcome.release)
     result = "accepted" if is_new else "updated" if pending.changed() else "unchanged"
     if result != "unchanged":
-        pending.add(DeliveryReceipt(sender_dpid=delivery.sender.party.dpid or delivery.sender.key,
-                                    message_id=delivery.message_id, item=item,
-                                    content_sha256=delivery.content_sha256, result=result, actor=run.actor))
+        pending.add(
+            DeliveryReceipt(
+                sender_dpid=delivery.sender.party.dpid or delivery.sender.key,
+                message_id=delivery.message_id,
+                item=item,
+                content_sha256=delivery.content_sha256,
+                result=result,
+                actor=run.actor,
+            )
+        )
     _save(run, pending)
     return result, status
 
@@ -144,12 +153,14 @@ def _apply_one(run: _Run, job: _Job) -> None:
 
 def _receipt(run: _Run, job: _Job, result: str) -> DeliveryReceipt:
     d = job.delivery
-    return DeliveryReceipt(sender_dpid=d.sender.party.dpid or d.sender.key, message_id=d.message_id, item=job.item,
-                           content_sha256=d.content_sha256, result=result, actor=run.actor)
-
-
-def _events(pending: Pending) -> int:
-    return sum(len(a.pending_events) for a in pending.aggregates.values())
+    return DeliveryReceipt(
+        sender_dpid=d.sender.party.dpid or d.sender.key,
+        message_id=d.message_id,
+        item=job.item,
+        content_sha256=d.content_sha256,
+        result=result,
+        actor=run.actor,
+    )
 
 
 def _commit_group(run: _Run, jobs: list[_Job]) -> bool:
@@ -158,8 +169,12 @@ def _commit_group(run: _Run, jobs: list[_Job]) -> bool:
     Each release is still whole or absent: if one fails to prepare or the save fails, nothing of
     the group was written and the caller imports them one by one, each in its own transaction.
     """
-    sender_ids = {j.item: delivery_receipt_id(j.delivery.sender.party.dpid or j.delivery.sender.key,
-                                              j.delivery.message_id, j.item) for j in jobs}
+    sender_ids = {
+        j.item: delivery_receipt_id(
+            j.delivery.sender.party.dpid or j.delivery.sender.key, j.delivery.message_id, j.item
+        )
+        for j in jobs
+    }
     ids = set(sender_ids.values()).union(*(aggregate_ids(j.outcome.release) for j in jobs if j.outcome.release))
     present = existing_ids(run.app, ids)
     if present & set(sender_ids.values()):
@@ -167,10 +182,13 @@ def _commit_group(run: _Run, jobs: list[_Job]) -> bool:
     pending = Pending(run.app, present=present, absent=ids - present)
     try:
         for job in jobs:
-            before = _events(pending)
             assert job.outcome.release is not None
+            # Counting pending events walks the whole group: only a release on record needs it.
+            rid = release_id(job.outcome.release.upc)
+            known = rid in pending.aggregates or rid not in pending.absent
+            before = pending.event_count() if known else 0
             _, is_new, job.status = prepare_release(run.app, job.delivery, job.outcome.release, pending)
-            job.result = "accepted" if is_new else "updated" if _events(pending) > before else "unchanged"
+            job.result = "accepted" if is_new else "updated" if pending.event_count() > before else "unchanged"
             if job.result != "unchanged":
                 pending.add(_receipt(run, job, job.result))
         _save(run, pending)
@@ -196,8 +214,9 @@ def _flush(run: _Run, jobs: list[_Job]) -> None:
             _apply_one(run, job)
 
 
-def _open(run: _Run, message: DeliveryMessage | None, report: ValidationReport, content_sha256: str
-          ) -> list[_Job | None]:
+def _open(
+    run: _Run, message: DeliveryMessage | None, report: ValidationReport, content_sha256: str
+) -> list[_Job | None]:
     """A job for every accepted outcome (None for the rejected ones), in report order."""
     if message is None or report.message_errors:
         return [None for _ in report.outcomes]
@@ -217,13 +236,25 @@ def _close(source: str, report: ValidationReport, jobs: list[_Job | None]) -> Fi
             if result == "rejected":
                 outcome = replace(outcome, status=Status.REJECTED, reasons=reasons)
         outcomes.append(outcome)
-        items.append(ImportedItem(source, report.message_id, outcome.reference, outcome.upc, outcome.title,
-                                  outcome.action, result, status, tuple(reasons)))
+        items.append(
+            ImportedItem(
+                source,
+                report.message_id,
+                outcome.reference,
+                outcome.upc,
+                outcome.title,
+                outcome.action,
+                result,
+                status,
+                tuple(reasons),
+            )
+        )
     return FileImport(source, replace(report, outcomes=tuple(outcomes)), items)
 
 
-def import_message(run: _Run, source: str, message: DeliveryMessage | None, report: ValidationReport,
-                   content_sha256: str) -> FileImport:
+def import_message(
+    run: _Run, source: str, message: DeliveryMessage | None, report: ValidationReport, content_sha256: str
+) -> FileImport:
     """Import the accepted outcomes of one validated message."""
     jobs = _open(run, message, report, content_sha256)
     _flush(run, [j for j in jobs if j is not None])
@@ -240,13 +271,24 @@ def _check(run: _Run, path: Path, csv_sender: str | None) -> tuple[DeliveryMessa
 
         why = f"party {csv_sender} is not registered with a DPID" if csv_sender else "no sender given"
         return None, report_unreadable(str(path), f"a CSV delivery needs its sender: {why} (--sender PARTY)")
-    return check_catalogue_csv(path, sender_dpid=sender.identifiers["dpid"], sender_name=sender.name,
-                               created_at=now, now=now, source_name=str(path))
+    return check_catalogue_csv(
+        path,
+        sender_dpid=sender.identifiers["dpid"],
+        sender_name=sender.name,
+        created_at=now,
+        now=now,
+        source_name=str(path),
+    )
 
 
 def import_paths(
-    app: RoyaltyLedger, paths: Sequence[Path], actor: str, progress: Progress | None = None, *,
-    csv_sender: str | None = None, report_dir: Path | None = None,
+    app: RoyaltyLedger,
+    paths: Sequence[Path],
+    actor: str,
+    progress: Progress | None = None,
+    *,
+    csv_sender: str | None = None,
+    report_dir: Path | None = None,
 ) -> ImportSummary:
     """Import every delivery file under `paths`; write the report (JSON + CSV) to `report_dir`."""
     files = delivery_files(paths)
@@ -269,8 +311,14 @@ def import_paths(
     return summary
 
 
-def import_document(app: RoyaltyLedger, source: str, message: DeliveryMessage | None, report: ValidationReport,
-                    actor: str, content: bytes) -> FileImport:
+def import_document(
+    app: RoyaltyLedger,
+    source: str,
+    message: DeliveryMessage | None,
+    report: ValidationReport,
+    actor: str,
+    content: bytes,
+) -> FileImport:
     """Import one already-checked message (the API's upload path)."""
     digest = hashlib.sha256(content).hexdigest()
     return import_message(_Run(app, actor, party_directory(app)), source, message, report, digest)

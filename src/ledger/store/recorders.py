@@ -13,6 +13,9 @@ from typing import Any, Protocol
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
 
 
 class SideWrite(Protocol):
@@ -38,10 +41,36 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         # One log named the same on both backends (migrations create `stored_events`), whatever
         # the application's name; the LISTEN/NOTIFY channel is named after it too.
         super().__init__(datastore, events_table_name="stored_events")
+        # The same rows as the library's INSERT … FROM unnest(composite[]), sent as four binary
+        # arrays: psycopg dumps a composite array as escaped text, field by field, which cost a
+        # bulk import more than preparing its events (≈ 7x slower for a group of 2 700 events).
+        self.insert_binary_statement = SQL(
+            "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
+            "SELECT * FROM unnest(%b::{id_type}[], %b::bigint[], %b::text[], %b::bytea[]) "
+            "RETURNING notification_id"
+        ).format(
+            schema=Identifier(self.datastore.schema),
+            table=Identifier(self.events_table_name),
+            id_type=Identifier(self.datastore.originator_id_type),
+        )
 
-    def insert_events(
-        self, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
+    def _insert_stored_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        # The stock path's steps in its order (inside its pipeline and transaction): the table
+        # lock that makes positions commit in order, NOTIFY, then the insert whose RETURNING
+        # rows the library reads as the positions.
+        self._lock_table(curs)
+        self._notify_channel(curs)
+        curs.execute(
+            self.insert_binary_statement,
+            (
+                [e.originator_id for e in stored_events],
+                [e.originator_version for e in stored_events],
+                [e.topic for e in stored_events],
+                [e.state for e in stored_events],
+            ),
+        )
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         side_writes: Sequence[SideWrite] = kwargs.get("side_writes", ())
         if not side_writes:
             stock: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
