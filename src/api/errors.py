@@ -63,6 +63,13 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     return out
 
 
+_HTTP = {
+    404: ("not-found", "Not found"),
+    405: ("http-405", "Method not allowed"),
+    413: ("too-large", "Payload too large"),  # a streamed body over the limit (api.limits)
+}
+
+
 def install(app: FastAPI) -> None:
     """Register every handler on the app."""
 
@@ -140,10 +147,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
-        return problem(
-            exc.status_code, f"http-{exc.status_code}", title, str(exc.detail), request, headers=dict(exc.headers or {})
-        )
+        slug, title = _HTTP.get(exc.status_code, (f"http-{exc.status_code}", "HTTP error"))
+        return problem(exc.status_code, slug, title, str(exc.detail), request, headers=dict(exc.headers or {}))
 
     @app.exception_handler(Exception)
     def crashed(request: Request, exc: Exception) -> JSONResponse:

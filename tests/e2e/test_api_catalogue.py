@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
+from api.app import create_app
 from api.auth import get_key
 from ledger.domain.party import Party
-from tests.e2e.api_fixtures import ISRC_A, UPC_A, Api, seed_catalogue
+from ledger.store.config import StoreConfig
+from tests.e2e.api_fixtures import ISRC_A, UPC_A, Api, TestClient, seed_catalogue
 
 
 def test_deliveries_answer_with_positions_and_record_the_key_as_actor(api: Api) -> None:
@@ -119,3 +124,25 @@ def test_min_position_beyond_the_head_is_409(sqlite_api: Api) -> None:
     admin = api.key("admin")
     r = api.client.get("/v1/parties", params={"min_position": 10_000}, headers=admin)
     assert r.status_code == 409 and r.json()["head"] == api.ledger.head_position()
+
+
+def test_a_streamed_body_over_the_limit_gets_413_without_a_content_length(sqlite_api: Api) -> None:
+    api = sqlite_api
+    admin = api.key("admin")
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"name": "'
+        for _ in range(9):
+            yield b"x" * (1024 * 1024)
+        yield b'", "kinds": ["artist"]}'
+
+    r = api.client.put("/v1/parties/big", content=chunks(), headers={**admin, "Content-Type": "application/json"})
+    assert r.status_code == 413 and r.headers["content-type"] == "application/problem+json"
+    assert api.client.get("/v1/parties/big", headers=admin).status_code == 404
+
+
+def test_health_answers_503_when_the_store_does_not(tmp_path: Path, cheap_key_hashing: None) -> None:
+    app = create_app(StoreConfig.from_url(str(tmp_path / "never-initialised.db")))
+    with TestClient(app) as client:
+        r = client.get("/v1/health")
+    assert r.status_code == 503 and r.json()["type"].endswith("/store-unavailable")

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import logging
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.deps import LedgerDep, ReadSideDep
+from api.errors import problem
 
 router = APIRouter(prefix="/v1", tags=["health"])
+log = logging.getLogger("api.health")
 
 
 class ProjectorLagPublic(BaseModel):
@@ -23,11 +28,15 @@ class HealthPublic(BaseModel):
     projector: ProjectorLagPublic
 
 
-@router.get("/health", response_model=HealthPublic)
-def health(app: LedgerDep, read_side: ReadSideDep) -> HealthPublic:
+@router.get("/health", response_model=HealthPublic, responses={503: {"description": "The store does not answer"}})
+def health(app: LedgerDep, read_side: ReadSideDep, request: Request) -> HealthPublic | JSONResponse:
     """No key needed. 200 while the store answers, with the projector's lag; the problem
     format (503) when it does not."""
-    lag = read_side.lag()
+    try:
+        lag = read_side.lag()
+    except Exception as exc:  # any failure to reach the store is "unavailable"
+        log.warning("health: store unavailable: %s", exc)
+        return problem(503, "store-unavailable", "Store unavailable", "the store does not answer", request)
     return HealthPublic(
         status="ok",
         store=app.config.backend,
