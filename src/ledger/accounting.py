@@ -22,7 +22,7 @@ else:
 
 def minor_unit_micros(currency: str) -> int:
     """Micro-units in one minor unit: USD 10 000 (a cent), JPY 1 000 000, KWD 1 000."""
-    return 10 ** (6 - minor_unit_exponent(currency))
+    return int(10 ** (6 - minor_unit_exponent(currency)))
 
 
 def floor_to_minor_unit(amount_micros: int, currency: str) -> int:
