@@ -155,15 +155,22 @@ class Authenticator:
         self._recent: dict[bytes, tuple[Principal, float]] = {}
         self._lock = threading.Lock()
 
+    def recent(self, token: str | None) -> Principal | None:
+        """The principal verified for this token less than `ttl_s` ago (memory only), if any."""
+        if not token:
+            return None
+        with self._lock:
+            found = self._recent.get(hashlib.sha256(token.encode()).digest())
+        return found[0] if found is not None and found[1] > time.monotonic() else None
+
     def authenticate(self, token: str | None) -> Principal:
         if not token:
             raise Unauthenticated("an API key is required: Authorization: Bearer rk_…")
+        recent = self.recent(token)
+        if recent is not None:
+            return recent
         digest = hashlib.sha256(token.encode()).digest()
         now = time.monotonic()
-        with self._lock:
-            recent = self._recent.get(digest)
-        if recent is not None and recent[1] > now:
-            return recent[0]
         principal = self._authenticate(token)
         with self._lock:
             if len(self._recent) > 10_000:
