@@ -12,6 +12,7 @@ import pytest
 
 from ledger.application import RoyaltyLedger
 from ledger.store.config import StoreConfig
+from projections import queries
 from projections.db import ViewDB
 from projections.projector import Projector, lag
 from projections.rebuild import rebuild
@@ -164,3 +165,39 @@ def test_following_projector_folds_new_events_as_they_are_committed(app, db, sto
         thread.join(timeout=10)
         follower_db.close()
     assert not thread.is_alive()
+
+
+def test_queries_answer_from_the_views(app, db):
+    seed_catalogue(app)
+    app.set_rights_pie(
+        {"*:*": {"platform": 300_000, "master": 500_000, "publishing": 200_000}},
+        datetime(2025, 1, 1, tzinfo=UTC),
+        "initial",
+        "test",
+    )
+    app.set_split("master", ISRCS[0], {"aria": 1_000_000}, datetime(2026, 1, 16, tzinfo=UTC), "test", "back-dated")
+    app.take_down("release", UPC, ["GB"], "rights lapsed", datetime(2026, 1, 25, tzinfo=UTC), "test")
+    record_some_plays(app, batches=2, per_batch=60)
+    Projector(app, db).catch_up()
+
+    jan_10, jan_20 = datetime(2026, 1, 10, tzinfo=UTC), datetime(2026, 1, 20, tzinfo=UTC)
+    assert queries.current_split(db, "master", ISRCS[0], jan_10)["shares_ppm"] == {"aria": 600_000, "lbl": 400_000}
+    assert queries.current_split(db, "master", ISRCS[0], jan_20)["shares_ppm"] == {"aria": 1_000_000}
+    assert queries.availability(db, ISRCS[0], "GB", jan_20) == {"available": True, "release": UPC}
+    assert queries.availability(db, ISRCS[0], "GB", datetime(2026, 1, 26, tzinfo=UTC))["available"] is False
+    assert queries.availability(db, ISRCS[0], "US", jan_20) == {
+        "available": False,
+        "reason": f"release {UPC} is not sold in US",
+    }
+    assert queries.availability(db, ISRCS[2], "DE", jan_20)["reason"] == "on no release"
+
+    total = queries.earnings(db, "aria")["totals_micros"]["EUR"]
+    for by in ("territory", "recording", "day", "kind"):
+        assert sum(line["amount_micros"] for line in queries.earnings(db, "aria", by=by)["lines"]) == total
+    assert queries.earnings(db, "aria", period="2026-02")["totals_micros"] == {}
+    assert set(queries.party_catalogue(db, "lbl")) == set(ISRCS)  # master holder and release label
+    top = queries.top(db, what="recordings", party="aria", period="2026-01", limit=2)["rows"]
+    plays = queries.stats(db, top[0]["key"], by="month")["series"][0]["plays"]
+    assert len(top) == 2 and top[0]["plays"] == plays >= top[1]["plays"]
+    by_territory = queries.top(db, what="territories", period="2026-01")["rows"]
+    assert sum(r["plays"] for r in by_territory) == 120
