@@ -16,64 +16,78 @@ _SECTIONS = (
 )
 
 
-def _row(pdf: FPDF, cells: list[str], widths: list[int], bold: bool = False) -> None:
-    pdf.set_font("Helvetica", "B" if bold else "", 8)
-    for text, width in zip(cells, widths, strict=True):
-        pdf.cell(width, 5, text[:40], border=0)
-    pdf.ln(5)
+def _unicode_fonts() -> tuple[Path, Path] | None:
+    """DejaVu Sans from matplotlib's data (a dependency), so any party name renders."""
+    try:
+        import matplotlib
+    except ImportError:
+        return None
+    folder = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    regular, bold = folder / "DejaVuSans.ttf", folder / "DejaVuSans-Bold.ttf"
+    return (regular, bold) if regular.exists() and bold.exists() else None
+
+
+class _StatementPDF(FPDF):
+    def __init__(self) -> None:
+        super().__init__(orientation="P", unit="mm", format="A4")
+        fonts = _unicode_fonts()
+        self.font_name = "Helvetica"  # a core font: Latin-1 only, see text_of()
+        if fonts is not None:
+            self.add_font("DejaVu", "", str(fonts[0]))
+            self.add_font("DejaVu", "B", str(fonts[1]))
+            self.font_name = "DejaVu"
+
+    def text_of(self, text: str) -> str:
+        if self.font_name == "Helvetica":
+            return text.encode("latin-1", "replace").decode("latin-1")
+        return text
+
+    def use(self, size: int, bold: bool = False) -> None:
+        self.set_font(self.font_name, "B" if bold else "", size)
+
+    def line_of(self, text: str, height: int = 5) -> None:
+        self.cell(0, height, self.text_of(text), new_x="LMARGIN", new_y="NEXT")
+
+    def row(self, cells: list[str], widths: list[int], bold: bool = False) -> None:
+        self.use(8, bold)
+        for text, width in zip(cells, widths, strict=True):
+            self.cell(width, 5, self.text_of(text[:40]), border=0)
+        self.ln(5)
 
 
 def write_pdf(doc: dict[str, Any], name: str, path: Path) -> None:
-    pdf = FPDF(orientation="P", unit="mm", format="A4")
+    pdf = _StatementPDF()
     pdf.set_auto_page_break(auto=True, margin=12)
     pdf.add_page()
-    pdf.set_font("Helvetica", "B", 14)
-    pdf.cell(0, 8, f"Royalty statement {doc['period']}", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 9)
-    pdf.cell(
-        0,
-        5,
-        f"{name} ({doc['account']}) - as known at log position {doc['as_of_position']}",
-        new_x="LMARGIN",
-        new_y="NEXT",
-    )
+    pdf.use(14, bold=True)
+    pdf.line_of(f"Royalty statement {doc['period']}", 8)
+    pdf.use(9)
+    pdf.line_of(f"{name} ({doc['account']}) - as known at log position {doc['as_of_position']}")
     pdf.ln(3)
     widths = [18, 28, 28, 28, 28, 28, 28]
-    _row(
-        pdf, ["Currency", "Opening", "Earnings", "Escrow rel.", "Adjustments", "Payouts", "Closing"], widths, bold=True
+    pdf.row(["Currency", "Opening", "Earnings", "Escrow rel.", "Adjustments", "Payouts", "Closing"], widths, bold=True)
+    keys = (
+        "opening_micros",
+        "earnings_micros",
+        "escrow_release_micros",
+        "adjustment_micros",
+        "payout_micros",
+        "closing_micros",
     )
     for cur, s in doc["currencies"].items():
-        _row(
-            pdf,
-            [
-                cur,
-                *(
-                    format_micros(s[k])
-                    for k in (
-                        "opening_micros",
-                        "earnings_micros",
-                        "escrow_release_micros",
-                        "adjustment_micros",
-                        "payout_micros",
-                        "closing_micros",
-                    )
-                ),
-            ],
-            widths,
-        )
+        pdf.row([cur, *(format_micros(s[k]) for k in keys)], widths)
     line_widths = [16, 28, 18, 12, 20, 18, 26, 30]
     for cur, s in doc["currencies"].items():
         for section, title in _SECTIONS:
             if not s[section]:
                 continue
             pdf.ln(3)
-            pdf.set_font("Helvetica", "B", 10)
-            pdf.cell(0, 6, f"{title} - {cur}", new_x="LMARGIN", new_y="NEXT")
-            _row(pdf, ["Period", "ISRC", "Kind", "Terr.", "Right", "Units", "Gross", "Amount"], line_widths, bold=True)
+            pdf.use(10, bold=True)
+            pdf.line_of(f"{title} - {cur}", 6)
+            pdf.row(["Period", "ISRC", "Kind", "Terr.", "Right", "Units", "Gross", "Amount"], line_widths, bold=True)
             for line in s[section]:
                 units, gross = line.get("units"), line.get("gross_micros")
-                _row(
-                    pdf,
+                pdf.row(
                     [
                         line.get("original_period", doc["period"]),
                         line["isrc"],
@@ -87,8 +101,7 @@ def write_pdf(doc: dict[str, Any], name: str, path: Path) -> None:
                     line_widths,
                 )
         for payout in s["payouts"]:
-            _row(
-                pdf,
+            pdf.row(
                 [
                     "payout",
                     payout["reference"] or payout["payout_id"][:8],
