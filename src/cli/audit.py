@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 
-from cli.context import actor, ledger
+from cli.context import actor, ledger, store_config
 from cli.output import JSON_OPTION, console, report
 from ledger.audit import record_checkpoint, verify_chain
 
@@ -60,8 +60,19 @@ def verify(as_json: bool = JSON_OPTION) -> None:
         raise typer.Exit(1)
 
 
+def _money_equation(app_: Any) -> dict[str, Any]:
+    """Σ gross = platform + Σ party balances + Σ payouts + escrow + suspense, per currency,
+    at head and at every close (projections.statements.money)."""
+    from projections.statements.money import verify_money_equation
+
+    result = verify_money_equation(app_, store_config())
+    failed = [c for c in result["checks"] if not c.get("ok")]
+    result["summary"] = f"{len(result['checks'])} checks" + (f", {len(failed)} failed" if failed else "")
+    return result
+
+
 def _extra_checks() -> list[tuple[str, Any]]:
-    """Checks other parts of the ledger register (usage row hashes, the money equation)."""
+    """Checks beyond the hash chain: those the ledger registers (usage row hashes) and the money equation."""
     from ledger.audit_checks import registered_checks
 
-    return registered_checks()
+    return [*registered_checks(), ("money_equation", _money_equation)]
