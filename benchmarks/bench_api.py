@@ -165,6 +165,12 @@ def watch_lag(url: str, stop: threading.Event, worst: dict[str, float]) -> None:
         worst["seconds"] = max(worst["seconds"], lag["seconds"] or 0.0)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -221,7 +227,13 @@ def main() -> None:
         watcher = threading.Thread(target=watch_lag, args=(url, stop, worst))
         watcher.start()
         time.sleep(1.0)  # the feeder's start-up (imports, catalogue) is not part of the load
+        who = {"server": server, "projector": projector, "feeder": feeder}
+        cpu_before = {name: cpu_seconds(p.pid) for name, p in who.items()}
+        started = time.perf_counter()
         loaded, loaded_errors, loaded_rate = phase(port, token)
+        cores = {
+            name: (cpu_seconds(p.pid) - cpu_before[name]) / (time.perf_counter() - started) for name, p in who.items()
+        }
         loaded_load = os.getloadavg()[0]
         stop.set()
         watcher.join()
@@ -274,6 +286,8 @@ def main() -> None:
         )
         emit(Figure(BENCH, "projector worst lag while loaded (time)", worst["seconds"], "s"))
         emit(Figure(BENCH, "projector worst lag while loaded (positions)", worst["positions"], "positions"))
+        for name, used in cores.items():
+            emit(Figure(BENCH, f"CPU used while loaded: {name}", used, "cores"))
         emit(
             Figure(
                 BENCH,

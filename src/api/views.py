@@ -136,7 +136,18 @@ class ResultCache:
     def __init__(self, size: int = 4096) -> None:
         self._size = size
         self._items: dict[Hashable, bytes] = {}
+        self._flights: dict[Hashable, threading.Lock] = {}
         self._lock = threading.Lock()
+
+    def flight(self, question: Hashable) -> threading.Lock:
+        """The lock under which `question` is computed (single flight)."""
+        with self._lock:
+            lock = self._flights.get(question)
+            if lock is None:
+                if len(self._flights) >= self._size:
+                    self._flights.clear()  # only held briefly; a fresh lock is always correct
+                lock = self._flights[question] = threading.Lock()
+            return lock
 
     def get(self, key: Hashable) -> bytes | None:
         with self._lock:
@@ -166,14 +177,15 @@ def consistent_read(
         cached = cache.get((question, recent))
         if cached is not None:
             return cached
-    before = read_side.position([model])
-    cached = cache.get((question, before))
-    if cached is not None:
-        return cached
-    body = answer(before)
-    if read_side.position([model]) == before:
-        cache.put((question, before), body)
-    return body
+    with cache.flight(question):  # one computation per question at a time; the rest reuse it
+        before = read_side.position([model])
+        cached = cache.get((question, before))
+        if cached is not None:
+            return cached
+        body = answer(before)
+        if read_side.position([model]) == before:
+            cache.put((question, before), body)
+        return body
 
 
 class EmbeddedProjector:
