@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, ClassVar
@@ -59,13 +60,15 @@ class EarningsView(ReadModel):
     def __init__(self, app: Any, *, rebuild: bool = False) -> None:
         super().__init__(app, rebuild=rebuild)
         self._history: RightsHistory | None = None
-        self._cells: dict[Month, dict[Cell, dict[int, int]]] = {}
+        self._cells: dict[Month, dict[int, dict[Cell, int]]] = {}  # gross by day, then cell
+        self._bases: dict[Month, _Base] = {}
         self._written = AccountDayRows(self.t["earn_account_day"], lambda start: month_bounds(start)[1])
         self._topics = set(app.topics_of(*rights._HANDLERS))  # the statement rules' own event set
 
     def reset_caches(self) -> None:
         self._history = None
         self._cells.clear()
+        self._bases.clear()
         self._written.clear()
 
     def fold(self, db: ViewDB, batch: Batch) -> None:
@@ -78,7 +81,7 @@ class EarningsView(ReadModel):
         self._load_missing(db, {(str(r[0]), month_bounds(int(r[5]))[0]) for r in totals})
         for isrc, cur, kind, terr, model, day, gross in totals:
             month = (str(isrc), month_bounds(int(day))[0])
-            self._cells[month].setdefault((cur, kind, terr, model), {})[int(day)] = int(gross)
+            self._cells[month].setdefault(int(day), {})[(cur, kind, terr, model)] = int(gross)
             dirty[month] = min(dirty.get(month, int(day)), int(day))
         changed = self._months_of(db, rights_changed)
         self._load_missing(db, changed)
@@ -143,7 +146,7 @@ class EarningsView(ReadModel):
                     [*month_bounds(start), *chunk],
                 )
                 for isrc, cur, kind, terr, model, day, gross in rows:
-                    self._cells[(str(isrc), start)].setdefault((cur, kind, terr, model), {})[int(day)] = int(gross)
+                    self._cells[(str(isrc), start)].setdefault(int(day), {})[(cur, kind, terr, model)] = int(gross)
 
     def _reallocate(
         self, db: ViewDB, h: RightsHistory, month: Month, from_day: int, as_of: int
@@ -152,12 +155,21 @@ class EarningsView(ReadModel):
         end = month_bounds(start)[1]
         segments = rights_timeline(h, isrc, start, end, as_of)
         keys = _KeyedGross(segments)
+        # Days before a remembered day keep their gross while the timeline is unchanged: start
+        # from the cumulative per key up to that day instead of summing the period again.
+        base = self._bases.get(month)
+        first = start
+        if base is not None and base.segments == segments and base.upto <= from_day:
+            keys.cumulative.update(base.cumulative)
+            first = base.upto
         split_days = {s.start_us - s.start_us % DAY_US for s in segments[1:]}
-        for cell, days in self._cells[month].items():
-            for day, gross in days.items():
-                if day not in split_days:
-                    keys.add(cell, day, gross, keys.segment_at(day))
-        for day in sorted(split_days):
+        by_day = self._cells[month]
+        for day in sorted(d for d in by_day if d >= first):
+            if day not in split_days:
+                segment = keys.segment_at(day)
+                for cell, gross in by_day[day].items():
+                    keys.add(cell, day, gross, segment)
+                continue
             for index, seg in enumerate(segments):
                 lo, hi = max(seg.start_us, day), min(seg.end_us, day + DAY_US)
                 if lo < hi:
@@ -168,7 +180,18 @@ class EarningsView(ReadModel):
                         [isrc, as_of, lo, hi],
                     ):
                         keys.add((cur, kind, terr, model), day, int(gross), index)
-        return keys.day_parts(isrc, from_day)
+        rows = keys.day_parts(isrc, from_day)
+        self._bases[month] = _Base(from_day, segments, keys.cumulative_before)
+        return rows
+
+
+@dataclass(frozen=True)
+class _Base:
+    """Cumulative gross per allocation key of the days before `upto`, under `segments`."""
+
+    upto: int
+    segments: list[Segment]
+    cumulative: dict[Any, int]
 
 
 class _KeyedGross:
@@ -181,6 +204,8 @@ class _KeyedGross:
             lambda: defaultdict(int)
         )
         self._contexts: dict[tuple[int, str, str, str], AllocationContext] = {}
+        self.cumulative: dict[Any, int] = {}  # per key: gross of the days before the first added
+        self.cumulative_before: dict[Any, int] = {}  # per key: gross of the days before from_day
 
     def segment_at(self, at_us: int) -> int:
         return max(0, bisect_right(self.starts, at_us) - 1)
@@ -197,19 +222,24 @@ class _KeyedGross:
     def day_parts(self, isrc: str, from_day: int) -> list[tuple[Any, ...]]:
         """Rows for days ≥ from_day: LR(cumulative to d) − LR(cumulative to d−1), per key."""
         parts: dict[tuple[int, str, str, str, str], int] = defaultdict(int)
-        for (currency, kind, territory, ctx), days in self.gross.items():
-            cumulative, before = 0, None
+        for key in self.gross.keys() | self.cumulative.keys():
+            currency, kind, territory, ctx = key
+            days = self.gross.get(key, {})
+            cumulative, before = self.cumulative.get(key, 0), None
             for day in sorted(days):
                 if day < from_day:
                     cumulative += days[day]
                     continue
                 if before is None:
+                    self.cumulative_before[key] = cumulative
                     before = allocate_key(cumulative, ctx) if cumulative else {}
                 cumulative += days[day]
                 now = allocate_key(cumulative, ctx) if cumulative else {}
                 for account in now.keys() | before.keys():
                     parts[(day, account, currency, kind, territory)] += now.get(account, 0) - before.get(account, 0)
                 before = now
+            if before is None:
+                self.cumulative_before[key] = cumulative
         return [(isrc, *key, amount) for key, amount in sorted(parts.items()) if amount]
 
 
