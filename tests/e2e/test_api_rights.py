@@ -141,3 +141,25 @@ def test_takedowns_by_the_label_and_refused_to_others(api: Api) -> None:
     trail = api.client.get(f"/v1/recordings/{ISRC_A}/ownership-trail", headers=admin).json()
     subjects = {e["subject"]: e["event"] for e in trail["entries"][-2:]}
     assert subjects == {f"release {UPC_A}": "TakenDown", "recording": "Reinstated"}
+
+
+def test_the_work_trail_lists_writer_changes_and_publishing_versions(api: Api) -> None:
+    admin = api.key("admin")
+    seed_catalogue(api, admin)
+    r = api.client.post(
+        "/v1/splits/publishing/song-a/versions",
+        json={"shares": {"alice": 1_000_000}, "effective_from": "2026-01-01T00:00:00Z", "reason": "initial"},
+        headers=admin,
+    )
+    assert r.status_code == 201, r.text
+    writers = [{"party": "alice", "role": "composer"}, {"party": "bob", "role": "lyricist"}]
+    api.client.put("/v1/works/song-a", json={"title": "Song A", "writers": writers}, headers=admin)
+    trail = api.client.get("/v1/works/song-a/ownership-trail", headers=api.key("party", "bob")).json()
+    assert [(e["subject"], e["event"]) for e in trail["entries"]] == [
+        ("work", "Registered"),
+        ("publishing split", "SplitVersionProposed"),
+        ("publishing split", "SplitVersionActivated"),
+        ("work", "DetailsUpdated"),
+    ]
+    assert trail["entries"][-1]["details"]["writers"] == writers
+    assert api.client.get("/v1/works/song-a/ownership-trail", headers=api.key("party", "carol")).status_code == 404
