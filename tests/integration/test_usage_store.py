@@ -192,3 +192,25 @@ def test_interleaved_ingest_runs_keep_play_numbers_dense(app: RoyaltyLedger) -> 
     numbers = q(app, "SELECT play_number, gross_micros FROM usage_rows ORDER BY play_number")
     assert [n for n, _ in numbers] == list(range(1, 16))
     assert [g for _, g in numbers] == [2**n * 1000 for n in range(1, 10)] + [0] * 6
+
+
+def test_the_raw_listener_id_is_stored_nowhere_not_even_for_unparseable_lines(
+    app: RoyaltyLedger, tmp_path: Any
+) -> None:
+    from ledger.usage.ingest import ingest_files
+
+    csv_file = tmp_path / "plays.csv"
+    csv_file.write_text(
+        "play_id,occurred_at,isrc,listener_id,territory,seconds_played\n"
+        f"c1,2026-10-05T10:00:00Z,{ISRCS[0]},listener-secret-1,DE,50\n"
+        f"c2,2026-10-05T10:00:00Z,{ISRCS[0]},listener-secret-2,DE,50,EXTRA\n"
+        f"c3,2026-10-05T10:00:00+02:00,{ISRCS[0]},listener-secret-3,DE,50\n"
+    )
+    ndjson_file = tmp_path / "plays.ndjson"
+    ndjson_file.write_text('{"play_id": "n1", "listener_id": "listener-secret-4", broken\n')
+    summary = ingest_files(app, [csv_file, ndjson_file], actor="test", secret=SECRET)
+    assert (summary.accepted, summary.quarantined["malformed"]) == (1, 3)
+    stored = q(app, "SELECT listener_hash FROM usage_rows") + q(app, "SELECT raw_row FROM usage_quarantine")
+    assert len(stored) == 4
+    assert not any("listener-secret" in str(value) for value in stored)
+    assert all("listener_hash" in raw for (raw,) in stored[1:3])

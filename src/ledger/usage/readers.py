@@ -7,6 +7,7 @@ projections/". Formats are documented in docs/usage-formats.md.
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -98,7 +99,23 @@ def _csv(path: Path, batch_size: int) -> Iterator[pa.Table]:
     if rows:
         yield pa.Table.from_batches(pending)
     if bad_lines:
-        yield pa.table({"csv_line": pa.array(bad_lines, pa.string())})
+        yield _bad_csv_rows(bad_lines, reader.schema.names)
+
+
+_BAD_LINE = "_not_a_csv_row"
+
+
+def _bad_csv_rows(lines: list[str], header: list[str]) -> pa.Table:
+    """Lines with the wrong number of fields, split by the header so that the listener id can
+    be hashed like any other (extra fields are kept as _extra_N)."""
+    rows: list[dict[str, str | None]] = []
+    for line in lines:
+        fields = next(csv.reader([line]), [])
+        row: dict[str, str | None] = {name: value for name, value in zip(header, fields, strict=False)}
+        row.update({f"_extra_{k}": v for k, v in enumerate(fields[len(header) :], start=1)})
+        rows.append({**row, _BAD_LINE: "1"})
+    names = sorted({k for row in rows for k in row})
+    return pa.table({n: pa.array([row.get(n) for row in rows], pa.string()) for n in names})
 
 
 def _from_arrow(table: pa.Table, default_source: str, origin: tuple[str, int]) -> RowBatch:
@@ -116,7 +133,7 @@ def _from_arrow(table: pa.Table, default_source: str, origin: tuple[str, int]) -
         else:
             columns[name] = column
     preset = {}
-    if "csv_line" in columns:
+    if columns.pop(_BAD_LINE, None) is not None:
         preset = {i: ("malformed", "not a CSV row with the header's columns") for i in range(table.num_rows)}
     return normalise_arrow(pa.table(columns), default_source, origin, preset)
 

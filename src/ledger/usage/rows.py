@@ -6,6 +6,7 @@ because a bad row is quarantined, never dropped and never fatal to its batch.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -257,14 +258,16 @@ def normalise_dicts(
 ) -> RowBatch:
     """Rows as dicts (NDJSON lines, an API request body, quarantined rows being retried).
 
-    Anything that is not a JSON object becomes a malformed row kept as {"raw": …}.
+    Anything that is not a JSON object becomes a malformed row kept only as the SHA-256 and
+    length of its text: it cannot be parsed, so a raw listener id in it could not be hashed.
     """
     materialised: list[dict[str, Any]] = []
     preset: dict[int, Error] = {}
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
             preset[i] = ("malformed", "not a JSON object")
-            row = {"raw": row if isinstance(row, str) else json.dumps(row, default=str)}
+            text = row if isinstance(row, str) else json.dumps(row, default=str)
+            row = {"raw_sha256": hashlib.sha256(text.encode()).hexdigest(), "raw_length": len(text)}
         materialised.append(row)
     names = {k for row in materialised for k in row}
     columns = {name: [row.get(name) for row in materialised] for name in sorted(names)}
