@@ -23,7 +23,7 @@ class AccountDayRows:
     def __init__(self, table: str, month_end: Callable[[int], int]) -> None:
         self.table = table
         self.month_end = month_end
-        self._rows: dict[Month, dict[Key, int]] = {}
+        self._rows: dict[Month, dict[int, dict[Key, int]]] = {}  # by day, then key
 
     def clear(self) -> None:
         self._rows.clear()
@@ -35,14 +35,17 @@ class AccountDayRows:
         deletes: list[Key] = []
         for month, (from_day, rows) in fresh.items():
             written = self._rows[month]
-            new = {row[:6]: row[6] for row in rows}
-            for key, amount in new.items():
-                if written.get(key) != amount:
-                    upserts.append((*key, amount))
-                    written[key] = amount
-            for key in [k for k in written if k[1] >= from_day and k not in new]:
-                deletes.append(key)
-                del written[key]
+            new: dict[int, dict[Key, int]] = {}
+            for row in rows:
+                new.setdefault(row[1], {})[row[:6]] = row[6]
+            for day in {d for d in written if d >= from_day} | new.keys():
+                before, after = written.get(day, {}), new.get(day, {})
+                upserts.extend((*key, amount) for key, amount in after.items() if before.get(key) != amount)
+                deletes.extend(key for key in before if key not in after)
+                if after:
+                    written[day] = after
+                else:
+                    written.pop(day, None)
         where = " AND ".join(f"{c} = ?" for c in OUT_COLUMNS[:6])
         db.executemany(f"DELETE FROM {self.table} WHERE {where}", deletes)
         db.upsert_rows(self.table, OUT_COLUMNS, 6, upserts)
@@ -61,4 +64,5 @@ class AccountDayRows:
                     [start, self.month_end(start), *chunk],
                 )
                 for row in rows:
-                    self._rows[(str(row[0]), start)][(str(row[0]), int(row[1]), *row[2:6])] = int(row[6])
+                    day = self._rows[(str(row[0]), start)].setdefault(int(row[1]), {})
+                    day[(str(row[0]), int(row[1]), *row[2:6])] = int(row[6])
