@@ -1,5 +1,7 @@
-"""The read side as the API sees it: view connections, projector positions and lag, cached
-answers, and an optional projector that follows the log inside the server process."""
+"""The read side as the API sees it: view connections, positions and lag, cached answers.
+
+Also an optional projector that follows the log inside the server process.
+"""
 
 from __future__ import annotations
 
