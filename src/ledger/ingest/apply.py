@@ -31,17 +31,36 @@ from ledger.store.existing import existing_ids
 if TYPE_CHECKING:
     from ledger.application import RoyaltyLedger
 
-_CREDIT_ALIASES = {"composer_lyricist": "composer", "songwriter": "writer", "author": "writer",
-                   "display_artist": "main_artist", "musician": "session_musician",
-                   "instrumentalist": "session_musician", "vocalist": "performer"}
-_KIND_OF_ROLE = {"main_artist": "artist", "featured_artist": "artist", "producer": "producer",
-                 "engineer": "engineer", "mastering_engineer": "engineer", "mixer": "mixer",
-                 "performer": "performer", "session_musician": "musician", "remixer": "artist",
-                 "publisher": "publisher"}
-_KIND_OF_DELIVERED = {PartyKind.DISTRIBUTOR: "distributor", PartyKind.LABEL: "label",
-                      PartyKind.PUBLISHER: "publisher", PartyKind.ARTIST: "artist",
-                      PartyKind.WRITER: "writer", PartyKind.PRODUCER: "producer",
-                      PartyKind.PERFORMER: "performer"}
+_CREDIT_ALIASES = {
+    "composer_lyricist": "composer",
+    "songwriter": "writer",
+    "author": "writer",
+    "display_artist": "main_artist",
+    "musician": "session_musician",
+    "instrumentalist": "session_musician",
+    "vocalist": "performer",
+}
+_KIND_OF_ROLE = {
+    "main_artist": "artist",
+    "featured_artist": "artist",
+    "producer": "producer",
+    "engineer": "engineer",
+    "mastering_engineer": "engineer",
+    "mixer": "mixer",
+    "performer": "performer",
+    "session_musician": "musician",
+    "remixer": "artist",
+    "publisher": "publisher",
+}
+_KIND_OF_DELIVERED = {
+    PartyKind.DISTRIBUTOR: "distributor",
+    PartyKind.LABEL: "label",
+    PartyKind.PUBLISHER: "publisher",
+    PartyKind.ARTIST: "artist",
+    PartyKind.WRITER: "writer",
+    PartyKind.PRODUCER: "producer",
+    PartyKind.PERFORMER: "performer",
+}
 
 
 @dataclass(frozen=True)
@@ -105,8 +124,9 @@ def _merged_kinds(known: list[str], delivered: set[str]) -> list[str]:
     return sorted(kinds - {"other"} if len(kinds) > 1 else kinds or {"other"})
 
 
-def _upsert_party(app: RoyaltyLedger, d: Delivery, key: str, party: DeliveredParty, kinds: set[str],
-                  pending: Pending) -> None:
+def _upsert_party(
+    app: RoyaltyLedger, d: Delivery, key: str, party: DeliveredParty, kinds: set[str], pending: Pending
+) -> None:
     ids = delivered_identifiers(party)
     known = d.directory.by_key.get(key)
     pending_party = pending.aggregates.get(party_id(key))
@@ -115,14 +135,15 @@ def _upsert_party(app: RoyaltyLedger, d: Delivery, key: str, party: DeliveredPar
     elif known is not None:
         current = (known.name, known.kinds, known.identifiers)
     else:
-        pending.add(Party(key=key, name=party.name, kinds=_merged_kinds([], kinds), identifiers=ids,
-                          actor=d.actor))
+        pending.add(Party(key=key, name=party.name, kinds=_merged_kinds([], kinds), identifiers=ids, actor=d.actor))
         return
     name, known_kinds, known_ids = current
     clash = conflicts(known_ids, ids)
     if clash:
-        raise DomainError(f"party {party.name}: {', '.join(t.upper() + ' ' + ids[t] for t in clash)} "
-                          f"differs from party {key}'s registered {', '.join(known_ids[t] for t in clash)}")
+        raise DomainError(
+            f"party {party.name}: {', '.join(t.upper() + ' ' + ids[t] for t in clash)} "
+            f"differs from party {key}'s registered {', '.join(known_ids[t] for t in clash)}"
+        )
     new_kinds, new_ids = _merged_kinds(known_kinds, kinds), {**known_ids, **ids}
     if (new_kinds, new_ids) != (sorted(known_kinds), known_ids):
         target = pending.find(Party, party_id(key), f"party {key}")
@@ -132,8 +153,14 @@ def _upsert_party(app: RoyaltyLedger, d: Delivery, key: str, party: DeliveredPar
 
 def _party_keys(d: Delivery, release: DeliveredRelease, pending: Pending) -> dict[str, str]:
     keys: dict[str, str] = {}
-    # Parties keyed earlier in this batch (not yet in the directory) hold their identifiers too.
-    taken = {a.key: dict(a.identifiers) for a in pending.aggregates.values() if isinstance(a, Party)}
+    # Parties keyed earlier in this batch (not yet in the directory) hold their identifiers too;
+    # only the keys `resolve` may weigh are looked up (not every aggregate of the group).
+    taken: dict[str, dict[str, str]] = {}
+    for party in release.parties:
+        for key in d.directory.candidates(party):
+            found = pending.aggregates.get(party_id(key))
+            if isinstance(found, Party):
+                taken[key] = dict(found.identifiers)
     for party in release.parties:
         key = d.directory.resolve(party, taken)
         keys[party.reference] = key
@@ -141,18 +168,32 @@ def _party_keys(d: Delivery, release: DeliveredRelease, pending: Pending) -> dic
     return keys
 
 
-def _split(app: RoyaltyLedger, d: Delivery, right: str, subject: str, shares: dict[str, int],
-           effective_from: datetime, pending: Pending) -> None:
+def _split(
+    app: RoyaltyLedger,
+    d: Delivery,
+    right: str,
+    subject: str,
+    shares: dict[str, int],
+    effective_from: datetime,
+    pending: Pending,
+) -> None:
     """The initial version when there is none; a proposal when it differs from every version."""
     agreement = pending.find(SplitAgreement, split_agreement_id(right, subject), f"{right} split of {subject}")
     if agreement is None or not agreement.versions:
-        app._prepare_split(right, subject, shares, effective_from, d.actor,
-                           f"delivered in message {d.message_id}", "initial", pending)
+        app._prepare_split(
+            right, subject, shares, effective_from, d.actor, f"delivered in message {d.message_id}", "initial", pending
+        )
         return
     if any(v["shares"] == shares for v in agreement.versions):
         return
-    agreement.propose(shares, max(effective_from, d.created_at), d.sender.key,
-                      f"re-delivered in message {d.message_id}", d.actor, "change")
+    agreement.propose(
+        shares,
+        max(effective_from, d.created_at),
+        d.sender.key,
+        f"re-delivered in message {d.message_id}",
+        d.actor,
+        "change",
+    )
 
 
 def _shares(keys: dict[str, str], pairs: list[tuple[str, int]]) -> dict[str, int]:
@@ -206,8 +247,9 @@ def prepare_release(
     _known_parties(d, keys.values(), pending)
     existing = pending.find(Release, release_id(release.upc), f"release {release.upc}")
     if existing is not None and existing.delivered_by not in (None, d.sender.key):
-        raise DomainError(f"release {release.upc} was delivered by {existing.delivered_by}; "
-                          f"only that sender may re-deliver it")
+        raise DomainError(
+            f"release {release.upc} was delivered by {existing.delivered_by}; only that sender may re-deliver it"
+        )
     if d.sender.key not in d.directory.by_key:
         _upsert_party(app, d, d.sender.key, d.sender.party, {"distributor"}, pending)
     kinds = _kinds_by_ref(release)
@@ -220,24 +262,45 @@ def prepare_release(
         if key is None:
             continue
         writers = list({(keys[w.party_ref], w.role): None for w in work.writers})
-        app._prepare_work(key, work.title, [{"party": p, "role": r} for p, r in writers], d.actor,
-                          work.iswc, pending)
+        app._prepare_work(key, work.title, [{"party": p, "role": r} for p, r in writers], d.actor, work.iswc, pending)
         if work.writers and all(w.share_ppm is not None for w in work.writers):
             shares = _shares(keys, [(w.party_ref, w.share_ppm or 0) for w in work.writers])
             _split(app, d, "publishing", key, shares, starts, pending)
     for rec in release.recordings:
         credits = list({(keys[c.party_ref], credit_role(c.role)): None for c in rec.credits})
-        app._prepare_recording(rec.isrc, rec.title, rec.display_artist, rec.duration_ms or 0, d.actor,
-                               work_keys.get(rec.work_ref or ""), [{"party": p, "role": r} for p, r in credits],
-                               pending)
+        app._prepare_recording(
+            rec.isrc,
+            rec.title,
+            rec.display_artist,
+            rec.duration_ms or 0,
+            d.actor,
+            work_keys.get(rec.work_ref or ""),
+            [{"party": p, "role": r} for p, r in credits],
+            pending,
+        )
         if rec.master_split:
-            _split(app, d, "master", rec.isrc, _shares(keys, [(s.party_ref, s.ppm) for s in rec.master_split]),
-                   starts, pending)
+            _split(
+                app,
+                d,
+                "master",
+                rec.isrc,
+                _shares(keys, [(s.party_ref, s.ppm) for s in rec.master_split]),
+                starts,
+                pending,
+            )
     assert release.release_on is not None  # validation rejects a release without a date
     rel, _ = app._prepare_release(
-        release.upc, release.title, list(release.track_isrcs), release.release_on, d.actor,
-        keys.get(release.label_ref or ""), release.release_type, territories_of(release),
-        d.sender.key, "live" if d.sender.verified else "in_review", pending,
+        release.upc,
+        release.title,
+        list(release.track_isrcs),
+        release.release_on,
+        d.actor,
+        keys.get(release.label_ref or ""),
+        release.release_type,
+        territories_of(release),
+        d.sender.key,
+        "live" if d.sender.verified else "in_review",
+        pending,
     )
     return pending, existing is None, rel.status
 
@@ -249,14 +312,16 @@ def prepare_takedown(app: RoyaltyLedger, d: Delivery, takedown: Takedown) -> Pen
     if release is None:
         raise DomainError(f"takedown of release {takedown.upc}, which is not in the catalogue")
     if release.delivered_by not in (None, d.sender.key):
-        raise DomainError(f"release {takedown.upc} was delivered by {release.delivered_by}; "
-                          f"only that sender may take it down")
+        raise DomainError(
+            f"release {takedown.upc} was delivered by {release.delivered_by}; only that sender may take it down"
+        )
     effective_at = takedown.effective_at or d.created_at
     territories = sorted(set(takedown.territories) or {"WW"})
-    if any(c["action"] == "takedown" and c["territories"] == territories and c["effective_at"] == effective_at
-           for c in release.availability):
+    if any(
+        c["action"] == "takedown" and c["territories"] == territories and c["effective_at"] == effective_at
+        for c in release.availability
+    ):
         return pending
     reason = f"{takedown.reason or 'takedown'} (message {d.message_id} from {d.sender.party.name})"
-    app._prepare_take_down("release", takedown.upc, territories, reason, effective_at, d.actor,
-                           pending=pending)
+    app._prepare_take_down("release", takedown.upc, territories, reason, effective_at, d.actor, pending=pending)
     return pending

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,9 +23,10 @@ from ledger.domain.identifiers import InvalidIdentifier
 from ledger.domain.ids import release_id
 from ledger.domain.party import DomainError, Party
 from ledger.ingest.apply import Delivery, Sender, aggregate_ids, prepare_release, prepare_takedown
+from ledger.ingest.bulk import fewer_collections
 from ledger.ingest.catalogue_csv import check_catalogue_csv
+from ledger.ingest.checking import Checked, checked_in_order, file_digest, pool_workers
 from ledger.ingest.delivery import DeliveredParty, DeliveryMessage, PartyKind
-from ledger.ingest.ern import check_ern
 from ledger.ingest.import_report import FileImport, ImportedItem, ImportSummary
 from ledger.ingest.parties import PartyDirectory, party_directory
 from ledger.ingest.report import ReleaseOutcome, Status, ValidationReport
@@ -261,10 +263,17 @@ def import_message(
     return _close(source, report, jobs)
 
 
-def _check(run: _Run, path: Path, csv_sender: str | None) -> tuple[DeliveryMessage | None, ValidationReport]:
+def _is_csv(path: Path) -> bool:
+    return path.suffix.lower() == ".csv"
+
+
+def _check_csv(run: _Run, path: Path, csv_sender: str | None) -> Checked:
+    message, report = _csv_message(run, path, csv_sender)
+    return message, report, file_digest(path)
+
+
+def _csv_message(run: _Run, path: Path, csv_sender: str | None) -> tuple[DeliveryMessage | None, ValidationReport]:
     now = run.app.clock()
-    if path.suffix.lower() != ".csv":
-        return check_ern(path, source_name=str(path), now=now)
     sender = run.directory.by_key.get(csv_sender or "")
     if sender is None or not sender.identifiers.get("dpid"):
         from ledger.ingest.validate import report_unreadable
@@ -295,17 +304,20 @@ def import_paths(
     run = _Run(app, actor, party_directory(app))
     summary = ImportSummary()
     waiting: list[tuple[str, ValidationReport, list[_Job | None]]] = []
-    for number, path in enumerate(files, start=1):
-        message, report = _check(run, path, csv_sender)
-        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
-        waiting.append((str(path), report, _open(run, message, report, digest)))
-        queued = [j for _, _, jobs in waiting for j in jobs if j is not None]
-        if len(queued) >= GROUP_SIZE or number == len(files):
-            _flush(run, queued)
-            summary.files += [_close(*w) for w in waiting]
-            waiting = []
-        if progress is not None:
-            progress(number, len(files), str(path))
+    # ERN files are checked ahead, in worker processes when there are many; CSV files need the
+    # party directory as it stands, so they are checked here, in turn.
+    erns = [f for f in files if not _is_csv(f)]
+    with fewer_collections(), closing(checked_in_order(erns, app.clock, pool_workers(len(erns)))) as checked:
+        for number, path in enumerate(files, start=1):
+            message, report, digest = _check_csv(run, path, csv_sender) if _is_csv(path) else next(checked)
+            waiting.append((str(path), report, _open(run, message, report, digest)))
+            queued = [j for _, _, jobs in waiting for j in jobs if j is not None]
+            if len(queued) >= GROUP_SIZE or number == len(files):
+                _flush(run, queued)
+                summary.files += [_close(*w) for w in waiting]
+                waiting = []
+            if progress is not None:
+                progress(number, len(files), str(path))
     if report_dir is not None:
         summary.write(report_dir)
     return summary

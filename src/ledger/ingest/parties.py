@@ -14,6 +14,7 @@ import re
 import unicodedata
 import weakref
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 IDENTIFIER_TYPES = ("dpid", "isni", "ipi")
 
 
+@lru_cache(maxsize=1 << 14)
 def slug(name: str) -> str:
     folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-") or "party"
@@ -80,12 +82,16 @@ class PartyDirectory:
         for t in IDENTIFIER_TYPES:
             if t in ids and (t, ids[t]) in self.by_identifier:
                 return self.by_identifier[(t, ids[t])]
-        for key in (self.by_name.get(party.name.casefold()), slug(party.name)):
-            if key is not None and not self._clashes(key, ids, taken or {}):
+        for key in self.candidates(party):
+            if not self._clashes(key, ids, taken or {}):
                 return key
         base = slug(party.name)
         t = next(t for t in IDENTIFIER_TYPES if t in ids)
         return f"{base}-{ids[t].lower()}"
+
+    def candidates(self, party: DeliveredParty) -> list[str]:
+        """Keys a party without a known identifier may take, in order: its registered name's, its slug."""
+        return [k for k in (self.by_name.get(party.name.casefold()), slug(party.name)) if k is not None]
 
     def _clashes(self, key: str, ids: dict[str, str], taken: dict[str, dict[str, str]]) -> bool:
         held = [taken.get(key), self.by_key[key].identifiers if key in self.by_key else None]

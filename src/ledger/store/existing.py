@@ -30,8 +30,12 @@ def existing_ids(app: RoyaltyLedger, ids: Collection[UUID]) -> set[UUID]:
     from psycopg.rows import tuple_row
 
     with datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+        # One index probe per id (LATERAL … LIMIT 1 on the primary key). `originator_id = ANY(…)`
+        # with a thousand ids was planned as a sequential scan of the whole log: every group of a
+        # bulk import then cost a scan that grew with the log.
         curs.execute(
-            "SELECT DISTINCT originator_id FROM stored_events WHERE originator_id = ANY(%s)",
+            "SELECT i.id FROM unnest(%b::uuid[]) AS i(id) CROSS JOIN LATERAL "
+            "(SELECT 1 FROM stored_events e WHERE e.originator_id = i.id LIMIT 1) AS hit",
             (list(ids),),
         )
         return {row[0] for row in curs.fetchall()}
