@@ -138,6 +138,7 @@ class ResultCache:
     def __init__(self, size: int = 4096) -> None:
         self._size = size
         self._items: dict[Hashable, bytes] = {}
+        self._latest: dict[Hashable, tuple[int, bytes]] = {}
         self._flights: dict[Hashable, threading.Lock] = {}
         self._lock = threading.Lock()
 
@@ -155,11 +156,19 @@ class ResultCache:
         with self._lock:
             return self._items.get(key)
 
-    def put(self, key: Hashable, value: bytes) -> None:
+    def put(self, question: Hashable, position: int, value: bytes) -> None:
         with self._lock:
             if len(self._items) >= self._size:
                 self._items.pop(next(iter(self._items)))
-            self._items[key] = value
+                self._latest.clear()
+            self._items[(question, position)] = value
+            if position >= self._latest.get(question, (-1, b""))[0]:
+                self._latest[question] = (position, value)
+
+    def latest(self, question: Hashable) -> tuple[int, bytes] | None:
+        """The answer to `question` at the highest position answered so far."""
+        with self._lock:
+            return self._latest.get(question)
 
 
 def consistent_read(
@@ -171,23 +180,35 @@ def consistent_read(
     cache without touching the store. Otherwise the model's position is read before and after
     the query: equal means no batch committed in between, so the answer is cached under it.
     Unequal, the answer (which may include the newer batch) is labelled with the earlier
-    position — a lower bound, never an overstatement.
+    position — a lower bound, never an overstatement. While one request computes, others get
+    the latest cached answer if it satisfies `min_position` (its `as_of` says which position).
     """
     cache = read_side.answers
+    wanted = min_position or 0
     recent = read_side.recent_position(model)
-    if recent is not None and recent >= (min_position or 0):
+    if recent is not None and recent >= wanted:
         cached = cache.get((question, recent))
         if cached is not None:
             return cached
-    with cache.flight(question):  # one computation per question at a time; the rest reuse it
+    flight = cache.flight(question)
+    if not flight.acquire(blocking=False):
+        # Someone is computing the newer answer; the latest one stays exact for its own
+        # position, so serve it (when it satisfies min_position) instead of queueing.
+        latest = cache.latest(question)
+        if latest is not None and latest[0] >= wanted:
+            return latest[1]
+        flight.acquire()
+    try:
         before = read_side.position([model])
         cached = cache.get((question, before))
         if cached is not None:
             return cached
         body = answer(before)
         if read_side.position([model]) == before:
-            cache.put((question, before), body)
+            cache.put(question, before, body)
         return body
+    finally:
+        flight.release()
 
 
 class EmbeddedProjector:
