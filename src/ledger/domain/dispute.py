@@ -56,10 +56,8 @@ class Dispute(Aggregate):
         if outcome not in OUTCOMES:
             raise DomainError(f"outcome {outcome!r}: expected one of {OUTCOMES}")
         awarded = {"upheld": self.claimed_ppm, "rejected": 0}.get(outcome, awarded_ppm)
-        if awarded is None or not 0 < awarded < self.claimed_ppm and outcome == "partial":
-            raise DomainError(
-                f"a partial outcome awards between 1 and {self.claimed_ppm - 1} ppm, got {awarded}"
-            )
+        if awarded is None or (not 0 < awarded < self.claimed_ppm and outcome == "partial"):
+            raise DomainError(f"a partial outcome awards between 1 and {self.claimed_ppm - 1} ppm, got {awarded}")
         self._resolved(outcome=outcome, awarded_ppm=int(awarded), note=note, actor=actor)
 
     @event("Resolved")
