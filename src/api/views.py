@@ -1,4 +1,4 @@
-"""The read side as the API sees it: view connections, positions and lag, cached answers.
+"""The read side as the API sees it: view connections, read-model positions and lag.
 
 Also an optional projector that follows the log inside the server process.
 """
@@ -10,9 +10,10 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
+from api.answers import ResultCache
 from api.positions import wait_for_position
 from ledger.application import RoyaltyLedger
 from ledger.store.config import StoreConfig
@@ -21,9 +22,11 @@ from projections.db import ViewDB
 from projections.projector import Lag, Projector, lag
 
 log = logging.getLogger("api.projector")
-# A read model's position read this recently is good enough to answer a question without
-# `min_position` (or one it satisfies): "up to the minute", a tenth of a second late at most.
-RECENT_S = 0.1
+# Read models' positions are re-read in the background this often, so a request without
+# `min_position` needs no store round trip to know what "now" is ...
+WATCH_S = 0.05
+# ... and one read this recently is good enough for it ("up to the minute", under a second).
+MAX_AGE_S = 1.0
 
 
 class PooledViews:
@@ -86,6 +89,9 @@ class ReadSide:
         self.answers = ResultCache()
         self._seen: dict[str, tuple[int, float]] = {}
         self._seen_lock = threading.Lock()
+        self._watched: set[str] = set()
+        self._stop = threading.Event()
+        self._watcher: threading.Thread | None = None
 
     def db(self) -> Any:
         """Something with ViewDB's `execute` and `backend`, for projections.queries."""
@@ -109,12 +115,27 @@ class ReadSide:
         return min(found.values())
 
     def recent_position(self, model: str) -> int | None:
-        """The model's position as read less than RECENT_S ago, if it was (else None)."""
+        """The model's position as read less than MAX_AGE_S ago (by the background watcher,
+        every WATCH_S, or by a request), if it was; else None."""
         with self._seen_lock:
             seen = self._seen.get(model)
-        if seen is None or time.monotonic() - seen[1] > RECENT_S:
+            if model not in self._watched:
+                self._watched.add(model)
+                if self._watcher is None:
+                    self._watcher = threading.Thread(target=self._watch, name="read-model-positions", daemon=True)
+                    self._watcher.start()
+        if seen is None or time.monotonic() - seen[1] > MAX_AGE_S:
             return None
         return seen[0]
+
+    def _watch(self) -> None:
+        while not self._stop.wait(WATCH_S):
+            with self._seen_lock:
+                models = sorted(self._watched)
+            try:
+                self.position(models)
+            except Exception:  # a store hiccup: requests read positions themselves meanwhile
+                log.warning("reading read-model positions failed", exc_info=True)
 
     def wait(self, min_position: int | None, models: Sequence[str], timeout_s: float) -> None:
         """Read your writes: wait until `models` have folded `min_position` (503 after timeout)."""
@@ -127,88 +148,12 @@ class ReadSide:
         )
 
     def close(self) -> None:
+        self._stop.set()
+        if self._watcher is not None:
+            self._watcher.join(timeout=5)
+        self.answers.close()
         if self._pool is not None:
             self._pool.close()
-
-
-class ResultCache:
-    """Answers of read-model queries, kept per (question, model position): a read model's
-    figures cannot change until its position does, so a hit is exact, never stale."""
-
-    def __init__(self, size: int = 4096) -> None:
-        self._size = size
-        self._items: dict[Hashable, bytes] = {}
-        self._latest: dict[Hashable, tuple[int, bytes]] = {}
-        self._flights: dict[Hashable, threading.Lock] = {}
-        self._lock = threading.Lock()
-
-    def flight(self, question: Hashable) -> threading.Lock:
-        """The lock under which `question` is computed (single flight)."""
-        with self._lock:
-            lock = self._flights.get(question)
-            if lock is None:
-                if len(self._flights) >= self._size:
-                    self._flights.clear()  # only held briefly; a fresh lock is always correct
-                lock = self._flights[question] = threading.Lock()
-            return lock
-
-    def get(self, key: Hashable) -> bytes | None:
-        with self._lock:
-            return self._items.get(key)
-
-    def put(self, question: Hashable, position: int, value: bytes) -> None:
-        with self._lock:
-            if len(self._items) >= self._size:
-                self._items.pop(next(iter(self._items)))
-                self._latest.clear()
-            self._items[(question, position)] = value
-            if position >= self._latest.get(question, (-1, b""))[0]:
-                self._latest[question] = (position, value)
-
-    def latest(self, question: Hashable) -> tuple[int, bytes] | None:
-        """The answer to `question` at the highest position answered so far."""
-        with self._lock:
-            return self._latest.get(question)
-
-
-def consistent_read(
-    read_side: ReadSide, model: str, question: Hashable, answer: Callable[[int], bytes], min_position: int | None
-) -> bytes:
-    """Run `answer(position)` so that its figures are exactly those at `position`.
-
-    A position read in the last RECENT_S seconds that satisfies `min_position` answers from the
-    cache without touching the store. Otherwise the model's position is read before and after
-    the query: equal means no batch committed in between, so the answer is cached under it.
-    Unequal, the answer (which may include the newer batch) is labelled with the earlier
-    position — a lower bound, never an overstatement. While one request computes, others get
-    the latest cached answer if it satisfies `min_position` (its `as_of` says which position).
-    """
-    cache = read_side.answers
-    wanted = min_position or 0
-    recent = read_side.recent_position(model)
-    if recent is not None and recent >= wanted:
-        cached = cache.get((question, recent))
-        if cached is not None:
-            return cached
-    flight = cache.flight(question)
-    if not flight.acquire(blocking=False):
-        # Someone is computing the newer answer; the latest one stays exact for its own
-        # position, so serve it (when it satisfies min_position) instead of queueing.
-        latest = cache.latest(question)
-        if latest is not None and latest[0] >= wanted:
-            return latest[1]
-        flight.acquire()
-    try:
-        before = read_side.position([model])
-        cached = cache.get((question, before))
-        if cached is not None:
-            return cached
-        body = answer(before)
-        if read_side.position([model]) == before:
-            cache.put(question, before, body)
-        return body
-    finally:
-        flight.release()
 
 
 class EmbeddedProjector:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from api.views import ResultCache, consistent_read
+from api.answers import ResultCache, consistent_read
 
 
 class FakeReadSide:
@@ -50,22 +50,27 @@ def test_an_answer_computed_while_the_position_moved_is_labelled_with_the_earlie
     assert calls == [7, 9] and side.answers.latest("q") == (9, b"as of 9")
 
 
-def test_while_one_computes_others_get_the_latest_answer_unless_min_position_needs_newer() -> None:
-    side = FakeReadSide([5])
+def test_a_moved_model_answers_at_once_with_the_latest_exact_answer_and_refreshes_behind() -> None:
+    side = FakeReadSide([6], recent=6)
     side.answers.put("q", 5, b"as of 5")
-    side.positions = [6]
-    flight = side.answers.flight("q")
-    flight.acquire()  # someone else is computing the answer at 6
+    refreshed = threading.Event()
+
+    def answer(position: int) -> bytes:
+        refreshed.set()
+        return f"as of {position}".encode()
+
     try:
-        assert consistent_read(side, "m", "q", lambda p: b"never", None) == b"as of 5"  # type: ignore[arg-type]
-        result: list[bytes] = []
-        waiter = threading.Thread(
-            target=lambda: result.append(consistent_read(side, "m", "q", lambda p: b"as of 6", 6))  # type: ignore[arg-type]
-        )
-        waiter.start()
-        waiter.join(0.2)
-        assert waiter.is_alive() and result == []  # min_position 6: it waits for the newer answer
+        assert consistent_read(side, "m", "q", answer, None) == b"as of 5"  # type: ignore[arg-type]
+        assert refreshed.wait(5)
+        side.answers.close()  # waits for the background refresh to finish
+        assert side.answers.get(("q", 6)) == b"as of 6"
+        assert consistent_read(side, "m", "q", answer, None) == b"as of 6"  # type: ignore[arg-type]
     finally:
-        flight.release()
-    waiter.join(5)
-    assert result == [b"as of 6"]
+        side.answers.close()
+
+
+def test_a_min_position_beyond_every_cached_answer_is_computed_on_the_request() -> None:
+    side = FakeReadSide([6], recent=6)
+    side.answers.put("q", 5, b"as of 5")
+    assert consistent_read(side, "m", "q", lambda p: f"as of {p}".encode(), 6) == b"as of 6"  # type: ignore[arg-type]
+    side.answers.close()

@@ -7,12 +7,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
+from api.answers import consistent_read
 from api.auth import Principal
 from api.deps import ReadSideDep, SettingsDep, require, scoped_party
 from api.schemas.common import UtcTime
 from api.schemas.earnings import BalancePublic, EarningsLine, EarningsPublic, StatsPublic
 from api.scope import VisibleRecording
-from api.views import consistent_read
 from ledger.domain.identifiers import parse_territory
 from projections import queries
 
