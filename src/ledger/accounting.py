@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
+from ledger.base import LedgerBase as _Base
 from ledger.domain.identifiers import minor_unit_exponent, parse_currency
 from ledger.domain.party import DomainError
 from ledger.domain.payout import Payout
 from ledger.domain.period import Period, require_utc
 from ledger.domain.period_close import PeriodClose, period_close_id
 from ledger.domain.rights_pie import RightsPieRuleSet, rights_pie_id
-
-if TYPE_CHECKING:
-    from ledger.application import RoyaltyLedger
-
-    _Base = RoyaltyLedger
-else:
-    _Base = object
 
 
 def minor_unit_micros(currency: str) -> int:
@@ -38,7 +31,7 @@ class AccountingCommands(_Base):
         """Record a new rights-pie version; returns its number."""
         require_utc(effective_from, "effective_from")
         if rights_pie_id() in self.repository:
-            ruleset = self.repository.get(rights_pie_id())
+            ruleset: RightsPieRuleSet = self.repository.get(rights_pie_id())
             assert isinstance(ruleset, RightsPieRuleSet)
         else:
             ruleset = RightsPieRuleSet(actor=actor)
@@ -49,7 +42,7 @@ class AccountingCommands(_Base):
     def get_rights_pie(self) -> RightsPieRuleSet | None:
         if rights_pie_id() not in self.repository:
             return None
-        ruleset = self.repository.get(rights_pie_id())
+        ruleset: RightsPieRuleSet = self.repository.get(rights_pie_id())
         assert isinstance(ruleset, RightsPieRuleSet)
         return ruleset
 

@@ -8,10 +8,11 @@ transaction, and is the asset's version 2: a second outcome for one upload canno
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from eventsourcing.persistence import IntegrityError
 
+from ledger.base import LedgerBase as _Base
 from ledger.domain.audio import AudioAsset, audio_asset_id, recording_audio_status, require_sha256
 from ledger.domain.identifiers import parse_isrc
 from ledger.domain.ids import recording_id
@@ -22,13 +23,6 @@ from ledger.store.media_tables import (
     UploadIndexed,
     WorkerAdvanced,
 )
-
-if TYPE_CHECKING:
-    from ledger.application import RoyaltyLedger
-
-    _Base = RoyaltyLedger
-else:
-    _Base = object
 
 
 class OutcomeAlreadyRecorded(DomainError):
@@ -54,7 +48,7 @@ class AudioCommands(_Base):
         asset_id = audio_asset_id(isrc, sha256)
         if not self._exists(asset_id):
             return None
-        asset = self.repository.get(asset_id)
+        asset: AudioAsset = self.repository.get(asset_id)
         assert isinstance(asset, AudioAsset)
         return asset
 

@@ -72,10 +72,10 @@ class ChainReport:
         }
 
 
-def _checkpoints(app: RoyaltyLedger) -> list[tuple[int, AuditCheckpoint.Recorded]]:
+def _checkpoints(app: RoyaltyLedger) -> list[tuple[int, Any]]:
     """Every checkpoint event with its own position, oldest first."""
     found = []
-    for n in app.read_log(topics=app.topics_of(AuditCheckpoint.Recorded)):
+    for n in app.read_log(topics=app.topics_of(AuditCheckpoint.Recorded)):  # type: ignore[attr-defined]
         found.append((n.id, app.decode(n)))
     return sorted(found, key=lambda item: item[1].upto_position)
 
@@ -88,7 +88,7 @@ def record_checkpoint(app: RoyaltyLedger, actor: str) -> AuditCheckpoint | None:
         start, chain = last.upto_position + 1, bytes.fromhex(last.chain_hash)
     else:
         start, chain = 1, GENESIS
-    digests: list[list[Any]] = []
+    digests: list[list[int | str]] = []
     upto = start - 1
     for n in app.read_log(start):
         digest = event_digest(n)

@@ -6,9 +6,11 @@ importing the same message twice writes nothing the second time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ledger.base import LedgerBase as _Base
 from ledger.domain.identifiers import parse_ipi, parse_isni, parse_isrc, parse_iswc, parse_territory, parse_upc
 from ledger.domain.ids import party_id, recording_id, release_id, work_id
 from ledger.domain.party import PARTY_KINDS, DomainError, Party
@@ -17,16 +19,9 @@ from ledger.domain.release import Release
 from ledger.domain.work import Work
 from ledger.pending import Pending
 
-if TYPE_CHECKING:
-    from ledger.application import RoyaltyLedger
-
-    _Base = RoyaltyLedger
-else:
-    _Base = object
-
 
 def _party_identifiers(identifiers: dict[str, str]) -> dict[str, str]:
-    parsers = {"ipi": parse_ipi, "isni": parse_isni, "dpid": lambda v: v.strip()}
+    parsers: dict[str, Callable[[str], str]] = {"ipi": parse_ipi, "isni": parse_isni, "dpid": str.strip}
     unknown = set(identifiers) - set(parsers)
     if unknown:
         raise DomainError(f"unknown party identifier type(s): {', '.join(sorted(unknown))}")
@@ -78,13 +73,6 @@ class CatalogueCommands(_Base):
             self.save(work)
         return work, changed
 
-    def _require_pending_parties(self, keys: list[str], pending: Pending) -> None:
-        from ledger.application import NotFound  # the application module imports this one
-
-        missing = [k for k in dict.fromkeys(keys) if not pending.exists(party_id(k))]
-        if missing:
-            raise NotFound(f"unknown part{'y' if len(missing) == 1 else 'ies'}: {', '.join(missing)}")
-
     def _prepare_work(
         self, key: str, title: str, writers: list[dict[str, str]], actor: str,
         iswc: str | None = None, pending: Pending | None = None,
@@ -135,9 +123,12 @@ class CatalogueCommands(_Base):
         if rec is not None:
             if all(getattr(rec, k) == v for k, v in fields.items()):
                 return rec, False
-            rec.update_details(**fields, actor=actor)
+            rec.update_details(title=title, display_artist=display_artist, duration_ms=duration_ms,
+                               work_key=work_key, credits=credits, actor=actor)
         else:
-            rec = pending.add(Recording(isrc=isrc, **fields, actor=actor))
+            rec = pending.add(Recording(isrc=isrc, title=title, display_artist=display_artist,
+                                        duration_ms=duration_ms, work_key=work_key, credits=credits,
+                                        actor=actor))
         return rec, True
 
     def deliver_release(

@@ -16,13 +16,13 @@ from eventsourcing.application import ProcessingEvent
 from eventsourcing.domain import Aggregate
 
 if TYPE_CHECKING:
-    from ledger.application import RoyaltyLedger
+    from ledger.base import LedgerBase
 
 A = TypeVar("A", bound=Aggregate)
 
 
 class Pending:
-    def __init__(self, app: RoyaltyLedger, *, present: Iterable[UUID] = (), absent: Iterable[UUID] = ()) -> None:
+    def __init__(self, app: LedgerBase, *, present: Iterable[UUID] = (), absent: Iterable[UUID] = ()) -> None:
         self.app = app
         self.aggregates: dict[UUID, Aggregate] = {}
         # Answers known before the batch (one prefetch query instead of a read per aggregate).

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 from uuid import UUID
 
+from ledger.base import LedgerBase as _Base
 from ledger.domain.dispute import Dispute
 from ledger.domain.identifiers import parse_territory
 from ledger.domain.ids import recording_id, release_id, split_agreement_id, work_id
@@ -15,13 +15,6 @@ from ledger.domain.recording import Recording
 from ledger.domain.release import Release
 from ledger.domain.split_agreement import RIGHTS, SplitAgreement
 from ledger.pending import Pending
-
-if TYPE_CHECKING:
-    from ledger.application import RoyaltyLedger
-
-    _Base = RoyaltyLedger
-else:
-    _Base = object
 
 
 class RightsCommands(_Base):

@@ -20,7 +20,7 @@ class AuditCheckpoint(Aggregate):
         from_position: int,
         upto_position: int,
         chain_hash: str,
-        event_digests: list[str],
+        event_digests: list[list[int | str]],
         actor: str,
     ) -> None:
         self.from_position = from_position

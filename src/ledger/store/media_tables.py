@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ledger.application import RoyaltyLedger
+    from ledger.base import LedgerBase
 
 
 def _pg(statement: str) -> str:
@@ -85,7 +85,7 @@ class WorkerAdvanced:
 class MediaTables:
     """Queries and standalone writes on the media tables, on either backend."""
 
-    def __init__(self, app: RoyaltyLedger) -> None:
+    def __init__(self, app: LedgerBase) -> None:
         self.recorder: Any = app.recorder
         self.backend = app.config.backend
 

@@ -154,7 +154,7 @@ def _apply_postgres(config: StoreConfig, migrations: list[Migration]) -> list[st
     with psycopg.connect(pg_conninfo(config)) as conn:
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
         conn.execute(_CREATE_TABLE)
-        applied = dict(conn.execute("SELECT version, checksum FROM schema_migrations").fetchall())
+        applied: dict[str, str] = dict(conn.execute("SELECT version, checksum FROM schema_migrations").fetchall())
         done = []
         for m in migrations:
             if _check(applied, m):

@@ -1,0 +1,143 @@
+"""LedgerBase: the application core every command mixin builds on — store wiring, lookups, the log.
+
+The command mixins (catalogue, rights, accounting, pricing, audio) subclass it, and
+`RoyaltyLedger` combines them; so each mixin is typed against the real core, not a cycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import JSONTranscoder, Notification, Transcoding
+
+from ledger.domain.ids import party_id, recording_id, release_id, split_agreement_id, work_id
+from ledger.domain.party import DomainError, Party
+from ledger.domain.recording import Recording
+from ledger.domain.release import Release
+from ledger.domain.split_agreement import SplitAgreement
+from ledger.domain.work import Work
+from ledger.store.config import StoreConfig
+
+if TYPE_CHECKING:
+    from ledger.pending import Pending
+
+A = TypeVar("A", bound=Aggregate)
+Clock = Callable[[], datetime]
+
+
+class NotFound(DomainError):
+    """A referenced aggregate does not exist."""
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+def system_clock() -> datetime:
+    return datetime.now(tz=UTC)
+
+
+class LedgerBase(Application[UUID]):
+    """Store wiring, lookups by natural key, and bulk reads of the one log."""
+
+
+    def __init__(self, config: StoreConfig | None = None, *, clock: Clock = system_clock,
+                 env: dict[str, str] | None = None) -> None:
+        self.config = config or StoreConfig.from_env()
+        self.clock = clock
+        super().__init__(env if env is not None else self.config.eventsourcing_env())
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    # --- lookups -------------------------------------------------------------------------
+
+    def _get(self, cls: type[A], aggregate_id: UUID, what: str) -> A:
+        try:
+            aggregate: Any = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFound(f"{what}: not found") from None
+        assert isinstance(aggregate, cls)
+        return aggregate
+
+    def _exists(self, aggregate_id: UUID) -> bool:
+        return aggregate_id in self.repository
+
+    def get_party(self, key: str) -> Party:
+        return self._get(Party, party_id(key), f"party {key}")
+
+    def get_work(self, key: str) -> Work:
+        return self._get(Work, work_id(key), f"work {key}")
+
+    def get_recording(self, isrc: str) -> Recording:
+        return self._get(Recording, recording_id(isrc), f"recording {isrc}")
+
+    def get_release(self, upc: str) -> Release:
+        return self._get(Release, release_id(upc), f"release {upc}")
+
+    def get_split(self, right: str, subject_key: str) -> SplitAgreement:
+        return self._get(
+            SplitAgreement, split_agreement_id(right, subject_key), f"{right} split of {subject_key}"
+        )
+
+    def find_split(self, right: str, subject_key: str) -> SplitAgreement | None:
+        try:
+            return self.get_split(right, subject_key)
+        except NotFound:
+            return None
+
+    def require_parties(self, keys: Sequence[str]) -> None:
+        missing = [k for k in keys if not self._exists(party_id(k))]
+        if missing:
+            raise NotFound(f"unknown part{'y' if len(missing) == 1 else 'ies'}: {', '.join(missing)}")
+
+    def _require_pending_parties(self, keys: list[str], pending: Pending) -> None:
+        """Like require_parties, but parties created earlier in the same unit of work count."""
+        missing = [k for k in dict.fromkeys(keys) if not pending.exists(party_id(k))]
+        if missing:
+            raise NotFound(f"unknown part{'y' if len(missing) == 1 else 'ies'}: {', '.join(missing)}")
+
+    # --- the log ---------------------------------------------------------------------------
+
+    def head_position(self) -> int:
+        return self.recorder.max_notification_id() or 0
+
+    def read_log(
+        self, start: int = 1, *, stop: int | None = None, topics: Sequence[str] = (),
+        page: int = 5_000,
+    ) -> Iterator[Notification]:
+        """Every notification from `start` (inclusive), read in pages — never one at a time."""
+        position = start
+        while True:
+            batch = self.recorder.select_notifications(
+                position, page, stop=stop, topics=list(topics)
+            )
+            yield from batch
+            if len(batch) < page:
+                return
+            position = batch[-1].id + 1
+
+    def decode(self, notification: Notification) -> Any:
+        return self.mapper.to_domain_event(notification)
+
+    def topics_of(self, *event_classes: type) -> list[str]:
+        from eventsourcing.utils import get_topic
+
+        return [get_topic(cls) for cls in event_classes]
+
+    def aggregate_ids_with(self, event_class: type) -> list[UUID]:
+        """Ids of aggregates that recorded `event_class` (e.g. every Recording.Registered)."""
+        return [n.originator_id for n in self.read_log(topics=self.topics_of(event_class))]  # type: ignore[misc]
