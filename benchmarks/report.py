@@ -52,9 +52,7 @@ def emit(fig: Figure) -> None:
     """Print one figure beside its baseline and append it to bench-out/results.jsonl."""
     ratio = f"{fig.ratio:8.2f}x" if fig.ratio is not None else " " * 9
     base = (
-        f"{fig.baseline_value:>14,.1f} {fig.unit:<10} ({fig.baseline_name})"
-        if fig.baseline_value is not None
-        else ""
+        f"{fig.baseline_value:>14,.1f} {fig.unit:<10} ({fig.baseline_name})" if fig.baseline_value is not None else ""
     )
     print(
         f"[{fig.bench}] {fig.name:<44} {fig.value:>14,.1f} {fig.unit:<10} {ratio}  {base}"

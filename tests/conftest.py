@@ -67,9 +67,7 @@ def pg_config(pg_template: str) -> Iterator[StoreConfig]:
     name = f"royalty_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(pg_conninfo(admin), autocommit=True) as conn:
         conn.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                sql.Identifier(name), sql.Identifier(pg_template)
-            )
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(pg_template))
         )
     yield StoreConfig.from_url(f"postgresql://{admin.pg_user}@{admin.pg_host}:{admin.pg_port}/{name}")
     _drop_database(name)

@@ -82,9 +82,13 @@ def aggregates() -> list[type[Aggregate]]:
 def event_classes(aggregate: type[Aggregate]) -> list[type]:
     base = aggregate.Event
     found = [
-        v for v in vars(aggregate).values()
-        if isinstance(v, type) and issubclass(v, base) and v is not base
-        and dataclasses.is_dataclass(v) and v.__qualname__.startswith(aggregate.__name__ + ".")
+        v
+        for v in vars(aggregate).values()
+        if isinstance(v, type)
+        and issubclass(v, base)
+        and v is not base
+        and dataclasses.is_dataclass(v)
+        and v.__qualname__.startswith(aggregate.__name__ + ".")
     ]
     # The library's generic `Created` is only a base when the aggregate names its own creation event.
     creations = [c for c in found if issubclass(c, Aggregate.Created) and c.__name__ != "Created"]

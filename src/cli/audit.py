@@ -19,11 +19,16 @@ def checkpoint(as_json: bool = JSON_OPTION) -> None:
     cp = record_checkpoint(ledger(), actor())
     doc: dict[str, Any] = {"recorded": cp is not None}
     if cp is not None:
-        doc.update(from_position=cp.from_position, upto_position=cp.upto_position,
-                   chain_hash=cp.chain_hash)
-    report(doc, as_json, lambda: console.print(
-        f"checkpoint up to position {cp.upto_position}: {cp.chain_hash}" if cp
-        else "nothing new since the last checkpoint"))
+        doc.update(from_position=cp.from_position, upto_position=cp.upto_position, chain_hash=cp.chain_hash)
+    report(
+        doc,
+        as_json,
+        lambda: console.print(
+            f"checkpoint up to position {cp.upto_position}: {cp.chain_hash}"
+            if cp
+            else "nothing new since the last checkpoint"
+        ),
+    )
 
 
 @app.command("verify")

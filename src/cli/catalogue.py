@@ -21,9 +21,15 @@ app = typer.Typer(help="The catalogue: releases, recordings, works, credits.", n
 
 def release_doc(app_: RoyaltyLedger, rel: Release) -> dict[str, Any]:
     return {
-        "upc": rel.upc, "title": rel.title, "label": rel.label_key, "type": rel.release_type,
-        "release_date": rel.release_date, "territories": rel.territories, "status": rel.status,
-        "delivered_by": rel.delivered_by, "tracks": rel.track_isrcs,
+        "upc": rel.upc,
+        "title": rel.title,
+        "label": rel.label_key,
+        "type": rel.release_type,
+        "release_date": rel.release_date,
+        "territories": rel.territories,
+        "status": rel.status,
+        "delivered_by": rel.delivered_by,
+        "tracks": rel.track_isrcs,
         "availability": rel.availability,
     }
 
@@ -31,16 +37,23 @@ def release_doc(app_: RoyaltyLedger, rel: Release) -> dict[str, Any]:
 def recording_doc(app_: RoyaltyLedger, isrc: str, now: datetime) -> dict[str, Any]:
     rec = app_.get_recording(isrc)
     doc: dict[str, Any] = {
-        "isrc": rec.isrc, "title": rec.title, "display_artist": rec.display_artist,
-        "duration_ms": rec.duration_ms, "work": rec.work_key, "credits": rec.credits,
-        "availability": rec.availability, "audio": app_.audio_of(rec.isrc), "splits": {},
+        "isrc": rec.isrc,
+        "title": rec.title,
+        "display_artist": rec.display_artist,
+        "duration_ms": rec.duration_ms,
+        "work": rec.work_key,
+        "credits": rec.credits,
+        "availability": rec.availability,
+        "audio": app_.audio_of(rec.isrc),
+        "splits": {},
     }
     for right, key in (("master", rec.isrc), ("publishing", rec.work_key)):
         agreement = app_.find_split(right, key) if key else None
         version = agreement.version_in_force(now) if agreement else None
         doc["splits"][right] = (
-            {"version": version["version"], "shares": version["shares"],
-             "effective_from": version["effective_from"]} if version else None
+            {"version": version["version"], "shares": version["shares"], "effective_from": version["effective_from"]}
+            if version
+            else None
         )
     return doc
 
@@ -69,25 +82,47 @@ def _list(app_: RoyaltyLedger, as_json: bool) -> None:
     ids = dict.fromkeys(app_.aggregate_ids_with(Release.Delivered))  # type: ignore[attr-defined]
     releases = [release_doc(app_, app_.repository.get(i)) for i in ids]
     rows = [
-        (r["upc"], r["title"], r["label"], r["type"], r["release_date"], len(r["tracks"]),
-         ",".join(r["territories"]), r["status"])
+        (
+            r["upc"],
+            r["title"],
+            r["label"],
+            r["type"],
+            r["release_date"],
+            len(r["tracks"]),
+            ",".join(r["territories"]),
+            r["status"],
+        )
         for r in releases
     ]
-    report({"releases": releases}, as_json, lambda: console.print(table(
-        f"{len(releases)} releases",
-        ["UPC", "title", "label", "type", "released", "tracks", "territories", "status"], rows)))
+    report(
+        {"releases": releases},
+        as_json,
+        lambda: console.print(
+            table(
+                f"{len(releases)} releases",
+                ["UPC", "title", "label", "type", "released", "tracks", "territories", "status"],
+                rows,
+            )
+        ),
+    )
 
 
 def _render_release(app_: RoyaltyLedger, doc: dict[str, Any]) -> None:
-    console.print(f"[bold]{doc['title']}[/] — UPC {doc['upc']}, {doc['type']}, label {doc['label']}, "
-                  f"released {doc['release_date']}, {doc['status']}, territories {','.join(doc['territories'])}")
+    console.print(
+        f"[bold]{doc['title']}[/] — UPC {doc['upc']}, {doc['type']}, label {doc['label']}, "
+        f"released {doc['release_date']}, {doc['status']}, territories {','.join(doc['territories'])}"
+    )
     rows = []
     for n, isrc in enumerate(doc["tracks"], start=1):
         rec = app_.get_recording(isrc)
-        rows.append((n, isrc, rec.title, rec.display_artist, f"{rec.duration_ms // 60000}:{rec.duration_ms // 1000 % 60:02d}"))
+        rows.append(
+            (n, isrc, rec.title, rec.display_artist, f"{rec.duration_ms // 60000}:{rec.duration_ms // 1000 % 60:02d}")
+        )
     console.print(table("tracks", ["#", "ISRC", "title", "artist", "length"], rows))
     for change in doc["availability"]:
-        console.print(f"  {change['action']} {','.join(change['territories'])} from {change['effective_at']}: {change['reason']}")
+        console.print(
+            f"  {change['action']} {','.join(change['territories'])} from {change['effective_at']}: {change['reason']}"
+        )
 
 
 def _render_recording(doc: dict[str, Any]) -> None:
@@ -100,7 +135,9 @@ def _render_recording(doc: dict[str, Any]) -> None:
         else:
             console.print(f"{right} split: none in force (earnings go to suspense)")
     for change in doc["availability"]:
-        console.print(f"  {change['action']} {','.join(change['territories'])} from {change['effective_at']}: {change['reason']}")
+        console.print(
+            f"  {change['action']} {','.join(change['territories'])} from {change['effective_at']}: {change['reason']}"
+        )
     console.print(f"audio: {doc['audio']['status']}")
     if doc["audio"]["current"]:
         render_audio(doc["audio"]["current"])

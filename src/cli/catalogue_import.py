@@ -33,11 +33,22 @@ def import_command(
         summary = import_paths(app, paths, actor(), csv_sender=sender, report_dir=report_dir)
         emit_json({**summary.to_dict(), "report_dir": str(report_dir) if report_dir else None})
     else:
-        with Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      TextColumn("{task.description}"), console=console, transient=True) as bar:
+        with Progress(
+            TextColumn("importing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+            console=console,
+            transient=True,
+        ) as bar:
             task = bar.add_task("", total=len(files))
             summary = import_paths(
-                app, paths, actor(), csv_sender=sender, report_dir=report_dir,
+                app,
+                paths,
+                actor(),
+                csv_sender=sender,
+                report_dir=report_dir,
                 progress=lambda done, _total, name: bar.update(task, completed=done, description=Path(name).name),
             )
         _render(summary, report_dir)
@@ -47,10 +58,20 @@ def import_command(
 
 def _render(summary: ImportSummary, report_dir: Path | None) -> None:
     counts = summary.counts()
-    console.print(table(f"{counts['files']} files imported", ["result", "count"], [
-        ("accepted (new)", counts["accepted"]), ("updated", counts["updated"]),
-        ("unchanged", counts["unchanged"]), ("rejected", counts["rejected"]),
-        ("files refused", counts["files_refused"]), ("waiting in review", counts["in_review"])]))
+    console.print(
+        table(
+            f"{counts['files']} files imported",
+            ["result", "count"],
+            [
+                ("accepted (new)", counts["accepted"]),
+                ("updated", counts["updated"]),
+                ("unchanged", counts["unchanged"]),
+                ("rejected", counts["rejected"]),
+                ("files refused", counts["files_refused"]),
+                ("waiting in review", counts["in_review"]),
+            ],
+        )
+    )
     rows = [(f.source, "", "message", error) for f in summary.files for error in f.report.message_errors]
     rejected = [i for i in summary.items if i.result == "rejected"]
     rows += [(i.source, i.upc, i.action, reason) for i in rejected for reason in i.reasons]

@@ -31,12 +31,21 @@ def _catalogue_step(app: RoyaltyLedger, period: Period, as_json: bool) -> dict[s
             console.print("[yellow]demo catalogue already present[/] — skipping the build")
         return {"already_present": True}
     built = demo_catalogue.build(app, period)
-    doc = {"parties": built.parties, "releases": len(built.releases),
-           "recordings": len(built.recordings), "works": len(built.works),
-           "rights_events": built.events}
+    doc = {
+        "parties": built.parties,
+        "releases": len(built.releases),
+        "recordings": len(built.recordings),
+        "works": len(built.works),
+        "rights_events": built.events,
+    }
     if not as_json:
-        console.print(table("demo catalogue", ["what", "count"], [
-            (k, doc[k]) for k in ("parties", "releases", "recordings", "works")]))
+        console.print(
+            table(
+                "demo catalogue",
+                ["what", "count"],
+                [(k, doc[k]) for k in ("parties", "releases", "recordings", "works")],
+            )
+        )
         for line in built.events:
             console.print(f"  • {line}")
     return doc
@@ -70,6 +79,7 @@ def demo(as_json: bool = JSON_OPTION) -> None:
         console.print(
             f"log head at position {app.head_position()}; hash chain "
             + ("[green]verified[/]" if chain.ok else "[red]BROKEN[/]")
-            + (f", checkpoint up to {checkpoint.upto_position}" if checkpoint else ""))
+            + (f", checkpoint up to {checkpoint.upto_position}" if checkpoint else "")
+        )
     if not chain.ok:
         raise typer.Exit(1)

@@ -26,17 +26,48 @@ from ledger.domain.period import Period
 from ledger.ingest.importer import ImportSummary, import_paths
 
 ACTOR = "demo"
-LABELS = [("night-owl", "Night Owl Records", "label", "PADPIDA2024NIGHTOWL"),
-          ("tidewater", "Tidewater Music", "label", "PADPIDA2024TIDEWATR"),
-          ("indigo-dist", "Indigo Distribution", "distributor", "PADPIDA2024INDIGO01")]
+LABELS = [
+    ("night-owl", "Night Owl Records", "label", "PADPIDA2024NIGHTOWL"),
+    ("tidewater", "Tidewater Music", "label", "PADPIDA2024TIDEWATR"),
+    ("indigo-dist", "Indigo Distribution", "distributor", "PADPIDA2024INDIGO01"),
+]
 PUBLISHERS = [("fugue-pub", "Fugue Publishing"), ("harbour-pub", "Harbour Songs")]
-ARTISTS = ["Aria Lune", "The Quiet Foxes", "Mara Okafor", "Juno Vale", "Static Bloom",
-           "Teodor Sand", "Lumen Choir", "Kofi Mensah", "Willa Reyes", "Paper Lanterns",
-           "Nadia Brook", "Ossian Hart"]
+ARTISTS = [
+    "Aria Lune",
+    "The Quiet Foxes",
+    "Mara Okafor",
+    "Juno Vale",
+    "Static Bloom",
+    "Teodor Sand",
+    "Lumen Choir",
+    "Kofi Mensah",
+    "Willa Reyes",
+    "Paper Lanterns",
+    "Nadia Brook",
+    "Ossian Hart",
+]
 WRITERS = ["Ines Duarte", "Tom Ashgrove", "Leila Haddad", "Ruth Okoye", "Pavel Novak"]
 CREW = [("sam-producer", "Sam Keel", "producer", "Producer"), ("eli-engineer", "Eli Marsh", "engineer", "Engineer")]
-WORDS = ["Moth", "Harbour", "Lanterns", "Glass", "Tide", "Ember", "Northern", "Velvet", "Signal",
-         "Orchard", "Salt", "Paper", "Winter", "Echo", "Hollow", "Copper", "Meadow", "Static"]
+WORDS = [
+    "Moth",
+    "Harbour",
+    "Lanterns",
+    "Glass",
+    "Tide",
+    "Ember",
+    "Northern",
+    "Velvet",
+    "Signal",
+    "Orchard",
+    "Salt",
+    "Paper",
+    "Winter",
+    "Echo",
+    "Hollow",
+    "Copper",
+    "Meadow",
+    "Static",
+]
 UNVERIFIED = Sender("PADPIDA2025OPENMIC1", "Open Mic Uploads", "")
 
 
@@ -91,10 +122,13 @@ def build(app: RoyaltyLedger, period: Period, seed: int = 7) -> DemoCatalogue:
         app.add_party_manager(slug(name), LABELS[n % 2][0], ACTOR)
     demo.parties = len(app.aggregate_ids_with(_party_registered()))
     counts = demo.imported
-    demo.events.append(f"imported from {demo.delivery_dir}: {counts['files']} files (ERN 4.3, ERN 3.8.2, CSV), "
-                       f"{counts['accepted']} releases, {demo.parties} parties in the ledger")
-    demo.events.append(f"in review (unverified sender {UNVERIFIED.name}): {', '.join(demo.in_review)} — "
-                       "see `royalty review list`")
+    demo.events.append(
+        f"imported from {demo.delivery_dir}: {counts['files']} files (ERN 4.3, ERN 3.8.2, CSV), "
+        f"{counts['accepted']} releases, {demo.parties} parties in the ledger"
+    )
+    demo.events.append(
+        f"in review (unverified sender {UNVERIFIED.name}): {', '.join(demo.in_review)} — see `royalty review list`"
+    )
     _month_events(app, demo)
     return demo
 
@@ -142,19 +176,38 @@ def _catalogue(demo: DemoCatalogue, rnd: random.Random) -> list[DemoRelease]:
             work = _work(demo, track, title, rnd, people, orgs, csv=rtype == "Single") if track % 11 else None
             featured = people[ARTISTS[(r + 5) % len(ARTISTS)]] if t == 1 and rtype == "Album" else None
             master = ((artist, "40"), (label, "50"), (featured, "10")) if featured else ((artist, "50"), (label, "50"))
-            tracks.append(DemoTrack(f"GBA2V26{track:05d}", title, artist, rnd.randint(150, 320), crew, master,
-                                    featured, work))
+            tracks.append(
+                DemoTrack(f"GBA2V26{track:05d}", title, artist, rnd.randint(150, 320), crew, master, featured, work)
+            )
             demo.recordings.append(tracks[-1].isrc)
         territories = ("WW",) if r != 5 else ("GB", "IE", "US", "CA")
-        releases.append(DemoRelease(make_upc(r + 1), f"{rnd.choice(WORDS)} {rtype.title()}", rtype, released,
-                                    label, artist, tuple(tracks), territories))
+        releases.append(
+            DemoRelease(
+                make_upc(r + 1),
+                f"{rnd.choice(WORDS)} {rtype.title()}",
+                rtype,
+                released,
+                label,
+                artist,
+                tuple(tracks),
+                territories,
+            )
+        )
         demo.releases.append(releases[-1].upc)
     demo.artists = [slug(a) for a in ARTISTS]
     return releases
 
 
-def _work(demo: DemoCatalogue, n: int, title: str, rnd: random.Random, people: dict[str, Person],
-          orgs: dict[str, Person], *, csv: bool) -> DemoWork:
+def _work(
+    demo: DemoCatalogue,
+    n: int,
+    title: str,
+    rnd: random.Random,
+    people: dict[str, Person],
+    orgs: dict[str, Person],
+    *,
+    csv: bool,
+) -> DemoWork:
     """Writers share half (the publisher the other half); the CSV template has no publisher column."""
     writers = [people[w] for w in rnd.sample(WRITERS, k=rnd.choice([1, 2, 2, 3]))]
     whole = 1_000_000 if csv else 500_000
@@ -182,8 +235,9 @@ def _deliver(app: RoyaltyLedger, demo: DemoCatalogue, releases: list[DemoRelease
     (folder / "09-singles.csv").write_text(catalogue_csv(releases[8:]))
     newcomer = Person("Rosa Vega")
     demo_track = DemoTrack("GBA2V2699001", "First Light", newcomer, 201, (), ((newcomer, "100"),))
-    upload = DemoRelease(make_upc(99), "First Light", "Single", date(2025, 9, 5), Person("Rosa Vega Music"),
-                         newcomer, (demo_track,))
+    upload = DemoRelease(
+        make_upc(99), "First Light", "Single", date(2025, 9, 5), Person("Rosa Vega Music"), newcomer, (demo_track,)
+    )
     unverified = Sender(UNVERIFIED.dpid, UNVERIFIED.name, sent.isoformat())
     (folder / "10-unverified-sender.xml").write_text(ern43(upload, unverified, "OPENMIC-0001"))
     summary = import_paths(app, [folder], ACTOR, csv_sender="indigo-dist")
@@ -199,8 +253,14 @@ def _month_events(app: RoyaltyLedger, demo: DemoCatalogue) -> None:
     # A split change in the middle of the month: proposed by the artist, accepted by the label.
     isrc = demo.recordings[0]
     _agreement, version = app.propose_split(
-        "master", isrc, {"aria-lune": 600_000, "night-owl": 400_000}, mid, "aria-lune", ACTOR,
-        reason="renegotiated after the first album recouped")
+        "master",
+        isrc,
+        {"aria-lune": 600_000, "night-owl": 400_000},
+        mid,
+        "aria-lune",
+        ACTOR,
+        reason="renegotiated after the first album recouped",
+    )
     app.accept_split("master", isrc, version, "night-owl", "party:night-owl")
     demo.events.append(f"split change on {isrc} effective {mid:%Y-%m-%d}: Aria Lune 60 %, Night Owl 40 %")
     # A back-dated correction: a co-writer was missing from a work since the month began.
@@ -211,9 +271,15 @@ def _month_events(app: RoyaltyLedger, demo: DemoCatalogue) -> None:
     top = max(shares, key=lambda k: shares[k])
     shares[top] -= 100_000
     shares["ruth-okoye"] = shares.get("ruth-okoye", 0) + 100_000
-    app.set_split("publishing", work, shares, p.start, ACTOR,
-                  "back-dated correction: co-writer Ruth Okoye omitted from registration",
-                  kind="correction")
+    app.set_split(
+        "publishing",
+        work,
+        shares,
+        p.start,
+        ACTOR,
+        "back-dated correction: co-writer Ruth Okoye omitted from registration",
+        kind="correction",
+    )
     demo.events.append(f"back-dated correction on work {work} effective {p.start:%Y-%m-%d}")
     # A catalogue sale: Tidewater sells one master to Night Owl from the 1st of the month.
     sold = demo.recordings[9]
@@ -221,20 +287,34 @@ def _month_events(app: RoyaltyLedger, demo: DemoCatalogue) -> None:
     assert held is not None
     new = {k: v for k, v in held["shares"].items() if k != "tidewater"}
     new["night-owl"] = held["shares"]["tidewater"]
-    _, v = app.transfer_ownership("master", sold, new, p.start, "tidewater",
-                                  "catalogue sale: Tidewater to Night Owl", ACTOR)
+    _, v = app.transfer_ownership(
+        "master", sold, new, p.start, "tidewater", "catalogue sale: Tidewater to Night Owl", ACTOR
+    )
     for party in app.get_split("master", sold).get_version(v)["required"]:
         if party not in app.get_split("master", sold).get_version(v)["accepted_by"]:
             app.accept_split("master", sold, v, party, f"party:{party}")
     demo.events.append(f"ownership transfer of {sold} master: Tidewater → Night Owl")
     # Takedowns: one recording in Germany from the 20th, one single worldwide from the 25th.
-    app.take_down("recording", demo.recordings[3], ["DE"], "rights dispute with a German sub-publisher",
-                  p.start + timedelta(days=19), ACTOR)
+    app.take_down(
+        "recording",
+        demo.recordings[3],
+        ["DE"],
+        "rights dispute with a German sub-publisher",
+        p.start + timedelta(days=19),
+        ACTOR,
+    )
     app.take_down("release", demo.releases[-1], ["WW"], "artist request", p.start + timedelta(days=24), ACTOR)
     demo.events.append(f"takedown of {demo.recordings[3]} in DE and of release {demo.releases[-1]} worldwide")
     # An open dispute: the producer claims 10 % of a master from the label.
     disputed = demo.recordings[4]
-    dispute = app.open_dispute("master", disputed, "sam-producer", 100_000, p.start + timedelta(days=9),
-                               "producer points were agreed by email in 2024", ACTOR,
-                               respondent="night-owl")
+    dispute = app.open_dispute(
+        "master",
+        disputed,
+        "sam-producer",
+        100_000,
+        p.start + timedelta(days=9),
+        "producer points were agreed by email in 2024",
+        ACTOR,
+        respondent="night-owl",
+    )
     demo.events.append(f"open dispute {dispute.id} on {disputed}: Sam Keel claims 10 % of the master")

@@ -18,7 +18,6 @@ def init(as_json: bool = JSON_OPTION) -> None:
         {"ok": True, "store": config.describe(), "applied": applied},
         as_json,
         lambda: console.print(
-            f"store {config.describe()}: "
-            + (f"applied migrations {', '.join(applied)}" if applied else "up to date")
+            f"store {config.describe()}: " + (f"applied migrations {', '.join(applied)}" if applied else "up to date")
         ),
     )

@@ -18,12 +18,29 @@ app = typer.Typer(help="The review queue of releases from unverified senders.", 
 def list_(as_json: bool = JSON_OPTION) -> None:
     """Releases waiting in review, with who delivered them."""
     releases = review_queue(ledger())
-    docs = [{"upc": r.upc, "title": r.title, "label": r.label_key, "delivered_by": r.delivered_by,
-             "release_date": r.release_date, "tracks": len(r.track_isrcs), "status": r.status}
-            for r in releases]
-    report({"in_review": docs}, as_json, lambda: console.print(table(
-        f"{len(docs)} releases in review", ["UPC", "title", "label", "delivered by", "released", "tracks"],
-        [(d["upc"], d["title"], d["label"], d["delivered_by"], d["release_date"], d["tracks"]) for d in docs])))
+    docs = [
+        {
+            "upc": r.upc,
+            "title": r.title,
+            "label": r.label_key,
+            "delivered_by": r.delivered_by,
+            "release_date": r.release_date,
+            "tracks": len(r.track_isrcs),
+            "status": r.status,
+        }
+        for r in releases
+    ]
+    report(
+        {"in_review": docs},
+        as_json,
+        lambda: console.print(
+            table(
+                f"{len(docs)} releases in review",
+                ["UPC", "title", "label", "delivered by", "released", "tracks"],
+                [(d["upc"], d["title"], d["label"], d["delivered_by"], d["release_date"], d["tracks"]) for d in docs],
+            )
+        ),
+    )
 
 
 def _decide(upc: str, decision: str, reason: str, as_json: bool) -> None:
@@ -32,22 +49,25 @@ def _decide(upc: str, decision: str, reason: str, as_json: bool) -> None:
         rel = app.decide_review(parse_upc(upc), decision, reason, actor())
     except (NotFound, DomainError, InvalidIdentifier) as exc:
         fail(str(exc), as_json)
-    doc = {"upc": rel.upc, "status": rel.status, "decision": rel.review_history[-1],
-           "position": app.head_position()}
+    doc = {"upc": rel.upc, "status": rel.status, "decision": rel.review_history[-1], "position": app.head_position()}
     report(doc, as_json, lambda: console.print(f"release {rel.upc} is now [bold]{rel.status}[/]"))
 
 
 @app.command("approve")
-def approve(upc: str = typer.Argument(..., help="The release's UPC/EAN."),
-            reason: str = typer.Option("", "--reason", help="Why (optional for an approval)."),
-            as_json: bool = JSON_OPTION) -> None:
+def approve(
+    upc: str = typer.Argument(..., help="The release's UPC/EAN."),
+    reason: str = typer.Option("", "--reason", help="Why (optional for an approval)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """Approve a release in review: it goes live. The decision is recorded with its reviewer."""
     _decide(upc, "approved", reason, as_json)
 
 
 @app.command("reject")
-def reject(upc: str = typer.Argument(..., help="The release's UPC/EAN."),
-           reason: str = typer.Option(..., "--reason", help="Why: the sender reads this."),
-           as_json: bool = JSON_OPTION) -> None:
+def reject(
+    upc: str = typer.Argument(..., help="The release's UPC/EAN."),
+    reason: str = typer.Option(..., "--reason", help="Why: the sender reads this."),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """Reject a release in review. The decision is recorded with its reviewer and reason."""
     _decide(upc, "rejected", reason, as_json)

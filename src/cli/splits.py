@@ -19,7 +19,9 @@ app = typer.Typer(help="Split agreements and their effective-dated versions.", n
 def _subject(code: str) -> tuple[str, str]:
     """ISRC → master split of the recording; ISWC (T-…) or a work key → publishing split."""
     text = code.strip()
-    if text.upper().startswith("T-") or (text.upper().startswith("T") and text[1:].replace(".", "").replace("-", "").isdigit()):
+    if text.upper().startswith("T-") or (
+        text.upper().startswith("T") and text[1:].replace(".", "").replace("-", "").isdigit()
+    ):
         return "publishing", parse_iswc(text)
     try:
         return "master", parse_isrc(text)
@@ -64,14 +66,25 @@ def _render(doc: dict[str, Any]) -> None:
         activation = (
             f"@{act['position']} {act['recorded_at']:%Y-%m-%d %H:%M} by {act['actor']}"
             + (f" (override: {act['override_reason']})" if act["override_reason"] else "")
-            if act else "not active"
+            if act
+            else "not active"
         )
-        rows.append((
-            v["version"], f"{v['effective_from']:%Y-%m-%d %H:%M}", v["kind"], shares,
-            f"{v['proposed_by']} @{v['proposed']['position']} {v['proposed']['recorded_at']:%Y-%m-%d %H:%M}",
-            accepted, activation, v["reason"],
-        ))
-    console.print(table(
-        f"{doc['right']} split of {doc['subject']}",
-        ["v", "effective from", "kind", "shares", "proposed", "accepted", "activated", "reason"], rows,
-    ))
+        rows.append(
+            (
+                v["version"],
+                f"{v['effective_from']:%Y-%m-%d %H:%M}",
+                v["kind"],
+                shares,
+                f"{v['proposed_by']} @{v['proposed']['position']} {v['proposed']['recorded_at']:%Y-%m-%d %H:%M}",
+                accepted,
+                activation,
+                v["reason"],
+            )
+        )
+    console.print(
+        table(
+            f"{doc['right']} split of {doc['subject']}",
+            ["v", "effective from", "kind", "shares", "proposed", "accepted", "activated", "reason"],
+            rows,
+        )
+    )

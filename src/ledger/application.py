@@ -17,9 +17,7 @@ from ledger.usage.pricing_commands import PricingCommands
 __all__ = ["Clock", "DateAsISO", "NotFound", "RoyaltyLedger", "system_clock"]
 
 
-class RoyaltyLedger(
-    CatalogueCommands, RightsCommands, AccountingCommands, PricingCommands, AudioCommands, LedgerBase
-):
+class RoyaltyLedger(CatalogueCommands, RightsCommands, AccountingCommands, PricingCommands, AudioCommands, LedgerBase):
     """The write side. Construct with a StoreConfig; tables must exist (`royalty init`)."""
 
     name = "RoyaltyLedger"

@@ -98,8 +98,11 @@ def record_checkpoint(app: RoyaltyLedger, actor: str) -> AuditCheckpoint | None:
     if not digests:
         return None
     checkpoint = AuditCheckpoint(
-        from_position=start, upto_position=upto, chain_hash=chain.hex(),
-        event_digests=digests, actor=actor,
+        from_position=start,
+        upto_position=upto,
+        chain_hash=chain.hex(),
+        event_digests=digests,
+        actor=actor,
     )
     app.save(checkpoint)
     return checkpoint

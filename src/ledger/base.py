@@ -52,9 +52,9 @@ def system_clock() -> datetime:
 class LedgerBase(Application[UUID]):
     """Store wiring, lookups by natural key, and bulk reads of the one log."""
 
-
-    def __init__(self, config: StoreConfig | None = None, *, clock: Clock = system_clock,
-                 env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, config: StoreConfig | None = None, *, clock: Clock = system_clock, env: dict[str, str] | None = None
+    ) -> None:
         self.config = config or StoreConfig.from_env()
         self.clock = clock
         super().__init__(env if env is not None else self.config.eventsourcing_env())
@@ -89,9 +89,7 @@ class LedgerBase(Application[UUID]):
         return self._get(Release, release_id(upc), f"release {upc}")
 
     def get_split(self, right: str, subject_key: str) -> SplitAgreement:
-        return self._get(
-            SplitAgreement, split_agreement_id(right, subject_key), f"{right} split of {subject_key}"
-        )
+        return self._get(SplitAgreement, split_agreement_id(right, subject_key), f"{right} split of {subject_key}")
 
     def find_split(self, right: str, subject_key: str) -> SplitAgreement | None:
         try:
@@ -116,15 +114,17 @@ class LedgerBase(Application[UUID]):
         return self.recorder.max_notification_id() or 0
 
     def read_log(
-        self, start: int = 1, *, stop: int | None = None, topics: Sequence[str] = (),
+        self,
+        start: int = 1,
+        *,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
         page: int = 5_000,
     ) -> Iterator[Notification]:
         """Every notification from `start` (inclusive), read in pages — never one at a time."""
         position = start
         while True:
-            batch = self.recorder.select_notifications(
-                position, page, stop=stop, topics=list(topics)
-            )
+            batch = self.recorder.select_notifications(position, page, stop=stop, topics=list(topics))
             yield from batch
             if len(batch) < page:
                 return

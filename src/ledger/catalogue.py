@@ -30,7 +30,11 @@ def _party_identifiers(identifiers: dict[str, str]) -> dict[str, str]:
 
 class CatalogueCommands(_Base):
     def upsert_party(
-        self, key: str, name: str, kinds: list[str], actor: str,
+        self,
+        key: str,
+        name: str,
+        kinds: list[str],
+        actor: str,
         identifiers: dict[str, str] | None = None,
     ) -> tuple[Party, bool]:
         """Register or update a party; returns (party, changed)."""
@@ -65,7 +69,11 @@ class CatalogueCommands(_Base):
         return party
 
     def upsert_work(
-        self, key: str, title: str, writers: list[dict[str, str]], actor: str,
+        self,
+        key: str,
+        title: str,
+        writers: list[dict[str, str]],
+        actor: str,
         iswc: str | None = None,
     ) -> tuple[Work, bool]:
         work, changed = self._prepare_work(key, title, writers, actor, iswc)
@@ -74,8 +82,13 @@ class CatalogueCommands(_Base):
         return work, changed
 
     def _prepare_work(
-        self, key: str, title: str, writers: list[dict[str, str]], actor: str,
-        iswc: str | None = None, pending: Pending | None = None,
+        self,
+        key: str,
+        title: str,
+        writers: list[dict[str, str]],
+        actor: str,
+        iswc: str | None = None,
+        pending: Pending | None = None,
     ) -> tuple[Work, bool]:
         """The upsert without saving: (work, changed); the caller saves it with its batch."""
         pending = pending or Pending(self)
@@ -91,19 +104,29 @@ class CatalogueCommands(_Base):
         return work, True
 
     def upsert_recording(
-        self, isrc: str, title: str, display_artist: str, duration_ms: int, actor: str,
-        work_key: str | None = None, credits: list[dict[str, str]] | None = None,
+        self,
+        isrc: str,
+        title: str,
+        display_artist: str,
+        duration_ms: int,
+        actor: str,
+        work_key: str | None = None,
+        credits: list[dict[str, str]] | None = None,
     ) -> tuple[Recording, bool]:
-        rec, changed = self._prepare_recording(
-            isrc, title, display_artist, duration_ms, actor, work_key, credits
-        )
+        rec, changed = self._prepare_recording(isrc, title, display_artist, duration_ms, actor, work_key, credits)
         if changed:
             self.save(rec)
         return rec, changed
 
     def _prepare_recording(
-        self, isrc: str, title: str, display_artist: str, duration_ms: int, actor: str,
-        work_key: str | None = None, credits: list[dict[str, str]] | None = None,
+        self,
+        isrc: str,
+        title: str,
+        display_artist: str,
+        duration_ms: int,
+        actor: str,
+        work_key: str | None = None,
+        credits: list[dict[str, str]] | None = None,
         pending: Pending | None = None,
     ) -> tuple[Recording, bool]:
         pending = pending or Pending(self)
@@ -117,39 +140,77 @@ class CatalogueCommands(_Base):
         self._require_pending_parties([c["party"] for c in credits], pending)
         if work_key is not None and not pending.exists(work_id(work_key)):
             raise DomainError(f"recording {isrc}: work {work_key} is not registered")
-        fields = dict(title=title, display_artist=display_artist, duration_ms=duration_ms,
-                      work_key=work_key, credits=credits)
+        fields = dict(
+            title=title, display_artist=display_artist, duration_ms=duration_ms, work_key=work_key, credits=credits
+        )
         rec = pending.find(Recording, recording_id(isrc), f"recording {isrc}")
         if rec is not None:
             if all(getattr(rec, k) == v for k, v in fields.items()):
                 return rec, False
-            rec.update_details(title=title, display_artist=display_artist, duration_ms=duration_ms,
-                               work_key=work_key, credits=credits, actor=actor)
+            rec.update_details(
+                title=title,
+                display_artist=display_artist,
+                duration_ms=duration_ms,
+                work_key=work_key,
+                credits=credits,
+                actor=actor,
+            )
         else:
-            rec = pending.add(Recording(isrc=isrc, title=title, display_artist=display_artist,
-                                        duration_ms=duration_ms, work_key=work_key, credits=credits,
-                                        actor=actor))
+            rec = pending.add(
+                Recording(
+                    isrc=isrc,
+                    title=title,
+                    display_artist=display_artist,
+                    duration_ms=duration_ms,
+                    work_key=work_key,
+                    credits=credits,
+                    actor=actor,
+                )
+            )
         return rec, True
 
     def deliver_release(
-        self, upc: str, title: str, track_isrcs: list[str], release_date: date, actor: str,
-        label_key: str | None = None, release_type: str = "album",
-        territories: list[str] | None = None, delivered_by: str | None = None,
+        self,
+        upc: str,
+        title: str,
+        track_isrcs: list[str],
+        release_date: date,
+        actor: str,
+        label_key: str | None = None,
+        release_type: str = "album",
+        territories: list[str] | None = None,
+        delivered_by: str | None = None,
         status: str = "live",
     ) -> tuple[Release, bool]:
         rel, changed = self._prepare_release(
-            upc, title, track_isrcs, release_date, actor, label_key, release_type, territories,
-            delivered_by, status,
+            upc,
+            title,
+            track_isrcs,
+            release_date,
+            actor,
+            label_key,
+            release_type,
+            territories,
+            delivered_by,
+            status,
         )
         if changed:
             self.save(rel)
         return rel, changed
 
     def _prepare_release(
-        self, upc: str, title: str, track_isrcs: list[str], release_date: date, actor: str,
-        label_key: str | None = None, release_type: str = "album",
-        territories: list[str] | None = None, delivered_by: str | None = None,
-        status: str = "live", pending: Pending | None = None,
+        self,
+        upc: str,
+        title: str,
+        track_isrcs: list[str],
+        release_date: date,
+        actor: str,
+        label_key: str | None = None,
+        release_type: str = "album",
+        territories: list[str] | None = None,
+        delivered_by: str | None = None,
+        status: str = "live",
+        pending: Pending | None = None,
     ) -> tuple[Release, bool]:
         """A re-delivery records only the fields that changed; `status` applies to a new release."""
         pending = pending or Pending(self)
@@ -165,8 +226,13 @@ class CatalogueCommands(_Base):
         self._require_pending_parties([k for k in (label_key, delivered_by) if k], pending)
         terr = sorted({parse_territory(t, allow_worldwide=True) for t in territories or ["WW"]})
         fields: dict[str, Any] = dict(
-            title=title, label_key=label_key, release_type=release_type, track_isrcs=isrcs,
-            release_date=release_date, territories=terr, delivered_by=delivered_by,
+            title=title,
+            label_key=label_key,
+            release_type=release_type,
+            track_isrcs=isrcs,
+            release_date=release_date,
+            territories=terr,
+            delivered_by=delivered_by,
         )
         rel = pending.find(Release, release_id(upc), f"release {upc}")
         if rel is not None:

@@ -30,10 +30,17 @@ def split_history(app: RoyaltyLedger, right: str, subject_key: str) -> list[dict
         name = type(e).__name__
         if name == "SplitVersionProposed":
             versions[e.version] = {
-                "version": e.version, "shares": e.shares, "effective_from": e.effective_from,
-                "kind": e.kind, "reason": e.reason, "proposed_by": e.proposed_by,
-                "required": e.required, "proposed": stamp, "acceptances": [],
-                "activation": None, "status": "proposed",
+                "version": e.version,
+                "shares": e.shares,
+                "effective_from": e.effective_from,
+                "kind": e.kind,
+                "reason": e.reason,
+                "proposed_by": e.proposed_by,
+                "required": e.required,
+                "proposed": stamp,
+                "acceptances": [],
+                "activation": None,
+                "status": "proposed",
             }
         elif name == "SplitVersionAccepted":
             versions[e.version]["acceptances"].append({"party": e.party_key, **stamp})

@@ -28,8 +28,13 @@ def review_queue(app: RoyaltyLedger, delivered_by: str | None = None) -> list[Re
         else:
             waiting.pop(notification.originator_id, None)
     releases: list[object] = [app.repository.get(UUID(str(i))) for i in waiting]
-    return [r for r in releases if isinstance(r, Release) and r.status == "in_review"
-            and (delivered_by is None or r.delivered_by == delivered_by)]
+    return [
+        r
+        for r in releases
+        if isinstance(r, Release)
+        and r.status == "in_review"
+        and (delivered_by is None or r.delivered_by == delivered_by)
+    ]
 
 
 def verify_sender(app: RoyaltyLedger, key: str, reason: str, actor: str) -> list[str]:

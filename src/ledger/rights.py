@@ -28,8 +28,15 @@ class RightsCommands(_Base):
             raise DomainError(f"{right} split: {kind} {subject_key} is not registered")
 
     def propose_split(
-        self, right: str, subject_key: str, shares: dict[str, int], effective_from: datetime,
-        proposed_by: str, actor: str, reason: str = "", kind: str = "change",
+        self,
+        right: str,
+        subject_key: str,
+        shares: dict[str, int],
+        effective_from: datetime,
+        proposed_by: str,
+        actor: str,
+        reason: str = "",
+        kind: str = "change",
     ) -> tuple[SplitAgreement, int]:
         """Propose a version; the proposer's own acceptance is recorded with it."""
         self._require_subject(right, subject_key)
@@ -39,15 +46,14 @@ class RightsCommands(_Base):
             right=right, subject_key=subject_key, actor=actor
         )
         version = agreement.propose(shares, effective_from, proposed_by, reason, actor, kind)
-        if proposed_by in agreement.get_version(version)["required"]:
-            if agreement.accept(version, proposed_by, actor):
-                agreement.activate(version, actor)
+        # The proposer's own acceptance is recorded with the proposal.
+        proposer_affected = proposed_by in agreement.get_version(version)["required"]
+        if proposer_affected and agreement.accept(version, proposed_by, actor):
+            agreement.activate(version, actor)
         self.save(agreement)
         return agreement, version
 
-    def accept_split(
-        self, right: str, subject_key: str, version: int, party_key: str, actor: str
-    ) -> SplitAgreement:
+    def accept_split(self, right: str, subject_key: str, version: int, party_key: str, actor: str) -> SplitAgreement:
         """Accept on behalf of `party_key`; the last acceptance activates the version."""
         agreement = self.get_split(right, subject_key)
         if agreement.accept(version, party_key, actor):
@@ -66,8 +72,14 @@ class RightsCommands(_Base):
         return agreement
 
     def set_split(
-        self, right: str, subject_key: str, shares: dict[str, int], effective_from: datetime,
-        actor: str, reason: str, kind: str = "change",
+        self,
+        right: str,
+        subject_key: str,
+        shares: dict[str, int],
+        effective_from: datetime,
+        actor: str,
+        reason: str,
+        kind: str = "change",
     ) -> tuple[SplitAgreement, int]:
         """Propose and activate by admin override in one step (initial deliveries, transfers)."""
         agreement, version = self._prepare_split(right, subject_key, shares, effective_from, actor, reason, kind)
@@ -75,8 +87,15 @@ class RightsCommands(_Base):
         return agreement, version
 
     def _prepare_split(
-        self, right: str, subject_key: str, shares: dict[str, int], effective_from: datetime,
-        actor: str, reason: str, kind: str = "change", pending: Pending | None = None,
+        self,
+        right: str,
+        subject_key: str,
+        shares: dict[str, int],
+        effective_from: datetime,
+        actor: str,
+        reason: str,
+        kind: str = "change",
+        pending: Pending | None = None,
     ) -> tuple[SplitAgreement, int]:
         """`set_split` without saving: the caller saves the agreement with its batch."""
         pending = pending or Pending(self)
@@ -90,27 +109,45 @@ class RightsCommands(_Base):
         return agreement, version
 
     def transfer_ownership(
-        self, right: str, subject_key: str, shares: dict[str, int], effective_from: datetime,
-        proposed_by: str, reason: str, actor: str,
+        self,
+        right: str,
+        subject_key: str,
+        shares: dict[str, int],
+        effective_from: datetime,
+        proposed_by: str,
+        reason: str,
+        actor: str,
     ) -> tuple[SplitAgreement, int]:
         """A catalogue sale: a new version of kind 'transfer' that the affected parties accept."""
         if not reason.strip():
             raise DomainError("an ownership transfer needs a reason")
-        return self.propose_split(
-            right, subject_key, shares, effective_from, proposed_by, actor, reason, "transfer"
-        )
+        return self.propose_split(right, subject_key, shares, effective_from, proposed_by, actor, reason, "transfer")
 
     def take_down(
-        self, subject: str, key: str, territories: list[str], reason: str,
-        effective_at: datetime, actor: str, *, reinstate: bool = False,
+        self,
+        subject: str,
+        key: str,
+        territories: list[str],
+        reason: str,
+        effective_at: datetime,
+        actor: str,
+        *,
+        reinstate: bool = False,
     ) -> None:
         """Take down (or reinstate) a recording (ISRC) or a release (UPC), globally or by territory."""
-        self.save(self._prepare_take_down(subject, key, territories, reason, effective_at, actor,
-                                          reinstate=reinstate))
+        self.save(self._prepare_take_down(subject, key, territories, reason, effective_at, actor, reinstate=reinstate))
 
     def _prepare_take_down(
-        self, subject: str, key: str, territories: list[str], reason: str,
-        effective_at: datetime, actor: str, *, reinstate: bool = False, pending: Pending | None = None,
+        self,
+        subject: str,
+        key: str,
+        territories: list[str],
+        reason: str,
+        effective_at: datetime,
+        actor: str,
+        *,
+        reinstate: bool = False,
+        pending: Pending | None = None,
     ) -> Recording | Release:
         if not reason.strip():
             raise DomainError("a takedown or reinstatement needs a reason")
@@ -130,15 +167,27 @@ class RightsCommands(_Base):
         return target
 
     def open_dispute(
-        self, right: str, subject_key: str, claimant: str, claimed_ppm: int,
-        effective_from: datetime, statement: str, actor: str, respondent: str | None = None,
+        self,
+        right: str,
+        subject_key: str,
+        claimant: str,
+        claimed_ppm: int,
+        effective_from: datetime,
+        statement: str,
+        actor: str,
+        respondent: str | None = None,
     ) -> Dispute:
         self._require_subject(right, subject_key)
         self.require_parties([claimant] + ([respondent] if respondent else []))
         dispute = Dispute(
-            right=right, subject_key=subject_key, claimant=claimant, respondent=respondent,
-            claimed_ppm=claimed_ppm, effective_from=require_utc(effective_from),
-            statement=statement, actor=actor,
+            right=right,
+            subject_key=subject_key,
+            claimant=claimant,
+            respondent=respondent,
+            claimed_ppm=claimed_ppm,
+            effective_from=require_utc(effective_from),
+            statement=statement,
+            actor=actor,
         )
         self.save(dispute)
         return dispute
@@ -147,8 +196,13 @@ class RightsCommands(_Base):
         return self._get(Dispute, dispute_id, f"dispute {dispute_id}")
 
     def resolve_dispute(
-        self, dispute_id: UUID, outcome: str, note: str, actor: str,
-        awarded_ppm: int | None = None, corrected_shares: dict[str, int] | None = None,
+        self,
+        dispute_id: UUID,
+        outcome: str,
+        note: str,
+        actor: str,
+        awarded_ppm: int | None = None,
+        corrected_shares: dict[str, int] | None = None,
         effective_from: datetime | None = None,
     ) -> Dispute:
         """Resolve; when upheld or partial with corrected shares, activate them as a new version."""
@@ -159,8 +213,12 @@ class RightsCommands(_Base):
             agreement = self.get_split(dispute.right, dispute.subject_key)
             self.require_parties(list(corrected_shares))
             version = agreement.propose(
-                corrected_shares, require_utc(effective_from or dispute.effective_from),
-                actor, f"dispute {dispute_id} {outcome}: {note}", actor, "dispute_resolution",
+                corrected_shares,
+                require_utc(effective_from or dispute.effective_from),
+                actor,
+                f"dispute {dispute_id} {outcome}: {note}",
+                actor,
+                "dispute_resolution",
             )
             agreement.activate(version, actor, override_reason=f"dispute {dispute_id} resolved")
             to_save.append(agreement)

@@ -14,11 +14,13 @@ from ledger.store.config import StoreConfig
 ROYALTY = str(Path(sys.executable).with_name("royalty"))
 
 
-def royalty(config: StoreConfig, *args: str, cwd: Path | None = None, timeout: float = 300,
-            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def royalty(
+    config: StoreConfig, *args: str, cwd: Path | None = None, timeout: float = 300, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, "ROYALTY_DATABASE_URL": config.describe(), "COLUMNS": "200", **(env or {})}
-    return subprocess.run([ROYALTY, *args], capture_output=True, text=True, cwd=cwd, env=full_env,
-                          timeout=timeout, check=False)
+    return subprocess.run(
+        [ROYALTY, *args], capture_output=True, text=True, cwd=cwd, env=full_env, timeout=timeout, check=False
+    )
 
 
 def royalty_json(config: StoreConfig, *args: str, **kwargs: Any) -> Any:

@@ -9,8 +9,9 @@ XML = {"Content-Type": "application/xml"}
 
 
 def _distributor(api: Api, verified: bool) -> dict[str, str]:
-    api.ledger.upsert_party("northern", "Northern Lights Distribution", ["distributor"], "test",
-                            {"dpid": "PADPIDA2014120301"})
+    api.ledger.upsert_party(
+        "northern", "Northern Lights Distribution", ["distributor"], "test", {"dpid": "PADPIDA2014120301"}
+    )
     if verified:
         api.ledger.set_party_verification("northern", "verified", "contract", "test")
     return api.key("distributor", "northern")
@@ -29,8 +30,9 @@ def test_a_verified_distributor_uploads_ern_and_it_goes_live_once(sqlite_api: Ap
 
 def test_uploads_are_refused_for_other_senders_unsafe_xml_and_other_roles(sqlite_api: Api) -> None:
     key = _distributor(sqlite_api, verified=False)
-    bomb = sqlite_api.client.post("/v1/deliveries", content=(FIXTURES / "malicious_billion_laughs.xml").read_bytes(),
-                                  headers={**key, **XML})
+    bomb = sqlite_api.client.post(
+        "/v1/deliveries", content=(FIXTURES / "malicious_billion_laughs.xml").read_bytes(), headers={**key, **XML}
+    )
     assert bomb.status_code == 422 and "entity expansion" in bomb.json()["detail"]
     other = (FIXTURES / "ern382_album.xml").read_bytes()  # sent by another DPID
     assert sqlite_api.client.post("/v1/deliveries", content=other, headers={**key, **XML}).status_code == 403

@@ -10,8 +10,9 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ern"
 
 def test_import_a_folder_review_verify_and_reimport(sqlite_config, tmp_path):
     reports = tmp_path / "reports"
-    result = royalty(sqlite_config, "catalogue", "import", str(FIXTURES), "--report-dir", str(reports), "--json",
-                     cwd=tmp_path)
+    result = royalty(
+        sqlite_config, "catalogue", "import", str(FIXTURES), "--report-dir", str(reports), "--json", cwd=tmp_path
+    )
     assert result.returncode == 1, result.stderr  # the malicious and malformed fixtures are refused
     doc = json.loads(result.stdout)
     assert doc["counts"]["accepted"] >= 6 and doc["counts"]["files_refused"] >= 4
@@ -21,8 +22,9 @@ def test_import_a_folder_review_verify_and_reimport(sqlite_config, tmp_path):
     assert by_sender == {"northern-lights-distribution", "estuary-music-group"}
     rejected = royalty_json(sqlite_config, "review", "reject", "5012345678948", "--reason", "no artwork", cwd=tmp_path)
     assert rejected["status"] == "rejected" and rejected["decision"]["reason"] == "no artwork"
-    verified = royalty_json(sqlite_config, "parties", "verify", "northern-lights-distribution", "--reason",
-                            "contract signed", cwd=tmp_path)
+    verified = royalty_json(
+        sqlite_config, "parties", "verify", "northern-lights-distribution", "--reason", "contract signed", cwd=tmp_path
+    )
     assert "5012345678917" in verified["approved_releases"]
     parties = royalty_json(sqlite_config, "parties", "list", cwd=tmp_path)["parties"]
     assert {p["key"]: p["verification"] for p in parties}["northern-lights-distribution"] == "verified"

@@ -39,6 +39,7 @@ def tamper_event_state(config: StoreConfig, position: int, old: bytes, new: byte
         with psycopg.connect(pg_conninfo(config)) as pg:
             pg.execute("ALTER TABLE stored_events DISABLE TRIGGER stored_events_append_only")
             (state,) = pg.execute("SELECT state FROM stored_events WHERE notification_id=%s", (position,)).fetchone()
-            pg.execute("UPDATE stored_events SET state=%s WHERE notification_id=%s",
-                       (bytes(state).replace(old, new), position))
+            pg.execute(
+                "UPDATE stored_events SET state=%s WHERE notification_id=%s", (bytes(state).replace(old, new), position)
+            )
             pg.execute("ALTER TABLE stored_events ENABLE TRIGGER stored_events_append_only")

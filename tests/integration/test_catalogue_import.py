@@ -19,8 +19,14 @@ from ledger.store.config import StoreConfig
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ern"
 NOW = datetime(2025, 9, 1, tzinfo=UTC)
-GOOD = ["ern43_single.xml", "ern43_album.xml", "ern43_multi_artist.xml", "ern43_restricted.xml",
-        "ern382_album.xml", "ern382_single_restricted.xml"]
+GOOD = [
+    "ern43_single.xml",
+    "ern43_album.xml",
+    "ern43_multi_artist.xml",
+    "ern43_restricted.xml",
+    "ern382_album.xml",
+    "ern382_single_restricted.xml",
+]
 
 
 @pytest.fixture
@@ -128,9 +134,7 @@ def test_unverified_sender_waits_in_review_until_approved_rejected_or_verified(a
     assert [i.status for i in later.items] == ["live"]
 
 
-def test_a_suspended_sender_is_refused_and_a_release_cannot_be_taken_over(
-    app: RoyaltyLedger, tmp_path: Path
-) -> None:
+def test_a_suspended_sender_is_refused_and_a_release_cannot_be_taken_over(app: RoyaltyLedger, tmp_path: Path) -> None:
     _import(app, "ern43_single.xml")
     other = tmp_path / "other-sender.xml"
     other.write_bytes((FIXTURES / "ern43_single.xml").read_bytes().replace(b"PADPIDA2014120301", b"PADPIDA2099000001"))
@@ -145,8 +149,9 @@ def test_a_suspended_sender_is_refused_and_a_release_cannot_be_taken_over(
 
 def test_malicious_files_are_refused_with_a_report(app: RoyaltyLedger, tmp_path: Path) -> None:
     head = app.head_position()
-    summary = _import(app, "malicious_billion_laughs.xml", "malicious_xxe.xml", "malformed_bad_upc.xml",
-                      report_dir=tmp_path)
+    summary = _import(
+        app, "malicious_billion_laughs.xml", "malicious_xxe.xml", "malformed_bad_upc.xml", report_dir=tmp_path
+    )
     assert app.head_position() == head and not summary.ok
     doc = json.loads((tmp_path / "import-report.json").read_text())
     errors = [e for f in doc["files"] for e in f["message_errors"]]

@@ -16,22 +16,28 @@ def _seed(app: RoyaltyLedger) -> None:
     app.upsert_party("aria", "Aria Lune", ["artist"], "test")
     app.upsert_party("lbl", "Night Owl", ["label"], "test")
     app.upsert_recording(ISRC, "Moth", "Aria Lune", 180_000, "test")
-    app.set_split("master", ISRC, {"aria": 500_000, "lbl": 500_000},
-                  datetime(2026, 1, 1, tzinfo=UTC), "test", "initial")
+    app.set_split(
+        "master", ISRC, {"aria": 500_000, "lbl": 500_000}, datetime(2026, 1, 1, tzinfo=UTC), "test", "initial"
+    )
 
 
 def test_events_get_one_increasing_global_position_and_read_back(ledger_app):
     _seed(ledger_app)
     positions = [n.id for n in ledger_app.read_log(page=2)]
     assert positions == sorted(positions) and len(positions) == ledger_app.head_position() == 6
-    assert ledger_app.get_split("master", ISRC).version_in_force(
-        datetime(2026, 2, 1, tzinfo=UTC))["shares"] == {"aria": 500_000, "lbl": 500_000}
+    assert ledger_app.get_split("master", ISRC).version_in_force(datetime(2026, 2, 1, tzinfo=UTC))["shares"] == {
+        "aria": 500_000,
+        "lbl": 500_000,
+    }
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE stored_events SET topic = 'x'",
-    "DELETE FROM stored_events",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE stored_events SET topic = 'x'",
+        "DELETE FROM stored_events",
+    ],
+)
 def test_the_database_rejects_update_and_delete_on_the_event_table(store_config, ledger_app, statement):
     _seed(ledger_app)
     with pytest.raises(Exception, match="append-only"):

@@ -13,8 +13,12 @@ def test_registering_a_catalogue_and_a_split_records_events_with_their_actor(mem
     app.upsert_recording("USRC17607839", "Moth", "Aria Lune", 180_000, "cli:test")
     app.deliver_release("036000291452", "Moths", ["USRC17607839"], date(2026, 1, 9), "cli:test")
     agreement, version = app.set_split(
-        "master", "USRC17607839", {"aria": 500_000, "lbl": 500_000},
-        datetime(2026, 1, 1, tzinfo=UTC), "cli:test", "initial split",
+        "master",
+        "USRC17607839",
+        {"aria": 500_000, "lbl": 500_000},
+        datetime(2026, 1, 1, tzinfo=UTC),
+        "cli:test",
+        "initial split",
     )
     assert agreement.get_version(version)["status"] == "active"
     events = [app.decode(n) for n in app.read_log()]
@@ -27,8 +31,7 @@ def test_shares_not_summing_to_a_million_are_refused_and_nothing_is_written(memo
     app.upsert_recording("USRC17607839", "Moth", "Aria Lune", 180_000, "cli:test")
     head = app.head_position()
     with pytest.raises(InvalidShares, match="sum to 999,999 ppm"):
-        app.set_split("master", "USRC17607839", {"aria": 999_999},
-                      datetime(2026, 1, 1, tzinfo=UTC), "cli:test", "bad")
+        app.set_split("master", "USRC17607839", {"aria": 999_999}, datetime(2026, 1, 1, tzinfo=UTC), "cli:test", "bad")
     assert app.head_position() == head
 
 
@@ -41,5 +44,6 @@ def test_a_recording_with_a_bad_isrc_is_refused(memory_app):
 def test_splits_naming_an_unknown_party_are_refused(memory_app):
     memory_app.upsert_recording("USRC17607839", "Moth", "Aria Lune", 180_000, "cli:test")
     with pytest.raises(DomainError, match="unknown party: ghost"):
-        memory_app.set_split("master", "USRC17607839", {"ghost": 1_000_000},
-                             datetime(2026, 1, 1, tzinfo=UTC), "cli:test", "x")
+        memory_app.set_split(
+            "master", "USRC17607839", {"ghost": 1_000_000}, datetime(2026, 1, 1, tzinfo=UTC), "cli:test", "x"
+        )

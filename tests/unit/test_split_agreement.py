@@ -20,8 +20,9 @@ def app(memory_app):
 
 
 def test_a_version_activates_only_when_every_affected_party_has_accepted(app):
-    agreement, v = app.propose_split("master", ISRC, {"aria": 400_000, "lbl": 400_000, "prod": 200_000},
-                                     MAR15, "prod", "party:prod")
+    agreement, v = app.propose_split(
+        "master", ISRC, {"aria": 400_000, "lbl": 400_000, "prod": 200_000}, MAR15, "prod", "party:prod"
+    )
     assert agreement.get_version(v)["required"] == ["aria", "lbl", "prod"]
     app.accept_split("master", ISRC, v, "aria", "party:aria")
     assert app.get_split("master", ISRC).get_version(v)["status"] == "proposed"
@@ -63,11 +64,15 @@ def test_naive_times_are_refused(app):
 
 
 def test_disputes_and_resolution_activate_the_corrected_split(app):
-    dispute = app.open_dispute("master", ISRC, "prod", 100_000, MAR, "email agreement", "handler",
-                               respondent="lbl")
+    dispute = app.open_dispute("master", ISRC, "prod", 100_000, MAR, "email agreement", "handler", respondent="lbl")
     assert dispute.escrow_account == f"escrow:{dispute.id}"
-    app.resolve_dispute(dispute.id, "upheld", "evidence accepted", "handler",
-                        corrected_shares={"aria": 500_000, "lbl": 400_000, "prod": 100_000})
+    app.resolve_dispute(
+        dispute.id,
+        "upheld",
+        "evidence accepted",
+        "handler",
+        corrected_shares={"aria": 500_000, "lbl": 400_000, "prod": 100_000},
+    )
     assert app.get_dispute(dispute.id).outcome == "upheld"
     in_force = app.get_split("master", ISRC).version_in_force(MAR)
     assert in_force["shares"]["prod"] == 100_000 and in_force["kind"] == "dispute_resolution"
@@ -81,8 +86,7 @@ def test_takedowns_apply_by_territory_from_their_effective_time_until_reinstated
     assert rec.unavailable_reason("DE", datetime(2026, 2, 28, tzinfo=UTC)) is None
     assert rec.unavailable_reason("DE", MAR15) == "court order"
     assert rec.unavailable_reason("FR", MAR15) is None
-    app.take_down("recording", ISRC, ["DE"], "order lifted", datetime(2026, 4, 1, tzinfo=UTC), "admin",
-                  reinstate=True)
+    app.take_down("recording", ISRC, ["DE"], "order lifted", datetime(2026, 4, 1, tzinfo=UTC), "admin", reinstate=True)
     assert app.get_recording(ISRC).unavailable_reason("DE", datetime(2026, 4, 2, tzinfo=UTC)) is None
 
 

@@ -50,8 +50,9 @@ def _sender_dpid(app: RoyaltyLedger, principal: Principal) -> tuple[str, str]:
     return dpid, party.name
 
 
-def _check(app: RoyaltyLedger, body: bytes, csv: bool, dpid: str, name: str
-           ) -> tuple[DeliveryMessage | None, ValidationReport]:
+def _check(
+    app: RoyaltyLedger, body: bytes, csv: bool, dpid: str, name: str
+) -> tuple[DeliveryMessage | None, ValidationReport]:
     now = app.clock()
     if csv:
         try:
@@ -60,12 +61,15 @@ def _check(app: RoyaltyLedger, body: bytes, csv: bool, dpid: str, name: str
             from ledger.ingest.validate import report_unreadable
 
             return None, report_unreadable("upload.csv", "the CSV is not UTF-8 text")
-        return check_catalogue_csv(text, sender_dpid=dpid, sender_name=name, created_at=now, now=now,
-                                   source_name="upload.csv")
+        return check_catalogue_csv(
+            text, sender_dpid=dpid, sender_name=name, created_at=now, now=now, source_name="upload.csv"
+        )
     message, report = check_ern(body, source_name="upload.xml", now=now)
     if message is not None and message.sender_dpid != dpid:
-        raise Forbidden(f"the message is sent by {message.sender_dpid or '(no DPID)'}, "
-                        f"but this key acts for the party with DPID {dpid}")
+        raise Forbidden(
+            f"the message is sent by {message.sender_dpid or '(no DPID)'}, "
+            f"but this key acts for the party with DPID {dpid}"
+        )
     return message, report
 
 
@@ -77,10 +81,13 @@ def _import(app: RoyaltyLedger, principal: Principal, body: bytes, csv: bool) ->
     return result, written.position(app)
 
 
-@router.post("", response_model=DeliveryImported,
-             responses={422: {"description": "The file was refused: the report says why"}})
+@router.post(
+    "", response_model=DeliveryImported, responses={422: {"description": "The file was refused: the report says why"}}
+)
 async def upload_delivery(
-    request: Request, app: LedgerDep, principal: Distributor,
+    request: Request,
+    app: LedgerDep,
+    principal: Distributor,
     content_type: Annotated[str, Header()] = "application/xml",
 ) -> DeliveryImported | JSONResponse:
     """Upload one delivery as the request body: a DDEX ERN 3.8.2 / 4.3 message
@@ -92,17 +99,28 @@ async def upload_delivery(
     """
     media = content_type.split(";")[0].strip().lower()
     if media not in CSV_TYPES + XML_TYPES:
-        return problem(415, "unsupported-media-type", "Unsupported media type",
-                       f"send application/xml (ERN) or text/csv, not {media}", request)
+        return problem(
+            415,
+            "unsupported-media-type",
+            "Unsupported media type",
+            f"send application/xml (ERN) or text/csv, not {media}",
+            request,
+        )
     body = await request.body()
     result, position = await run_in_threadpool(_import, app, principal, body, media in CSV_TYPES)
     doc = result.to_dict()
     items = [i.to_dict() for i in result.items]
     if result.refused:
-        return problem(422, "delivery-refused", "Delivery refused", "; ".join(result.report.message_errors),
-                       request, report=doc)
+        return problem(
+            422, "delivery-refused", "Delivery refused", "; ".join(result.report.message_errors), request, report=doc
+        )
     return DeliveryImported(
-        ok=not any(i.result == "rejected" for i in result.items), position=position, source=result.source,
-        message_id=result.report.message_id, kind=result.report.kind, ern_version=result.report.ern_version,
-        message_errors=list(result.report.message_errors), items=items,
+        ok=not any(i.result == "rejected" for i in result.items),
+        position=position,
+        source=result.source,
+        message_id=result.report.message_id,
+        kind=result.report.kind,
+        ern_version=result.report.ern_version,
+        message_errors=list(result.report.message_errors),
+        items=items,
     )

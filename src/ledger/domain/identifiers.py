@@ -50,9 +50,7 @@ def parse_upc(value: str) -> str:
         return str(ean.validate(compact))
     except InvalidChecksum:
         expected = ean.calc_check_digit(compact[:-1])
-        raise InvalidIdentifier(
-            "UPC", value, f"check digit should be {expected}"
-        ) from None
+        raise InvalidIdentifier("UPC", value, f"check digit should be {expected}") from None
     except ValidationError as exc:
         raise InvalidIdentifier("UPC", value, _stdnum_reason(exc)) from None
 
@@ -114,12 +112,26 @@ def _territories() -> frozenset[str]:
 @cache
 def _currencies() -> dict[str, int]:
     """ISO 4217 codes with their minor-unit exponent (cents = 2, yen = 0)."""
-    zero = {"JPY", "KRW", "ISK", "CLP", "VND", "XAF", "XOF", "XPF", "PYG", "UGX", "RWF", "KMF", "GNF", "DJF", "BIF", "VUV"}
-    three = {"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"}
-    return {
-        c.alpha_3: 0 if c.alpha_3 in zero else 3 if c.alpha_3 in three else 2
-        for c in pycountry.currencies
+    zero = {
+        "JPY",
+        "KRW",
+        "ISK",
+        "CLP",
+        "VND",
+        "XAF",
+        "XOF",
+        "XPF",
+        "PYG",
+        "UGX",
+        "RWF",
+        "KMF",
+        "GNF",
+        "DJF",
+        "BIF",
+        "VUV",
     }
+    three = {"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"}
+    return {c.alpha_3: 0 if c.alpha_3 in zero else 3 if c.alpha_3 in three else 2 for c in pycountry.currencies}
 
 
 WORLDWIDE = "WW"

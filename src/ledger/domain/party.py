@@ -9,8 +9,20 @@ from eventsourcing.domain import Aggregate, event
 from ledger.domain.ids import party_id
 
 PARTY_KINDS = frozenset(
-    {"artist", "label", "publisher", "distributor", "writer", "producer", "performer",
-     "engineer", "mixer", "musician", "platform", "other"}
+    {
+        "artist",
+        "label",
+        "publisher",
+        "distributor",
+        "writer",
+        "producer",
+        "performer",
+        "engineer",
+        "mixer",
+        "musician",
+        "platform",
+        "other",
+    }
 )
 VERIFICATION_STATES = ("unverified", "verified", "suspended")
 
@@ -25,9 +37,7 @@ class Party(Aggregate):
         return party_id(key)
 
     @event("Registered")
-    def __init__(
-        self, key: str, name: str, kinds: list[str], identifiers: dict[str, str], actor: str
-    ) -> None:
+    def __init__(self, key: str, name: str, kinds: list[str], identifiers: dict[str, str], actor: str) -> None:
         self.key = key
         self.name = name
         self.kinds = kinds
@@ -38,9 +48,7 @@ class Party(Aggregate):
         self.payout_account: str | None = None
 
     @event("DetailsUpdated")
-    def update_details(
-        self, name: str, kinds: list[str], identifiers: dict[str, str], actor: str
-    ) -> None:
+    def update_details(self, name: str, kinds: list[str], identifiers: dict[str, str], actor: str) -> None:
         self.name, self.kinds, self.identifiers = name, kinds, identifiers
 
     def set_verification(self, state: str, reason: str, actor: str) -> None:
@@ -52,9 +60,7 @@ class Party(Aggregate):
 
     @event("VerificationChanged")
     def _verification_changed(self, state: str, reason: str, actor: str) -> None:
-        self.verification_history.append(
-            {"from": self.verification, "to": state, "reason": reason, "actor": actor}
-        )
+        self.verification_history.append({"from": self.verification, "to": state, "reason": reason, "actor": actor})
         self.verification = state
 
     @event("ManagerAdded")

@@ -11,9 +11,22 @@ from ledger.domain.availability import HasAvailability
 from ledger.domain.ids import recording_id
 
 CREDIT_ROLES = frozenset(
-    {"main_artist", "featured_artist", "performer", "session_musician", "producer", "engineer",
-     "mixer", "mastering_engineer", "writer", "composer", "lyricist", "arranger", "remixer",
-     "other"}
+    {
+        "main_artist",
+        "featured_artist",
+        "performer",
+        "session_musician",
+        "producer",
+        "engineer",
+        "mixer",
+        "mastering_engineer",
+        "writer",
+        "composer",
+        "lyricist",
+        "arranger",
+        "remixer",
+        "other",
+    }
 )
 
 
@@ -56,13 +69,9 @@ class Recording(Aggregate, HasAvailability):
         self.work_key, self.credits = work_key, credits
 
     @event("TakenDown")
-    def take_down(
-        self, territories: list[str], reason: str, effective_at: datetime, actor: str
-    ) -> None:
+    def take_down(self, territories: list[str], reason: str, effective_at: datetime, actor: str) -> None:
         self._record_availability("takedown", territories, reason, effective_at, actor)
 
     @event("Reinstated")
-    def reinstate(
-        self, territories: list[str], reason: str, effective_at: datetime, actor: str
-    ) -> None:
+    def reinstate(self, territories: list[str], reason: str, effective_at: datetime, actor: str) -> None:
         self._record_availability("reinstatement", territories, reason, effective_at, actor)

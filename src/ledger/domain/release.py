@@ -56,13 +56,9 @@ class Release(Aggregate, HasAvailability):
         self.status = "live" if decision == "approved" else "rejected"
 
     @event("TakenDown")
-    def take_down(
-        self, territories: list[str], reason: str, effective_at: datetime, actor: str
-    ) -> None:
+    def take_down(self, territories: list[str], reason: str, effective_at: datetime, actor: str) -> None:
         self._record_availability("takedown", territories, reason, effective_at, actor)
 
     @event("Reinstated")
-    def reinstate(
-        self, territories: list[str], reason: str, effective_at: datetime, actor: str
-    ) -> None:
+    def reinstate(self, territories: list[str], reason: str, effective_at: datetime, actor: str) -> None:
         self._record_availability("reinstatement", territories, reason, effective_at, actor)

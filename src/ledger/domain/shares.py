@@ -23,9 +23,7 @@ def validate_shares(shares: Mapping[str, int]) -> dict[str, int]:
             raise InvalidShares(f"share of {party} must be positive, got {ppm}")
     total = sum(shares.values())
     if total != PPM_WHOLE:
-        raise InvalidShares(
-            f"shares sum to {total:,} ppm, not 1,000,000 (off by {total - PPM_WHOLE:+,})"
-        )
+        raise InvalidShares(f"shares sum to {total:,} ppm, not 1,000,000 (off by {total - PPM_WHOLE:+,})")
     return dict(sorted(shares.items()))
 
 

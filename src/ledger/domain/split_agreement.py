@@ -116,8 +116,7 @@ class SplitAgreement(Aggregate):
         missing = sorted(set(v["required"]) - set(v["accepted_by"]))
         if missing and not override_reason:
             raise DomainError(
-                f"version {version} still needs acceptance from {', '.join(missing)}; "
-                "an admin override needs a reason"
+                f"version {version} still needs acceptance from {', '.join(missing)}; an admin override needs a reason"
             )
         self._activated(version=version, override_reason=override_reason, actor=actor)
 
@@ -125,13 +124,12 @@ class SplitAgreement(Aggregate):
     def _activated(self, version: int, override_reason: str | None, actor: str) -> None:
         self.activation_seq += 1
         v = self.versions[version - 1]
-        v.update(status="active", activated_by=actor, override_reason=override_reason,
-                 activation_seq=self.activation_seq)
+        v.update(
+            status="active", activated_by=actor, override_reason=override_reason, activation_seq=self.activation_seq
+        )
 
     def version_in_force(self, at: datetime) -> dict[str, Any] | None:
-        candidates = [
-            v for v in self.versions if v["status"] == "active" and v["effective_from"] <= at
-        ]
+        candidates = [v for v in self.versions if v["status"] == "active" and v["effective_from"] <= at]
         if not candidates:
             return None
         return max(candidates, key=lambda v: (v["effective_from"], v["activation_seq"]))

@@ -15,16 +15,12 @@ class Work(Aggregate):
         return work_id(key)
 
     @event("Registered")
-    def __init__(
-        self, key: str, title: str, iswc: str | None, writers: list[dict[str, str]], actor: str
-    ) -> None:
+    def __init__(self, key: str, title: str, iswc: str | None, writers: list[dict[str, str]], actor: str) -> None:
         self.key = key
         self.title = title
         self.iswc = iswc
         self.writers = writers
 
     @event("DetailsUpdated")
-    def update_details(
-        self, title: str, iswc: str | None, writers: list[dict[str, str]], actor: str
-    ) -> None:
+    def update_details(self, title: str, iswc: str | None, writers: list[dict[str, str]], actor: str) -> None:
         self.title, self.iswc, self.writers = title, iswc, writers

@@ -29,8 +29,15 @@ class ImportedItem:
     reasons: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
-        return {"reference": self.reference, "upc": self.upc, "title": self.title, "action": self.action,
-                "result": self.result, "status": self.status, "reasons": list(self.reasons)}
+        return {
+            "reference": self.reference,
+            "upc": self.upc,
+            "title": self.title,
+            "action": self.action,
+            "result": self.result,
+            "status": self.status,
+            "reasons": list(self.reasons),
+        }
 
 
 @dataclass(frozen=True)
@@ -45,10 +52,15 @@ class FileImport:
         return bool(self.report.message_errors)
 
     def to_dict(self) -> dict[str, object]:
-        return {"source": self.source, "message_id": self.report.message_id, "kind": self.report.kind,
-                "ern_version": self.report.ern_version, "sender_dpid": self.report.sender_dpid,
-                "message_errors": list(self.report.message_errors),
-                "items": [i.to_dict() for i in self.items]}
+        return {
+            "source": self.source,
+            "message_id": self.report.message_id,
+            "kind": self.report.kind,
+            "ern_version": self.report.ern_version,
+            "sender_dpid": self.report.sender_dpid,
+            "message_errors": list(self.report.message_errors),
+            "items": [i.to_dict() for i in self.items],
+        }
 
 
 @dataclass
@@ -88,8 +100,9 @@ class ImportSummary:
                 writer.writerow([f.source, f.report.message_id, "", "", "", "message", "rejected", "", error])
             for i in f.items:
                 for reason in i.reasons or ("",):
-                    writer.writerow([i.source, i.message_id, i.reference, i.upc, i.title, i.action, i.result,
-                                     i.status, reason])
+                    writer.writerow(
+                        [i.source, i.message_id, i.reference, i.upc, i.title, i.action, i.result, i.status, reason]
+                    )
         return out.getvalue()
 
     def write(self, directory: Path) -> tuple[Path, Path]:

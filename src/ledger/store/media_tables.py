@@ -48,8 +48,7 @@ class FingerprintIndexed:
     algorithm: int
     fingerprint: str
 
-    _SQL = ("INSERT INTO media_fingerprints (position, isrc, sha256, algorithm, fingerprint) "
-            "VALUES (?, ?, ?, ?, ?)")
+    _SQL = "INSERT INTO media_fingerprints (position, isrc, sha256, algorithm, fingerprint) VALUES (?, ?, ?, ?, ?)"
 
     def _row(self, positions: Sequence[int]) -> tuple[Any, ...]:
         return (positions[0], self.isrc, self.sha256, self.algorithm, self.fingerprint)
@@ -69,8 +68,7 @@ class WorkerAdvanced:
     position: int
     at_us: int
 
-    _SQL = ("UPDATE media_worker_tracking SET position = ?, updated_at_us = ? "
-            "WHERE worker = ? AND position < ?")
+    _SQL = "UPDATE media_worker_tracking SET position = ?, updated_at_us = ? WHERE worker = ? AND position < ?"
 
     def _row(self) -> tuple[Any, ...]:
         return (self.position, self.at_us, self.worker, self.position)
@@ -89,14 +87,12 @@ class MediaTables:
         self.recorder: Any = app.recorder
         self.backend = app.config.backend
 
-    def _run(self, statement: str, params: Sequence[Any] = (), *, write: bool = False
-             ) -> list[tuple[Any, ...]]:
+    def _run(self, statement: str, params: Sequence[Any] = (), *, write: bool = False) -> list[tuple[Any, ...]]:
         if self.backend == "sqlite":
             with self.recorder.datastore.transaction(commit=write) as c:
                 c.execute(statement, tuple(params))
                 return [tuple(r) for r in c.fetchall()]
-        with self.recorder.datastore.get_connection() as conn, conn.transaction(), \
-                conn.cursor() as curs:
+        with self.recorder.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
             curs.execute(_pg(statement), list(params))
             if curs.description is None:
                 return []
@@ -105,16 +101,15 @@ class MediaTables:
 
     def uploads_of(self, isrc: str) -> list[tuple[int, str]]:
         """(position, sha256) of every original uploaded for this recording, oldest first."""
-        rows = self._run(
-            "SELECT position, sha256 FROM media_uploads WHERE isrc = ? ORDER BY position", [isrc]
-        )
+        rows = self._run("SELECT position, sha256 FROM media_uploads WHERE isrc = ? ORDER BY position", [isrc])
         return [(int(p), str(s)) for p, s in rows]
 
     def fingerprints_after(self, position: int) -> list[tuple[int, str, str, int, str]]:
         """(position, isrc, sha256, algorithm, fingerprint) recorded after `position`."""
         rows = self._run(
             "SELECT position, isrc, sha256, algorithm, fingerprint FROM media_fingerprints "
-            "WHERE position > ? ORDER BY position", [position],
+            "WHERE position > ? ORDER BY position",
+            [position],
         )
         return [(int(p), str(i), str(s), int(a), str(f)) for p, i, s, a, f in rows]
 
@@ -122,7 +117,9 @@ class MediaTables:
         """The worker's tracking position, creating its row at 0 the first time."""
         self._run(
             "INSERT INTO media_worker_tracking (worker, position, updated_at_us) VALUES (?, 0, ?) "
-            "ON CONFLICT (worker) DO NOTHING", [worker, now_us], write=True,
+            "ON CONFLICT (worker) DO NOTHING",
+            [worker, now_us],
+            write=True,
         )
         rows = self._run("SELECT position FROM media_worker_tracking WHERE worker = ?", [worker])
         return int(rows[0][0])

@@ -118,9 +118,7 @@ def _split_sqlite(text: str) -> list[str]:
             if buffer.strip():
                 statements.append(buffer.strip())
             buffer = ""
-    if buffer.strip() and not all(
-        ln.strip().startswith("--") or not ln.strip() for ln in buffer.splitlines()
-    ):
+    if buffer.strip() and not all(ln.strip().startswith("--") or not ln.strip() for ln in buffer.splitlines()):
         raise MigrationError(f"incomplete SQL statement at end of migration: {buffer[:80]!r}")
     return statements
 
