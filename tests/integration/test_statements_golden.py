@@ -100,6 +100,18 @@ def _february(app: RoyaltyLedger, config: StoreConfig, dispute: str) -> None:
     )
 
 
+# The January statements' SHA-256 (the escrow account's id is a fresh UUID, so not pinned).
+JANUARY_HASHES = {
+    "party:ann": "5a047bce9f04444e567aa7d0cac4bcde4b4bad3cfcf8147d1df5f95a6ba60ea6",
+    "party:bob": "86e850c52b8d608011d6364b8622ca6cde6c6f8a83f4736710457776758e8966",
+    "party:lbl": "4d2dc2621f0d759d79379865f6ab5a68ba3aca96fb3403256aea198a9ca8b336",
+    "party:pub": "4674c02196647223ec2d92c260feb75ce1d276584546a3a1cda795f8a65ac800",
+    "platform": "9b4a2cefa7d713b8b09bd2d5671d7fc36f9a4d1e33d1d5c6e95279e07f0cf46c",
+    "suspense:no-work": "db82105d616db493676de565ea536783dc6e54e3e83a35dc88c8de45f6ba6e6a",
+    "suspense:taken-down": "887e917a1d93ecbe1bade84ef81733d88ba0c171066f668ef4c7359d3ea64b6a",
+}
+
+
 def _closing(totals: dict[str, dict[str, dict[str, int]]]) -> dict[tuple[str, str], int]:
     return {(a, c): t["closing"] for a, per in totals.items() for c, t in per.items()}
 
@@ -137,6 +149,8 @@ def test_two_months_of_statements_match_the_hand_computed_numbers(app, store_con
         ("suspense:no-work", "EUR"): 100_000,
         ("suspense:taken-down", "EUR"): 700_000,
     }
+    # The issued hashes are a published contract (canonical form v1): pinned byte for byte.
+    assert {a: h for a, h in jan.hashes.items() if not a.startswith("escrow:")} == JANUARY_HASHES
     ann_jan = jan.documents["party:ann"]["currencies"]["EUR"]["earnings"]
     assert [(x["isrc"], x["right"], x["share_ppm"], x["units"], x["amount_micros"]) for x in ann_jan] == [
         (R3, "publishing", 500_000, 2, 400_000),
