@@ -214,3 +214,63 @@ def test_the_raw_listener_id_is_stored_nowhere_not_even_for_unparseable_lines(
     assert len(stored) == 4
     assert not any("listener-secret" in str(value) for value in stored)
     assert all("listener_hash" in raw for (raw,) in stored[1:3])
+
+
+def test_a_refund_that_fails_pricing_is_quarantined_with_its_reason_and_retryable(
+    app: RoyaltyLedger,
+) -> None:
+    ingest(app, [sale("s1", "10.00", upc=ALBUM), sale("s2", "2.00", kind="download", isrc=ISRCS[0])])
+    refunds = [
+        sale("r-over", "10.01", kind="refund", refund_of="s1", upc=ALBUM),
+        sale("r-currency", "1.00", kind="refund", refund_of="s2", isrc=ISRCS[0], currency="USD"),
+        sale("r-early", "1.00", kind="refund", refund_of="s3", isrc=ISRCS[1]),
+    ]
+    summary = ingest(app, refunds)
+    assert (summary.accepted, sum(summary.quarantined.values())) == (0, 3)
+    reasons = {r.usage_id: r.reason for r in list_quarantine(app)}
+    assert reasons == {"r-over": "absurd_amount", "r-currency": "malformed", "r-early": "refund_of_unknown_sale"}
+    assert q(app, "SELECT COUNT(*) FROM usage_quarantine")[0][0] == 3
+    assert q(app, "SELECT COUNT(*) FROM usage_rows WHERE kind = 'refund'")[0][0] == 0
+    ingest(app, [sale("s3", "1.00", kind="download", isrc=ISRCS[1])])
+    retried = retry_quarantine(app, actor="test", secret=SECRET)
+    assert (retried.accepted, retried.resolved) == (1, 1)
+    assert {r.usage_id for r in list_quarantine(app)} == {"r-over", "r-currency"}
+    assert q(app, "SELECT usage_id, gross_micros FROM usage_rows WHERE kind = 'refund'") == [("r-early", -1_000_000)]
+
+
+def test_the_refunds_of_a_sale_never_add_up_to_more_than_the_sale(app: RoyaltyLedger) -> None:
+    ingest(app, [sale("s1", "10.00", upc=ALBUM), sale("s2", "5.00", kind="download", isrc=ISRCS[0])])
+    ingest(app, [sale("r1", "6.00", kind="refund", refund_of="s1", upc=ALBUM)])
+    ingest(app, [sale("r2", "4.01", kind="refund", refund_of="s1", upc=ALBUM)])  # a later batch
+    ingest(app, [sale("r3", "4.00", kind="refund", refund_of="s1", upc=ALBUM)])  # exactly what is left
+    ingest(  # within one batch, in row order
+        app,
+        [
+            sale("r4", "3.00", kind="refund", refund_of="s2", isrc=ISRCS[0]),
+            sale("r5", "3.00", kind="refund", refund_of="s2", isrc=ISRCS[0]),
+            sale("r6", "2.00", kind="refund", refund_of="s2", isrc=ISRCS[0]),
+        ],
+    )
+    reasons = {r.usage_id: (r.reason, r.detail) for r in list_quarantine(app)}
+    assert set(reasons) == {"r2", "r5"}
+    assert reasons["r2"] == (
+        "absurd_amount",
+        "refund of 4010000 micros exceeds the sale's 10000000 (after 6000000 already refunded)",
+    )
+    got = q(app, "SELECT refund_of, SUM(gross_micros) FROM usage_rows WHERE kind = 'refund' GROUP BY refund_of")
+    assert sorted(got) == [("s1", -10_000_000), ("s2", -5_000_000)]
+
+
+def test_a_refund_follows_its_sale_within_one_run_of_small_batches(app: RoyaltyLedger) -> None:
+    """On PostgreSQL the next batch is prepared while the current one is written: a refund must
+    still see the sale (and the refunds) of the batches before it."""
+    rows = [
+        sale("s1", "5.00", kind="download", isrc=ISRCS[0]),
+        sale("r1", "4.00", kind="refund", refund_of="s1", isrc=ISRCS[0]),
+        sale("r2", "1.00", kind="refund", refund_of="s1", isrc=ISRCS[0]),
+        sale("r3", "0.01", kind="refund", refund_of="s1", isrc=ISRCS[0]),
+    ]
+    summary = ingest(app, rows + [play(f"p{i}") for i in range(4)], batch_size=1)
+    assert summary.accepted == 7
+    assert [(r.usage_id, r.reason) for r in list_quarantine(app)] == [("r3", "absurd_amount")]
+    assert q(app, "SELECT SUM(gross_micros) FROM usage_rows WHERE kind IN ('download', 'refund')")[0][0] == 0

@@ -136,9 +136,12 @@ class UsageIngest:
         expected = self.store.watermark()
         self.memory.check(expected)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="usage-prepare") as pool:
-            ahead: Future[tuple[RowBatch, Prepared] | None] = pool.submit(self._prepare_next, rows)
+            ahead: Future[tuple[RowBatch, Prepared | None] | None] = pool.submit(self._prepare_next, rows)
             while (current := ahead.result()) is not None:
-                batch, prepared = current
+                batch, ready = current
+                # A batch with refunds is prepared only now, every earlier batch committed: its
+                # refunds are checked against the stored sales and refunds they follow.
+                prepared = ready if ready is not None else self._prepare(batch)
                 ahead = pool.submit(self._prepare_next, rows)
                 try:
                     position = self._write(prepared, expected, origin) if _writes(prepared) else None
@@ -148,7 +151,7 @@ class UsageIngest:
                     prepared, position = self.record(batch, origin)
                     expected = self.store.watermark()
                     self.memory.check(expected)
-                    ahead = _done(None if following is None else (following[0], self._prepare(following[0])))
+                    ahead = _done(None if following is None else (following[0], None))
                 else:
                     expected = position if position is not None and prepared.lines else expected
                 yield len(batch), prepared, position
@@ -159,9 +162,13 @@ class UsageIngest:
         self.memory.remember(prepared.written, prepared.play_counts)
         return prepared
 
-    def _prepare_next(self, rows: Iterator[RowBatch]) -> tuple[RowBatch, Prepared] | None:
+    def _prepare_next(self, rows: Iterator[RowBatch]) -> tuple[RowBatch, Prepared | None] | None:
+        """Read the next batch and prepare it ahead, unless it holds refunds (None: prepare it
+        after the batch being written has committed)."""
         batch = next(rows, None)
-        return None if batch is None else (batch, self._prepare(batch))
+        if batch is None:
+            return None
+        return batch, (None if "refund" in batch.kind else self._prepare(batch))
 
     def record(self, batch: RowBatch, origin: str = "", retrying: Sequence[str] = ()) -> tuple[Prepared, int | None]:
         """Prepare and write one batch; returns what it held and its position (None: no-op)."""

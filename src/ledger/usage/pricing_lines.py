@@ -7,14 +7,14 @@ to one recording.
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
 from ledger.domain.money import allocate_largest_remainder
 from ledger.domain.pricing import STREAM2OWN_PAID_PLAYS, stream2own_price_micros
 from ledger.usage.prepare import Context, Prepared
 from ledger.usage.rows import Error, RowBatch
-
-Refunded = dict[tuple[str, str], Any]
 
 
 def price_accepted(
@@ -24,7 +24,7 @@ def price_accepted(
     hashes: list[str | None],
     payloads: list[str | None],
     out: Prepared,
-    refunded: Refunded,
+    refunded: Refunds,
 ) -> None:
     streams = [i for i in rows if b.kind[i] == "stream"]
     others = [i for i in rows if b.kind[i] != "stream"]
@@ -32,7 +32,7 @@ def price_accepted(
         _price_streams(b, ctx, streams, hashes, payloads, out)
     for i in others:
         if b.kind[i] == "refund":
-            lines = _refund_lines(b, i, refunded[(b.source[i] or "", b.refund_of[i] or "")])
+            lines = _refund_lines(b, i, refunded.sales[(b.source[i] or "", b.refund_of[i] or "")])
         else:
             lines = _sale_lines(b, i, ctx)
         model = {"tip": "tip", "refund": "refund"}.get(b.kind[i] or "", "sale")
@@ -226,33 +226,48 @@ def _sale_lines(b: RowBatch, i: int, ctx: Context) -> list[tuple[str, int]]:
     return [(t, parts[t]) for t in tracks]
 
 
-def refunded_sales(b: RowBatch, ctx: Context, rows: list[int]) -> Refunded:
-    """The stored sales that this batch's refunds name, in one query per source."""
-    refunds = [i for i in rows if b.kind[i] == "refund"]
+@dataclass
+class Refunds:
+    """What this batch's refunds are checked against: the stored sales they name and, per sale,
+    the micro-units already reversed (stored refunds, then this batch's accepted ones in row
+    order), so the refunds of one sale never add up to more than the sale, across batches."""
+
+    sales: dict[tuple[str, str], list[tuple[Any, ...]]] = field(default_factory=dict)
+    reversed: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+
+def refunded_sales(b: RowBatch, ctx: Context, rows: list[int]) -> Refunds:
+    """The stored sales that this batch's refunds name and their stored refunds, in two
+    queries per source."""
     by_source: dict[str, list[str]] = {}
-    for i in refunds:
-        by_source.setdefault(b.source[i] or "", []).append(b.refund_of[i] or "")
-    found: dict[tuple[str, str], Any] = {}
+    for i in rows:
+        if b.kind[i] == "refund":
+            by_source.setdefault(b.source[i] or "", []).append(b.refund_of[i] or "")
+    found = Refunds()
     for source, ids in by_source.items():
         for usage_id, lines in ctx.store.sale_lines(source, ids).items():
-            found[(source, usage_id)] = lines
+            found.sales[(source, usage_id)] = lines
+        for usage_id, amount in ctx.store.refunded_micros(source, ids).items():
+            found.reversed[(source, usage_id)] = amount
     return found
 
 
-def refund_error(b: RowBatch, i: int, refunded: Refunded) -> Error | None:
-    """A refund reverses a stored sale of the same source, currency and at most its amount.
-
-    Earlier partial refunds of the same sale are not subtracted (a known limit, see docs).
-    """
-    original = refunded.get((b.source[i] or "", b.refund_of[i] or ""))
+def refund_error(b: RowBatch, i: int, refunds: Refunds) -> Error | None:
+    """A refund reverses a stored sale of the same source and currency; with the sale's other
+    refunds (stored, or earlier in this batch) it reverses at most the sale. An accepted refund
+    is added to its sale's reversed amount."""
+    key = (b.source[i] or "", b.refund_of[i] or "")
+    original = refunds.sales.get(key)
     if not original or original[0][5] not in ("download", "purchase", "tip"):
         return ("refund_of_unknown_sale", f"refund_of {b.refund_of[i]!r}: no such sale")
     if any(line[3] != b.currency[i] for line in original):
         return ("malformed", "a refund is in the currency of the sale it reverses")
     total = sum(line[4] for line in original)
-    amount = abs(b.amount_micros[i] or 0)
-    if amount > total or total <= 0:
-        return ("absurd_amount", f"refund of {amount} micros exceeds the sale's {total}")
+    amount, already = abs(b.amount_micros[i] or 0), refunds.reversed[key]
+    if amount + already > total or total <= 0:
+        earlier = f" (after {already} already refunded)" if already else ""
+        return ("absurd_amount", f"refund of {amount} micros exceeds the sale's {total}{earlier}")
+    refunds.reversed[key] += amount
     return None
 
 

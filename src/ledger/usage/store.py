@@ -155,6 +155,20 @@ class UsageStore:
             found.setdefault(r[0], []).append(r[1:])
         return found
 
+    def refunded_micros(self, source: str, sale_ids: Sequence[str]) -> dict[str, int]:
+        """Micro-units already reversed by stored refunds, per sale id (sales with none are left
+        out); by the partial index on (source, refund_of) of refund rows."""
+        if not sale_ids:
+            return {}
+        rows = self.query(
+            "SELECT refund_of, -SUM(gross_micros) FROM usage_rows WHERE kind = 'refund' AND source = ? "
+            "AND refund_of IN (SELECT value FROM json_each(?)) GROUP BY refund_of",
+            "SELECT refund_of, -SUM(gross_micros) FROM usage_rows WHERE kind = 'refund' AND source = %s "
+            "AND refund_of = ANY(%s) GROUP BY refund_of",
+            (source, json.dumps(list(sale_ids)) if self.backend == "sqlite" else list(sale_ids)),
+        )
+        return {r[0]: int(r[1]) for r in rows}
+
 
 @dataclass
 class UsageWrite:
