@@ -36,6 +36,13 @@ def _rules_map(pie_rules: PieRules) -> dict[str, dict[str, int]]:
     return {sel: dict(zip(("platform", "master", "publishing"), parts, strict=True)) for sel, parts in pie_rules}
 
 
+@lru_cache(maxsize=4096)
+def _pie_parts(pie_rules: PieRules, kind: str, pricing_model: str) -> tuple[int, int, int] | None:
+    """(platform, master, publishing) ppm of the rule for a kind and model (cached per version)."""
+    rule = rule_for(_rules_map(pie_rules), kind, pricing_model)
+    return (rule["platform"], rule["master"], rule["publishing"]) if rule else None
+
+
 class SegmentContext(NamedTuple):
     """Who is paid for a recording's plays during one stretch of time (any kind, any territory)."""
 
@@ -46,13 +53,10 @@ class SegmentContext(NamedTuple):
     availability: Availability = ()
 
     def for_usage(self, kind: str, pricing_model: str, territory: str) -> AllocationContext:
-        rules = {
-            sel: dict(zip(("platform", "master", "publishing"), parts, strict=True)) for sel, parts in self.pie_rules
-        }
-        rule = rule_for(rules, kind, pricing_model)
+        parts = _pie_parts(self.pie_rules, kind, pricing_model)
         return AllocationContext(
-            pie_version=self.pie_version if rule else None,
-            pie_parts=(rule["platform"], rule["master"], rule["publishing"]) if rule else None,
+            pie_version=self.pie_version if parts else None,
+            pie_parts=parts,
             master=self.master,
             publishing=self.publishing,
             blocked_reason=blocked_reason(self.availability, territory),

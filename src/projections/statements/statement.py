@@ -109,14 +109,28 @@ def build_statement(engine: StatementEngine, account: str, period: Period, as_of
 
     for cur in opening:
         section(cur)
+    current: tuple[str, list[dict[str, Any]]] | None = None
     for key, amounts in sorted(engine.period_result(period, as_of).lines.get(account, {}).items()):
-        line = _line(key, amounts)
         if key.released_from:
             section(key.currency)["escrow_releases"].append(
-                {**line, "dispute": key.released_from, "original_period": str(period)}
+                {**_line(key, amounts), "dispute": key.released_from, "original_period": str(period)}
             )
-        else:
-            section(key.currency)["earnings"].append(line)
+            continue
+        if current is None or current[0] != key.currency:
+            current = (key.currency, section(key.currency)["earnings"])
+        current[1].append(
+            {
+                "isrc": key.isrc,
+                "kind": key.kind,
+                "territory": key.territory,
+                "right": key.right,
+                "right_ppm": key.right_ppm,
+                "share_ppm": key.share_ppm,
+                "units": amounts.units,
+                "gross_micros": amounts.gross_micros,
+                "amount_micros": amounts.amount_micros,
+            }
+        )
     for earlier, key, diff in engine.adjustments(account, period, as_of):
         entry = {
             "original_period": str(earlier),
