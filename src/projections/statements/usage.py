@@ -172,19 +172,25 @@ def group_by_key(groups: pa.Table, timelines: dict[str, list[Segment]]) -> dict[
     try:
         con.register("usage_groups", groups)
         con.register("segments", segments)
-        rows = con.execute(
+        columns = con.execute(
             "SELECT g.isrc, s.start_us, g.kind, g.pricing_model, g.territory, g.currency, "
-            "sum(g.units)::BIGINT, sum(g.counted_units)::BIGINT, sum(g.gross_micros)::BIGINT "
+            "sum(g.units)::BIGINT AS units, sum(g.counted_units)::BIGINT AS counted, "
+            "sum(g.gross_micros)::BIGINT AS gross "
             "FROM usage_groups g ASOF JOIN segments s "
             "ON g.isrc = s.isrc AND g.at_us >= s.start_us "
             "GROUP BY ALL ORDER BY ALL"
-        ).fetchall()
+        ).fetchnumpy()
     finally:
         con.close()
-    return {
-        UsageKey(isrc, seg, kind, model, territory, currency): KeyTotals(units, counted, gross)
-        for isrc, seg, kind, model, territory, currency, units, counted, gross in rows
-    }
+    # Column-wise to Python (no per-row tuple unpacking), keys and totals built positionally.
+    isrc, seg, kind, model, territory, currency, units, counted, gross = (c.tolist() for c in columns.values())
+    return dict(
+        zip(
+            map(UsageKey, isrc, seg, kind, model, territory, currency),
+            map(KeyTotals, units, counted, gross),
+            strict=True,
+        )
+    )
 
 
 def usage_keys(
