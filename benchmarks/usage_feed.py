@@ -15,29 +15,9 @@ from typing import Any
 
 from ledger.application import RoyaltyLedger
 from ledger.domain.usage_batch import UsageBatch
+from ledger.usage.store import LINE_COLUMNS
 
-COLUMNS = (
-    "position",
-    "batch_id",
-    "source",
-    "usage_id",
-    "line_no",
-    "kind",
-    "occurred_at_us",
-    "isrc",
-    "upc",
-    "listener_hash",
-    "territory",
-    "seconds_played",
-    "currency",
-    "gross_micros",
-    "pricing_model",
-    "pricing_version",
-    "play_number",
-    "counted",
-    "payload_sha256",
-    "refund_of",
-)
+COLUMNS = ("position", "batch_id", *LINE_COLUMNS)  # the usage_rows contract, in table order
 Row = tuple[Any, ...]  # COLUMNS without position and batch_id
 
 
