@@ -63,7 +63,7 @@ class EarningsView(ReadModel):
         self._cells: dict[Month, dict[int, dict[Cell, int]]] = {}  # gross by day, then cell
         self._bases: dict[Month, _Base] = {}
         self._written = AccountDayRows(self.t["earn_account_day"], lambda start: month_bounds(start)[1])
-        self._topics = set(app.topics_of(*rights._HANDLERS))  # the statement rules' own event set
+        self._topics = set(app.topics_of(*rights.RIGHTS_EVENT_CLASSES))  # the statement rules' own event set
 
     def reset_caches(self) -> None:
         self._history = None

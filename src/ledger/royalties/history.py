@@ -226,6 +226,10 @@ _HANDLED: list[tuple[type, str, Any]] = [
 # Event classes are made by eventsourcing's @event decorator, so the type checker cannot see them.
 _HANDLERS: dict[type, Any] = {getattr(cls, name): fn for cls, name, fn in _HANDLED}
 
+# The events that change who is paid, as the statement rules see them (the live earnings read
+# model follows exactly this set).
+RIGHTS_EVENT_CLASSES: tuple[type, ...] = tuple(_HANDLERS)
+
 
 def fold_history(events: Iterable[tuple[int, Any]]) -> RightsHistory:
     history = RightsHistory()
