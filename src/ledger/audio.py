@@ -13,6 +13,7 @@ from typing import Any
 from eventsourcing.persistence import IntegrityError
 
 from ledger.base import LedgerBase as _Base
+from ledger.base import NotFound
 from ledger.domain.audio import AudioAsset, audio_asset_id, recording_audio_status, require_sha256
 from ledger.domain.identifiers import parse_isrc
 from ledger.domain.ids import recording_id
@@ -37,8 +38,6 @@ def _micros_now(app: Any) -> int:
 class AudioCommands(_Base):
     def require_recording(self, isrc: str) -> str:
         """The ISRC, normalised, if a recording has it; NotFound otherwise (before any bytes move)."""
-        from ledger.application import NotFound  # the application module imports this one
-
         isrc = parse_isrc(isrc)
         if not self._exists(recording_id(isrc)):
             raise NotFound(f"recording {isrc}: not found; deliver it before uploading its audio")

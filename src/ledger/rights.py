@@ -6,6 +6,7 @@ from datetime import datetime
 from uuid import UUID
 
 from ledger.base import LedgerBase as _Base
+from ledger.base import NotFound
 from ledger.domain.dispute import Dispute
 from ledger.domain.identifiers import parse_territory
 from ledger.domain.ids import recording_id, release_id, split_agreement_id, work_id
@@ -133,9 +134,12 @@ class RightsCommands(_Base):
         actor: str,
         *,
         reinstate: bool = False,
-    ) -> None:
-        """Take down (or reinstate) a recording (ISRC) or a release (UPC), globally or by territory."""
-        self.save(self._prepare_take_down(subject, key, territories, reason, effective_at, actor, reinstate=reinstate))
+    ) -> Recording | Release:
+        """Take down (or reinstate) a recording (ISRC) or a release (UPC), globally or by territory;
+        returns the aggregate as saved."""
+        target = self._prepare_take_down(subject, key, territories, reason, effective_at, actor, reinstate=reinstate)
+        self.save(target)
+        return target
 
     def _prepare_take_down(
         self,
@@ -159,8 +163,6 @@ class RightsCommands(_Base):
         else:
             target = pending.find(Release, release_id(key), f"release {key}")
         if target is None:
-            from ledger.application import NotFound  # the application module imports this one
-
             raise NotFound(f"{subject} {key}: not found")
         action = target.reinstate if reinstate else target.take_down
         action(territories=terr, reason=reason, effective_at=require_utc(effective_at), actor=actor)

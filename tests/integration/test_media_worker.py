@@ -212,7 +212,7 @@ def test_the_same_content_uploaded_again_for_a_recording_records_nothing(
     assert app.head_position() == head
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+@pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX signals: the test SIGKILLs the worker process")
 def test_sigkill_mid_transcode_then_restart_gives_exactly_one_outcome_per_upload(
     app: RoyaltyLedger, store_config: StoreConfig, audio: dict[str, Path], tmp_path: Path
 ) -> None:

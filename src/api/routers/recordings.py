@@ -72,7 +72,7 @@ def _availability(
     if not controls_recording(app, principal, rec, app.clock()):
         raise Forbidden(f"only a current master holder may change availability of {rec.isrc}")
     with capture_writes() as written:
-        app.take_down(
+        target = app.take_down(
             "recording",
             rec.isrc,
             body.territories,
@@ -81,7 +81,7 @@ def _availability(
             principal.actor,
             reinstate=reinstate,
         )
-    history = app.get_recording(rec.isrc).availability
+    history = target.availability
     return AvailabilityWritten(position=written.position(app), changed=True, availability=availability_of(history))
 
 

@@ -62,7 +62,7 @@ def _availability(
     if not controls_release(principal, rel):
         raise Forbidden(f"only the label or deliverer of {rel.upc} may change its availability")
     with capture_writes() as written:
-        app.take_down(
+        target = app.take_down(
             "release",
             rel.upc,
             body.territories,
@@ -71,7 +71,7 @@ def _availability(
             principal.actor,
             reinstate=reinstate,
         )
-    history = app.get_release(rel.upc).availability
+    history = target.availability
     return AvailabilityWritten(position=written.position(app), changed=True, availability=availability_of(history))
 
 
