@@ -8,6 +8,7 @@ write, the batch is prepared again (never written with stale play numbers or dup
 from __future__ import annotations
 
 import hashlib
+import itertools
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -26,6 +27,7 @@ from ledger.usage.memory import RunMemory
 from ledger.usage.prepare import Context, Prepared
 from ledger.usage.rows import RowBatch, datetime_to_us, normalise_dicts
 from ledger.usage.store import UsageConflict, UsageStore, UsageWrite
+from ledger.usage.writer import ProcessWriter, stored_events_of
 
 if TYPE_CHECKING:
     from ledger.application import RoyaltyLedger
@@ -85,13 +87,19 @@ Step = tuple[int, Prepared, int | None]  # rows in the batch, what it held, its 
 class UsageIngest:
     """One ingest run: catalogue, pricing and listener key are fixed when it starts."""
 
-    def __init__(self, app: RoyaltyLedger, actor: str, *, secret: bytes | None = None) -> None:
+    def __init__(
+        self, app: RoyaltyLedger, actor: str, *, secret: bytes | None = None, writer_process: bool = True
+    ) -> None:
+        """`writer_process`: on SQLite, let a child process write while this one prepares (when
+        there are at least two batches); False writes every batch in this process."""
         self.app, self.actor = app, actor
+        self.writer_process = writer_process
         self.store = UsageStore(app)
         self.hasher = ListenerHasher(secret if secret is not None else load_listener_secret())
         self.catalogue = CatalogueView.load(app)
         self.pricing = app.current_pricing()
         self.memory = RunMemory()
+        self.writer: ProcessWriter | None = None
 
     def _context(self) -> Context:
         now = self.app.clock()
@@ -106,20 +114,27 @@ class UsageIngest:
         progress: Progress | None = None,
         summary: IngestSummary | None = None,
     ) -> IngestSummary:
-        """Write batches in order; on PostgreSQL the next one is read and prepared on a second
-        thread while the server works on the current one. SQLite writes in this process and
-        would fight that thread for the GIL (measured: 3-4x slower inserts), so there batches
-        go one after the other."""
+        """Write batches in order, the next one read and prepared on a second thread while the
+        current one is written: by the server on PostgreSQL, by a writer process on SQLite
+        (writing in this process would fight that thread for the GIL). A single batch is
+        simply prepared and written."""
         summary = summary or IngestSummary()
         started = time.perf_counter()
-        sequential = self.store.backend == "sqlite"
-        steps = self._one_by_one(batches, origin) if sequential else self._pipelined(batches, origin)
-        for rows, prepared, position in steps:
-            summary.add(rows, prepared, position)
-            summary.seconds += time.perf_counter() - started
-            started = time.perf_counter()
-            if progress:
-                progress(summary)
+        batches, several = _peek_several(batches)
+        if several and self.writer_process and self.store.backend == "sqlite":
+            self.writer = ProcessWriter(self.app.config, self.app.env)
+        try:
+            steps = self._pipelined(batches, origin) if several else self._one_by_one(batches, origin)
+            for rows, prepared, position in steps:
+                summary.add(rows, prepared, position)
+                summary.seconds += time.perf_counter() - started
+                started = time.perf_counter()
+                if progress:
+                    progress(summary)
+        finally:
+            if self.writer is not None:
+                self.writer.close()
+                self.writer = None
         return summary
 
     def _one_by_one(self, batches: Iterable[RowBatch], origin: str) -> Iterator[Step]:
@@ -190,11 +205,7 @@ class UsageIngest:
         raise AssertionError("unreachable")
 
     def _write(self, p: Prepared, watermark: int, origin: str) -> int:
-        digest = hashlib.sha256(repr(p.lines).encode())
-        for entry in p.quarantine:
-            digest.update(f"Q{entry[0]}".encode())
-        for resolved in p.resolved:
-            digest.update(f"R{resolved}".encode())
+        digest = rows_digest(p)
         kinds = sorted(p.kinds)
         batch = UsageBatch(
             source="+".join(sorted(p.sources | {q[1] for q in p.quarantine})),
@@ -213,12 +224,47 @@ class UsageIngest:
             actor=self.actor,
         )
         write = UsageWrite(batch.id.hex, watermark, p.lines, p.quarantine, p.resolved, p.ownership)
+        if self.writer is not None:
+            return self.writer.save(stored_events_of(self.app, batch), write)[0]
         recordings = self.app.save(batch, side_writes=[write])
         return int(recordings[0].notification.id)
 
 
+def rows_digest(p: Prepared) -> Any:
+    """SHA-256 of a batch's canonical form: one text line per usage line — source, usage id,
+    line number, payload SHA-256 (every field the client gave), then what pricing decided:
+    isrc, currency, gross, model, version, play number, counted — fields joined by U+001F, the
+    lines sorted and joined by LF; then the quarantined rows' ids and the resolved quarantine
+    entries. Everything in it is stored (usage_rows, usage_quarantine, usage_quarantine_resolved),
+    so it can be recomputed from the tables."""
+    text = sorted(
+        [
+            f"{s}\x1f{u}\x1f{n}\x1f{h}\x1f{i}\x1f{c}\x1f{g}\x1f{m}\x1f{v}\x1f{'' if k is None else k}\x1f{int(o)}"
+            for s, u, n, _, _, i, _, _, _, _, c, g, m, v, k, o, h, _ in p.lines
+        ]
+    )
+    digest = hashlib.sha256("\n".join(text).encode())
+    for entry in p.quarantine:
+        digest.update(f"\nQ{entry[0]}".encode())
+    for quarantine_id, outcome in p.resolved:
+        digest.update(f"\nR{quarantine_id}\x1f{outcome}".encode())
+    return digest
+
+
 def _writes(prepared: Prepared) -> bool:
     return bool(prepared.lines or prepared.quarantine or prepared.resolved)
+
+
+def _peek_several(batches: Iterable[RowBatch]) -> tuple[Iterable[RowBatch], bool]:
+    """The same batches, and whether there are at least two (worth a second thread)."""
+    rows = iter(batches)
+    first = next(rows, None)
+    if first is None:
+        return (), False
+    second = next(rows, None)
+    if second is None:
+        return (first,), False
+    return itertools.chain((first, second), rows), True
 
 
 def _done(value: Any) -> Future[Any]:
