@@ -173,9 +173,11 @@ class EarningsView(ReadModel):
             for index, seg in enumerate(segments):
                 lo, hi = max(seg.start_us, day), min(seg.end_us, day + DAY_US)
                 if lo < hi:
+                    # By usage_rows_occurred_idx (one day), filtered by recording; `+position`
+                    # keeps the planner off the position index (everything up to as_of).
                     for cur, kind, terr, model, gross in db.execute(
                         "SELECT currency, kind, territory, pricing_model, SUM(gross_micros) "
-                        "FROM usage_rows WHERE isrc = ? AND position <= ? AND occurred_at_us >= ? "
+                        "FROM usage_rows WHERE isrc = ? AND +position <= ? AND occurred_at_us >= ? "
                         "AND occurred_at_us < ? GROUP BY currency, kind, territory, pricing_model",
                         [isrc, as_of, lo, hi],
                     ):
