@@ -274,3 +274,23 @@ def test_a_refund_follows_its_sale_within_one_run_of_small_batches(app: RoyaltyL
     assert summary.accepted == 7
     assert [(r.usage_id, r.reason) for r in list_quarantine(app)] == [("r3", "absurd_amount")]
     assert q(app, "SELECT SUM(gross_micros) FROM usage_rows WHERE kind IN ('download', 'refund')")[0][0] == 0
+
+
+def test_only_each_batchs_last_play_of_a_pair_marks_the_count(app: RoyaltyLedger) -> None:
+    """The play-numbering index holds one row per (listener, recording) and batch: the pair's
+    highest number in that batch. Numbers stay dense across batches all the same."""
+    rows = [play(f"p{i}", listener=f"fan{i % 2}", at=f"2026-10-{1 + i:02d}T10:00:00Z") for i in range(12)]
+    rows.append(play("short", listener="fan0", seconds=10, at="2026-10-20T10:00:00Z"))
+    ingest(app, rows, batch_size=5)
+    got = q(app, "SELECT position, listener_hash, play_number, pair_last FROM usage_rows WHERE counted ORDER BY 1, 3")
+    by_batch: dict[tuple[Any, Any], list[tuple[Any, Any]]] = {}
+    for position, listener, number, last in got:
+        by_batch.setdefault((position, listener), []).append((number, bool(last)))
+    for plays in by_batch.values():
+        assert [last for _, last in plays] == [False] * (len(plays) - 1) + [True]
+    per_listener: dict[Any, list[int]] = {}
+    for _, listener, number, _ in got:
+        per_listener.setdefault(listener, []).append(number)
+    assert sorted(sorted(v) for v in per_listener.values()) == [list(range(1, 7))] * 2
+    uncounted = q(app, "SELECT pair_last FROM usage_rows WHERE NOT counted")
+    assert [bool(v) for (v,) in uncounted] == [False]

@@ -56,8 +56,9 @@ _PG_TYPES = [
     "bool",
     "text",
     "text",
+    "bool",  # pair_last, computed at write time (see pair_last())
 ]
-_COLS = "position, batch_id, " + ", ".join(LINE_COLUMNS)
+_COLS = "position, batch_id, " + ", ".join(LINE_COLUMNS) + ", pair_last"
 SQLITE_CACHE_KIB = 256 * 1024
 _WATERMARK = "SELECT COALESCE(MAX(position), 0) AS w FROM usage_rows"
 
@@ -124,6 +125,8 @@ class UsageStore:
         # Per pair, one descent of the index on (substr(listener_hash, 1, 16), isrc, play_number)
         # to the highest play number (numbers are dense, so it is the count); the full hash is
         # re-checked. Never a count or sort over a listener's whole history.
+        # Only each batch's last play of a pair is in the index (pair_last), which holds the
+        # pair's highest number as well as all of them would.
         latest = (
             "(SELECT u.play_number FROM usage_rows AS u "
             "WHERE substr(u.listener_hash, 1, 16) = substr(p.l, 1, 16) AND u.isrc = p.i "
@@ -131,9 +134,10 @@ class UsageStore:
             "ORDER BY u.play_number DESC LIMIT 1)"
         )
         rows = self.query(
-            f"SELECT p.l, p.i, {latest.format(' = 1')} FROM (SELECT json_extract(value, '$[0]') "
-            "AS l, json_extract(value, '$[1]') AS i FROM json_each(?)) AS p",
-            f"SELECT p.l, p.i, {latest.format('')} FROM unnest(%s::text[], %s::text[]) AS p(l, i)",
+            f"SELECT p.l, p.i, {latest.format(' = 1 AND u.pair_last IS NOT 0')} FROM (SELECT "
+            "json_extract(value, '$[0]') AS l, json_extract(value, '$[1]') AS i FROM json_each(?)) AS p",
+            f"SELECT p.l, p.i, {latest.format(' AND u.pair_last IS NOT FALSE')} "
+            "FROM unnest(%s::text[], %s::text[]) AS p(l, i)",
             (json.dumps(list(zip(listeners, isrcs, strict=True))),) if self.backend == "sqlite" else (listeners, isrcs),
         )
         return {(r[0], r[1]): int(r[2]) for r in rows if r[2]}
@@ -170,6 +174,21 @@ class UsageStore:
         return {r[0]: int(r[1]) for r in rows}
 
 
+def pair_last(lines: Sequence[tuple[Any, ...]]) -> list[bool]:
+    """Per line: is it the last counted stream2own play of its (listener, recording) in the
+    batch — the one with the highest play number? Only those go into the play-numbering index."""
+    best: dict[tuple[str, str], tuple[int, int]] = {}
+    for i, line in enumerate(lines):
+        if line[12] == "stream2own" and line[15]:
+            pair, number = (line[7], line[5]), line[14]
+            if pair not in best or number > best[pair][0]:
+                best[pair] = (number, i)
+    flags = [False] * len(lines)
+    for _, i in best.values():
+        flags[i] = True
+    return flags
+
+
 @dataclass
 class UsageWrite:
     """A batch's rows, quarantined rows and ownerships, written after its UsageBatch event."""
@@ -199,8 +218,8 @@ class UsageWrite:
         self._check(int(cursor.fetchone()[0]))
         prefix = f"{int(position)}, '{bid}', "  # an int and a hex string: safe to inline
         cursor.executemany(
-            f"INSERT INTO usage_rows ({_COLS}) VALUES ({prefix}{', '.join('?' * 18)})",
-            self.lines,
+            f"INSERT INTO usage_rows ({_COLS}) VALUES ({prefix}{', '.join('?' * 19)})",
+            map(tuple.__add__, self.lines, [(flag,) for flag in pair_last(self.lines)]),
         )
         cursor.executemany(
             "INSERT INTO usage_quarantine (quarantine_id, source, usage_id, raw_sha256, reason, "
@@ -226,8 +245,8 @@ class UsageWrite:
             with cursor.copy(f"COPY usage_rows ({_COLS}) FROM STDIN (FORMAT BINARY)") as copy:
                 copy.set_types(_PG_TYPES)
                 head = (position, bid)
-                for line in self.lines:
-                    copy.write_row(head + line)
+                for line, last in zip(self.lines, pair_last(self.lines), strict=True):
+                    copy.write_row((*head, *line, last))
         if self.quarantine:
             cursor.executemany(
                 "INSERT INTO usage_quarantine (quarantine_id, source, usage_id, raw_sha256, "
