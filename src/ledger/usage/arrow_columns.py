@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 from ledger.usage.rows import MAX_ID_LENGTH, Columns, Error, RowBatch, build
 
 _UTC_ISO = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|\+00:00)$"
+_DIGITS = r"^-?[0-9]+$"
 
 
 class _Lists(Mapping[str, list[Any]]):
@@ -72,6 +73,13 @@ class ArrowColumns(Columns):
         arrays = self._arrays((name,))
         if arrays and pa.types.is_integer(arrays[0].type):
             return arrays[0].to_pylist()  # type: ignore[no-any-return]
+        if arrays and _is_text(arrays[0]):  # CSV: plain decimal digits convert in bulk
+            arr = _blank_to_null(arrays[0])
+            if pc.all(pc.match_substring_regex(arr, _DIGITS)).as_py() is not False:
+                try:
+                    return pc.cast(arr, pa.int64()).to_pylist()  # type: ignore[no-any-return]
+                except pa.ArrowInvalid:  # beyond int64: Python's int takes it row by row
+                    pass
         return super().integer(name)
 
     def instant(self) -> list[int | None]:

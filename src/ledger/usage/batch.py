@@ -17,8 +17,8 @@ from ledger.usage.prepare import (
     quarantine_id,
     raw_row_of,
 )
-from ledger.usage.pricing_lines import price_accepted, refund_error, refunded_sales
-from ledger.usage.rows import Error, RowBatch
+from ledger.usage.pricing_lines import Refunds, price_accepted, refund_error, refunded_sales
+from ledger.usage.rows import Error, Picker, RowBatch, filled, picker
 
 _DEFAULT_LIMITS = PricingConfig(stream_currency="XXX")
 _NEVER = 2**63
@@ -31,16 +31,19 @@ def prepare_batch(b: RowBatch, ctx: Context, retrying: Sequence[str] = ()) -> Pr
     _check_intrinsic(b, ctx, errors)
     hashes = _listener_hashes(b, ctx)
     payloads = payloads_of(b, hashes, errors)
-    accepted = _deduplicate(b, ctx, errors, payloads, out, retrying)
+    fresh, ids = _first_sightings(b, errors, payloads, out, retrying)
+    accepted = _not_known(ctx, fresh, ids, errors, out, retrying)
     still = _check_catalogue(b, ctx, accepted, errors)
-    refunded = refunded_sales(b, ctx, still)
-    for i in still:
-        if b.kind[i] == "refund":
-            errors[i] = refund_error(b, i, refunded)
-    still = [i for i in still if errors[i] is None]
+    refunded = Refunds()
+    if "refund" in b.kind:
+        refunded = refunded_sales(b, ctx, still)
+        for i in still:
+            if b.kind[i] == "refund":
+                errors[i] = refund_error(b, i, refunded)
+        still = [i for i in still if errors[i] is None]
     _quarantine(b, ctx, errors, out, retrying)
     price_accepted(b, ctx, still, hashes, payloads, out, refunded)
-    out.written = {(b.source[i] or "", b.usage_id[i] or ""): payloads[i] or "" for i in still}
+    out.written = _written(b, fresh, ids, still, payloads)
     if retrying:
         out.resolved.extend((retrying[i], "accepted") for i in still)
     return out
@@ -114,11 +117,12 @@ def _check_catalogue(b: RowBatch, ctx: Context, rows: list[int], errors: list[Er
     """Streams of released, never-taken-down recordings pass in bulk; others get the full check."""
     cat, priced = ctx.catalogue, ctx.pricing is not None
     first, risky = cat.first_release_us, cat.maybe_unavailable()
+    # Per recording, the earliest instant a stream of it passes in bulk (never when risky).
+    since = {isrc: _NEVER if isrc in risky else first.get(isrc, _NEVER) for isrc in set(filled(b.isrc))}
     kinds, isrcs, upcs, occs = b.kind, b.isrc, b.upc, b.occurred_at_us
     still = []
     for i in rows:
-        isrc, at = isrcs[i] or "", occs[i] or 0
-        if priced and kinds[i] == "stream" and upcs[i] is None and isrc not in risky and at >= first.get(isrc, _NEVER):
+        if priced and kinds[i] == "stream" and upcs[i] is None and (occs[i] or 0) >= since[isrcs[i] or ""]:
             still.append(i)
             continue
         errors[i] = catalogue_error(b, i, cat, ctx.pricing)
@@ -127,58 +131,87 @@ def _check_catalogue(b: RowBatch, ctx: Context, rows: list[int], errors: list[Er
     return still
 
 
-def _deduplicate(
-    b: RowBatch,
+def _first_sightings(
+    b: RowBatch, errors: list[Error | None], payloads: list[str | None], out: Prepared, retrying: Sequence[str]
+) -> tuple[list[int], dict[tuple[str, str], str]]:
+    """Valid rows whose (source, id) the batch has not shown before, with their payloads; a
+    repeat with the same payload is a duplicate, else an error."""
+    rows = [i for i, payload in enumerate(payloads) if payload is not None]
+    pick = picker(rows)
+    keys, hashed = _keys(b, pick), pick(payloads)
+    ids = dict(zip(keys, hashed, strict=True))
+    if len(ids) == len(keys):
+        return rows, ids
+    first = dict(zip(reversed(keys), reversed(hashed), strict=True))  # each id's first payload
+    fresh: list[int] = []
+    ids = {}
+    for i, key, payload in zip(rows, keys, hashed, strict=True):
+        if key in ids:
+            _duplicate_or_conflict(i, first[key] == payload, errors, out, retrying)
+        else:
+            ids[key] = payload
+            fresh.append(i)
+    return fresh, ids
+
+
+def _not_known(
     ctx: Context,
+    rows: list[int],
+    ids: dict[tuple[str, str], str],
     errors: list[Error | None],
-    payloads: list[str | None],
     out: Prepared,
     retrying: Sequence[str],
 ) -> list[int]:
-    """Rows not seen before; a known id with the same payload is a duplicate, else an error."""
-    first: dict[tuple[str, str], str] = {}
-    fresh: list[int] = []
-    by_source: dict[str, list[str]] = {}
-    for i, payload in enumerate(payloads):
-        if payload is None:
-            continue
-        key = (b.source[i] or "", b.usage_id[i] or "")
-        if key in first:
-            _duplicate_or_conflict(i, first[key] == payload, errors, out, retrying)
-            continue
-        first[key] = payload
-        fresh.append(i)
-        by_source.setdefault(key[0], []).append(key[1])
-    known = _known_payloads(ctx, by_source)
-    if not known:
-        return fresh
+    """Rows not stored before (`ids` holds their keys and payloads, in row order); a known id
+    with the same payload is a duplicate, else an error."""
+    stored = _known_payloads(ctx, list(ids))
+    if stored.count(None) == len(stored):
+        return rows
     new = []
-    for i in fresh:
-        stored = known.get((b.source[i] or "", b.usage_id[i] or ""))
-        if stored is None:
+    for i, known, payload in zip(rows, stored, ids.values(), strict=True):
+        if known is None:
             new.append(i)
         else:
-            _duplicate_or_conflict(i, stored == payloads[i], errors, out, retrying)
+            _duplicate_or_conflict(i, known == payload, errors, out, retrying)
     return new
 
 
-def _known_payloads(ctx: Context, by_source: dict[str, list[str]]) -> dict[tuple[str, str], str]:
-    """Payloads of ids already stored: from this run's memory, and from the store unless the
-    run is optimistic (then the primary key is the check; see memory.py)."""
-    written = ctx.memory.written
-    known: dict[tuple[str, str], str] = {}
-    for source, ids in by_source.items():
-        unseen = []
-        for usage_id in ids:
-            payload = written.get((source, usage_id))
-            if payload is None:
-                unseen.append(usage_id)
-            else:
-                known[(source, usage_id)] = payload
-        if not ctx.memory.optimistic:
-            for usage_id, payload in ctx.store.existing_payloads(source, unseen).items():
-                known[(source, usage_id)] = payload
-    return known
+def _known_payloads(ctx: Context, keys: list[tuple[str, str]]) -> list[str | None]:
+    """Per (source, id), the payload already stored: from this run's memory, and from the store
+    unless the run is optimistic (then the primary key is the check; see memory.py)."""
+    known = list(map(ctx.memory.written.get, keys))
+    if ctx.memory.optimistic or None not in known:
+        return known
+    by_source: dict[str, list[str]] = {}
+    for key, payload in zip(keys, known, strict=True):
+        if payload is None:
+            by_source.setdefault(key[0], []).append(key[1])
+    found: dict[tuple[str, str], str] = {}
+    for source, usage_ids in by_source.items():
+        for usage_id, payload in ctx.store.existing_payloads(source, usage_ids).items():
+            found[(source, usage_id)] = payload
+    return [found.get(key) if payload is None else payload for key, payload in zip(keys, known, strict=True)]
+
+
+def _written(
+    b: RowBatch, fresh: list[int], ids: dict[tuple[str, str], str], still: list[int], payloads: list[str | None]
+) -> dict[tuple[str, str], str]:
+    """(source, id) → payload of the accepted rows: the first sightings less those not accepted."""
+    if len(still) == len(fresh):  # still is a subset of fresh
+        return ids
+    gone = set(fresh).difference(still)
+    if 2 * len(gone) > len(fresh):
+        pick = picker(still)
+        return dict(zip(_keys(b, pick), filled(pick(payloads)), strict=True))
+    written = dict(ids)
+    for i in gone:
+        del written[(b.source[i] or "", b.usage_id[i] or "")]
+    return written
+
+
+def _keys(b: RowBatch, pick: Picker) -> list[tuple[str, str]]:
+    """(source, usage_id) of the picked rows, missing parts as empty text."""
+    return list(zip(filled(pick(b.source)), filled(pick(b.usage_id)), strict=True))
 
 
 def _duplicate_or_conflict(

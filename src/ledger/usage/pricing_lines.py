@@ -14,7 +14,7 @@ from typing import Any
 from ledger.domain.money import allocate_largest_remainder
 from ledger.domain.pricing import STREAM2OWN_PAID_PLAYS, stream2own_price_micros
 from ledger.usage.prepare import Context, Prepared
-from ledger.usage.rows import Error, RowBatch
+from ledger.usage.rows import Error, RowBatch, picker
 
 
 def price_accepted(
@@ -26,8 +26,11 @@ def price_accepted(
     out: Prepared,
     refunded: Refunds,
 ) -> None:
-    streams = [i for i in rows if b.kind[i] == "stream"]
-    others = [i for i in rows if b.kind[i] != "stream"]
+    kinds = picker(rows)(b.kind)
+    streams, others = rows, []
+    if kinds.count("stream") < len(rows):
+        streams = [i for i, kind in zip(rows, kinds, strict=True) if kind == "stream"]
+        others = [i for i, kind in zip(rows, kinds, strict=True) if kind != "stream"]
     if streams:
         _price_streams(b, ctx, streams, hashes, payloads, out)
     for i in others:
@@ -38,8 +41,8 @@ def price_accepted(
         model = {"tip": "tip", "refund": "refund"}.get(b.kind[i] or "", "sale")
         for line_no, (isrc, gross) in enumerate(lines):
             _emit(b, i, ctx, out, line_no, isrc, gross, model, None, True, hashes, payloads)
-    out.kinds.update(b.kind[i] or "" for i in rows)
-    out.sources.update(b.source[i] or "" for i in rows)
+    out.kinds.update(kinds if None not in kinds else [k or "" for k in kinds])
+    out.sources.update(s or "" for s in set(picker(rows)(b.source)))
     out.accepted += len(rows)
 
 
@@ -179,8 +182,7 @@ def _number_plays(
     )
     prices = [stream2own_price_micros(n, config.credit_micros) for n in range(STREAM2OWN_PAID_PLAYS + 1)]
     prior = _prior_counts(ctx, {(hashes[i] or "", isrc[i] or "") for i in rows})
-    # Arrival order: stored plays first, then this batch by (occurred_at, source, usage_id).
-    rows.sort(key=lambda i: (occ[i], src[i], uid[i]))
+    _arrival_order(b, rows)
     lines, total, currency, version = out.lines, 0, config.stream_currency, ctx.pricing_version
     for i in rows:
         pair = (hashes[i] or "", isrc[i] or "")
@@ -214,6 +216,18 @@ def _number_plays(
             out.ownership.append((pair[0], pair[1], src[i], uid[i], occ[i]))
     out.play_counts = prior
     return total
+
+
+def _arrival_order(b: RowBatch, rows: list[int]) -> None:
+    """Sort rows by arrival: (occurred_at, source, usage_id). Instants alone decide when they
+    are all different (the usual case, and a sort on plain integers)."""
+    occ = b.occurred_at_us
+    instants = picker(rows)(occ)
+    if len(set(instants)) == len(rows):
+        rows.sort(key=occ.__getitem__)  # type: ignore[arg-type]  # accepted rows have an instant
+    else:
+        src, uid = b.source, b.usage_id
+        rows.sort(key=lambda i: (occ[i], src[i], uid[i]))
 
 
 def _sale_lines(b: RowBatch, i: int, ctx: Context) -> list[tuple[str, int]]:

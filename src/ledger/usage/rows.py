@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from ledger.domain.identifiers import InvalidIdentifier, parse_currency, parse_isrc, parse_territory, parse_upc
@@ -20,6 +21,7 @@ from ledger.domain.period import InvalidTime, parse_utc, require_utc
 from ledger.domain.usage_batch import USAGE_KINDS
 
 Error = tuple[str, str]  # (reason code, detail a person can act on)
+Picker = Callable[[Sequence[Any]], Sequence[Any]]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_ID_LENGTH = 128
 # Every field a client may send; the documented schema is schemas/usage-row.schema.json.
@@ -72,6 +74,21 @@ class RowBatch:
         return f"{self.origin_name} row {self.origin_offset + i + 1}" if self.origin_name else ""
 
 
+def picker(rows: Sequence[int]) -> Picker:
+    """The values of `rows` (indices) from any column, gathered in one call."""
+    if len(rows) > 1:
+        return itemgetter(*rows)
+    if rows:
+        only = rows[0]
+        return lambda column: (column[only],)
+    return lambda column: ()
+
+
+def filled(values: Sequence[str | None]) -> Sequence[str]:
+    """Missing values as empty text (a copy only when one is missing)."""
+    return [v or "" for v in values] if None in values else values  # type: ignore[return-value]
+
+
 def datetime_to_us(moment: datetime) -> int:
     delta = moment - EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
@@ -110,6 +127,13 @@ class Columns:
         if self.errors[i] is None:
             self.errors[i] = (reason, detail)
 
+    def absent(self, name: str, required: bool) -> list[Any]:
+        """A column no row gives: all empty, and missing from every row when required."""
+        if required:
+            for i in range(self.n):
+                self.fail(i, "malformed", f"{name} is missing")
+        return [None] * self.n
+
     def raw_column(self, *names: str) -> list[Any]:
         """The first of `names` present per row (a row may use play_id or sale_id)."""
         found = [self.columns[n] for n in names if n in self.columns]
@@ -120,6 +144,8 @@ class Columns:
         return [next((c[i] for c in found if c[i] not in (None, "")), None) for i in range(self.n)]
 
     def text(self, *names: str, required: bool = False, upper: bool = False) -> list[str | None]:
+        if not any(n in self.columns for n in names):
+            return self.absent(names[0], required)
         out: list[str | None] = []
         for i, v in enumerate(self.raw_column(*names)):
             if isinstance(v, int) and not isinstance(v, bool):
@@ -137,8 +163,8 @@ class Columns:
 
     def code(self, kind: str, values: list[str | None]) -> list[str | None]:
         """Each distinct value is checked once; a batch has few distinct codes."""
-        parsed = {v: _code(kind, v) for v in set(values) if v is not None}
-        out = [parsed.get(v) if v is not None else None for v in values]
+        parsed: dict[str | None, str | None] = {v: _code(kind, v) for v in set(values) if v is not None}
+        out = list(map(parsed.get, values))  # None is never a key: it stays None
         if any(p is None for p in parsed.values()):
             for i, v in enumerate(values):
                 if v is not None and out[i] is None:
@@ -146,6 +172,8 @@ class Columns:
         return out
 
     def integer(self, name: str) -> list[int | None]:
+        if name not in self.columns:
+            return [None] * self.n
         out: list[int | None] = []
         for i, v in enumerate(self.raw_column(name)):
             if v is None or v == "" or (type(v) is int):
@@ -159,6 +187,8 @@ class Columns:
 
     def amount(self) -> list[int | None]:
         micros = self.integer("amount_micros")
+        if "amount" not in self.columns:
+            return micros
         for i, v in enumerate(self.raw_column("amount")):
             if micros[i] is None and v not in (None, ""):
                 try:
@@ -171,7 +201,8 @@ class Columns:
 
     def instant(self) -> list[int | None]:
         out = self.integer("occurred_at_us")
-        for i, v in enumerate(self.raw_column("occurred_at")):
+        texts = self.raw_column("occurred_at") if "occurred_at" in self.columns else []
+        for i, v in enumerate(texts):
             if out[i] is not None or v in (None, ""):
                 continue
             try:
@@ -179,9 +210,10 @@ class Columns:
                 out[i] = datetime_to_us(require_utc(moment, "occurred_at"))
             except (InvalidTime, TypeError) as exc:
                 self.fail(i, "malformed", str(exc))
-        for i, v in enumerate(out):
-            if v is None:
-                self.fail(i, "malformed", "occurred_at is missing")
+        if None in out:
+            for i, v in enumerate(out):
+                if v is None:
+                    self.fail(i, "malformed", "occurred_at is missing")
         return out
 
 
@@ -216,18 +248,23 @@ def build(
         cols.errors[i] = error
     usage_id = cols.text("play_id", "sale_id", "usage_id", required=True)
     kinds = cols.text("kind")
-    has_play = cols.raw_column("play_id")
-    for i, k in enumerate(kinds):
-        if k in USAGE_KINDS:
-            continue
+    known_kinds = frozenset(USAGE_KINDS)
+    odd = [] if known_kinds.issuperset(kinds) else [i for i, k in enumerate(kinds) if k not in known_kinds]
+    has_play = cols.raw_column("play_id") if odd else []
+    for i in odd:
+        k = kinds[i]
         if k is None and has_play[i] not in (None, ""):
             kinds[i] = "stream"
         else:
             cols.fail(i, "malformed", f"kind {k!r}: expected one of {', '.join(USAGE_KINDS)}")
-    sources = [s or default_source for s in cols.text("source")]
+    sources = cols.text("source")
+    if sources.count(None) == cols.n:
+        sources = [default_source] * cols.n
+    elif None in sources or "" in sources:
+        sources = [s or default_source for s in sources]
     listener = cols.text("listener_hash" if listener_hashed else "listener_id", required=True)
     return RowBatch(
-        source=list(sources),
+        source=sources,
         usage_id=usage_id,
         kind=kinds,
         occurred_at_us=cols.instant(),
