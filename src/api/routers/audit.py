@@ -1,4 +1,4 @@
-"""Audit status: the log's hash chain recomputed, and the money equation checked."""
+"""Audit status: the log's hash chain and the usage rows recomputed, the money equation checked."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from api.auth import Principal
 from api.deps import LedgerDep, require
 from api.schemas.statements import AuditStatusPublic, ChainPublic
 from ledger.audit import verify_chain
+from ledger.usage.verify import verify_usage
 from projections.statements.money import verify_money_equation
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
@@ -20,10 +21,11 @@ Auditor = Annotated[Principal, Depends(require("admin", "auditor", "accountant")
 @router.get("/status", response_model=AuditStatusPublic)
 def status(app: LedgerDep, principal: Auditor) -> AuditStatusPublic:
     """Recompute the hash chain from position 1 against every checkpoint (naming the first
-    position that does not match) and check the money equation
+    position that does not match), recompute every usage batch's lines, totals and digest from
+    the usage table (`usage_rows`), and check the money equation
     Σ gross = platform + Σ balances + Σ payouts + escrow + suspense per currency.
     A full recomputation: expect it to take as long as reading the log."""
     chain = verify_chain(app)
-    checks = {"money_equation": verify_money_equation(app, app.config)}
+    checks = {"usage_rows": verify_usage(app).as_dict(), "money_equation": verify_money_equation(app, app.config)}
     ok = chain.ok and all(bool(result.get("ok")) for result in checks.values())
     return AuditStatusPublic(ok=ok, chain=ChainPublic(**chain.as_dict()), checks=checks)

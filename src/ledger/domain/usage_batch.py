@@ -21,12 +21,41 @@ def usage_batch_id(source: str, rows_sha256: str) -> UUID:
     return uuid5(NAMESPACE, f"usage-batch:{source}:{rows_sha256}")
 
 
+# How `rows_sha256` was computed: 1 = a digest of the lines as prepared in memory (batches
+# recorded before version 2 of the event; not recomputable from the tables), 2 = the canonical
+# form in docs/usage-formats.md, recomputed from the stored rows by `royalty audit verify`.
+DIGEST_SCHEME = 2
+
+
 class UsageBatch(Aggregate):
+    class Recorded(Aggregate.Created):
+        class_version = 2
+
+        source: str
+        kind: str
+        row_count: int
+        line_count: int
+        rows_sha256: str
+        totals: dict[str, int]
+        kinds: dict[str, int]
+        pricing_versions: list[int]
+        quarantined: dict[str, int]
+        owners_acquired: int
+        resolved_quarantine: int
+        listener_key_id: str
+        origin: str
+        actor: str
+        digest_scheme: int
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["digest_scheme"] = 1
+
     @staticmethod
     def create_id(source: str, rows_sha256: str, **_: Any) -> Any:
         return usage_batch_id(source, rows_sha256)
 
-    @event("Recorded")
+    @event(Recorded)
     def __init__(
         self,
         source: str,
@@ -43,6 +72,7 @@ class UsageBatch(Aggregate):
         listener_key_id: str,
         origin: str,
         actor: str,
+        digest_scheme: int = DIGEST_SCHEME,
     ) -> None:
         """`kind` is the batch's one usage kind, or "mixed"; `kinds` counts accepted rows by kind.
 
@@ -63,3 +93,4 @@ class UsageBatch(Aggregate):
         self.resolved_quarantine = resolved_quarantine
         self.listener_key_id = listener_key_id
         self.origin = origin
+        self.digest_scheme = digest_scheme

@@ -7,7 +7,6 @@ write, the batch is prepared again (never written with stale play numbers or dup
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import time
 from collections import Counter
@@ -22,6 +21,7 @@ from eventsourcing.persistence import IntegrityError
 from ledger.domain.usage_batch import UsageBatch
 from ledger.usage.batch import prepare_batch
 from ledger.usage.catalogue_view import CatalogueView
+from ledger.usage.digest import batch_digest
 from ledger.usage.listener import ListenerHasher, load_listener_secret
 from ledger.usage.memory import RunMemory
 from ledger.usage.prepare import Context, Prepared
@@ -205,14 +205,13 @@ class UsageIngest:
         raise AssertionError("unreachable")
 
     def _write(self, p: Prepared, watermark: int, origin: str) -> int:
-        digest = rows_digest(p)
         kinds = sorted(p.kinds)
         batch = UsageBatch(
             source="+".join(sorted(p.sources | {q[1] for q in p.quarantine})),
             kind=kinds[0] if len(kinds) == 1 else ("mixed" if kinds else "none"),
             row_count=p.accepted,
             line_count=len(p.lines),
-            rows_sha256=digest.hexdigest(),
+            rows_sha256=batch_digest(p.lines, (q[0] for q in p.quarantine), p.resolved),
             totals=dict(sorted(p.totals.items())),
             kinds=dict(sorted(p.kinds.items())),
             pricing_versions=sorted(p.pricing_versions),
@@ -228,27 +227,6 @@ class UsageIngest:
             return self.writer.save(stored_events_of(self.app, batch), write)[0]
         recordings = self.app.save(batch, side_writes=[write])
         return int(recordings[0].notification.id)
-
-
-def rows_digest(p: Prepared) -> Any:
-    """SHA-256 of a batch's canonical form: one text line per usage line — source, usage id,
-    line number, payload SHA-256 (every field the client gave), then what pricing decided:
-    isrc, currency, gross, model, version, play number, counted — fields joined by U+001F, the
-    lines sorted and joined by LF; then the quarantined rows' ids and the resolved quarantine
-    entries. Everything in it is stored (usage_rows, usage_quarantine, usage_quarantine_resolved),
-    so it can be recomputed from the tables."""
-    text = sorted(
-        [
-            f"{s}\x1f{u}\x1f{n}\x1f{h}\x1f{i}\x1f{c}\x1f{g}\x1f{m}\x1f{v}\x1f{'' if k is None else k}\x1f{int(o)}"
-            for s, u, n, _, _, i, _, _, _, _, c, g, m, v, k, o, h, _ in p.lines
-        ]
-    )
-    digest = hashlib.sha256("\n".join(text).encode())
-    for entry in p.quarantine:
-        digest.update(f"\nQ{entry[0]}".encode())
-    for quarantine_id, outcome in p.resolved:
-        digest.update(f"\nR{quarantine_id}\x1f{outcome}".encode())
-    return digest
 
 
 def _writes(prepared: Prepared) -> bool:

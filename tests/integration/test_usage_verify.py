@@ -1,0 +1,95 @@
+"""`royalty audit verify` recomputes every usage batch from the usage table: an altered, removed
+or smuggled-in row is named by its batch position; batches from before digest scheme 2 are
+counted, not failed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from ledger.application import RoyaltyLedger
+from ledger.domain.usage_batch import UsageBatch
+from ledger.store.config import StoreConfig
+from ledger.usage.ingest import ingest_rows
+from ledger.usage.quarantine import retry_quarantine
+from ledger.usage.verify import verify_usage
+from tests.usage_helpers import ISRCS, SECRET, build_catalogue, clock, play, sale
+
+
+@pytest.fixture
+def app(store_config: StoreConfig) -> Iterator[RoyaltyLedger]:
+    ledger = RoyaltyLedger(store_config, clock=clock)
+    build_catalogue(ledger, with_single=False)
+    rows = [play(f"p{i}", listener=f"fan{i % 3}", seconds=30 + i) for i in range(20)]
+    rows += [sale("t1", "2.50", kind="tip", isrc=ISRCS[1]), play("late-single", isrc=ISRCS[3])]
+    ingest_rows(ledger, rows, actor="test", secret=SECRET, batch_size=8)
+    yield ledger
+    ledger.close()
+
+
+def _tamper(app: RoyaltyLedger, statement: str) -> None:
+    """Change the table behind the application's back, as an intruder with the database's
+    credentials could: the append-only triggers are switched off for this one statement."""
+    with app.recorder.datastore.transaction(commit=True) as c:
+        if app.config.backend == "sqlite":
+            c.execute("DROP TRIGGER usage_rows_no_update")
+            c.execute("DROP TRIGGER usage_rows_no_delete")
+        else:
+            c.execute("SET LOCAL session_replication_role = replica")
+        c.execute(statement)
+
+
+def _positions(app: RoyaltyLedger) -> list[int]:
+    return [int(n.id) for n in app.read_log(topics=app.topics_of(UsageBatch.Recorded))]
+
+
+def test_untouched_usage_verifies_including_a_resolved_quarantine_entry(app: RoyaltyLedger) -> None:
+    app.deliver_release("00000000002004", "Single", ISRCS[3:], __import__("datetime").date(2026, 6, 1), "test")
+    retry_quarantine(app, actor="test", secret=SECRET)
+    report = verify_usage(app)
+    assert report.ok, report.problems
+    assert report.batches == len(_positions(app)) >= 4
+    assert report.digests_recomputed == report.batches and report.lines == 22
+
+
+@pytest.mark.parametrize(
+    ("statement", "problem"),
+    [
+        ("UPDATE usage_rows SET gross_micros = gross_micros + 1 WHERE usage_id = 'p3'", "sum to"),
+        ("UPDATE usage_rows SET territory = 'FR' WHERE usage_id = 'p3'", "canonical SHA-256"),
+        ("DELETE FROM usage_rows WHERE usage_id = 'p3'", "lines stored"),
+    ],
+)
+def test_an_altered_or_removed_row_is_named_by_its_batch(app: RoyaltyLedger, statement: str, problem: str) -> None:
+    first = _positions(app)[0]
+    _tamper(app, statement)
+    report = verify_usage(app)
+    assert not report.ok
+    assert {p for p, _ in report.problems} == {first}
+    assert any(problem in text for _, text in report.problems)
+
+
+def test_a_row_smuggled_in_at_no_batch_is_reported(app: RoyaltyLedger) -> None:
+    _tamper(
+        app,
+        "INSERT INTO usage_rows SELECT position + 1000, batch_id, source, 'ghost', line_no, kind, occurred_at_us, "
+        "isrc, upc, listener_hash, territory, seconds_played, currency, gross_micros, pricing_model, "
+        "pricing_version, play_number, counted, payload_sha256, refund_of, pair_last FROM usage_rows "
+        "WHERE usage_id = 'p1'",
+    )
+    report = verify_usage(app)
+    assert report.problems == [(0, "1 usage lines stored at positions no batch event holds")]
+
+
+def test_a_batch_from_before_digest_scheme_2_is_counted_not_failed(app: RoyaltyLedger) -> None:
+    legacy: dict[str, Any] = dict(
+        source="player", kind="none", row_count=0, line_count=0, rows_sha256="0" * 64, totals={}, kinds={},
+        pricing_versions=[], quarantined={}, owners_acquired=0, resolved_quarantine=0, listener_key_id="k",
+        origin="test", actor="test", digest_scheme=1,
+    )  # fmt: skip
+    app.save(UsageBatch(**legacy))
+    report = verify_usage(app)
+    assert report.ok and report.digests_not_recomputable == 1
+    assert report.digests_recomputed == report.batches - 1
