@@ -24,6 +24,7 @@ Error = tuple[str, str]  # (reason code, detail a person can act on)
 Picker = Callable[[Sequence[Any]], Sequence[Any]]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_ID_LENGTH = 128
+_TEXT_OR_NONE = {str, type(None)}
 # Every field a client may send; the documented schema is schemas/usage-row.schema.json.
 FIELDS = (
     "source",
@@ -139,15 +140,25 @@ class Columns:
         found = [self.columns[n] for n in names if n in self.columns]
         if not found:
             return [None] * self.n
-        if len(found) == 1:
-            return list(found[0])
-        return [next((c[i] for c in found if c[i] not in (None, "")), None) for i in range(self.n)]
+        out = list(found[0])
+        for column in found[1:]:  # fill the rows still blank from the next name
+            for i in [i for i, v in enumerate(out) if v is None or v == ""]:
+                if column[i] is not None and column[i] != "":
+                    out[i] = column[i]
+        if len(found) > 1 and "" in out:  # blank under every name
+            out = [None if v == "" else v for v in out]
+        return out
 
     def text(self, *names: str, required: bool = False, upper: bool = False) -> list[str | None]:
         if not any(n in self.columns for n in names):
             return self.absent(names[0], required)
+        values = self.raw_column(*names)
+        if set(map(type, values)) <= _TEXT_OR_NONE:
+            texts = list(filter(None, values))
+            if not texts or max(map(len, texts)) <= MAX_ID_LENGTH:
+                return self._short_texts(values, names[0], required, upper)
         out: list[str | None] = []
-        for i, v in enumerate(self.raw_column(*names)):
+        for i, v in enumerate(values):
             if isinstance(v, int) and not isinstance(v, bool):
                 v = str(v)
             if v is None or v == "":
@@ -159,6 +170,20 @@ class Columns:
                 out.append(None)
             else:
                 out.append(v.strip().upper() if upper else v.strip())
+        return out
+
+    def _short_texts(self, values: list[str | None], name: str, required: bool, upper: bool) -> list[str | None]:
+        """`text` when every value is a short text or none: the same result in bulk."""
+        if None in values or "" in values:
+            out = [v.strip() if v else None for v in values]
+        else:
+            out = list(map(str.strip, values))  # type: ignore[arg-type]
+        if upper:
+            out = [v.upper() if v is not None else None for v in out]
+        if required and None in out:
+            for i, v in enumerate(out):
+                if v is None:
+                    self.fail(i, "malformed", f"{name} is missing")
         return out
 
     def code(self, kind: str, values: list[str | None]) -> list[str | None]:
@@ -206,8 +231,10 @@ class Columns:
             if out[i] is not None or v in (None, ""):
                 continue
             try:
-                moment = v if isinstance(v, datetime) else parse_utc(str(v), "occurred_at")
-                out[i] = datetime_to_us(require_utc(moment, "occurred_at"))
+                if isinstance(v, datetime):
+                    out[i] = datetime_to_us(require_utc(v, "occurred_at"))
+                else:  # parse_utc returns the instant in UTC
+                    out[i] = datetime_to_us(parse_utc(str(v), "occurred_at"))
             except (InvalidTime, TypeError) as exc:
                 self.fail(i, "malformed", str(exc))
         if None in out:
