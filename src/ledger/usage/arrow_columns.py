@@ -97,13 +97,28 @@ class ArrowColumns(Columns):
         return stamps.cast(pa.int64()).to_pylist()  # type: ignore[no-any-return]
 
 
+class _RawRows:
+    """Row i as given (blank values left out), for quarantine: a one-row slice while few rows
+    are asked for, every column as a list once many are (a batch the catalogue or a bad column
+    rejects whole), so a rejected row costs a lookup, not an Arrow conversion."""
+
+    _MANY = 64
+
+    def __init__(self, table: pa.Table) -> None:
+        self.table, self.asked = table, 0
+        self.columns: list[tuple[str, list[Any]]] = []
+
+    def __call__(self, i: int) -> dict[str, Any]:
+        self.asked += 1
+        if self.asked == self._MANY:
+            self.columns = [(name, self.table.column(name).to_pylist()) for name in self.table.column_names]
+        if self.columns:
+            return {name: values[i] for name, values in self.columns if values[i] not in (None, "")}
+        row = self.table.slice(i, 1).to_pylist()[0]
+        return {k: v for k, v in row.items() if v not in (None, "")}
+
+
 def normalise_arrow(
     table: pa.Table, default_source: str, origin: tuple[str, int], preset: dict[int, Error] | None = None
 ) -> RowBatch:
-    cols = ArrowColumns(table)
-
-    def raw(i: int) -> dict[str, Any]:
-        row = table.slice(i, 1).to_pylist()[0]
-        return {k: v for k, v in row.items() if v not in (None, "")}
-
-    return build(cols, default_source, raw, origin=origin, preset=preset)
+    return build(ArrowColumns(table), default_source, _RawRows(table), origin=origin, preset=preset)

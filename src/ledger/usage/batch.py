@@ -22,6 +22,9 @@ from ledger.usage.rows import Error, Picker, RowBatch, filled, picker
 
 _DEFAULT_LIMITS = PricingConfig(stream_currency="XXX")
 _NEVER = 2**63
+# The quarantined row's stored text; one encoder, as json.dumps(raw, sort_keys=True,
+# separators=(",", ":"), default=str) would build for every row.
+_RAW_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
 
 
 def prepare_batch(b: RowBatch, ctx: Context, retrying: Sequence[str] = ()) -> Prepared:
@@ -235,7 +238,7 @@ def _quarantine(b: RowBatch, ctx: Context, errors: list[Error | None], out: Prep
             out.quarantined[error[0]] += 1
             continue
         raw = raw_row_of(b, i, ctx.hasher)
-        text = json.dumps(raw, sort_keys=True, separators=(",", ":"), default=str)
+        text = _RAW_JSON.encode(raw)
         raw_hash = hashlib.sha256(text.encode()).hexdigest()
         source = b.source[i] or ""
         detail = error[1] + (f" ({b.origin(i)})" if b.origin_name else "")
