@@ -20,7 +20,7 @@ from eventsourcing.persistence import IntegrityError
 
 from ledger.domain.usage_batch import UsageBatch
 from ledger.usage.batch import prepare_batch
-from ledger.usage.catalogue_view import CatalogueView
+from ledger.usage.catalogue_cache import catalogue_view
 from ledger.usage.digest import batch_digest
 from ledger.usage.listener import ListenerHasher, load_listener_secret
 from ledger.usage.memory import RunMemory
@@ -96,7 +96,7 @@ class UsageIngest:
         self.writer_process = writer_process
         self.store = UsageStore(app)
         self.hasher = ListenerHasher(secret if secret is not None else load_listener_secret())
-        self.catalogue = CatalogueView.load(app)
+        self.catalogue = catalogue_view(app)
         self.pricing = app.current_pricing()
         self.memory = RunMemory()
         self.writer: ProcessWriter | None = None
