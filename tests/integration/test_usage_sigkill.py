@@ -92,7 +92,11 @@ def test_killing_an_ingest_and_running_it_again_equals_an_uninterrupted_run(
         "ROYALTY_ACTOR": "test",
     }
     command = [str(ROYALTY), "usage", "ingest", str(usage), "--batch-size", str(BATCH), "--json"]
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # Its own process group: the kill takes the ingest and, on SQLite, its writer process with
+    # it, so a batch is cut off inside its transaction.
+    proc = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     store = UsageStore(app)
     deadline = time.monotonic() + 60
     while (
@@ -100,7 +104,7 @@ def test_killing_an_ingest_and_running_it_again_equals_an_uninterrupted_run(
         and time.monotonic() < deadline
     ):
         time.sleep(0.02)
-    os.kill(proc.pid, signal.SIGKILL)
+    os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL
     killed_at = _snapshot(app)
