@@ -25,6 +25,7 @@ Picker = Callable[[Sequence[Any]], Sequence[Any]]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_ID_LENGTH = 128
 _TEXT_OR_NONE = {str, type(None)}
+_KIND_OBJECTS: dict[str | None, str | None] = {kind: kind for kind in USAGE_KINDS}
 # Every field a client may send; the documented schema is schemas/usage-row.schema.json.
 FIELDS = (
     "source",
@@ -275,8 +276,10 @@ def build(
         cols.errors[i] = error
     usage_id = cols.text("play_id", "sale_id", "usage_id", required=True)
     kinds = cols.text("kind")
-    known_kinds = frozenset(USAGE_KINDS)
-    odd = [] if known_kinds.issuperset(kinds) else [i for i, k in enumerate(kinds) if k not in known_kinds]
+    # One str object per kind (Arrow gives a new one per row): every line repeats it, and a
+    # repeated object is pickled once per batch (the SQLite writer's pipe), not once per row.
+    kinds = list(map(_KIND_OBJECTS.get, kinds, kinds))
+    odd = [] if _KIND_OBJECTS.keys() >= set(kinds) else [i for i, k in enumerate(kinds) if k not in _KIND_OBJECTS]
     has_play = cols.raw_column("play_id") if odd else []
     for i in odd:
         k = kinds[i]
@@ -287,8 +290,10 @@ def build(
     sources = cols.text("source")
     if sources.count(None) == cols.n:
         sources = [default_source] * cols.n
-    elif None in sources or "" in sources:
-        sources = [s or default_source for s in sources]
+    else:  # one object per source, as for kinds
+        if None in sources or "" in sources:
+            sources = [s or default_source for s in sources]
+        sources = list(map({s: s for s in set(sources)}.__getitem__, sources))
     listener = cols.text("listener_hash" if listener_hashed else "listener_id", required=True)
     return RowBatch(
         source=sources,
