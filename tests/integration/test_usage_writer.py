@@ -66,14 +66,14 @@ def test_the_writer_process_stores_exactly_what_the_in_process_path_stores(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     saves: list[int] = []
-    original = writer_module.ProcessWriter.save
+    original = writer_module.ProcessWriter.save_packed
 
     def counting(self: Any, *args: Any) -> list[int]:
         positions = original(self, *args)
         saves.extend(positions)
         return positions
 
-    monkeypatch.setattr(writer_module.ProcessWriter, "save", counting)
+    monkeypatch.setattr(writer_module.ProcessWriter, "save_packed", counting)
     states = []
     for name, separate in (("child.db", True), ("inline.db", False)):
         app = _store(tmp_path / name)

@@ -27,7 +27,7 @@ from ledger.usage.memory import RunMemory
 from ledger.usage.prepare import Context, Prepared
 from ledger.usage.rows import RowBatch, datetime_to_us, normalise_dicts
 from ledger.usage.store import UsageConflict, UsageStore, UsageWrite
-from ledger.usage.writer import ProcessWriter, stored_events_of
+from ledger.usage.writer import ProcessWriter, pack, stored_events_of
 
 if TYPE_CHECKING:
     from ledger.application import RoyaltyLedger
@@ -143,23 +143,25 @@ class UsageIngest:
             yield len(batch), prepared, position
 
     def _pipelined(self, batches: Iterable[RowBatch], origin: str) -> Iterator[Step]:
-        """The next batch is prepared against this run's memory, which already holds the batch
-        being written; every write re-checks the usage watermark under the log's lock, so if
-        anything went differently (a refused id, another writer) the batch is redone on its
-        own and the one prepared ahead is prepared again."""
+        """The next batch is prepared — and staged: its event, digest and, for a writer
+        process, its bytes — against this run's memory, which already holds the batch being
+        written; every write re-checks the usage watermark under the log's lock, so if anything
+        went differently (a refused id, another writer) the batch is redone on its own and the
+        one prepared ahead is prepared again."""
         rows = iter(batches)
         expected = self.store.watermark()
         self.memory.check(expected)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="usage-prepare") as pool:
-            ahead: Future[tuple[RowBatch, Prepared | None] | None] = pool.submit(self._prepare_next, rows)
+            ahead: Future[tuple[RowBatch, Staged | None] | None] = pool.submit(self._prepare_next, rows, origin)
             while (current := ahead.result()) is not None:
                 batch, ready = current
                 # A batch with refunds is prepared only now, every earlier batch committed: its
                 # refunds are checked against the stored sales and refunds they follow.
-                prepared = ready if ready is not None else self._prepare(batch)
-                ahead = pool.submit(self._prepare_next, rows)
+                staged = ready if ready is not None else self._stage(self._prepare(batch), origin)
+                prepared = staged.prepared
+                ahead = pool.submit(self._prepare_next, rows, origin)
                 try:
-                    position = self._write(prepared, expected, origin) if _writes(prepared) else None
+                    position = self._commit(staged, expected) if staged.batch is not None else None
                 except (UsageConflict, IntegrityError):
                     following = ahead.result()
                     self.memory.conflict()
@@ -177,13 +179,13 @@ class UsageIngest:
         self.memory.remember(prepared.written, prepared.play_counts)
         return prepared
 
-    def _prepare_next(self, rows: Iterator[RowBatch]) -> tuple[RowBatch, Prepared | None] | None:
-        """Read the next batch and prepare it ahead, unless it holds refunds (None: prepare it
-        after the batch being written has committed)."""
+    def _prepare_next(self, rows: Iterator[RowBatch], origin: str) -> tuple[RowBatch, Staged | None] | None:
+        """Read the next batch and prepare and stage it ahead, unless it holds refunds (None:
+        prepare it after the batch being written has committed)."""
         batch = next(rows, None)
         if batch is None:
             return None
-        return batch, (None if "refund" in batch.kind else self._prepare(batch))
+        return batch, (None if "refund" in batch.kind else self._stage(self._prepare(batch), origin))
 
     def record(self, batch: RowBatch, origin: str = "", retrying: Sequence[str] = ()) -> tuple[Prepared, int | None]:
         """Prepare and write one batch; returns what it held and its position (None: no-op)."""
@@ -194,7 +196,7 @@ class UsageIngest:
             if not _writes(prepared):
                 return prepared, None
             try:
-                position = self._write(prepared, watermark, origin)
+                position = self._commit(self._stage(prepared, origin), watermark)
             except (UsageConflict, IntegrityError):
                 self.memory.conflict()
                 if attempt == _ATTEMPTS - 1:
@@ -204,7 +206,10 @@ class UsageIngest:
             return prepared, position
         raise AssertionError("unreachable")
 
-    def _write(self, p: Prepared, watermark: int, origin: str) -> int:
+    def _stage(self, p: Prepared, origin: str) -> Staged:
+        """Everything about a batch's write that does not depend on the batches before it."""
+        if not _writes(p):
+            return Staged(p)
         kinds = sorted(p.kinds)
         batch = UsageBatch(
             source="+".join(sorted(p.sources | {q[1] for q in p.quarantine})),
@@ -222,11 +227,29 @@ class UsageIngest:
             origin=origin,
             actor=self.actor,
         )
-        write = UsageWrite(batch.id.hex, watermark, p.lines, p.quarantine, p.resolved, p.ownership)
-        if self.writer is not None:
-            return self.writer.save(stored_events_of(self.app, batch), write)[0]
-        recordings = self.app.save(batch, side_writes=[write])
+        write = UsageWrite(batch.id.hex, 0, p.lines, p.quarantine, p.resolved, p.ownership)
+        packed = pack(stored_events_of(self.app, batch), write) if self.writer is not None else None
+        return Staged(p, batch, write, packed)
+
+    def _commit(self, staged: Staged, watermark: int) -> int:
+        """Write a staged batch, provided the usage watermark is still `watermark`."""
+        assert staged.batch is not None and staged.write is not None
+        if self.writer is not None and staged.packed is not None:
+            return self.writer.save_packed(staged.packed, watermark)[0]
+        staged.write.expected_watermark = watermark
+        recordings = self.app.save(staged.batch, side_writes=[staged.write])
         return int(recordings[0].notification.id)
+
+
+@dataclass
+class Staged:
+    """A prepared batch with its event and rows ready to write (none when there is nothing to
+    write); `packed` is the same for the writer process, already serialised."""
+
+    prepared: Prepared
+    batch: UsageBatch | None = None
+    write: UsageWrite | None = None
+    packed: bytes | None = None
 
 
 def _writes(prepared: Prepared) -> bool:

@@ -52,7 +52,12 @@ class ProcessWriter:
 
     def save(self, stored_events: Sequence[StoredEvent], write: UsageWrite) -> list[int]:
         """Insert the events and the batch's rows in one transaction; their positions."""
-        self._send((list(stored_events), write))
+        return self.save_packed(pack(stored_events, write), write.expected_watermark)
+
+    def save_packed(self, packed: bytes, expected_watermark: int) -> list[int]:
+        """`save` for a batch `pack`ed beforehand (on the thread that prepared it), written
+        only while the usage watermark is `expected_watermark`."""
+        self._send((expected_watermark, packed))
         try:
             status, value = pickle.load(self._from)  # noqa: S301 - our own child, private pipe
         except EOFError:
@@ -90,7 +95,9 @@ def serve(inbox: IO[bytes], outbox: IO[bytes]) -> None:
                 return
             if job is None:
                 return
-            stored_events, write = job
+            expected_watermark, packed = job
+            stored_events, write = pickle.loads(packed)  # noqa: S301 - from our parent, private pipe
+            write.expected_watermark = expected_watermark
             try:
                 positions = app.recorder.insert_events(stored_events, side_writes=[write])
             except Exception as exc:  # handed to the parent, which decides (retry or fail)
@@ -101,6 +108,11 @@ def serve(inbox: IO[bytes], outbox: IO[bytes]) -> None:
             outbox.flush()
     finally:
         app.close()
+
+
+def pack(stored_events: Sequence[StoredEvent], write: UsageWrite) -> bytes:
+    """A batch serialised for the writer process (its watermark is sent with it, apart)."""
+    return pickle.dumps((list(stored_events), write), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _portable(exc: Exception) -> Exception:
