@@ -74,3 +74,27 @@ def test_verify_notices_events_after_the_last_checkpoint_are_not_yet_covered(led
     ledger_app.upsert_party("new", "New Party", ["artist"], "test")
     report = verify_chain(ledger_app).as_dict()
     assert report["ok"] and report["covered_upto"] == 6 and report["unchecked_tail"] == 2
+
+
+def test_init_creates_a_missing_postgresql_database_with_bytewise_collation(pg_config):
+    """`royalty init` creates the database itself with LC_COLLATE 'C' (text keys compared
+    bytewise); a second init finds it and applies nothing."""
+    import psycopg
+    from psycopg import sql
+
+    from ledger.store.config import StoreConfig
+    from ledger.store.migrate import ensure_pg_database, pg_conninfo
+
+    fresh = StoreConfig.from_url(pg_config.describe() + "_new")
+    try:
+        assert ensure_pg_database(fresh) is True
+        assert ensure_pg_database(fresh) is False
+        with psycopg.connect(pg_conninfo(fresh, "postgres")) as admin:
+            collate = admin.execute(
+                "SELECT datcollate FROM pg_database WHERE datname = %s", [fresh.pg_dbname]
+            ).fetchone()
+        assert collate == ("C",)
+        assert apply_migrations(fresh) and apply_migrations(fresh) == []
+    finally:
+        with psycopg.connect(pg_conninfo(fresh, "postgres"), autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(fresh.pg_dbname)))

@@ -146,10 +146,13 @@ def ensure_pg_database(config: StoreConfig) -> bool:
         # Bytewise collation: the ledger's text keys are identifiers and hex digests with no
         # linguistic order, and under a libc locale such as C.UTF-8 PostgreSQL 15 compares every
         # index key with strcoll (≈ 8-10 % of usage ingest). Character classes stay the server's.
-        ctype = admin.execute("SELECT datctype FROM pg_database WHERE datname = 'template1'").fetchone()
+        row = admin.execute("SELECT datctype FROM pg_database WHERE datname = 'template1'").fetchone()
+        ctype = str(row[0]) if row else "C"
+        if not ctype.lower().replace("-", "").endswith("utf8"):
+            ctype = "C"  # the only other locale every UTF-8 database accepts
         admin.execute(
             sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE {}").format(
-                sql.Identifier(config.pg_dbname), sql.Literal(ctype[0] if ctype else "C")
+                sql.Identifier(config.pg_dbname), sql.Literal(ctype)
             )
         )
     return True
