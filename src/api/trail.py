@@ -1,7 +1,7 @@
 """The ownership trail of a recording or work: every recorded change to who is paid, in log order.
 
-Read straight from the log (one pass over the relevant event types, filtered by aggregate),
-so it needs no projection and is exact at any moment: versions, acceptances, activations,
+Read straight from the log (the events of the aggregates concerned, by id), so it needs no
+projection and is exact at any moment: versions, acceptances, activations,
 disputes and their resolutions, work links, takedowns and reinstatements — each with its
 position, recorded time and actor.
 """
@@ -19,6 +19,7 @@ from ledger.domain.recording import Recording
 from ledger.domain.release import Release
 from ledger.domain.split_agreement import SplitAgreement
 from ledger.domain.work import Work
+from ledger.usage.catalogue_cache import releases_carrying
 
 _SPLIT = (
     SplitAgreement.SplitVersionProposed,  # type: ignore[attr-defined]
@@ -54,55 +55,36 @@ def _details(event: Any) -> dict[str, Any]:
 
 
 def ownership_trail(app: RoyaltyLedger, right: str, subject_key: str) -> list[dict[str, Any]]:
-    """right "master" → the recording `subject_key` (ISRC); "publishing" → the work `subject_key`."""
+    """right "master" → the recording `subject_key` (ISRC); "publishing" → the work `subject_key`.
+
+    The aggregates that belong to the trail are found first — the split, the recording or work,
+    the disputes over this right (from the log's Dispute.Opened events only) and, for a
+    recording, the releases carrying it (from the kept catalogue) — then only their events are
+    read, by aggregate id: never a pass over every rights event in the log."""
     split = split_agreement_id(right, subject_key)
     own = recording_id(subject_key) if right == "master" else work_id(subject_key)
     owners: dict[UUID, str] = {split: f"{right} split", own: "recording" if right == "master" else "work"}
-    releases: dict[UUID, str | None] = {}
+    for n in app.read_log(topics=app.topics_of(Dispute.Opened)):  # type: ignore[attr-defined]
+        event = app.decode(n)
+        if (event.right, event.subject_key) == (right, subject_key):
+            owners[UUID(str(n.originator_id))] = f"dispute {n.originator_id}"
+    if right == "master":
+        for upc in releases_carrying(app, subject_key):
+            owners[release_id(upc)] = f"release {upc}"
     topics = app.topics_of(
         *_SPLIT, *_DISPUTE, *(_RECORDING if right == "master" else _WORK), *(_RELEASE if right == "master" else ())
     )
     entries = []
-    for n in app.read_log(topics=topics):
-        origin = UUID(str(n.originator_id))
-        if origin not in owners and not _claims(app, n, origin, right, subject_key, owners, releases):
-            continue
+    for n in app.log_of(list(owners), topics=topics):
         event = app.decode(n)
         entries.append(
             {
                 "position": n.id,
                 "recorded_at": event.timestamp,
                 "actor": getattr(event, "actor", ""),
-                "subject": owners[origin],
+                "subject": owners[UUID(str(n.originator_id))],
                 "event": type(event).__name__,
                 "details": _details(event),
             }
         )
     return entries
-
-
-def _claims(
-    app: RoyaltyLedger,
-    n: Any,
-    origin: UUID,
-    right: str,
-    subject_key: str,
-    owners: dict[UUID, str],
-    releases: dict[UUID, str | None],
-) -> bool:
-    """Whether an event of another aggregate belongs to the trail (a dispute, a release)."""
-    if n.topic.endswith("Dispute.Opened"):
-        event = app.decode(n)
-        if (event.right, event.subject_key) == (right, subject_key):
-            owners[origin] = f"dispute {origin}"
-            return True
-        return False
-    if n.topic.startswith(Release.__module__) and right == "master":
-        if origin not in releases:
-            rel: Any = app.repository.get(origin)
-            releases[origin] = rel.upc if subject_key in rel.track_isrcs else None
-        upc = releases[origin]
-        if upc is not None and origin == release_id(upc):
-            owners[origin] = f"release {upc}"
-            return True
-    return False

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -129,6 +129,39 @@ class LedgerBase(Application[UUID]):
             if len(batch) < page:
                 return
             position = batch[-1].id + 1
+
+    def log_of(self, originator_ids: Sequence[UUID], topics: Sequence[str] = ()) -> list[Notification]:
+        """The events of these aggregates (optionally of these topics), with their positions,
+        in log order: one query by the primary key (originator_id, originator_version), never
+        a scan of the log."""
+        if not originator_ids:
+            return []
+        wanted, recorder = set(topics), cast(Any, self.recorder)
+        if self.config.backend == "sqlite":
+            marks = ",".join("?" * len(originator_ids))
+            with recorder.datastore.transaction(commit=False) as c:
+                c.execute(
+                    f"SELECT rowid, originator_id, originator_version, topic, state FROM stored_events "
+                    f"WHERE originator_id IN ({marks}) ORDER BY rowid",
+                    [i.hex for i in originator_ids],
+                )
+                rows = [(r[0], recorder.convert_originator_id(r[1]), r[2], r[3], bytes(r[4])) for r in c.fetchall()]
+        else:
+            with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
+                curs.execute(
+                    "SELECT notification_id, originator_id, originator_version, topic, state FROM stored_events "
+                    "WHERE originator_id = ANY(%s::uuid[]) ORDER BY notification_id",
+                    [list(originator_ids)],
+                )
+                rows = [
+                    (r["notification_id"], r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"]))
+                    for r in curs.fetchall()
+                ]
+        return [
+            Notification(id=p, originator_id=o, originator_version=v, topic=t, state=st)
+            for p, o, v, t, st in rows
+            if not wanted or t in wanted
+        ]
 
     def decode(self, notification: Notification) -> Any:
         return self.mapper.to_domain_event(notification)

@@ -22,9 +22,7 @@ def split_history(app: RoyaltyLedger, right: str, subject_key: str) -> list[dict
     acceptance and the activation, each with the log position and recorded time."""
     agreement_id = split_agreement_id(right, subject_key)
     versions: dict[int, dict[str, Any]] = {}
-    for n in app.read_log(topics=app.topics_of(*SPLIT_EVENTS)):
-        if n.originator_id != agreement_id:
-            continue
+    for n in app.log_of([agreement_id], topics=app.topics_of(*SPLIT_EVENTS)):
         e = app.decode(n)
         stamp = {"position": n.id, "recorded_at": e.timestamp, "actor": e.actor}
         name = type(e).__name__

@@ -1,5 +1,6 @@
-"""The catalogue view an ingest checks rows against, kept per application and brought up to
-date from the log instead of rebuilt per call.
+"""The catalogue view an ingest checks rows against (and the releases carrying a recording,
+for its ownership trail), kept per application and brought up to date from the log instead of
+rebuilt per call.
 
 Rebuilding meant reconstructing every Recording and Release aggregate for each ingest — every
 API usage post and every Stripe sale webhook — which grows with the catalogue (≈ 30 s at
@@ -72,6 +73,15 @@ def catalogue_view(app: RoyaltyLedger) -> CatalogueView:
         if changed or cache.view is None:
             cache.view = _derive(cache)
         return cache.view
+
+
+def releases_carrying(app: RoyaltyLedger, isrc: str) -> list[str]:
+    """UPCs of every release (live or not) with the recording among its tracks, in delivery order."""
+    catalogue_view(app)  # brings the kept aggregates up to date
+    with _GUARD:
+        cache = _CACHES[app]
+    with cache.lock:
+        return [rel.upc for rel in cache.releases.values() if isrc in rel.track_isrcs]
 
 
 def _derive(cache: _Cache) -> CatalogueView:
