@@ -1,6 +1,7 @@
 """The store, one suite for both backends: append-only log, migrations, tamper evidence."""
 
 from datetime import UTC, datetime
+from uuid import UUID
 
 import pytest
 
@@ -98,3 +99,18 @@ def test_init_creates_a_missing_postgresql_database_with_bytewise_collation(pg_c
     finally:
         with psycopg.connect(pg_conninfo(fresh, "postgres"), autocommit=True) as admin:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(fresh.pg_dbname)))
+
+
+def test_the_log_of_some_aggregates_is_their_part_of_the_log_in_order(ledger_app):
+    _seed(ledger_app)
+    everything = list(ledger_app.read_log())
+    chosen = {everything[0].originator_id, everything[-1].originator_id}
+    got = ledger_app.log_of([UUID(str(i)) for i in chosen])
+    assert [(n.id, n.originator_id, n.originator_version, n.topic, n.state) for n in got] == [
+        (n.id, n.originator_id, n.originator_version, n.topic, n.state) for n in everything if n.originator_id in chosen
+    ]
+    topic = everything[-1].topic
+    assert [n.id for n in ledger_app.log_of([UUID(str(i)) for i in chosen], topics=[topic])] == [
+        n.id for n in everything if n.originator_id in chosen and n.topic == topic
+    ]
+    assert ledger_app.log_of([]) == []
