@@ -88,3 +88,41 @@ def test_a_row_source_overrides_the_default():
     assert batch.source[0] == "radio"
     batch, _ = _one(BASE)
     assert batch.source[0] == "player"
+
+
+def test_ids_in_bulk_keep_the_row_by_row_rules():
+    """The bulk paths (every value a short text) and the row-by-row one agree, batch by batch."""
+    rows = [
+        {**BASE, "play_id": "", "sale_id": "s1", "kind": "download"},
+        {**BASE, "play_id": "  p2 "},
+        {**BASE, "play_id": 17},
+        {**BASE, "play_id": "", "sale_id": ""},
+        {**BASE, "play_id": "x" * 129},
+        {**BASE, "play_id": None, "usage_id": "u6", "kind": "stream"},
+    ]
+    batch = normalise_dicts(rows, "player")
+    assert batch.usage_id == ["s1", "p2", "17", None, None, "u6"]
+    assert batch.errors[3] == ("malformed", "play_id is missing")
+    assert batch.errors[4] is not None and "not a short text" in batch.errors[4][1]
+    clean = normalise_dicts([rows[0], rows[1], rows[5]], "player")
+    assert clean.usage_id == ["s1", "p2", "u6"]
+    assert clean.errors == [None, None, None]
+
+
+def test_integers_that_only_look_like_digits_are_malformed_not_fatal(tmp_path):
+    """str.isdigit() takes "²"; a double minus strips to digits: neither may reach int()."""
+    for bad in ("--5", "²", "5.0", "+5", "٣"):
+        _, error = _one({**BASE, "seconds_played": bad})
+        assert error is not None and error[0] == "malformed" and "not an integer" in error[1], bad
+    assert _one({**BASE, "seconds_played": " -7 "})[0].seconds_played[0] == -7
+    from ledger.usage.readers import read_batches
+
+    csv = tmp_path / "plays.csv"
+    csv.write_text(
+        "play_id,occurred_at,isrc,listener_id,territory,seconds_played\n"
+        "p1,2026-10-05T10:00:00Z,USRL12600001,l,DE,--5\n"
+        "p2,2026-10-05T10:00:00Z,USRL12600001,l,DE,61\n"
+    )
+    [batch] = read_batches(csv, 100, "player")
+    assert batch.errors[0] is not None and "not an integer" in batch.errors[0][1]
+    assert batch.errors[1] is None and batch.seconds_played[1] == 61

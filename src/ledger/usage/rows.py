@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -115,6 +116,8 @@ def _code(kind: str, value: str) -> str | None:
         return None
 
 
+# ASCII digits with an optional minus: str.isdigit() also takes "²" or "٣", which int() refuses.
+_INTEGER = re.compile(r"-?[0-9]+")
 _UNKNOWN = {"isrc": "malformed", "upc": "malformed", "territory": "unknown_territory", "currency": "unknown_currency"}
 
 
@@ -204,7 +207,7 @@ class Columns:
         for i, v in enumerate(self.raw_column(name)):
             if v is None or v == "" or (type(v) is int):
                 out.append(v if v != "" else None)
-            elif isinstance(v, str) and v.strip().lstrip("-").isdigit():
+            elif isinstance(v, str) and _INTEGER.fullmatch(v.strip()):
                 out.append(int(v))
             else:
                 self.fail(i, "malformed", f"{name} {str(v)[:40]!r}: not an integer")
