@@ -36,7 +36,7 @@ class BodySizeLimit:
         upload = path.startswith(UPLOAD_PATHS) or path.endswith(UPLOAD_SUFFIXES)
         limit = self.max_upload if upload else self.max_body
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
+        if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
             await _reject(send, path, limit)
             return
         seen = 0

@@ -86,7 +86,7 @@ def parse_ladder(text: str | None) -> tuple[Rung, ...]:
         if not item.strip():
             continue
         fmt, sep, kbps = item.strip().partition(":")
-        if not sep or not kbps.strip().isdigit():
+        if not sep or not (kbps.strip().isascii() and kbps.strip().isdigit()):
             raise ValueError(f"ladder rung {item!r} is not FORMAT:KBPS, e.g. mp3:320")
         rungs.append(Rung(fmt.strip().lower(), int(kbps)))
     if not rungs:

@@ -142,3 +142,8 @@ def test_writers_without_shares_are_allowed() -> None:
     (work,) = message.releases[0].works
     assert work.writers == (Writer(work.writers[0].party_ref, "composer_lyricist", None),)
     assert check(f"{header}\n{row}") == ((),)
+
+
+def test_a_track_number_that_only_looks_like_digits_is_refused_not_fatal() -> None:
+    rows = ["5012345678962,EP,EP,2025-07-04,Lbl,Art,²,GBTDW2500001,One,Art,1:00"]
+    assert check("\n".join([HEADER, *rows])) == (("row 2: track_number '²' is not 1, 2, 3…",),)

@@ -37,6 +37,8 @@ def test_valid_codes_are_normalised(parse, raw, expected):
         (parse_iswc, "034.524.680-1", "expected T-DDD.DDD.DDD-C"),
         (parse_upc, "036000291453", "UPC 036000291453: check digit should be 2"),
         (parse_upc, "12AB", "must be 12, 13 or 14 digits"),
+        (parse_upc, "²" * 13, "must be 12, 13 or 14 digits"),  # str.isdigit() takes it; int() does not
+        (parse_ipi, "²" * 11, "must be 9 to 11 digits"),
         (parse_isrc, "USRC1760783", "ISRC USRC1760783: wrong length"),
         (parse_ipi, "00014107339", "IPI 00014107339: check digits should be 38"),
         (parse_isni, "0000000121032684", "ISNI 0000000121032684: check digit is wrong"),
@@ -58,3 +60,20 @@ def test_worldwide_is_a_scope_only_where_allowed():
 
 def test_minor_units_follow_iso_4217():
     assert (minor_unit_exponent("EUR"), minor_unit_exponent("JPY"), minor_unit_exponent("KWD")) == (2, 0, 3)
+
+
+@pytest.mark.parametrize("text", ["--5", "+-5", "²", "٣", "1.2.3", "", ".", "-", "1e5", "5,00"])
+def test_a_decimal_amount_is_one_sign_ascii_digits_and_a_point(text):
+    from ledger.domain.money import parse_decimal_micros
+
+    with pytest.raises(ValueError, match="not a decimal number"):
+        parse_decimal_micros(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "micros"), [("12.34", 12_340_000), ("-0.000001", -1), (".5", 500_000), ("+3", 3_000_000)]
+)
+def test_decimal_amounts_parse_exactly(text, micros):
+    from ledger.domain.money import parse_decimal_micros
+
+    assert parse_decimal_micros(text) == micros

@@ -44,7 +44,7 @@ def parse_isrc(value: str) -> str:
 def parse_upc(value: str) -> str:
     """A UPC-A (12 digits) or EAN-13 / GTIN-13 (13 digits) release code, check digit verified."""
     compact = re.sub(r"[\s-]", "", value)
-    if not compact.isdigit() or len(compact) not in (12, 13, 14):
+    if not (compact.isascii() and compact.isdigit()) or len(compact) not in (12, 13, 14):
         raise InvalidIdentifier("UPC", value, "must be 12, 13 or 14 digits")
     try:
         return str(ean.validate(compact))
@@ -87,7 +87,7 @@ def ipi_check_digits(nine_digits: str) -> str:
 def parse_ipi(value: str) -> str:
     """An IPI name number (11 digits, the last two are check digits); shorter CAE numbers are zero-padded."""
     compact = re.sub(r"[\s.-]", "", value)
-    if not compact.isdigit() or not 9 <= len(compact) <= 11:
+    if not (compact.isascii() and compact.isdigit()) or not 9 <= len(compact) <= 11:
         raise InvalidIdentifier("IPI", value, "must be 9 to 11 digits")
     compact = compact.zfill(11)
     expected = ipi_check_digits(compact[:9])

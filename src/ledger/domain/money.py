@@ -6,6 +6,7 @@ micro-units; cents appear only when money leaves the ledger (payouts, rendered s
 
 from __future__ import annotations
 
+import re
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -53,14 +54,17 @@ def format_micros(amount_micros: int, decimals: int = 6) -> str:
     return text[: len(text) - (6 - decimals)] if decimals < 6 else text
 
 
+# One optional sign, ASCII digits, an optional fraction ("12.34", "-0.000001", ".5", "7.").
+_DECIMAL = re.compile(r"(?P<sign>[+-])?(?P<whole>[0-9]*)(?:\.(?P<frac>[0-9]*))?")
+
+
 def parse_decimal_micros(text: str) -> int:
     """Parse '12.34' or '-0.000001' into micro-units exactly; more than 6 decimals is an error."""
-    raw = text.strip()
-    sign = -1 if raw.startswith("-") else 1
-    raw = raw.lstrip("+-")
-    whole, _, frac = raw.partition(".")
-    if not (whole or frac) or not (whole or "0").isdigit() or (frac and not frac.isdigit()):
+    found = _DECIMAL.fullmatch(text.strip())
+    if found is None or not (found["whole"] or found["frac"]):
         raise ValueError(f"amount {text!r}: not a decimal number")
+    sign = -1 if found["sign"] == "-" else 1
+    whole, frac = found["whole"], found["frac"] or ""
     if len(frac) > 6:
         raise ValueError(f"amount {text!r}: more than 6 decimal places")
     return sign * (int(whole or "0") * MICROS_PER_UNIT + int(frac.ljust(6, "0") or "0"))

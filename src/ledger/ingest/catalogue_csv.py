@@ -156,9 +156,9 @@ def _ordered_tracks(rows: list[Row], problems: list[str]) -> list[Row]:
     numbered = []
     for row in rows:
         number = row["track_number"]
-        if not number.isdigit() or int(number) < 1:
+        if not (number.isascii() and number.isdigit()) or int(number) < 1:
             problems.append(f"row {row['_row']}: track_number {number!r} is not 1, 2, 3…")
-        numbered.append((int(number) if number.isdigit() else 0, row))
+        numbered.append((int(number) if number.isascii() and number.isdigit() else 0, row))
     seen = [n for n, _ in numbered]
     for n in sorted({n for n in seen if seen.count(n) > 1}):
         problems.append(f"track_number {n} appears {seen.count(n)} times")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import re
 from collections import deque
 from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -46,7 +47,7 @@ def pool_workers(files: int) -> int:
 
     ROYALTY_IMPORT_WORKERS overrides it (0: check in the importing process).
     """
-    if os.environ.get("ROYALTY_IMPORT_WORKERS", "").isdigit():
+    if re.fullmatch(r"[0-9]+", os.environ.get("ROYALTY_IMPORT_WORKERS", "")):
         return int(os.environ["ROYALTY_IMPORT_WORKERS"]) if files >= POOL_MIN_FILES else 0
     if files < POOL_MIN_FILES:
         return 0

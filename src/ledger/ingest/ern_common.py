@@ -81,7 +81,7 @@ def resource_order(group: Element) -> list[str]:
     for index, child in enumerate(group):
         name = local_name(child.tag)
         sequence = text(child, "{*}SequenceNumber") or "0"
-        key = (int(sequence) if sequence.isdigit() else 0, index)
+        key = (int(sequence) if sequence.isascii() and sequence.isdigit() else 0, index)
         if name == "ResourceGroup":
             entries.append((key, resource_order(child)))
         elif name == "ResourceGroupContentItem":
