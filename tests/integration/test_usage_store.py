@@ -294,3 +294,28 @@ def test_only_each_batchs_last_play_of_a_pair_marks_the_count(app: RoyaltyLedger
     assert sorted(sorted(v) for v in per_listener.values()) == [list(range(1, 7))] * 2
     uncounted = q(app, "SELECT pair_last FROM usage_rows WHERE NOT counted")
     assert [bool(v) for (v,) in uncounted] == [False]
+
+
+def test_a_refund_of_a_sale_earlier_in_the_same_batch_is_accepted(app: RoyaltyLedger) -> None:
+    """One batch with a release purchase, its partial refunds (the second would exceed the sale)
+    and a refund that comes before its own sale (refused: a refund follows its sale)."""
+    rows = [
+        sale("s1", "10.00", upc=ALBUM),
+        sale("r1", "6.00", kind="refund", refund_of="s1", upc=ALBUM),
+        sale("r2", "4.01", kind="refund", refund_of="s1", upc=ALBUM),
+        sale("r-first", "1.00", kind="refund", refund_of="s2", isrc=ISRCS[0]),
+        sale("s2", "2.00", kind="download", isrc=ISRCS[0]),
+    ]
+    summary = ingest(app, rows)
+    assert summary.accepted == 3 and summary.quarantined == {"absurd_amount": 1, "refund_of_unknown_sale": 1}
+    lines = q(app, "SELECT usage_id, isrc, gross_micros FROM usage_rows WHERE usage_id IN ('s1', 'r1') ORDER BY 1, 2")
+    assert lines == [
+        ("r1", ISRCS[0], -2_000_000),
+        ("r1", ISRCS[1], -2_000_000),
+        ("r1", ISRCS[2], -2_000_000),
+        ("s1", ISRCS[0], 3_333_334),
+        ("s1", ISRCS[1], 3_333_333),
+        ("s1", ISRCS[2], 3_333_333),
+    ]
+    retried = retry_quarantine(app, actor="test", secret=SECRET)  # s2 is stored now
+    assert retried.accepted == 1 and {r.usage_id for r in list_quarantine(app)} == {"r2"}

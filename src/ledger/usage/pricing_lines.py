@@ -242,12 +242,14 @@ def _sale_lines(b: RowBatch, i: int, ctx: Context) -> list[tuple[str, int]]:
 
 @dataclass
 class Refunds:
-    """What this batch's refunds are checked against: the stored sales they name and, per sale,
-    the micro-units already reversed (stored refunds, then this batch's accepted ones in row
-    order), so the refunds of one sale never add up to more than the sale, across batches."""
+    """What this batch's refunds are checked against: the sales they name — stored, or accepted
+    earlier in this batch — and, per sale, the micro-units already reversed (stored refunds,
+    then this batch's accepted ones in row order), so the refunds of one sale never add up to
+    more than the sale, across batches."""
 
     sales: dict[tuple[str, str], list[tuple[Any, ...]]] = field(default_factory=dict)
     reversed: Counter[tuple[str, str]] = field(default_factory=Counter)
+    in_batch: dict[tuple[str, str], int] = field(default_factory=dict)  # sale → its row here
 
 
 def refunded_sales(b: RowBatch, ctx: Context, rows: list[int]) -> Refunds:
@@ -263,15 +265,28 @@ def refunded_sales(b: RowBatch, ctx: Context, rows: list[int]) -> Refunds:
             found.sales[(source, usage_id)] = lines
         for usage_id, amount in ctx.store.refunded_micros(source, ids).items():
             found.reversed[(source, usage_id)] = amount
+    # A sale accepted in this same batch, as its lines will be stored: (line_no, isrc, upc,
+    # currency, gross, kind), like the stored ones.
+    named = {(source, usage_id) for source, ids in by_source.items() for usage_id in ids}
+    for i in rows:
+        key = (b.source[i] or "", b.usage_id[i] or "")
+        if key in named and key not in found.sales and b.kind[i] in ("download", "purchase", "tip"):
+            found.sales[key] = [
+                (n, isrc, b.upc[i], b.currency[i], gross, b.kind[i])
+                for n, (isrc, gross) in enumerate(_sale_lines(b, i, ctx))
+            ]
+            found.in_batch[key] = i
     return found
 
 
 def refund_error(b: RowBatch, i: int, refunds: Refunds) -> Error | None:
-    """A refund reverses a stored sale of the same source and currency; with the sale's other
-    refunds (stored, or earlier in this batch) it reverses at most the sale. An accepted refund
-    is added to its sale's reversed amount."""
+    """A refund reverses a sale of the same source and currency (stored, or earlier in this
+    batch); with the sale's other refunds (stored, or earlier in this batch) it reverses at most
+    the sale. An accepted refund is added to its sale's reversed amount."""
     key = (b.source[i] or "", b.refund_of[i] or "")
     original = refunds.sales.get(key)
+    if refunds.in_batch.get(key, -1) > i:  # a refund follows its sale, never the reverse
+        original = None
     if not original or original[0][5] not in ("download", "purchase", "tip"):
         return ("refund_of_unknown_sale", f"refund_of {b.refund_of[i]!r}: no such sale")
     if any(line[3] != b.currency[i] for line in original):
