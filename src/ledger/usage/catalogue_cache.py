@@ -44,7 +44,9 @@ _TOPICS = event_topics(Recording, Release)
 @dataclass
 class _Cache:
     upto: int = 0
-    recordings: dict[Any, Recording] = field(default_factory=dict)
+    # Per recording only its ISRC and, when it has a takedown history, the aggregate (to answer
+    # "unavailable here then?"): a catalogue of 100 000 recordings stays small in memory.
+    recordings: dict[Any, tuple[str, Recording | None]] = field(default_factory=dict)
     releases: dict[Any, Release] = field(default_factory=dict)
     view: CatalogueView | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -66,7 +68,7 @@ def catalogue_view(app: RoyaltyLedger) -> CatalogueView:
         for aggregate_id in changed:
             aggregate = app.repository.get(aggregate_id)
             if isinstance(aggregate, Recording):
-                cache.recordings[aggregate_id] = aggregate
+                cache.recordings[aggregate_id] = (aggregate.isrc, aggregate if aggregate.availability else None)
             elif isinstance(aggregate, Release):
                 cache.releases[aggregate_id] = aggregate
         cache.upto = head
@@ -86,10 +88,10 @@ def releases_carrying(app: RoyaltyLedger, isrc: str) -> list[str]:
 
 def _derive(cache: _Cache) -> CatalogueView:
     view = CatalogueView()
-    for rec in cache.recordings.values():
-        view.recordings.add(rec.isrc)
-        if rec.availability:
-            view.recording_takedowns[rec.isrc] = rec
+    for isrc, rec in cache.recordings.values():
+        view.recordings.add(isrc)
+        if rec is not None:
+            view.recording_takedowns[isrc] = rec
     for rel in cache.releases.values():
         view.add_release(rel)
     return view
