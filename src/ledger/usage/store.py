@@ -201,6 +201,10 @@ class UsageWrite:
     quarantine: list[tuple[Any, ...]] = field(default_factory=list)
     resolved: list[tuple[str, str]] = field(default_factory=list)  # (quarantine_id, outcome)
     ownership: list[tuple[Any, ...]] = field(default_factory=list)
+    last: list[bool] | None = None  # pair_last(lines), when worked out ahead of the write
+
+    def _last(self) -> list[bool]:
+        return self.last if self.last is not None else pair_last(self.lines)
 
     def _position(self, positions: Sequence[int]) -> int:
         assert len(positions) == 1, "a usage batch is saved as exactly one event"
@@ -221,7 +225,7 @@ class UsageWrite:
         prefix = f"{int(position)}, '{bid}', "  # an int and a hex string: safe to inline
         cursor.executemany(
             f"INSERT INTO usage_rows ({_COLS}) VALUES ({prefix}{', '.join('?' * 19)})",
-            map(tuple.__add__, self.lines, [(flag,) for flag in pair_last(self.lines)]),
+            map(tuple.__add__, self.lines, [(flag,) for flag in self._last()]),
         )
         cursor.executemany(
             "INSERT INTO usage_quarantine (quarantine_id, source, usage_id, raw_sha256, reason, "
@@ -247,7 +251,7 @@ class UsageWrite:
             with cursor.copy(f"COPY usage_rows ({_COLS}) FROM STDIN (FORMAT BINARY)") as copy:
                 copy.set_types(_PG_TYPES)
                 head = (position, bid)
-                for line, last in zip(self.lines, pair_last(self.lines), strict=True):
+                for line, last in zip(self.lines, self._last(), strict=True):
                     copy.write_row((*head, *line, last))
         if self.quarantine:
             cursor.executemany(
