@@ -48,6 +48,13 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def peak_rss_with_children_mib() -> float:
+    """This process's peak plus the largest peak of the child processes it waited for (e.g. the
+    SQLite usage writer): an upper bound of what the work held at once."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return peak_rss_mib() + children
+
+
 def emit(fig: Figure) -> None:
     """Print one figure beside its baseline and append it to bench-out/results.jsonl."""
     ratio = f"{fig.ratio:8.2f}x" if fig.ratio is not None else " " * 9
