@@ -15,6 +15,7 @@ from typing import Any
 
 from ledger.application import RoyaltyLedger
 from ledger.domain.usage_batch import UsageBatch
+from ledger.usage.digest import batch_digest
 from ledger.usage.store import LINE_COLUMNS
 
 COLUMNS = ("position", "batch_id", *LINE_COLUMNS)  # the usage_rows contract, in table order
@@ -87,7 +88,7 @@ class _RowsWriter:
 
 def record_plays(app: RoyaltyLedger, rows: Sequence[Row], source: str = "player") -> int:
     """Record `rows` as one UsageBatch; return its position."""
-    digest = hashlib.sha256("".join(r[16] for r in rows).encode()).hexdigest()
+    digest = batch_digest(rows, (), ())  # the canonical form, so `audit verify` holds here too
     totals: dict[str, int] = {}
     for r in rows:
         totals[r[10]] = totals.get(r[10], 0) + r[11]

@@ -93,3 +93,17 @@ def test_a_batch_from_before_digest_scheme_2_is_counted_not_failed(app: RoyaltyL
     report = verify_usage(app)
     assert report.ok and report.digests_not_recomputable == 1
     assert report.digests_recomputed == report.batches - 1
+
+
+def test_synthetic_batches_of_the_projector_fixtures_verify_too(app: RoyaltyLedger) -> None:
+    import random
+
+    from benchmarks.usage_feed import make_plays, record_plays
+
+    rows = make_plays(
+        random.Random(3), 50, ISRCS[:3], ["DE", "FR"], 1_790_000_000_000_000, 86_400_000_000, first_id=1000
+    )
+    record_plays(app, rows)
+    report = verify_usage(app)
+    assert report.ok, report.problems
+    assert report.digests_recomputed == report.batches
