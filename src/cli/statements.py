@@ -20,7 +20,7 @@ from projections.statements.close import (
     replay_period,
 )
 from projections.statements.export import FORMATS, export_period
-from projections.statements.statement import build_statement, statement_hash
+from projections.statements.statement import SUMMARY_FIELDS, build_statement, statement_hash
 
 app = typer.Typer(help="Monthly statements: close, show, replay, export.", no_args_is_help=True)
 
@@ -37,17 +37,7 @@ def summary_rows(documents: dict[str, dict[str, Any]]) -> list[tuple[str, ...]]:
         (
             account,
             cur,
-            *(
-                format_micros(s[k])
-                for k in (
-                    "opening_micros",
-                    "earnings_micros",
-                    "escrow_release_micros",
-                    "adjustment_micros",
-                    "payout_micros",
-                    "closing_micros",
-                )
-            ),
+            *(format_micros(s[k]) for k in SUMMARY_FIELDS),
         )
         for account, doc in sorted(documents.items())
         for cur, s in doc["currencies"].items()

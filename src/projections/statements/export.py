@@ -18,6 +18,7 @@ from ledger.domain.money import format_micros
 from ledger.domain.period import Period
 from projections.statements.close import PeriodStatements
 from projections.statements.pdf import write_pdf
+from projections.statements.statement import SUMMARY_FIELDS
 
 FORMATS = ("csv", "json", "parquet", "pdf", "dsr")
 SECTIONS = ("earnings", "escrow_releases", "adjustments")
@@ -77,17 +78,7 @@ def write_csv(doc: dict[str, Any], path: Path) -> None:
             out.writerow(
                 [
                     cur,
-                    *(
-                        format_micros(s[k])
-                        for k in (
-                            "opening_micros",
-                            "earnings_micros",
-                            "escrow_release_micros",
-                            "adjustment_micros",
-                            "payout_micros",
-                            "closing_micros",
-                        )
-                    ),
+                    *(format_micros(s[k]) for k in SUMMARY_FIELDS),
                 ]
             )
         out.writerow([])

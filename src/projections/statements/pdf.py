@@ -8,6 +8,7 @@ from typing import Any
 from fpdf import FPDF
 
 from ledger.domain.money import format_micros
+from projections.statements.statement import SUMMARY_FIELDS
 
 _SECTIONS = (
     ("earnings", "Earnings"),
@@ -66,16 +67,8 @@ def write_pdf(doc: dict[str, Any], name: str, path: Path) -> None:
     pdf.ln(3)
     widths = [18, 28, 28, 28, 28, 28, 28]
     pdf.row(["Currency", "Opening", "Earnings", "Escrow rel.", "Adjustments", "Payouts", "Closing"], widths, bold=True)
-    keys = (
-        "opening_micros",
-        "earnings_micros",
-        "escrow_release_micros",
-        "adjustment_micros",
-        "payout_micros",
-        "closing_micros",
-    )
     for cur, s in doc["currencies"].items():
-        pdf.row([cur, *(format_micros(s[k]) for k in keys)], widths)
+        pdf.row([cur, *(format_micros(s[k]) for k in SUMMARY_FIELDS)], widths)
     line_widths = [16, 28, 18, 12, 20, 18, 26, 30]
     for cur, s in doc["currencies"].items():
         for section, title in _SECTIONS:

@@ -178,7 +178,8 @@ def build_statement(engine: StatementEngine, account: str, period: Period, as_of
     }
 
 
-_SUMMARY = (
+# A statement's per-currency summary, in reading order (every rendering shows these columns).
+SUMMARY_FIELDS = (
     "opening_micros",
     "earnings_micros",
     "escrow_release_micros",
@@ -218,7 +219,7 @@ def canonical(document: dict[str, Any]) -> bytes:
     for name in ("account", "period", "as_of_position", "previous_period"):
         out.append(f"{name}\t{_text(document[name])}")
     for currency, sec in sorted(document["currencies"].items()):
-        out.append("\t".join(["C", currency, *(str(sec[k]) for k in _SUMMARY)]))
+        out.append("\t".join(["C", currency, *(str(sec[k]) for k in SUMMARY_FIELDS)]))
         out.extend(
             f"E\t{_plain(x['isrc'])}\t{_plain(x['kind'])}\t{_plain(x['territory'])}\t"
             f"{_plain(x['right'])}\t{x['right_ppm']:d}\t{x['share_ppm']:d}\t{x['units']:d}\t"
