@@ -73,7 +73,7 @@ def catalogue_view(app: RoyaltyLedger) -> CatalogueView:
                 cache.releases[aggregate_id] = aggregate
         cache.upto = head
         if changed or cache.view is None:
-            cache.view = _derive(cache)
+            cache.view = CatalogueView.of(cache.recordings.values(), cache.releases.values())
         return cache.view
 
 
@@ -84,14 +84,3 @@ def releases_carrying(app: RoyaltyLedger, isrc: str) -> list[str]:
         cache = _CACHES[app]
     with cache.lock:
         return [rel.upc for rel in cache.releases.values() if isrc in rel.track_isrcs]
-
-
-def _derive(cache: _Cache) -> CatalogueView:
-    view = CatalogueView()
-    for isrc, rec in cache.recordings.values():
-        view.recordings.add(isrc)
-        if rec is not None:
-            view.recording_takedowns[isrc] = rec
-    for rel in cache.releases.values():
-        view.add_release(rel)
-    return view

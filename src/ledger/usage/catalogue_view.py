@@ -7,6 +7,7 @@ row by row.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -35,14 +36,28 @@ class CatalogueView:
 
     @classmethod
     def load(cls, app: RoyaltyLedger) -> CatalogueView:
+        """A full rebuild from every aggregate (ledger.usage.catalogue_cache keeps one up to date)."""
+        recordings: list[Recording] = [
+            app.repository.get(rid)
+            for rid in app.aggregate_ids_with(Recording.Registered)  # type: ignore[attr-defined]
+        ]
+        releases: list[Release] = [
+            app.repository.get(rid)
+            for rid in app.aggregate_ids_with(Release.Delivered)  # type: ignore[attr-defined]
+        ]
+        return cls.of(((r.isrc, r if r.availability else None) for r in recordings), releases)
+
+    @classmethod
+    def of(cls, recordings: Iterable[tuple[str, Recording | None]], releases: Iterable[Release]) -> CatalogueView:
+        """From each recording's ISRC (with the aggregate when it has a takedown history) and
+        every release, in delivery order."""
         view = cls()
-        for rid in app.aggregate_ids_with(Recording.Registered):  # type: ignore[attr-defined]
-            rec: Recording = app.repository.get(rid)
-            view.recordings.add(rec.isrc)
-            if rec.availability:
-                view.recording_takedowns[rec.isrc] = rec
-        for rid in app.aggregate_ids_with(Release.Delivered):  # type: ignore[attr-defined]
-            view.add_release(app.repository.get(rid))
+        for isrc, rec in recordings:
+            view.recordings.add(isrc)
+            if rec is not None:
+                view.recording_takedowns[isrc] = rec
+        for rel in releases:
+            view.add_release(rel)
         return view
 
     def add_release(self, rel: Release) -> None:

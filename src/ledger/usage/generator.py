@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 from ledger.domain.money import format_micros
 from ledger.domain.party import DomainError
 from ledger.domain.period import Period
+from ledger.usage.catalogue_cache import catalogue_view
 from ledger.usage.catalogue_view import CatalogueView
 from ledger.usage.readers import detect_format
 from ledger.usage.rows import datetime_to_us
@@ -64,7 +65,7 @@ def _catalogue_arrays(view: CatalogueView, period: Period) -> tuple[list[str], n
 def generate_table(app: RoyaltyLedger, opts: GenerateOptions) -> pa.Table:
     """The generated rows as an Arrow table (occurred_at as UTC timestamps, money as micros)."""
     rng = np.random.default_rng(opts.seed)
-    view = CatalogueView.load(app)
+    view = catalogue_view(app)
     isrcs, released = _catalogue_arrays(view, opts.period)
     now_us = datetime_to_us(app.clock())
     start, end = datetime_to_us(opts.period.start), min(datetime_to_us(opts.period.end), now_us)
