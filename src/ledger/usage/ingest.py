@@ -26,7 +26,7 @@ from ledger.usage.listener import ListenerHasher, load_listener_secret
 from ledger.usage.memory import RunMemory
 from ledger.usage.prepare import Context, Prepared
 from ledger.usage.rows import RowBatch, datetime_to_us, normalise_dicts
-from ledger.usage.store import UsageConflict, UsageStore, UsageWrite, pair_last
+from ledger.usage.store import UsageConflict, UsageStore, UsageWrite
 from ledger.usage.writer import ProcessWriter, pack, stored_events_of
 
 if TYPE_CHECKING:
@@ -227,7 +227,10 @@ class UsageIngest:
             origin=origin,
             actor=self.actor,
         )
-        write = UsageWrite(batch.id.hex, 0, p.lines, p.quarantine, p.resolved, p.ownership, pair_last(p.lines))
+        last = [False] * len(p.lines)  # store.pair_last(p.lines), known from the numbering
+        for line in p.pair_last_lines:
+            last[line] = True
+        write = UsageWrite(batch.id.hex, 0, p.lines, p.quarantine, p.resolved, p.ownership, last)
         packed = pack(stored_events_of(self.app, batch), write) if self.writer is not None else None
         return Staged(p, batch, write, packed)
 

@@ -118,31 +118,39 @@ class UsageStore:
     def prior_counted_plays(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
         """Counted stream2own plays already stored per (listener_hash, isrc), in one query
         (pairs with none are left out)."""
-        listeners, isrcs = [], []
-        for listener, isrc in pairs:
-            listeners.append(listener)
-            isrcs.append(isrc)
-        if not listeners:
+        asked = list(pairs)
+        if not asked:
             return {}
         # Per pair, one descent of the index on (substr(listener_hash, 1, 16), isrc, play_number)
         # to the highest play number (numbers are dense, so it is the count); the full hash is
         # re-checked. Never a count or sort over a listener's whole history.
         # Only each batch's last play of a pair is in the index (pair_last), which holds the
         # pair's highest number as well as all of them would.
+        # Only pairs with plays come back, by their place in the request: most pairs of a
+        # batch are new, and sending each one back costs both ends for nothing.
         latest = (
-            "(SELECT u.play_number FROM usage_rows AS u "
+            "SELECT u.play_number FROM usage_rows AS u "
             "WHERE substr(u.listener_hash, 1, 16) = substr(p.l, 1, 16) AND u.isrc = p.i "
             "AND u.listener_hash = p.l AND u.pricing_model = 'stream2own' AND u.counted{} "
-            "ORDER BY u.play_number DESC LIMIT 1)"
+            "ORDER BY u.play_number DESC LIMIT 1"
         )
+        if self.backend == "sqlite":
+            rows = self.query(
+                f"SELECT k, n FROM (SELECT p.k, ({latest.format(' = 1 AND u.pair_last IS NOT 0')}) AS n "
+                "FROM (SELECT key AS k, json_extract(value, '$[0]') AS l, json_extract(value, '$[1]') AS i "
+                "FROM json_each(?)) AS p) WHERE n IS NOT NULL",
+                "",
+                (json.dumps(asked),),
+            )
+            return {asked[int(r[0])]: int(r[1]) for r in rows}
+        listeners, isrcs = [pair[0] for pair in asked], [pair[1] for pair in asked]
         rows = self.query(
-            f"SELECT p.l, p.i, {latest.format(' = 1 AND u.pair_last IS NOT 0')} FROM (SELECT "
-            "json_extract(value, '$[0]') AS l, json_extract(value, '$[1]') AS i FROM json_each(?)) AS p",
-            f"SELECT p.l, p.i, {latest.format(' AND u.pair_last IS NOT FALSE')} "
-            "FROM unnest(%b::text[], %b::text[]) AS p(l, i)",
-            (json.dumps(list(zip(listeners, isrcs, strict=True))),) if self.backend == "sqlite" else (listeners, isrcs),
+            "",
+            "SELECT p.n, u.play_number FROM unnest(%b::text[], %b::text[]) WITH ORDINALITY AS p(l, i, n) "
+            f"CROSS JOIN LATERAL ({latest.format(' AND u.pair_last IS NOT FALSE')}) AS u",
+            (listeners, isrcs),
         )
-        return {(r[0], r[1]): int(r[2]) for r in rows if r[2]}
+        return {asked[int(r[0]) - 1]: int(r[1]) for r in rows if r[1]}
 
     def sale_lines(self, source: str, usage_ids: Sequence[str]) -> dict[str, list[tuple[Any, ...]]]:
         """Lines of earlier sales a refund names: usage_id → [(line_no, isrc, upc, currency, gross)]."""
