@@ -7,7 +7,8 @@ same transaction. Printed beside baselines measured in this run on the same file
       one transaction) into a bare table with a unique key on the play id — the practical
       limit on PostgreSQL; on SQLite the same with executemany into a bare table;
   (b) the same plays as one eventsourcing event per play, 1 000 per save() — the naive path,
-      measured on the first ROYALTY_BENCH_NAIVE plays (default 100 000) and scaled as a rate.
+      on every play of the file (ROYALTY_BENCH_NAIVE=N: only the first N, for a quick look; a
+      smaller store is a faster one, so that flatters the naive path).
 Each measurement runs in its own process so its peak RSS is its own.
 ROYALTY_BENCH_USAGE_PLAYS changes the count (default 1 000 000); ROYALTY_BENCH_ROUNDS the number
 of interleaved rounds whose medians are printed (default 3); ROYALTY_BENCH_BACKENDS which stores.
@@ -183,7 +184,7 @@ def measure_copy(config: StoreConfig, parquet: Path) -> dict[str, Any]:
 def measure_naive(config: StoreConfig, parquet: Path, limit: int) -> dict[str, Any]:
     """(b) One eventsourcing event per play, 1 000 aggregates per save()."""
     app = RoyaltyLedger(config, clock=clock)
-    rows = _raw_rows(parquet, limit)
+    rows = _raw_rows(parquet, limit or None)
     seen: set[str] = set()
     unique = [r for r in rows if not (r[0] in seen or seen.add(r[0]))]
     started = time.perf_counter()
@@ -280,7 +281,7 @@ def bench_backend(backend: str, workdir: Path, parquet: Path, naive: int, rounds
 
 def main() -> None:
     plays = int(os.environ.get("ROYALTY_BENCH_USAGE_PLAYS", "1000000"))
-    naive = int(os.environ.get("ROYALTY_BENCH_NAIVE", "100000"))
+    naive = int(os.environ.get("ROYALTY_BENCH_NAIVE", "0"))  # 0: every play
     backends = os.environ.get("ROYALTY_BENCH_BACKENDS", "postgres,sqlite").split(",")
     rounds = int(os.environ.get("ROYALTY_BENCH_ROUNDS", "3"))
     with tempfile.TemporaryDirectory(prefix="bench-usage-") as tmp:

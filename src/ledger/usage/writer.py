@@ -12,6 +12,8 @@ which is whole either way.
 
 from __future__ import annotations
 
+import dataclasses
+import marshal
 import pickle
 import subprocess
 import sys
@@ -96,7 +98,7 @@ def serve(inbox: IO[bytes], outbox: IO[bytes]) -> None:
             if job is None:
                 return
             expected_watermark, packed = job
-            stored_events, write = pickle.loads(packed)  # noqa: S301 - from our parent, private pipe
+            stored_events, write = unpack(packed)
             write.expected_watermark = expected_watermark
             try:
                 positions = app.recorder.insert_events(stored_events, side_writes=[write])
@@ -111,8 +113,21 @@ def serve(inbox: IO[bytes], outbox: IO[bytes]) -> None:
 
 
 def pack(stored_events: Sequence[StoredEvent], write: UsageWrite) -> bytes:
-    """A batch serialised for the writer process (its watermark is sent with it, apart)."""
-    return pickle.dumps((list(stored_events), write), protocol=pickle.HIGHEST_PROTOCOL)
+    """A batch serialised for the writer process (its watermark is sent with it, apart).
+
+    The lines — plain tuples of text, integers, None and booleans — go as marshal data: a
+    third of pickle's time to write (no memo of repeated objects to keep), and parent and child
+    are the same interpreter (sys.executable), which is all marshal asks."""
+    rest = dataclasses.replace(write, lines=[], last=None)
+    head = pickle.dumps((list(stored_events), rest), protocol=pickle.HIGHEST_PROTOCOL)
+    return pickle.dumps((head, marshal.dumps((write.lines, write.last))), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def unpack(packed: bytes) -> tuple[list[StoredEvent], UsageWrite]:
+    head, lines = pickle.loads(packed)  # noqa: S301 - from our parent, private pipe
+    stored_events, write = pickle.loads(head)  # noqa: S301 - from our parent, private pipe
+    write.lines, write.last = marshal.loads(lines)  # noqa: S302 - from our parent, private pipe
+    return stored_events, write
 
 
 def _portable(exc: Exception) -> Exception:
