@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.util
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +31,30 @@ def _unicode_fonts() -> tuple[Path, Path] | None:
     return (regular, bold) if regular.exists() and bold.exists() else None
 
 
+def _cjk_font() -> Path | None:
+    """Noto Sans CJK (Chinese, Japanese and Korean in one font) from the mplfonts package's
+    data, found without importing the package."""
+    spec = importlib.util.find_spec("mplfonts")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / "fonts" / "NotoSansCJKsc-Regular.otf"
+    return path if path.exists() else None
+
+
+@functools.lru_cache(maxsize=1)
+def _covered(font: Path) -> frozenset[int]:
+    """The code points a font has glyphs for."""
+    from fontTools.ttLib import TTFont  # fpdf2's own font reader
+
+    with TTFont(str(font), lazy=True) as parsed:
+        return frozenset(parsed.getBestCmap())
+
+
 class _StatementPDF(FPDF):
-    def __init__(self) -> None:
+    def __init__(self, texts: Iterable[str] = ()) -> None:
+        """`texts`: what the document will show beyond numbers and codes (a party's name): a
+        CJK fallback font is added only when DejaVu lacks one of their characters (loading
+        the 16 MB font costs a quarter of a second per document)."""
         super().__init__(orientation="P", unit="mm", format="A4")
         fonts = _unicode_fonts()
         self.font_name = "Helvetica"  # a core font: Latin-1 only, see text_of()
@@ -37,6 +62,11 @@ class _StatementPDF(FPDF):
             self.add_font("DejaVu", "", str(fonts[0]))
             self.add_font("DejaVu", "B", str(fonts[1]))
             self.font_name = "DejaVu"
+            cjk = _cjk_font()
+            wanted = {ord(c) for text in texts for c in text if ord(c) > 0x7F}
+            if cjk is not None and wanted - _covered(fonts[0]):
+                self.add_font("NotoSansCJK", "", str(cjk))
+                self.set_fallback_fonts(["NotoSansCJK"], exact_match=False)
 
     def text_of(self, text: str) -> str:
         if self.font_name == "Helvetica":
@@ -57,7 +87,8 @@ class _StatementPDF(FPDF):
 
 
 def write_pdf(doc: dict[str, Any], name: str, path: Path) -> None:
-    pdf = _StatementPDF()
+    references = [p["reference"] or "" for s in doc["currencies"].values() for p in s["payouts"]]
+    pdf = _StatementPDF([name, str(doc["account"]), *references])
     pdf.set_auto_page_break(auto=True, margin=12)
     pdf.add_page()
     pdf.use(14, bold=True)
