@@ -184,7 +184,7 @@ def measure_copy(config: StoreConfig, parquet: Path) -> dict[str, Any]:
 def measure_naive(config: StoreConfig, parquet: Path, limit: int) -> dict[str, Any]:
     """(b) One eventsourcing event per play, 1 000 aggregates per save()."""
     app = RoyaltyLedger(config, clock=clock)
-    rows = _raw_rows(parquet, limit or None)
+    rows = _raw_rows(parquet, limit)
     seen: set[str] = set()
     unique = [r for r in rows if not (r[0] in seen or seen.add(r[0]))]
     started = time.perf_counter()

@@ -227,10 +227,7 @@ class UsageIngest:
             origin=origin,
             actor=self.actor,
         )
-        last = [False] * len(p.lines)  # store.pair_last(p.lines), known from the numbering
-        for line in p.pair_last_lines:
-            last[line] = True
-        write = UsageWrite(batch.id.hex, 0, p.lines, p.quarantine, p.resolved, p.ownership, last)
+        write = UsageWrite(batch.id.hex, 0, p.lines, p.quarantine, p.resolved, p.ownership, p.pair_last_lines)
         packed = pack(stored_events_of(self.app, batch), write) if self.writer is not None else None
         return Staged(p, batch, write, packed)
 

@@ -54,7 +54,7 @@ class Prepared:
     pricing_versions: set[int] = field(default_factory=set)
     written: dict[tuple[str, str], str] = field(default_factory=dict)  # accepted (source, id)
     play_counts: dict[tuple[str, str], int] = field(default_factory=dict)  # after this batch
-    # Lines that are the last counted stream2own play of their pair here (store.pair_last)
+    # Lines that are the last counted stream2own play of their pair here (UsageWrite.last_lines)
     pair_last_lines: list[int] = field(default_factory=list)
 
 

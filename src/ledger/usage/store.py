@@ -56,7 +56,7 @@ _PG_TYPES = [
     "bool",
     "text",
     "text",
-    "bool",  # pair_last, computed at write time (see pair_last())
+    "bool",  # pair_last (UsageWrite.last_lines)
 ]
 _COLS = "position, batch_id, " + ", ".join(LINE_COLUMNS) + ", pair_last"
 SQLITE_CACHE_KIB = 256 * 1024
@@ -184,21 +184,6 @@ class UsageStore:
         return {r[0]: int(r[1]) for r in rows}
 
 
-def pair_last(lines: Sequence[tuple[Any, ...]]) -> list[bool]:
-    """Per line: is it the last counted stream2own play of its (listener, recording) in the
-    batch — the one with the highest play number? Only those go into the play-numbering index."""
-    best: dict[tuple[str, str], tuple[int, int]] = {}
-    for i, line in enumerate(lines):
-        if line[12] == "stream2own" and line[15]:
-            pair, number = (line[7], line[5]), line[14]
-            if pair not in best or number > best[pair][0]:
-                best[pair] = (number, i)
-    flags = [False] * len(lines)
-    for _, i in best.values():
-        flags[i] = True
-    return flags
-
-
 @dataclass
 class UsageWrite:
     """A batch's rows, quarantined rows and ownerships, written after its UsageBatch event."""
@@ -209,10 +194,16 @@ class UsageWrite:
     quarantine: list[tuple[Any, ...]] = field(default_factory=list)
     resolved: list[tuple[str, str]] = field(default_factory=list)  # (quarantine_id, outcome)
     ownership: list[tuple[Any, ...]] = field(default_factory=list)
-    last: list[bool] | None = None  # pair_last(lines), when worked out ahead of the write
+    # Lines that are the last counted stream2own play of their (listener, recording) in the
+    # batch — the highest number, found by the numbering (Prepared.pair_last_lines). Only
+    # those go into the play-numbering index (pair_last).
+    last_lines: list[int] = field(default_factory=list)
 
     def _last(self) -> list[bool]:
-        return self.last if self.last is not None else pair_last(self.lines)
+        flags = [False] * len(self.lines)
+        for line in self.last_lines:
+            flags[line] = True
+        return flags
 
     def _position(self, positions: Sequence[int]) -> int:
         assert len(positions) == 1, "a usage batch is saved as exactly one event"
