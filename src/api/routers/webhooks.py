@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import LedgerDep
 from api.errors import problem
 from ledger.payments.stripe_adapter import StripeNotConfigured, StripeSettings, WebhookRejected, verify_webhook
-from ledger.payments.webhooks import handle_stripe_event
+from ledger.payments.webhooks import WebhookNotRecorded, handle_stripe_event
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
@@ -31,7 +31,14 @@ def _settings(request: Request) -> StripeSettings:
     return configured if isinstance(configured, StripeSettings) else StripeSettings.from_env()
 
 
-@router.post("/stripe", response_model=WebhookHandled, responses={400: {"description": "Rejected"}})
+@router.post(
+    "/stripe",
+    response_model=WebhookHandled,
+    responses={
+        400: {"description": "Rejected"},
+        503: {"description": "Not recorded (other writes kept landing first): deliver it again"},
+    },
+)
 async def stripe_webhook(
     request: Request,
     app: LedgerDep,
@@ -41,6 +48,8 @@ async def stripe_webhook(
 
     Unsigned, stale (over 5 minutes) or mismatched signatures answer 400 and record nothing.
     A redelivered event answers 200 with outcome `duplicate` and records nothing new.
+    An event whose usage could not be written answers 503 with Retry-After and records
+    nothing, so Stripe delivers it again.
     """
     payload = await request.body()
     try:
@@ -49,7 +58,10 @@ async def stripe_webhook(
         return problem(400, "webhook-rejected", "Webhook rejected", str(exc), request)
     except StripeNotConfigured as exc:
         return problem(503, "webhook-not-configured", "Webhooks not configured", str(exc), request)
-    result = await run_in_threadpool(handle_stripe_event, app, event)
+    try:
+        result = await run_in_threadpool(handle_stripe_event, app, event)
+    except WebhookNotRecorded as exc:
+        return problem(503, "webhook-not-recorded", "Webhook not recorded", str(exc), request, {"Retry-After": "1"})
     return WebhookHandled(
         event_id=result.event_id,
         event_type=result.event_type,

@@ -6,10 +6,18 @@ by Stripe event id (a PaymentEventHandled event plus its stripe_webhook_events r
 Ingest first, receipt second: a crash between them leaves Stripe to redeliver, and the usage
 ids (the payment intent id; the charge id with its cumulative refunded amount) make the second
 pass a counted duplicate, never a second accrual.
+
+Stripe states a charge's refunds cumulatively (`amount_refunded`), and two refunds of one charge
+may be delivered at the same moment, in either order. The increment a refund event reverses
+(its cumulative amount minus what the sale's stored refunds already reversed) is worked out in
+the same serialised step as its write: afresh in every write attempt, and the write is refused
+if any usage landed since that attempt read the store (the usage watermark). An event whose
+usage could not be written answers non-2xx (`WebhookNotRecorded`), so Stripe delivers it again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -20,13 +28,19 @@ from ledger.domain.identifiers import InvalidIdentifier, parse_currency
 from ledger.domain.payment_event import PaymentEventReceipt, payment_event_id
 from ledger.payments.store import STRIPE_SOURCE, HandledWebhook, StripeStore
 from ledger.usage.ingest import UsageIngest
-from ledger.usage.rows import datetime_to_us, normalise_dicts
+from ledger.usage.rows import RowBatch, datetime_to_us, normalise_dicts
+from ledger.usage.store import UsageConflict
 
 if TYPE_CHECKING:
     from ledger.application import RoyaltyLedger
 
 SALE_KINDS = ("purchase", "download", "tip")
 HANDLED_TYPES = ("payment_intent.succeeded", "charge.refunded")
+
+
+class WebhookNotRecorded(RuntimeError):
+    """The event's usage could not be written (other writes kept landing first): nothing of it
+    was recorded, and the sender should deliver it again."""
 
 
 @dataclass(frozen=True)
@@ -56,15 +70,11 @@ def handle_stripe_event(
     if previous is not None or payment_event_id(STRIPE_SOURCE, event_id) in app.repository:
         return WebhookResult(event_id, event_type, "duplicate", detail=f"already {previous}")
     obj = (event.get("data") or {}).get("object") or {}
-    row: dict[str, Any] | None
     if event_type == "payment_intent.succeeded":
-        row, note = _sale_row(event, obj), ""
+        sale = _sale_row(event, obj)
+        outcome, usage_id, note = _ingest(app, lambda: (sale, ""), actor, secret, event_id)
     else:
-        row, note = _refund_row(store, event, obj)
-    if row is None:
-        outcome, usage_id = "duplicate", None
-    else:
-        outcome, usage_id = _ingest(app, row, actor, secret, event_id), str(row["sale_id"])
+        outcome, usage_id, note = _ingest(app, lambda: _refund_row(store, event, obj), actor, secret, event_id)
     return _record(app, event, str(obj.get("id", "")), outcome, usage_id, note, actor)
 
 
@@ -145,15 +155,35 @@ def _micros(amount: Any, currency: str) -> int | None:
         return None
 
 
-def _ingest(app: RoyaltyLedger, row: dict[str, Any], actor: str, secret: bytes | None, event_id: str) -> str:
-    hashed = "listener_hash" in row
-    batch = normalise_dicts([{k: v for k, v in row.items() if v is not None}], STRIPE_SOURCE, listener_hashed=hashed)
-    prepared, _ = UsageIngest(app, actor, secret=secret).record(batch, f"stripe:{event_id}")
-    if prepared.accepted:
-        return "accepted"
-    if prepared.quarantined:
-        return "quarantined"
-    return "duplicate"
+RowBuilder = Callable[[], tuple[dict[str, Any] | None, str]]
+
+
+def _ingest(
+    app: RoyaltyLedger, build: RowBuilder, actor: str, secret: bytes | None, event_id: str
+) -> tuple[str, str | None, str]:
+    """(outcome, usage id, note) of writing the row `build` makes, built in the write's own
+    serialised step (see the module docstring)."""
+    built: list[tuple[dict[str, Any] | None, str]] = []
+
+    def batch() -> RowBatch | None:
+        built.append(build())
+        row = built[-1][0]
+        if row is None:
+            return None
+        hashed = "listener_hash" in row
+        clean = {k: v for k, v in row.items() if v is not None}
+        return normalise_dicts([clean], STRIPE_SOURCE, listener_hashed=hashed)
+
+    try:
+        recorded = UsageIngest(app, actor, secret=secret).record_built(batch, f"stripe:{event_id}")
+    except (UsageConflict, IntegrityError) as exc:
+        raise WebhookNotRecorded(f"event {event_id}: its usage could not be written ({exc}); deliver it again") from exc
+    row, note = built[-1]
+    if recorded is None or row is None:
+        return "duplicate", None, note
+    prepared, _ = recorded
+    outcome = "accepted" if prepared.accepted else "quarantined" if prepared.quarantined else "duplicate"
+    return outcome, str(row["sale_id"]), note
 
 
 def _record(

@@ -189,9 +189,24 @@ class UsageIngest:
 
     def record(self, batch: RowBatch, origin: str = "", retrying: Sequence[str] = ()) -> tuple[Prepared, int | None]:
         """Prepare and write one batch; returns what it held and its position (None: no-op)."""
+        recorded = self.record_built(lambda: batch, origin, retrying)
+        assert recorded is not None
+        return recorded
+
+    def record_built(
+        self, build: Callable[[], RowBatch | None], origin: str = "", retrying: Sequence[str] = ()
+    ) -> tuple[Prepared, int | None] | None:
+        """Like `record`, for a batch whose rows depend on the usage already stored (a refund's
+        increment over its sale's stored refunds): `build` runs in every attempt after the
+        usage watermark is read, and the write is refused if any usage landed since, so what
+        it decided and the write are one serialised step. None: `build` found nothing to write.
+        """
         for attempt in range(_ATTEMPTS):
             watermark = self.store.watermark()
             self.memory.check(watermark)
+            batch = build()
+            if batch is None:
+                return None
             prepared = prepare_batch(batch, self._context(), retrying)
             if not _writes(prepared):
                 return prepared, None
