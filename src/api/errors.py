@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from eventsourcing.persistence import IntegrityError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.auth import Forbidden, Unauthenticated
+from api.conflicts import RETRY_AFTER_S, WriteConflict
 from api.positions import PositionAhead, PositionNotReached
 from ledger.application import NotFound
 from ledger.domain.identifiers import InvalidIdentifier
@@ -68,6 +70,19 @@ _HTTP = {
     405: ("http-405", "Method not allowed"),
     413: ("too-large", "Payload too large"),  # a streamed body over the limit (api.limits)
 }
+
+
+def _conflict(request: Request, detail: str, attempts: int) -> JSONResponse:
+    return problem(
+        409,
+        "write-conflict",
+        "Concurrent write to the same record",
+        detail,
+        request,
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+        retry_after_s=RETRY_AFTER_S,
+        attempts=attempts,
+    )
 
 
 def install(app: FastAPI) -> None:
@@ -144,6 +159,15 @@ def install(app: FastAPI) -> None:
             head=exc.head,
             lag_positions=exc.head - exc.reached,
         )
+
+    @app.exception_handler(WriteConflict)
+    def conflict(request: Request, exc: WriteConflict) -> JSONResponse:
+        return _conflict(request, str(exc), exc.attempts)
+
+    @app.exception_handler(IntegrityError)
+    def integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        # Outside a retrying route (none today): the same answer, after one attempt.
+        return _conflict(request, str(WriteConflict(1)), 1)
 
     @app.exception_handler(StarletteHTTPException)
     def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -7,13 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from api.auth import Principal
+from api.conflicts import ConflictRetryRoute
 from api.deps import LedgerDep, require
 from api.schemas.statements import AuditStatusPublic, ChainPublic
 from ledger.audit import verify_chain
 from ledger.usage.verify import verify_usage
 from projections.statements.money import verify_money_equation
 
-router = APIRouter(prefix="/v1/audit", tags=["audit"])
+router = APIRouter(prefix="/v1/audit", tags=["audit"], route_class=ConflictRetryRoute)
 
 Auditor = Annotated[Principal, Depends(require("admin", "auditor", "accountant"))]
 

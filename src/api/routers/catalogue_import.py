@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Forbidden, Principal
+from api.conflicts import ConflictRetryRoute
 from api.deps import LedgerDep, require
 from api.errors import problem
 from api.positions import capture_writes
@@ -20,7 +21,7 @@ from ledger.ingest.ern import check_ern
 from ledger.ingest.importer import FileImport, import_document
 from ledger.ingest.report import ValidationReport
 
-router = APIRouter(prefix="/v1/deliveries", tags=["catalogue"])
+router = APIRouter(prefix="/v1/deliveries", tags=["catalogue"], route_class=ConflictRetryRoute)
 
 Distributor = Annotated[Principal, Depends(require("distributor"))]
 CSV_TYPES = ("text/csv", "application/csv")

@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query
 
 from api.auth import Principal
+from api.conflicts import ConflictRetryRoute
 from api.deps import LedgerDep, PrincipalDep, require, scoped_party
 from api.positions import capture_writes, wait_for_position
 from api.routers.splits import subject_of
@@ -15,7 +16,7 @@ from api.schemas.rights import DisputeCreate, DisputePublic, DisputeResolutionCr
 from api.scope import VisibleDispute
 from ledger.domain.dispute import Dispute
 
-router = APIRouter(tags=["disputes"])
+router = APIRouter(tags=["disputes"], route_class=ConflictRetryRoute)
 
 Claimant = Annotated[str, Depends(scoped_party("admin", "dispute_handler"))]
 Handler = Annotated[Principal, Depends(require("admin", "dispute_handler"))]

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from api.answers import consistent_read
 from api.auth import Principal
+from api.conflicts import ConflictRetryRoute
 from api.deps import ReadSideDep, SettingsDep, require, scoped_party
 from api.schemas.common import UtcTime
 from api.schemas.earnings import BalancePublic, EarningsLine, EarningsPublic, StatsPublic
@@ -16,7 +17,7 @@ from api.scope import VisibleRecording
 from ledger.domain.identifiers import parse_territory
 from projections import queries
 
-router = APIRouter(tags=["earnings"])
+router = APIRouter(tags=["earnings"], route_class=ConflictRetryRoute)
 
 Reader = Annotated[str, Depends(scoped_party("admin", "accountant", "auditor"))]
 StatsReader = Annotated[

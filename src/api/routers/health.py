@@ -8,10 +8,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from api.conflicts import ConflictRetryRoute
 from api.deps import LedgerDep, ReadSideDep
 from api.errors import problem
 
-router = APIRouter(prefix="/v1", tags=["health"])
+router = APIRouter(prefix="/v1", tags=["health"], route_class=ConflictRetryRoute)
 log = logging.getLogger("api.health")
 
 

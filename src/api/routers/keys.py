@@ -7,11 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request
 
 from api.auth import Principal, create_key, get_key, key_doc, list_keys, revoke_key
+from api.conflicts import ConflictRetryRoute
 from api.deps import LedgerDep, require
 from api.positions import capture_writes
 from api.schemas.keys import ApiKeyCreate, ApiKeyIssued, ApiKeyPublic, ApiKeyRevoke, ApiKeyRevoked
 
-router = APIRouter(prefix="/v1/keys", tags=["keys"])
+router = APIRouter(prefix="/v1/keys", tags=["keys"], route_class=ConflictRetryRoute)
 
 Admin = Annotated[Principal, Depends(require("admin"))]
 KeyId = Annotated[str, Path(pattern=r"^[0-9a-f]{16}$")]

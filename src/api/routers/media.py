@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, UploadFile
 
 from api.auth import Forbidden, Principal
+from api.conflicts import ConflictRetryRoute
 from api.deps import LedgerDep, PrincipalDep, require
 from api.errors import PayloadTooLarge
 from api.positions import capture_writes
@@ -15,7 +16,7 @@ from api.scope import VisibleRecording, controls_recording
 from ledger.audio_upload import upload_audio
 from ledger.store.blobs import FileTooLarge, blob_store_from_env
 
-router = APIRouter(prefix="/v1/recordings", tags=["media"])
+router = APIRouter(prefix="/v1/recordings", tags=["media"], route_class=ConflictRetryRoute)
 
 Uploader = Annotated[Principal, Depends(require("admin", "distributor", "party"))]
 

@@ -7,13 +7,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from api.auth import Principal
+from api.conflicts import ConflictRetryRoute
 from api.deps import LedgerDep, PrincipalDep, require, scoped_party
 from api.positions import capture_writes, wait_for_position
 from api.schemas.catalogue import ManagerCreate, PartyCreate, PartyPublic, PartyWritten
 from api.schemas.common import Key
 from ledger.domain.party import Party
 
-router = APIRouter(prefix="/v1/parties", tags=["parties"])
+router = APIRouter(prefix="/v1/parties", tags=["parties"], route_class=ConflictRetryRoute)
 
 Deliverer = Annotated[Principal, Depends(require("admin", "distributor"))]
 ReadableParty = Annotated[

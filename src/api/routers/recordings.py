@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from api.auth import Forbidden, Principal
+from api.conflicts import ConflictRetryRoute
 from api.deps import LedgerDep, PrincipalDep, require
 from api.positions import capture_writes, wait_for_position
 from api.schemas.catalogue import (
@@ -23,7 +24,7 @@ from api.scope import VisibleRecording, controls_recording
 from ledger.application import RoyaltyLedger
 from ledger.domain.recording import Recording
 
-router = APIRouter(prefix="/v1/recordings", tags=["catalogue"])
+router = APIRouter(prefix="/v1/recordings", tags=["catalogue"], route_class=ConflictRetryRoute)
 
 Deliverer = Annotated[Principal, Depends(require("admin", "distributor"))]
 Availability = Annotated[Principal, Depends(require("admin", "distributor", "party"))]

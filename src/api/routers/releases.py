@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from api.auth import Forbidden, Principal
+from api.conflicts import ConflictRetryRoute
 from api.deps import LedgerDep, require
 from api.positions import capture_writes, wait_for_position
 from api.schemas.catalogue import (
@@ -22,7 +23,7 @@ from api.scope import VisibleRelease, controls_release
 from ledger.application import RoyaltyLedger
 from ledger.domain.release import Release
 
-router = APIRouter(prefix="/v1/releases", tags=["catalogue"])
+router = APIRouter(prefix="/v1/releases", tags=["catalogue"], route_class=ConflictRetryRoute)
 
 Deliverer = Annotated[Principal, Depends(require("admin", "distributor"))]
 Availability = Annotated[Principal, Depends(require("admin", "distributor", "party"))]

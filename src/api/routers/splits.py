@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 
 from api.auth import Forbidden, Principal
+from api.conflicts import ConflictRetryRoute
 from api.deps import LedgerDep, PrincipalDep, hide_unless, require, scoped_party
 from api.positions import capture_writes, wait_for_position
 from api.schemas.common import Key
@@ -26,7 +27,7 @@ from ledger.domain.identifiers import parse_isrc
 from ledger.domain.split_agreement import SplitAgreement
 from ledger.history import split_history
 
-router = APIRouter(tags=["splits"])
+router = APIRouter(tags=["splits"], route_class=ConflictRetryRoute)
 
 Proposer = Annotated[str, Depends(scoped_party("admin", "distributor"))]
 Acceptor = Annotated[str, Depends(scoped_party("admin"))]

@@ -11,6 +11,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import Response
 
 from api.auth import Principal
+from api.conflicts import ConflictRetryRoute
 from api.deps import LedgerDep, require, scoped_party
 from api.positions import capture_writes, wait_for_position
 from api.schemas.statements import PeriodCloseCreate, PeriodClosedPublic, StatementPublic
@@ -20,7 +21,7 @@ from projections.statements.export import write_csv
 from projections.statements.pdf import write_pdf
 from projections.statements.statement import build_statement, statement_hash
 
-router = APIRouter(tags=["statements"])
+router = APIRouter(tags=["statements"], route_class=ConflictRetryRoute)
 
 Reader = Annotated[str, Depends(scoped_party("admin", "accountant", "auditor"))]
 Closer = Annotated[Principal, Depends(require("admin", "accountant"))]

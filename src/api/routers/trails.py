@@ -7,13 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from api.auth import Principal
+from api.conflicts import ConflictRetryRoute
 from api.deps import LedgerDep, require
 from api.positions import wait_for_position
 from api.schemas.rights import OwnershipTrailPublic, TrailEntry
 from api.scope import VisibleRecording, VisibleWork
 from api.trail import ownership_trail
 
-router = APIRouter(tags=["trails"])
+router = APIRouter(tags=["trails"], route_class=ConflictRetryRoute)
 
 Reader = Annotated[Principal, Depends(require("admin", "party", "accountant", "auditor", "dispute_handler"))]
 MinPosition = Annotated[int | None, Query(ge=0, description="Wait until the log holds this.")]

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 
 from api.auth import Principal
+from api.conflicts import ConflictRetryRoute
 from api.deps import LedgerDep, SettingsDep, require
 from api.errors import PayloadTooLarge
 from api.schemas.usage import (
@@ -22,7 +23,7 @@ from ledger.usage.ingest import ingest_files, ingest_rows
 from ledger.usage.quarantine import list_quarantine
 from ledger.usage.readers import FORMATS, UnreadableFile, detect_format
 
-router = APIRouter(prefix="/v1/usage", tags=["usage"])
+router = APIRouter(prefix="/v1/usage", tags=["usage"], route_class=ConflictRetryRoute)
 
 Reporter = Annotated[Principal, Depends(require("admin", "platform"))]
 Inspector = Annotated[Principal, Depends(require("admin", "platform", "accountant", "auditor"))]

@@ -9,12 +9,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from api.conflicts import ConflictRetryRoute
 from api.deps import LedgerDep
 from api.errors import problem
 from ledger.payments.stripe_adapter import StripeNotConfigured, StripeSettings, WebhookRejected, verify_webhook
 from ledger.payments.webhooks import WebhookNotRecorded, handle_stripe_event
 
-router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
+router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"], route_class=ConflictRetryRoute)
 
 
 class WebhookHandled(BaseModel):

@@ -7,13 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from api.auth import Principal
+from api.conflicts import ConflictRetryRoute
 from api.deps import LedgerDep, require
 from api.positions import capture_writes, wait_for_position
 from api.schemas.catalogue import WorkCreate, WorkPublic, WorkWritten
 from api.schemas.common import Key
 from api.scope import VisibleWork
 
-router = APIRouter(prefix="/v1/works", tags=["catalogue"])
+router = APIRouter(prefix="/v1/works", tags=["catalogue"], route_class=ConflictRetryRoute)
 
 Deliverer = Annotated[Principal, Depends(require("admin", "distributor"))]
 MinPosition = Annotated[int | None, Query(ge=0, description="Wait until the log holds this.")]
