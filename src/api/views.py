@@ -19,7 +19,8 @@ from ledger.application import RoyaltyLedger
 from ledger.store.config import StoreConfig
 from projections import queries
 from projections.db import ViewDB
-from projections.projector import Lag, Projector, lag
+from projections.failures import FoldFailure, list_failures
+from projections.projector import APPLICATION_NAME, MODELS, Lag, Projector, lag
 
 log = logging.getLogger("api.projector")
 # Read models' positions are re-read in the background this often, so a request without
@@ -105,6 +106,9 @@ class ReadSide:
 
     def lag(self, models: Sequence[str] = ()) -> Lag:
         return lag(self.app, self.db(), models)
+
+    def fold_failures(self, *, limit: int) -> list[FoldFailure]:
+        return list_failures(self.db(), APPLICATION_NAME, list(MODELS), limit=limit)
 
     def position(self, models: Sequence[str]) -> int:
         """The position every named read model has folded up to (one indexed read each)."""

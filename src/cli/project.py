@@ -46,15 +46,50 @@ def project(
         "folded_positions": folded,
         "seconds": round(time.perf_counter() - started, 3),
         **queries.lag(ledger(), db),
+        "failures": queries.fold_failures(ledger(), db, limit=FAILURES_SHOWN),
     }
     db.close()
-    report(
-        doc,
-        as_json,
-        lambda: console.print(
+
+    def render() -> None:
+        console.print(
             f"projected {folded:,} positions in {doc['seconds']} s; head {doc['head']:,}, behind {doc['behind']:,}"
-        ),
+        )
+        _print_failures(doc["failed_events"], doc["failures"])
+
+    report(doc, as_json, render)
+
+
+FAILURES_SHOWN = 100
+
+
+def _print_failures(count: int, failures: list[dict[str, Any]]) -> None:
+    if not count:
+        return
+    shown = f" (latest {len(failures)})" if len(failures) < count else ""
+    console.print(
+        table(
+            f"{count:,} event(s) a read model could not fold, skipped by that model{shown}",
+            ["position", "model", "topic", "error"],
+            [(f["position"], f["model"], f["topic"], f["error"]) for f in failures],
+        )
     )
+
+
+@app.command("failures")
+def failures(as_json: bool = JSON_OPTION) -> None:
+    """Every poison event: the position, the read model that skipped it and its error."""
+    db = ViewDB(ledger().config)
+    try:
+        found = queries.fold_failures(ledger(), db)
+    finally:
+        db.close()
+
+    def render() -> None:
+        _print_failures(len(found), found)
+        if not found:
+            console.print("every event was folded by every read model")
+
+    report({"failed_events": len(found), "failures": found}, as_json, render)
 
 
 @app.command("rebuild")

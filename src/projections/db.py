@@ -25,6 +25,9 @@ from ledger.store.migrate import pg_conninfo
 # Tests only: seconds to sleep after each statement inside a batch transaction, so a test can
 # SIGKILL the projector mid-batch. Never set in production.
 TEST_SLEEP_ENV = "ROYALTY_PROJECTOR_TEST_SLEEP"
+# Failures of the connection or the server (lost connection, lock timeout, serialization),
+# never of one event's data: a fold that fails with one of these is retried, not skipped.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (sqlite3.OperationalError, psycopg.OperationalError)
 
 
 class ViewDB:
@@ -149,6 +152,27 @@ class ViewDB:
             finally:
                 self._in_batch = False
                 self.batch_memo.clear()
+
+    @contextmanager
+    def savepoint(self) -> Iterator[ViewDB]:
+        """Inside a transaction: everything inside is undone alone if it raises (the rest stays)."""
+        if self.backend == "sqlite":
+            self._sqlite.execute("SAVEPOINT fold")
+            try:
+                yield self
+            except BaseException:
+                self.batch_memo.clear()  # what the memo names was rolled back with the rest
+                self._sqlite.execute("ROLLBACK TO fold")
+                self._sqlite.execute("RELEASE fold")
+                raise
+            self._sqlite.execute("RELEASE fold")
+        else:
+            try:
+                with self._pg.transaction():  # nested in the batch's transaction: a SAVEPOINT
+                    yield self
+            except BaseException:
+                self.batch_memo.clear()
+                raise
 
     def table_exists(self, name: str) -> bool:
         if self.backend == "sqlite":

@@ -95,7 +95,7 @@ class EarningsView(ReadModel):
 
     def _history_before(self, lo: int) -> RightsHistory:
         if self._history is None or self._history.upto != lo - 1:
-            self._history = read_rights_history(self.app, upto=lo - 1)
+            self._history = read_rights_history(self.app, upto=lo - 1, skip=self.skipped)
         return self._history
 
     def _fold_rights(self, h: RightsHistory, batch: Batch) -> set[str]:

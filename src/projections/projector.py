@@ -4,8 +4,11 @@ Each step reads up to `batch_size` notifications after the tracked position (one
 `select_notifications` call), folds them into every read model at that position and writes the
 new position into `projection_tracking` — all in one transaction. A crash anywhere rolls the
 whole batch back, and the next run starts from the last committed position: nothing lost,
-nothing counted twice. The tracking rows are locked and re-checked inside the transaction, so a
-second projector (or a rebuild's swap) running at the same time cannot fold a batch twice.
+nothing counted twice. An event a model cannot fold (a poison event) does not stop it: each
+model folds in a savepoint, a failed fold is retried in halves down to the one event, which
+is recorded in `projection_failures` (projections.failures) and skipped by that model alone.
+The tracking rows are locked and re-checked inside the transaction, so a second projector (or
+a rebuild's swap) running at the same time cannot fold a batch twice.
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ from dataclasses import dataclass
 from ledger.application import RoyaltyLedger
 from ledger.store.config import StoreConfig
 from projections.catalogue_view import CatalogueView, epoch_us
-from projections.db import ViewDB
+from projections.db import TRANSIENT_ERRORS, ViewDB
 from projections.earnings_view import EarningsView
+from projections.failures import FoldFailure, count_failures, describe, failed_positions, record_failure
 from projections.readmodel import REBUILD_SUFFIX, Batch, ReadModel
 from projections.stats_view import StatsView
 
@@ -43,6 +47,7 @@ class Lag:
     positions: dict[str, int]
     behind: int
     seconds: float | None  # age of the oldest event not yet folded; 0 when caught up
+    failed_events: int = 0  # poison events recorded for these models (projections.failures)
 
 
 class Projector:
@@ -73,6 +78,7 @@ class Projector:
                 "INSERT INTO projection_tracking VALUES (?, ?, 0, ?) ON CONFLICT (application_name, model) DO NOTHING",
                 [APPLICATION_NAME, key, now],
             )
+            self.models[key].skipped = failed_positions(self.db, APPLICATION_NAME, key)
 
     def positions(self, *, lock: bool = False) -> dict[str, int]:
         keys = list(self.models)
@@ -99,13 +105,14 @@ class Projector:
         hi = notes[-1].id if notes and (len(notes) == self.batch_size or stop is None) else stop
         assert hi is not None
         batch = Batch(lo=start + 1, hi=hi, notifications=notes)
+        self._skipped_now: list[tuple[str, int]] = []
         try:
             with self.db.transaction():
                 current = self.positions(lock=True)
                 if any(current[k] != start for k in group):
                     raise _Moved
                 for key in group:
-                    self.models[key].fold(self.db, batch)
+                    self._fold(key, batch)
                 self.db.execute(
                     "UPDATE projection_tracking SET position = ?, updated_at_us = ? "
                     f"WHERE application_name = ? AND model IN ({','.join('?' * len(group))})",
@@ -116,8 +123,39 @@ class Projector:
             return -1
         except BaseException:
             self._forget()
+            for key, position in self._skipped_now:  # rolled back with the batch: not recorded
+                self.models[key].skipped.discard(position)
             raise
         return hi - start
+
+    def _fold(self, key: str, batch: Batch) -> None:
+        """Fold `batch` into one model; a poison event in it is recorded and skipped.
+
+        A failed fold is undone (its savepoint) and retried as two halves, down to single
+        events: one poison event costs about two extra folds of the batch, not one per event.
+        """
+        model = self.models[key]
+        try:
+            with self.db.savepoint():
+                model.fold(self.db, batch)
+            return
+        except TRANSIENT_ERRORS:
+            raise
+        except Exception as exc:
+            model.reset_caches()
+            notes = batch.notifications
+            if not notes:
+                raise  # no event to blame: not a poison event
+            if len(notes) == 1:
+                failure = FoldFailure(key, notes[0].id, notes[0].topic, describe(exc), epoch_us(self.app.clock()))
+                record_failure(self.db, APPLICATION_NAME, failure)
+                model.skipped.add(notes[0].id)
+                self._skipped_now.append((key, notes[0].id))
+                return
+        half = len(notes) // 2
+        cut = notes[half - 1].id
+        self._fold(key, Batch(lo=batch.lo, hi=cut, notifications=notes[:half]))
+        self._fold(key, Batch(lo=cut + 1, hi=batch.hi, notifications=notes[half:]))
 
     def _forget(self) -> None:
         for model in self.models.values():
@@ -169,7 +207,8 @@ def lag(app: RoyaltyLedger, db: ViewDB, models: Sequence[str] = ()) -> Lag:
             seconds = max(0.0, (app.clock() - recorded).total_seconds())
         except Exception:
             seconds = None
-    return Lag(head=head, positions=positions, behind=head - oldest, seconds=seconds)
+    failed = count_failures(db, APPLICATION_NAME, wanted)
+    return Lag(head=head, positions=positions, behind=head - oldest, seconds=seconds, failed_events=failed)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

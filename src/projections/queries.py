@@ -18,6 +18,8 @@ from ledger.domain.payout import Payout
 from ledger.domain.period import Period, parse_utc
 from projections.catalogue_view import epoch_us
 from projections.db import ViewDB
+from projections.failures import list_failures
+from projections.projector import APPLICATION_NAME, MODELS
 from projections.projector import lag as projector_lag
 from projections.stats_view import MINUTE_US
 
@@ -42,7 +44,18 @@ def _range(period: str | None) -> tuple[int, int]:
 
 def lag(app: RoyaltyLedger, db: ViewDB) -> dict[str, Any]:
     found = projector_lag(app, db)
-    return {"head": found.head, "positions": found.positions, "behind": found.behind, "seconds_behind": found.seconds}
+    return {
+        "head": found.head,
+        "positions": found.positions,
+        "behind": found.behind,
+        "seconds_behind": found.seconds,
+        "failed_events": found.failed_events,
+    }
+
+
+def fold_failures(app: RoyaltyLedger, db: ViewDB, *, limit: int | None = None) -> list[dict[str, Any]]:
+    """Poison events the read models recorded and skipped, latest first."""
+    return [f.to_dict() for f in list_failures(db, APPLICATION_NAME, list(MODELS), limit=limit)]
 
 
 def as_of(db: ViewDB, model: str) -> int:

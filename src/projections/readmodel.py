@@ -37,6 +37,9 @@ class ReadModel(ABC):
     def __init__(self, app: RoyaltyLedger, *, rebuild: bool = False) -> None:
         self.app = app
         self.t = {name: name + (REBUILD_SUFFIX if rebuild else "") for name in self.tables}
+        # Positions this model recorded as poison (projections.failures) and skipped; a model
+        # that reads the log itself (not only the batch) must skip them too.
+        self.skipped: set[int] = set()
 
     @abstractmethod
     def fold(self, db: ViewDB, batch: Batch) -> None: ...

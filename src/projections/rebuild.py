@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from ledger.application import RoyaltyLedger
 from projections.db import ViewDB
+from projections.failures import replace_failures
 from projections.projector import APPLICATION_NAME, DEFAULT_BATCH, MODELS, Projector
 from projections.readmodel import REBUILD_SUFFIX
 
@@ -44,6 +45,7 @@ def _rebuild_one(app: RoyaltyLedger, db: ViewDB, name: str, batch_size: int) -> 
         "DELETE FROM projection_tracking WHERE application_name = ? AND model = ?",
         [APPLICATION_NAME, scratch],
     )
+    db.execute("DELETE FROM projection_failures WHERE application_name = ? AND model = ?", [APPLICATION_NAME, scratch])
     builder = Projector(app, db, models=[name], batch_size=batch_size, rebuild=True)
     builder.catch_up()
     Projector(app, db, models=[name])  # makes sure the live tracking row exists
@@ -68,4 +70,5 @@ def _rebuild_one(app: RoyaltyLedger, db: ViewDB, name: str, batch_size: int) -> 
             "DELETE FROM projection_tracking WHERE application_name = ? AND model = ?",
             [APPLICATION_NAME, scratch],
         )
+        replace_failures(db, APPLICATION_NAME, name, scratch)
     return int(position)

@@ -8,7 +8,7 @@ takedowns, rights-pie versions, period closes and payouts. Pure: it holds decode
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -260,11 +260,12 @@ def _fact(originator_id: str, state: bytes) -> SimpleNamespace:
     return SimpleNamespace(originator_id=originator_id, **fields)
 
 
-def read_rights_history(app: RoyaltyLedger, upto: int | None = None) -> RightsHistory:
+def read_rights_history(app: RoyaltyLedger, upto: int | None = None, *, skip: Collection[int] = ()) -> RightsHistory:
     """One bulk read of the rights-relevant events (filtered by topic) up to `upto` (head).
 
     With plain JSON events (no cipher, no compressor) in a SQL store the rows are streamed
     and decoded straight from it; otherwise (in-memory store, …) through the app's mapper.
+    `skip` names positions left out (the earnings read model's recorded poison events).
     """
     stop = app.head_position() if upto is None else upto
     by_topic = {get_topic(cls): cls for cls in _HANDLERS}
@@ -273,9 +274,12 @@ def read_rights_history(app: RoyaltyLedger, upto: int | None = None) -> RightsHi
     if plain and isinstance(app.recorder, SQLiteLedgerRecorder | PostgresLedgerRecorder):
         history = RightsHistory()
         for position, originator_id, topic, state in iter_stored_events(app.config, list(by_topic), stop):
+            if position in skip:
+                continue
             _HANDLERS[by_topic[topic]](history, position, _fact(originator_id, state))
             history.upto = position
     else:
-        history = fold_history((n.id, app.decode(n)) for n in app.read_log(1, stop=stop, topics=list(by_topic)))
+        notes = app.read_log(1, stop=stop, topics=list(by_topic))
+        history = fold_history((n.id, app.decode(n)) for n in notes if n.id not in skip)
     history.upto = stop
     return history
