@@ -21,6 +21,7 @@ from ledger.domain.period import InvalidTime
 from ledger.domain.shares import InvalidShares
 from ledger.usage.listener import ListenerSecretMissing
 from ledger.usage.readers import UnreadableFile
+from projections.statements.close import CloseConflict
 
 PROBLEM = "application/problem+json"
 TYPE_BASE = "https://royalty-ledger.example/problems/"
@@ -112,6 +113,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(InvalidTime)
     def bad_time(request: Request, exc: InvalidTime) -> JSONResponse:
         return problem(422, "invalid-time", "Invalid time", str(exc), request)
+
+    @app.exception_handler(CloseConflict)
+    def close_conflict(request: Request, exc: CloseConflict) -> JSONResponse:
+        return problem(409, "close-conflict", "Conflicts with the closes recorded", str(exc), request)
 
     @app.exception_handler(DomainError)
     def refused(request: Request, exc: DomainError) -> JSONResponse:

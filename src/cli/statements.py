@@ -50,11 +50,16 @@ SUMMARY_COLUMNS = ["account", "currency", "opening", "earnings", "escrow rel.", 
 @app.command("close")
 def close(
     period: str = typer.Argument(..., help="YYYY-MM"),
-    force: bool = typer.Option(False, "--force", help="Close despite the rules (needs --reason)."),
+    force: bool = typer.Option(
+        False, "--force", help="Close the month before it has ended (needs --reason); never out of order."
+    ),
     reason: str = typer.Option("", help="Why a forced close is needed (recorded)."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Close the month: record PeriodClosed with every account's totals and statement hash."""
+    """Close the month: record PeriodClosed with every account's totals and statement hash.
+
+    Months close once each, in order without a gap; a month below a later closed one is
+    refused, with --force too (its money would be on no statement's balance)."""
     p = _period(period, as_json)
     try:
         statements = close_period(ledger(), store_config(), p, actor(), force=force, reason=reason)

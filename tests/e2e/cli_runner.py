@@ -27,3 +27,27 @@ def royalty_json(config: StoreConfig, *args: str, **kwargs: Any) -> Any:
     result = royalty(config, *args, "--json", **kwargs)
     assert result.returncode == 0, result.stderr + result.stdout
     return json.loads(result.stdout)
+
+
+def royalty_here(
+    config: StoreConfig, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`royalty` run in this process (no interpreter start-up: a long sequence of commands in
+    seconds), each command with a fresh ledger application as a new process would have."""
+    from typer.testing import CliRunner
+
+    from cli.context import ledger
+    from cli.main import app
+
+    if ledger.cache_info().currsize:
+        ledger().close()
+    ledger.cache_clear()
+    try:
+        result = CliRunner().invoke(app, list(args), env={"ROYALTY_DATABASE_URL": config.describe(), **(env or {})})
+    finally:
+        if ledger.cache_info().currsize:
+            ledger().close()
+        ledger.cache_clear()
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return subprocess.CompletedProcess(["royalty", *args], result.exit_code, result.stdout, result.stderr)

@@ -89,4 +89,6 @@ def test_an_accountant_closes_a_month_and_the_statement_carries_its_hash(sqlite_
     assert statement["closed"] is True and statement["as_of_position"] == closed["as_of_position"]
     assert statement["recorded_sha256"] == statement["sha256"] == closed["hashes"]["party:alice"]
     again = api.client.post("/v1/statements/2026-02/close", json={}, headers=accountant)
-    assert again.status_code == 422 and again.json()["type"].endswith("/refused")
+    assert again.status_code == 409 and again.json()["type"].endswith("/close-conflict")
+    below = api.client.post("/v1/statements/2026-01/close", json={"force": True, "reason": "x"}, headers=accountant)
+    assert below.status_code == 409 and "a later period (2026-02) is already closed" in below.json()["detail"]

@@ -74,12 +74,19 @@ def statement(
     )
 
 
-@router.post("/v1/statements/{period}/close", response_model=PeriodClosedPublic, status_code=201)
+@router.post(
+    "/v1/statements/{period}/close",
+    response_model=PeriodClosedPublic,
+    status_code=201,
+    responses={409: {"description": "Conflicts with the closes recorded (even when forced)"}},
+)
 def close(period: PeriodText, body: PeriodCloseCreate, app: LedgerDep, principal: Closer) -> PeriodClosedPublic:
     """Close a month: compute every account's statement at the head of the log and record
     PeriodClosed with their totals and hashes. Later usage, back-dated splits and dispute
     outcomes for the month then appear as adjustments in the next statement. Refused (422)
-    before the month has ended or while an earlier month is open, unless forced with a reason."""
+    before the month has ended, unless forced with a reason; refused (409) even when forced if
+    the month is already closed, a later month is closed, or the month before is still open
+    (closed months run without a gap, so every statement's opening balance carries them all)."""
     month = Period.parse(period)
     with capture_writes() as written:
         done = close_period(app, app.config, month, principal.actor, force=body.force, reason=body.reason)

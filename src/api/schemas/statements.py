@@ -50,7 +50,8 @@ class StatementPublic(BaseModel):
 
 
 class PeriodCloseCreate(BaseModel):
-    """Close a month. The rules (month ended, earlier months closed) hold unless forced."""
+    """Close a month. `force` (with a reason) closes a month before it has ended; nothing closes a
+    month twice, below a later closed month, or past an open one."""
 
     model_config = {"extra": "forbid"}
 

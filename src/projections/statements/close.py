@@ -22,7 +22,18 @@ from projections.statements.statement import (
 
 
 class CloseRefused(DomainError):
-    """A close the rules refuse (month not ended, earlier period open); --force needs a reason."""
+    """A close the rules refuse (month not ended); --force, with a reason, overrides it."""
+
+
+class CloseConflict(CloseRefused):
+    """A close that conflicts with the closes already recorded; refused even with --force.
+
+    A month closes once. Each statement opens at the closing balances of the latest closed
+    month before it, so the closed months run without a gap from the first one: a month closed
+    below a later closed one (or past an open one) would have money that no later statement's
+    balances carry, and the money equation at the later close would fail (docs/accounting.md,
+    "Closing out of order").
+    """
 
 
 @dataclass
@@ -76,17 +87,31 @@ def compute_statements(engine: StatementEngine, period: Period, as_of: int) -> P
     return out
 
 
-def check_close_allowed(app: RoyaltyLedger, engine: StatementEngine, period: Period) -> None:
+def check_close_order(app: RoyaltyLedger, engine: StatementEngine, period: Period) -> None:
+    """The rules --force cannot override: once only, and in order (no gap, nothing below)."""
     if app.is_period_closed(period):
-        raise CloseRefused(f"period {period} is already closed")
+        raise CloseConflict(f"period {period} is already closed; a closed month is never closed again")
+    closed = sorted(Period.parse(p) for p in engine.history.closes)
+    if closed and period < closed[-1]:
+        raise CloseConflict(
+            f"period {period} cannot be closed, even with --force: a later period ({closed[-1]}) is "
+            f"already closed. Each statement opens at the previous close's balances, and the "
+            f"statements from {closed[0]} on were issued without {period}, so no balance would carry "
+            f"its money and the money equation at {closed[-1]}'s close would fail "
+            f'(docs/accounting.md, "Closing out of order")'
+        )
+    if closed and period.previous() != closed[-1]:
+        raise CloseConflict(
+            f"period {period.previous()} is still open; close it first (closed months run without a gap "
+            f"from {closed[0]}, so that every month's money is on a statement; --force cannot skip a month)"
+        )
+
+
+def check_close_allowed(app: RoyaltyLedger, engine: StatementEngine, period: Period) -> None:
+    check_close_order(app, engine, period)
     now = app.clock()
     if period.end > now:
         raise CloseRefused(f"period {period} has not ended yet (it ends {period.end.isoformat()})")
-    closed = sorted(Period.parse(p) for p in engine.history.closes)
-    if closed and period.previous() not in closed and period > closed[0]:
-        raise CloseRefused(f"period {period.previous()} is still open; close it first")
-    if closed and period < closed[-1]:
-        raise CloseRefused(f"a later period ({closed[-1]}) is already closed")
 
 
 def close_period(
@@ -98,13 +123,18 @@ def close_period(
     force: bool = False,
     reason: str = "",
 ) -> PeriodStatements:
-    """Compute every statement at the current head and record PeriodClosed with their hashes."""
+    """Compute every statement at the current head and record PeriodClosed with their hashes.
+
+    --force (with a reason, recorded) closes a month before it has ended; nothing closes a month
+    out of order (`CloseConflict`)."""
     as_of = app.head_position()
     engine = engine_for(app, config, as_of)
     try:
         check_close_allowed(app, engine, period)
+    except CloseConflict:
+        raise
     except CloseRefused:
-        if not force or app.is_period_closed(period):
+        if not force:
             raise
         if not reason.strip():
             raise CloseRefused("a forced close needs --reason") from None
