@@ -33,6 +33,8 @@ class Play:
     territory: str = "DE"
     kind: str = "stream"
     pricing_model: str = "fixed_rate"
+    refund_of: str | None = None  # a refund names the sale (usage id of source "test") it reverses
+    line_no: int = 0
 
 
 def insert_usage(config: StoreConfig, position: int, plays: list[Play]) -> None:
@@ -42,7 +44,7 @@ def insert_usage(config: StoreConfig, position: int, plays: list[Play]) -> None:
             "test-batch",
             "test",
             p.usage_id,
-            0,
+            p.line_no,
             p.kind,
             to_us(p.occurred_at),
             p.isrc,
@@ -57,7 +59,7 @@ def insert_usage(config: StoreConfig, position: int, plays: list[Play]) -> None:
             None,
             True,
             "sha",
-            None,
+            p.refund_of,
         )
         for p in plays
     ]

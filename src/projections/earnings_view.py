@@ -19,8 +19,9 @@ from functools import lru_cache
 from typing import Any, ClassVar
 
 from ledger.royalties import history as rights
-from ledger.royalties.allocation import AllocationContext, allocate_key
+from ledger.royalties.allocation import AllocationContext
 from ledger.royalties.history import RightsHistory, read_rights_history
+from ledger.royalties.keys import AllocationKey, allocate_accounts, refund_key
 from ledger.royalties.timeline import Segment, rights_timeline
 from projections.batch_usage import batch_usage
 from projections.db import ViewDB
@@ -37,12 +38,33 @@ INSERT INTO {earn_gross_day}
     (isrc, currency, kind, territory, pricing_model, day_us, units, gross_micros)
 SELECT isrc, currency, kind, territory, pricing_model, minute_us - (minute_us % {day}), SUM(units), SUM(gross_micros)
 FROM {usage}
+WHERE kind <> 'refund'
 GROUP BY isrc, currency, kind, territory, pricing_model, minute_us - (minute_us % {day})
 ON CONFLICT (isrc, currency, kind, territory, pricing_model, day_us) DO UPDATE SET
     units = {earn_gross_day}.units + excluded.units,
     gross_micros = {earn_gross_day}.gross_micros + excluded.gross_micros
 RETURNING isrc, currency, kind, territory, pricing_model, day_us, gross_micros
 """
+
+
+# Refunds of the batch with what decides their key (ledger.royalties.keys): the sale's kind,
+# model, territory and instant, by the sale line each refund line reverses.
+_FOLD_REFUNDS = """
+INSERT INTO {earn_refund_day}
+    (isrc, currency, territory, sale_kind, sale_model, sale_at_us, day_us, units, gross_micros)
+SELECT COALESCE(s.isrc, r.isrc), r.currency, COALESCE(s.territory, r.territory), COALESCE(s.kind, r.kind),
+       COALESCE(s.pricing_model, r.pricing_model), COALESCE(s.occurred_at_us, r.occurred_at_us),
+       r.occurred_at_us - (r.occurred_at_us % {day}), COUNT(*), SUM(r.gross_micros)
+FROM usage_rows r LEFT JOIN usage_rows s
+    ON s.source = r.source AND s.usage_id = r.refund_of AND s.line_no = r.line_no AND s.kind <> 'refund'
+WHERE r.position >= ? AND r.position <= ? AND r.kind = 'refund'
+GROUP BY 1, 2, 3, 4, 5, 6, 7
+ON CONFLICT (isrc, currency, territory, sale_kind, sale_model, sale_at_us, day_us) DO UPDATE SET
+    units = {earn_refund_day}.units + excluded.units,
+    gross_micros = {earn_refund_day}.gross_micros + excluded.gross_micros
+RETURNING isrc, day_us
+"""
+RefundCell = tuple[str, str, str, str, str, int, int]  # isrc, currency, territory, kind, model, sale at, day
 
 
 @lru_cache(maxsize=4_096)
@@ -55,13 +77,14 @@ def month_bounds(day_us: int) -> tuple[int, int]:
 
 class EarningsView(ReadModel):
     name = "earnings"
-    tables: ClassVar[tuple[str, ...]] = ("earn_gross_day", "earn_account_day")
+    tables: ClassVar[tuple[str, ...]] = ("earn_gross_day", "earn_account_day", "earn_refund_day")
 
     def __init__(self, app: Any, *, rebuild: bool = False) -> None:
         super().__init__(app, rebuild=rebuild)
         self._history: RightsHistory | None = None
         self._cells: dict[Month, dict[int, dict[Cell, int]]] = {}  # gross by day, then cell
         self._bases: dict[Month, _Base] = {}
+        self._refunds: dict[str, dict[RefundCell, int]] = {}  # per recording: refund gross by cell
         self._written = AccountDayRows(self.t["earn_account_day"], lambda start: month_bounds(start)[1])
         self._topics = set(app.topics_of(*rights.RIGHTS_EVENT_CLASSES))  # the statement rules' own event set
 
@@ -69,6 +92,7 @@ class EarningsView(ReadModel):
         self._history = None
         self._cells.clear()
         self._bases.clear()
+        self._refunds.clear()
         self._written.clear()
 
     def fold(self, db: ViewDB, batch: Batch) -> None:
@@ -83,6 +107,10 @@ class EarningsView(ReadModel):
             month = (str(isrc), month_bounds(int(day))[0])
             self._cells[month].setdefault(int(day), {})[(cur, kind, terr, model)] = int(gross)
             dirty[month] = min(dirty.get(month, int(day)), int(day))
+        for isrc, day in self._fold_refunds(db, batch, usage):
+            month = (isrc, month_bounds(day)[0])
+            self._load_missing(db, {month})
+            dirty[month] = min(dirty.get(month, day), day)
         changed = self._months_of(db, rights_changed)
         self._load_missing(db, changed)
         for month in changed:
@@ -118,16 +146,39 @@ class EarningsView(ReadModel):
             isrcs |= {i for i, links in h.work_links.items() if any(w in works for _, w in links)}
         return isrcs
 
+    def _fold_refunds(self, db: ViewDB, batch: Batch, usage: str) -> list[tuple[str, int]]:
+        """Fold the batch's refunds (if any); return the (recording, day) of each one folded."""
+        if not db.execute(f"SELECT 1 FROM {usage} WHERE kind = 'refund' LIMIT 1"):
+            return []
+        touched = [
+            (str(isrc), int(day))
+            for isrc, day in db.execute(_FOLD_REFUNDS.format(day=DAY_US, **self.t), [batch.lo, batch.hi])
+        ]
+        for isrc, _ in touched:
+            self._refunds.pop(isrc, None)
+        return touched
+
+    def _refunds_of(self, db: ViewDB, isrc: str) -> dict[RefundCell, int]:
+        found = self._refunds.get(isrc)
+        if found is None:
+            rows = db.execute(
+                "SELECT isrc, currency, territory, sale_kind, sale_model, sale_at_us, day_us, gross_micros "
+                f"FROM {self.t['earn_refund_day']} WHERE isrc = ?",
+                [isrc],
+            )
+            found = self._refunds[isrc] = {(str(r[0]), *r[1:5], int(r[5]), int(r[6])): int(r[7]) for r in rows}
+        return found
+
     def _months_of(self, db: ViewDB, isrcs: set[str]) -> set[Month]:
         if not isrcs:
             return set()
-        table = self.t["earn_gross_day"]
-        if ALL in isrcs:
-            rows = db.execute(f"SELECT DISTINCT isrc, day_us FROM {table}")
-        else:
-            rows = []
-            for isrc in sorted(isrcs):
-                rows += db.execute(f"SELECT DISTINCT isrc, day_us FROM {table} WHERE isrc = ?", [isrc])
+        rows = []
+        for table in (self.t["earn_gross_day"], self.t["earn_refund_day"]):
+            if ALL in isrcs:
+                rows += db.execute(f"SELECT DISTINCT isrc, day_us FROM {table}")
+            else:
+                for isrc in sorted(isrcs):
+                    rows += db.execute(f"SELECT DISTINCT isrc, day_us FROM {table} WHERE isrc = ?", [isrc])
         return {(str(isrc), month_bounds(int(day))[0]) for isrc, day in rows}
 
     def _load_missing(self, db: ViewDB, months: set[Month]) -> None:
@@ -154,7 +205,7 @@ class EarningsView(ReadModel):
         isrc, start = month
         end = month_bounds(start)[1]
         segments = rights_timeline(h, isrc, start, end, as_of)
-        keys = _KeyedGross(segments)
+        keys = _KeyedGross(isrc, segments)
         # Days before a remembered day keep their gross while the timeline is unchanged: start
         # from the cumulative per key up to that day instead of summing the period again.
         base = self._bases.get(month)
@@ -184,7 +235,39 @@ class EarningsView(ReadModel):
                         keys.add((cur, kind, terr, model), day, int(gross), index)
         rows = keys.day_parts(isrc, from_day)
         self._bases[month] = _Base(from_day, segments, keys.cumulative_before)
-        return rows
+        return rows + self._refund_parts(db, h, month, from_day, as_of)
+
+    def _refund_parts(self, db: ViewDB, h: RightsHistory, month: Month, from_day: int, as_of: int) -> list[Any]:
+        """Day parts of the month's refunds, each keyed by the sale it reverses (ledger.royalties.keys)."""
+        isrc, start = month
+        end = month_bounds(start)[1]
+        by_key: dict[AllocationKey, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+        for (_, cur, terr, kind, model, sale_at, day), gross in self._refunds_of(db, isrc).items():
+            if start <= day < end:
+                key = refund_key(
+                    h,
+                    as_of,
+                    currency=cur,
+                    isrc=isrc,
+                    sale_kind=kind,
+                    sale_model=model,
+                    territory=terr,
+                    sale_at_us=sale_at,
+                )
+                by_key[key][day] += gross
+        parts: dict[tuple[int, str, str, str, str], int] = defaultdict(int)
+        for key, days in by_key.items():
+            cumulative, before = 0, dict[str, int]()
+            for day in sorted(days):
+                cumulative += days[day]
+                now = allocate_accounts(key, cumulative)
+                if day >= from_day:
+                    for account in now.keys() | before.keys():
+                        parts[(day, account, key.currency, key.line_kind, key.territory)] += now.get(
+                            account, 0
+                        ) - before.get(account, 0)
+                before = now
+        return [(isrc, *k, amount) for k, amount in sorted(parts.items()) if amount]
 
 
 @dataclass(frozen=True)
@@ -199,12 +282,11 @@ class _Base:
 class _KeyedGross:
     """Gross by allocation key and day for one recording and period."""
 
-    def __init__(self, segments: list[Segment]) -> None:
+    def __init__(self, isrc: str, segments: list[Segment]) -> None:
+        self.isrc = isrc
         self.segments = segments
         self.starts = [s.start_us for s in segments]
-        self.gross: dict[tuple[str, str, str, AllocationContext], dict[int, int]] = defaultdict(
-            lambda: defaultdict(int)
-        )
+        self.gross: dict[AllocationKey, dict[int, int]] = defaultdict(lambda: defaultdict(int))
         self._contexts: dict[tuple[int, str, str, str], AllocationContext] = {}
         self.cumulative: dict[Any, int] = {}  # per key: gross of the days before the first added
         self.cumulative_before: dict[Any, int] = {}  # per key: gross of the days before from_day
@@ -219,13 +301,12 @@ class _KeyedGross:
         if ctx is None:
             ctx = self.segments[segment].context.for_usage(kind, model, territory)
             self._contexts[memo] = ctx
-        self.gross[(currency, kind, territory, ctx)][day] += gross
+        self.gross[AllocationKey(currency, self.isrc, kind, territory, ctx)][day] += gross
 
     def day_parts(self, isrc: str, from_day: int) -> list[tuple[Any, ...]]:
         """Rows for days ≥ from_day: LR(cumulative to d) − LR(cumulative to d−1), per key."""
         parts: dict[tuple[int, str, str, str, str], int] = defaultdict(int)
         for key in self.gross.keys() | self.cumulative.keys():
-            currency, kind, territory, ctx = key
             days = self.gross.get(key, {})
             cumulative, before = self.cumulative.get(key, 0), None
             for day in sorted(days):
@@ -234,11 +315,13 @@ class _KeyedGross:
                     continue
                 if before is None:
                     self.cumulative_before[key] = cumulative
-                    before = allocate_key(cumulative, ctx) if cumulative else {}
+                    before = allocate_accounts(key, cumulative) if cumulative else {}
                 cumulative += days[day]
-                now = allocate_key(cumulative, ctx) if cumulative else {}
+                now = allocate_accounts(key, cumulative) if cumulative else {}
                 for account in now.keys() | before.keys():
-                    parts[(day, account, currency, kind, territory)] += now.get(account, 0) - before.get(account, 0)
+                    parts[(day, account, key.currency, key.kind, key.territory)] += now.get(account, 0) - before.get(
+                        account, 0
+                    )
                 before = now
             if before is None:
                 self.cumulative_before[key] = cumulative

@@ -105,8 +105,9 @@ class Reference:
             keys[key] = keys.get(key, 0) + gross
             contexts[key] = (v[2] if v else None, claims)
         out: dict[tuple[str, str], int] = {}
-        for key, gross in keys.items():
+        for key, signed in keys.items():
             shares, claims = contexts[key]
+            gross, sign = (-signed, -1) if key[2] == "refund" else (signed, 1)  # refunds: LR(|G|), negated
             if shares is None:
                 pie = allocate_largest_remainder(
                     gross, [("platform", PIE[0]), ("master", PIE[1]), ("publishing", PIE[2])]
@@ -116,7 +117,7 @@ class Reference:
                 parts = self.allocate(gross, shares, claims)
             for a, v in parts.items():
                 if v:
-                    out[(str(key[0]), a)] = out.get((str(key[0]), a), 0) + v
+                    out[(str(key[0]), a)] = out.get((str(key[0]), a), 0) + sign * v
         return {k: v for k, v in out.items() if v}
 
 

@@ -53,14 +53,28 @@ class SegmentContext(NamedTuple):
     availability: Availability = ()
 
     def for_usage(self, kind: str, pricing_model: str, territory: str) -> AllocationContext:
+        """The allocation context of plays of this kind, model and territory in this stretch.
+
+        Availability is not part of a key (DESIGN.md: a takedown never splits the keys of plays
+        it does not stop): a play it does not stop gets the context of the rights alone, so
+        plays on both sides of another territory's takedown share one key; a play it stops
+        gets the one blocked context (all of it to suspense:taken-down), whatever the rights.
+        """
+        blocked = blocked_reason(self.availability, territory)
+        if blocked is not None:
+            return _blocked_context(blocked)
         parts = _pie_parts(self.pie_rules, kind, pricing_model)
         return AllocationContext(
             pie_version=self.pie_version if parts else None,
             pie_parts=parts,
             master=self.master,
             publishing=self.publishing,
-            blocked_reason=blocked_reason(self.availability, territory),
         )
+
+
+@lru_cache(maxsize=256)
+def _blocked_context(reason: str) -> AllocationContext:
+    return AllocationContext(None, None, RightContext(None), RightContext(None), blocked_reason=reason)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,11 +12,12 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from ledger.domain.period import Period
-from ledger.royalties import RightsHistory, UsageKey
-from ledger.royalties.allocation import AllocationContext, Part, allocate_key_parts, right_weights
+from ledger.royalties import KeyTotals, RightsHistory
+from ledger.royalties.allocation import AllocationContext, Part, right_weights
+from ledger.royalties.keys import AllocationKey, allocate, refund_key
 from ledger.store.config import StoreConfig
 from projections.statements.batch import allocate_many
-from projections.statements.usage import usage_keys
+from projections.statements.usage import refund_groups, usage_keys
 
 PPM = 1_000_000
 
@@ -66,17 +67,57 @@ def _shares(ctx: AllocationContext, right: str, account: str, released: str) -> 
     return pie, right_weights(ctx.master if right == "master" else ctx.publishing).get(account, 0)
 
 
-def compute_period(config: StoreConfig, history: RightsHistory, period: Period, as_of: int) -> PeriodResult:
+def allocation_keys(
+    config: StoreConfig, history: RightsHistory, period: Period, as_of: int
+) -> dict[AllocationKey, KeyTotals]:
+    """The period's usage and refunds as known at `as_of`, summed by allocation key.
+
+    Grouped usage comes cut by rights segment (a stretch of time with one context); segments
+    whose contexts are equal for a group — e.g. on both sides of another territory's takedown
+    — fall into one key here, so only what decides who is paid ever separates two plays.
+    """
     keys, timelines = usage_keys(config, history, period, as_of)
-    result = PeriodResult(period, as_of)
     segments = {(isrc, seg.start_us): seg.context for isrc, segs in timelines.items() for seg in segs}
-    items = list(keys.items())
-    contexts = [
-        segments[(k.isrc, k.segment_start_us)].for_usage(k.kind, k.pricing_model, k.territory) for k, _ in items
-    ]
-    allocated = allocate_many([totals.gross_micros for _, totals in items], contexts)
-    for (key, totals), ctx, (parts, amounts) in zip(items, contexts, allocated, strict=True):
-        add_parts(result, key, totals.units, totals.gross_micros, ctx, parts, amounts)
+    grouped: dict[AllocationKey, KeyTotals] = {}
+    for k, totals in keys.items():
+        ctx = segments[(k.isrc, k.segment_start_us)].for_usage(k.kind, k.pricing_model, k.territory)
+        _merge(grouped, AllocationKey(k.currency, k.isrc, k.kind, k.territory, ctx), totals.units, totals.gross_micros)
+    for g in refund_groups(config, period, as_of):
+        key = refund_key(
+            history,
+            as_of,
+            currency=g.currency,
+            isrc=g.isrc,
+            sale_kind=g.sale_kind,
+            sale_model=g.sale_model,
+            territory=g.territory,
+            sale_at_us=g.sale_at_us,
+        )
+        _merge(grouped, key, g.units, g.gross_micros)
+    return grouped
+
+
+def _merge(grouped: dict[AllocationKey, KeyTotals], key: AllocationKey, units: int, gross: int) -> None:
+    found = grouped.get(key)
+    if found is None:
+        grouped[key] = KeyTotals(units, 0, gross)
+    else:
+        found.units += units
+        found.gross_micros += gross
+
+
+def compute_period(config: StoreConfig, history: RightsHistory, period: Period, as_of: int) -> PeriodResult:
+    result = PeriodResult(period, as_of)
+    usage: list[tuple[AllocationKey, KeyTotals]] = []
+    refunds: list[tuple[AllocationKey, KeyTotals]] = []
+    for key, totals in allocation_keys(config, history, period, as_of).items():
+        (refunds if key.sale_period_us is not None else usage).append((key, totals))
+    allocated = allocate_many([totals.gross_micros for _, totals in usage], [key.context for key, _ in usage])
+    for (key, totals), (parts, amounts) in zip(usage, allocated, strict=True):
+        add_parts(result, key, totals.units, totals.gross_micros, parts, amounts)
+    for key, totals in refunds:
+        detailed = allocate(key, totals.gross_micros)
+        add_parts(result, key, totals.units, totals.gross_micros, tuple(detailed), list(detailed.values()))
     return result
 
 
@@ -85,27 +126,23 @@ def _line_meta(ctx: AllocationContext, parts: tuple[Part, ...]) -> tuple[tuple[s
     return tuple((a, r, *_shares(ctx, r, a, rel), rel) for a, r, rel in parts)
 
 
-def add_key(result: PeriodResult, key: UsageKey, units: int, gross: int, ctx: AllocationContext) -> None:
-    parts, amounts = allocate_key_parts(gross, ctx)
-    add_parts(result, key, units, gross, ctx, parts, amounts)
-
-
 def add_parts(
     result: PeriodResult,
-    key: UsageKey,
+    key: AllocationKey,
     units: int,
     gross: int,
-    ctx: AllocationContext,
     parts: tuple[Part, ...],
     amounts: list[int],
 ) -> None:
-    currency, lines = key.currency, result.lines
+    currency, lines, kind = key.currency, result.lines, key.line_kind
     result.gross[currency] = result.gross.get(currency, 0) + gross
     result.units[currency] = result.units.get(currency, 0) + units
-    for (account, right, right_ppm, share_ppm, released), micros in zip(_line_meta(ctx, parts), amounts, strict=True):
+    for (account, right, right_ppm, share_ppm, released), micros in zip(
+        _line_meta(key.context, parts), amounts, strict=True
+    ):
         if not micros:
             continue
-        line = LineKey(currency, key.isrc, key.kind, key.territory, right, right_ppm, share_ppm, released)
+        line = LineKey(currency, key.isrc, kind, key.territory, right, right_ppm, share_ppm, released)
         per_account = lines.get(account)
         if per_account is None:
             per_account = lines[account] = {}

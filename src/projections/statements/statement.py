@@ -142,8 +142,12 @@ def build_statement(engine: StatementEngine, account: str, period: Period, as_of
             "share_ppm": key.share_ppm,
             "amount_micros": diff,
         }
-        target = "escrow_releases" if key.released_from else "adjustments"
-        section(key.currency)[target].append({**entry, "dispute": key.released_from} if key.released_from else entry)
+        # One rule for every account (DESIGN.md "Statements"): a dispute outcome for a closed
+        # period is an adjustment like late usage, labelled with its dispute, so adjustments
+        # across all accounts add up to what changed in that period (escrow, claimant, holders).
+        section(key.currency)["adjustments"].append(
+            {**entry, "dispute": key.released_from} if key.released_from else entry
+        )
     party = account.removeprefix("party:")
     for payout in engine.history.payouts_between(after, as_of):
         if f"party:{payout.party}" == account:
@@ -211,7 +215,7 @@ def canonical(document: dict[str, Any]) -> bytes:
 
     `royalty-statement/1`; `account`, `period`, `as_of_position`, `previous_period`; then per
     currency (sorted) a `C` summary record and its `E` earnings, `R` escrow-release, `A`
-    adjustment and `P` payout records in the statement's (sorted) order. Money is integer
+    adjustment (a dispute's outcome ends with the dispute id) and `P` payout records in the statement's (sorted) order. Money is integer
     micro-units; a line-oriented form hashes hundreds of thousands of lines in well under a
     second, which a sorted-keys JSON dump does not.
     """
@@ -233,7 +237,8 @@ def canonical(document: dict[str, Any]) -> bytes:
                 )
             )
         for line in sec["adjustments"]:
-            out.append("\t".join(["A", _text(line["original_period"]), *(_text(line.get(k)) for k in _LINE)]))
+            fields = ["A", _text(line["original_period"]), *(_text(line.get(k)) for k in _LINE)]
+            out.append("\t".join([*fields, _text(line["dispute"])] if "dispute" in line else fields))
         for payout in sec["payouts"]:
             out.append(
                 "\t".join(

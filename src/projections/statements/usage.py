@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any, NamedTuple
 
 import duckdb
 import psycopg
@@ -77,7 +78,7 @@ _SELECT = (
     "CAST(sum(CASE WHEN counted THEN 1 ELSE 0 END) AS BIGINT) AS counted_units, "
     "CAST(sum(gross_micros) AS BIGINT) AS gross_micros "
     "FROM usage_rows WHERE {part}position <= {as_of} AND occurred_at_us >= {start} "
-    "AND occurred_at_us < {end} GROUP BY 1, 2, 3, 4, 5, 6"
+    "AND occurred_at_us < {end} AND kind <> 'refund' GROUP BY 1, 2, 3, 4, 5, 6"
 )
 
 
@@ -203,6 +204,53 @@ def usage_keys(
     if groups.num_rows != 0 and len(groups) != 0:
         return group_by_key(groups, timelines), timelines
     return {}, timelines
+
+
+# Refunds occurred in the period, with what decides their key: the sale's recording, kind,
+# pricing model, territory and instant (by the sale line a refund line reverses; a refund whose
+# sale is not stored — only possible for rows written around ingestion — keys as its own sale).
+# Refunds are few and on a partial index (usage_rows_refund_of_idx).
+_REFUNDS = (
+    "SELECT COALESCE(s.isrc, r.isrc), COALESCE(s.kind, r.kind), COALESCE(s.pricing_model, r.pricing_model), "
+    "COALESCE(s.territory, r.territory), r.currency, COALESCE(s.occurred_at_us, r.occurred_at_us), "
+    "count(*), CAST(sum(r.gross_micros) AS BIGINT) "
+    "FROM usage_rows r LEFT JOIN usage_rows s "
+    "ON s.source = r.source AND s.usage_id = r.refund_of AND s.line_no = r.line_no AND s.kind <> 'refund' "
+    "WHERE r.kind = 'refund' AND r.position <= {p} AND r.occurred_at_us >= {p} AND r.occurred_at_us < {p} "
+    "GROUP BY 1, 2, 3, 4, 5, 6"
+)
+
+
+def refund_groups(config: StoreConfig, period: Period, as_of: int) -> list[RefundGroup]:
+    """The period's refunds (recorded ≤ as_of) summed by what decides their key."""
+    start, end = period_bounds_us(period)
+    rows = _query(config, _REFUNDS, (as_of, start, end))
+    return [
+        RefundGroup(str(i), str(k), str(m), str(t), str(c), int(at), int(n), int(g)) for i, k, m, t, c, at, n, g in rows
+    ]
+
+
+class RefundGroup(NamedTuple):
+    isrc: str
+    sale_kind: str
+    sale_model: str
+    territory: str
+    currency: str
+    sale_at_us: int
+    units: int
+    gross_micros: int
+
+
+def _query(config: StoreConfig, query: str, params: tuple[int, ...]) -> list[tuple[Any, ...]]:
+    if config.backend == "sqlite":
+        assert config.sqlite_path is not None
+        conn = sqlite3.connect(f"file:{config.sqlite_path}?mode=ro", uri=True, timeout=30)
+        try:
+            return conn.execute(query.format(p="?"), params).fetchall()
+        finally:
+            conn.close()
+    with psycopg.connect(pg_conninfo(config)) as pg:
+        return pg.execute(query.format(p="%s"), params).fetchall()
 
 
 def usage_overview(config: StoreConfig, as_of: int) -> tuple[dict[str, int], int | None, int | None]:
