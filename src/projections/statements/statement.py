@@ -215,7 +215,8 @@ def canonical(document: dict[str, Any]) -> bytes:
 
     `royalty-statement/1`; `account`, `period`, `as_of_position`, `previous_period`; then per
     currency (sorted) a `C` summary record and its `E` earnings, `R` escrow-release, `A`
-    adjustment (a dispute's outcome ends with the dispute id) and `P` payout records in the statement's (sorted) order. Money is integer
+    adjustment (a dispute's outcome ends with the dispute id) and `P` payout records in the
+    statement's (sorted) order. Money is integer
     micro-units; a line-oriented form hashes hundreds of thousands of lines in well under a
     second, which a sorted-keys JSON dump does not.
     """
