@@ -7,7 +7,7 @@ import typer
 from cli.context import actor, ledger
 from cli.output import JSON_OPTION, console, fail, report, table
 from ledger.application import NotFound
-from ledger.domain.identifiers import InvalidIdentifier, parse_upc
+from ledger.domain.identifiers import InvalidIdentifier, parse_release_key
 from ledger.domain.party import DomainError
 from ledger.review import review_queue
 
@@ -16,7 +16,7 @@ app = typer.Typer(help="The review queue of releases from unverified senders.", 
 
 @app.command("list")
 def list_(as_json: bool = JSON_OPTION) -> None:
-    """Releases waiting in review, with who delivered them."""
+    """Releases waiting in review, with who delivered them and why (each reason with its element path)."""
     releases = review_queue(ledger())
     docs = [
         {
@@ -27,6 +27,7 @@ def list_(as_json: bool = JSON_OPTION) -> None:
             "release_date": r.release_date,
             "tracks": len(r.track_isrcs),
             "status": r.status,
+            "reasons": list(r.review_reasons),
         }
         for r in releases
     ]
@@ -36,8 +37,19 @@ def list_(as_json: bool = JSON_OPTION) -> None:
         lambda: console.print(
             table(
                 f"{len(docs)} releases in review",
-                ["UPC", "title", "label", "delivered by", "released", "tracks"],
-                [(d["upc"], d["title"], d["label"], d["delivered_by"], d["release_date"], d["tracks"]) for d in docs],
+                ["release", "title", "label", "delivered by", "released", "tracks", "why"],
+                [
+                    (
+                        d["upc"],
+                        d["title"],
+                        d["label"],
+                        d["delivered_by"],
+                        d["release_date"],
+                        d["tracks"],
+                        "\n".join(d["reasons"]) or "unverified sender",
+                    )
+                    for d in docs
+                ],
             )
         ),
     )
@@ -46,7 +58,7 @@ def list_(as_json: bool = JSON_OPTION) -> None:
 def _decide(upc: str, decision: str, reason: str, as_json: bool) -> None:
     app = ledger()
     try:
-        rel = app.decide_review(parse_upc(upc), decision, reason, actor())
+        rel = app.decide_review(parse_release_key(upc), decision, reason, actor())
     except (NotFound, DomainError, InvalidIdentifier) as exc:
         fail(str(exc), as_json)
     doc = {"upc": rel.upc, "status": rel.status, "decision": rel.review_history[-1], "position": app.head_position()}

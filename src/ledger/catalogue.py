@@ -7,11 +7,19 @@ importing the same message twice writes nothing the second time.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from ledger.base import LedgerBase as _Base
-from ledger.domain.identifiers import parse_ipi, parse_isni, parse_isrc, parse_iswc, parse_territory, parse_upc
+from ledger.domain.identifiers import (
+    parse_ipi,
+    parse_isni,
+    parse_isrc,
+    parse_iswc,
+    parse_release_key,
+    parse_territory,
+)
 from ledger.domain.ids import party_id, recording_id, release_id, work_id
 from ledger.domain.party import PARTY_KINDS, DomainError, Party
 from ledger.domain.recording import CREDIT_ROLES, Recording
@@ -203,7 +211,7 @@ class CatalogueCommands(_Base):
         upc: str,
         title: str,
         track_isrcs: list[str],
-        release_date: date,
+        release_date: date | None,
         actor: str,
         label_key: str | None = None,
         release_type: str = "album",
@@ -211,10 +219,17 @@ class CatalogueCommands(_Base):
         delivered_by: str | None = None,
         status: str = "live",
         pending: Pending | None = None,
+        details: ReleaseDetails | None = None,
     ) -> tuple[Release, bool]:
-        """A re-delivery records only the fields that changed; `status` applies to a new release."""
+        """A re-delivery records only the fields that changed; `status` applies to a new release.
+
+        `upc` is the release's key (a UPC, "GRID:…" or a proprietary "NS:…:id"). With `details`
+        (a delivery), its identifiers, delivered types and review reasons are recorded too; review
+        reasons appearing put a live release back in review, and their going away takes a release
+        that waited only for them live (when `status` says its sender may go live).
+        """
         pending = pending or Pending(self)
-        upc = parse_upc(upc)
+        upc = parse_release_key(upc)
         isrcs = [parse_isrc(i) for i in track_isrcs]
         if not isrcs:
             raise DomainError(f"release {upc}: has no tracks")
@@ -237,11 +252,21 @@ class CatalogueCommands(_Base):
         rel = pending.find(Release, release_id(upc), f"release {upc}")
         if rel is not None:
             changes = {k: v for k, v in fields.items() if getattr(rel, k) != v}
+            if details is not None:
+                changes.update(_detail_changes(rel, details, status))
             if not changes:
                 return rel, False
             rel.redeliver(changes=changes, actor=actor)
         else:
-            rel = pending.add(Release(upc=upc, **fields, status=status, actor=actor))
+            extra: dict[str, Any] = {}
+            if details is not None:
+                extra = dict(
+                    identifiers=sorted(set(details.identifiers) | {upc}),
+                    delivered_types=list(details.delivered_types),
+                    review_reasons=list(details.review_reasons),
+                )
+                status = "in_review" if details.review_reasons else status
+            rel = pending.add(Release(upc=upc, **fields, status=status, actor=actor, **extra))
         return rel, True
 
     def decide_review(self, upc: str, decision: str, reason: str, actor: str) -> Release:
@@ -255,3 +280,29 @@ class CatalogueCommands(_Base):
         rel.decide_review(decision=decision, reason=reason, actor=actor)
         self.save(rel)
         return rel
+
+
+@dataclass(frozen=True)
+class ReleaseDetails:
+    """What a delivery adds to a release beyond its catalogue fields (see `_prepare_release`)."""
+
+    identifiers: tuple[str, ...] = ()
+    delivered_types: tuple[str, ...] = ()
+    review_reasons: tuple[str, ...] = ()
+
+
+def _detail_changes(rel: Release, details: ReleaseDetails, status: str) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    identifiers = sorted(set(rel.identifiers) | set(details.identifiers))
+    if identifiers != sorted(rel.identifiers):
+        changes["identifiers"] = identifiers
+    if list(details.delivered_types) != rel.delivered_types:
+        changes["delivered_types"] = list(details.delivered_types)
+    reasons = list(details.review_reasons)
+    if reasons != rel.review_reasons:
+        changes["review_reasons"] = reasons
+        if reasons and rel.status == "live":
+            changes["status"] = "in_review"
+        elif not reasons and rel.status == "in_review" and rel.review_reasons and status == "live":
+            changes["status"] = "live"
+    return changes

@@ -202,7 +202,7 @@ class CatalogueView(ReadModel):
             rel.title,
             rel.label_key,
             rel.release_type,
-            rel.release_date.isoformat(),
+            rel.release_date.isoformat() if rel.release_date is not None else "",  # "" = undated
             rel.status,
             rel.delivered_by,
             to_json(rel.territories),

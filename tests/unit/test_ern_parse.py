@@ -140,8 +140,9 @@ def test_43_takedown_is_a_deal_that_ends() -> None:
             upc="5012345678900",
             territories=("GB", "IE"),
             effective_at=datetime(2025, 6, 30, tzinfo=UTC),
-            reason="takedown deal",
+            reason="deal ended",
             release_ref="R0",
+            path="DealList/ReleaseDeal[1]/Deal[1]/DealTerms",
         ),
     )
 
@@ -150,7 +151,12 @@ def test_purge_release_message_is_a_worldwide_takedown() -> None:
     message = parse_ern(FIXTURES / "ern43_purge.xml")
     assert message.kind is MessageKind.TAKEDOWN
     assert message.takedowns == (
-        Takedown(upc="5012345678900", effective_at=datetime(2025, 7, 1, tzinfo=UTC), reason="purge"),
+        Takedown(
+            upc="5012345678900",
+            effective_at=datetime(2025, 7, 1, tzinfo=UTC),
+            reason="purge",
+            path="PurgedRelease[1]",
+        ),
     )
 
 

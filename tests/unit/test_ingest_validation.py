@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -39,11 +39,13 @@ def reasons_for(source: Path | bytes) -> tuple[str, ...]:
 @pytest.mark.parametrize(
     ("fixture", "reasons"),
     [
-        ("malformed_missing_isrc.xml", ("recording A1: ISRC is missing",)),
-        ("malformed_bad_upc.xml", ("release: UPC 5012345678901: check digit should be 0",)),
+        (
+            "malformed_bad_upc.xml",
+            ("ReleaseList/Release[1]/ReleaseId/ICPN: UPC 5012345678901: check digit should be 0",),
+        ),
         (
             "malformed_unknown_resource.xml",
-            ("track 2 references resource A3, which is not in the message",),
+            ("ReleaseList/Release[1]: track 2 references resource A3, which is not in the message",),
         ),
     ],
 )
@@ -62,27 +64,28 @@ def test_every_reason_is_reported_not_just_the_first() -> None:
         ("<TerritoryCode>Worldwide</TerritoryCode>", "<TerritoryCode>XX</TerritoryCode>"),
     )
     assert reasons_for(source) == (
-        "release: UPC 5012345678901: check digit should be 0",
-        "release date is missing or not YYYY-MM-DD",
-        "recording A1: ISRC GBHRB25001: wrong length",
-        "recording A1: duration is missing or malformed",
-        "work W-A1: ISWC T-345.246.800-4: check digit should be 3",
-        "party PTomAvery: IPI 00451234586: check digits should be 85",
-        "release: territory XX: not an ISO 3166-1 alpha-2 code",
-        "deal: territory XX: not an ISO 3166-1 alpha-2 code",
+        "ReleaseList/Release[1]/ReleaseId/ICPN: UPC 5012345678901: check digit should be 0",
+        "ResourceList/SoundRecording[1] (A1): ISRC GBHRB25001: wrong length",
+        "ResourceList/SoundRecording[1] (A1): duration is missing or malformed",
+        "ResourceList/SoundRecording[1] (work W-A1): ISWC T-345.246.800-4: check digit should be 3",
+        "PartyList/Party[3] (PTomAvery): IPI 00451234586: check digits should be 85",
+        "ReleaseList/Release[1]: territory XX: not an ISO 3166-1 alpha-2 code",
+        "DealList/ReleaseDeal[1]/Deal[1]/DealTerms: territory XX: not an ISO 3166-1 alpha-2 code",
     )
 
 
 def test_duplicate_isrc_within_a_release() -> None:
     album = (FIXTURES / "ern43_album.xml").read_text().replace("GBHRB2500105", "GBHRB2500104")
-    assert reasons_for(album.encode()) == ("ISRC GBHRB2500104 appears 2 times in the release",)
+    assert reasons_for(album.encode()) == ("ReleaseList/Release[1]: ISRC GBHRB2500104 appears 2 times in the release",)
 
 
 def test_shares_must_sum_to_a_million_ppm() -> None:
     source = single_with(
         ("<RightSharePercentage>70</RightSharePercentage>", "<RightSharePercentage>69</RightSharePercentage>"),
     )
-    assert reasons_for(source) == ("recording A1 master split: shares sum to 990000 ppm, not 1000000",)
+    assert reasons_for(source) == (
+        "ResourceList/SoundRecording[1] (A1) master split: shares sum to 990000 ppm, not 1000000",
+    )
 
 
 def test_a_share_finer_than_a_ppm_is_rejected_not_rounded() -> None:
@@ -93,22 +96,62 @@ def test_a_share_finer_than_a_ppm_is_rejected_not_rounded() -> None:
         ),
     )
     assert reasons_for(source) == (
-        "work W-A1 publishing split: share '33.33334': not exact in parts per million (max 4 decimals)",
+        "ResourceList/SoundRecording[1] (work W-A1) publishing split: share '33.33334': "
+        "not exact in parts per million (max 4 decimals)",
     )
 
 
-def test_unknown_parties_and_missing_label() -> None:
+def test_an_unknown_party_rejects_and_a_missing_label_goes_to_review() -> None:
     source = single_with(
         (
             "<ContributorPartyReference>PSamKell</ContributorPartyReference>",
             "<ContributorPartyReference>PNobody</ContributorPartyReference>",
         ),
-        ("<ReleaseLabelReference>PHarbourRecords</ReleaseLabelReference>\n      <Genre>", "<Genre>"),
     )
     assert reasons_for(source) == (
-        "label is missing",
-        "recording A1: references party PNobody, which is not in the message",
+        "ResourceList/SoundRecording[1] (A1): references party PNobody, which is not in the message",
     )
+    no_label = single_with(
+        ("<ReleaseLabelReference>PHarbourRecords</ReleaseLabelReference>\n      <Genre>", "<Genre>"),
+    )
+    _message, report = check_ern(no_label, now=NOW)
+    (outcome,) = report.accepted
+    assert outcome.release is not None
+    assert outcome.release.review == (
+        "ReleaseList/Release[1]: no label (ReleaseLabelReference / LabelName); name the label before it goes live",
+    )
+
+
+def test_a_release_without_any_date_goes_to_review_with_the_element_path() -> None:
+    source = single_with(
+        ("<ReleaseDate>2025-02-14</ReleaseDate>", ""),
+        ("<ValidityPeriod><StartDate>2025-02-14</StartDate></ValidityPeriod>", ""),
+    )
+    _message, report = check_ern(source, now=NOW)
+    (outcome,) = report.accepted
+    assert outcome.release is not None and outcome.release.release_on is None
+    (reason,) = outcome.release.review
+    assert reason.startswith("ReleaseList/Release[1]: no release date: none of ReleaseDate, OriginalReleaseDate")
+    assert report.to_dict()["outcomes"][0]["review"] == [reason]  # type: ignore[index]
+
+
+def test_a_release_date_falls_back_to_the_earliest_deal_start() -> None:
+    _message, report = check_ern(single_with(("<ReleaseDate>2025-02-14</ReleaseDate>", "")), now=NOW)
+    (outcome,) = report.accepted
+    assert outcome.release is not None
+    assert (outcome.release.release_on, outcome.release.release_date_source, outcome.release.review) == (
+        date(2025, 2, 14),
+        "DealList/ReleaseDeal[1]/Deal[1]/DealTerms/ValidityPeriod/StartDate",
+        (),
+    )
+
+
+def test_a_recording_named_only_by_a_proprietary_id_passes_validation() -> None:
+    # Whether the id is known from an earlier delivery is decided on import (test_catalogue_import).
+    _message, report = check_ern(FIXTURES / "malformed_missing_isrc.xml", now=NOW)
+    (outcome,) = report.accepted
+    assert outcome.release is not None
+    assert outcome.release.recordings[0].proprietary_ids == ("DPID:PADPIDA2014120301:TRK-1",)
 
 
 def test_accepted_release_is_normalised() -> None:
@@ -151,11 +194,12 @@ def test_report_writers() -> None:
         "title": "Lighthouse",
         "action": "new",
         "status": "rejected",
-        "reasons": ["release: UPC 5012345678901: check digit should be 0"],
+        "reasons": ["ReleaseList/Release[1]/ReleaseId/ICPN: UPC 5012345678901: check digit should be 0"],
+        "review": [],
     }
     rows = list(csv.DictReader(io.StringIO(report.to_csv())))
     assert [(r["reference"], r["status"], r["reason"]) for r in rows] == [
-        ("R0", "rejected", "release: UPC 5012345678901: check digit should be 0")
+        ("R0", "rejected", "ReleaseList/Release[1]/ReleaseId/ICPN: UPC 5012345678901: check digit should be 0")
     ]
     _message, unreadable = check_ern(FIXTURES / "wrong_root.xml")
     (row,) = csv.DictReader(io.StringIO(unreadable.to_csv()))

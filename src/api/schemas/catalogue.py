@@ -153,7 +153,7 @@ class ReleasePublic(BaseModel):
     label_key: str | None
     release_type: str
     track_isrcs: list[str]
-    release_date: date
+    release_date: date | None = Field(description="None while a delivery without any release date waits in review")
     territories: list[str]
     delivered_by: str | None
     status: str

@@ -11,7 +11,7 @@ import re
 from functools import cache
 
 import pycountry
-from stdnum import ean, isni, isrc
+from stdnum import ean, grid, isni, isrc
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidLength, ValidationError
 
 
@@ -53,6 +53,29 @@ def parse_upc(value: str) -> str:
         raise InvalidIdentifier("UPC", value, f"check digit should be {expected}") from None
     except ValidationError as exc:
         raise InvalidIdentifier("UPC", value, _stdnum_reason(exc)) from None
+
+
+def parse_grid(value: str) -> str:
+    """A GRid (Global Release Identifier, 18 characters, ISO 7064 Mod 37,36 check) in compact form."""
+    try:
+        return str(grid.validate(value))
+    except ValidationError as exc:
+        raise InvalidIdentifier("GRid", value, _stdnum_reason(exc)) from None
+
+
+_PROPRIETARY = re.compile(r"^[^:\s]+(?::[^:\s]+)*:\S.*$")
+
+
+def parse_release_key(value: str) -> str:
+    """A release's key: a UPC/EAN, "GRID:<GRid>", or a namespaced proprietary id ("DPID:PADPIDA…:id")."""
+    text = value.strip()
+    if text.upper().startswith("GRID:"):
+        return "GRID:" + parse_grid(text[5:])
+    if ":" in text:
+        if not _PROPRIETARY.match(text):
+            raise InvalidIdentifier("release id", value, "expected NAMESPACE:VALUE")
+        return text
+    return parse_upc(text)
 
 
 _ISWC = re.compile(r"^T-?(\d{3})\.?(\d{3})\.?(\d{3})-?(\d)$")

@@ -33,6 +33,12 @@ def release_id(upc: str) -> UUID:
 
 
 @_CACHED
+def alias_id(kind: str, identifier: str) -> UUID:
+    """Where another identifier of a release or recording points (see domain.alias)."""
+    return uuid5(NAMESPACE, f"alias:{kind}:{identifier}")
+
+
+@_CACHED
 def split_agreement_id(right: str, subject_key: str) -> UUID:
     """One agreement per (right, subject): master of an ISRC, publishing of a work key."""
     return uuid5(NAMESPACE, f"split:{right}:{subject_key}")

@@ -1,4 +1,11 @@
-"""Release: a product (UPC/EAN) with ordered tracks, territories, label and delivering party."""
+"""Release: a product with ordered tracks, territories, label and delivering party.
+
+Its key is its UPC/EAN (ICPN) when it has one, else "GRID:<GRid>", else a sender's namespaced
+proprietary id ("DPID:PADPIDA…:value"); `upc` holds that key (the name predates GRid and
+proprietary ids). `identifiers` are every id the senders named it by; `delivered_types` the
+ReleaseType values as delivered (`release_type` is the internal kind); `review_reasons` what a
+person must settle while it waits in review. A release may have no date until a person gives one.
+"""
 
 from __future__ import annotations
 
@@ -26,11 +33,14 @@ class Release(Aggregate, HasAvailability):
         label_key: str | None,
         release_type: str,
         track_isrcs: list[str],
-        release_date: date,
+        release_date: date | None,
         territories: list[str],
         delivered_by: str | None,
         status: str,
         actor: str,
+        identifiers: list[str] | None = None,
+        delivered_types: list[str] | None = None,
+        review_reasons: list[str] | None = None,
     ) -> None:
         self.upc = upc
         self.title = title
@@ -41,6 +51,9 @@ class Release(Aggregate, HasAvailability):
         self.territories = territories
         self.delivered_by = delivered_by
         self.status = status
+        self.identifiers = identifiers or [upc]
+        self.delivered_types = delivered_types or []
+        self.review_reasons = review_reasons or []
         self.availability: list[dict[str, Any]] = []
         self.review_history: list[dict[str, str]] = []
 

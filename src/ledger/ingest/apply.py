@@ -10,14 +10,17 @@ review. A release already delivered by another sender is refused.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time
 from typing import TYPE_CHECKING
 from uuid import UUID
 
 import pycountry
 
-from ledger.domain.ids import party_id, recording_id, release_id, split_agreement_id, work_id
+from ledger.catalogue import ReleaseDetails
+from ledger.domain.alias import IdentifierAlias
+from ledger.domain.identifiers import parse_release_key
+from ledger.domain.ids import alias_id, party_id, recording_id, release_id, split_agreement_id, work_id
 from ledger.domain.party import DomainError, Party
 from ledger.domain.recording import CREDIT_ROLES
 from ledger.domain.release import Release
@@ -203,11 +206,19 @@ def _shares(keys: dict[str, str], pairs: list[tuple[str, int]]) -> dict[str, int
     return shares
 
 
+def release_candidates(identifiers: Iterable[str]) -> list[UUID]:
+    """The ids under which a release named by these identifiers may be on record, or pointed at."""
+    keys = [parse_release_key(i) for i in identifiers]
+    return [release_id(k) for k in keys] + [alias_id("release", k) for k in keys]
+
+
 def aggregate_ids(release: DeliveredRelease) -> set[UUID]:
     """Every aggregate id the release may touch, parties aside (those the directory knows)."""
-    ids = {release_id(release.upc)}
+    ids = set(release_candidates(release.identifiers))
     for rec in release.recordings:
-        ids |= {recording_id(rec.isrc), split_agreement_id("master", rec.isrc)}
+        ids |= {alias_id("recording", p) for p in rec.proprietary_ids}
+        if rec.isrc:
+            ids |= {recording_id(rec.isrc), split_agreement_id("master", rec.isrc)}
     for work_key in _work_keys(release).values():
         ids |= {work_id(work_key), split_agreement_id("publishing", work_key)}
     return ids
@@ -234,6 +245,54 @@ def _work_keys(release: DeliveredRelease) -> dict[str, str]:
     return keys
 
 
+def _aliased(pending: Pending, kind: str, identifier: str) -> str | None:
+    alias = pending.find(IdentifierAlias, alias_id(kind, identifier), f"{kind} alias {identifier}")
+    return alias.key if alias is not None else None
+
+
+def resolve_release_key(pending: Pending, identifiers: tuple[str, ...], default: str) -> str:
+    """The key the release is on record under: any id it is filed under, else any alias, else `default`."""
+    keys = [parse_release_key(i) for i in identifiers]
+    for key in keys:
+        if pending.exists(release_id(key)):
+            return key
+    for key in keys:
+        target = _aliased(pending, "release", key)
+        if target is not None:
+            return target
+    return parse_release_key(default) if default else default
+
+
+def _alias(pending: Pending, d: Delivery, kind: str, identifiers: Iterable[str], key: str) -> None:
+    """Point every other identifier at `key`; one that already points elsewhere is a conflict."""
+    for identifier in identifiers:
+        if identifier == key:
+            continue
+        target = _aliased(pending, kind, identifier)
+        if target is None:
+            pending.add(IdentifierAlias(kind=kind, identifier=identifier, key=key, actor=d.actor))
+        elif target != key:
+            raise DomainError(f"{kind} id {identifier} already identifies {kind} {target}, not {key}")
+
+
+def _resolve_recordings(pending: Pending, d: Delivery, release: DeliveredRelease) -> DeliveredRelease:
+    """Each recording's ISRC; one delivered by proprietary id only is found through its alias."""
+    recordings = []
+    for rec in release.recordings:
+        isrc = rec.isrc
+        if not isrc:
+            isrc = next((t for p in rec.proprietary_ids if (t := _aliased(pending, "recording", p))), "")
+            if not isrc:
+                where = f"{rec.path} ({rec.reference})" if rec.path else f"recording {rec.reference}"
+                raise DomainError(
+                    f"{where}: no ISRC, and no earlier delivery gave an ISRC for ProprietaryId "
+                    f"{', '.join(rec.proprietary_ids)}; add its ISRC"
+                )
+        _alias(pending, d, "recording", rec.proprietary_ids, isrc)
+        recordings.append(replace(rec, isrc=isrc) if isrc != rec.isrc else rec)
+    return replace(release, recordings=tuple(recordings))
+
+
 def prepare_release(
     app: RoyaltyLedger, d: Delivery, release: DeliveredRelease, pending: Pending | None = None
 ) -> tuple[Pending, bool, str]:
@@ -241,15 +300,20 @@ def prepare_release(
 
     With `pending` (a batch of releases committed together, prefetched by `aggregate_ids`), the
     changes join it; a failure then leaves it half-prepared, and the caller must discard it.
+    The release is found by any of its identifiers (ICPN, GRid, proprietary ids); the others get
+    aliases, so the next delivery finds it by any of them too.
     """
     pending = pending or _prefetch(app, release)
+    filed_as = resolve_release_key(pending, release.identifiers, release.key)
+    release = _resolve_recordings(pending, d, release)
     keys = _party_keys(d, release, pending)
     _known_parties(d, keys.values(), pending)
-    existing = pending.find(Release, release_id(release.upc), f"release {release.upc}")
+    existing = pending.find(Release, release_id(filed_as), f"release {filed_as}")
     if existing is not None and existing.delivered_by not in (None, d.sender.key):
         raise DomainError(
-            f"release {release.upc} was delivered by {existing.delivered_by}; only that sender may re-deliver it"
+            f"release {filed_as} was delivered by {existing.delivered_by}; only that sender may re-deliver it"
         )
+    _alias(pending, d, "release", [parse_release_key(i) for i in release.identifiers], filed_as)
     if d.sender.key not in d.directory.by_key:
         _upsert_party(app, d, d.sender.key, d.sender.party, {"distributor"}, pending)
     kinds = _kinds_by_ref(release)
@@ -288,9 +352,8 @@ def prepare_release(
                 starts,
                 pending,
             )
-    assert release.release_on is not None  # validation rejects a release without a date
     rel, _ = app._prepare_release(
-        release.upc,
+        filed_as,
         release.title,
         list(release.track_isrcs),
         release.release_on,
@@ -301,6 +364,11 @@ def prepare_release(
         d.sender.key,
         "live" if d.sender.verified else "in_review",
         pending,
+        ReleaseDetails(
+            identifiers=tuple(parse_release_key(i) for i in release.identifiers),
+            delivered_types=release.release_types,
+            review_reasons=release.review,
+        ),
     )
     return pending, existing is None, rel.status
 
@@ -308,13 +376,12 @@ def prepare_release(
 def prepare_takedown(app: RoyaltyLedger, d: Delivery, takedown: Takedown) -> Pending:
     """The takedown as a pending change, or nothing pending when it is already on record."""
     pending = Pending(app)
-    release = pending.find(Release, release_id(takedown.upc), f"release {takedown.upc}")
+    key = resolve_release_key(pending, takedown.identifiers, takedown.key)
+    release = pending.find(Release, release_id(key), f"release {key}") if key else None
     if release is None:
-        raise DomainError(f"takedown of release {takedown.upc}, which is not in the catalogue")
+        raise DomainError(f"takedown of release {takedown.key}, which is not in the catalogue")
     if release.delivered_by not in (None, d.sender.key):
-        raise DomainError(
-            f"release {takedown.upc} was delivered by {release.delivered_by}; only that sender may take it down"
-        )
+        raise DomainError(f"release {key} was delivered by {release.delivered_by}; only that sender may take it down")
     effective_at = takedown.effective_at or d.created_at
     territories = sorted(set(takedown.territories) or {"WW"})
     if any(
@@ -323,5 +390,5 @@ def prepare_takedown(app: RoyaltyLedger, d: Delivery, takedown: Takedown) -> Pen
     ):
         return pending
     reason = f"{takedown.reason or 'takedown'} (message {d.message_id} from {d.sender.party.name})"
-    app._prepare_take_down("release", takedown.upc, territories, reason, effective_at, d.actor, pending=pending)
+    app._prepare_take_down("release", key, territories, reason, effective_at, d.actor, pending=pending)
     return pending

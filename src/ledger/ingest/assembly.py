@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
+import pycountry
+
 from ledger.ingest.delivery import (
     DealSummary,
     DeliveredParty,
@@ -37,6 +39,11 @@ class RawRelease:
     territories: list[str] = field(default_factory=list)
     excluded_territories: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    grid: str = ""
+    proprietary_ids: tuple[str, ...] = ()
+    release_types: tuple[str, ...] = ()
+    release_date_source: str = ""
+    path: str = ""
 
 
 @dataclass
@@ -56,6 +63,12 @@ class MessageParts:
     deals: dict[str, list[DealSummary]] = field(default_factory=dict)
     takedowns: list[Takedown] = field(default_factory=list)
     inline_refs: dict[str, str] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def path(self, name: str) -> str:
+        """The element path of the next `name` element read, e.g. ReleaseList/Release[2]."""
+        number = self.counts[name] = self.counts.get(name, 0) + 1
+        return f"{name}[{number}]"
 
 
 _KIND_RANK = list(PartyKind)
@@ -114,18 +127,56 @@ def _referenced_parties(
 
 
 def _takedowns(release: RawRelease, deals: list[DealSummary], created_at: datetime | None) -> list[Takedown]:
-    """A takedown deal stops the release where it applies, when it ends (else on receipt)."""
-    return [
-        Takedown(
-            upc=release.upc,
-            territories=deal.territories or ("WW",),
-            effective_at=deal.ends_at or created_at,
-            reason="takedown deal",
-            release_ref=release.reference,
+    """A takedown deal stops the release where it applies, when it ends (else on receipt).
+
+    "Worldwide except X" that ends stops it everywhere but X: the exclusions are still available.
+    """
+    takedowns = []
+    for deal in deals:
+        if not deal.takedown:
+            continue
+        territories = deal.territories or ("WW",)
+        if deal.excluded_territories:
+            territories = tuple(_expand(territories, deal.excluded_territories))
+        takedowns.append(
+            Takedown(
+                upc=release.upc,
+                territories=territories,
+                effective_at=deal.ends_at or created_at,
+                reason="deal ended" if deal.ends_at else "takedown deal",
+                release_ref=release.reference,
+                grid=release.grid,
+                proprietary_ids=release.proprietary_ids,
+                path=deal.path,
+            )
         )
-        for deal in deals
-        if deal.takedown
-    ]
+    return takedowns
+
+
+def _expand(territories: tuple[str, ...], excluded: tuple[str, ...]) -> list[str]:
+    """Territories minus exclusions, with "WW" spelled out as every ISO 3166 country."""
+    base = {c.alpha_2 for c in pycountry.countries} if "WW" in territories else set(territories)
+    return sorted(base - set(excluded))
+
+
+def _release_date(raw: RawRelease, deals: list[DealSummary]) -> tuple[date | None, str, tuple[str, ...]]:
+    """The delivered release date; else the earliest deal start; else none, for review to decide."""
+    if raw.release_on is not None:
+        return raw.release_on, raw.release_date_source, ()
+    started = [(d.starts_on, d.path) for d in deals if d.starts_on is not None]
+    if started:
+        starts_on, path = min(started)
+        return starts_on, f"{path}/ValidityPeriod/StartDate", ()
+    where = raw.path or "Release"
+    return (
+        None,
+        "",
+        (
+            f"{where}: no release date: none of ReleaseDate, OriginalReleaseDate, GlobalOriginalReleaseDate "
+            "and no deal with a ValidityPeriod/StartDate; re-deliver with a date, or approve to release it "
+            "undated",
+        ),
+    )
 
 
 def _build_release(parts: MessageParts, raw: RawRelease, kinds: dict[str, PartyKind]) -> DeliveredRelease:
@@ -141,6 +192,7 @@ def _build_release(parts: MessageParts, raw: RawRelease, kinds: dict[str, PartyK
     ]
     territories = [t for d in deals for t in d.territories] or raw.territories
     excluded = [t for d in deals for t in d.excluded_territories] or raw.excluded_territories
+    release_on, date_source, review = _release_date(raw, deals)
     return DeliveredRelease(
         reference=raw.reference,
         upc=raw.upc,
@@ -148,7 +200,7 @@ def _build_release(parts: MessageParts, raw: RawRelease, kinds: dict[str, PartyK
         release_type=raw.release_type,
         display_artist=raw.display_artist,
         label_ref=raw.label_ref,
-        release_on=raw.release_on,
+        release_on=release_on,
         track_refs=tuple(track_refs),
         recordings=tuple(recordings),
         works=tuple(works),
@@ -157,6 +209,12 @@ def _build_release(parts: MessageParts, raw: RawRelease, kinds: dict[str, PartyK
         excluded_territories=_unique(excluded),
         deals=tuple(deals),
         problems=tuple(raw.problems),
+        grid=raw.grid,
+        proprietary_ids=raw.proprietary_ids,
+        release_types=raw.release_types,
+        release_date_source=date_source,
+        review=review,
+        path=raw.path,
     )
 
 

@@ -38,10 +38,16 @@ class PartyKind(enum.StrEnum):
 
 
 class ReleaseType(enum.StrEnum):
+    """The small internal kind a delivered ReleaseType maps to; the delivered values are kept too."""
+
     SINGLE = "single"
     EP = "ep"
     ALBUM = "album"
     COMPILATION = "compilation"
+    DJ_MIX = "dj_mix"
+    CLASSICAL = "classical"
+    VIDEO = "video"
+    OTHER = "other"
 
 
 class InvalidShare(ValueError):
@@ -67,6 +73,20 @@ def percentage_to_ppm(text: str) -> int:
     return int(ppm)
 
 
+def release_key(upc: str, grid: str, proprietary_ids: tuple[str, ...]) -> str:
+    """The key a release is filed under: its ICPN, else its GRid, else its first proprietary id."""
+    if upc:
+        return upc
+    if grid:
+        return f"GRID:{grid}"
+    return proprietary_ids[0] if proprietary_ids else ""
+
+
+def release_identifiers(upc: str, grid: str, proprietary_ids: tuple[str, ...]) -> tuple[str, ...]:
+    """Every identifier a sender may name the release by later, in key order."""
+    return tuple(i for i in (upc, f"GRID:{grid}" if grid else "", *proprietary_ids) if i)
+
+
 @dataclass(frozen=True, slots=True)
 class DeliveredParty:
     """A person or company named in the message; `reference` is unique within the message."""
@@ -77,6 +97,7 @@ class DeliveredParty:
     ipi: str | None = None
     isni: str | None = None
     dpid: str | None = None
+    path: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,10 +139,13 @@ class DeliveredWork:
     title: str
     iswc: str | None = None
     writers: tuple[Writer, ...] = ()
+    path: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class DeliveredRecording:
+    """A sound recording; `proprietary_ids` are "DPID:PADPIDA…:value" (the sender's own ids)."""
+
     reference: str
     isrc: str
     title: str
@@ -130,6 +154,8 @@ class DeliveredRecording:
     work_ref: str | None = None
     credits: tuple[Credit, ...] = ()
     master_split: tuple[Share, ...] = ()
+    proprietary_ids: tuple[str, ...] = ()
+    path: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,11 +169,18 @@ class DealSummary:
     starts_on: date | None = None
     ends_at: datetime | None = None
     takedown: bool = False
+    path: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class DeliveredRelease:
-    """One release with everything it references; `track_refs` keeps the delivered order."""
+    """One release with everything it references; `track_refs` keeps the delivered order.
+
+    A release is identified by any of its ICPN (`upc`), GRid and proprietary ids; `key` is the one
+    the ledger files it under. `release_types` are the delivered ReleaseType values (UserDefined
+    ones as given), `release_type` the internal kind. `review` holds what a person must look at
+    before it goes live (each with its element path); `problems`/rejections are what stops it.
+    """
 
     reference: str
     upc: str
@@ -164,6 +197,20 @@ class DeliveredRelease:
     excluded_territories: tuple[str, ...] = ()
     deals: tuple[DealSummary, ...] = ()
     problems: tuple[str, ...] = ()
+    grid: str = ""
+    proprietary_ids: tuple[str, ...] = ()
+    release_types: tuple[str, ...] = ()
+    release_date_source: str = ""
+    review: tuple[str, ...] = ()
+    path: str = ""
+
+    @property
+    def key(self) -> str:
+        return release_key(self.upc, self.grid, self.proprietary_ids)
+
+    @property
+    def identifiers(self) -> tuple[str, ...]:
+        return release_identifiers(self.upc, self.grid, self.proprietary_ids)
 
     @property
     def track_isrcs(self) -> tuple[str, ...]:
@@ -183,6 +230,17 @@ class Takedown:
     effective_at: datetime | None = None
     reason: str = ""
     release_ref: str = ""
+    grid: str = ""
+    proprietary_ids: tuple[str, ...] = ()
+    path: str = ""
+
+    @property
+    def key(self) -> str:
+        return release_key(self.upc, self.grid, self.proprietary_ids)
+
+    @property
+    def identifiers(self) -> tuple[str, ...]:
+        return release_identifiers(self.upc, self.grid, self.proprietary_ids)
 
 
 @dataclass(frozen=True, slots=True)

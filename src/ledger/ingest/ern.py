@@ -1,9 +1,10 @@
-"""Reading DDEX ERN messages (3.8.2 and 4.3) safely into a DeliveryMessage.
+"""Reading DDEX ERN messages (3.8.x and 4.x) safely into a DeliveryMessage.
 
     message = parse_ern(path)                    # raises DeliveryError when unreadable
     message, report = check_ern(path, now=now)   # never raises on bad input: see the report
 
-The root element's namespace picks the version; NewReleaseMessage and PurgeReleaseMessage are
+The root element's namespace picks the version and its dialect (3.8, 3.8.1, 3.8.2 and 3.8.3 read
+as one; 4.1, 4.1.1, 4.2, 4.3, 4.3.1 and 4.3.2 as another); NewReleaseMessage and PurgeReleaseMessage are
 read, anything else is refused as an unsupported message type. The file is streamed: each
 finished party, resource, work, release and deal is read and dropped from the tree.
 """
@@ -36,10 +37,23 @@ from ledger.ingest.xml_safety import (
 
 Reader = Callable[[Iterator[tuple[str, Element]], MessageParts], None]
 
+_V38: Reader = read_v382
+_V4: Reader = read_v43
 ERN_VERSIONS: dict[str, tuple[str, Reader]] = {
-    "http://ddex.net/xml/ern/382": ("3.8.2", read_v382),
-    "http://ddex.net/xml/ern/43": ("4.3", read_v43),
+    "http://ddex.net/xml/ern/38": ("3.8", _V38),
+    "http://ddex.net/xml/ern/381": ("3.8.1", _V38),
+    "http://ddex.net/xml/ern/382": ("3.8.2", _V38),
+    "http://ddex.net/xml/ern/383": ("3.8.3", _V38),
+    "http://ddex.net/xml/ern/41": ("4.1", _V4),
+    "http://ddex.net/xml/ern/411": ("4.1.1", _V4),
+    # DDEX published the 4.1.1 schema under its service host; senders use either.
+    "http://service.ddex.net/xml/ern/411": ("4.1.1", _V4),
+    "http://ddex.net/xml/ern/42": ("4.2", _V4),
+    "http://ddex.net/xml/ern/43": ("4.3", _V4),
+    "http://ddex.net/xml/ern/431": ("4.3.1", _V4),
+    "http://ddex.net/xml/ern/432": ("4.3.2", _V4),
 }
+SUPPORTED_VERSIONS = tuple(dict.fromkeys(version for version, _ in ERN_VERSIONS.values()))
 MESSAGE_KINDS = {
     "NewReleaseMessage": MessageKind.NEW,
     "PurgeReleaseMessage": MessageKind.TAKEDOWN,
@@ -63,8 +77,9 @@ def parse_ern(source: XmlSource) -> DeliveryMessage:
     ns, name = namespace(root.tag), local_name(root.tag)
     if ns not in ERN_VERSIONS:
         raise UnsupportedMessage(
-            f"unsupported message: <{name}> in namespace {ns or '(none)'} is not "
-            "DDEX ERN 3.8.2 (http://ddex.net/xml/ern/382) or 4.3 (http://ddex.net/xml/ern/43)"
+            f"unsupported message: <{name}> in namespace {ns or '(none)'} is not a supported DDEX ERN "
+            f"version; supported: {', '.join(SUPPORTED_VERSIONS)} (namespaces http://ddex.net/xml/ern/38, "
+            "381, 382, 383, 41, 411, 42, 43, 431, 432)"
         )
     if name not in MESSAGE_KINDS:
         raise UnsupportedMessage(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 
 from ledger.ingest.assembly import MessageParts
 from ledger.ingest.delivery import DealSummary, MessageKind, Takedown
@@ -11,6 +12,7 @@ from ledger.ingest.fields import (
     flag,
     iso_date,
     release_children,
+    release_ids,
     territory_code,
     text,
     texts,
@@ -25,6 +27,9 @@ def read_header(header: Element, parts: MessageParts) -> None:
     parts.message_id = text(header, "{*}MessageId") or ""
     parts.sender_dpid = text(header, "{*}MessageSender/{*}PartyId") or ""
     parts.sender_name = text(header, "{*}MessageSender/{*}PartyName/{*}FullName") or ""
+    # A message that names an earlier one it follows up (LinkedMessageId) updates what that sent.
+    if any((e.text or "").strip() for e in header.iterfind(".//{*}LinkedMessageId")):
+        parts.kind = MessageKind.UPDATE
     created = text(header, "{*}MessageCreatedDateTime")
     parts.created_at = utc_datetime(created, assume_utc=False)
     if not parts.message_id:
@@ -37,13 +42,24 @@ def read_header(header: Element, parts: MessageParts) -> None:
         )
 
 
-def read_deal_terms(terms: Element) -> DealSummary:
-    """DealTerms; 3.8 nests UseType in Usage, 4.3 puts it directly in DealTerms."""
+def _deal_end(period: Element | None) -> datetime | None:
+    """When a ValidityPeriod stops: an EndDateTime as given; an EndDate is the last day, inclusive."""
+    end_time = text(period, "{*}EndDateTime")
+    if end_time:
+        return utc_datetime(end_time, assume_utc=True)
+    end_date = text(period, "{*}EndDate")
+    if not end_date:
+        return None
+    last_day = utc_datetime(f"{end_date[:10]}T00:00:00", assume_utc=True)
+    return last_day + timedelta(days=1) if last_day else None
+
+
+def read_deal_terms(terms: Element, path: str = "") -> DealSummary:
+    """DealTerms; 3.8 nests UseType in Usage, 4.x puts it directly in DealTerms."""
     period = terms.find("{*}ValidityPeriod")
     starts = text(period, "{*}StartDate") or text(period, "{*}StartDateTime")
-    ends = text(period, "{*}EndDateTime") or text(period, "{*}EndDate")
     takedown = flag(terms, "{*}TakeDown")
-    ends_at = utc_datetime(ends, assume_utc=True) if ends else None
+    ends_at = _deal_end(period)
     if takedown and ends_at is None and starts:
         # A 3.8 TakeDown deal names when it takes effect as the start of its validity period.
         ends_at = utc_datetime(starts if "T" in starts else f"{starts}T00:00:00", assume_utc=True)
@@ -58,21 +74,37 @@ def read_deal_terms(terms: Element) -> DealSummary:
         starts_on=iso_date(starts),
         ends_at=ends_at,
         takedown=takedown or ends_at is not None,
+        path=path,
     )
 
 
 def read_release_deal(element: Element, parts: MessageParts) -> None:
+    where = "DealList/" + parts.path("ReleaseDeal")
     refs = texts(element, "{*}DealReleaseReference")
-    deals = [read_deal_terms(t) for t in element.iterfind("{*}Deal/{*}DealTerms")]
+    deals = [
+        read_deal_terms(t, f"{where}/Deal[{n}]/DealTerms")
+        for n, t in enumerate(element.iterfind("{*}Deal/{*}DealTerms"), start=1)
+    ]
     for ref in refs:
         parts.deals.setdefault(ref, []).extend(deals)
 
 
 def read_purged_release(element: Element, parts: MessageParts) -> None:
-    upc = text(element, "{*}ReleaseId/{*}ICPN") or ""
-    if not upc:
-        parts.problems.append("PurgedRelease: ReleaseId/ICPN is missing")
-    parts.takedowns.append(Takedown(upc=upc, effective_at=parts.created_at, reason="purge"))
+    """A purge is a worldwide takedown of the release, whichever of its ids the sender names."""
+    where = parts.path("PurgedRelease")
+    upc, grid, proprietary = release_ids(element.findall("{*}ReleaseId"))
+    if not (upc or grid or proprietary):
+        parts.problems.append(f"{where}/ReleaseId: no ICPN, GRid or ProprietaryId names the release")
+    parts.takedowns.append(
+        Takedown(
+            upc=upc,
+            grid=grid,
+            proprietary_ids=proprietary,
+            effective_at=parts.created_at,
+            reason="purge",
+            path=where,
+        )
+    )
 
 
 def resource_order(group: Element) -> list[str]:
@@ -118,6 +150,7 @@ def _in_resource_list(element: Element) -> bool:
 
 
 def read_update_indicator(element: Element, parts: MessageParts) -> None:
+    """ERN 3.x: UpdateIndicator = UpdateMessage. The release is matched by its ids either way."""
     if (element.text or "").strip() == "UpdateMessage":
         parts.kind = MessageKind.UPDATE
 

@@ -1,4 +1,4 @@
-"""ERN 3.8.2 (namespace http://ddex.net/xml/ern/382).
+"""ERN 3.8.x: 3.8, 3.8.1, 3.8.2 and 3.8.3 (one dialect; the namespace names the version).
 
 Parties are named inline (PartyName/FullName with optional PartyId), so each distinct name gets
 a message-local reference. Works come from WorkList/MusicalWork (MusicalWorkReference W…, ISWC,
@@ -10,6 +10,7 @@ the Worldwide block (or else the first) is read. UpdateIndicator=UpdateMessage m
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 from ledger.ingest.assembly import MessageParts, RawRelease, inline_party
 from ledger.ingest.delivery import Credit, DeliveredRecording, DeliveredWork, Share, Writer
@@ -18,9 +19,12 @@ from ledger.ingest.fields import (
     TRACK_LEVEL_TYPES,
     Element,
     duration_ms,
+    earliest_date,
     flag,
-    iso_date,
+    proprietary_id,
+    release_ids,
     release_type,
+    release_type_values,
     role_name,
     territory_code,
     text,
@@ -79,7 +83,15 @@ def _master_split(parts: MessageParts, details: Element | None) -> list[Share]:
 
 
 def read_sound_recording(element: Element, parts: MessageParts) -> None:
+    path = "ResourceList/" + parts.path("SoundRecording")
     ref = text(element, "{*}ResourceReference") or ""
+    proprietary = tuple(
+        dict.fromkeys(
+            proprietary_id(e.get("Namespace", ""), (e.text or "").strip())
+            for e in element.iterfind("{*}SoundRecordingId/{*}ProprietaryId")
+            if (e.text or "").strip()
+        )
+    )
     details = _details(element, "SoundRecordingDetailsByTerritory")
     title = text(details, _DISPLAY_TITLE) or text(element, "{*}ReferenceTitle/{*}TitleText")
     work_path = "{*}ResourceMusicalWorkReferenceList/{*}ResourceMusicalWorkReference/"
@@ -92,10 +104,13 @@ def read_sound_recording(element: Element, parts: MessageParts) -> None:
         work_ref=text(element, work_path + "{*}ResourceMusicalWorkReference"),
         credits=tuple(_credits(parts, details)),
         master_split=tuple(_master_split(parts, details)),
+        proprietary_ids=proprietary,
+        path=path,
     )
 
 
 def read_musical_work(element: Element, parts: MessageParts) -> None:
+    path = "WorkList/" + parts.path("MusicalWork")
     ref = text(element, "{*}MusicalWorkReference") or ""
     shares: dict[str, str] = {}
     for right_share in element.iterfind("{*}RightShare"):
@@ -116,6 +131,7 @@ def read_musical_work(element: Element, parts: MessageParts) -> None:
         title=text(element, "{*}ReferenceTitle/{*}TitleText") or "",
         iswc=text(element, "{*}MusicalWorkId/{*}ISWC"),
         writers=tuple(writers),
+        path=path,
     )
 
 
@@ -126,17 +142,38 @@ def _track_refs(element: Element, details: Element | None) -> list[str]:
     return texts(element, "{*}ReleaseResourceReferenceList/{*}ReleaseResourceReference")
 
 
+def _release_date(element: Element, details: Element | None, where: str) -> tuple[date | None, str]:
+    """ReleaseDate (per territory), GlobalReleaseDate, OriginalReleaseDate, GlobalOriginalReleaseDate."""
+    candidates = (
+        (details, "ReleaseDate", f"{where}/ReleaseDetailsByTerritory/ReleaseDate"),
+        (element, "GlobalReleaseDate", f"{where}/GlobalReleaseDate"),
+        (details, "OriginalReleaseDate", f"{where}/ReleaseDetailsByTerritory/OriginalReleaseDate"),
+        (element, "GlobalOriginalReleaseDate", f"{where}/GlobalOriginalReleaseDate"),
+    )
+    for holder, name, path in candidates:
+        found = earliest_date(holder.findall(f"{{*}}{name}")) if holder is not None else None
+        if found is not None:
+            return found, path
+    return None, ""
+
+
 def read_release(element: Element, parts: MessageParts) -> None:
+    where = "ReleaseList/" + parts.path("Release")
     details = _details(element, "ReleaseDetailsByTerritory")
-    types = texts(element, "{*}ReleaseType") + (texts(details, "{*}ReleaseType") if details is not None else [])
+    type_elements = element.findall("{*}ReleaseType")
+    if details is not None:
+        type_elements += details.findall("{*}ReleaseType")
+    types = release_type_values(type_elements)
     if types and types[0].lower() in TRACK_LEVEL_TYPES:
         return
     label = text(details, "{*}LabelName")
     territories = texts(details, "{*}TerritoryCode") if details is not None else []
+    upc, grid, proprietary = release_ids(element.findall("{*}ReleaseId"))
+    release_on, date_source = _release_date(element, details, where)
     parts.releases.append(
         RawRelease(
             reference=text(element, "{*}ReleaseReference") or "",
-            upc=text(element, "{*}ReleaseId/{*}ICPN") or "",
+            upc=upc,
             title=text(details, _DISPLAY_TITLE) or text(element, "{*}ReferenceTitle/{*}TitleText") or "",
             release_type=release_type(
                 types,
@@ -144,9 +181,14 @@ def read_release(element: Element, parts: MessageParts) -> None:
             ),
             display_artist=text(details, "{*}DisplayArtistName") or "",
             label_ref=inline_party(parts, label) if label else None,
-            release_on=iso_date(text(details, "{*}ReleaseDate") or text(element, "{*}GlobalReleaseDate")),
+            release_on=release_on,
             track_refs=_track_refs(element, details),
             territories=[territory_code(t) for t in territories],
+            grid=grid,
+            proprietary_ids=proprietary,
+            release_types=tuple(dict.fromkeys(types)),
+            release_date_source=date_source,
+            path=where,
         )
     )
 

@@ -98,25 +98,144 @@ def role_name(element: Element) -> str:
     return ROLE_ALIASES.get(snake, snake)
 
 
-_RELEASE_TYPES = {
-    "single": ReleaseType.SINGLE,
+# The DDEX ReleaseType allowed-value set (ERN 3.8 and 4.x, including values 3.8 senders still
+# use), each mapped to the small internal kind; anything else (a UserDefined value, a typo) is
+# kept as delivered and filed as "other".
+_KIND_OF_TYPE: dict[str, ReleaseType] = {
+    **dict.fromkeys(
+        ("single", "multimediasingle", "singleresourcerelease", "singleresourcereleasewithcoverart"), ReleaseType.SINGLE
+    ),
     "ep": ReleaseType.EP,
-    "album": ReleaseType.ALBUM,
-    "classicalalbum": ReleaseType.ALBUM,
     "compilation": ReleaseType.COMPILATION,
+    **dict.fromkeys(
+        (
+            "album",
+            "multimediaalbum",
+            "digitalboxsetrelease",
+            "multimediadigitalboxedset",
+            "bundle",
+            "stembundle",
+            "aspercontract",
+        ),
+        ReleaseType.ALBUM,
+    ),
+    **dict.fromkeys(("classicalalbum", "classicaldigitalboxedset", "classicalmultimediaalbum"), ReleaseType.CLASSICAL),
+    **dict.fromkeys(("djmix", "playlist"), ReleaseType.DJ_MIX),
+    **dict.fromkeys(
+        (
+            "videoalbum",
+            "videosingle",
+            "concertvideo",
+            "liveeventvideo",
+            "longformmusicalworkvideorelease",
+            "longformnonmusicalworkvideorelease",
+            "dramaticomusicalvideorelease",
+            "documentary",
+            "drama",
+            "episode",
+            "featurefilm",
+            "season",
+            "series",
+            "shortfilm",
+            "videomastertonerelease",
+            "videocliprelease",
+            "karaokerelease",
+        ),
+        ReleaseType.VIDEO,
+    ),
+    **dict.fromkeys(
+        (
+            "alerttonerelease",
+            "audiobookrelease",
+            "audiodramarelease",
+            "backcoverimagerelease",
+            "bookletbackimagerelease",
+            "bookletfrontimagerelease",
+            "bookletrelease",
+            "ebookrelease",
+            "logorelease",
+            "lyricsheetrelease",
+            "musicalworkbasedgamerelease",
+            "nonmusicalworkbasedgamerelease",
+            "ringbacktonerelease",
+            "ringtonerelease",
+            "sheetmusicrelease",
+            "wallpaperrelease",
+        ),
+        ReleaseType.OTHER,
+    ),
 }
-TRACK_LEVEL_TYPES = frozenset({"trackrelease", "videotrackrelease", "ringtonerelease"})
+KNOWN_RELEASE_TYPES = frozenset(_KIND_OF_TYPE)
+TRACK_LEVEL_TYPES = frozenset({"trackrelease", "videotrackrelease"})
+# When a release names several types, the most specific kind wins (a DjMix that is also an Album
+# is a DJ mix; a ClassicalAlbum that is also an Album is classical).
+_KIND_ORDER = (
+    ReleaseType.DJ_MIX,
+    ReleaseType.CLASSICAL,
+    ReleaseType.COMPILATION,
+    ReleaseType.EP,
+    ReleaseType.SINGLE,
+    ReleaseType.ALBUM,
+    ReleaseType.VIDEO,
+    ReleaseType.OTHER,
+)
+
+
+def release_type_values(elements: list[Element]) -> list[str]:
+    """Delivered ReleaseType values; a UserDefined one as "UserDefined:<its value>"."""
+    values = []
+    for element in elements:
+        raw = (element.text or "").strip()
+        if raw == "UserDefined":
+            raw = f"UserDefined:{(element.get('UserDefinedValue') or '').strip()}"
+        if raw:
+            values.append(raw)
+    return values
 
 
 def release_type(values: list[str], *, compilation: bool) -> str:
-    """The first recognised ReleaseType; a multi-artist compilation flag wins; else as given."""
+    """The internal kind of the delivered ReleaseType values (see _KIND_OF_TYPE)."""
     if compilation:
         return ReleaseType.COMPILATION.value
-    for value in values:
-        known = _RELEASE_TYPES.get(value.strip().lower())
-        if known:
-            return known.value
-    return values[0] if values else ""
+    kinds = {_KIND_OF_TYPE.get(v.strip().lower(), ReleaseType.OTHER) for v in values}
+    if not kinds:
+        return ReleaseType.OTHER.value
+    return next(k.value for k in _KIND_ORDER if k in kinds)
+
+
+def release_ids(ids: list[Element]) -> tuple[str, str, tuple[str, ...]]:
+    """(ICPN, GRid, proprietary ids) of ReleaseId elements; a proprietary id as "DPID:…:value"."""
+    icpn = grid = ""
+    proprietary: list[str] = []
+    for release_id in ids:
+        for child in release_id:
+            tag = child.tag if isinstance(child.tag, str) else ""
+            name, value = tag.rpartition("}")[2], (child.text or "").strip()
+            if not value:
+                continue
+            if name == "ICPN" and not icpn:
+                icpn = value
+            elif name == "GRid" and not grid:
+                grid = value
+            elif name == "ProprietaryId":
+                proprietary.append(proprietary_id(child.get("Namespace", ""), value))
+    return icpn, grid, tuple(dict.fromkeys(proprietary))
+
+
+def proprietary_id(namespace: str, value: str) -> str:
+    """A sender's own id, qualified by its namespace (usually "DPID:PADPIDA…"), as one string."""
+    ns = namespace.strip()
+    if ns.upper().startswith("DPID:"):
+        ns = "DPID:" + ns[5:].strip()
+    elif ns.startswith("PADPIDA"):
+        ns = "DPID:" + ns
+    return f"{ns or 'unqualified'}:{value}"
+
+
+def earliest_date(elements: list[Element]) -> date | None:
+    """The earliest readable date among dated elements (per-territory dates: the first anywhere)."""
+    dates = [d for e in elements if (d := iso_date(e.text)) is not None]
+    return min(dates) if dates else None
 
 
 def release_children(element: Element) -> None:

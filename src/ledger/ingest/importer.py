@@ -20,9 +20,15 @@ from eventsourcing.persistence import IntegrityError
 
 from ledger.domain.delivery_receipt import DeliveryReceipt, delivery_receipt_id
 from ledger.domain.identifiers import InvalidIdentifier
-from ledger.domain.ids import release_id
 from ledger.domain.party import DomainError, Party
-from ledger.ingest.apply import Delivery, Sender, aggregate_ids, prepare_release, prepare_takedown
+from ledger.ingest.apply import (
+    Delivery,
+    Sender,
+    aggregate_ids,
+    prepare_release,
+    prepare_takedown,
+    release_candidates,
+)
 from ledger.ingest.bulk import fewer_collections
 from ledger.ingest.catalogue_csv import check_catalogue_csv
 from ledger.ingest.checking import Checked, checked_in_order, file_digest, pool_workers
@@ -186,8 +192,10 @@ def _commit_group(run: _Run, jobs: list[_Job]) -> bool:
         for job in jobs:
             assert job.outcome.release is not None
             # Counting pending events walks the whole group: only a release on record needs it.
-            rid = release_id(job.outcome.release.upc)
-            known = rid in pending.aggregates or rid not in pending.absent
+            known = any(
+                i in pending.aggregates or i not in pending.absent
+                for i in release_candidates(job.outcome.release.identifiers)
+            )
             before = pending.event_count() if known else 0
             _, is_new, job.status = prepare_release(run.app, job.delivery, job.outcome.release, pending)
             job.result = "accepted" if is_new else "updated" if pending.event_count() > before else "unchanged"

@@ -33,6 +33,11 @@ class ReleaseOutcome:
     def accepted(self) -> bool:
         return self.status is Status.ACCEPTED
 
+    @property
+    def review(self) -> tuple[str, ...]:
+        """What a person must settle before an accepted release goes live (it waits in review)."""
+        return self.release.review if self.release is not None and self.accepted else ()
+
 
 @dataclass(frozen=True, slots=True)
 class ValidationReport:
@@ -76,6 +81,7 @@ class ValidationReport:
                     "action": o.action,
                     "status": o.status.value,
                     "reasons": list(o.reasons),
+                    "review": list(o.review),
                 }
                 for o in self.outcomes
             ],
@@ -96,6 +102,8 @@ class ValidationReport:
             row = [*head, o.reference, o.upc, o.title, o.action, o.status.value]
             for reason in o.reasons or ("",):
                 writer.writerow([*row, reason])
+            for reason in o.review:
+                writer.writerow([*head, o.reference, o.upc, o.title, o.action, "review", reason])
         return out.getvalue()
 
 

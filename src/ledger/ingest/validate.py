@@ -1,8 +1,15 @@
 """Validation of a delivery, release by release: accepted whole (normalised) or rejected whole.
 
-Every reason names where (release, track, recording, work, party) and what is wrong; identifier
-reasons are the `InvalidIdentifier` messages of `ledger.domain.identifiers`, so they name the
-value and why it fails. Shares are exact ppm and must sum to 1 000 000 per split.
+Every reason names where — the element path in the message (`ReleaseList/Release[2]/ReleaseId/ICPN`,
+`ResourceList/SoundRecording[1] (A1)`), or for a CSV the release, track, recording, work or party —
+and what is wrong; identifier reasons are the `InvalidIdentifier` messages of
+`ledger.domain.identifiers`, so they name the value and why it fails. Shares are exact ppm and must
+sum to 1 000 000 per split.
+
+What stops a release (a wrong check digit, a missing ISRC, a split that does not add up, a track
+that is not in the message) rejects it. What a person can settle by looking (no release date, no
+label, no title or display artist, no deal saying where it is available) does not: the release is
+imported and waits in the review queue with those reasons (`DeliveredRelease.review`).
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from datetime import datetime, timedelta
 
 from ledger.domain.identifiers import (
     InvalidIdentifier,
+    parse_grid,
     parse_ipi,
     parse_isni,
     parse_isrc,
@@ -30,14 +38,12 @@ from ledger.ingest.delivery import (
     DeliveredWork,
     DeliveryMessage,
     InvalidShare,
-    ReleaseType,
     Takedown,
     percentage_to_ppm,
 )
 from ledger.ingest.report import ReleaseOutcome, Status, ValidationReport
 
 CLOCK_SKEW = timedelta(minutes=5)
-_RELEASE_TYPES = {t.value for t in ReleaseType}
 
 
 class _Reasons:
@@ -74,7 +80,7 @@ class _Reasons:
 
 
 def _party(r: _Reasons, party: DeliveredParty) -> DeliveredParty:
-    where = f"party {party.reference}"
+    where = f"{party.path} ({party.reference})" if party.path else f"party {party.reference}"
     if not party.name:
         r.add(f"{where}: name is missing")
     ipi = r.ident(where, parse_ipi, party.ipi) if party.ipi else None
@@ -91,9 +97,9 @@ def _known(r: _Reasons, where: str, refs: Iterable[str], parties: set[str]) -> N
 
 
 def _recording(r: _Reasons, rec: DeliveredRecording, parties: set[str]) -> DeliveredRecording:
-    where = f"recording {rec.reference}"
+    where = f"{rec.path} ({rec.reference})" if rec.path else f"recording {rec.reference}"
     isrc = r.ident(where, parse_isrc, rec.isrc) if rec.isrc else ""
-    if not rec.isrc:
+    if not rec.isrc and not rec.proprietary_ids:
         r.add(f"{where}: ISRC is missing")
     for value, name in ((rec.title, "title"), (rec.display_artist, "display artist")):
         if not value:
@@ -110,7 +116,7 @@ def _recording(r: _Reasons, rec: DeliveredRecording, parties: set[str]) -> Deliv
 
 
 def _work(r: _Reasons, work: DeliveredWork, parties: set[str]) -> DeliveredWork:
-    where = f"work {work.reference}"
+    where = f"{work.path} (work {work.reference})" if work.path else f"work {work.reference}"
     iswc = r.ident(where, parse_iswc, work.iswc) if work.iswc else None
     if not work.title:
         r.add(f"{where}: title is missing")
@@ -121,22 +127,41 @@ def _work(r: _Reasons, work: DeliveredWork, parties: set[str]) -> DeliveredWork:
 
 
 def _deal(r: _Reasons, deal: DealSummary) -> DealSummary:
+    where = deal.path or "deal"
     return replace(
         deal,
-        territories=r.territories("deal", deal.territories),
-        excluded_territories=r.territories("deal", deal.excluded_territories),
+        territories=r.territories(where, deal.territories),
+        excluded_territories=r.territories(where, deal.excluded_territories),
     )
 
 
+def _review(release: DeliveredRelease, parties: set[str]) -> list[str]:
+    """What a person should settle before the release goes live; it is imported meanwhile."""
+    if not release.path:  # a CSV row has no review step: the template requires these columns
+        return []
+    where = release.path
+    review = list(release.review)
+    for value, element in ((release.title, "DisplayTitleText"), (release.display_artist, "DisplayArtistName")):
+        if not value:
+            review.append(f"{where}/{element}: missing; the catalogue shows the release without it")
+    if not release.label_ref:
+        review.append(f"{where}: no label (ReleaseLabelReference / LabelName); name the label before it goes live")
+    if not release.territories:
+        review.append(f"{where}: no deal (DealList/ReleaseDeal) says where the release is available")
+    return review
+
+
 def _release_fields(r: _Reasons, release: DeliveredRelease, parties: set[str]) -> None:
+    if release.path:
+        if release.label_ref:
+            _known(r, f"{release.path}/ReleaseLabelReference", [release.label_ref], parties)
+        return
     for value, name in (
         (release.title, "title"),
         (release.display_artist, "display artist"),
     ):
         if not value:
             r.add(f"{name} is missing")
-    if release.release_type not in _RELEASE_TYPES:
-        r.add(f"release type {release.release_type!r} is not single, ep, album or compilation")
     if release.release_on is None:
         r.add("release date is missing or not YYYY-MM-DD")
     if not release.label_ref:
@@ -149,15 +174,30 @@ def _release_fields(r: _Reasons, release: DeliveredRelease, parties: set[str]) -
 
 def _tracks(r: _Reasons, release: DeliveredRelease, recordings: list[DeliveredRecording]) -> None:
     known = {rec.reference for rec in release.recordings}
+    at = f"{release.path}: " if release.path else ""
     if not release.track_refs:
-        r.add("the release has no tracks")
+        r.add(f"{at}the release has no tracks")
     for number, ref in enumerate(release.track_refs, start=1):
         if ref not in known:
-            r.add(f"track {number} references resource {ref}, which is not in the message")
+            r.add(f"{at}track {number} references resource {ref}, which is not in the message")
     counts = Counter(rec.isrc for rec in recordings if rec.isrc)
     for isrc, count in counts.items():
         if count > 1:
-            r.add(f"ISRC {isrc} appears {count} times in the release")
+            r.add(f"{at}ISRC {isrc} appears {count} times in the release")
+
+
+def _release_ids(r: _Reasons, release: DeliveredRelease | Takedown) -> tuple[str, str]:
+    """The release's ICPN and GRid, check digits verified; a release must carry at least one id."""
+    where = f"{release.path}/ReleaseId" if release.path else ""
+    at_upc = f"{where}/ICPN" if where else ("release" if isinstance(release, DeliveredRelease) else "takedown")
+    upc = r.ident(at_upc, parse_upc, release.upc) if release.upc else ""
+    grid = r.ident(f"{where or 'release'}/GRid", parse_grid, release.grid) if release.grid else ""
+    if not (release.upc or release.grid or release.proprietary_ids):
+        if where:
+            r.add(f"{where}: no ICPN, GRid or ProprietaryId identifies the release")
+        else:
+            r.add("UPC/ICPN is missing" if isinstance(release, DeliveredRelease) else "takedown: UPC/ICPN is missing")
+    return upc, grid
 
 
 def check_release(release: DeliveredRelease) -> tuple[tuple[str, ...], DeliveredRelease]:
@@ -165,20 +205,20 @@ def check_release(release: DeliveredRelease) -> tuple[tuple[str, ...], Delivered
     r = _Reasons()
     r.items.extend(release.problems)
     parties = {p.reference for p in release.parties}
-    upc = r.ident("release", parse_upc, release.upc) if release.upc else ""
-    if not release.upc:
-        r.add("UPC/ICPN is missing")
+    upc, grid = _release_ids(r, release)
     _release_fields(r, release, parties)
     recordings = [_recording(r, rec, parties) for rec in release.recordings]
     _tracks(r, release, recordings)
     normalised = replace(
         release,
         upc=upc,
+        grid=grid,
+        review=tuple(dict.fromkeys(_review(release, parties))),
         recordings=tuple(recordings),
         works=tuple(_work(r, w, parties) for w in release.works),
         parties=tuple(_party(r, p) for p in release.parties),
-        territories=r.territories("release", release.territories),
-        excluded_territories=r.territories("release", release.excluded_territories),
+        territories=r.territories(release.path or "release", release.territories),
+        excluded_territories=r.territories(release.path or "release", release.excluded_territories),
         deals=tuple(_deal(r, d) for d in release.deals),
     )
     return tuple(dict.fromkeys(r.items)), normalised
@@ -186,13 +226,12 @@ def check_release(release: DeliveredRelease) -> tuple[tuple[str, ...], Delivered
 
 def check_takedown(takedown: Takedown) -> tuple[tuple[str, ...], Takedown]:
     r = _Reasons()
-    upc = r.ident("takedown", parse_upc, takedown.upc) if takedown.upc else ""
-    if not takedown.upc:
-        r.add("takedown: UPC/ICPN is missing")
+    upc, grid = _release_ids(r, takedown)
+    where = takedown.path or "takedown"
     if takedown.effective_at is None:
-        r.add("takedown: no effective time")
-    territories = r.territories("takedown", takedown.territories)
-    return tuple(r.items), replace(takedown, upc=upc, territories=territories)
+        r.add(f"{where}: no effective time")
+    territories = r.territories(where, takedown.territories)
+    return tuple(r.items), replace(takedown, upc=upc, grid=grid, territories=territories)
 
 
 def _message_errors(message: DeliveryMessage, now: datetime | None) -> list[str]:
@@ -240,7 +279,7 @@ def validate_message(message: DeliveryMessage, *, source: str = "", now: datetim
                 reasons,
                 bool(errors),
                 reference=release.reference,
-                upc=normalised.upc,
+                upc=normalised.key,
                 title=release.title,
                 action=message.kind.value,
                 release=normalised if not reasons else release,
@@ -253,7 +292,7 @@ def validate_message(message: DeliveryMessage, *, source: str = "", now: datetim
                 reasons,
                 bool(errors),
                 reference=takedown.release_ref,
-                upc=clean.upc,
+                upc=clean.key,
                 title="",
                 action="takedown",
                 takedown=clean,

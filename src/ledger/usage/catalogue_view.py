@@ -63,7 +63,9 @@ class CatalogueView:
     def add_release(self, rel: Release) -> None:
         if rel.status != "live":
             return
-        start = _us(datetime(rel.release_date.year, rel.release_date.month, rel.release_date.day, tzinfo=UTC))
+        day = rel.release_date
+        # A release a person approved without a date has no "before its release date".
+        start = _us(datetime(day.year, day.month, day.day, tzinfo=UTC)) if day is not None else 0
         self.release_tracks[rel.upc] = list(rel.track_isrcs)
         self.release_start_us[rel.upc] = start
         for isrc in rel.track_isrcs:
