@@ -40,15 +40,15 @@ def list_(as_json: bool = JSON_OPTION) -> None:
                 ["release", "title", "label", "delivered by", "released", "tracks", "why"],
                 [
                     (
-                        d["upc"],
-                        d["title"],
-                        d["label"],
-                        d["delivered_by"],
-                        d["release_date"],
-                        d["tracks"],
-                        "\n".join(d["reasons"]) or "unverified sender",
+                        r.upc,
+                        r.title,
+                        r.label_key,
+                        r.delivered_by,
+                        r.release_date,
+                        len(r.track_isrcs),
+                        "\n".join(r.review_reasons) or "unverified sender",
                     )
-                    for d in docs
+                    for r in releases
                 ],
             )
         ),
