@@ -52,6 +52,13 @@ def load_migrations(backend: str) -> list[Migration]:
         found.append(Migration(match.group(1), match.group(2), path.read_text()))
     if not found:
         raise MigrationError(f"no migrations found in {folder}")
+    versions = [m.version for m in found]
+    clashing = sorted({v for v in versions if versions.count(v) > 1})
+    if clashing:
+        # Two branches that each took the next number would otherwise fail deep inside a
+        # transaction with a UNIQUE violation on schema_migrations, far from the cause.
+        names = [f"{m.version}_{m.name}.sql" for m in found if m.version in clashing]
+        raise MigrationError(f"{folder}: two migrations share a version ({', '.join(names)}); renumber one")
     return found
 
 
