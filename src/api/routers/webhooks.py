@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request
@@ -13,8 +14,9 @@ from api.conflicts import ConflictRetryRoute
 from api.deps import LedgerDep
 from api.errors import problem
 from ledger.payments.stripe_adapter import StripeNotConfigured, StripeSettings, WebhookRejected, verify_webhook
-from ledger.payments.webhooks import WebhookNotRecorded, handle_stripe_event
+from ledger.payments.webhooks import MalformedEvent, WebhookNotRecorded, handle_stripe_event
 
+log = logging.getLogger("api.webhooks")
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"], route_class=ConflictRetryRoute)
 
 
@@ -47,7 +49,9 @@ async def stripe_webhook(
 ) -> WebhookHandled | JSONResponse:
     """A Stripe event. `payment_intent.succeeded` records a sale, `charge.refunded` a refund.
 
-    Unsigned, stale (over 5 minutes) or mismatched signatures answer 400 and record nothing.
+    Unsigned, stale (over 5 minutes) or mismatched signatures answer 400 and record nothing;
+    so does a signed event of a handled type whose `created` is not an integer or whose
+    `data.object` or metadata is not an object.
     A redelivered event answers 200 with outcome `duplicate` and records nothing new.
     An event whose usage could not be written answers 503 with Retry-After and records
     nothing, so Stripe delivers it again.
@@ -61,6 +65,9 @@ async def stripe_webhook(
         return problem(503, "webhook-not-configured", "Webhooks not configured", str(exc), request)
     try:
         result = await run_in_threadpool(handle_stripe_event, app, event)
+    except MalformedEvent as exc:
+        log.warning("stripe webhook refused: %s", exc)
+        return problem(400, "webhook-malformed", "Webhook event malformed", str(exc), request)
     except WebhookNotRecorded as exc:
         return problem(503, "webhook-not-recorded", "Webhook not recorded", str(exc), request, {"Retry-After": "1"})
     return WebhookHandled(

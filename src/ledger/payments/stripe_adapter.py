@@ -79,6 +79,8 @@ def verify_webhook(payload: bytes, signature: str | None, settings: StripeSettin
         raise WebhookRejected(settings.redact(f"signature check failed: {exc.user_message or exc}")) from None
     except ValueError:
         raise WebhookRejected("payload is not JSON") from None
+    except RecursionError:
+        raise WebhookRejected("payload is JSON nested too deep to read") from None
     event = json.loads(payload)
     if not isinstance(event, dict) or not isinstance(event.get("id"), str):
         raise WebhookRejected("payload is not a Stripe event")

@@ -43,6 +43,36 @@ class WebhookNotRecorded(RuntimeError):
     was recorded, and the sender should deliver it again."""
 
 
+class MalformedEvent(ValueError):
+    """A signed event without the shape Stripe documents for its type: answered 400, nothing
+    recorded (a guess at its time or its object could put money in the wrong place)."""
+
+
+# Stripe's `created` is Unix seconds; anything outside year 1970..9999 is not a time.
+_LAST_SECOND = 253_402_300_799
+
+
+def check_event_shape(event: dict[str, Any]) -> dict[str, Any]:
+    """The event's object, once `created`, `data.object` and the metadata have their types."""
+    created = event.get("created")
+    if created is None:
+        raise MalformedEvent(f"event {event['id']}: created is missing")
+    if type(created) is not int:
+        raise MalformedEvent(f"event {event['id']}: created is a {type(created).__name__}, not Unix seconds (an int)")
+    if not 0 < created <= _LAST_SECOND:
+        raise MalformedEvent(f"event {event['id']}: created {created} is out of range for Unix seconds")
+    data = event.get("data")
+    obj = data.get("object") if isinstance(data, dict) else None
+    if not isinstance(obj, dict):
+        raise MalformedEvent(f"event {event['id']}: data.object must be an object")
+    if not isinstance(obj.get("id"), str):
+        raise MalformedEvent(f"event {event['id']}: data.object.id must be a string")
+    metadata = obj.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise MalformedEvent(f"event {event['id']}: data.object.metadata must be an object")
+    return obj
+
+
 @dataclass(frozen=True)
 class WebhookResult:
     event_id: str
@@ -61,15 +91,18 @@ def minor_to_micros(amount_minor: int, currency: str) -> int:
 def handle_stripe_event(
     app: RoyaltyLedger, event: dict[str, Any], *, actor: str = "stripe", secret: bytes | None = None
 ) -> WebhookResult:
-    """Handle one verified event; redelivery of a handled event changes nothing."""
+    """Handle one verified event; redelivery of a handled event changes nothing.
+
+    An event of a handled type without the documented shape raises MalformedEvent.
+    """
     event_id, event_type = str(event["id"]), str(event.get("type", ""))
     if event_type not in HANDLED_TYPES:
         return WebhookResult(event_id, event_type, "ignored", detail="event type not handled")
+    obj = check_event_shape(event)
     store = StripeStore(app)
     previous = store.handled_outcome(event_id)
     if previous is not None or payment_event_id(STRIPE_SOURCE, event_id) in app.repository:
         return WebhookResult(event_id, event_type, "duplicate", detail=f"already {previous}")
-    obj = (event.get("data") or {}).get("object") or {}
     if event_type == "payment_intent.succeeded":
         sale = _sale_row(event, obj)
         outcome, usage_id, note = _ingest(app, lambda: (sale, ""), actor, secret, event_id)

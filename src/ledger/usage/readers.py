@@ -19,9 +19,10 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from ledger.usage.arrow_columns import normalise_arrow
-from ledger.usage.rows import FIELDS, RowBatch, normalise_dicts
+from ledger.usage.rows import FIELDS, RowBatch, UnparsedLine, normalise_dicts
 
 FORMATS = ("csv", "ndjson", "parquet")
+MAX_DEPTH = 16  # JSON nesting of one NDJSON line
 
 
 class UnreadableFile(ValueError):
@@ -52,18 +53,36 @@ def read_batches(path: Path, batch_size: int, default_source: str) -> Iterator[R
 
 
 def count_rows(path: Path) -> int | None:
-    """Rows in the file when cheap to know (Parquet metadata), for a progress bar."""
+    """Rows in the file when cheap to know (Parquet metadata), for a progress bar; None when
+    not (reading the file then says what is wrong with it)."""
     if path.is_file() and detect_format(path) == "parquet":
-        return int(pq.ParquetFile(path).metadata.num_rows)
+        try:
+            return int(pq.ParquetFile(path).metadata.num_rows)
+        except (pa.ArrowException, OSError):
+            return None
     return None
 
 
 def _parquet(path: Path, batch_size: int) -> Iterator[pa.Table]:
     try:
         parquet = pq.ParquetFile(path)
-    except (pa.ArrowInvalid, OSError) as exc:
+    except (pa.ArrowException, OSError) as exc:
         raise UnreadableFile(f"{path}: not a Parquet file ({exc})") from None
-    for batch in parquet.iter_batches(batch_size=batch_size):
+    batches = parquet.iter_batches(batch_size=batch_size)
+    rows = 0
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except (pa.ArrowException, OSError) as exc:
+            # Batches before this one are recorded (each all in or all out); re-ingesting the
+            # repaired file counts their rows as duplicates.
+            raise UnreadableFile(
+                f"{path}: corrupt Parquet data after row {rows:,} ({exc}); "
+                f"the {rows:,} rows before it were ingested, none after"
+            ) from None
+        rows += batch.num_rows
         yield pa.Table.from_batches([batch])
 
 
@@ -86,6 +105,7 @@ def _csv(path: Path, batch_size: int) -> Iterator[pa.Table]:
         )
     except (pa.ArrowInvalid, OSError) as exc:
         raise UnreadableFile(f"{path}: not a CSV file with a header row ({exc})") from None
+    _unique_header(path, reader.schema.names)
     pending: list[pa.RecordBatch] = []
     rows = 0
     for batch in reader:
@@ -103,6 +123,15 @@ def _csv(path: Path, batch_size: int) -> Iterator[pa.Table]:
 
 
 _BAD_LINE = "_not_a_csv_row"
+
+
+def _unique_header(path: Path, names: list[str]) -> None:
+    """A column named twice: which of the two is the row's value would be a guess."""
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise UnreadableFile(f"{path}: the header names the column {name!r} more than once")
+        seen.add(name)
 
 
 def _bad_csv_rows(lines: list[str], header: list[str]) -> pa.Table:
@@ -145,13 +174,39 @@ def _ndjson(path: Path, batch_size: int, default_source: str) -> Iterator[RowBat
         for line in fh:
             if not line.strip():
                 continue
-            try:
-                chunk.append(json.loads(line))
-            except json.JSONDecodeError:
-                chunk.append(line.rstrip("\n"))
+            chunk.append(_parse_line(line))
             if len(chunk) == batch_size:
                 yield normalise_dicts(chunk, default_source, origin=(path.name, offset))
                 offset += len(chunk)
                 chunk = []
     if chunk:
         yield normalise_dicts(chunk, default_source, origin=(path.name, offset))
+
+
+def _parse_line(line: str) -> Any:
+    """One NDJSON line; a line that is not a usage row is one row's problem (quarantined), not
+    the file's. A row's values are scalars: nesting is bounded so that nothing downstream (the
+    quarantine, its JSON answers) ever recurses deeply into client data."""
+    too_deep = f"not a usage row: JSON nested deeper than {MAX_DEPTH} levels"
+    try:
+        value = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return UnparsedLine(line.rstrip("\n"), f"not JSON ({exc.msg} at column {exc.colno})")
+    except RecursionError:
+        return UnparsedLine(line.rstrip("\n"), too_deep)
+    if line.count("{") + line.count("[") > 1 and _deeper_than(value, MAX_DEPTH):
+        return UnparsedLine(line.rstrip("\n"), too_deep)
+    return value
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return False

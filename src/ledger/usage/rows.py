@@ -325,6 +325,17 @@ def _plain(value: Any) -> Any:
     return value
 
 
+class UnparsedLine(str):
+    """The text of a line that could not be read as JSON, with why (kept only as its digest)."""
+
+    reason: str
+
+    def __new__(cls, text: str, reason: str) -> UnparsedLine:
+        line = super().__new__(cls, text)
+        line.reason = reason
+        return line
+
+
 def normalise_dicts(
     rows: Iterable[Any], default_source: str, *, listener_hashed: bool = False, origin: tuple[str, int] = ("", 0)
 ) -> RowBatch:
@@ -337,7 +348,7 @@ def normalise_dicts(
     preset: dict[int, Error] = {}
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
-            preset[i] = ("malformed", "not a JSON object")
+            preset[i] = ("malformed", row.reason if isinstance(row, UnparsedLine) else "not a JSON object")
             text = row if isinstance(row, str) else json.dumps(row, default=str)
             row = {"raw_sha256": hashlib.sha256(text.encode()).hexdigest(), "raw_length": len(text)}
         materialised.append(row)
