@@ -43,10 +43,18 @@ class Principal:
     role: str
     party_key: str | None
     scope: frozenset[str] = field(default_factory=frozenset)
+    operator: str | None = None
+
+    @classmethod
+    def for_operator(cls, actor: str) -> Principal:
+        """The operator at the command line: an admin recorded under its own actor name."""
+        return cls(key_id="operator", role="admin", party_key=None, operator=actor)
 
     @property
     def actor(self) -> str:
-        """What events record as their actor: the key, its role and its party."""
+        """What events record as their actor: the key, its role and its party (or the operator)."""
+        if self.operator:
+            return self.operator
         base = f"apikey:{self.key_id}/{self.role}"
         return f"{base}/{self.party_key}" if self.party_key else base
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from eventsourcing.persistence import IntegrityError
@@ -57,13 +58,38 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
-def _field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
+def field_errors(errors: Sequence[Any]) -> list[dict[str, str]]:
+    """Pydantic's errors as {field, reason}: the API's 422 body and the CLI's message alike."""
     out = []
-    for err in exc.errors():
+    for err in errors:
         loc = [str(part) for part in err.get("loc", ())]
         reason = str(err.get("msg", "invalid")).removeprefix("Value error, ")
         out.append({"field": ".".join(loc), "reason": reason})
     return out
+
+
+def field_detail(errors: list[dict[str, str]]) -> str:
+    return "; ".join(f"{e['field']}: {e['reason']}" if e["field"] else e["reason"] for e in errors[:5])
+
+
+# The ledger's own errors, answered alike by every way in (HTTP here, exit codes in the CLI):
+# (status, problem type, title), found by the most specific class of the error.
+PROBLEMS: dict[type[Exception], tuple[int, str, str]] = {
+    NotFound: (404, "not-found", "Not found"),
+    InvalidIdentifier: (422, "invalid-identifier", "Invalid identifier"),
+    InvalidShares: (422, "invalid-shares", "Invalid shares"),
+    InvalidTime: (422, "invalid-time", "Invalid time"),
+    DomainError: (422, "refused", "Refused by the ledger"),
+    Forbidden: (403, "forbidden", "Forbidden"),
+}
+
+
+def problem_of(exc: BaseException) -> tuple[int, str, str] | None:
+    """(status, problem type, title) of one of the ledger's errors; None for anything else."""
+    for cls in type(exc).__mro__:
+        if cls in PROBLEMS:
+            return PROBLEMS[cls]
+    return None
 
 
 _HTTP = {
@@ -91,28 +117,27 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = _field_errors(exc)
-        detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors[:5])
+        errors = field_errors(exc.errors())
+        detail = field_detail(errors)
         return problem(422, "invalid-input", "Invalid input", detail, request, errors=errors)
 
     @app.exception_handler(NotFound)
     def not_found(request: Request, exc: NotFound) -> JSONResponse:
-        return problem(404, "not-found", "Not found", str(exc), request)
+        return problem(*PROBLEMS[NotFound], str(exc), request)
 
     @app.exception_handler(InvalidIdentifier)
     def bad_identifier(request: Request, exc: InvalidIdentifier) -> JSONResponse:
         errors = [{"field": exc.kind, "value": exc.value, "reason": exc.reason}]
-        return problem(422, "invalid-identifier", "Invalid identifier", str(exc), request, errors=errors)
+        return problem(*PROBLEMS[InvalidIdentifier], str(exc), request, errors=errors)
 
     @app.exception_handler(InvalidShares)
     def bad_shares(request: Request, exc: InvalidShares) -> JSONResponse:
-        return problem(
-            422, "invalid-shares", "Invalid shares", str(exc), request, errors=[{"field": "shares", "reason": str(exc)}]
-        )
+        errors = [{"field": "shares", "reason": str(exc)}]
+        return problem(*PROBLEMS[InvalidShares], str(exc), request, errors=errors)
 
     @app.exception_handler(InvalidTime)
     def bad_time(request: Request, exc: InvalidTime) -> JSONResponse:
-        return problem(422, "invalid-time", "Invalid time", str(exc), request)
+        return problem(*PROBLEMS[InvalidTime], str(exc), request)
 
     @app.exception_handler(CloseConflict)
     def close_conflict(request: Request, exc: CloseConflict) -> JSONResponse:
@@ -120,7 +145,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     def refused(request: Request, exc: DomainError) -> JSONResponse:
-        return problem(422, "refused", "Refused by the ledger", str(exc), request)
+        return problem(*PROBLEMS[DomainError], str(exc), request)
 
     @app.exception_handler(UnreadableFile)
     def unreadable(request: Request, exc: UnreadableFile) -> JSONResponse:
@@ -138,7 +163,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Forbidden)
     def forbidden(request: Request, exc: Forbidden) -> JSONResponse:
-        return problem(403, "forbidden", "Forbidden", str(exc), request)
+        return problem(*PROBLEMS[Forbidden], str(exc), request)
 
     @app.exception_handler(PayloadTooLarge)
     def too_large(request: Request, exc: PayloadTooLarge) -> JSONResponse:

@@ -1,4 +1,4 @@
-"""`royalty catalogue`: show releases, a release by UPC, or a recording by ISRC."""
+"""`royalty catalogue`: show releases, a release by UPC, or a recording by ISRC; import; take down."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from cli import catalogue_import
+from cli import availability, catalogue_import
 from cli.context import ledger
 from cli.media import render_audio
 from cli.output import JSON_OPTION, console, fail, report, table
@@ -144,3 +144,5 @@ def _render_recording(doc: dict[str, Any]) -> None:
 
 
 app.command("import")(catalogue_import.import_command)
+app.command("takedown")(availability.take_down)
+app.command("reinstate")(availability.reinstate)

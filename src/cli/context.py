@@ -6,7 +6,7 @@ import getpass
 import os
 from functools import cache
 
-from ledger.application import RoyaltyLedger
+from api.positions import ApiLedger
 from ledger.store.config import StoreConfig
 
 
@@ -15,8 +15,9 @@ def store_config() -> StoreConfig:
 
 
 @cache
-def ledger() -> RoyaltyLedger:
-    return RoyaltyLedger(store_config())
+def ledger() -> ApiLedger:
+    """The ledger as the API runs it, so a write from the CLI answers with the positions it wrote."""
+    return ApiLedger(store_config())
 
 
 def actor() -> str:

@@ -8,6 +8,7 @@ from cli import (
     audit,
     catalogue,
     demo,
+    disputes,
     init,
     keys,
     media,
@@ -35,6 +36,7 @@ app.command("init")(init.init)
 app.command("demo")(demo.demo)
 app.add_typer(catalogue.app, name="catalogue")
 app.add_typer(splits.app, name="splits")
+app.add_typer(disputes.app, name="disputes")
 app.add_typer(audit.app, name="audit")
 app.add_typer(statements.app, name="statements")
 app.add_typer(payouts.app, name="payouts")

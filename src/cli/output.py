@@ -54,5 +54,5 @@ def fail(message: str, as_json: bool = False, code: int = 1, **extra: Any) -> No
     """A clear error on stderr (and as JSON on stdout for scripts), then a non-zero exit."""
     if as_json:
         emit_json({"ok": False, "error": message, **extra})
-    err_console.print(f"[bold red]error:[/] {message}")
+    err_console.print(f"[bold red]error:[/] {message}", soft_wrap=True, highlight=False)
     raise typer.Exit(code)

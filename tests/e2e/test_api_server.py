@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import time
@@ -12,39 +13,47 @@ import httpx
 import pytest
 
 from ledger.store.config import StoreConfig
-from tests.e2e.cli_runner import ROYALTY, royalty_json
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.e2e.cli_runner import ROYALTY, royalty, royalty_json
 
 
 @pytest.fixture
 def server(sqlite_config: StoreConfig) -> Iterator[str]:
-    port = _free_port()
+    """`royalty serve --port 0`: the address it prints on start is where it answers."""
     env = {**os.environ, "ROYALTY_DATABASE_URL": sqlite_config.describe()}
     process = subprocess.Popen(
-        [ROYALTY, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        [ROYALTY, "serve", "--port", "0"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    url = f"http://127.0.0.1:{port}"
+    assert process.stdout is not None and process.stderr is not None
     try:
-        deadline = time.monotonic() + 30
+        first = process.stdout.readline()
+        found = re.search(r"http://127\.0\.0\.1:(\d+)", first)
+        assert found and int(found[1]) > 0, first + process.stderr.read()
+        url = found[0]
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"{url}/v1/health", timeout=1).status_code == 200:
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
-            assert process.poll() is None, process.communicate()[1].decode()
+            assert process.poll() is None, process.communicate()[1]
         yield url
     finally:
         process.terminate()
         process.wait(timeout=10)
-        assert process.stdout is not None and process.stderr is not None
         process.stdout.close()
         process.stderr.close()
+
+
+def test_serve_on_a_taken_port_says_so_in_one_line(sqlite_config: StoreConfig) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen(1)
+        port = holder.getsockname()[1]
+        result = royalty(sqlite_config, "serve", "--port", str(port), timeout=60)
+    assert result.returncode == 2 and result.stdout == ""
+    taken = f"error: port {port} on 127.0.0.1 is already in use: stop what holds it or pass --port"
+    assert result.stderr.strip() == taken
 
 
 def test_serve_answers_over_loopback(server: str, sqlite_config: StoreConfig) -> None:
