@@ -264,6 +264,7 @@ class CatalogueCommands(_Base):
                     identifiers=sorted(set(details.identifiers) | {upc}),
                     delivered_types=list(details.delivered_types),
                     review_reasons=list(details.review_reasons),
+                    deals=[dict(d) for d in details.deals],
                 )
                 status = "in_review" if details.review_reasons else status
             rel = pending.add(Release(upc=upc, **fields, status=status, actor=actor, **extra))
@@ -289,6 +290,7 @@ class ReleaseDetails:
     identifiers: tuple[str, ...] = ()
     delivered_types: tuple[str, ...] = ()
     review_reasons: tuple[str, ...] = ()
+    deals: tuple[dict[str, Any], ...] = ()
 
 
 def _detail_changes(rel: Release, details: ReleaseDetails, status: str) -> dict[str, Any]:
@@ -298,6 +300,8 @@ def _detail_changes(rel: Release, details: ReleaseDetails, status: str) -> dict[
         changes["identifiers"] = identifiers
     if list(details.delivered_types) != rel.delivered_types:
         changes["delivered_types"] = list(details.delivered_types)
+    if [dict(d) for d in details.deals] != rel.deals:
+        changes["deals"] = [dict(d) for d in details.deals]
     reasons = list(details.review_reasons)
     if reasons != rel.review_reasons:
         changes["review_reasons"] = reasons

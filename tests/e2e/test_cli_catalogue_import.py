@@ -10,8 +10,12 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ern"
 
 def test_import_a_folder_review_verify_and_reimport(sqlite_config, tmp_path):
     reports = tmp_path / "reports"
+    folder = tmp_path / "delivery"  # the top-level fixtures (versions/ has its own tests)
+    folder.mkdir()
+    for fixture in FIXTURES.glob("*.xml"):
+        (folder / fixture.name).write_bytes(fixture.read_bytes())
     result = royalty(
-        sqlite_config, "catalogue", "import", str(FIXTURES), "--report-dir", str(reports), "--json", cwd=tmp_path
+        sqlite_config, "catalogue", "import", str(folder), "--report-dir", str(reports), "--json", cwd=tmp_path
     )
     assert result.returncode == 1, result.stderr  # the malicious and malformed fixtures are refused
     doc = json.loads(result.stdout)

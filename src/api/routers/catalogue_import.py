@@ -91,7 +91,7 @@ async def upload_delivery(
     principal: Distributor,
     content_type: Annotated[str, Header()] = "application/xml",
 ) -> DeliveryImported | JSONResponse:
-    """Upload one delivery as the request body: a DDEX ERN 3.8.2 / 4.3 message
+    """Upload one delivery as the request body: a DDEX ERN 3.8.x / 4.1–4.3 message
     (`Content-Type: application/xml`) or a catalogue CSV (`text/csv`), sent by this key's party.
 
     Each release is imported whole or not at all. Releases from a verified sender go live; others

@@ -4,7 +4,9 @@ Its key is its UPC/EAN (ICPN) when it has one, else "GRID:<GRid>", else a sender
 proprietary id ("DPID:PADPIDA…:value"); `upc` holds that key (the name predates GRid and
 proprietary ids). `identifiers` are every id the senders named it by; `delivered_types` the
 ReleaseType values as delivered (`release_type` is the internal kind); `review_reasons` what a
-person must settle while it waits in review. A release may have no date until a person gives one.
+person must settle while it waits in review; `deals` what each delivered deal allows (territories,
+exclusions, start and end, commercial models, use types). A release may have no date until a
+person gives one.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class Release(Aggregate, HasAvailability):
         identifiers: list[str] | None = None,
         delivered_types: list[str] | None = None,
         review_reasons: list[str] | None = None,
+        deals: list[dict[str, Any]] | None = None,
     ) -> None:
         self.upc = upc
         self.title = title
@@ -54,6 +57,7 @@ class Release(Aggregate, HasAvailability):
         self.identifiers = identifiers or [upc]
         self.delivered_types = delivered_types or []
         self.review_reasons = review_reasons or []
+        self.deals = deals or []
         self.availability: list[dict[str, Any]] = []
         self.review_history: list[dict[str, str]] = []
 

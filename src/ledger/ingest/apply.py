@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import pycountry
@@ -25,7 +25,7 @@ from ledger.domain.party import DomainError, Party
 from ledger.domain.recording import CREDIT_ROLES
 from ledger.domain.release import Release
 from ledger.domain.split_agreement import SplitAgreement
-from ledger.ingest.delivery import DeliveredParty, DeliveredRelease, PartyKind, Takedown
+from ledger.ingest.delivery import DealSummary, DeliveredParty, DeliveredRelease, PartyKind, Takedown
 from ledger.ingest.fields import WRITER_ROLES
 from ledger.ingest.parties import PartyDirectory, conflicts, delivered_identifiers
 from ledger.pending import Pending
@@ -91,6 +91,18 @@ class Delivery:
 def credit_role(role: str) -> str:
     role = _CREDIT_ALIASES.get(role, role)
     return role if role in CREDIT_ROLES else "other"
+
+
+def deal_record(deal: DealSummary) -> dict[str, Any]:
+    """A delivered deal as the release records it (plain JSON values)."""
+    return {
+        "territories": list(deal.territories),
+        "excluded_territories": list(deal.excluded_territories),
+        "starts_on": deal.starts_on.isoformat() if deal.starts_on else None,
+        "ends_at": deal.ends_at.isoformat() if deal.ends_at else None,
+        "commercial_models": list(deal.commercial_models),
+        "use_types": list(deal.use_types),
+    }
 
 
 def territories_of(release: DeliveredRelease) -> list[str]:
@@ -368,6 +380,7 @@ def prepare_release(
             identifiers=tuple(parse_release_key(i) for i in release.identifiers),
             delivered_types=release.release_types,
             review_reasons=release.review,
+            deals=tuple(deal_record(deal) for deal in release.deals),
         ),
     )
     return pending, existing is None, rel.status

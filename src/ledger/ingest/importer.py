@@ -104,6 +104,16 @@ def _received(run: _Run, delivery: Delivery, item: str) -> DeliveryReceipt | Non
     return receipt
 
 
+def _item(outcome: ReleaseOutcome) -> str:
+    """What a receipt names: the release, and for a takedown where it applies (one message may end
+    a release's deals in several territories, each its own takedown)."""
+    item = f"{outcome.action}:{outcome.upc}"
+    takedown = outcome.takedown
+    if takedown is not None and tuple(takedown.territories) != ("WW",):
+        item += ":" + ",".join(sorted(takedown.territories))
+    return item
+
+
 def _apply(run: _Run, delivery: Delivery, outcome: ReleaseOutcome) -> tuple[str, str]:
     """(result, release status) of one accepted outcome; raises DomainError to reject it.
 
@@ -112,7 +122,7 @@ def _apply(run: _Run, delivery: Delivery, outcome: ReleaseOutcome) -> tuple[str,
     """
     if delivery.sender.suspended:
         raise DomainError(f"sender {delivery.sender.key} is suspended: its deliveries are refused")
-    item = f"{outcome.action}:{outcome.upc}"
+    item = _item(outcome)
     if _received(run, delivery, item) is not None:
         return "unchanged", ""
     status = ""
@@ -149,7 +159,7 @@ class _Job:
 
     @property
     def item(self) -> str:
-        return f"{self.outcome.action}:{self.outcome.upc}"
+        return _item(self.outcome)
 
 
 def _apply_one(run: _Run, job: _Job) -> None:
