@@ -20,6 +20,7 @@ from cli import (
     project,
     reads,
     review,
+    run,
     serve,
     splits,
     statements,
@@ -49,6 +50,8 @@ app.add_typer(pricing.app, name="pricing")
 app.add_typer(review.app, name="review")
 app.add_typer(parties.app, name="parties")
 app.command("serve")(serve.serve)
+app.command("run")(run.run)
+app.add_typer(run.app, name="scheduler")
 app.add_typer(serve.api_app, name="api")
 app.add_typer(keys.app, name="keys")
 app.add_typer(media.app, name="media")

@@ -9,11 +9,12 @@ import typer
 from api.positions import capture_writes
 from api.routers.parties import put_party
 from api.schemas.catalogue import ManagerCreate, PartyCreate, PartyPublic, PartyWritten
-from api.schemas.common import Key
+from api.schemas.common import Key, WriteResult
 from cli.context import actor, ledger
 from cli.output import JSON_OPTION, console, fail, report, table
 from cli.writes import operator, parse, perform
 from ledger.application import NotFound, RoyaltyLedger
+from ledger.contacts import set_party_email
 from ledger.domain.party import DomainError
 from ledger.ingest.parties import party_directory
 from ledger.review import suspend_sender, verify_sender
@@ -185,3 +186,27 @@ def add_manager(
         return PartyWritten(position=written.position(app_), changed=written.changed, party=PartyPublic.of(party))
 
     perform(as_json, write, lambda d: f"{d['party']['key']} managed by {', '.join(d['party']['managed_by'])}")
+
+
+class PartyContactWritten(WriteResult):
+    party: str
+    email: str
+
+
+@app.command("set-email")
+def set_email(
+    key: str = typer.Argument(..., help="The party's key."),
+    email: str = typer.Argument(..., help="Where its monthly statements are sent."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Set the address a party's statements are emailed to (by the scheduler)."""
+    app_ = ledger()
+
+    def write() -> PartyContactWritten:
+        with capture_writes() as written:
+            contact, changed = set_party_email(app_, parse(Key, key, "party_key"), email, actor())
+        return PartyContactWritten(
+            position=written.position(app_), changed=changed, party=contact.party, email=contact.email
+        )
+
+    perform(as_json, write, lambda d: f"{d['party']}: statements go to {d['email']}")

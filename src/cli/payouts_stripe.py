@@ -6,7 +6,7 @@ import typer
 
 from cli.context import actor, ledger
 from cli.output import JSON_OPTION, console, fail, report, table
-from ledger.application import NotFound, RoyaltyLedger
+from ledger.application import NotFound
 from ledger.domain.money import format_micros, parse_decimal_micros
 from ledger.domain.party import DomainError
 from ledger.domain.period import InvalidTime, Period
@@ -14,31 +14,7 @@ from ledger.payments.gateway import TransferGateway, TransferUncertain
 from ledger.payments.payouts import link_payout_account, run_payouts
 from ledger.payments.reconcile import reconcile as reconcile_transfers
 from ledger.payments.stripe_adapter import StripeNotConfigured, StripeSettings, StripeTransfers
-from ledger.royalties import read_rights_history
-from projections.statements.payouts import min_payout_micros, payable
-
-PARTY_PREFIX = "party:"  # ledger.royalties.allocation.party_account
-
-
-def payout_balances(app: RoyaltyLedger, period: Period) -> dict[tuple[str, str], int]:
-    """Each party's payable balance after `period` closed, by the accounting rule (`payable`).
-
-    Payouts run for the latest closed period only: `payable` measures from the latest close.
-    """
-    history = read_rights_history(app)
-    closes = history.closes_as_of(history.upto)
-    if str(period) not in closes:
-        raise DomainError(f"period {period} is not closed; close it first (royalty statements close)")
-    latest = max(closes, key=Period.parse)
-    if latest != str(period):
-        raise DomainError(f"period {latest} is closed after {period}: run payouts for {latest}")
-    balances = {}
-    for account, per_currency in closes[str(period)].account_totals.items():
-        if account.startswith(PARTY_PREFIX):
-            party = account.removeprefix(PARTY_PREFIX)
-            for currency in per_currency:
-                balances[(party, currency)] = payable(history, party, currency).balance_micros
-    return balances
+from projections.statements.payouts import min_payout_micros, payout_balances
 
 
 def stripe_gateway() -> TransferGateway:

@@ -73,3 +73,27 @@ def record_payout_checked(
     if amount_micros < minimum:
         raise DomainError(f"payout of {amount_micros} micro-units is below the minimum of {minimum}")
     return app.record_payout(party, amount_micros, currency, actor, reference)
+
+
+PARTY_PREFIX = "party:"  # ledger.royalties.allocation.party_account
+
+
+def payout_balances(app: RoyaltyLedger, period: Period) -> dict[tuple[str, str], int]:
+    """Each party's payable balance after `period` closed, by the accounting rule (`payable`).
+
+    Payouts run for the latest closed period only: `payable` measures from the latest close.
+    """
+    history = read_rights_history(app)
+    closes = history.closes_as_of(history.upto)
+    if str(period) not in closes:
+        raise DomainError(f"period {period} is not closed; close it first (royalty statements close)")
+    latest = max(closes, key=Period.parse)
+    if latest != str(period):
+        raise DomainError(f"period {latest} is closed after {period}: run payouts for {latest}")
+    balances = {}
+    for account, per_currency in closes[str(period)].account_totals.items():
+        if account.startswith(PARTY_PREFIX):
+            party = account.removeprefix(PARTY_PREFIX)
+            for currency in per_currency:
+                balances[(party, currency)] = payable(history, party, currency).balance_micros
+    return balances

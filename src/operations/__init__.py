@@ -1,0 +1,1 @@
+"""Operations that run themselves: the scheduler, statement delivery, the supervised process tree."""
