@@ -9,16 +9,19 @@ import typer
 
 from cli.context import actor, ledger, store_config
 from cli.output import JSON_OPTION, console, fail, report, table
-from ledger.application import NotFound
+from ledger.application import NotFound, RoyaltyLedger
 from ledger.domain.money import format_micros
 from ledger.domain.party import DomainError
 from ledger.domain.period import InvalidTime, Period
+from ledger.usage.catalogue_cache import releases_carrying
 from projections.statements.close import (
     close_period,
     compute_statements,
     engine_for,
     replay_period,
 )
+from projections.statements.dsr import SECTIONS as DSR_SECTIONS
+from projections.statements.dsr import DsrDetails, DsrParties, DsrRecording, DsrRelease
 from projections.statements.export import FORMATS, export_period
 from projections.statements.statement import SUMMARY_FIELDS, build_statement, statement_hash
 
@@ -180,9 +183,33 @@ def export(
             names[key] = party.name
             if {"label", "distributor"} & set(party.kinds):
                 dsr.add(key)
-    written = export_period(statements, formats, out, dsr, names)
+    details = {k: dsr_details(app_, statements.documents[f"party:{k}"], k) for k in dsr} if "dsr" in formats else {}
+    written = export_period(statements, formats, out, dsr, names, details, app_.clock())
     doc = {"ok": True, "period": str(p), "as_of_position": statements.as_of, "files": written}
     report(doc, as_json, lambda: console.print(f"wrote {len(written)} files to {out}"))
+
+
+def dsr_details(app_: RoyaltyLedger, doc: dict[str, Any], key: str) -> DsrDetails:
+    """Who a DSR report is for, and its recordings with the releases carrying them."""
+    party = app_.get_party(key)
+    catalogue: dict[str, DsrRecording] = {}
+    isrcs = {line["isrc"] for sec in doc["currencies"].values() for part in DSR_SECTIONS for line in sec[part]}
+    for isrc in sorted(isrcs):
+        try:
+            rec = app_.get_recording(isrc)
+        except NotFound:
+            catalogue[isrc] = DsrRecording(isrc)
+            continue
+        releases = [app_.get_release(k) for k in releases_carrying(app_, isrc)]
+        catalogue[isrc] = DsrRecording(
+            isrc,
+            rec.title,
+            rec.display_artist,
+            rec.duration_ms,
+            tuple(DsrRelease(r.upc, r.upc, r.title, "") for r in releases),
+        )
+    parties = DsrParties("royalty-ledger", key, party.name, recipient_dpid=party.identifiers.get("dpid", ""))
+    return DsrDetails(parties, catalogue)
 
 
 DEMO_PIE = {"*:*": {"platform": 300_000, "master": 560_000, "publishing": 140_000}}

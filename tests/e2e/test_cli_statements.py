@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pyarrow.parquet as pq
 
 from ledger.application import RoyaltyLedger
+from projections.statements.dsr import read_dsr
 from tests.accounting_fixtures import Play, insert_usage
 from tests.e2e.cli_runner import royalty, royalty_json
 
@@ -84,4 +85,6 @@ def test_close_show_replay_payout_and_export_from_the_command_line(sqlite_config
     assert lines.schema.field("amount_micros").type == "int64"
     assert sum(lines.column("amount_micros").to_pylist()) == 50_000_000
     dsr = (out / "statement-2026-01-lbl.tsv").read_text().splitlines()
-    assert dsr[0].startswith("HEAD\t") and dsr[-1] == f"FOOT\t{len(dsr)}\t1"
+    assert dsr[0].startswith("HEAD\tdsrf/") and dsr[-1].startswith(f"FOOT\t{len(dsr)}\t{len(dsr)}\t")
+    # Read back, the label's DSR report adds up to its statement: 14 EUR, to the micro-unit.
+    assert read_dsr(out / "statement-2026-01-lbl.tsv").amount_micros == {"EUR": 14_000_000}

@@ -1,6 +1,6 @@
 """Statement exports: CSV and PDF per party, one JSON document, one Parquet dataset of all lines,
-and a DDEX DSR-style tab-separated flat file per label or distributor (HEAD … FOOT with control
-totals). Money stays integer micro-units in data files; decimals appear only where people read.
+and a DDEX DSR flat file per label or distributor (Basic Audio Profile; `statements.dsr`).
+Money stays integer micro-units in data files; decimals appear only where people read.
 """
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ledger.domain.money import format_micros
-from ledger.domain.period import Period
 from projections.statements.close import PeriodStatements
+from projections.statements.dsr import DsrDetails, write_statement_dsr
 from projections.statements.pdf import write_pdf
 from projections.statements.statement import SUMMARY_FIELDS
 
@@ -153,63 +154,20 @@ def write_json(statements: PeriodStatements, path: Path) -> None:
     path.write_text(json.dumps(document, sort_keys=True, indent=1) + "\n")
 
 
-def write_dsr(doc: dict[str, Any], period: Period, sender: str, path: Path) -> dict[str, int]:
-    """A DSR-style flat file: HEAD, SY01 summary per currency, AS01 asset + RU01 usage blocks, FOOT."""
-    records: list[list[str]] = [
-        [
-            "HEAD",
-            "royalty-ledger-dsr/1",
-            f"{doc['account']}:{period}",
-            sender,
-            doc["account"].removeprefix("party:"),
-            period.start.date().isoformat(),
-            period.end.date().isoformat(),
-            str(doc["as_of_position"]),
-        ]
-    ]
-    for cur, s in doc["currencies"].items():
-        records.append(
-            [
-                "SY01",
-                cur,
-                format_micros(s["earnings_micros"]),
-                format_micros(s["adjustment_micros"] + s["escrow_release_micros"]),
-                format_micros(s["closing_micros"]),
-            ]
-        )
-    blocks: dict[str, list[dict[str, Any]]] = {}
-    for line in statement_lines(doc):
-        blocks.setdefault(line["isrc"], []).append(line)
-    for number, (isrc, lines) in enumerate(sorted(blocks.items()), start=1):
-        records.append(["AS01", str(number), isrc])
-        for line in lines:
-            records.append(
-                [
-                    "RU01",
-                    str(number),
-                    line["section"],
-                    line["original_period"],
-                    line["kind"],
-                    line["territory"],
-                    line["currency"],
-                    str(line["units"] or 0),
-                    format_micros(line["gross_micros"] or 0),
-                    format_micros(line["amount_micros"]),
-                ]
-            )
-    records.append(["FOOT", str(len(records) + 1), str(len(blocks))])
-    path.write_text("".join("\t".join(r) + "\n" for r in records))
-    return {"lines": len(records), "blocks": len(blocks)}
-
-
 def export_period(
     statements: PeriodStatements,
     formats: list[str],
     out_dir: Path,
     dsr_parties: set[str] | None = None,
     names: dict[str, str] | None = None,
+    dsr_details: dict[str, DsrDetails] | None = None,
+    created_at: datetime | None = None,
 ) -> list[str]:
-    """Write the requested formats under out_dir; return the written paths."""
+    """Write the requested formats under out_dir; return the written paths.
+
+    The DSR file (`projections.statements.dsr`) is written for the parties in `dsr_parties`, with
+    their `dsr_details`, stamped `created_at` (default: the end of the period).
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     period, written = statements.period, []
     parties = {a: d for a, d in statements.documents.items() if a.startswith("party:")}
@@ -233,6 +191,7 @@ def export_period(
                 elif fmt == "pdf":
                     write_pdf(doc, (names or {}).get(key, key), path)
                 else:
-                    write_dsr(doc, period, "royalty-ledger", path)
+                    stamp = created_at or period.end
+                    write_statement_dsr(doc, period, path, (dsr_details or {}).get(key), stamp)
                 written.append(str(path))
     return written
