@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from api import errors
 from api.auth import Authenticator
 from api.deps import ApiSettings
-from api.limits import BodySizeLimit
+from api.limits import BodySizeLimit, TextInUrl
 from api.positions import ApiLedger
 from api.routers import (
     audit,
@@ -106,4 +106,5 @@ def create_app(
     app.state.authenticator = Authenticator(ledger)
     app.state.read_side = read_side
     app.add_middleware(BodySizeLimit, max_body=limits.max_body_bytes, max_upload=limits.max_upload_bytes)
+    app.add_middleware(TextInUrl)
     return app

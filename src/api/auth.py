@@ -24,6 +24,7 @@ from eventsourcing.application import AggregateNotFoundError
 from ledger.application import NotFound, RoyaltyLedger
 from ledger.domain.api_key import ROLES, ApiKey, api_key_id
 from ledger.domain.party import DomainError, Party
+from ledger.domain.text import check_text
 
 PREFIX = "rk"
 _HASHER = PasswordHasher()
@@ -84,6 +85,7 @@ def create_key(app: RoyaltyLedger, role: str, actor: str, party_key: str | None 
     """Record a new key (hash only) and return the one and only copy of its secret."""
     if role not in ROLES:
         raise DomainError(f"role {role!r}: expected one of {', '.join(ROLES)}")
+    check_text(label, "label", "key")
     if party_key:
         app.require_parties([party_key])
     key_id = secrets.token_hex(8)

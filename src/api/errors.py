@@ -20,6 +20,7 @@ from ledger.domain.identifiers import InvalidIdentifier
 from ledger.domain.party import DomainError
 from ledger.domain.period import InvalidTime
 from ledger.domain.shares import InvalidShares
+from ledger.domain.text import InvalidText
 from ledger.usage.listener import ListenerSecretMissing
 from ledger.usage.readers import UnreadableFile
 from projections.statements.close import CloseConflict
@@ -142,6 +143,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(CloseConflict)
     def close_conflict(request: Request, exc: CloseConflict) -> JSONResponse:
         return problem(409, "close-conflict", "Conflicts with the closes recorded", str(exc), request)
+
+    @app.exception_handler(InvalidText)
+    def bad_text(request: Request, exc: InvalidText) -> JSONResponse:
+        errors = [{"field": exc.field, "reason": str(exc).removeprefix(f"{exc.field}: "), "code": exc.reason}]
+        return problem(422, "invalid-text", "Invalid text", str(exc), request, errors=errors)
 
     @app.exception_handler(DomainError)
     def refused(request: Request, exc: DomainError) -> JSONResponse:

@@ -18,6 +18,7 @@ from ledger.domain.audio import AudioAsset, audio_asset_id, recording_audio_stat
 from ledger.domain.identifiers import parse_isrc
 from ledger.domain.ids import recording_id
 from ledger.domain.party import DomainError
+from ledger.domain.text import escape_controls
 from ledger.store.media_tables import (
     FingerprintIndexed,
     MediaTables,
@@ -116,6 +117,9 @@ class AudioCommands(_Base):
                 asset.suspect_duplicate(other_isrc, other_sha256, score_bp, actor)
         else:
             assert failed is not None
+            # Reasons quote ffmpeg's log, which quotes the uploaded file's own tags: escape
+            # controls so a hostile tag cannot make the outcome unrecordable (ledger.domain.text).
+            failed = {k: escape_controls(v) if isinstance(v, str) else v for k, v in failed.items()}
             asset.record_failed(**failed, actor=actor)
         try:
             self.save(asset, side_writes=side)

@@ -11,15 +11,17 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, Notification, Transcoding
+from eventsourcing.persistence import Recording as LogRecording
 
 from ledger.domain.ids import party_id, recording_id, release_id, split_agreement_id, work_id
 from ledger.domain.party import DomainError, Party
 from ledger.domain.recording import Recording
 from ledger.domain.release import Release
 from ledger.domain.split_agreement import SplitAgreement
+from ledger.domain.text import storable_problem
 from ledger.domain.work import Work
 from ledger.store.config import StoreConfig
 
@@ -62,6 +64,20 @@ class LedgerBase(Application[UUID]):
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[LogRecording[UUID]]:
+        """The last line before the log: no event may hold text the log cannot keep for good.
+
+        Every way in checks its fields by kind first (ledger.domain.text); this refuses what
+        slipped past any of them — a control character other than TAB/LF/CR, or an unpaired
+        surrogate, in any field — so no read model ever meets an event it cannot store.
+        """
+        for event in processing_event.events:
+            fields = {k: v for k, v in vars(event).items() if k != "originator_id"}
+            problem = storable_problem(fields)
+            if problem is not None:
+                raise problem
+        return super()._record(processing_event)
 
     # --- lookups -------------------------------------------------------------------------
 

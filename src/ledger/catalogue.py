@@ -24,6 +24,7 @@ from ledger.domain.ids import party_id, recording_id, release_id, work_id
 from ledger.domain.party import PARTY_KINDS, DomainError, Party
 from ledger.domain.recording import CREDIT_ROLES, Recording
 from ledger.domain.release import Release
+from ledger.domain.text import check_text, check_texts
 from ledger.domain.work import Work
 from ledger.pending import Pending
 
@@ -48,6 +49,7 @@ class CatalogueCommands(_Base):
         """Register or update a party; returns (party, changed)."""
         if not key or not name:
             raise DomainError("a party needs a key and a name")
+        check_texts({"key": (key, "key"), "name": (name, "name")})
         bad = sorted(set(kinds) - PARTY_KINDS)
         if bad or not kinds:
             raise DomainError(f"party {key}: unknown kind(s) {bad or '(none)'}; expected {sorted(PARTY_KINDS)}")
@@ -100,6 +102,7 @@ class CatalogueCommands(_Base):
     ) -> tuple[Work, bool]:
         """The upsert without saving: (work, changed); the caller saves it with its batch."""
         pending = pending or Pending(self)
+        check_texts({"key": (key, "key"), "title": (title, "title")})
         iswc = parse_iswc(iswc) if iswc else None
         self._require_pending_parties([w["party"] for w in writers], pending)
         work = pending.find(Work, work_id(key), f"work {key}")
@@ -139,6 +142,7 @@ class CatalogueCommands(_Base):
     ) -> tuple[Recording, bool]:
         pending = pending or Pending(self)
         isrc = parse_isrc(isrc)
+        check_texts({"title": (title, "title"), "display artist": (display_artist, "name")})
         credits = credits or []
         if duration_ms <= 0:
             raise DomainError(f"recording {isrc}: duration must be positive, got {duration_ms} ms")
@@ -230,6 +234,7 @@ class CatalogueCommands(_Base):
         """
         pending = pending or Pending(self)
         upc = parse_release_key(upc)
+        check_text(title, "title", "title")
         isrcs = [parse_isrc(i) for i in track_isrcs]
         if not isrcs:
             raise DomainError(f"release {upc}: has no tracks")

@@ -154,3 +154,30 @@ def test_a_refund_of_a_sale_never_accepted_is_held_in_quarantine(
         "SELECT usage_id, reason FROM usage_quarantine WHERE source = 'stripe'",
     )
     assert held == [(f"{charge.id}:refunded:900", "malformed")]
+
+
+def test_control_characters_in_a_signed_event_are_a_quarantine_reason_or_a_422_never_a_500(api: Any) -> None:
+    """Issue 15 finding 3: a NUL sent on to PostgreSQL failed the request with a 500."""
+    intent = {
+        "id": "pi_ctrl1",
+        "object": "payment_intent",
+        "amount": 500,
+        "amount_received": 500,
+        "currency": "eur",
+        "status": "succeeded",
+        "metadata": {**SALE_META, "listener": "listener\x00seven"},
+    }
+    answer = post_event(api, "payment_intent.succeeded", intent, OCT_5)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["outcome"] == "quarantined"
+    ledger = api.app.state.ledger
+    held = UsageStore(ledger).query(
+        "SELECT usage_id, reason FROM usage_quarantine WHERE source = 'stripe'",
+        "SELECT usage_id, reason FROM usage_quarantine WHERE source = 'stripe'",
+    )
+    assert held == [("pi_ctrl1", "control_character_in_listener_id")]
+    head = ledger.head_position()
+    bad_id = post_event(api, "payment_intent.succeeded", {**intent, "id": "pi_\x00"}, OCT_5)
+    assert bad_id.status_code == 422, bad_id.text
+    assert bad_id.json()["errors"][0]["field"] == "object id" and "U+0000" in bad_id.json()["detail"]
+    assert ledger.head_position() == head

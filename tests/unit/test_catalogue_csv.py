@@ -147,3 +147,13 @@ def test_writers_without_shares_are_allowed() -> None:
 def test_a_track_number_that_only_looks_like_digits_is_refused_not_fatal() -> None:
     rows = ["5012345678962,EP,EP,2025-07-04,Lbl,Art,²,GBTDW2500001,One,Art,1:00"]
     assert check("\n".join([HEADER, *rows])) == (("row 2: track_number '²' is not 1, 2, 3…",),)
+
+
+def test_control_characters_and_over_long_titles_reject_the_release() -> None:
+    """Issue 15 finding 3: the catalogue CSV gets the same text rules as every other way in."""
+    bell = "5012345678962,EP,EP,2025-07-04,Lbl,Art,1,GBTDW2500001,One\x07,Art,3:00"
+    long = f"5012345678962,{'t' * 501},EP,2025-07-04,Lbl,Art,1,GBTDW2500001,One,Art,3:00"
+    [reasons] = check("\n".join([HEADER, bell]))
+    assert any("title: control character U+0007 at character 4 is not allowed" in r for r in reasons), reasons
+    [reasons] = check("\n".join([HEADER, long]))
+    assert any("title: 501 characters, more than the 500 allowed" in r for r in reasons), reasons

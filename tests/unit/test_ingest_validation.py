@@ -223,3 +223,18 @@ def test_bad_percentages_are_refused(text: str) -> None:
 @given(st.integers(min_value=0, max_value=1_000_000))
 def test_every_ppm_round_trips_through_its_percentage(ppm: int) -> None:
     assert percentage_to_ppm(str(Decimal(ppm) / 10_000)) == ppm
+
+
+def test_control_characters_in_names_and_titles_reject_the_release_and_name_the_character() -> None:
+    """Issue 15 finding 3: XML 1.0 refuses NUL, but C1 controls and DEL are legal XML."""
+    source = single_with(
+        ("<FullName>Mara Quinn</FullName>", "<FullName>Mara&#x85;Quinn</FullName>"),
+        ("<FullName>Tom Avery</FullName>", "<FullName>Tom&#x7f;Avery</FullName>"),
+    )
+    reasons = reasons_for(source)
+    assert "party PTomAvery: name: control character U+007F at character 4 is not allowed" in reasons
+    assert (
+        [r for r in reasons if "U+0085" in r]
+        == [r for r in reasons if r.endswith(": name: control character U+0085 at character 5 is not allowed")]
+        != []
+    )

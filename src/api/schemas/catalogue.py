@@ -7,19 +7,30 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import Isrc, Iswc, Key, Strict, Territory, UtcTime, WriteResult
+from api.schemas.common import (
+    Code,
+    Isrc,
+    Iswc,
+    Key,
+    Name,
+    Reason,
+    Strict,
+    Territory,
+    Title,
+    UtcTime,
+    WriteResult,
+    checked,
+)
 from ledger.domain.party import Party
 from ledger.domain.recording import Recording
 from ledger.domain.release import Release
 from ledger.domain.work import Work
 
-Title = Annotated[str, Field(min_length=1, max_length=500)]
-
 
 class PartyCreate(Strict):
-    name: Title
-    kinds: list[str] = Field(min_length=1, max_length=12, examples=[["artist"]])
-    identifiers: dict[Literal["ipi", "isni", "dpid"], Annotated[str, Field(max_length=40)]] = Field(
+    name: Name
+    kinds: list[Code] = Field(min_length=1, max_length=12, examples=[["artist"]])
+    identifiers: dict[Literal["ipi", "isni", "dpid"], Annotated[str, Field(max_length=40), checked("code")]] = Field(
         default_factory=dict
     )
 
@@ -54,12 +65,12 @@ class ManagerCreate(Strict):
 
 class Credit(Strict):
     party: Key
-    role: Annotated[str, Field(min_length=1, max_length=40, examples=["main_artist"])]
+    role: Annotated[Code, Field(examples=["main_artist"])]
 
 
 class Writer(Strict):
     party: Key
-    role: Annotated[str, Field(min_length=1, max_length=40, examples=["composer"])]
+    role: Annotated[Code, Field(examples=["composer"])]
 
 
 class WorkCreate(Strict):
@@ -85,7 +96,7 @@ class WorkWritten(WriteResult):
 
 class RecordingCreate(Strict):
     title: Title
-    display_artist: Title
+    display_artist: Name
     duration_ms: int = Field(gt=0, le=24 * 3600 * 1000)
     work_key: Key | None = None
     credits: list[Credit] = Field(default=[], max_length=200)
@@ -183,7 +194,7 @@ class AvailabilityCreate(Strict):
     """A takedown or a reinstatement: everywhere (WW) or in the named territories."""
 
     territories: list[Territory] = Field(default=["WW"], min_length=1, max_length=300)
-    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+    reason: Reason
     effective_at: UtcTime | None = Field(default=None, description="Default: now.")
 
 

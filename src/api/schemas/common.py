@@ -10,6 +10,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from ledger.domain.identifiers import parse_isrc, parse_iswc, parse_territory, parse_upc
 from ledger.domain.period import require_utc
 from ledger.domain.shares import PPM_WHOLE, validate_shares
+from ledger.domain.text import TEXT_LIMITS, text_problem
 
 
 def _territory(value: str) -> str:
@@ -20,14 +21,27 @@ def _utc(value: datetime) -> datetime:
     return require_utc(value)
 
 
+def checked(kind: str) -> AfterValidator:
+    """The ledger's rule for a text of this kind (ledger.domain.text): 422 naming the character."""
+
+    def check(value: str) -> str:
+        found = text_problem(value, kind)
+        if found is not None:
+            raise ValueError(found[1])
+        return value
+
+    return AfterValidator(check)
+
+
 Key = Annotated[
     str,
     Field(
         min_length=1,
-        max_length=200,
-        pattern=r"^[^/\s][^/\x00-\x1f]*$",
+        max_length=TEXT_LIMITS["key"],
+        pattern=r"^[^/\s][^/]*$",
         description="A party or work key: no slash, no control character.",
     ),
+    checked("key"),
 ]
 Isrc = Annotated[str, Field(min_length=12, max_length=15, examples=["GBAYE2600001"]), AfterValidator(parse_isrc)]
 Upc = Annotated[str, Field(min_length=12, max_length=17, examples=["5012345678900"]), AfterValidator(parse_upc)]
@@ -40,8 +54,13 @@ Shares = Annotated[
     Field(min_length=1, max_length=500, description="Party key → ppm; the shares sum to exactly 1 000 000."),
     AfterValidator(validate_shares),
 ]
-Reason = Annotated[str, Field(min_length=1, max_length=2000)]
-Note = Annotated[str, Field(max_length=2000)]
+# Multi-line texts: TAB, LF and CR allowed, no other control character.
+Reason = Annotated[str, Field(min_length=1, max_length=TEXT_LIMITS["reason"]), checked("reason")]
+Note = Annotated[str, Field(max_length=TEXT_LIMITS["reason"]), checked("reason")]
+Title = Annotated[str, Field(min_length=1, max_length=TEXT_LIMITS["title"]), checked("title")]
+Name = Annotated[str, Field(min_length=1, max_length=TEXT_LIMITS["name"]), checked("name")]
+Code = Annotated[str, Field(min_length=1, max_length=TEXT_LIMITS["code"]), checked("code")]
+Label = Annotated[str, Field(max_length=TEXT_LIMITS["key"]), checked("key")]
 
 
 class Strict(BaseModel):

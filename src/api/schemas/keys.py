@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import Key, Strict, WriteResult
+from api.schemas.common import Key, Label, Reason, Strict, WriteResult
 
 Role = Literal["admin", "distributor", "platform", "party", "accountant", "auditor", "dispute_handler"]
 
@@ -15,7 +15,7 @@ Role = Literal["admin", "distributor", "platform", "party", "accountant", "audit
 class ApiKeyCreate(Strict):
     role: Role
     party_key: Key | None = None
-    label: Annotated[str, Field(max_length=200)] = ""
+    label: Label = ""
 
 
 class ApiKeyPublic(BaseModel):
@@ -34,7 +34,7 @@ class ApiKeyIssued(WriteResult):
 
 
 class ApiKeyRevoke(Strict):
-    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+    reason: Reason
 
 
 class ApiKeyRevoked(WriteResult):

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import Key, Note, Ppm, Reason, Shares, Stamp, Strict, UtcTime, WriteResult
+from api.schemas.common import Key, Note, Ppm, Reason, Shares, Stamp, Strict, UtcTime, WriteResult, checked
 
 Right = Literal["master", "publishing"]
 
@@ -76,7 +76,7 @@ class DisputeCreate(Strict):
     subject_key: Key
     claimed_ppm: Ppm
     effective_from: UtcTime
-    statement: Annotated[str, Field(min_length=1, max_length=10_000)]
+    statement: Annotated[str, Field(min_length=1, max_length=10_000), checked("statement")]
     respondent: Key | None = None
 
 

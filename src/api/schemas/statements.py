@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
+
+from api.schemas.common import checked
 
 
 class StatementLine(BaseModel):
@@ -56,7 +58,7 @@ class PeriodCloseCreate(BaseModel):
     model_config = {"extra": "forbid"}
 
     force: bool = False
-    reason: str = Field(default="", max_length=2000, description="Required when forcing.")
+    reason: Annotated[str, Field(max_length=2000, description="Required when forcing."), checked("reason")] = ""
 
 
 class PeriodClosedPublic(BaseModel):

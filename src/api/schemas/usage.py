@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
-from api.schemas.common import WriteResult
+from api.schemas.common import WriteResult, checked
 
 Text = Annotated[StrictStr, Field(max_length=200)]
 
@@ -39,7 +39,7 @@ class UsageRowCreate(BaseModel):
 class UsageBatchCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    source: Annotated[StrictStr, Field(min_length=1, max_length=40)] = "player"
+    source: Annotated[StrictStr, Field(min_length=1, max_length=40), checked("id")] = "player"
     rows: list[UsageRowCreate] = Field(min_length=1)
 
 

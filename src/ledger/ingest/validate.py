@@ -29,6 +29,7 @@ from ledger.domain.identifiers import (
     parse_territory,
     parse_upc,
 )
+from ledger.domain.text import text_problem
 from ledger.ingest.delivery import (
     PPM_WHOLE,
     DealSummary,
@@ -54,6 +55,13 @@ class _Reasons:
 
     def add(self, reason: str) -> None:
         self.items.append(reason)
+
+    def texts(self, where: str, fields: Iterable[tuple[str, str | None, str]]) -> None:
+        """Each (name, value, kind): a character or length its kind does not allow is a reason
+        (ledger.domain.text) — the reason names the character, never repeats the value."""
+        for name, value, kind in fields:
+            if value is not None and (found := text_problem(value, kind)) is not None:
+                self.add(f"{where}: {name}: {found[1]}")
 
     def ident(self, where: str, parse: Callable[[str], str], value: str) -> str:
         try:
@@ -83,6 +91,16 @@ def _party(r: _Reasons, party: DeliveredParty) -> DeliveredParty:
     where = f"{party.path} ({party.reference})" if party.path else f"party {party.reference}"
     if not party.name:
         r.add(f"{where}: name is missing")
+    r.texts(
+        where,
+        [
+            ("reference", party.reference, "key"),
+            ("name", party.name, "name"),
+            ("IPI", party.ipi, "code"),
+            ("ISNI", party.isni, "code"),
+            ("DPID", party.dpid, "code"),
+        ],
+    )
     ipi = r.ident(where, parse_ipi, party.ipi) if party.ipi else None
     isni = r.ident(where, parse_isni, party.isni) if party.isni else None
     if party.dpid and not party.dpid.startswith("PADPIDA"):
@@ -98,6 +116,16 @@ def _known(r: _Reasons, where: str, refs: Iterable[str], parties: set[str]) -> N
 
 def _recording(r: _Reasons, rec: DeliveredRecording, parties: set[str]) -> DeliveredRecording:
     where = f"{rec.path} ({rec.reference})" if rec.path else f"recording {rec.reference}"
+    r.texts(
+        where,
+        [
+            ("reference", rec.reference, "key"),
+            ("title", rec.title, "title"),
+            ("display artist", rec.display_artist, "name"),
+            ("work reference", rec.work_ref, "key"),
+            *(("credit role", c.role, "code") for c in rec.credits),
+        ],
+    )
     isrc = r.ident(where, parse_isrc, rec.isrc) if rec.isrc else ""
     if not rec.isrc and not rec.proprietary_ids:
         r.add(f"{where}: ISRC is missing")
@@ -117,6 +145,14 @@ def _recording(r: _Reasons, rec: DeliveredRecording, parties: set[str]) -> Deliv
 
 def _work(r: _Reasons, work: DeliveredWork, parties: set[str]) -> DeliveredWork:
     where = f"{work.path} (work {work.reference})" if work.path else f"work {work.reference}"
+    r.texts(
+        where,
+        [
+            ("reference", work.reference, "key"),
+            ("title", work.title, "title"),
+            *(("writer role", w.role, "code") for w in work.writers),
+        ],
+    )
     iswc = r.ident(where, parse_iswc, work.iswc) if work.iswc else None
     if not work.title:
         r.add(f"{where}: title is missing")
@@ -152,6 +188,17 @@ def _review(release: DeliveredRelease, parties: set[str]) -> list[str]:
 
 
 def _release_fields(r: _Reasons, release: DeliveredRelease, parties: set[str]) -> None:
+    r.texts(
+        release.path or "release",
+        [
+            ("reference", release.reference, "key"),
+            ("title", release.title, "title"),
+            ("display artist", release.display_artist, "name"),
+            ("label reference", release.label_ref, "key"),
+            ("release type", release.release_type, "code"),
+            *(("delivered release type", t, "title") for t in release.release_types),
+        ],
+    )
     if release.path:
         if release.label_ref:
             _known(r, f"{release.path}/ReleaseLabelReference", [release.label_ref], parties)
@@ -228,6 +275,7 @@ def check_takedown(takedown: Takedown) -> tuple[tuple[str, ...], Takedown]:
     r = _Reasons()
     upc, grid = _release_ids(r, takedown)
     where = takedown.path or "takedown"
+    r.texts(where, [("reason", takedown.reason, "reason"), ("reference", takedown.release_ref, "key")])
     if takedown.effective_at is None:
         r.add(f"{where}: no effective time")
     territories = r.territories(where, takedown.territories)
@@ -236,6 +284,16 @@ def check_takedown(takedown: Takedown) -> tuple[tuple[str, ...], Takedown]:
 
 def _message_errors(message: DeliveryMessage, now: datetime | None) -> list[str]:
     errors = list(message.problems)
+    checked = _Reasons()
+    checked.texts(
+        "message",
+        [
+            ("MessageId", message.message_id, "id"),
+            ("sender DPID", message.sender_dpid, "code"),
+            ("sender name", message.sender_name, "name"),
+        ],
+    )
+    errors.extend(checked.items)
     created = message.created_at
     if created is not None and now is not None and created > now + CLOCK_SKEW:
         errors.append(f"MessageCreatedDateTime {created.isoformat()} is in the future")

@@ -26,6 +26,7 @@ from eventsourcing.persistence import IntegrityError
 from ledger.accounting import minor_unit_micros
 from ledger.domain.identifiers import InvalidIdentifier, parse_currency
 from ledger.domain.payment_event import PaymentEventReceipt, payment_event_id
+from ledger.domain.text import check_texts
 from ledger.payments.store import STRIPE_SOURCE, HandledWebhook, StripeStore
 from ledger.usage.ingest import UsageIngest
 from ledger.usage.rows import RowBatch, datetime_to_us, normalise_dicts
@@ -96,9 +97,12 @@ def handle_stripe_event(
     An event of a handled type without the documented shape raises MalformedEvent.
     """
     event_id, event_type = str(event["id"]), str(event.get("type", ""))
+    # Looked up and recorded as they are: the text rules of every way in (ledger.domain.text).
+    check_texts({"event id": (event_id, "id")})
     if event_type not in HANDLED_TYPES:
         return WebhookResult(event_id, event_type, "ignored", detail="event type not handled")
     obj = check_event_shape(event)
+    check_texts({"object id": (str(obj["id"]), "id")})
     store = StripeStore(app)
     previous = store.handled_outcome(event_id)
     if previous is not None or payment_event_id(STRIPE_SOURCE, event_id) in app.repository:

@@ -19,6 +19,8 @@ from ledger.usage.rows import MAX_ID_LENGTH, Columns, Error, RowBatch, build
 
 _UTC_ISO = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|\+00:00)$"
 _DIGITS = r"^-?[0-9]+$"
+# C0, DEL and C1 controls (RE2 syntax): such a column takes the row-by-row path, which refuses them.
+_CONTROL = r"[\x00-\x1f\x7f-\x{9f}]"
 
 
 class _Lists(Mapping[str, list[Any]]):
@@ -62,7 +64,11 @@ class ArrowColumns(Columns):
         arr = pc.coalesce(*[_blank_to_null(a) for a in arrays])
         if arr.null_count < len(arr):
             longest = pc.max(pc.utf8_length(arr)).as_py()
-            if longest > MAX_ID_LENGTH or not pc.all(pc.equal(arr, pc.utf8_trim_whitespace(arr))).as_py():
+            if (
+                longest > MAX_ID_LENGTH
+                or pc.any(pc.match_substring_regex(arr, _CONTROL)).as_py()
+                or not pc.all(pc.equal(arr, pc.utf8_trim_whitespace(arr))).as_py()
+            ):
                 return super().text(*names, required=required, upper=upper)
         if required and arr.null_count:
             for i in np.flatnonzero(pc.is_null(arr).to_numpy(zero_copy_only=False)):

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ledger.domain.pricing import PricingConfig
+from ledger.domain.text import escape_controls
 from ledger.usage.prepare import (
     MAX_SECONDS_PLAYED,
     Context,
@@ -241,7 +242,9 @@ def _quarantine(b: RowBatch, ctx: Context, errors: list[Error | None], out: Prep
         text = _RAW_JSON.encode(raw)
         raw_hash = hashlib.sha256(text.encode()).hexdigest()
         source = b.source[i] or ""
-        detail = error[1] + (f" ({b.origin(i)})" if b.origin_name else "")
+        # Details quote client values (repr, messages of parsers): no control character may
+        # reach the table, where PostgreSQL refuses NUL and a terminal would act on the rest.
+        detail = escape_controls(error[1] + (f" ({b.origin(i)})" if b.origin_name else ""))
         held.setdefault(source, []).append(
             (quarantine_id(source, raw_hash), source, b.usage_id[i], raw_hash, error[0], detail, text)
         )

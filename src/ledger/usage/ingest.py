@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import IntegrityError
 
+from ledger.domain.text import check_text
 from ledger.domain.usage_batch import UsageBatch
 from ledger.usage.batch import prepare_batch
 from ledger.usage.catalogue_cache import catalogue_view
@@ -302,6 +303,7 @@ def ingest_files(
     """Ingest CSV / NDJSON / Parquet files in order; re-running on the same files is a no-op."""
     from ledger.usage.readers import read_batches
 
+    check_text(source, "source", "id")
     run = UsageIngest(app, actor, secret=secret)
     summary = IngestSummary()
     for path in paths:
@@ -320,6 +322,7 @@ def ingest_rows(
     origin: str = "api",
 ) -> IngestSummary:
     """Ingest rows given as dicts (an API request body), in batches of `batch_size`."""
+    check_text(source, "source", "id")
     run = UsageIngest(app, actor, secret=secret)
 
     def batches() -> Iterable[RowBatch]:

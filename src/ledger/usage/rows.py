@@ -19,12 +19,16 @@ from typing import Any
 from ledger.domain.identifiers import InvalidIdentifier, parse_currency, parse_isrc, parse_territory, parse_upc
 from ledger.domain.money import parse_decimal_micros
 from ledger.domain.period import InvalidTime, parse_utc, require_utc
+from ledger.domain.text import TEXT_LIMITS, text_problem
 from ledger.domain.usage_batch import USAGE_KINDS
 
 Error = tuple[str, str]  # (reason code, detail a person can act on)
 Picker = Callable[[Sequence[Any]], Sequence[Any]]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-MAX_ID_LENGTH = 128
+MAX_ID_LENGTH = TEXT_LIMITS["id"]
+# Any control character (or unpaired surrogate) anywhere in a column sends it down the
+# row-by-row path, which strips each value and then refuses what is left (ledger.domain.text).
+_ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _TEXT_OR_NONE = {str, type(None)}
 _KIND_OBJECTS: dict[str | None, str | None] = {kind: kind for kind in USAGE_KINDS}
 # Every field a client may send; the documented schema is schemas/usage-row.schema.json.
@@ -116,6 +120,21 @@ def _code(kind: str, value: str) -> str | None:
         return None
 
 
+def shape_of(value: Any) -> str:
+    """What a value is, by type and size, without any of its content."""
+    if isinstance(value, dict):
+        return f"an object with {len(value)} key(s)"
+    if isinstance(value, list | tuple):
+        return f"a list of {len(value)} item(s)"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return f"a text of {len(value)} character(s)"
+    return f"a {type(value).__name__}"
+
+
 # ASCII digits with an optional minus: str.isdigit() also takes "²" or "٣", which int() refuses.
 _INTEGER = re.compile(r"-?[0-9]+")
 _UNKNOWN = {"isrc": "malformed", "upc": "malformed", "territory": "unknown_territory", "currency": "unknown_currency"}
@@ -159,21 +178,27 @@ class Columns:
         values = self.raw_column(*names)
         if set(map(type, values)) <= _TEXT_OR_NONE:
             texts = list(filter(None, values))
-            if not texts or max(map(len, texts)) <= MAX_ID_LENGTH:
+            if not texts or (max(map(len, texts)) <= MAX_ID_LENGTH and not _ANY_CONTROL.search("".join(texts))):
                 return self._short_texts(values, names[0], required, upper)
         out: list[str | None] = []
         for i, v in enumerate(values):
             if isinstance(v, int) and not isinstance(v, bool):
                 v = str(v)
+            if isinstance(v, str):
+                v = v.strip()
             if v is None or v == "":
                 if required:
                     self.fail(i, "malformed", f"{names[0]} is missing")
                 out.append(None)
-            elif not isinstance(v, str) or len(v) > MAX_ID_LENGTH:
-                self.fail(i, "malformed", f"{names[0]} {str(v)[:40]!r}: not a short text")
+            elif not isinstance(v, str):
+                # The shape only, never the content: this may be a listener id (stored nowhere).
+                self.fail(i, "malformed", f"{names[0]}: {shape_of(v)}, not a text")
+                out.append(None)
+            elif (found := text_problem(v, "id")) is not None:
+                self.fail(i, f"{found[0]}_in_{names[0]}", f"{names[0]}: {found[1]}")
                 out.append(None)
             else:
-                out.append(v.strip().upper() if upper else v.strip())
+                out.append(v.upper() if upper else v)
         return out
 
     def _short_texts(self, values: list[str | None], name: str, required: bool, upper: bool) -> list[str | None]:
