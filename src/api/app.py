@@ -23,6 +23,7 @@ from api.routers import (
     health,
     keys,
     media,
+    metrics,
     parties,
     recordings,
     releases,
@@ -40,6 +41,7 @@ from ledger.store.config import StoreConfig
 PROJECTOR_ENV = "ROYALTY_API_PROJECTOR"
 ROUTERS = (
     health,
+    metrics,
     keys,
     parties,
     works,

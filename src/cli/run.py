@@ -15,12 +15,14 @@ from cli.context import ledger, store_config
 from cli.output import JSON_OPTION, console, report, table
 from ledger.payments.gateway import TransferGateway
 from ledger.payments.stripe_adapter import StripeSettings, StripeTransfers
+from operations.logs import configure_json_logs
 from operations.mail import Mailer, MailNotConfigured, SmtpSettings
 from operations.scheduler import OperationsScheduler, ScheduleSettings
 from operations.supervisor import Supervisor, default_children
 
 app = typer.Typer(help="The operations scheduler: close, export, deliver, pay, audit.", no_args_is_help=True)
 INTERVAL_ENV = "ROYALTY_SCHEDULER_INTERVAL"
+log = logging.getLogger("royalty.scheduler")
 
 
 def scheduler() -> OperationsScheduler:
@@ -66,14 +68,27 @@ def run_scheduler(
     """Tick every --interval seconds (APScheduler; one tick at a time, missed ticks coalesced)."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+    configure_json_logs()
     ops = scheduler()
     timer = BlockingScheduler(timezone=UTC)
     timer.add_job(
-        ops.tick, "interval", seconds=interval, max_instances=1, coalesce=True, next_run_time=datetime.now(UTC)
+        lambda: _logged_tick(ops),
+        "interval",
+        seconds=interval,
+        max_instances=1,
+        coalesce=True,
+        next_run_time=datetime.now(UTC),
     )
     console.print(f"scheduler: ticking every {interval} s", highlight=False)
     timer.start()
+
+
+def _logged_tick(ops: OperationsScheduler) -> None:
+    done = ops.tick()
+    for job in done.jobs:
+        log.info("job %s %s %s", job["job"], job["subject"], job["status"], extra=job)
+    for delivery in done.deliveries:
+        log.info("statement %s %s %s", delivery["period"], delivery["party"], delivery["status"], extra=delivery)
 
 
 def run(
@@ -84,5 +99,5 @@ def run(
     """Run the API, the projector, the media worker and the scheduler as one supervised tree:
     a crashed child is restarted with backoff; SIGTERM stops them all cleanly."""
     royalty = sys.argv[0] if Path(sys.argv[0]).name == "royalty" else "royalty"
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
+    configure_json_logs()
     raise typer.Exit(Supervisor(list(default_children(royalty, host, port, media))).run())

@@ -111,8 +111,7 @@ def world(sqlite_config: StoreConfig, transfers: tuple[str, TransfersState], tmp
 
 def _sell(app: RoyaltyLedger, sale_id: str, amount: str, at: str) -> None:
     rows = normalise_dicts([sale(sale_id, amount, at=at, isrc=ISRC, kind="download")], "store")
-    _, position = UsageIngest(app, "store", secret=SECRET).record(rows)
-    assert position is not None
+    UsageIngest(app, "store", secret=SECRET).record(rows)
 
 
 def test_two_month_ends_close_deliver_pay_and_audit_once_each_even_after_kills(world: World) -> None:
@@ -198,3 +197,25 @@ def test_a_refusing_mail_server_is_retried_with_backoff_and_delivered_once(world
     assert sorted(m["To"] for m in world.inbox.messages) == ["aria@example.org", "lbl@example.org"]
     delivered: StatementDelivery = app.repository.get(statement_delivery_id("2026-10", "aria"))
     assert (delivered.status, delivered.attempts) == ("delivered", 2)
+
+
+def test_metrics_report_usage_deliveries_the_last_close_and_the_last_audit(world: World) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    _sell(world.app, "oct-1", "100.00", "2026-10-05T10:00:00Z")
+    _sell(world.app, "oct-bad", "-3.00", "2026-10-05T10:00:00Z")  # quarantined: a negative sale
+    world.inbox.refuse = True
+    world.clock.now = datetime(2026, 11, 4, 3, tzinfo=UTC)
+    world.scheduler().tick()
+    with TestClient(create_app(world.config, clock=world.clock)) as client:
+        text = client.get("/metrics").text
+    values = {
+        line.split()[0]: float(line.split()[1]) for line in text.splitlines() if line and not line.startswith("#")
+    }
+    assert values["royalty_usage_rows"] == 1 and values["royalty_usage_quarantined_rows"] == 1
+    assert values["royalty_statement_deliveries"] == 0 and values["royalty_statement_delivery_failures"] == 2
+    assert values["royalty_last_audit_ok"] == 1
+    assert values["royalty_last_closed_period_end_timestamp_seconds"] == datetime(2026, 11, 1, tzinfo=UTC).timestamp()
+    assert values["royalty_log_head_position"] == world.app.head_position()
