@@ -22,6 +22,7 @@ from projections.statements.close import (
 )
 from projections.statements.dsr import SECTIONS as DSR_SECTIONS
 from projections.statements.dsr import DsrDetails, DsrParties, DsrRecording, DsrRelease
+from projections.statements.display import position_time
 from projections.statements.export import FORMATS, export_period
 from projections.statements.statement import SUMMARY_FIELDS, build_statement, statement_hash
 
@@ -113,18 +114,20 @@ def show(
                     section,
                     x.get("original_period", str(p)),
                     x["isrc"],
+                    x.get("title", ""),
                     x["kind"],
                     x["territory"],
                     x["right"],
+                    x.get("share_percent", ""),
+                    x.get("split_version", ""),
                     x.get("units", ""),
                     format_micros(x["amount_micros"]),
                 )
                 for section in ("earnings", "escrow_releases", "adjustments")
                 for x in s[section]
             ]
-            console.print(
-                table(f"lines {cur}", ["section", "period", "isrc", "kind", "terr.", "right", "units", "amount"], rows)
-            )
+            columns = ["section", "period", "isrc", "title", "kind", "terr.", "right", "share %", "split v."]
+            console.print(table(f"lines {cur}", [*columns, "units", "amount"], rows))
 
     report(doc, as_json, render)
 
@@ -184,7 +187,8 @@ def export(
             if {"label", "distributor"} & set(party.kinds):
                 dsr.add(key)
     details = {k: dsr_details(app_, statements.documents[f"party:{k}"], k) for k in dsr} if "dsr" in formats else {}
-    written = export_period(statements, formats, out, dsr, names, details, app_.clock())
+    known_at = position_time(app_, statements.as_of)
+    written = export_period(statements, formats, out, dsr, names, details, app_.clock(), known_at)
     doc = {"ok": True, "period": str(p), "as_of_position": statements.as_of, "files": written}
     report(doc, as_json, lambda: console.print(f"wrote {len(written)} files to {out}"))
 
@@ -238,11 +242,14 @@ def demo_statements(period: Period, out: Path, as_json: bool) -> dict[str, Any]:
     labels = set()
     for key in names:
         try:
-            if {"label", "distributor"} & set(app_.get_party(key).kinds):
-                labels.add(key)
+            party = app_.get_party(key)
         except NotFound:
             continue
-    written = export_period(statements, list(FORMATS), out, labels)
+        names[key] = party.name
+        if {"label", "distributor"} & set(party.kinds):
+            labels.add(key)
+    known_at = position_time(app_, statements.as_of)
+    written = export_period(statements, list(FORMATS), out, labels, names, known_at=known_at)
     replayed = replay_period(app_, config, period)
     return {
         "period": str(period),

@@ -41,6 +41,7 @@ from ledger.store.config import StoreConfig
 from ledger.usage.verify import verify_usage
 from operations.mail import Mailer, statement_message_id
 from projections.statements.close import PeriodStatements, close_period, compute_statements, engine_for
+from projections.statements.display import Letterhead, platform_name, position_time
 from projections.statements.export import export_period
 from projections.statements.money import verify_money_equation
 from projections.statements.payouts import min_payout_micros, payout_balances
@@ -197,7 +198,8 @@ class OperationsScheduler:
     def _export(self, period: Period) -> dict[str, Any]:
         statements = self.statements(period)
         out = self.settings.export_dir / str(period)
-        written = export_period(statements, list(self.settings.formats), out, names=self._names(statements))
+        names, known_at = self._names(statements), position_time(self.app, statements.as_of)
+        written = export_period(statements, list(self.settings.formats), out, names=names, known_at=known_at)
         return {"dir": str(out), "files": len(written)}
 
     def _names(self, statements: PeriodStatements) -> dict[str, str]:
@@ -303,5 +305,6 @@ class OperationsScheduler:
     def _pdf(self, statements: PeriodStatements, party: str, name: str) -> bytes:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "statement.pdf"
-            write_pdf(statements.documents[PARTY_PREFIX + party], name, path)
+            letterhead = Letterhead(platform_name(), name, position_time(self.app, statements.as_of))
+            write_pdf(statements.documents[PARTY_PREFIX + party], letterhead, path)
             return path.read_bytes()

@@ -17,6 +17,7 @@ from api.positions import capture_writes, wait_for_position
 from api.schemas.statements import PeriodCloseCreate, PeriodClosedPublic, StatementPublic
 from ledger.domain.period import Period
 from projections.statements.close import close_period, engine_for
+from projections.statements.display import Letterhead, platform_name, position_time
 from projections.statements.export import write_csv
 from projections.statements.pdf import write_pdf
 from projections.statements.statement import build_statement, statement_hash
@@ -27,10 +28,6 @@ Reader = Annotated[str, Depends(scoped_party("admin", "accountant", "auditor"))]
 Closer = Annotated[Principal, Depends(require("admin", "accountant"))]
 PeriodText = Annotated[str, PathParam(pattern=r"^\d{4}-\d{2}$", examples=["2026-10"])]
 _MEDIA = {"csv": "text/csv; charset=utf-8", "pdf": "application/pdf"}
-
-
-def _latin1(text: str) -> str:
-    return text.encode("latin-1", "replace").decode("latin-1")
 
 
 @router.get(
@@ -60,13 +57,11 @@ def statement(
         return StatementPublic(**doc, sha256=statement_hash(doc), recorded_sha256=recorded, closed=closed is not None)
     with tempfile.TemporaryDirectory(prefix="royalty-statement-") as folder:
         path = Path(folder) / f"statement.{format}"
+        letterhead = Letterhead(platform_name(), app.get_party(party_key).name, position_time(app, position))
         if format == "csv":
-            write_csv(doc, path)
+            write_csv(doc, path, letterhead)
         else:
-            # The PDF's core font is Latin-1 only; a name outside it is shown with "?" marks
-            # rather than failing the download (the JSON and CSV carry it exactly).
-            shown = {**doc, "account": _latin1(doc["account"])}
-            write_pdf(shown, _latin1(app.get_party(party_key).name), path)
+            write_pdf(doc, letterhead, path)
         content = path.read_bytes()
     filename = f"statement-{party_key}-{month}-at-{position}.{format}"
     return Response(

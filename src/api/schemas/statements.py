@@ -11,10 +11,17 @@ from api.schemas.common import checked
 
 class StatementLine(BaseModel):
     isrc: str
+    title: str = Field(default="", description="The recording's title as known at the statement's position.")
     kind: str
     territory: str
     right: str
-    share_ppm: int | None = None
+    right_ppm: int | None = Field(default=None, description="The right's part of the gross (the rights pie), ppm.")
+    right_percent: str = Field(default="", description="right_ppm as an exact decimal percentage, e.g. 56.")
+    share_ppm: int | None = Field(default=None, description="The account's share of the right, ppm.")
+    share_percent: str = Field(default="", description="share_ppm as an exact decimal percentage, e.g. 33.3334.")
+    split_version: str = Field(
+        default="", description='The split version(s) of the right the line comes from: "2", or "1, 3".'
+    )
     units: int | None = None
     gross_micros: int | None = None
     amount_micros: int

@@ -100,6 +100,7 @@ class RightsHistory:
     )  # (position, version, effective_from_us, rules)
     closes: dict[str, CloseFact] = field(default_factory=dict)
     payouts: list[PayoutFact] = field(default_factory=list)
+    titles: dict[str, list[tuple[int, str]]] = field(default_factory=dict)  # isrc → (position, title)
     _subjects: dict[Any, tuple[str, str]] = field(default_factory=dict)
     _proposed: dict[tuple[Any, int], dict[str, Any]] = field(default_factory=dict)
     _isrcs: dict[Any, str] = field(default_factory=dict)
@@ -120,6 +121,14 @@ class RightsHistory:
             if position <= as_of:
                 link = work_key
         return link
+
+    def title_of(self, isrc: str, as_of: int) -> str:
+        """The recording's title as known at `as_of` (for statements people read)."""
+        title = ""
+        for position, text in self.titles.get(isrc, ()):
+            if position <= as_of:
+                title = text
+        return title
 
     def closes_as_of(self, as_of: int) -> dict[str, CloseFact]:
         return {p: c for p, c in self.closes.items() if c.position <= as_of}
@@ -156,6 +165,8 @@ def _split_activated(h: RightsHistory, position: int, e: Any) -> None:
 def _recording(h: RightsHistory, position: int, e: Any) -> None:
     if hasattr(e, "isrc"):
         h._isrcs[str(e.originator_id)] = e.isrc
+    if getattr(e, "title", None) is not None:
+        h.titles.setdefault(h._isrcs[str(e.originator_id)], []).append((position, str(e.title)))
     h.work_links.setdefault(h._isrcs[str(e.originator_id)], []).append((position, e.work_key))
 
 

@@ -38,6 +38,9 @@ class LineAmounts:
     units: int = 0
     gross_micros: int = 0
     amount_micros: int = 0
+    # The split versions (of the line's right) whose keys make up the line, sorted: a line
+    # spans two versions when the account's share is the same in both. Shown, never hashed.
+    versions: tuple[int, ...] = ()
 
 
 @dataclass
@@ -121,9 +124,19 @@ def compute_period(config: StoreConfig, history: RightsHistory, period: Period, 
     return result
 
 
+def _version(ctx: AllocationContext, right: str) -> int | None:
+    if right == "master":
+        return ctx.master.version
+    if right == "publishing":
+        return ctx.publishing.version
+    return None
+
+
 @lru_cache(maxsize=262_144)
-def _line_meta(ctx: AllocationContext, parts: tuple[Part, ...]) -> tuple[tuple[str, str, int, int, str], ...]:
-    return tuple((a, r, *_shares(ctx, r, a, rel), rel) for a, r, rel in parts)
+def _line_meta(
+    ctx: AllocationContext, parts: tuple[Part, ...]
+) -> tuple[tuple[str, str, int, int, str, int | None], ...]:
+    return tuple((a, r, *_shares(ctx, r, a, rel), rel, _version(ctx, r)) for a, r, rel in parts)
 
 
 def add_parts(
@@ -137,7 +150,7 @@ def add_parts(
     currency, lines, kind = key.currency, result.lines, key.line_kind
     result.gross[currency] = result.gross.get(currency, 0) + gross
     result.units[currency] = result.units.get(currency, 0) + units
-    for (account, right, right_ppm, share_ppm, released), micros in zip(
+    for (account, right, right_ppm, share_ppm, released, version), micros in zip(
         _line_meta(key.context, parts), amounts, strict=True
     ):
         if not micros:
@@ -148,8 +161,10 @@ def add_parts(
             per_account = lines[account] = {}
         amounts_ = per_account.get(line)
         if amounts_ is None:
-            per_account[line] = LineAmounts(units, gross, micros)
+            per_account[line] = LineAmounts(units, gross, micros, () if version is None else (version,))
         else:
             amounts_.units += units
             amounts_.gross_micros += gross
             amounts_.amount_micros += micros
+            if version is not None and version not in amounts_.versions:
+                amounts_.versions = tuple(sorted((*amounts_.versions, version)))

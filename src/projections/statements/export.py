@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 from ledger.domain.money import format_micros
 from projections.statements.close import PeriodStatements
 from projections.statements.dsr import DsrDetails, write_statement_dsr
+from projections.statements.display import Letterhead, known_at_words, platform_name
 from projections.statements.pdf import write_pdf
 from projections.statements.statement import SUMMARY_FIELDS
 
@@ -30,17 +31,43 @@ LINE_SCHEMA = pa.schema(
         ("currency", pa.string()),
         ("original_period", pa.string()),
         ("isrc", pa.string()),
+        ("title", pa.string()),
         ("kind", pa.string()),
         ("territory", pa.string()),
         ("right", pa.string()),
         ("right_ppm", pa.int64()),
+        ("right_percent", pa.string()),  # exact decimal text, never a float
         ("share_ppm", pa.int64()),
+        ("share_percent", pa.string()),
+        ("split_version", pa.string()),  # "2", or "1, 3" when the share was the same in both
         ("units", pa.int64()),
         ("gross_micros", pa.int64()),
         ("amount_micros", pa.int64()),
         ("dispute", pa.string()),
     ]
 )
+# The CSV's line columns, the same as the Parquet columns (plus decimal gross and amount).
+CSV_LINE_COLUMNS = [
+    "section",
+    "currency",
+    "original_period",
+    "isrc",
+    "title",
+    "kind",
+    "territory",
+    "right",
+    "right_ppm",
+    "right_percent",
+    "share_ppm",
+    "share_percent",
+    "split_version",
+    "units",
+    "gross",
+    "gross_micros",
+    "amount",
+    "amount_micros",
+    "dispute",
+]
 
 
 def statement_lines(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -54,11 +81,15 @@ def statement_lines(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
                     "currency": currency,
                     "original_period": line.get("original_period", doc["period"]),
                     "isrc": line["isrc"],
+                    "title": line.get("title", ""),
                     "kind": line["kind"],
                     "territory": line["territory"],
                     "right": line["right"],
                     "right_ppm": line["right_ppm"],
+                    "right_percent": line.get("right_percent", ""),
                     "share_ppm": line["share_ppm"],
+                    "share_percent": line.get("share_percent", ""),
+                    "split_version": line.get("split_version", ""),
                     "units": line.get("units"),
                     "gross_micros": line.get("gross_micros"),
                     "amount_micros": line["amount_micros"],
@@ -70,10 +101,13 @@ def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
 
 
-def write_csv(doc: dict[str, Any], path: Path) -> None:
+def write_csv(doc: dict[str, Any], path: Path, letterhead: Letterhead | None = None) -> None:
     with path.open("w", newline="") as fh:
         out = csv.writer(fh)
         out.writerow(["statement", doc["account"], "period", doc["period"], "as_of_position", doc["as_of_position"]])
+        if letterhead is not None:
+            out.writerow(["platform", letterhead.platform, "payee", letterhead.payee])
+            out.writerow(["known", known_at_words(letterhead.known_at, doc["as_of_position"])])
         out.writerow(["currency", "opening", "earnings", "escrow_releases", "adjustments", "payouts", "closing"])
         for cur, s in doc["currencies"].items():
             out.writerow(
@@ -83,58 +117,24 @@ def write_csv(doc: dict[str, Any], path: Path) -> None:
                 ]
             )
         out.writerow([])
-        out.writerow(
-            [
-                "section",
-                "currency",
-                "original_period",
-                "isrc",
-                "kind",
-                "territory",
-                "right",
-                "share_ppm",
-                "units",
-                "gross",
-                "amount",
-                "amount_micros",
-            ]
-        )
+        out.writerow(CSV_LINE_COLUMNS)
         for line in statement_lines(doc):
             gross = line["gross_micros"]
-            out.writerow(
-                [
-                    line["section"],
-                    line["currency"],
-                    line["original_period"],
-                    line["isrc"],
-                    line["kind"],
-                    line["territory"],
-                    line["right"],
-                    line["share_ppm"],
-                    "" if line["units"] is None else line["units"],
-                    "" if gross is None else format_micros(gross),
-                    format_micros(line["amount_micros"]),
-                    line["amount_micros"],
-                ]
-            )
+            row = {
+                **line,
+                "gross": None if gross is None else format_micros(gross),
+                "amount": format_micros(line["amount_micros"]),
+            }
+            out.writerow(["" if row.get(c) is None else row[c] for c in CSV_LINE_COLUMNS])
         for cur, s in doc["currencies"].items():
             for p in s["payouts"]:
-                out.writerow(
-                    [
-                        "payout",
-                        cur,
-                        "",
-                        "",
-                        "",
-                        "",
-                        "",
-                        "",
-                        "",
-                        "",
-                        format_micros(-p["amount_micros"]),
-                        -p["amount_micros"],
-                    ]
-                )
+                payout = {
+                    "section": "payout",
+                    "currency": cur,
+                    "amount": format_micros(-p["amount_micros"]),
+                    "amount_micros": -p["amount_micros"],
+                }
+                out.writerow([payout.get(c, "") for c in CSV_LINE_COLUMNS])
 
 
 def write_parquet(statements: PeriodStatements, path: Path) -> int:
@@ -162,11 +162,13 @@ def export_period(
     names: dict[str, str] | None = None,
     dsr_details: dict[str, DsrDetails] | None = None,
     created_at: datetime | None = None,
+    known_at: datetime | None = None,
 ) -> list[str]:
     """Write the requested formats under out_dir; return the written paths.
 
     The DSR file (`projections.statements.dsr`) is written for the parties in `dsr_parties`, with
-    their `dsr_details`, stamped `created_at` (default: the end of the period).
+    their `dsr_details`, stamped `created_at` (default: the end of the period). `names`: party
+    key → name (the payee); `known_at`: when the as-of position was recorded (shown in words).
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     period, written = statements.period, []
@@ -186,10 +188,11 @@ def export_period(
                 if fmt == "dsr" and key not in (dsr_parties or set()):
                     continue
                 path = out_dir / f"statement-{period}-{_safe(key)}.{'tsv' if fmt == 'dsr' else fmt}"
+                letterhead = Letterhead(platform_name(), (names or {}).get(key, key), known_at)
                 if fmt == "csv":
-                    write_csv(doc, path)
+                    write_csv(doc, path, letterhead)
                 elif fmt == "pdf":
-                    write_pdf(doc, (names or {}).get(key, key), path)
+                    write_pdf(doc, letterhead, path)
                 else:
                     stamp = created_at or period.end
                     write_statement_dsr(doc, period, path, (dsr_details or {}).get(key), stamp)

@@ -20,6 +20,7 @@ from ledger.royalties import RightsHistory
 from ledger.royalties.history import CloseFact
 from ledger.store.config import StoreConfig
 from projections.statements.compute import LineAmounts, LineKey, PeriodResult, compute_period
+from projections.statements.display import percent_text, versions_text
 
 
 @dataclass
@@ -88,6 +89,20 @@ def _line(key: LineKey, amounts: LineAmounts) -> dict[str, Any]:
     }
 
 
+def _shown(key: LineKey, title: str, versions: tuple[int, ...]) -> dict[str, Any]:
+    """A line's display-only fields (kept out of the canonical form, see display.py)."""
+    return {
+        "title": title,
+        "right_percent": percent_text(key.right_ppm),
+        "share_percent": percent_text(key.share_ppm),
+        "split_version": versions_text(versions),
+    }
+
+
+def _versions(*amounts: LineAmounts | None) -> tuple[int, ...]:
+    return tuple(sorted({v for a in amounts if a is not None for v in a.versions}))
+
+
 def build_statement(engine: StatementEngine, account: str, period: Period, as_of: int) -> dict[str, Any]:
     """The statement document (JSON-ready; integers only for money)."""
     prev = engine.previous_close(period, as_of)
@@ -109,11 +124,19 @@ def build_statement(engine: StatementEngine, account: str, period: Period, as_of
 
     for cur in opening:
         section(cur)
+    titles: dict[str, str] = {}
+
+    def title(isrc: str) -> str:
+        if isrc not in titles:
+            titles[isrc] = engine.history.title_of(isrc, as_of)
+        return titles[isrc]
+
     current: tuple[str, list[dict[str, Any]]] | None = None
     for key, amounts in sorted(engine.period_result(period, as_of).lines.get(account, {}).items()):
+        shown = _shown(key, title(key.isrc), amounts.versions)
         if key.released_from:
             section(key.currency)["escrow_releases"].append(
-                {**_line(key, amounts), "dispute": key.released_from, "original_period": str(period)}
+                {**_line(key, amounts), **shown, "dispute": key.released_from, "original_period": str(period)}
             )
             continue
         if current is None or current[0] != key.currency:
@@ -129,9 +152,12 @@ def build_statement(engine: StatementEngine, account: str, period: Period, as_of
                 "units": amounts.units,
                 "gross_micros": amounts.gross_micros,
                 "amount_micros": amounts.amount_micros,
+                **shown,
             }
         )
     for earlier, key, diff in engine.adjustments(account, period, as_of):
+        now = engine.period_result(earlier, as_of).lines.get(account, {}).get(key)
+        then = engine.period_result(earlier, after).lines.get(account, {}).get(key)
         entry = {
             "original_period": str(earlier),
             "isrc": key.isrc,
@@ -141,6 +167,7 @@ def build_statement(engine: StatementEngine, account: str, period: Period, as_of
             "right_ppm": key.right_ppm,
             "share_ppm": key.share_ppm,
             "amount_micros": diff,
+            **_shown(key, title(key.isrc), _versions(now, then)),
         }
         # One rule for every account (DESIGN.md "Statements"): a dispute outcome for a closed
         # period is an adjustment like late usage, labelled with its dispute, so adjustments
