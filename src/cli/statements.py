@@ -20,9 +20,9 @@ from projections.statements.close import (
     engine_for,
     replay_period,
 )
+from projections.statements.display import position_time
 from projections.statements.dsr import SECTIONS as DSR_SECTIONS
 from projections.statements.dsr import DsrDetails, DsrParties, DsrRecording, DsrRelease
-from projections.statements.display import position_time
 from projections.statements.export import FORMATS, export_period
 from projections.statements.statement import SUMMARY_FIELDS, build_statement, statement_hash
 

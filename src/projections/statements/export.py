@@ -17,8 +17,8 @@ import pyarrow.parquet as pq
 
 from ledger.domain.money import format_micros
 from projections.statements.close import PeriodStatements
-from projections.statements.dsr import DsrDetails, write_statement_dsr
 from projections.statements.display import Letterhead, known_at_words, platform_name
+from projections.statements.dsr import DsrDetails, write_statement_dsr
 from projections.statements.pdf import write_pdf
 from projections.statements.statement import SUMMARY_FIELDS
 
