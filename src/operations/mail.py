@@ -66,7 +66,7 @@ class Mailer:
         msg["Message-ID"] = message_id
         msg.set_content(
             f"Hello {party_name},\n\nyour royalty statement for {period} is attached (PDF). It is also "
-            "available through the API (GET /v1/parties/{party}/statements/{period}).\n"
+            f"available through the API: GET /v1/parties/<your party key>/statements/{period}?format=pdf\n"
         )
         msg.add_attachment(pdf, maintype="application", subtype="pdf", filename=filename)
         with smtplib.SMTP(self.settings.host, self.settings.port, timeout=self.settings.timeout_s) as smtp:

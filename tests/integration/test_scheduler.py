@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -84,18 +85,18 @@ class World:
         return run
 
 
-@pytest.fixture
-def world(sqlite_config: StoreConfig, transfers: tuple[str, TransfersState], tmp_path: Path) -> Iterator[World]:
+@contextmanager
+def _world(config: StoreConfig, transfers: tuple[str, TransfersState], tmp_path: Path) -> Iterator[World]:
     url, state = transfers
     clock = Clock(datetime(2026, 10, 20, tzinfo=UTC))
-    app = RoyaltyLedger(sqlite_config, clock=clock)
+    app = RoyaltyLedger(config, clock=clock)
     payments_catalogue(app)  # aria 60 % / lbl 40 % of the master; 30 % to the platform
     for party in ("aria", "lbl"):
         set_party_email(app, party, f"{party}@example.org", "test")
         link_payout_account(app, party, f"acct_{party}", "test")
     with running_smtp_server() as (port, inbox):
         env = {
-            "ROYALTY_DATABASE_URL": sqlite_config.describe(),
+            "ROYALTY_DATABASE_URL": config.describe(),
             "ROYALTY_SMTP_HOST": "127.0.0.1",
             "ROYALTY_SMTP_PORT": str(port),
             "ROYALTY_STRIPE_API_KEY": API_KEY,
@@ -105,8 +106,21 @@ def world(sqlite_config: StoreConfig, transfers: tuple[str, TransfersState], tmp
             "ROYALTY_FIRST_CLOSE": "2026-10",
             "ROYALTY_MIN_PAYOUT": "10",
         }
-        yield World(app, clock, sqlite_config, inbox, state, env)
+        yield World(app, clock, config, inbox, state, env)
     app.close()
+
+
+@pytest.fixture
+def world(store_config: StoreConfig, transfers: tuple[str, TransfersState], tmp_path: Path) -> Iterator[World]:
+    """On SQLite and PostgreSQL."""
+    with _world(store_config, transfers, tmp_path) as made:
+        yield made
+
+
+@pytest.fixture
+def sqlite_world(sqlite_config: StoreConfig, transfers: tuple[str, TransfersState], tmp_path: Path) -> Iterator[World]:
+    with _world(sqlite_config, transfers, tmp_path) as made:
+        yield made
 
 
 def _sell(app: RoyaltyLedger, sale_id: str, amount: str, at: str) -> None:
@@ -178,7 +192,8 @@ def test_two_month_ends_close_deliver_pay_and_audit_once_each_even_after_kills(w
         assert audit.status == "completed" and audit.outcome["ok"] is True and audit.outcome["chain_ok"] is True
 
 
-def test_a_refusing_mail_server_is_retried_with_backoff_and_delivered_once(world: World) -> None:
+def test_a_refusing_mail_server_is_retried_with_backoff_and_delivered_once(sqlite_world: World) -> None:
+    world = sqlite_world
     app, clock = world.app, world.clock
     _sell(app, "oct-1", "100.00", "2026-10-05T10:00:00Z")
     world.inbox.refuse = True
@@ -199,18 +214,25 @@ def test_a_refusing_mail_server_is_retried_with_backoff_and_delivered_once(world
     assert (delivered.status, delivered.attempts) == ("delivered", 2)
 
 
-def test_metrics_report_usage_deliveries_the_last_close_and_the_last_audit(world: World) -> None:
+def test_metrics_and_the_api_report_deliveries_the_last_close_and_the_last_audit(sqlite_world: World) -> None:
+    world = sqlite_world
     from fastapi.testclient import TestClient
 
     from api.app import create_app
+    from api.auth import create_key
 
     _sell(world.app, "oct-1", "100.00", "2026-10-05T10:00:00Z")
     _sell(world.app, "oct-bad", "-3.00", "2026-10-05T10:00:00Z")  # quarantined: a negative sale
     world.inbox.refuse = True
     world.clock.now = datetime(2026, 11, 4, 3, tzinfo=UTC)
     world.scheduler().tick()
+    admin = {"Authorization": f"Bearer {create_key(world.app, 'admin', 'test').token}"}
     with TestClient(create_app(world.config, clock=world.clock)) as client:
         text = client.get("/metrics").text
+        delivery = client.get("/v1/parties/aria/statements/2026-10/delivery", headers=admin).json()
+        missing = client.get("/v1/parties/aria/statements/2026-09/delivery", headers=admin)
+    assert (delivery["status"], delivery["attempts"]) == ("retrying", 1) and "451" in delivery["reason"]
+    assert delivery["message_id"] == "<statement.2026-10.aria@royalty-ledger>" and missing.status_code == 404
     values = {
         line.split()[0]: float(line.split()[1]) for line in text.splitlines() if line and not line.startswith("#")
     }

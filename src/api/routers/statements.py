@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
+from eventsourcing.application import AggregateNotFoundError
 from fastapi import APIRouter, Depends, Query
 from fastapi import Path as PathParam
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 
 from api.auth import Principal
 from api.conflicts import ConflictRetryRoute
 from api.deps import LedgerDep, require, scoped_party
 from api.positions import capture_writes, wait_for_position
 from api.schemas.statements import PeriodCloseCreate, PeriodClosedPublic, StatementPublic
+from ledger.application import NotFound
 from ledger.domain.period import Period
+from ledger.domain.statement_delivery import StatementDelivery, statement_delivery_id
 from projections.statements.close import close_period, engine_for
 from projections.statements.display import Letterhead, platform_name, position_time
 from projections.statements.export import write_csv
@@ -92,4 +97,38 @@ def close(period: PeriodText, body: PeriodCloseCreate, app: LedgerDep, principal
         as_of_position=done.as_of,
         hashes=done.hashes,
         totals=done.totals,
+    )
+
+
+class StatementDeliveryPublic(BaseModel):
+    period: str
+    party: str
+    status: str = Field(description="pending, delivered, retrying (next_attempt_at) or failed (no more attempts).")
+    attempts: int
+    message_id: str = Field(description="The email's Message-ID: the same for every attempt.")
+    address: str = Field(description="Where it was delivered (empty until delivered).")
+    delivered_at: datetime | None
+    reason: str = Field(description="Why the last attempt failed.")
+    next_attempt_at: datetime | None
+
+
+@router.get("/v1/parties/{party_key}/statements/{period}/delivery", response_model=StatementDeliveryPublic)
+def statement_delivery(party_key: Reader, period: PeriodText, app: LedgerDep) -> StatementDeliveryPublic:
+    """How the statement for `period` was sent to the party by email (the scheduler's job):
+    delivered, being retried with the reason, or failed; 404 before the scheduler took it up."""
+    month = str(Period.parse(period))
+    try:
+        found: StatementDelivery = app.repository.get(statement_delivery_id(month, party_key))
+    except AggregateNotFoundError:
+        raise NotFound(f"no delivery of the {month} statement of {party_key}") from None
+    return StatementDeliveryPublic(
+        period=found.period,
+        party=found.party,
+        status=found.status,
+        attempts=found.attempts,
+        message_id=found.message_id,
+        address=found.address,
+        delivered_at=found.delivered_at,
+        reason=found.reason,
+        next_attempt_at=found.next_attempt_at,
     )
