@@ -21,6 +21,7 @@ from ledger.domain.party import DomainError
 from ledger.domain.period import InvalidTime
 from ledger.domain.shares import InvalidShares
 from ledger.domain.text import InvalidText
+from ledger.rights import NoStanding
 from ledger.usage.listener import ListenerSecretMissing
 from ledger.usage.readers import UnreadableFile
 from projections.statements.close import CloseConflict
@@ -80,6 +81,7 @@ PROBLEMS: dict[type[Exception], tuple[int, str, str]] = {
     InvalidIdentifier: (422, "invalid-identifier", "Invalid identifier"),
     InvalidShares: (422, "invalid-shares", "Invalid shares"),
     InvalidTime: (422, "invalid-time", "Invalid time"),
+    NoStanding: (403, "no-standing", "No standing"),
     DomainError: (422, "refused", "Refused by the ledger"),
     Forbidden: (403, "forbidden", "Forbidden"),
 }
@@ -148,6 +150,10 @@ def install(app: FastAPI) -> None:
     def bad_text(request: Request, exc: InvalidText) -> JSONResponse:
         errors = [{"field": exc.field, "reason": str(exc).removeprefix(f"{exc.field}: "), "code": exc.reason}]
         return problem(422, "invalid-text", "Invalid text", str(exc), request, errors=errors)
+
+    @app.exception_handler(NoStanding)
+    def no_standing(request: Request, exc: NoStanding) -> JSONResponse:
+        return problem(*PROBLEMS[NoStanding], str(exc), request)
 
     @app.exception_handler(DomainError)
     def refused(request: Request, exc: DomainError) -> JSONResponse:

@@ -19,22 +19,24 @@ from ledger.domain.work import Work
 
 
 def split_holders(app: RoyaltyLedger, right: str, subject_key: str | None) -> set[str]:
-    """Everyone who holds, held or was proposed a share of this split, in any version."""
-    agreement = app.find_split(right, subject_key) if subject_key else None
-    if agreement is None:
-        return set()
-    return {p for v in agreement.versions for p in (*v["shares"], *v["required"])}
+    """Everyone who holds or held a share of an active version of this split. A proposal that
+    never activated grants nothing: proposing a split is no way to read a subject."""
+    return app.split_holders(right, subject_key) if subject_key else set()
 
 
 def recording_parties(app: RoyaltyLedger, rec: Recording) -> set[str]:
-    """Credited parties and every master (and publishing) holder, past or present."""
+    """Credited parties, the parties that delivered it (sender, label) and every master (and
+    publishing) holder, past or present."""
     parties = {c["party"] for c in rec.credits} | split_holders(app, "master", rec.isrc)
+    parties |= set(app.subject_deliverers("master", rec.isrc))
     return parties | split_holders(app, "publishing", rec.work_key)
 
 
 def work_parties(app: RoyaltyLedger, work_key: str) -> set[str]:
+    """Writers, the parties that delivered a recording of it, every publishing holder past or present."""
     work = app.get_work(work_key)
-    return {w["party"] for w in work.writers} | split_holders(app, "publishing", work_key)
+    parties = {w["party"] for w in work.writers} | split_holders(app, "publishing", work_key)
+    return parties | set(app.subject_deliverers("publishing", work_key))
 
 
 def sees_recording(app: RoyaltyLedger, principal: Principal, rec: Recording) -> bool:
@@ -43,6 +45,15 @@ def sees_recording(app: RoyaltyLedger, principal: Principal, rec: Recording) -> 
 
 def sees_work(app: RoyaltyLedger, principal: Principal, work_key: str) -> bool:
     return not principal.is_party or bool(principal.scope & work_parties(app, work_key))
+
+
+def sees_split(app: RoyaltyLedger, principal: Principal, right: str, subject_key: str) -> bool:
+    """A split's history is as visible as its subject."""
+    if not principal.is_party:
+        return True
+    if right == "master":
+        return sees_recording(app, principal, app.get_recording(subject_key))
+    return sees_work(app, principal, subject_key)
 
 
 def controls_recording(app: RoyaltyLedger, principal: Principal, rec: Recording, now: datetime) -> bool:

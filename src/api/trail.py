@@ -1,9 +1,9 @@
 """The ownership trail of a recording or work: every recorded change to who is paid, in log order.
 
 Read straight from the log (the events of the aggregates concerned, by id), so it needs no
-projection and is exact at any moment: versions, acceptances, activations,
-disputes and their resolutions, work links, takedowns and reinstatements — each with its
-position, recorded time and actor.
+projection and is exact at any moment: versions, acceptances, refusals, activations, disputes
+(opened open or pending, admitted, refused) and their resolutions, work links, takedowns and
+reinstatements — each with its position, recorded time and actor.
 """
 
 from __future__ import annotations
@@ -24,9 +24,10 @@ from ledger.usage.catalogue_cache import releases_carrying
 _SPLIT = (
     SplitAgreement.SplitVersionProposed,  # type: ignore[attr-defined]
     SplitAgreement.SplitVersionAccepted,  # type: ignore[attr-defined]
+    SplitAgreement.SplitVersionRefused,  # type: ignore[attr-defined]
     SplitAgreement.SplitVersionActivated,  # type: ignore[attr-defined]
 )
-_DISPUTE = (Dispute.Opened, Dispute.Resolved)  # type: ignore[attr-defined]
+_DISPUTE = (Dispute.Opened, Dispute.Admitted, Dispute.Refused, Dispute.Resolved)  # type: ignore[attr-defined]
 _RECORDING = (
     Recording.Registered,  # type: ignore[attr-defined]
     Recording.DetailsUpdated,  # type: ignore[attr-defined]

@@ -260,6 +260,7 @@ def _month_events(app: RoyaltyLedger, demo: DemoCatalogue) -> None:
         "aria-lune",
         ACTOR,
         reason="renegotiated after the first album recouped",
+        by_operator=False,  # the artist acts for itself: a holder may propose
     )
     app.accept_split("master", isrc, version, "night-owl", "party:night-owl")
     demo.events.append(f"split change on {isrc} effective {mid:%Y-%m-%d}: Aria Lune 60 %, Night Owl 40 %")
@@ -288,7 +289,7 @@ def _month_events(app: RoyaltyLedger, demo: DemoCatalogue) -> None:
     new = {k: v for k, v in held["shares"].items() if k != "tidewater"}
     new["night-owl"] = held["shares"]["tidewater"]
     _, v = app.transfer_ownership(
-        "master", sold, new, p.start, "tidewater", "catalogue sale: Tidewater to Night Owl", ACTOR
+        "master", sold, new, p.start, "tidewater", "catalogue sale: Tidewater to Night Owl", ACTOR, by_operator=False
     )
     for party in app.get_split("master", sold).get_version(v)["required"]:
         if party not in app.get_split("master", sold).get_version(v)["accepted_by"]:
@@ -316,5 +317,6 @@ def _month_events(app: RoyaltyLedger, demo: DemoCatalogue) -> None:
         "producer points were agreed by email in 2024",
         ACTOR,
         respondent="night-owl",
+        by_operator=False,  # the producer's credit on the recording gives it standing
     )
     demo.events.append(f"open dispute {dispute.id} on {disputed}: Sam Keel claims 10 % of the master")

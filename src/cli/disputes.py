@@ -1,4 +1,9 @@
-"""`royalty disputes`: open, resolve, list and show disputes (the API's routes, as the operator)."""
+"""`royalty disputes`: open, admit, refuse, resolve, list and show disputes (the API's routes, as the operator).
+
+A dispute a party opened without standing (no credit on the subject, no current or past share)
+is *pending*: it moves no money until an operator admits it — or refuses it, for good. One
+opened here (by the operator) is admitted at once.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,13 @@ from uuid import UUID
 import typer
 
 from api.routers import disputes as disputes_api
-from api.schemas.rights import DisputeCreate, DisputePublic, DisputeResolutionCreate, DisputeWritten
+from api.schemas.rights import (
+    DisputeCreate,
+    DisputeDecisionCreate,
+    DisputePublic,
+    DisputeResolutionCreate,
+    DisputeWritten,
+)
 from cli.context import ledger
 from cli.output import JSON_OPTION, console, fail, report, table
 from cli.splits import SUBJECT, right_and_key
@@ -27,8 +38,10 @@ def _dispute_id(text: str) -> UUID:
 def _line(doc: dict[str, Any]) -> str:
     d = doc["dispute"]
     outcome = f" ({d['outcome']}, {d['awarded_ppm']} ppm awarded)" if d["outcome"] else ""
+    standing = f" [standing: {d['standing']}]" if d["standing"] else " [no standing shown: moves no money]"
     return (
-        f"dispute {d['dispute_id']} {d['status']}{outcome}: {d['claimant']} claims {d['claimed_ppm']} ppm of the "
+        f"dispute {d['dispute_id']} {d['status']}{outcome}{standing}: "
+        f"{d['claimant']} claims {d['claimed_ppm']} ppm of the "
         f"{d['right']} split of {d['subject_key']} from {d['effective_from']}; escrow {d['escrow_account']}"
         f" (position {doc['position']})"
     )
@@ -44,7 +57,8 @@ def open_(
     respondent: str = typer.Option(None, "--respondent", help="The party the claim is against."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Open a dispute for a claimant; while open, the claimed share's earnings go to its escrow."""
+    """Open a dispute for a claimant (admitted: the operator opens it); while open, the claimed
+    share's earnings go to its escrow."""
     app_ = ledger()
 
     def write() -> DisputeWritten:
@@ -60,6 +74,37 @@ def open_(
             }
         )
         return disputes_api.open_dispute(acting_party(app_, claimant), body, app_, operator())
+
+    perform(as_json, write, _line)
+
+
+REASON = typer.Option(..., "--reason", help="Why: recorded with the decision.")
+
+
+@app.command("admit")
+def admit(
+    dispute_id: str = typer.Argument(..., help="The dispute's id."), reason: str = REASON, as_json: bool = JSON_OPTION
+) -> None:
+    """Admit a pending dispute: from now on it escrows the claimed share."""
+    app_ = ledger()
+
+    def write() -> DisputeWritten:
+        body = DisputeDecisionCreate.model_validate({"reason": reason})
+        return disputes_api.admit(_dispute_id(dispute_id), body, app_, operator())
+
+    perform(as_json, write, _line)
+
+
+@app.command("refuse")
+def refuse(
+    dispute_id: str = typer.Argument(..., help="The dispute's id."), reason: str = REASON, as_json: bool = JSON_OPTION
+) -> None:
+    """Refuse a pending dispute: it never moves money."""
+    app_ = ledger()
+
+    def write() -> DisputeWritten:
+        body = DisputeDecisionCreate.model_validate({"reason": reason})
+        return disputes_api.refuse(_dispute_id(dispute_id), body, app_, operator())
 
     perform(as_json, write, _line)
 
@@ -101,23 +146,36 @@ def resolve(
 
 @app.command("list")
 def list_(
-    status: str = typer.Option(None, "--status", help="open or resolved (default: all)."),
+    status: str = typer.Option(None, "--status", help="pending, open, refused or resolved (default: all)."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Every dispute in the order it was opened."""
-    if status not in (None, "open", "resolved"):
-        fail(f"--status {status!r}: expected open or resolved", as_json)
+    if status not in (None, "pending", "open", "refused", "resolved"):
+        fail(f"--status {status!r}: expected pending, open, refused or resolved", as_json)
     found = disputes_api.list_disputes(ledger(), operator(), status)  # type: ignore[arg-type]
     docs = [d.model_dump(mode="json") for d in found]
     rows = [
-        (d["dispute_id"], d["status"], d["outcome"], d["right"], d["subject_key"], d["claimant"], d["claimed_ppm"])
+        (
+            d["dispute_id"],
+            d["status"],
+            d["standing"] or "-",
+            d["outcome"],
+            d["right"],
+            d["subject_key"],
+            d["claimant"],
+            d["claimed_ppm"],
+        )
         for d in docs
     ]
     report(
         {"disputes": docs},
         as_json,
         lambda: console.print(
-            table(f"{len(docs)} disputes", ["id", "status", "outcome", "right", "subject", "claimant", "ppm"], rows)
+            table(
+                f"{len(docs)} disputes",
+                ["id", "status", "standing", "outcome", "right", "subject", "claimant", "ppm"],
+                rows,
+            )
         ),
     )
 

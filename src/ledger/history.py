@@ -13,13 +13,16 @@ if TYPE_CHECKING:
 SPLIT_EVENTS = (
     SplitAgreement.SplitVersionProposed,  # type: ignore[attr-defined]
     SplitAgreement.SplitVersionAccepted,  # type: ignore[attr-defined]
+    SplitAgreement.SplitVersionRefused,  # type: ignore[attr-defined]
     SplitAgreement.SplitVersionActivated,  # type: ignore[attr-defined]
 )
 
 
 def split_history(app: RoyaltyLedger, right: str, subject_key: str) -> list[dict[str, Any]]:
-    """Every version of the (right, subject) split: shares, effective_from, proposer, each
-    acceptance and the activation, each with the log position and recorded time."""
+    """Every version of the (right, subject) split: shares, effective_from, proposer, whose
+    acceptance it asks (`required`; for a first version also one of `consent_from`, the parties
+    that delivered the subject), each acceptance, a refusal, the activation — each with the log
+    position, recorded time and actor."""
     agreement_id = split_agreement_id(right, subject_key)
     versions: dict[int, dict[str, Any]] = {}
     for n in app.log_of([agreement_id], topics=app.topics_of(*SPLIT_EVENTS)):
@@ -35,13 +38,18 @@ def split_history(app: RoyaltyLedger, right: str, subject_key: str) -> list[dict
                 "reason": e.reason,
                 "proposed_by": e.proposed_by,
                 "required": e.required,
+                "consent_from": getattr(e, "consent_from", None),
                 "proposed": stamp,
                 "acceptances": [],
+                "refusal": None,
                 "activation": None,
                 "status": "proposed",
             }
         elif name == "SplitVersionAccepted":
             versions[e.version]["acceptances"].append({"party": e.party_key, **stamp})
+        elif name == "SplitVersionRefused":
+            versions[e.version]["refusal"] = {"party": e.party_key, "reason": e.reason, **stamp}
+            versions[e.version]["status"] = "refused"
         else:
             versions[e.version]["activation"] = {"override_reason": e.override_reason, **stamp}
             versions[e.version]["status"] = "active"

@@ -84,11 +84,24 @@ def test_dispute_opened_resolved_and_traced(api: Api) -> None:
     )
     assert r.status_code == 201, r.text
     dispute = r.json()["dispute"]
-    assert dispute["status"] == "open" and dispute["escrow_account"].startswith("escrow:")
+    # carol is neither credited on the recording nor a holder: no standing, so pending.
+    assert dispute["status"] == "pending" and dispute["standing"] is None
+    assert dispute["escrow_account"].startswith("escrow:")
     path = f"/v1/disputes/{dispute['dispute_id']}"
     assert api.client.get(path, headers=api.key("party", "bob")).status_code == 404
     assert api.client.get(path, headers=api.key("party", "alice")).status_code == 200
     handler = api.key("dispute_handler")
+    r = api.client.post(f"{path}/resolution", json={"outcome": "upheld", "note": "ok"}, headers=handler)
+    assert r.status_code == 422 and "pending" in r.json()["detail"]
+    assert api.client.post(f"{path}/admission", json={"reason": "session sheet"}, headers=carol).status_code == 403
+    r = api.client.post(f"{path}/admission", json={"reason": "session sheet shows carol"}, headers=handler)
+    assert r.status_code == 200, r.text
+    admitted = r.json()["dispute"]
+    assert (admitted["status"], admitted["standing"], admitted["decision_note"]) == (
+        "open",
+        "operator",
+        "session sheet shows carol",
+    )
     listed = api.client.get("/v1/disputes", params={"status": "open"}, headers=handler).json()
     assert [d["dispute_id"] for d in listed] == [dispute["dispute_id"]]
     assert api.client.get("/v1/disputes", headers=api.key("party", "bob")).json() == []
@@ -118,6 +131,7 @@ def test_dispute_opened_resolved_and_traced(api: Api) -> None:
         ("master", "SplitVersionProposed"),
         ("master", "SplitVersionActivated"),
         ("dispute", "Opened"),
+        ("dispute", "Admitted"),
         ("dispute", "Resolved"),
         ("master", "SplitVersionProposed"),
         ("master", "SplitVersionActivated"),

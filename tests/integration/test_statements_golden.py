@@ -75,7 +75,9 @@ def _january(app: RoyaltyLedger, config: StoreConfig) -> str:
         ],
     )
     app.take_down("recording", R2, ["WW"], "rights lapsed", T(2026, 1, 20), "t")
-    dispute = app.open_dispute("master", R3, "cat", 300_000, T(2026, 1, 10), "I co-produced", "t", respondent="bob")
+    dispute = app.open_dispute(
+        "master", R3, "cat", 300_000, T(2026, 1, 10), "I co-produced", "t", respondent="bob", by_operator=True
+    )
     return str(dispute.id)
 
 

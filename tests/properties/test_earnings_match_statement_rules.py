@@ -94,7 +94,7 @@ def apply_step(app: RoyaltyLedger, s: tuple, counter: list[int]) -> None:  # typ
         )
     elif s[0] == "dispute":
         _, isrc, hour, ppm = s
-        app.open_dispute("master", isrc, "pub", ppm, DEC_1 + timedelta(hours=hour), "mine", "test")
+        app.open_dispute("master", isrc, "pub", ppm, DEC_1 + timedelta(hours=hour), "mine", "test", by_operator=True)
     elif s[0] == "pie":
         _, hour, platform = s
         rest = 1_000_000 - platform

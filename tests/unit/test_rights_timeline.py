@@ -43,7 +43,9 @@ def test_a_back_dated_version_is_invisible_as_known_before_it_was_recorded(memor
 
 def test_an_open_dispute_applies_from_its_effective_time_and_a_takedown_blocks(memory_app):
     _catalogue(memory_app)
-    memory_app.open_dispute("master", ISRC, "cat", 200_000, T(2026, 1, 10), "mine", "t", respondent="lbl")
+    memory_app.open_dispute(
+        "master", ISRC, "cat", 200_000, T(2026, 1, 10), "mine", "t", respondent="lbl", by_operator=True
+    )
     memory_app.take_down("recording", ISRC, ["DE"], "court order", T(2026, 1, 20), "t")
     h = read_rights_history(memory_app)
     segments = rights_timeline(h, ISRC, to_us(T(2026, 1, 1)), to_us(T(2026, 2, 1)), h.upto)

@@ -21,10 +21,18 @@ def app(memory_app):
 
 def test_a_version_activates_only_when_every_affected_party_has_accepted(app):
     agreement, v = app.propose_split(
-        "master", ISRC, {"aria": 400_000, "lbl": 400_000, "prod": 200_000}, MAR15, "prod", "party:prod"
+        "master",
+        ISRC,
+        {"aria": 400_000, "lbl": 400_000, "prod": 200_000},
+        MAR15,
+        "aria",
+        "party:aria",
+        by_operator=False,
     )
     assert agreement.get_version(v)["required"] == ["aria", "lbl", "prod"]
-    app.accept_split("master", ISRC, v, "aria", "party:aria")
+    assert list(agreement.get_version(v)["accepted_by"]) == ["aria"]  # the proposer's, with it
+    assert agreement.get_version(v)["consent_from"] is None  # not a first version
+    app.accept_split("master", ISRC, v, "prod", "party:prod")
     assert app.get_split("master", ISRC).get_version(v)["status"] == "proposed"
     app.accept_split("master", ISRC, v, "lbl", "party:lbl")
     agreement = app.get_split("master", ISRC)
@@ -34,7 +42,7 @@ def test_a_version_activates_only_when_every_affected_party_has_accepted(app):
 
 
 def test_an_unaffected_party_cannot_accept_and_no_one_accepts_twice(app):
-    _, v = app.propose_split("master", ISRC, {"aria": 600_000, "lbl": 400_000}, MAR, "aria", "party:aria")
+    _, v = app.propose_split("master", ISRC, {"aria": 600_000, "lbl": 400_000}, MAR, "aria", "party:aria", by_operator=False)
     with pytest.raises(DomainError, match="prod is not affected"):
         app.accept_split("master", ISRC, v, "prod", "party:prod")
     with pytest.raises(DomainError, match="already accepted"):
@@ -42,7 +50,7 @@ def test_an_unaffected_party_cannot_accept_and_no_one_accepts_twice(app):
 
 
 def test_an_admin_override_needs_a_reason_and_is_recorded(app):
-    _, v = app.propose_split("master", ISRC, {"aria": 600_000, "lbl": 400_000}, MAR, "aria", "party:aria")
+    _, v = app.propose_split("master", ISRC, {"aria": 600_000, "lbl": 400_000}, MAR, "aria", "party:aria", by_operator=False)
     with pytest.raises(DomainError, match="needs a reason"):
         app.activate_split_override("master", ISRC, v, "  ", "admin")
     agreement = app.activate_split_override("master", ISRC, v, "label unreachable, contract clause 7", "admin")
@@ -60,11 +68,14 @@ def test_a_back_dated_correction_governs_from_its_effective_time_until_the_next_
 
 def test_naive_times_are_refused(app):
     with pytest.raises(ValueError, match="no time zone"):
-        app.propose_split("master", ISRC, {"aria": 1_000_000}, datetime(2026, 3, 1), "aria", "x")
+        app.propose_split("master", ISRC, {"aria": 1_000_000}, datetime(2026, 3, 1), "aria", "x", by_operator=False)
 
 
 def test_disputes_and_resolution_activate_the_corrected_split(app):
-    dispute = app.open_dispute("master", ISRC, "prod", 100_000, MAR, "email agreement", "handler", respondent="lbl")
+    dispute = app.open_dispute(
+        "master", ISRC, "prod", 100_000, MAR, "email agreement", "handler", respondent="lbl", by_operator=True
+    )
+    assert dispute.status == "open" and dispute.standing == "operator"
     assert dispute.escrow_account == f"escrow:{dispute.id}"
     app.resolve_dispute(
         dispute.id,

@@ -1,4 +1,10 @@
-"""Disputes: a party opens one, a dispute handler resolves it; both can read it back."""
+"""Disputes: a party opens one, a dispute handler admits, refuses or resolves it; both read it back.
+
+Standing (DESIGN "Who may change who is paid"): a dispute opened by a party key moves money only
+if the claimant is credited on the subject or holds or held a share of it; otherwise it is
+*pending* — no escrow — until an admin or dispute handler admits it. One opened by an admin or a
+dispute handler is admitted at once.
+"""
 
 from __future__ import annotations
 
@@ -12,14 +18,21 @@ from api.conflicts import ConflictRetryRoute
 from api.deps import LedgerDep, PrincipalDep, require, scoped_party
 from api.positions import capture_writes, wait_for_position
 from api.routers.splits import subject_of
-from api.schemas.rights import DisputeCreate, DisputePublic, DisputeResolutionCreate, DisputeWritten
+from api.schemas.rights import (
+    DisputeCreate,
+    DisputeDecisionCreate,
+    DisputePublic,
+    DisputeResolutionCreate,
+    DisputeWritten,
+)
 from api.scope import VisibleDispute
 from ledger.domain.dispute import Dispute
 
 router = APIRouter(tags=["disputes"], route_class=ConflictRetryRoute)
 
 Claimant = Annotated[str, Depends(scoped_party("admin", "dispute_handler"))]
-Handler = Annotated[Principal, Depends(require("admin", "dispute_handler"))]
+OPERATORS = ("admin", "dispute_handler")
+Handler = Annotated[Principal, Depends(require(*OPERATORS))]
 Reader = Annotated[Principal, Depends(require("admin", "dispute_handler", "auditor", "accountant", "party"))]
 MinPosition = Annotated[int | None, Query(ge=0, description="Wait until the log holds this.")]
 
@@ -35,6 +48,8 @@ def dispute_public(d: Dispute) -> DisputePublic:
         effective_from=d.effective_from,
         statement=d.statement,
         status=d.status,
+        standing=d.standing,
+        decision_note=d.decision_note,
         outcome=d.outcome,
         awarded_ppm=d.awarded_ppm,
         resolution_note=d.resolution_note,
@@ -45,7 +60,11 @@ def dispute_public(d: Dispute) -> DisputePublic:
 @router.post("/v1/parties/{party_key}/disputes", response_model=DisputeWritten, status_code=201)
 def open_dispute(party_key: Claimant, body: DisputeCreate, app: LedgerDep, principal: PrincipalDep) -> DisputeWritten:
     """Open a dispute with `party_key` as claimant. While it is open, the claimed share of the
-    subject's earnings from `effective_from` goes to the dispute's escrow account."""
+    subject's earnings from `effective_from` goes to the dispute's escrow account. A party key's
+    dispute is open only if the claimant is credited on the subject or holds or held a share of
+    it; otherwise it is `pending` and moves no money until an admin or dispute handler admits it.
+    The claim is at most what a named respondent holds (else what the claimant does not hold),
+    and only an admin or dispute handler may date it before the end of the latest closed period."""
     subject = subject_of(body.right, body.subject_key)
     with capture_writes() as written:
         dispute = app.open_dispute(
@@ -57,6 +76,7 @@ def open_dispute(party_key: Claimant, body: DisputeCreate, app: LedgerDep, princ
             body.statement,
             principal.actor,
             body.respondent,
+            by_operator=principal.role in OPERATORS,
         )
     return DisputeWritten(position=written.position(app), changed=True, dispute=dispute_public(dispute))
 
@@ -68,6 +88,23 @@ def get_dispute(
     """One dispute. A party key sees disputes its parties are claimant or respondent in."""
     wait_for_position(app, min_position)
     return dispute_public(dispute)
+
+
+@router.post("/v1/disputes/{dispute_id}/admission", response_model=DisputeWritten)
+def admit(dispute_id: UUID, body: DisputeDecisionCreate, app: LedgerDep, principal: Handler) -> DisputeWritten:
+    """Admit a pending dispute (an admin or dispute handler, with a reason): from this position on
+    it escrows the claimed share, as if opened with standing."""
+    with capture_writes() as written:
+        dispute = app.admit_dispute(dispute_id, body.reason, principal.actor)
+    return DisputeWritten(position=written.position(app), changed=True, dispute=dispute_public(dispute))
+
+
+@router.post("/v1/disputes/{dispute_id}/refusal", response_model=DisputeWritten)
+def refuse(dispute_id: UUID, body: DisputeDecisionCreate, app: LedgerDep, principal: Handler) -> DisputeWritten:
+    """Refuse a pending dispute (an admin or dispute handler, with a reason): it never moves money."""
+    with capture_writes() as written:
+        dispute = app.refuse_dispute(dispute_id, body.reason, principal.actor)
+    return DisputeWritten(position=written.position(app), changed=True, dispute=dispute_public(dispute))
 
 
 @router.post("/v1/disputes/{dispute_id}/resolution", response_model=DisputeWritten)
@@ -91,10 +128,10 @@ def resolve(dispute_id: UUID, body: DisputeResolutionCreate, app: LedgerDep, pri
 def list_disputes(
     app: LedgerDep,
     principal: Reader,
-    status: Annotated[Literal["open", "resolved"] | None, Query()] = None,
+    status: Annotated[Literal["pending", "open", "refused", "resolved"] | None, Query()] = None,
     min_position: MinPosition = None,
 ) -> list[DisputePublic]:
-    """Disputes in the order they were opened, optionally only open or resolved ones. A party
+    """Disputes in the order they were opened, optionally only those with one status. A party
     key sees those its parties are claimant or respondent in."""
     wait_for_position(app, min_position)
     ids = dict.fromkeys(app.aggregate_ids_with(Dispute.Opened))  # type: ignore[attr-defined]

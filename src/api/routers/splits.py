@@ -1,4 +1,10 @@
-"""Split versions: propose and accept as a party, set or override-activate as an admin, read history."""
+"""Split versions: propose, accept or refuse as a party, set or override-activate as an admin, read history.
+
+Consent (DESIGN "Who may change who is paid"): a party proposes only for a subject it delivered
+or holds (or held) a share of; a subject's first version also needs a delivering party's
+acceptance or an admin's override; back-dating before the end of the latest closed period needs
+an admin. The ledger enforces it; an admin key is the operator here.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from api.auth import Forbidden, Principal
+from api.auth import Principal
 from api.conflicts import ConflictRetryRoute
 from api.deps import LedgerDep, PrincipalDep, hide_unless, require, scoped_party
 from api.positions import capture_writes, wait_for_position
@@ -17,11 +23,12 @@ from api.schemas.rights import (
     SplitActivationCreate,
     SplitHistoryPublic,
     SplitProposalCreate,
+    SplitRefusalCreate,
     SplitVersionCreate,
     SplitVersionPublic,
     SplitWritten,
 )
-from api.scope import split_holders
+from api.scope import sees_split
 from ledger.application import RoyaltyLedger
 from ledger.domain.identifiers import parse_isrc
 from ledger.domain.split_agreement import SplitAgreement
@@ -61,13 +68,12 @@ def written_split(
 @router.post("/v1/parties/{party_key}/split-proposals", response_model=SplitWritten, status_code=201)
 def propose(party_key: Proposer, body: SplitProposalCreate, app: LedgerDep, principal: PrincipalDep) -> SplitWritten:
     """Propose a version as `party_key` (its acceptance is recorded with it). It activates
-    once every affected party — new holders and holders of the version it replaces — accepts."""
+    once every affected party — new holders and holders of the version it replaces — accepts;
+    a subject's first version also needs the acceptance of a party that delivered it (or an
+    admin's override). `party_key` must have delivered the subject or hold or have held a share
+    of it (403 `no-standing` otherwise), and only an admin back-dates before the end of the
+    latest closed period."""
     subject = subject_of(body.right, body.subject_key)
-    if principal.is_party:
-        agreement = app.find_split(body.right, subject)
-        in_force = agreement.version_in_force(body.effective_from) if agreement else None
-        if party_key not in set(body.shares) | set(in_force["shares"] if in_force else ()):
-            raise Forbidden(f"{party_key} holds no share of this split before or after")
     with capture_writes() as written:
         agreement, version = app.propose_split(
             body.right,
@@ -78,6 +84,7 @@ def propose(party_key: Proposer, body: SplitProposalCreate, app: LedgerDep, prin
             principal.actor,
             body.reason,
             body.kind,
+            by_operator=principal.role == "admin",
         )
     return written_split(app, agreement, version, written.position(app))
 
@@ -88,6 +95,16 @@ def accept(party_key: Acceptor, body: SplitAcceptanceCreate, app: LedgerDep, pri
     subject = subject_of(body.right, body.subject_key)
     with capture_writes() as written:
         agreement = app.accept_split(body.right, subject, body.version, party_key, principal.actor)
+    return written_split(app, agreement, body.version, written.position(app))
+
+
+@router.post("/v1/parties/{party_key}/split-refusals", response_model=SplitWritten, status_code=201)
+def refuse(party_key: Acceptor, body: SplitRefusalCreate, app: LedgerDep, principal: PrincipalDep) -> SplitWritten:
+    """Refuse a proposed version as `party_key` (a party whose acceptance it asks), with a
+    reason: the version can then never activate."""
+    subject = subject_of(body.right, body.subject_key)
+    with capture_writes() as written:
+        agreement = app.refuse_split(body.right, subject, body.version, party_key, body.reason, principal.actor)
     return written_split(app, agreement, body.version, written.position(app))
 
 
@@ -128,12 +145,12 @@ def activate(
 def history(
     right: Right, subject_key: SubjectKey, app: LedgerDep, principal: Reader, min_position: MinPosition = None
 ) -> SplitHistoryPublic:
-    """Every version: shares, effective_from, who proposed and accepted, the activation — each
-    with its log position, recorded time and actor. A party key sees splits it is part of."""
+    """Every version: shares, effective_from, who proposed, accepted or refused, the activation —
+    each with its log position, recorded time and actor. A party key sees the split of a subject
+    it delivered, is credited on, or holds or held a share of (a mere proposal grants nothing)."""
     wait_for_position(app, min_position)
     subject = subject_of(right, subject_key)
     app.get_split(right, subject)
-    visible = not principal.is_party or bool(principal.scope & split_holders(app, right, subject))
-    hide_unless(visible, f"{right} split of {subject}")
+    hide_unless(sees_split(app, principal, right, subject), f"{right} split of {subject}")
     versions = [SplitVersionPublic.model_validate(v) for v in split_history(app, right, subject)]
     return SplitHistoryPublic(right=right, subject_key=subject, versions=versions)

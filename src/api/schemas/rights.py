@@ -29,6 +29,13 @@ class SplitAcceptanceCreate(Strict):
     version: int = Field(ge=1)
 
 
+class SplitRefusalCreate(Strict):
+    right: Right
+    subject_key: Key
+    version: int = Field(ge=1)
+    reason: Reason
+
+
 class SplitVersionCreate(Strict):
     """A version set by an admin or distributor (initial delivery): activated with its reason."""
 
@@ -52,9 +59,14 @@ class SplitVersionPublic(BaseModel):
     reason: str
     proposed_by: str
     required: list[str]
-    status: str
+    consent_from: list[str] | None = Field(
+        description="A first version: the delivering parties, one of whom must accept (or an admin "
+        "override it); empty when none is known. Null for later versions."
+    )
+    status: Literal["proposed", "active", "refused"]
     proposed: Stamp
     acceptances: list[dict[str, Any]]
+    refusal: dict[str, Any] | None
     activation: dict[str, Any] | None
 
 
@@ -80,6 +92,12 @@ class DisputeCreate(Strict):
     respondent: Key | None = None
 
 
+class DisputeDecisionCreate(Strict):
+    """An operator's admission or refusal of a pending dispute, with its reason."""
+
+    reason: Reason
+
+
 class DisputeResolutionCreate(Strict):
     outcome: Literal["upheld", "rejected", "partial"]
     note: Reason
@@ -99,7 +117,15 @@ class DisputePublic(BaseModel):
     claimed_ppm: int
     effective_from: datetime
     statement: str
-    status: str
+    status: str = Field(
+        description="pending (no standing shown yet, moves no money), open (escrows the claim), "
+        "refused (never moved money) or resolved (escrow released by the outcome)."
+    )
+    standing: str | None = Field(
+        description="Why it moves money: credit, share, operator (opened or admitted by one); "
+        "unchecked for disputes recorded before standing was checked; null while pending."
+    )
+    decision_note: str = Field(description="The reason an operator gave to admit or refuse it.")
     outcome: str | None
     awarded_ppm: int
     resolution_note: str

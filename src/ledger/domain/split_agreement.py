@@ -2,9 +2,12 @@
 
 Versions are effective-dated and back-datable. A version is proposed by one party, accepted by
 each affected party (its holders and the holders of the version it replaces), and activated when
-all have accepted — or by a recorded admin override with a reason. The version in force for an
-instant is the active version with the latest effective_from ≤ that instant (ties: the one
-activated later).
+all have accepted — or by a recorded admin override with a reason. A subject's **first** version
+(no version of it was ever active) also needs the acceptance of a party that delivered the
+subject (`consent_from`); with none known, only an operator's override activates it — the
+proposer's own acceptance is never enough. Any party whose acceptance is asked may refuse
+instead, which closes the version for good. The version in force for an instant is the active
+version with the latest effective_from ≤ that instant (ties: the one activated later).
 """
 
 from __future__ import annotations
@@ -43,10 +46,14 @@ class SplitAgreement(Aggregate):
         reason: str,
         actor: str,
         kind: str = "change",
+        deliverers: list[str] | tuple[str, ...] = (),
     ) -> int:
+        """Record a proposal. `deliverers`: the parties that delivered the subject, asked for
+        their consent when this would be the subject's first active version."""
         shares = validate_shares(shares)
         in_force = self.version_in_force(effective_from)
         affected = sorted(set(shares) | set(in_force["shares"] if in_force else ()))
+        first = not any(v["status"] == "active" for v in self.versions)
         self._proposed(
             version=len(self.versions) + 1,
             shares=shares,
@@ -56,6 +63,7 @@ class SplitAgreement(Aggregate):
             reason=reason,
             kind=kind,
             actor=actor,
+            consent_from=sorted(set(deliverers)) if first else None,
         )
         return len(self.versions)
 
@@ -70,6 +78,7 @@ class SplitAgreement(Aggregate):
         reason: str,
         kind: str,
         actor: str,
+        consent_from: list[str] | None = None,  # absent from events recorded before the rule
     ) -> None:
         self.versions.append(
             {
@@ -85,6 +94,8 @@ class SplitAgreement(Aggregate):
                 "activated_by": None,
                 "override_reason": None,
                 "activation_seq": None,
+                "consent_from": consent_from,
+                "refused_by": None,
             }
         )
 
@@ -93,31 +104,44 @@ class SplitAgreement(Aggregate):
             raise DomainError(f"{self.right} split of {self.subject_key} has no version {version}")
         return self.versions[version - 1]
 
-    def accept(self, version: int, party_key: str, actor: str) -> bool:
-        """Record an acceptance; returns True when that completes the required acceptances."""
+    def _awaiting(self, version: int, party_key: str) -> dict[str, Any]:
         v = self.get_version(version)
         if v["status"] != "proposed":
             raise DomainError(f"version {version} is {v['status']}, not awaiting acceptance")
-        if party_key not in v["required"]:
+        if party_key not in v["required"] and party_key not in (v.get("consent_from") or ()):
             raise DomainError(f"{party_key} is not affected by version {version}")
         if party_key in v["accepted_by"]:
             raise DomainError(f"{party_key} has already accepted version {version}")
+        return v
+
+    def accept(self, version: int, party_key: str, actor: str) -> bool:
+        """Record an acceptance; returns True when that completes the required acceptances."""
+        v = self._awaiting(version, party_key)
         self._accepted(version=version, party_key=party_key, actor=actor)
-        return set(v["accepted_by"]) == set(v["required"])
+        return not missing_consent(v)
 
     @event("SplitVersionAccepted")
     def _accepted(self, version: int, party_key: str, actor: str) -> None:
         self.versions[version - 1]["accepted_by"][party_key] = actor
 
+    def refuse(self, version: int, party_key: str, reason: str, actor: str) -> None:
+        """A party whose acceptance is asked says no: the version can never become active."""
+        if not reason.strip():
+            raise DomainError("a refusal needs a reason")
+        self._awaiting(version, party_key)
+        self._refused(version=version, party_key=party_key, reason=reason, actor=actor)
+
+    @event("SplitVersionRefused")
+    def _refused(self, version: int, party_key: str, reason: str, actor: str) -> None:
+        self.versions[version - 1].update(status="refused", refused_by=party_key)
+
     def activate(self, version: int, actor: str, override_reason: str | None = None) -> None:
         v = self.get_version(version)
         if v["status"] != "proposed":
             raise DomainError(f"version {version} is {v['status']}, cannot activate")
-        missing = sorted(set(v["required"]) - set(v["accepted_by"]))
+        missing = missing_consent(v)
         if missing and not override_reason:
-            raise DomainError(
-                f"version {version} still needs acceptance from {', '.join(missing)}; an admin override needs a reason"
-            )
+            raise DomainError(f"version {version} still needs {missing}; an admin override needs a reason")
         self._activated(version=version, override_reason=override_reason, actor=actor)
 
     @event("SplitVersionActivated")
@@ -133,3 +157,21 @@ class SplitAgreement(Aggregate):
         if not candidates:
             return None
         return max(candidates, key=lambda v: (v["effective_from"], v["activation_seq"]))
+
+
+def missing_consent(version: dict[str, Any]) -> str:
+    """What a proposed version still lacks before it activates by acceptance alone ("" if nothing)."""
+    accepted = set(version["accepted_by"])
+    needs = []
+    missing = sorted(set(version["required"]) - accepted)
+    if missing:
+        needs.append(f"acceptance from {', '.join(missing)}")
+    consent_from = version.get("consent_from")
+    if consent_from is not None and not accepted & set(consent_from):
+        needs.append(
+            f"a first version needs the acceptance of a party that delivered the subject "
+            f"({', '.join(consent_from)}) or an operator's override"
+            if consent_from
+            else "a first version of a subject no party is known to have delivered needs an operator's override"
+        )
+    return " and ".join(needs)

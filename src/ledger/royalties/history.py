@@ -56,7 +56,7 @@ class DisputeFact:
     respondent: str | None
     claimed_ppm: int
     effective_from_us: int
-    opened_at: int
+    opened_at: int  # the position it began to move money: opened with standing, or admitted
     resolved_at: int = NEVER
     outcome: str | None = None
     awarded_ppm: int = 0
@@ -180,6 +180,8 @@ def _availability(action: str) -> Any:
 
 
 def _dispute_opened(h: RightsHistory, position: int, e: Any) -> None:
+    """An admitted dispute counts from the position it was opened at; a pending one (no
+    standing yet) moves no money, and counts only from the position an operator admits it."""
     fact = DisputeFact(
         str(e.originator_id),
         e.right,
@@ -191,7 +193,14 @@ def _dispute_opened(h: RightsHistory, position: int, e: Any) -> None:
         position,
     )
     h._disputes[str(e.originator_id)] = fact
-    h.disputes.setdefault((e.right, e.subject_key), []).append(fact)
+    if getattr(e, "standing", "unchecked") is not None:
+        h.disputes.setdefault((e.right, e.subject_key), []).append(fact)
+
+
+def _dispute_admitted(h: RightsHistory, position: int, e: Any) -> None:
+    fact = h._disputes[str(e.originator_id)]
+    fact.opened_at = position
+    h.disputes.setdefault((fact.right, fact.subject_key), []).append(fact)
 
 
 def _dispute_resolved(h: RightsHistory, position: int, e: Any) -> None:
@@ -229,6 +238,7 @@ _HANDLED: list[tuple[type, str, Any]] = [
     (Recording, "TakenDown", _availability("takedown")),
     (Recording, "Reinstated", _availability("reinstatement")),
     (Dispute, "Opened", _dispute_opened),
+    (Dispute, "Admitted", _dispute_admitted),
     (Dispute, "Resolved", _dispute_resolved),
     (RightsPieRuleSet, "RightsPieVersionRecorded", _pie),
     (PeriodClose, "PeriodClosed", _closed),

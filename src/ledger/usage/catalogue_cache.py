@@ -47,6 +47,7 @@ class _Cache:
     # Per recording only its ISRC and, when it has a takedown history, the aggregate (to answer
     # "unavailable here then?"): a catalogue of 100 000 recordings stays small in memory.
     recordings: dict[Any, tuple[str, Recording | None]] = field(default_factory=dict)
+    work_of: dict[str, str | None] = field(default_factory=dict)  # ISRC → its work's key
     releases: dict[Any, Release] = field(default_factory=dict)
     view: CatalogueView | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -69,6 +70,7 @@ def catalogue_view(app: RoyaltyLedger) -> CatalogueView:
             aggregate = app.repository.get(aggregate_id)
             if isinstance(aggregate, Recording):
                 cache.recordings[aggregate_id] = (aggregate.isrc, aggregate if aggregate.availability else None)
+                cache.work_of[aggregate.isrc] = aggregate.work_key
             elif isinstance(aggregate, Release):
                 cache.releases[aggregate_id] = aggregate
         cache.upto = head
@@ -84,3 +86,12 @@ def releases_carrying(app: RoyaltyLedger, isrc: str) -> list[str]:
         cache = _CACHES[app]
     with cache.lock:
         return [rel.upc for rel in cache.releases.values() if isrc in rel.track_isrcs]
+
+
+def recordings_of_work(app: RoyaltyLedger, work_key: str) -> list[str]:
+    """ISRCs of every recording linked to the work now."""
+    catalogue_view(app)
+    with _GUARD:
+        cache = _CACHES[app]
+    with cache.lock:
+        return sorted(isrc for isrc, work in cache.work_of.items() if work == work_key)

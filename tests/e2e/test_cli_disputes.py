@@ -1,0 +1,62 @@
+"""`royalty disputes`: an operator lists disputes and admits or refuses the pending ones."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from ledger.application import RoyaltyLedger
+from ledger.royalties import read_rights_history
+from tests.e2e.cli_runner import royalty_here
+
+ISRC = "USRC17607839"
+FEB = datetime(2026, 2, 1, tzinfo=UTC)
+
+
+def _pending_disputes(config) -> list[str]:
+    app = RoyaltyLedger(config)
+    for key in ("ann", "lbl", "eve"):
+        app.upsert_party(key, key.title(), ["artist"], "t")
+    app.upsert_recording(ISRC, "Moth", "Ann", 1000, "t")
+    app.set_split("master", ISRC, {"ann": 600_000, "lbl": 400_000}, datetime(2026, 1, 1, tzinfo=UTC), "t", "v1")
+    ids = [
+        str(app.open_dispute("master", ISRC, "eve", ppm, FEB, "mine", "apikey:x/party/eve", by_operator=False).id)
+        for ppm in (100_000, 200_000)
+    ]
+    app.close()
+    return ids
+
+
+def _json(config, *args: str) -> dict:
+    result = royalty_here(config, *args, "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads(result.stdout)
+
+
+def test_an_operator_admits_and_refuses_pending_disputes(sqlite_config):
+    assert royalty_here(sqlite_config, "init").returncode == 0
+    first, second = _pending_disputes(sqlite_config)
+    listed = _json(sqlite_config, "disputes", "list", "--status", "pending")["disputes"]
+    assert [(d["dispute_id"], d["status"], d["standing"]) for d in listed] == [
+        (first, "pending", None),
+        (second, "pending", None),
+    ]
+    admitted = _json(sqlite_config, "disputes", "admit", first, "--reason", "contract on file")
+    assert (admitted["status"], admitted["standing"], admitted["decision_note"]) == (
+        "open",
+        "operator",
+        "contract on file",
+    )
+    refused = _json(sqlite_config, "disputes", "refuse", second, "--reason", "no link to the recording")
+    assert refused["status"] == "refused"
+    app = RoyaltyLedger(sqlite_config)
+    try:
+        assert [d.dispute_id for d in read_rights_history(app).disputes[("master", ISRC)]] == [first]
+    finally:
+        app.close()
+    again = royalty_here(sqlite_config, "disputes", "admit", second, "--reason", "x", "--json")
+    assert again.returncode == 1 and "refused, not pending" in json.loads(again.stdout)["error"]
+    unknown = royalty_here(sqlite_config, "disputes", "admit", "0" * 32, "--reason", "x")
+    assert unknown.returncode == 1 and "not found" in unknown.stderr
+    assert royalty_here(sqlite_config, "disputes", "refuse", "nope", "--reason", "x").returncode == 1
+    assert royalty_here(sqlite_config, "disputes", "list", "--status", "closed").returncode == 1
