@@ -42,7 +42,9 @@ def test_a_version_activates_only_when_every_affected_party_has_accepted(app):
 
 
 def test_an_unaffected_party_cannot_accept_and_no_one_accepts_twice(app):
-    _, v = app.propose_split("master", ISRC, {"aria": 600_000, "lbl": 400_000}, MAR, "aria", "party:aria", by_operator=False)
+    _, v = app.propose_split(
+        "master", ISRC, {"aria": 600_000, "lbl": 400_000}, MAR, "aria", "party:aria", by_operator=False
+    )
     with pytest.raises(DomainError, match="prod is not affected"):
         app.accept_split("master", ISRC, v, "prod", "party:prod")
     with pytest.raises(DomainError, match="already accepted"):
@@ -50,7 +52,9 @@ def test_an_unaffected_party_cannot_accept_and_no_one_accepts_twice(app):
 
 
 def test_an_admin_override_needs_a_reason_and_is_recorded(app):
-    _, v = app.propose_split("master", ISRC, {"aria": 600_000, "lbl": 400_000}, MAR, "aria", "party:aria", by_operator=False)
+    _, v = app.propose_split(
+        "master", ISRC, {"aria": 600_000, "lbl": 400_000}, MAR, "aria", "party:aria", by_operator=False
+    )
     with pytest.raises(DomainError, match="needs a reason"):
         app.activate_split_override("master", ISRC, v, "  ", "admin")
     agreement = app.activate_split_override("master", ISRC, v, "label unreachable, contract clause 7", "admin")
