@@ -145,3 +145,19 @@ def test_a_claim_is_capped_by_what_there_is_to_take(app):
     # A later version counts: lbl holds 900 000 from March, so a claim from February may reach it.
     app.set_split("master", ISRC, {"aria": 100_000, "lbl": 900_000}, MAR, "test", "change")
     claim(900_000, respondent="lbl")
+
+
+def test_a_works_delivering_parties_are_those_of_the_releases_carrying_its_recordings(app):
+    app.upsert_work("song", "Song", [{"party": "aria", "role": "composer"}], "test")
+    assert app.subject_deliverers("publishing", "song") == []
+    app.upsert_recording(LOOSE, "Loose", "Aria", 180_000, "test", work_key="song")
+    assert app.subject_deliverers("publishing", "song") == ["dist", "lbl"]
+    with pytest.raises(NoStanding):  # a writer's credit is standing for disputes, not proposals
+        app.propose_split("publishing", "song", {"aria": 1_000_000}, JAN, "aria", "party:aria", by_operator=False)
+    shares = {"aria": 600_000, "dist": 400_000}
+    _, v = app.propose_split("publishing", "song", shares, JAN, "dist", "party:dist", by_operator=False)
+    assert app.get_split("publishing", "song").get_version(v)["status"] == "proposed"  # aria has to accept
+    assert app.accept_split("publishing", "song", v, "aria", "party:aria").get_version(v)["status"] == "active"
+    with pytest.raises(DomainError, match="exceeds the 400000 ppm aria does not already hold"):
+        app.open_dispute("publishing", "song", "aria", 400_001, JAN, "x", "t", by_operator=False)
+    assert app.open_dispute("publishing", "song", "aria", 1, JAN, "x", "t", by_operator=False).standing == "credit"
