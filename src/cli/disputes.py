@@ -38,7 +38,7 @@ def _dispute_id(text: str) -> UUID:
 def _line(doc: dict[str, Any]) -> str:
     d = doc["dispute"]
     outcome = f" ({d['outcome']}, {d['awarded_ppm']} ppm awarded)" if d["outcome"] else ""
-    standing = f" [standing: {d['standing']}]" if d["standing"] else " [no standing shown: moves no money]"
+    standing = f" (standing: {d['standing']})" if d["standing"] else " (no standing: moves no money)"
     return (
         f"dispute {d['dispute_id']} {d['status']}{outcome}{standing}: "
         f"{d['claimant']} claims {d['claimed_ppm']} ppm of the "

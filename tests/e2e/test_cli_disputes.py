@@ -41,21 +41,24 @@ def test_an_operator_admits_and_refuses_pending_disputes(sqlite_config):
         (first, "pending", None),
         (second, "pending", None),
     ]
-    admitted = _json(sqlite_config, "disputes", "admit", first, "--reason", "contract on file")
+    admitted = _json(sqlite_config, "disputes", "admit", first, "--reason", "contract on file")["dispute"]
     assert (admitted["status"], admitted["standing"], admitted["decision_note"]) == (
         "open",
         "operator",
         "contract on file",
     )
-    refused = _json(sqlite_config, "disputes", "refuse", second, "--reason", "no link to the recording")
+    refused = _json(sqlite_config, "disputes", "refuse", second, "--reason", "no link to the recording")["dispute"]
     assert refused["status"] == "refused"
+    shown = royalty_here(sqlite_config, "disputes", "show", second)
+    assert shown.returncode == 0 and "refused (no standing: moves no money)" in shown.stdout
     app = RoyaltyLedger(sqlite_config)
     try:
         assert [d.dispute_id for d in read_rights_history(app).disputes[("master", ISRC)]] == [first]
     finally:
         app.close()
     again = royalty_here(sqlite_config, "disputes", "admit", second, "--reason", "x", "--json")
-    assert again.returncode == 1 and "refused, not pending" in json.loads(again.stdout)["error"]
+    problem = json.loads(again.stdout)
+    assert again.returncode == 1 and "refused, not pending" in problem["error"] and problem["status"] == 422
     unknown = royalty_here(sqlite_config, "disputes", "admit", "0" * 32, "--reason", "x")
     assert unknown.returncode == 1 and "not found" in unknown.stderr
     assert royalty_here(sqlite_config, "disputes", "refuse", "nope", "--reason", "x").returncode == 1
