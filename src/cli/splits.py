@@ -1,4 +1,4 @@
-"""`royalty splits`: propose, accept, set or activate split versions; the full history of a split."""
+"""`royalty splits`: propose, accept, refuse, set or activate split versions; the full history of a split."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from api.schemas.rights import (
     SplitAcceptanceCreate,
     SplitActivationCreate,
     SplitProposalCreate,
+    SplitRefusalCreate,
     SplitVersionCreate,
     SplitWritten,
 )
@@ -72,13 +73,19 @@ def _render(doc: dict[str, Any]) -> None:
     for v in doc["versions"]:
         shares = ", ".join(f"{p} {format_ppm(s)}" for p, s in v["shares"].items())
         accepted = ", ".join(f"{a['party']}@{a['position']}" for a in v["acceptances"]) or "-"
-        act = v["activation"]
-        activation = (
-            f"@{act['position']} {act['recorded_at']:%Y-%m-%d %H:%M} by {act['actor']}"
-            + (f" (override: {act['override_reason']})" if act["override_reason"] else "")
-            if act
-            else "not active"
-        )
+        act, refusal = v["activation"], v["refusal"]
+        if act:
+            activation = f"@{act['position']} {act['recorded_at']:%Y-%m-%d %H:%M} by {act['actor']}" + (
+                f" (override: {act['override_reason']})" if act["override_reason"] else ""
+            )
+        elif refusal:
+            activation = f"refused by {refusal['party']} @{refusal['position']}: {refusal['reason']}"
+        elif v["consent_from"] is not None:
+            activation = "not active; a first version: needs " + (
+                f"one of {', '.join(v['consent_from'])} or an operator" if v["consent_from"] else "an operator"
+            )
+        else:
+            activation = "not active"
         rows.append(
             (
                 v["version"],
@@ -165,6 +172,27 @@ def accept(
         right, key = right_and_key(code)
         body = SplitAcceptanceCreate.model_validate({"right": right, "subject_key": key, "version": version})
         return splits_api.accept(acting_party(app_, party), body, app_, operator())
+
+    perform(as_json, write, _split_line)
+
+
+@app.command("refuse")
+def refuse(
+    code: str = SUBJECT,
+    version: int = typer.Option(..., "--version", help="The proposed version."),
+    party: str = typer.Option(..., "--as", help="The refusing party (one whose acceptance it asks)."),
+    reason: str = typer.Option(..., "--reason", help="Why (recorded with the refusal)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Refuse a proposed version as a party: it can then never activate."""
+    app_ = ledger()
+
+    def write() -> SplitWritten:
+        right, key = right_and_key(code)
+        body = SplitRefusalCreate.model_validate(
+            {"right": right, "subject_key": key, "version": version, "reason": reason}
+        )
+        return splits_api.refuse(acting_party(app_, party), body, app_, operator())
 
     perform(as_json, write, _split_line)
 

@@ -1,9 +1,10 @@
-"""`royalty disputes`: an operator lists disputes and admits or refuses the pending ones."""
+"""Consent and standing from the command line: an operator admits or refuses pending disputes;
+a first split version waits for a delivering party, which may refuse it."""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from ledger.application import RoyaltyLedger
 from ledger.royalties import read_rights_history
@@ -63,3 +64,38 @@ def test_an_operator_admits_and_refuses_pending_disputes(sqlite_config):
     assert unknown.returncode == 1 and "not found" in unknown.stderr
     assert royalty_here(sqlite_config, "disputes", "refuse", "nope", "--reason", "x").returncode == 1
     assert royalty_here(sqlite_config, "disputes", "list", "--status", "closed").returncode == 1
+
+
+def test_a_first_version_proposed_by_the_operator_waits_for_the_delivering_party(sqlite_config):
+    assert royalty_here(sqlite_config, "init").returncode == 0
+    app = RoyaltyLedger(sqlite_config)
+    for key in ("ann", "lbl", "eve"):
+        app.upsert_party(key, key.title(), ["artist"], "t")
+    app.upsert_recording(ISRC, "Moth", "Ann", 1000, "t")
+    app.deliver_release("5012345678900", "Moth", [ISRC], date(2026, 1, 1), "t", label_key="lbl")
+    app.close()
+    proposed = _json(
+        sqlite_config,
+        "splits",
+        "propose",
+        ISRC,
+        "--as",
+        "eve",
+        "--share",
+        "eve=1000000",
+        "--from",
+        "2026-01-01T00:00:00Z",
+    )
+    assert (proposed["version"], proposed["status"]) == (1, "proposed")  # eve's own acceptance is not enough
+    history = royalty_here(sqlite_config, "splits", "history", ISRC, env={"COLUMNS": "300"})
+    assert "not active; a first version: needs one of lbl or an operator" in history.stdout
+    refused = _json(sqlite_config, "splits", "refuse", ISRC, "--version", "1", "--as", "lbl", "--reason", "no deal")
+    assert refused["status"] == "refused"
+    [version] = _json(sqlite_config, "splits", "history", ISRC)["versions"]
+    assert (version["refusal"]["party"], version["refusal"]["reason"], version["status"]) == (
+        "lbl",
+        "no deal",
+        "refused",
+    )
+    late = royalty_here(sqlite_config, "splits", "accept", ISRC, "--version", "1", "--as", "lbl", "--json")
+    assert late.returncode == 1 and "refused, not awaiting acceptance" in json.loads(late.stdout)["error"]
