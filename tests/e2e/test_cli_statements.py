@@ -6,9 +6,11 @@ import json
 from datetime import UTC, datetime
 
 import pyarrow.parquet as pq
+from lxml import etree
 
 from ledger.application import RoyaltyLedger
 from projections.statements.dsr import read_dsr
+from projections.statements.xml_export import statement_schema
 from tests.accounting_fixtures import Play, insert_usage
 from tests.e2e.cli_runner import royalty, royalty_json
 
@@ -75,6 +77,8 @@ def test_close_show_replay_payout_and_export_from_the_command_line(sqlite_config
         "dsr",
         "--format",
         "json",
+        "--format",
+        "xml",
         "--out",
         str(out),
     )
@@ -88,3 +92,8 @@ def test_close_show_replay_payout_and_export_from_the_command_line(sqlite_config
     assert dsr[0].startswith("HEAD\tdsrf/") and dsr[-1].startswith(f"FOOT\t{len(dsr)}\t{len(dsr)}\t")
     # Read back, the label's DSR report adds up to its statement: 14 EUR, to the micro-unit.
     assert read_dsr(out / "statement-2026-01-lbl.tsv").amount_micros == {"EUR": 14_000_000}
+    as_xml = etree.parse(str(out / "statement-2026-01-ann.xml"))
+    assert statement_schema().validate(as_xml)
+    closing = as_xml.findtext("{urn:royalty-ledger:statement:1}Currency/{urn:royalty-ledger:statement:1}Summary/"
+                              "{urn:royalty-ledger:statement:1}ClosingMicros")  # fmt: skip
+    assert closing == "21000000"

@@ -1,4 +1,4 @@
-"""Statement exports: CSV and PDF per party, one JSON document, one Parquet dataset of all lines,
+"""Statement exports: CSV, PDF and XML per party, one JSON document, one Parquet dataset of all lines,
 and a DDEX DSR flat file per label or distributor (Basic Audio Profile; `statements.dsr`).
 Money stays integer micro-units in data files; decimals appear only where people read.
 """
@@ -21,8 +21,9 @@ from projections.statements.display import Letterhead, known_at_words, platform_
 from projections.statements.dsr import DsrDetails, write_statement_dsr
 from projections.statements.pdf import write_pdf
 from projections.statements.statement import SUMMARY_FIELDS
+from projections.statements.xml_export import write_xml
 
-FORMATS = ("csv", "json", "parquet", "pdf", "dsr")
+FORMATS = ("csv", "json", "parquet", "pdf", "dsr", "xml")
 SECTIONS = ("earnings", "escrow_releases", "adjustments")
 LINE_SCHEMA = pa.schema(
     [
@@ -191,6 +192,8 @@ def export_period(
                 letterhead = Letterhead(platform_name(), (names or {}).get(key, key), known_at)
                 if fmt == "csv":
                     write_csv(doc, path, letterhead)
+                elif fmt == "xml":
+                    write_xml(doc, path, statements.hashes.get(account))
                 elif fmt == "pdf":
                     write_pdf(doc, letterhead, path)
                 else:
