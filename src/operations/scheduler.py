@@ -29,6 +29,7 @@ from typing import Any
 
 from ledger.application import RoyaltyLedger
 from ledger.audit import verify_chain
+from ledger.audit_anchor import load_anchor_log
 from ledger.base import NotFound
 from ledger.contacts import party_email
 from ledger.domain.operation_run import OperationRun, operation_run_id
@@ -232,7 +233,7 @@ class OperationsScheduler:
         }
 
     def _audit(self) -> dict[str, Any]:
-        chain = verify_chain(self.app)
+        chain = verify_chain(self.app, load_anchor_log())  # the signed anchors too, like `audit verify`
         usage = verify_usage(self.app)
         money = verify_money_equation(self.app, self.config)
         first = chain.first_mismatch.position if chain.first_mismatch else None

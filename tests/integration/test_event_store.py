@@ -69,12 +69,14 @@ def test_verify_names_the_first_altered_position(store_config, ledger_app):
     assert report.first_mismatch is not None and report.first_mismatch.position == 3
 
 
-def test_verify_notices_events_after_the_last_checkpoint_are_not_yet_covered(ledger_app):
+def test_verify_checks_every_position_to_the_head_not_only_the_checkpointed(ledger_app):
     _seed(ledger_app)
     record_checkpoint(ledger_app, "test")
     ledger_app.upsert_party("new", "New Party", ["artist"], "test")
     report = verify_chain(ledger_app).as_dict()
-    assert report["ok"] and report["covered_upto"] == 6 and report["unchecked_tail"] == 2
+    assert report["ok"] and report["covered_upto"] == 6 and report["head"] == 8
+    assert report["events_checked"] == report["written_digests_checked"] == 8
+    assert report["not_anchored"] == 8 and report["anchors"] == 0
 
 
 def test_init_creates_a_missing_postgresql_database_with_bytewise_collation(pg_config):

@@ -80,11 +80,19 @@ class PeriodClosedPublic(BaseModel):
 class ChainPublic(BaseModel):
     ok: bool
     head: int
-    events_checked: int
+    events_checked: int = Field(description="Every position up to the head is recomputed.")
+    written_digests_checked: int = Field(
+        description="Positions compared with the digest recorded when their event was written."
+    )
+    digests_from: int = Field(description="The first position written with its digest (migration 0012).")
     checkpoints: int
-    covered_upto: int
-    unchecked_tail: int
+    covered_upto: int = Field(description="The last position a checkpoint in the log covers.")
+    anchors: int = Field(description="Signed anchor lines checked (ROYALTY_AUDIT_ANCHORS).")
+    anchored_upto: int = Field(description="The last position an anchor signed with a key outside the database covers.")
+    anchor_key: str | None = Field(description="Id of the public key the anchors were checked with.")
+    not_anchored: int = Field(description="Positions after the last anchor.")
     first_mismatch: dict[str, Any] | None
+    problems: list[dict[str, Any]] = Field(description="Every position that does not match, in order.")
 
 
 class AuditStatusPublic(BaseModel):

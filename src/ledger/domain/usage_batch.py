@@ -23,8 +23,9 @@ def usage_batch_id(source: str, rows_sha256: str) -> UUID:
 
 # How `rows_sha256` was computed: 1 = a digest of the lines as prepared in memory (batches
 # recorded before version 2 of the event; not recomputable from the tables), 2 = the canonical
-# form in docs/usage-formats.md, recomputed from the stored rows by `royalty audit verify`.
-DIGEST_SCHEME = 2
+# form in docs/usage-formats.md, recomputed from the stored rows by `royalty audit verify`,
+# 3 = the same with each quarantined row's content, not only its id.
+DIGEST_SCHEME = 3
 
 
 class UsageBatch(Aggregate):

@@ -17,6 +17,8 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
+from ledger.store.event_digest import event_digest_of
+
 
 class SideWrite(Protocol):
     """Rows written beside events, atomically with them, after them, knowing their positions."""
@@ -31,6 +33,15 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         ids = super()._insert_events(c, stored_events, **kwargs)
+        # Each event's digest, in the same transaction (migration 0012; on PostgreSQL a trigger
+        # writes them): `royalty audit verify` checks every position up to the head against it.
+        c.executemany(
+            "INSERT INTO audit_event_digests (position, digest) VALUES (?, ?)",
+            [
+                (i, event_digest_of(i, str(s.originator_id), s.originator_version, s.topic, s.state))
+                for i, s in zip(ids or (), stored_events, strict=True)
+            ],
+        )
         for writer in kwargs.get("side_writes", ()):
             writer.write_sqlite(c, list(ids or ()))
         return ids
@@ -41,6 +52,13 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         # One log named the same on both backends (migrations create `stored_events`), whatever
         # the application's name; the LISTEN/NOTIFY channel is named after it too.
         super().__init__(datastore, events_table_name="stored_events")
+        # The library's EXCLUSIVE table lock (positions commit in order), taken through a
+        # SECURITY DEFINER function (migration 0012): LOCK TABLE in that mode needs UPDATE,
+        # DELETE or TRUNCATE privilege, which the service's role does not have.
+        self.lock_table_statements = [
+            SQL("SET LOCAL lock_timeout = '{0}s'").format(self.datastore.lock_timeout),
+            SQL("SELECT royalty_lock_stored_events()"),
+        ]
         # The same rows as the library's INSERT … FROM unnest(composite[]), sent as four binary
         # arrays: psycopg dumps a composite array as escaped text, field by field, which cost a
         # bulk import more than preparing its events (≈ 7x slower for a group of 2 700 events).

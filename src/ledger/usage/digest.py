@@ -1,4 +1,4 @@
-"""The canonical form of a usage batch and its SHA-256 (`UsageBatch.rows_sha256`, scheme 2).
+"""The canonical form of a usage batch and its SHA-256 (`UsageBatch.rows_sha256`, schemes 2 and 3).
 
 One text line per usage line — every stored column in ledger.usage.store.LINE_COLUMNS order
 (source, usage id, line number, kind, occurred_at_us, isrc, upc, listener hash, territory,
@@ -7,17 +7,36 @@ seconds played, currency, gross micros, pricing model, pricing version, play num
 sorted and joined by LF; then `LF Q<id>` per quarantined row and `LF R<id>U+001F<outcome>` per
 resolved quarantine entry, each sorted. Every part is stored (usage_rows, usage_quarantine,
 usage_quarantine_resolved), so the same function recomputes it from the tables.
+
+Scheme 3 covers what a quarantined row says, not only its id: `LF Q<id>U+001F<SHA-256 of the
+JSON array [source, usage id, raw SHA-256, reason, detail, raw row]>` (each as text or null,
+compact, non-ASCII kept). A batch without quarantined rows has the same digest under both schemes.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ledger.domain.usage_batch import DIGEST_SCHEME
+
+
+def quarantine_entry(row: Sequence[Any], scheme: int = DIGEST_SCHEME) -> str:
+    """A quarantined row's part of the digest; `row` is (quarantine_id, source, usage_id,
+    raw_sha256, reason, detail, raw_row), as written to usage_quarantine."""
+    if scheme < 3:
+        return str(row[0])
+    content = json.dumps([None if v is None else str(v) for v in row[1:7]], ensure_ascii=False, separators=(",", ":"))
+    return f"{row[0]}\x1f{hashlib.sha256(content.encode()).hexdigest()}"
+
 
 def batch_digest(
-    lines: Iterable[Sequence[Any]], quarantine_ids: Iterable[str], resolved: Iterable[tuple[str, str]]
+    lines: Iterable[Sequence[Any]],
+    quarantine: Iterable[Sequence[Any]],
+    resolved: Iterable[tuple[str, str]],
+    scheme: int = DIGEST_SCHEME,
 ) -> str:
     text = sorted(
         [
@@ -28,8 +47,8 @@ def batch_digest(
         ]
     )
     digest = hashlib.sha256("\n".join(text).encode())
-    for quarantine_id in sorted(quarantine_ids):
-        digest.update(f"\nQ{quarantine_id}".encode())
+    for entry in sorted(quarantine_entry(row, scheme) for row in quarantine):
+        digest.update(f"\nQ{entry}".encode())
     for quarantine_id, outcome in sorted(resolved):
         digest.update(f"\nR{quarantine_id}\x1f{outcome}".encode())
     return digest.hexdigest()

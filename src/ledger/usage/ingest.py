@@ -232,7 +232,7 @@ class UsageIngest:
             kind=kinds[0] if len(kinds) == 1 else ("mixed" if kinds else "none"),
             row_count=p.accepted,
             line_count=len(p.lines),
-            rows_sha256=batch_digest(p.lines, (q[0] for q in p.quarantine), p.resolved),
+            rows_sha256=batch_digest(p.lines, p.quarantine, p.resolved),
             totals=dict(sorted(p.totals.items())),
             kinds=dict(sorted(p.kinds.items())),
             pricing_versions=sorted(p.pricing_versions),

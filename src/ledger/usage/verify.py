@@ -2,9 +2,12 @@
 
 The hash chain proves the events unaltered; this proves the rows beside them unaltered: per
 batch, the stored lines are counted, summed per currency and their canonical digest recomputed
-(ledger.usage.digest) and compared with what the event states; lines at a position no batch
-event holds are reported too. Batches recorded before digest scheme 2 are counted and summed,
-their digest not recomputable (reported as such, not as a failure).
+(ledger.usage.digest) and compared with what the event states; lines and quarantine rows at a
+position no batch event holds are reported too. Since digest scheme 3 the digest covers each
+quarantine row's content (source, usage id, raw hash, reason, detail, raw row); in scheme-2
+batches only its id (counted as `quarantine_rows_by_id_only`). Batches recorded before digest
+scheme 2 are counted and summed, their digest not recomputable (reported as such, not as a
+failure). A batch event that cannot be decoded is named by its position.
 """
 
 from __future__ import annotations
@@ -21,9 +24,13 @@ if TYPE_CHECKING:
     from ledger.application import RoyaltyLedger
 
 _LINES = f"SELECT {', '.join(LINE_COLUMNS)} FROM usage_rows WHERE position = {{p}}"
-_QUARANTINED = "SELECT quarantine_id FROM usage_quarantine WHERE position = {p}"
+_QUARANTINED = (
+    "SELECT quarantine_id, source, usage_id, raw_sha256, reason, detail, raw_row FROM usage_quarantine "
+    "WHERE position = {p}"
+)
 _RESOLVED = "SELECT quarantine_id, outcome FROM usage_quarantine_resolved WHERE position = {p}"
 _TOTAL = "SELECT COUNT(*) FROM usage_rows"
+_QUARANTINE_TOTAL = "SELECT COUNT(*) FROM usage_quarantine"
 
 
 @dataclass
@@ -32,6 +39,8 @@ class UsageReport:
     lines: int = 0
     digests_recomputed: int = 0
     digests_not_recomputable: int = 0
+    quarantine_rows: int = 0
+    quarantine_rows_by_id_only: int = 0  # in scheme-2 batches: their content is not in the digest
     problems: list[tuple[int, str]] = field(default_factory=list)
 
     @property
@@ -45,6 +54,8 @@ class UsageReport:
             "lines": self.lines,
             "digests_recomputed": self.digests_recomputed,
             "digests_not_recomputable": self.digests_not_recomputable,
+            "quarantine_rows": self.quarantine_rows,
+            "quarantine_rows_by_id_only": self.quarantine_rows_by_id_only,
             "problems": [{"position": p, "problem": text} for p, text in self.problems],
         }
 
@@ -56,8 +67,13 @@ def _query(store: UsageStore, sql: str, position: int) -> list[tuple[Any, ...]]:
 def verify_usage(app: RoyaltyLedger) -> UsageReport:
     report, store = UsageReport(), UsageStore(app)
     for n in app.read_log(topics=app.topics_of(UsageBatch.Recorded)):
-        event, position = app.decode(n), int(n.id)
+        position = int(n.id)
         report.batches += 1
+        try:
+            event = app.decode(n)
+        except Exception as exc:  # altered bytes: named here (and by the hash chain), not a crash
+            report.problems.append((position, f"the batch event cannot be read: {type(exc).__name__}: {exc}"))
+            continue
         lines = _query(store, _LINES, position)
         report.lines += len(lines)
         if len(lines) != event.line_count:
@@ -67,18 +83,36 @@ def verify_usage(app: RoyaltyLedger) -> UsageReport:
             totals[line[10]] += int(line[11])
         if {c: t for c, t in totals.items() if t} != {c: t for c, t in event.totals.items() if t}:
             report.problems.append((position, f"usage lines sum to {dict(totals)}, the batch states {event.totals}"))
+        quarantined = _query(store, _QUARANTINED, position)
+        report.quarantine_rows += len(quarantined)
         if event.digest_scheme < 2:
             report.digests_not_recomputable += 1
+            report.quarantine_rows_by_id_only += len(quarantined)
             continue
-        quarantined = [row[0] for row in _query(store, _QUARANTINED, position)]
         resolved = [(row[0], row[1]) for row in _query(store, _RESOLVED, position)]
         report.digests_recomputed += 1
-        if batch_digest(lines, quarantined, resolved) != event.rows_sha256:
+        if event.digest_scheme < 3:
+            report.quarantine_rows_by_id_only += len(quarantined)
+        if batch_digest(lines, quarantined, resolved, event.digest_scheme) != event.rows_sha256:
             report.problems.append(
-                (position, "the stored rows' canonical SHA-256 differs from the batch's rows_sha256")
+                (
+                    position,
+                    "the stored rows' canonical SHA-256 differs from the batch's rows_sha256 "
+                    f"(its {len(lines)} usage lines, {len(quarantined)} quarantine rows and "
+                    f"{len(resolved)} resolved entries)",
+                )
             )
     stored = int(store.query(_TOTAL, _TOTAL)[0][0])
     if stored != report.lines:
         report.problems.append((0, f"{stored - report.lines} usage lines stored at positions no batch event holds"))
+    stored_quarantine = int(store.query(_QUARANTINE_TOTAL, _QUARANTINE_TOTAL)[0][0])
+    if stored_quarantine != report.quarantine_rows:
+        report.problems.append(
+            (
+                0,
+                f"{stored_quarantine - report.quarantine_rows} quarantine rows stored at positions "
+                "no batch event holds",
+            )
+        )
     report.problems.sort()
     return report
