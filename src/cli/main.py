@@ -24,6 +24,7 @@ from cli import (
     serve,
     splits,
     statements,
+    trail,
     usage,
 )
 
@@ -38,6 +39,7 @@ app.command("demo")(demo.demo)
 app.add_typer(catalogue.app, name="catalogue")
 app.add_typer(splits.app, name="splits")
 app.add_typer(disputes.app, name="disputes")
+app.command("trail")(trail.trail)
 app.add_typer(audit.app, name="audit")
 app.add_typer(statements.app, name="statements")
 app.add_typer(payouts.app, name="payouts")

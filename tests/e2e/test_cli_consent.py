@@ -29,7 +29,7 @@ def _pending_disputes(config) -> list[str]:
 
 
 def _json(config, *args: str) -> dict:
-    result = royalty_here(config, *args, "--json")
+    result = royalty_here(config, *args, "--json", env={"ROYALTY_ACTOR": "cli:test-operator"})
     assert result.returncode == 0, result.stdout + result.stderr
     return json.loads(result.stdout)
 
@@ -57,6 +57,17 @@ def test_an_operator_admits_and_refuses_pending_disputes(sqlite_config):
         assert [d.dispute_id for d in read_rights_history(app).disputes[("master", ISRC)]] == [first]
     finally:
         app.close()
+    trail = _json(sqlite_config, "trail", ISRC)
+    decisions = [(e["event"], e["actor"]) for e in trail["entries"] if e["subject"].startswith("dispute")]
+    assert decisions == [
+        ("Opened", "apikey:x/party/eve"),
+        ("Opened", "apikey:x/party/eve"),
+        ("Admitted", "cli:test-operator"),
+        ("Refused", "cli:test-operator"),
+    ]
+    text = royalty_here(sqlite_config, "trail", ISRC, env={"COLUMNS": "300", "ROYALTY_ACTOR": "cli:test-operator"})
+    assert "Admitted" in text.stdout and "reason=contract on file" in text.stdout
+    assert royalty_here(sqlite_config, "trail", "GBAYE2699999").returncode == 1  # no such recording
     again = royalty_here(sqlite_config, "disputes", "admit", second, "--reason", "x", "--json")
     problem = json.loads(again.stdout)
     assert again.returncode == 1 and "refused, not pending" in problem["error"] and problem["status"] == 422
