@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass, field
 from datetime import date
 from xml.sax.saxutils import escape, quoteattr
+
+from ledger.safe_csv import csv_writer
 
 
 @dataclass(frozen=True)
@@ -282,7 +283,7 @@ CSV_HEADER = (
 def catalogue_csv(releases: list[DemoRelease]) -> str:
     """The catalogue CSV template (docs/catalogue-csv.md): one row per track."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out, lineterminator="\n")
     writer.writerow(CSV_HEADER)
     for r in releases:
         for n, t in enumerate(r.tracks, 1):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ledger.ingest.report import ValidationReport
+from ledger.safe_csv import csv_writer
 
 RESULTS = ("accepted", "updated", "unchanged", "rejected")
 CSV_COLUMNS = ("source", "message_id", "reference", "upc", "title", "action", "result", "status", "reason")
@@ -93,7 +93,7 @@ class ImportSummary:
     def to_csv(self) -> str:
         """One row per reason; accepted, updated and unchanged items have one row without reason."""
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
+        writer = csv_writer(out, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
         for f in self.files:
             for error in f.report.message_errors:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import enum
 import io
 import json
 from dataclasses import dataclass
 
 from ledger.ingest.delivery import DeliveredRelease, Takedown
+from ledger.safe_csv import csv_writer
 
 
 class Status(enum.StrEnum):
@@ -93,7 +93,7 @@ class ValidationReport:
     def to_csv(self) -> str:
         """One row per reason (one row for an accepted item); message errors have no reference."""
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
+        writer = csv_writer(out, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
         head = [self.source, self.message_id]
         for error in self.message_errors:

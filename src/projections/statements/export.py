@@ -5,7 +5,6 @@ Money stays integer micro-units in data files; decimals appear only where people
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterator
 from datetime import datetime
@@ -16,6 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ledger.domain.money import format_micros
+from ledger.safe_csv import csv_writer
 from projections.statements.close import PeriodStatements
 from projections.statements.display import Letterhead, known_at_words, platform_name
 from projections.statements.dsr import DsrDetails, write_statement_dsr
@@ -104,7 +104,7 @@ def _safe(name: str) -> str:
 
 def write_csv(doc: dict[str, Any], path: Path, letterhead: Letterhead | None = None) -> None:
     with path.open("w", newline="") as fh:
-        out = csv.writer(fh)
+        out = csv_writer(fh)
         out.writerow(["statement", doc["account"], "period", doc["period"], "as_of_position", doc["as_of_position"]])
         if letterhead is not None:
             out.writerow(["platform", letterhead.platform, "payee", letterhead.payee])
