@@ -12,7 +12,7 @@ from cli.context import ledger
 from cli.media import render_audio
 from cli.output import JSON_OPTION, console, fail, report, table
 from ledger.application import NotFound, RoyaltyLedger
-from ledger.domain.identifiers import InvalidIdentifier, parse_isrc, parse_upc
+from ledger.domain.identifiers import InvalidIdentifier, parse_isrc, parse_release_key
 from ledger.domain.release import Release
 from ledger.domain.shares import format_ppm
 
@@ -31,6 +31,10 @@ def release_doc(app_: RoyaltyLedger, rel: Release) -> dict[str, Any]:
         "delivered_by": rel.delivered_by,
         "tracks": rel.track_isrcs,
         "availability": rel.availability,
+        "identifiers": rel.identifiers,
+        "delivered_types": rel.delivered_types,
+        "deals": rel.deals,
+        "review_reasons": rel.review_reasons,
     }
 
 
@@ -60,7 +64,10 @@ def recording_doc(app_: RoyaltyLedger, isrc: str, now: datetime) -> dict[str, An
 
 @app.command("show")
 def show(
-    code: str = typer.Argument(None, help="An ISRC (recording) or UPC/EAN (release); none lists releases."),
+    code: str = typer.Argument(
+        None,
+        help="An ISRC (recording), or a release's UPC/EAN, GRID:<GRid> or proprietary key; none lists releases.",
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Show the catalogue, one release, or one recording with its credits and splits in force."""
@@ -68,8 +75,8 @@ def show(
     try:
         if code is None:
             _list(app_, as_json)
-        elif code.strip().replace("-", "").isdigit():
-            doc = release_doc(app_, app_.get_release(parse_upc(code)))
+        elif code.strip().replace("-", "").isdigit() or ":" in code:
+            doc = release_doc(app_, app_.get_release(parse_release_key(code)))
             report(doc, as_json, lambda: _render_release(app_, doc))
         else:
             doc = recording_doc(app_, parse_isrc(code), app_.clock())
@@ -109,9 +116,12 @@ def _list(app_: RoyaltyLedger, as_json: bool) -> None:
 
 def _render_release(app_: RoyaltyLedger, doc: dict[str, Any]) -> None:
     console.print(
-        f"[bold]{doc['title']}[/] — UPC {doc['upc']}, {doc['type']}, label {doc['label']}, "
+        f"[bold]{doc['title']}[/] — {doc['upc']}, {doc['type']}, label {doc['label']}, "
         f"released {doc['release_date']}, {doc['status']}, territories {','.join(doc['territories'])}"
     )
+    console.print(f"known as {', '.join(doc['identifiers'])}; delivered as {', '.join(doc['delivered_types']) or '-'}")
+    for reason in doc["review_reasons"]:
+        console.print(f"[yellow]review:[/] {reason}")
     rows = []
     for n, isrc in enumerate(doc["tracks"], start=1):
         rec = app_.get_recording(isrc)

@@ -43,3 +43,18 @@ def test_import_shows_a_summary_and_fails_clearly_on_a_missing_path(sqlite_confi
     assert "accepted (new)" in text.stdout and "waiting in review" in text.stdout
     missing = royalty(sqlite_config, "catalogue", "import", str(tmp_path / "nope.xml"), "--json", cwd=tmp_path)
     assert missing.returncode == 1 and "no such file" in json.loads(missing.stdout)["error"]
+
+
+def test_a_release_without_icpn_is_shown_by_its_grid_and_review_says_why(sqlite_config, tmp_path):
+    versions = FIXTURES / "versions"
+    files = [str(versions / n) for n in ("ern43_mix.xml", "ern382_review.xml")]
+    imported = royalty_json(sqlite_config, "catalogue", "import", *files, cwd=tmp_path)
+    assert imported["counts"]["accepted"] == 2
+    mix = royalty_json(sqlite_config, "catalogue", "show", "GRID:A12425GMRD07000018", "--json", cwd=tmp_path)
+    assert (mix["type"], mix["delivered_types"], str(mix["release_date"])) == ("dj_mix", ["DjMix"], "2025-04-04")
+    assert mix["identifiers"] == ["DPID:PADPIDA2023061501M:MRD-MIX-43", "GRID:A12425GMRD07000018"]
+    assert [d["use_types"] for d in mix["deals"]] == [["OnDemandStream"]]
+    queue = royalty_json(sqlite_config, "review", "list", cwd=tmp_path)["in_review"]
+    undated = next(r for r in queue if r["upc"] == "5060020000034")
+    assert [r.split(":")[0] for r in undated["reasons"]] == ["ReleaseList/Release[1]"] * 2
+    assert "no release date" in undated["reasons"][0]
