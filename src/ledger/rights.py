@@ -12,6 +12,7 @@ admin key; for disputes also a dispute handler's key): the API decides it from t
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from ledger.base import LedgerBase as _Base
@@ -135,6 +136,24 @@ class RightsCommands(_Base):
             agreement.activate(version, actor)
         self.save(agreement)
         return agreement
+
+    def proposals_awaiting(self, party_key: str) -> list[tuple[SplitAgreement, int]]:
+        """Proposed versions that ask for `party_key`'s acceptance (as a holder or, for a first
+        version, as a delivering party) and do not have it yet, in the order proposed."""
+        topics = self.topics_of(SplitAgreement.SplitVersionProposed)  # type: ignore[attr-defined]
+        wanted: dict[Any, list[int]] = {}
+        for n in self.read_log(topics=topics):
+            e = self.decode(n)
+            if party_key in e.required or party_key in (getattr(e, "consent_from", None) or ()):
+                wanted.setdefault(n.originator_id, []).append(e.version)
+        found = []
+        for agreement_id, versions in wanted.items():
+            agreement = self._get(SplitAgreement, agreement_id, f"split agreement {agreement_id}")
+            for number in versions:
+                v = agreement.get_version(number)
+                if v["status"] == "proposed" and party_key not in v["accepted_by"]:
+                    found.append((agreement, number))
+        return found
 
     def refuse_split(
         self, right: str, subject_key: str, version: int, party_key: str, reason: str, actor: str

@@ -132,12 +132,22 @@ def test_a_pending_proposal_grants_no_read_access(projected_api: Api) -> None:
     carol = api.key("party", "carol")
     for path in (f"/v1/recordings/{ISRC_A}", f"/v1/splits/master/{ISRC_A}", f"/v1/releases/{UPC_A}"):
         assert api.client.get(path, headers=carol).status_code == 404, path
+    # carol learns of the proposal that asks for her acceptance, and of nothing else.
+    [waiting] = api.client.get("/v1/parties/carol/split-proposals", headers=carol).json()
+    assert (waiting["subject_key"], waiting["version"], waiting["shares"], waiting["accepted_by"]) == (
+        ISRC_A,
+        2,
+        shares,
+        ["alice"],
+    )
+    assert api.client.get("/v1/parties/alice/split-proposals", headers=carol).status_code == 403
     r = api.client.post(
         "/v1/parties/label/split-refusals",
         json={"right": "master", "subject_key": ISRC_A, "version": 2, "reason": "not agreed"},
         headers=api.key("party", "label"),
     )
     assert (r.status_code, r.json()["status"]) == (201, "refused"), r.text
+    assert api.client.get("/v1/parties/carol/split-proposals", headers=carol).json() == []
     history = api.client.get(f"/v1/splits/master/{ISRC_A}", headers=api.key("party", "alice")).json()
     refusal = history["versions"][1]["refusal"]
     assert (refusal["party"], refusal["reason"]) == ("label", "not agreed") and refusal["actor"].endswith("/label")

@@ -52,6 +52,8 @@ def test_a_first_version_needs_a_delivering_party_never_only_the_proposer(app):
         ["dist", "lbl"],
         ["eve"],
     )
+    assert [(a.subject_key, n) for a, n in app.proposals_awaiting("lbl")] == [(LOOSE, v)]
+    assert app.proposals_awaiting("eve") == []  # its own acceptance is recorded with it
     with pytest.raises(DomainError, match=r"needs the acceptance of a party that delivered the subject \(dist, lbl\)"):
         app.get_split("master", LOOSE).activate(v, "someone")
     app.refuse_split("master", LOOSE, v, "lbl", "eve has no contract", "party:lbl")

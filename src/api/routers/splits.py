@@ -23,6 +23,7 @@ from api.schemas.rights import (
     SplitActivationCreate,
     SplitHistoryPublic,
     SplitProposalCreate,
+    SplitProposalPublic,
     SplitRefusalCreate,
     SplitVersionCreate,
     SplitVersionPublic,
@@ -96,6 +97,33 @@ def accept(party_key: Acceptor, body: SplitAcceptanceCreate, app: LedgerDep, pri
     with capture_writes() as written:
         agreement = app.accept_split(body.right, subject, body.version, party_key, principal.actor)
     return written_split(app, agreement, body.version, written.position(app))
+
+
+@router.get("/v1/parties/{party_key}/split-proposals", response_model=list[SplitProposalPublic])
+def awaiting(party_key: Acceptor, app: LedgerDep, min_position: MinPosition = None) -> list[SplitProposalPublic]:
+    """Proposed versions that ask for `party_key`'s acceptance and do not have it yet (as a
+    holder, a new holder, or for a first version a delivering party), in the order proposed:
+    what to accept or refuse. It shows the proposal only; reading the subject needs standing."""
+    wait_for_position(app, min_position)
+    out = []
+    for agreement, number in app.proposals_awaiting(party_key):
+        v = agreement.get_version(number)
+        out.append(
+            SplitProposalPublic(
+                right=agreement.right,
+                subject_key=agreement.subject_key,
+                version=number,
+                shares=v["shares"],
+                effective_from=v["effective_from"],
+                kind=v["kind"],
+                reason=v["reason"],
+                proposed_by=v["proposed_by"],
+                required=v["required"],
+                consent_from=v.get("consent_from"),
+                accepted_by=sorted(v["accepted_by"]),
+            )
+        )
+    return out
 
 
 @router.post("/v1/parties/{party_key}/split-refusals", response_model=SplitWritten, status_code=201)

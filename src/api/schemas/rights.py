@@ -70,6 +70,22 @@ class SplitVersionPublic(BaseModel):
     activation: dict[str, Any] | None
 
 
+class SplitProposalPublic(BaseModel):
+    """A proposed version that waits for the party's acceptance or refusal."""
+
+    right: str
+    subject_key: str
+    version: int
+    shares: dict[str, int]
+    effective_from: datetime
+    kind: str
+    reason: str
+    proposed_by: str
+    required: list[str]
+    consent_from: list[str] | None
+    accepted_by: list[str]
+
+
 class SplitHistoryPublic(BaseModel):
     right: str
     subject_key: str
