@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import inspect
 import json
 import pkgutil
 import re
@@ -96,9 +97,22 @@ def event_classes(aggregate: type[Aggregate]) -> list[type]:
     return sorted(used, key=lambda c: c.__qualname__)
 
 
+def defaulted(aggregate: type[Aggregate]) -> dict[str, set[str]]:
+    """Event name → the arguments its command method gives a default: fields added after events
+    of that type were first recorded, which older events in a log do not hold."""
+    out: dict[str, set[str]] = {}
+    for value in vars(aggregate).values():
+        func, name = getattr(value, "decorated_func", None), getattr(value, "event_cls_name", None)
+        if func is not None and name:
+            params = inspect.signature(func).parameters.values()
+            out[name] = {p.name for p in params if p.default is not inspect.Parameter.empty}
+    return out
+
+
 def render() -> dict[str, str]:
     documents = {}
     for aggregate in aggregates():
+        optional = defaulted(aggregate)
         for cls in event_classes(aggregate):
             fields = dataclasses.fields(cls)
             schema = {
@@ -108,7 +122,7 @@ def render() -> dict[str, str]:
                 "description": f"topic {get_topic(cls)}; money fields are integer micro-units",
                 "type": "object",
                 "properties": {f.name: schema_for(str(f.type)) for f in fields},
-                "required": [f.name for f in fields],
+                "required": [f.name for f in fields if f.name not in optional.get(cls.__name__, ())],
                 "additionalProperties": False,
             }
             documents[f"{cls.__qualname__}.json"] = json.dumps(schema, indent=2, sort_keys=True) + "\n"

@@ -1,6 +1,7 @@
 """schemas/events/ is generated from the event classes; a renamed or changed event must show up there."""
 
 import importlib.util
+import json
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,3 +29,12 @@ def test_annotations_map_to_json_schema_types():
     assert tool.schema_for("dict[str, int]") == {"type": "object", "additionalProperties": {"type": "integer"}}
     assert tool.schema_for("str | None") == {"anyOf": [{"type": "string"}, {"type": "null"}]}
     assert tool.schema_for("list[dict[str, str]]")["items"]["additionalProperties"] == {"type": "string"}
+
+
+def test_a_field_added_later_is_not_required_since_older_events_lack_it():
+    documents = _tool().render()
+    opened = json.loads(documents["Dispute.Opened.json"])
+    assert "standing" in opened["properties"] and "standing" not in opened["required"]
+    assert {"claimant", "claimed_ppm", "effective_from"} <= set(opened["required"])
+    proposed = json.loads(documents["SplitAgreement.SplitVersionProposed.json"])
+    assert "consent_from" in proposed["properties"] and "consent_from" not in proposed["required"]
