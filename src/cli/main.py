@@ -26,6 +26,7 @@ from cli import (
     statements,
     trail,
     usage,
+    webhooks,
 )
 
 app = typer.Typer(
@@ -58,6 +59,7 @@ app.add_typer(serve.api_app, name="api")
 app.add_typer(keys.app, name="keys")
 app.add_typer(media.app, name="media")
 app.add_typer(project.app, name="project")
+app.add_typer(webhooks.app, name="webhooks")
 app.command("earnings")(reads.earnings)
 app.command("stats")(reads.stats)
 

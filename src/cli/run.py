@@ -19,6 +19,7 @@ from operations.logs import configure_json_logs
 from operations.mail import Mailer, MailNotConfigured, SmtpSettings
 from operations.scheduler import OperationsScheduler, ScheduleSettings
 from operations.supervisor import Supervisor, default_children
+from operations.webhooks import KEY_ENV
 
 app = typer.Typer(help="The operations scheduler: close, export, deliver, pay, audit.", no_args_is_help=True)
 INTERVAL_ENV = "ROYALTY_SCHEDULER_INTERVAL"
@@ -96,8 +97,10 @@ def run(
     port: int = typer.Option(8000, "--port", min=1, max=65535),
     media: bool = typer.Option(True, "--media/--no-media", help="Run the media worker too."),
 ) -> None:
-    """Run the API, the projector, the media worker and the scheduler as one supervised tree:
+    """Run the API, the projector, the media worker, the scheduler and (with ROYALTY_WEBHOOK_KEY)
+    the webhook dispatcher as one supervised tree:
     a crashed child is restarted with backoff; SIGTERM stops them all cleanly."""
     royalty = sys.argv[0] if Path(sys.argv[0]).name == "royalty" else "royalty"
     configure_json_logs()
-    raise typer.Exit(Supervisor(list(default_children(royalty, host, port, media))).run())
+    webhooks = bool(os.environ.get(KEY_ENV))  # the dispatcher runs once webhooks are configured
+    raise typer.Exit(Supervisor(list(default_children(royalty, host, port, media, webhooks))).run())

@@ -1,4 +1,4 @@
-"""`royalty run`: one supervised process tree — API, projector, media worker, scheduler.
+"""`royalty run`: one supervised process tree — API, projector, media worker, scheduler, webhooks.
 
 Each child is a `royalty` command of its own (a crash stays in its process). A child that exits
 is started again after a backoff (1 s, doubling to 60 s; back to 1 s once it has run a minute).
@@ -87,7 +87,7 @@ class Supervisor:
         return 0
 
 
-def default_children(royalty: str, host: str, port: int, media: bool = True) -> Sequence[Child]:
+def default_children(royalty: str, host: str, port: int, media: bool = True, webhooks: bool = False) -> Sequence[Child]:
     children = [
         Child("api", [royalty, "serve", "--host", host, "--port", str(port), "--no-projector"]),
         Child("projector", [royalty, "project", "--follow"]),
@@ -95,4 +95,6 @@ def default_children(royalty: str, host: str, port: int, media: bool = True) -> 
     ]
     if media:
         children.append(Child("media", [royalty, "media", "worker"]))
+    if webhooks:
+        children.append(Child("webhooks", [royalty, "webhooks", "dispatch"]))
     return children

@@ -1,0 +1,254 @@
+"""Outbound webhooks: the log's events, signed as the Standard Webhooks specification says.
+
+Each subscription follows the log from its own recorded position. A message's id is derived
+from (subscription, position), so a repeat after a failure or a crash carries the same
+`webhook-id`; the receiver deduplicates by it. Headers `webhook-id`, `webhook-timestamp`,
+`webhook-signature` (`v1,` base64 HMAC-SHA256 of `id.timestamp.body`, the `standardwebhooks`
+package). A failing message is retried with exponential backoff and holds back the messages
+after it (order is kept); after `max_attempts` it goes to the dead-letter list and the rest flow.
+A subscription's secret is never stored: it is derived from ROYALTY_WEBHOOK_KEY and its id.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid5
+
+from standardwebhooks import Webhook
+
+from ledger.application import RoyaltyLedger
+from ledger.domain.dispute import Dispute
+from ledger.domain.payout_transfer import PayoutTransfer
+from ledger.domain.period_close import PeriodClose
+from ledger.domain.release import Release
+from ledger.domain.split_agreement import SplitAgreement
+from ledger.domain.usage_batch import UsageBatch
+from ledger.domain.webhook_subscription import OPERATOR, WebhookSubscription
+
+KEY_ENV = "ROYALTY_WEBHOOK_KEY"
+
+
+class WebhooksNotConfigured(RuntimeError):
+    """ROYALTY_WEBHOOK_KEY is missing or too short."""
+
+
+def webhook_key(environ: Mapping[str, str] | None = None) -> bytes:
+    value = (os.environ if environ is None else environ).get(KEY_ENV, "")
+    if len(value) < 16:
+        raise WebhooksNotConfigured(f"set {KEY_ENV} (16 characters or more; keep it secret)")
+    return value.encode()
+
+
+def subscription_secret(key: bytes, subscription_id: UUID) -> str:
+    digest = hmac.new(key, b"webhook-subscription:" + subscription_id.bytes, hashlib.sha256).digest()
+    return "whsec_" + base64.b64encode(digest).decode()
+
+
+def message_id(subscription_id: UUID, position: int) -> str:
+    return "msg_" + uuid5(subscription_id, str(position)).hex
+
+
+# Log event (qualified class name) → webhook type.
+TYPES: dict[str, str] = {
+    "Release.Delivered": "release.delivered",
+    "Release.Redelivered": "release.updated",
+    "Release.TakenDown": "release.taken_down",
+    "SplitAgreement.SplitVersionProposed": "split.proposed",
+    "SplitAgreement.SplitVersionActivated": "split.activated",
+    "Dispute.Opened": "dispute.opened",
+    "Dispute.Resolved": "dispute.resolved",
+    "UsageBatch.Recorded": "sale.recorded",
+    "PeriodClose.PeriodClosed": "statement.issued",
+    "PayoutTransfer.PayoutSent": "payout.sent",
+}
+_CLASSES: dict[str, type] = {
+    "Release.Delivered": Release.Delivered,  # type: ignore[attr-defined]
+    "Release.Redelivered": Release.Redelivered,  # type: ignore[attr-defined]
+    "Release.TakenDown": Release.TakenDown,  # type: ignore[attr-defined]
+    "SplitAgreement.SplitVersionProposed": SplitAgreement.SplitVersionProposed,  # type: ignore[attr-defined]
+    "SplitAgreement.SplitVersionActivated": SplitAgreement.SplitVersionActivated,  # type: ignore[attr-defined]
+    "Dispute.Opened": Dispute.Opened,  # type: ignore[attr-defined]
+    "Dispute.Resolved": Dispute.Resolved,  # type: ignore[attr-defined]
+    "UsageBatch.Recorded": UsageBatch.Recorded,
+    "PeriodClose.PeriodClosed": PeriodClose.PeriodClosed,  # type: ignore[attr-defined]
+    "PayoutTransfer.PayoutSent": PayoutTransfer.PayoutSent,  # type: ignore[attr-defined]
+}
+
+
+@dataclass
+class Message:
+    id: str
+    position: int
+    type: str
+    body: str
+
+
+def _fields(event: Any, *names: str) -> dict[str, Any]:
+    return {n: getattr(event, n) for n in names if hasattr(event, n)}
+
+
+def describe(app: RoyaltyLedger, event: Any, name: str) -> tuple[dict[str, Any], set[str]] | None:
+    """(data, the parties it concerns) of one log event; None when it is not a webhook event."""
+    aggregate: Any = None
+    if name.startswith(("Release.", "SplitAgreement.", "Dispute.", "PayoutTransfer.")):
+        aggregate = app.repository.get(event.originator_id, version=event.originator_version)
+    if name.startswith("Release."):
+        data = {"upc": aggregate.upc, "title": aggregate.title, **_fields(event, "territories", "reason")}
+        return data, {k for k in (aggregate.label_key, aggregate.delivered_by) if k}
+    if name.startswith("SplitAgreement."):
+        version = aggregate.get_version(event.version)
+        data = {"right": aggregate.right, "subject_key": aggregate.subject_key, "version": event.version}
+        data.update(shares=version["shares"], effective_from=version["effective_from"], status=version["status"])
+        return data, set(version["shares"]) | set(version["required"])
+    if name.startswith("Dispute."):
+        data = {"dispute_id": str(aggregate.id), "right": aggregate.right, "subject_key": aggregate.subject_key}
+        data.update(claimed_ppm=aggregate.claimed_ppm, status=aggregate.status, outcome=aggregate.outcome)
+        return data, {k for k in (aggregate.claimant, aggregate.respondent) if k}
+    if name == "UsageBatch.Recorded":
+        sales = {k: v for k, v in (event.kinds or {}).items() if k != "stream"}
+        if not sales:
+            return None
+        return {"source": event.source, "kinds": sales, "batch_id": str(event.originator_id)}, set()
+    if name == "PeriodClose.PeriodClosed":
+        parties = {a.removeprefix("party:") for a in event.account_totals if a.startswith("party:")}
+        return {"period": event.period, "as_of_position": event.as_of_position}, parties
+    if name == "PayoutTransfer.PayoutSent":
+        data = {"party": aggregate.party, "period": aggregate.period, "currency": aggregate.currency}
+        data.update(amount_minor=aggregate.amount_minor)
+        return data, {aggregate.party}
+    return None
+
+
+def build_message(app: RoyaltyLedger, subscription: WebhookSubscription, notification: Any) -> Message | None:
+    """The message this subscription gets for one log position, or None (another's, or no event)."""
+    event = app.decode(notification)
+    name = type(event).__qualname__
+    kind = TYPES.get(name)
+    if kind is None or kind not in subscription.event_types:
+        return None
+    described = describe(app, event, name)
+    if described is None:
+        return None
+    data, parties = described
+    if subscription.owner != OPERATOR:
+        if subscription.owner not in parties:
+            return None
+        if name == "PeriodClose.PeriodClosed":
+            data["party"] = subscription.owner
+    position = int(notification.id)
+    payload = {"type": kind, "timestamp": event.timestamp.isoformat(), "position": position, "data": data}
+    body = json.dumps(payload, default=str, sort_keys=True, separators=(",", ":"))
+    return Message(message_id(subscription.id, position), position, kind, body)
+
+
+@dataclass
+class Backoff:
+    attempts: int = 0
+    due: datetime | None = None
+
+
+@dataclass
+class WebhookDispatcher:
+    app: RoyaltyLedger
+    key: bytes
+    clock: Callable[[], datetime] | None = None
+    max_attempts: int = 8
+    first_retry: timedelta = timedelta(seconds=1)
+    max_retry: timedelta = timedelta(minutes=10)
+    timeout_s: float = 10.0
+    per_pass: int = 1000
+    backoff: dict[UUID, Backoff] = field(default_factory=dict)
+
+    def now(self) -> datetime:
+        return (self.clock or self.app.clock)()
+
+    def subscriptions(self) -> list[WebhookSubscription]:
+        ids = dict.fromkeys(self.app.aggregate_ids_with(WebhookSubscription.Created))
+        subs: list[WebhookSubscription] = [self.app.repository.get(i) for i in ids]
+        return [s for s in subs if s.active]
+
+    def run_once(self) -> dict[str, int]:
+        """One pass over every subscription: replays, then new messages. Returns counts."""
+        totals = {"delivered": 0, "failed": 0, "dead_lettered": 0}
+        for subscription in self.subscriptions():
+            for k, v in self._pump(subscription).items():
+                totals[k] += v
+        return totals
+
+    def send(self, subscription: WebhookSubscription, message: Message) -> str | None:
+        """POST one signed message; None when the receiver answered 2xx, else the reason."""
+        # The signed timestamp is the real time of this attempt (receivers refuse one more than a
+        # few minutes off), whatever clock paces the retries.
+        sent_at = datetime.now(UTC)
+        signer = Webhook(subscription_secret(self.key, subscription.id))
+        headers = {
+            "content-type": "application/json",
+            "webhook-id": message.id,
+            "webhook-timestamp": str(int(sent_at.timestamp())),
+            "webhook-signature": signer.sign(message.id, sent_at, message.body),
+        }
+        request = urllib.request.Request(  # noqa: S310 - the subscription's URL is http(s) only
+            subscription.url, message.body.encode(), headers, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout_s) as answer:  # noqa: S310 - http(s) only
+                return None if 200 <= answer.status < 300 else f"HTTP {answer.status}"
+        except urllib.error.HTTPError as exc:
+            return f"HTTP {exc.code}"
+        except (urllib.error.URLError, OSError) as exc:
+            return f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
+
+    def _pump(self, sub: WebhookSubscription) -> dict[str, int]:
+        counts = {"delivered": 0, "failed": 0, "dead_lettered": 0}
+        version = sub.version
+        for mid in list(sub.replays):
+            letter = sub.dead_letters[mid]
+            [notification] = list(self.app.read_log(letter["position"], stop=letter["position"]))
+            message = build_message(self.app, sub, notification)
+            if message is not None and self.send(sub, message) is None:
+                sub.replayed(message_id=mid)
+                counts["delivered"] += 1
+        state = self.backoff.setdefault(sub.id, Backoff())
+        last = sub.position
+        if state.due is None or self.now() >= state.due:
+            topics = self.app.topics_of(*(c for n, c in _CLASSES.items() if TYPES[n] in sub.event_types))
+            for notification in self.app.read_log(sub.position + 1, topics=topics, page=self.per_pass):
+                message = build_message(self.app, sub, notification)
+                if message is not None:
+                    reason = self.send(sub, message)
+                    if reason is not None:
+                        state.attempts += 1
+                        counts["failed"] += 1
+                        if state.attempts < self.max_attempts:
+                            delay = min(self.first_retry * 2 ** (state.attempts - 1), self.max_retry)
+                            state.due = self.now() + delay
+                            break
+                        sub.dead_letter(
+                            message_id=message.id,
+                            position=message.position,
+                            event_type=message.type,
+                            reason=reason,
+                            attempts=state.attempts,
+                        )
+                        counts["dead_lettered"] += 1
+                    else:
+                        counts["delivered"] += 1
+                    state.attempts, state.due = 0, None  # delivered, or set aside: the next one's turn
+                last = int(notification.id)
+                if counts["delivered"] + counts["dead_lettered"] >= self.per_pass:
+                    break
+        if last > sub.position:
+            sub.advance(position=last, delivered=counts["delivered"])
+        if sub.version != version:
+            self.app.save(sub)
+        return counts

@@ -1,0 +1,177 @@
+"""Outbound webhooks against a real HTTP receiver on loopback: signed per Standard Webhooks,
+at-least-once from the log, nothing lost while the receiver is down, a repeat carries the same
+message id, a party sees only its own events, a poison message is dead-lettered and replayed."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from standardwebhooks import Webhook
+
+from ledger.application import RoyaltyLedger
+from ledger.domain.webhook_subscription import EVENT_TYPES, OPERATOR, WebhookSubscription
+from ledger.store.config import StoreConfig
+from operations.webhooks import WebhookDispatcher, subscription_secret
+from tests.payments_helpers import payments_catalogue
+from tests.peers.smtp import free_port
+from tests.usage_helpers import ISRCS
+
+KEY = b"test-webhook-key-0123456789"
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+@dataclass
+class Receiver:
+    """Keeps every request; answers 500 to the positions in `fail`, each once per entry."""
+
+    port: int
+    secret: dict[str, str] = field(default_factory=dict)  # path → subscription secret
+    received: list[dict[str, Any]] = field(default_factory=list)
+    fail: list[int] = field(default_factory=list)
+    fail_first: set[str] = field(default_factory=set)  # paths whose next request gets a 500
+    server: ThreadingHTTPServer | None = None
+
+    def start(self) -> None:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["content-length"]))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                payload = Webhook(receiver.secret[self.path]).verify(body, headers)  # raises if unsigned
+                receiver.received.append({"path": self.path, "id": headers["webhook-id"], **payload})
+                status = 204
+                if payload["position"] in receiver.fail:
+                    receiver.fail.remove(payload["position"])
+                    status = 500
+                elif self.path in receiver.fail_first:
+                    receiver.fail_first.remove(self.path)
+                    status = 500
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *_: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+
+    def of(self, path: str) -> list[dict[str, Any]]:
+        return [r for r in self.received if r["path"] == path]
+
+
+@dataclass
+class Clock:
+    now: datetime = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    made = Receiver(free_port())  # not started: the receiver is down until a test starts it
+    yield made
+    made.stop()
+
+
+@pytest.fixture
+def app(store_config: StoreConfig) -> Iterator[RoyaltyLedger]:
+    ledger = RoyaltyLedger(store_config, clock=Clock(datetime(2026, 4, 1, tzinfo=UTC)))
+    payments_catalogue(ledger)  # aria 60 % / lbl 40 % of the master of ISRCS[0]
+    ledger.upsert_party("carol", "Carol", ["artist"], "test")
+    yield ledger
+    ledger.close()
+
+
+def _subscribe(app: RoyaltyLedger, receiver: Receiver, owner: str) -> WebhookSubscription:
+    sub = WebhookSubscription(
+        owner=owner, url=f"http://127.0.0.1:{receiver.port}/{owner}", event_types=list(EVENT_TYPES), actor="t"
+    )
+    app.save(sub)
+    receiver.secret[f"/{owner}"] = subscription_secret(KEY, sub.id)
+    return sub
+
+
+def test_nothing_is_lost_while_the_receiver_is_down_and_repeats_keep_their_id(
+    app: RoyaltyLedger, receiver: Receiver
+) -> None:
+    for_aria, for_operator = _subscribe(app, receiver, "aria"), _subscribe(app, receiver, OPERATOR)
+    before_split = app.head_position()
+    app.propose_split("master", ISRCS[0], {"aria": 500_000, "lbl": 500_000}, T0, "aria", "t")
+    app.open_dispute("master", ISRCS[1], "carol", 100_000, T0, "mine", "t")  # not aria's business
+    last_event = app.head_position()
+    clock = Clock()
+    dispatcher = WebhookDispatcher(app, KEY, clock=clock)
+
+    assert dispatcher.run_once() == {"delivered": 0, "failed": 2, "dead_lettered": 0}  # connection refused
+    assert app.repository.get(for_aria.id).position <= before_split  # not past the undelivered message
+    receiver.start()
+    receiver.fail_first.add("/aria")  # aria's first message: 500 once, then accepted
+    assert dispatcher.run_once()["delivered"] == 0  # both still backing off (1 s)
+    clock.now += timedelta(seconds=1)
+    dispatcher.run_once()
+    clock.now += timedelta(seconds=2)
+    dispatcher.run_once()
+    assert dispatcher.run_once()["delivered"] == 0  # all caught up: nothing is sent twice
+
+    aria = receiver.of("/aria")
+    # the initial split (version 1, set when the catalogue was delivered), then aria's proposal
+    assert [(m["type"], m["data"]["version"]) for m in aria] == [
+        ("split.proposed", 1),
+        ("split.proposed", 1),  # the repeat after the 500
+        ("split.activated", 1),
+        ("split.proposed", 2),
+    ] and all("aria" in m["data"]["shares"] for m in aria)
+    assert aria[0]["id"] == aria[1]["id"] and aria[0]["position"] == aria[1]["position"]  # the repeat
+    operator = receiver.of("/operator")
+    assert [m["type"] for m in operator] == [
+        "release.delivered",
+        "release.delivered",
+        "split.proposed",
+        "split.activated",
+        "split.proposed",
+        "dispute.opened",
+    ]
+    assert len({m["id"] for m in operator}) == 6 and not {m["id"] for m in operator} & {m["id"] for m in aria}
+    assert app.repository.get(for_operator.id).position == last_event
+    assert before_split < app.repository.get(for_aria.id).position <= last_event
+
+
+def test_a_poison_message_is_dead_lettered_the_rest_flow_and_a_replay_delivers_it(
+    app: RoyaltyLedger, receiver: Receiver
+) -> None:
+    sub = _subscribe(app, receiver, OPERATOR)
+    app.open_dispute("master", ISRCS[1], "carol", 100_000, T0, "first", "t")
+    poison = app.head_position()
+    app.open_dispute("master", ISRCS[1], "lbl", 100_000, T0, "second", "t")
+    last_event = app.head_position()
+    receiver.start()
+    receiver.fail.extend([poison, poison])
+    clock = Clock()
+    dispatcher = WebhookDispatcher(app, KEY, clock=clock, max_attempts=2)
+    dispatcher.run_once()
+    clock.now += timedelta(seconds=1)
+    assert dispatcher.run_once() == {"delivered": 1, "failed": 1, "dead_lettered": 1}
+    saved = app.repository.get(sub.id)
+    [(mid, letter)] = saved.dead_letters.items()
+    assert letter["position"] == poison and letter["reason"] == "HTTP 500" and saved.position == last_event
+    saved.request_replay(mid, "operator")
+    app.save(saved)
+    assert dispatcher.run_once()["delivered"] == 1
+    assert app.repository.get(sub.id).dead_letters == {}
+    ids = [m["id"] for m in receiver.received if m["position"] == poison]
+    assert ids == [mid, mid, mid]  # two failed tries and the replay: one message id
+    assert json.loads(json.dumps(receiver.received[-1]["data"]))["claimed_ppm"] == 100_000
