@@ -110,8 +110,8 @@ def test_nothing_is_lost_while_the_receiver_is_down_and_repeats_keep_their_id(
 ) -> None:
     for_aria, for_operator = _subscribe(app, receiver, "aria"), _subscribe(app, receiver, OPERATOR)
     before_split = app.head_position()
-    app.propose_split("master", ISRCS[0], {"aria": 500_000, "lbl": 500_000}, T0, "aria", "t")
-    app.open_dispute("master", ISRCS[1], "carol", 100_000, T0, "mine", "t")  # not aria's business
+    app.propose_split("master", ISRCS[0], {"aria": 500_000, "lbl": 500_000}, T0, "aria", "t", by_operator=True)
+    app.open_dispute("master", ISRCS[1], "carol", 100_000, T0, "mine", "t", by_operator=True)  # not aria's business
     last_event = app.head_position()
     clock = Clock()
     dispatcher = WebhookDispatcher(app, KEY, clock=clock)
@@ -154,9 +154,9 @@ def test_a_poison_message_is_dead_lettered_the_rest_flow_and_a_replay_delivers_i
     app: RoyaltyLedger, receiver: Receiver
 ) -> None:
     sub = _subscribe(app, receiver, OPERATOR)
-    app.open_dispute("master", ISRCS[1], "carol", 100_000, T0, "first", "t")
+    app.open_dispute("master", ISRCS[1], "carol", 100_000, T0, "first", "t", by_operator=True)
     poison = app.head_position()
-    app.open_dispute("master", ISRCS[1], "lbl", 100_000, T0, "second", "t")
+    app.open_dispute("master", ISRCS[1], "lbl", 100_000, T0, "second", "t", by_operator=True)
     last_event = app.head_position()
     receiver.start()
     receiver.fail.extend([poison, poison])
