@@ -11,7 +11,7 @@ from anyio import to_thread
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
-from api import errors
+from api import errors, openapi
 from api.auth import Authenticator
 from api.deps import ApiSettings
 from api.limits import BodySizeLimit, TextInUrl
@@ -83,6 +83,7 @@ def build_app(lifespan: Any = None) -> FastAPI:
     errors.install(app)
     for module in ROUTERS:
         app.include_router(module.router)
+    openapi.install(app)
     return app
 
 

@@ -83,7 +83,13 @@ def _import(app: RoyaltyLedger, principal: Principal, body: bytes, csv: bool) ->
 
 
 @router.post(
-    "", response_model=DeliveryImported, responses={422: {"description": "The file was refused: the report says why"}}
+    "",
+    response_model=DeliveryImported,
+    responses={
+        413: {"description": "`too-large`: the body is over its limit"},
+        415: {"description": "`unsupported-media-type`: neither XML nor CSV"},
+        422: {"description": "`delivery-refused`: the file was refused, the report says why"},
+    },
 )
 async def upload_delivery(
     request: Request,

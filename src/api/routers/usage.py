@@ -27,6 +27,9 @@ router = APIRouter(prefix="/v1/usage", tags=["usage"], route_class=ConflictRetry
 
 Reporter = Annotated[Principal, Depends(require("admin", "platform"))]
 Inspector = Annotated[Principal, Depends(require("admin", "platform", "accountant", "auditor"))]
+_NOT_CONFIGURED: dict[int | str, dict[str, Any]] = {
+    503: {"description": "`usage-not-configured`: the listener-id secret is not set"}
+}
 _SUFFIX = {"csv": ".csv", "ndjson": ".ndjson", "parquet": ".parquet"}
 
 
@@ -35,7 +38,7 @@ def _report(app: LedgerDep, summary: dict[str, Any]) -> UsageReportPublic:
     return UsageReportPublic.of(summary, position)
 
 
-@router.post("/batches", response_model=UsageReportPublic)
+@router.post("/batches", response_model=UsageReportPublic, responses=_NOT_CONFIGURED)
 def report_batch(
     body: UsageBatchCreate, app: LedgerDep, settings: SettingsDep, principal: Reporter
 ) -> UsageReportPublic:
@@ -49,7 +52,7 @@ def report_batch(
     return _report(app, summary.to_dict())
 
 
-@router.post("/files", response_model=UsageReportPublic)
+@router.post("/files", response_model=UsageReportPublic, responses=_NOT_CONFIGURED)
 def report_file(
     file: Annotated[UploadFile, File(description="CSV, NDJSON or Parquet (by file name).")],
     app: LedgerDep,

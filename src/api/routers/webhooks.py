@@ -38,7 +38,8 @@ def _settings(request: Request) -> StripeSettings:
     "/stripe",
     response_model=WebhookHandled,
     responses={
-        400: {"description": "Rejected"},
+        400: {"description": "`webhook-rejected` (the signature) or `webhook-malformed` (not the documented shape)"},
+        413: {"description": "`too-large`: the body is over its limit"},
         503: {"description": "Not recorded (other writes kept landing first): deliver it again"},
     },
 )

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from api.schemas.common import (
     Code,
+    IsoDate,
     Isrc,
     Iswc,
     Key,
@@ -151,7 +152,7 @@ class RecordingWritten(WriteResult):
 class ReleaseCreate(Strict):
     title: Title
     track_isrcs: list[Isrc] = Field(min_length=1, max_length=500)
-    release_date: date
+    release_date: IsoDate
     label_key: Key | None = None
     release_type: Literal["album", "single", "ep", "compilation"] = "album"
     territories: list[Territory] = Field(default=["WW"], min_length=1, max_length=300)

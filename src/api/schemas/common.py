@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
 
 from ledger.domain.identifiers import parse_isrc, parse_iswc, parse_territory, parse_upc
 from ledger.domain.period import require_utc
@@ -33,6 +34,27 @@ def checked(kind: str) -> AfterValidator:
     return AfterValidator(check)
 
 
+_ISO_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+
+
+def _instant_text(value: object) -> object:
+    """Times come as ISO 8601 text: pydantic alone would also read a number as Unix seconds."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _ISO_INSTANT.match(value):
+        raise ValueError("give an ISO 8601 instant in UTC as text, e.g. 2026-01-01T00:00:00Z")
+    return value
+
+
+def _date_text(value: object) -> object:
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        raise ValueError("give an ISO 8601 date as text, e.g. 2026-01-01")
+    return value
+
+
 Key = Annotated[
     str,
     Field(
@@ -47,7 +69,13 @@ Isrc = Annotated[str, Field(min_length=12, max_length=15, examples=["GBAYE260000
 Upc = Annotated[str, Field(min_length=12, max_length=17, examples=["5012345678900"]), AfterValidator(parse_upc)]
 Iswc = Annotated[str, Field(max_length=20, examples=["T-034.524.680-1"]), AfterValidator(parse_iswc)]
 Territory = Annotated[str, Field(min_length=2, max_length=9, examples=["GB", "WW"]), AfterValidator(_territory)]
-UtcTime = Annotated[AwareDatetime, AfterValidator(_utc), Field(description="An ISO 8601 instant in UTC (Z or +00:00).")]
+UtcTime = Annotated[
+    AwareDatetime,
+    BeforeValidator(_instant_text),
+    AfterValidator(_utc),
+    Field(description="An ISO 8601 instant in UTC (Z or +00:00), as text."),
+]
+IsoDate = Annotated[date, BeforeValidator(_date_text), Field(description="An ISO 8601 date (YYYY-MM-DD), as text.")]
 Ppm = Annotated[StrictInt, Field(gt=0, le=PPM_WHOLE, description="Parts per million.")]
 Shares = Annotated[
     dict[Key, Ppm],
