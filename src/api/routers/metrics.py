@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from api.conflicts import ConflictRetryRoute
 from api.views import ReadSide
 from ledger.application import RoyaltyLedger
 from ledger.domain.operation_run import OperationRun
@@ -23,7 +24,7 @@ from ledger.domain.period_close import PeriodClose
 from ledger.domain.statement_delivery import StatementDelivery
 from ledger.usage.store import UsageStore
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=ConflictRetryRoute)
 
 
 def _count(app: RoyaltyLedger, table: str) -> int:
