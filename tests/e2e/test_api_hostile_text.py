@@ -95,14 +95,18 @@ def test_no_fragment_of_a_raw_listener_id_is_stored_or_answered(api: Api) -> Non
         {**base, "play_id": "l1", "listener_id": ["MARKERLIST-alice@example.org"]},
         {**base, "play_id": "l2", "listener_id": {"MARKEROBJ": "bob@example.org"}},
         {**base, "play_id": "l3", "listener_id": "MARKERLONG" + "y" * 200},
+        # A field the ledger does not read may hold a raw id too: it is not kept.
+        {**base, "play_id": "l4", "listener_id": "l4", "isrc": "GBAYE2699999", "listener": "MARKERALIAS"},
     ]
     ndjson = "".join(json.dumps(row) + "\n" for row in rows)
     r = api.client.post("/v1/usage/files", files={"file": ("plays.ndjson", ndjson)}, headers=platform)
     assert r.status_code == 200, r.text
-    assert r.json()["quarantined"] == {"malformed": 2, "too_long_in_listener_id": 1}
+    assert r.json()["quarantined"] == {"malformed": 2, "too_long_in_listener_id": 1, "unknown_isrc": 1}
     listed = api.client.get("/v1/usage/quarantine", headers=platform)
-    assert listed.status_code == 200 and len(listed.json()) == 3
-    details = sorted(q["detail"] for q in listed.json())
+    assert listed.status_code == 200 and len(listed.json()) == 4
+    [alias] = [q for q in listed.json() if q["usage_id"] == "l4"]
+    assert alias["row"]["unknown_fields_dropped"] == 1 and "listener" not in alias["row"]
+    details = sorted(q["detail"] for q in listed.json() if q["usage_id"] != "l4")
     assert details[0].startswith("listener_id: 210 characters, more than the 128 allowed")
     assert details[1].startswith("listener_id: a list of 1 item(s), not a text")
     assert details[2].startswith("listener_id: an object with 1 key(s), not a text")

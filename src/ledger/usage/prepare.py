@@ -19,7 +19,7 @@ from ledger.domain.pricing import PricingConfig
 from ledger.usage.catalogue_view import CatalogueView
 from ledger.usage.listener import ListenerHasher
 from ledger.usage.memory import RunMemory
-from ledger.usage.rows import Error, RowBatch, us_to_iso
+from ledger.usage.rows import FIELDS, Error, RowBatch, us_to_iso
 from ledger.usage.store import UsageStore
 
 MAX_SECONDS_PLAYED = 24 * 3600
@@ -132,8 +132,18 @@ def catalogue_error(b: RowBatch, i: int, cat: CatalogueView, pricing: PricingCon
     return None
 
 
+# What a quarantined row keeps of its raw form: the fields the ledger reads (FIELDS), and for a
+# row that was not a JSON object its digest and length. A field the ledger does not know (a
+# `listener` or `user` column, any NDJSON key) may hold a raw listener id, which is stored
+# nowhere: it is dropped, and only how many were dropped is kept.
+_KEPT = frozenset(FIELDS) | {"raw_sha256", "raw_length"}
+
+
 def raw_row_of(b: RowBatch, i: int, hasher: ListenerHasher) -> dict[str, Any]:
-    raw = b.raw(i)
+    given = b.raw(i)
+    raw = {k: v for k, v in given.items() if k in _KEPT or (b.listener_hashed and k == "listener_hash")}
+    if len(raw) < len(given):
+        raw["unknown_fields_dropped"] = len(given) - len(raw)
     listener = raw.pop("listener_id", None)
     if listener is not None and not b.listener_hashed:
         raw["listener_hash"] = hasher(str(listener))
