@@ -229,7 +229,7 @@ def demo_statements(period: Period, out: Path, as_json: bool) -> dict[str, Any]:
         engine = engine_for(app_, config)
         statements = compute_statements(engine, period, engine.history.closes[str(period)].as_of_position)
     else:
-        statements = close_period(app_, config, period, actor())
+        statements = close_period(app_, config, period, actor(), display=True)  # exported below
     if not as_json:
         console.print(
             table(

@@ -78,12 +78,15 @@ def engine_for(app: RoyaltyLedger, config: StoreConfig, upto: int | None = None)
         return StatementEngine(config, read_rights_history(app, upto))
 
 
-def compute_statements(engine: StatementEngine, period: Period, as_of: int) -> PeriodStatements:
-    """Every account's statement for the period as known at `as_of`."""
+def compute_statements(
+    engine: StatementEngine, period: Period, as_of: int, *, display: bool = True
+) -> PeriodStatements:
+    """Every account's statement for the period as known at `as_of` (`display`: with the
+    display-only fields people read; hashes and totals are the same without them)."""
     out = PeriodStatements(period, as_of)
     with _without_cyclic_gc():
         for account in sorted(engine.accounts(period, as_of)):
-            out.documents[account] = build_statement(engine, account, period, as_of)
+            out.documents[account] = build_statement(engine, account, period, as_of, display=display)
     return out
 
 
@@ -122,8 +125,10 @@ def close_period(
     *,
     force: bool = False,
     reason: str = "",
+    display: bool = False,
 ) -> PeriodStatements:
-    """Compute every statement at the current head and record PeriodClosed with their hashes.
+    """Compute every statement at the current head and record PeriodClosed with their hashes
+    (the documents returned carry the display-only fields only with `display`).
 
     --force (with a reason, recorded) closes a month before it has ended; nothing closes a month
     out of order (`CloseConflict`)."""
@@ -138,7 +143,7 @@ def close_period(
             raise
         if not reason.strip():
             raise CloseRefused("a forced close needs --reason") from None
-    statements = compute_statements(engine, period, as_of)
+    statements = compute_statements(engine, period, as_of, display=display)
     previous = engine.previous_close(period, as_of)
     app.record_period_close(
         period,
@@ -180,7 +185,7 @@ def replay_period(app: RoyaltyLedger, config: StoreConfig, period: Period) -> Re
     close = engine.history.closes.get(str(period))
     if close is None:
         raise DomainError(f"period {period} has not been closed")
-    statements = compute_statements(engine, period, close.as_of_position)
+    statements = compute_statements(engine, period, close.as_of_position, display=False)
     recomputed = statements.hashes
     differences = [
         {"account": account, "recorded": close.statement_hashes.get(account), "replayed": recomputed.get(account)}

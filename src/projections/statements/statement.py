@@ -103,8 +103,12 @@ def _versions(*amounts: LineAmounts | None) -> tuple[int, ...]:
     return tuple(sorted({v for a in amounts if a is not None for v in a.versions}))
 
 
-def build_statement(engine: StatementEngine, account: str, period: Period, as_of: int) -> dict[str, Any]:
-    """The statement document (JSON-ready; integers only for money)."""
+def build_statement(
+    engine: StatementEngine, account: str, period: Period, as_of: int, *, display: bool = True
+) -> dict[str, Any]:
+    """The statement document (JSON-ready; integers only for money). `display=False` leaves out
+    the display-only fields (title, percentages, split version): closing and replaying a month
+    hash every statement and need none of them (they are not in the canonical form)."""
     prev = engine.previous_close(period, as_of)
     after = prev.as_of_position if prev else 0
     opening = {cur: t["closing"] for cur, t in (prev.account_totals.get(account, {}) if prev else {}).items()}
@@ -131,9 +135,16 @@ def build_statement(engine: StatementEngine, account: str, period: Period, as_of
             titles[isrc] = engine.history.title_of(isrc, as_of)
         return titles[isrc]
 
+    def adjustment_display(earlier: Period, key: LineKey) -> dict[str, Any]:
+        if not display:
+            return {}
+        now = engine.period_result(earlier, as_of).lines.get(account, {}).get(key)
+        then = engine.period_result(earlier, after).lines.get(account, {}).get(key)
+        return _shown(key, title(key.isrc), _versions(now, then))
+
     current: tuple[str, list[dict[str, Any]]] | None = None
     for key, amounts in sorted(engine.period_result(period, as_of).lines.get(account, {}).items()):
-        shown = _shown(key, title(key.isrc), amounts.versions)
+        shown = _shown(key, title(key.isrc), amounts.versions) if display else {}
         if key.released_from:
             section(key.currency)["escrow_releases"].append(
                 {**_line(key, amounts), **shown, "dispute": key.released_from, "original_period": str(period)}
@@ -156,8 +167,6 @@ def build_statement(engine: StatementEngine, account: str, period: Period, as_of
             }
         )
     for earlier, key, diff in engine.adjustments(account, period, as_of):
-        now = engine.period_result(earlier, as_of).lines.get(account, {}).get(key)
-        then = engine.period_result(earlier, after).lines.get(account, {}).get(key)
         entry = {
             "original_period": str(earlier),
             "isrc": key.isrc,
@@ -167,7 +176,7 @@ def build_statement(engine: StatementEngine, account: str, period: Period, as_of
             "right_ppm": key.right_ppm,
             "share_ppm": key.share_ppm,
             "amount_micros": diff,
-            **_shown(key, title(key.isrc), _versions(now, then)),
+            **adjustment_display(earlier, key),
         }
         # One rule for every account (DESIGN.md "Statements"): a dispute outcome for a closed
         # period is an adjustment like late usage, labelled with its dispute, so adjustments
