@@ -14,10 +14,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import http.client
 import json
 import os
-import urllib.error
-import urllib.request
+import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -151,6 +151,17 @@ def build_message(app: RoyaltyLedger, subscription: WebhookSubscription, notific
     return Message(message_id(subscription.id, position), position, kind, body)
 
 
+def subscribed_topics(app: RoyaltyLedger, subscription: WebhookSubscription) -> list[str]:
+    return app.topics_of(*(c for n, c in _CLASSES.items() if TYPES[n] in subscription.event_types))
+
+
+def queue_depth(app: RoyaltyLedger, subscription: WebhookSubscription) -> int:
+    """Log events of the subscription's types after its recorded position (an upper bound of the
+    messages it is behind: a party's subscription skips the events not its own)."""
+    topics = subscribed_topics(app, subscription)
+    return sum(1 for _ in app.read_log(subscription.position + 1, topics=topics))
+
+
 @dataclass
 class Backoff:
     attempts: int = 0
@@ -168,6 +179,8 @@ class WebhookDispatcher:
     timeout_s: float = 10.0
     per_pass: int = 1000
     backoff: dict[UUID, Backoff] = field(default_factory=dict)
+    _connections: dict[UUID, tuple[str, http.client.HTTPConnection]] = field(default_factory=dict, repr=False)
+    _signers: dict[UUID, Webhook] = field(default_factory=dict, repr=False)
 
     def now(self) -> datetime:
         return (self.clock or self.app.clock)()
@@ -186,27 +199,64 @@ class WebhookDispatcher:
         return totals
 
     def send(self, subscription: WebhookSubscription, message: Message) -> str | None:
-        """POST one signed message; None when the receiver answered 2xx, else the reason."""
+        """POST one signed message; None when the receiver answered 2xx, else the reason.
+
+        One keep-alive connection per subscription is reused across messages; a connection the
+        receiver closed meanwhile is reopened once (at-least-once: a repeat keeps its id)."""
         # The signed timestamp is the real time of this attempt (receivers refuse one more than a
         # few minutes off), whatever clock paces the retries.
         sent_at = datetime.now(UTC)
-        signer = Webhook(subscription_secret(self.key, subscription.id))
+        signer = self._signers.get(subscription.id)
+        if signer is None:
+            signer = self._signers[subscription.id] = Webhook(subscription_secret(self.key, subscription.id))
         headers = {
             "content-type": "application/json",
             "webhook-id": message.id,
             "webhook-timestamp": str(int(sent_at.timestamp())),
             "webhook-signature": signer.sign(message.id, sent_at, message.body),
         }
-        request = urllib.request.Request(  # noqa: S310 - the subscription's URL is http(s) only
-            subscription.url, message.body.encode(), headers, method="POST"
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout_s) as answer:  # noqa: S310 - http(s) only
-                return None if 200 <= answer.status < 300 else f"HTTP {answer.status}"
-        except urllib.error.HTTPError as exc:
-            return f"HTTP {exc.code}"
-        except (urllib.error.URLError, OSError) as exc:
-            return f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
+        url = urllib.parse.urlsplit(subscription.url)
+        target = (url.path or "/") + (f"?{url.query}" if url.query else "")
+        body = message.body.encode()
+        for attempt in (1, 2):
+            connection = self._connection(subscription)
+            try:
+                connection.request("POST", target, body, headers)
+                with connection.getresponse() as answer:
+                    answer.read()
+                    status = answer.status
+                    if answer.will_close:
+                        self._drop(subscription.id)
+                return None if 200 <= status < 300 else f"HTTP {status}"
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
+                self._drop(subscription.id)
+                if attempt == 2:
+                    return f"{type(exc).__name__}: {exc}"
+            except (http.client.HTTPException, OSError) as exc:
+                self._drop(subscription.id)
+                return f"{type(exc).__name__}: {exc}"
+        return None  # pragma: no cover - the loop always returns
+
+    def _connection(self, subscription: WebhookSubscription) -> http.client.HTTPConnection:
+        held = self._connections.get(subscription.id)
+        if held is not None and held[0] == subscription.url:
+            return held[1]
+        self._drop(subscription.id)
+        url = urllib.parse.urlsplit(subscription.url)
+        kind = http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
+        connection = kind(url.hostname or "", url.port, timeout=self.timeout_s)
+        self._connections[subscription.id] = (subscription.url, connection)
+        return connection
+
+    def _drop(self, subscription_id: UUID) -> None:
+        held = self._connections.pop(subscription_id, None)
+        if held is not None:
+            held[1].close()
+
+    def close(self) -> None:
+        """Close the held connections."""
+        for sid in list(self._connections):
+            self._drop(sid)
 
     def _pump(self, sub: WebhookSubscription) -> dict[str, int]:
         counts = {"delivered": 0, "failed": 0, "dead_lettered": 0}
@@ -221,7 +271,7 @@ class WebhookDispatcher:
         state = self.backoff.setdefault(sub.id, Backoff())
         last = sub.position
         if state.due is None or self.now() >= state.due:
-            topics = self.app.topics_of(*(c for n, c in _CLASSES.items() if TYPES[n] in sub.event_types))
+            topics = subscribed_topics(self.app, sub)
             for notification in self.app.read_log(sub.position + 1, topics=topics, page=self.per_pass):
                 message = build_message(self.app, sub, notification)
                 if message is not None:

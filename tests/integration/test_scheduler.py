@@ -227,6 +227,22 @@ def test_metrics_and_the_api_report_deliveries_the_last_close_and_the_last_audit
     world.clock.now = datetime(2026, 11, 4, 3, tzinfo=UTC)
     world.scheduler().tick()
     admin = {"Authorization": f"Bearer {create_key(world.app, 'admin', 'test').token}"}
+    from ledger.domain.webhook_subscription import OPERATOR, WebhookSubscription
+
+    # Two never-dispatched subscriptions (one past the first sale, one with a message set aside)
+    # and a cancelled one, which counts for nothing.
+    names = [type(world.app.decode(n)).__qualname__ for n in world.app.read_log(1)]
+    sales_closes = [i + 1 for i, n in enumerate(names) if n in ("UsageBatch.Recorded", "PeriodClose.PeriodClosed")]
+    assert len(sales_closes) >= 2
+    url = "http://127.0.0.1:9/hook"
+    behind = WebhookSubscription(OPERATOR, url, ["sale.recorded", "statement.issued"], "t")
+    behind.advance(position=sales_closes[0], delivered=1)
+    poisoned = WebhookSubscription(OPERATOR, url, ["statement.issued"], "t")
+    poisoned.dead_letter(message_id="msg_x", position=1, event_type="statement.issued", reason="HTTP 500", attempts=8)
+    gone = WebhookSubscription(OPERATOR, url, ["sale.recorded"], "t")
+    gone.cancel("t")
+    world.app.save(behind, poisoned, gone)
+    closes = names.count("PeriodClose.PeriodClosed")
     with TestClient(create_app(world.config, clock=world.clock)) as client:
         text = client.get("/metrics").text
         delivery = client.get("/v1/parties/aria/statements/2026-10/delivery", headers=admin).json()
@@ -241,3 +257,5 @@ def test_metrics_and_the_api_report_deliveries_the_last_close_and_the_last_audit
     assert values["royalty_last_audit_ok"] == 1
     assert values["royalty_last_closed_period_end_timestamp_seconds"] == datetime(2026, 11, 1, tzinfo=UTC).timestamp()
     assert values["royalty_log_head_position"] == world.app.head_position()
+    assert values["royalty_webhook_queue_depth"] == (len(sales_closes) - 1) + closes
+    assert values["royalty_webhook_dead_letters"] == 1 and values["royalty_webhook_dead_lettered"] == 1

@@ -22,6 +22,7 @@ from ledger.domain.operation_run import OperationRun
 from ledger.domain.period import Period
 from ledger.domain.period_close import PeriodClose
 from ledger.domain.statement_delivery import StatementDelivery
+from ledger.domain.webhook_subscription import WebhookSubscription
 from ledger.usage.store import UsageStore
 
 router = APIRouter(tags=["health"], route_class=ConflictRetryRoute)
@@ -68,6 +69,7 @@ class StoreCollector:
         yield from self._audit()
         yield from self._close()
         yield from self._deliveries()
+        yield from self._webhooks()
 
     def _audit(self) -> Iterator[Metric]:
         app = self.app
@@ -110,6 +112,28 @@ class StoreCollector:
         yield GaugeMetricFamily("royalty_statement_deliveries", "Statements delivered by email (all time).", done)
         yield GaugeMetricFamily(
             "royalty_statement_delivery_failures", "Failed statement delivery attempts (all time).", failed
+        )
+
+    def _webhooks(self) -> Iterator[Metric]:
+        from operations.webhooks import queue_depth
+
+        app = self.app
+        subs = [app.repository.get(i) for i in dict.fromkeys(app.aggregate_ids_with(WebhookSubscription.Created))]
+        active = [s for s in subs if s.active]
+        yield GaugeMetricFamily(
+            "royalty_webhook_queue_depth",
+            "Log events of a subscribed type after each active subscription's position, summed.",
+            sum(queue_depth(app, s) for s in active),
+        )
+        yield GaugeMetricFamily(
+            "royalty_webhook_dead_letters",
+            "Messages in the dead-letter lists of active subscriptions (waiting for a replay).",
+            sum(len(s.dead_letters) for s in active),
+        )
+        yield GaugeMetricFamily(
+            "royalty_webhook_dead_lettered",
+            "Messages set aside after their last failed attempt (all time, all subscriptions).",
+            _events(app, WebhookSubscription.DeadLettered),  # type: ignore[attr-defined]
         )
 
 
