@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test test-fuzz bench lint fmt clean
+.PHONY: help demo test test-fuzz test-long bench lint fmt clean
 
 help: ## List the targets with what they do
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -25,6 +25,10 @@ test: $(STAMP) ## Set up (first run) and run the whole test suite (CI=true: Post
 
 test-fuzz: $(STAMP) ## A bigger schemathesis run of the API (ROYALTY_FUZZ_EXAMPLES per operation, default 200)
 	ROYALTY_FUZZ_EXAMPLES=$${ROYALTY_FUZZ_EXAMPLES:-200} $(BIN)/python -m pytest -p no:xdist -s --timeout=0 tests/e2e/test_api_schemathesis.py
+
+test-long: $(STAMP) ## Nightly-sized accounting machine: 200 examples × 200 steps per backend, every step checked
+	CI=true ROYALTY_MACHINE_EXAMPLES=200 ROYALTY_MACHINE_STEPS=200 ROYALTY_MACHINE_CHECK_EVERY=1 \
+		$(BIN)/python -m pytest -p no:xdist --timeout=0 tests/properties/test_accounting_machine.py
 
 bench: $(STAMP) ## Run the benchmarks, each figure beside its same-run baseline
 	$(BIN)/python -m benchmarks

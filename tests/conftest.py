@@ -60,16 +60,24 @@ def _drop_database(name: str) -> None:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
-@pytest.fixture
-def pg_config(pg_template: str) -> Iterator[StoreConfig]:
-    """A fresh, migrated PostgreSQL database for one test, dropped afterwards."""
+def fresh_pg_database(template: str) -> tuple[StoreConfig, str]:
+    """A fresh, migrated PostgreSQL database (a copy of `template`) and its name, for dropping."""
     admin = _admin_config()
     name = f"royalty_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(pg_conninfo(admin), autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(pg_template))
-        )
-    yield StoreConfig.from_url(f"postgresql://{admin.pg_user}@{admin.pg_host}:{admin.pg_port}/{name}")
+        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template)))
+    return StoreConfig.from_url(f"postgresql://{admin.pg_user}@{admin.pg_host}:{admin.pg_port}/{name}"), name
+
+
+def drop_pg_database(name: str) -> None:
+    _drop_database(name)
+
+
+@pytest.fixture
+def pg_config(pg_template: str) -> Iterator[StoreConfig]:
+    """A fresh, migrated PostgreSQL database for one test, dropped afterwards."""
+    config, name = fresh_pg_database(pg_template)
+    yield config
     _drop_database(name)
 
 

@@ -229,7 +229,7 @@ class EarningsView(ReadModel):
                     for cur, kind, terr, model, gross in db.execute(
                         "SELECT currency, kind, territory, pricing_model, SUM(gross_micros) "
                         "FROM usage_rows WHERE isrc = ? AND +position <= ? AND occurred_at_us >= ? "
-                        "AND occurred_at_us < ? GROUP BY currency, kind, territory, pricing_model",
+                        "AND occurred_at_us < ? AND kind <> 'refund' GROUP BY currency, kind, territory, pricing_model",
                         [isrc, as_of, lo, hi],
                     ):
                         keys.add((cur, kind, terr, model), day, int(gross), index)

@@ -21,7 +21,17 @@ from ledger.payments.stripe_adapter import StripeSettings, StripeTransfers
 from ledger.store.config import StoreConfig
 from ledger.usage.listener import SECRET_ENV
 from projections.statements.close import close_period
-from tests.payments_helpers import DEC_2, ISRC, OCT_5, SALE_META, Clock, payments_catalogue, post_event, webhook_api
+from tests.payments_helpers import (
+    DEC_2,
+    ISRC,
+    NOV_21,
+    OCT_5,
+    SALE_META,
+    Clock,
+    payments_catalogue,
+    post_event,
+    webhook_api,
+)
 from tests.peers.fixtures import API_KEY, localstripe_client, paid_intent, refunded_charge, transfers
 from tests.peers.transfers_server import TransfersState
 from tests.usage_helpers import SECRET
@@ -68,15 +78,15 @@ def test_a_sale_is_paid_out_reconciled_and_its_refund_is_clawed_back_next_period
 
     charge = refunded_charge(localstripe_client, intent.id, 500)  # €5.00 back to the buyer
     with webhook_api(store_config, clock) as api:
-        assert post_event(api, "charge.refunded", charge, DEC_2).json()["outcome"] == "accepted"
+        assert post_event(api, "charge.refunded", charge, NOV_21).json()["outcome"] == "accepted"
     clock.now = DEC_2
     november = close_period(app, store_config, NOV, "test")
     aria = november.documents["party:aria"]["currencies"]["EUR"]
-    assert [(a["original_period"], a["isrc"], a["amount_micros"]) for a in aria["adjustments"]] == [
-        ("2026-10", ISRC, -2_100_000)
-    ]
+    # The refund occurred in November: a November line keyed by October's sale, taking back
+    # exactly a quarter of what aria got (DESIGN.md "Refunds reverse the sale they refund").
+    assert [(e["kind"], e["isrc"], e["amount_micros"]) for e in aria["earnings"]] == [("refund", ISRC, -2_100_000)]
     assert (aria["opening_micros"], aria["payout_micros"], aria["closing_micros"]) == (8_400_000, 8_400_000, -2_100_000)
-    assert aria["earnings"] == []
+    assert aria["adjustments"] == []
     again = _pay(app, NOV, gateway)
     assert again[("aria", "held")].balance_micros == -2_100_000  # a claw-back is never paid out
     assert len(transfers[1].transfers) == 2

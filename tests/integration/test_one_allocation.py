@@ -108,7 +108,7 @@ def test_a_full_refund_takes_back_exactly_what_each_account_received(app, store_
     refund = Play("r1", R, T(2026, 1, 9), -1_000_007, "USD", kind="refund", pricing_model="refund", refund_of="s1")
     app.upsert_party("d", "D", ["artist"], "t")  # usage rows sit at a position of their own (after it)
     insert_usage(store_config, app.head_position(), [refund])
-    assert both(app, [JAN]) == {}
+    assert both(app, [JAN]) == {("platform", "EUR"): 3, ("party:a", "EUR"): 4, ("party:b", "EUR"): 3}
 
 
 def test_a_refund_during_a_dispute_reverses_the_sale_not_the_escrow(app, store_config):
@@ -190,3 +190,20 @@ def test_dispute_outcomes_for_a_closed_period_are_adjustments_for_every_account(
     }
     assert sum(adjustments.values()) == 10  # January's late gross
     assert verify_money_equation(app, store_config)["ok"]
+
+
+def test_a_refund_on_the_day_a_split_changes_is_counted_once_live(app, store_config):
+    """Found by the accounting machine: on a day a split changes, the live model read that day's
+    usage straight from the store — refunds included — and allocated the refund twice."""
+    insert_usage(
+        store_config,
+        app.head_position(),
+        [
+            Play("s1", R, T(2026, 1, 5), 1_000_000, kind="purchase", pricing_model="sale"),
+            Play("p1", R, datetime(2026, 1, 10, 9, tzinfo=UTC), 10),  # the day has usage too
+        ],
+    )
+    app.set_split("master", R, {"a": 200_000, "b": 800_000}, datetime(2026, 1, 10, 12, tzinfo=UTC), "t", "v2")
+    refund = Play("r1", R, datetime(2026, 1, 10, 15, tzinfo=UTC), -1_000_000, kind="refund", refund_of="s1")
+    insert_usage(store_config, app.head_position(), [refund])
+    assert both(app, [JAN]) == {("platform", "EUR"): 3, ("party:a", "EUR"): 4, ("party:b", "EUR"): 3}

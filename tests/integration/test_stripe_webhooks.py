@@ -66,7 +66,7 @@ def test_a_succeeded_payment_intent_becomes_one_sale_row_and_redelivery_changes_
     ]
 
 
-def test_refunds_reverse_the_sale_once_per_refunded_amount_keeping_the_sales_time(
+def test_refunds_reverse_the_sale_once_per_refunded_amount_at_the_time_they_occur(
     api: Any,
     localstripe_client: stripe.StripeClient,
 ) -> None:
@@ -79,11 +79,12 @@ def test_refunds_reverse_the_sale_once_per_refunded_amount_keeping_the_sales_tim
     charge = refunded_charge(localstripe_client, intent.id, 200)
     assert post_event(api, "charge.refunded", charge, refund_time).json()["outcome"] == "accepted"
     ledger = api.app.state.ledger
-    sale_us = int(OCT_5.timestamp()) * 1_000_000
+    sale_us, refund_us = (int(t.timestamp()) * 1_000_000 for t in (OCT_5, refund_time))
+    # A refund is in the period it occurred (November), keyed by its sale (refund_of).
     assert [(r[0], r[1], r[4], r[5]) for r in _rows(ledger, intent.id)] == [
         ("download", 10_000_000, sale_us, None),
-        ("refund", -3_000_000, sale_us, intent.id),
-        ("refund", -2_000_000, sale_us, intent.id),
+        ("refund", -3_000_000, refund_us, intent.id),
+        ("refund", -2_000_000, refund_us, intent.id),
     ]
     assert StripeStore(ledger).refunded_micros(intent.id) == 5_000_000
 

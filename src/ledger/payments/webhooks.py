@@ -137,8 +137,9 @@ def _sale_row(event: dict[str, Any], intent: dict[str, Any]) -> dict[str, Any]:
 def _refund_row(store: StripeStore, event: dict[str, Any], charge: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
     """The refunded amount not yet reversed, spread like the sale (the ingestion does the spread).
 
-    The refund keeps the sale's occurred_at: in the sale's period while it is open, and an
-    adjustment line of that period once it is closed (DESIGN.md "Statements").
+    The refund occurs when Stripe made it (the event's `created`, never before the sale): it is
+    in the period it occurred, allocated under the sale's key (DESIGN.md "Refunds reverse the
+    sale they refund"; the statements find the sale by `refund_of`).
     """
     sale_id = str(charge.get("payment_intent") or charge.get("id") or "")
     currency = str(charge.get("currency", "")).upper()
@@ -171,7 +172,7 @@ def _refund_row(store: StripeStore, event: dict[str, Any], charge: dict[str, Any
             "sale_id": f"{charge.get('id')}:refunded:{charge.get('amount_refunded')}",
             "kind": "refund",
             "refund_of": sale_id,
-            "occurred_at_us": sale.occurred_at_us,
+            "occurred_at_us": max(sale.occurred_at_us, int(event["created"]) * 1_000_000),
             "isrc": sale.isrc,
             "upc": sale.upc,
             "listener_hash": sale.listener_hash,

@@ -10,6 +10,7 @@ and DuckDB ASOF-joins it to the rights timeline's segment starts and groups by a
 from __future__ import annotations
 
 import sqlite3
+from bisect import bisect_right
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple
@@ -166,8 +167,33 @@ def _segment_starts(timelines: dict[str, list[Segment]]) -> pa.Table:
     return pa.table({"isrc": pa.array(isrcs, pa.string()), "start_us": pa.array(starts, pa.int64())})
 
 
+# Below this many groups the join runs in Python: a DuckDB connection costs more than the work.
+SMALL_GROUPS = 20_000
+
+
+def _group_small(groups: pa.Table, timelines: dict[str, list[Segment]]) -> dict[UsageKey, KeyTotals]:
+    """The same join and sums as `group_by_key`, by bisecting each recording's segment starts."""
+    starts = {isrc: [s.start_us for s in segments] for isrc, segments in timelines.items()}
+    out: dict[UsageKey, KeyTotals] = {}
+    for isrc, kind, model, territory, currency, at_us, units, counted, gross in zip(
+        *(groups.column(name).to_pylist() for name in GROUP_SCHEMA.names), strict=True
+    ):
+        own = starts[isrc]
+        key = UsageKey(isrc, own[max(0, bisect_right(own, at_us) - 1)], kind, model, territory, currency)
+        found = out.get(key)
+        if found is None:
+            out[key] = KeyTotals(units, counted, gross)
+        else:
+            found.units += units
+            found.counted_units += counted
+            found.gross_micros += gross
+    return out
+
+
 def group_by_key(groups: pa.Table, timelines: dict[str, list[Segment]]) -> dict[UsageKey, KeyTotals]:
     """DuckDB: ASOF-join each group to its recording's segment, then sum by allocation key."""
+    if groups.num_rows <= SMALL_GROUPS:
+        return _group_small(groups, timelines)
     segments = _segment_starts(timelines)
     con = duckdb.connect()
     try:
