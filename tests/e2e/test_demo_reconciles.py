@@ -18,7 +18,7 @@ def test_every_partys_live_earnings_equal_its_statement_for_the_demo_month(sqlit
     demo = royalty(sqlite_config, "demo", cwd=tmp_path, env={"ROYALTY_DEMO_PLAYS": "3000"})
     assert demo.returncode == 0, demo.stderr + demo.stdout
     month = demo.stdout.split("month ", 1)[1].split()[0].strip(",")  # "royalty demo on …, month 2026-11"
-    parties = [p["party_key"] for p in _json(sqlite_config, "parties", "list")["parties"]]
+    parties = [p["key"] for p in _json(sqlite_config, "parties", "list")["parties"]]
     assert len(parties) >= 20
     compared = {}
     for party in parties:

@@ -193,8 +193,9 @@ def test_dispute_outcomes_for_a_closed_period_are_adjustments_for_every_account(
 
 
 def test_a_refund_on_the_day_a_split_changes_is_counted_once_live(app, store_config):
-    """Found by the accounting machine: on a day a split changes, the live model read that day's
-    usage straight from the store — refunds included — and allocated the refund twice."""
+    """On a day a split changes the live model reads that day's usage straight from the store;
+    refunds are allocated by their sale's key only (the accounting machine found them counted as
+    usage there too; this scenario exercises the path but did not reproduce that case)."""
     insert_usage(
         store_config,
         app.head_position(),
