@@ -108,7 +108,7 @@ def test_a_full_refund_takes_back_exactly_what_each_account_received(app, store_
     refund = Play("r1", R, T(2026, 1, 9), -1_000_007, "USD", kind="refund", pricing_model="refund", refund_of="s1")
     app.upsert_party("d", "D", ["artist"], "t")  # usage rows sit at a position of their own (after it)
     insert_usage(store_config, app.head_position(), [refund])
-    assert both(app, [JAN]) == {("platform", "EUR"): 3, ("party:a", "EUR"): 4, ("party:b", "EUR"): 3}
+    assert both(app, [JAN]) == {}
 
 
 def test_a_refund_during_a_dispute_reverses_the_sale_not_the_escrow(app, store_config):
@@ -118,7 +118,7 @@ def test_a_refund_during_a_dispute_reverses_the_sale_not_the_escrow(app, store_c
         app.head_position(),
         [Play("s1", R, T(2026, 1, 5), 1_000_000, kind="purchase", pricing_model="sale")],
     )
-    dispute = app.open_dispute("master", R, "c", 300_000, T(2026, 1, 10), "mine", "t", respondent="b")
+    dispute = app.open_dispute("master", R, "c", 300_000, T(2026, 1, 10), "mine", "t", respondent="b", by_operator=True)
     insert_usage(
         store_config,
         app.head_position(),
@@ -163,7 +163,7 @@ def test_a_refund_during_a_dispute_reverses_the_sale_not_the_escrow(app, store_c
 
 
 def test_dispute_outcomes_for_a_closed_period_are_adjustments_for_every_account(app, store_config):
-    dispute = app.open_dispute("master", R, "c", 300_000, T(2026, 1, 1), "mine", "t", respondent="b")
+    dispute = app.open_dispute("master", R, "c", 300_000, T(2026, 1, 1), "mine", "t", respondent="b", by_operator=True)
     insert_usage(store_config, app.head_position(), [Play("p1", R, T(2026, 1, 5), 1_000_000)])
     close_period(app, store_config, JAN, "t")
     app.resolve_dispute(UUID(str(dispute.id)), "upheld", "agreed", "t")
