@@ -38,13 +38,20 @@ def royalty_here(
 
     from cli.context import ledger
     from cli.main import app
+    from cli.output import console
 
     if ledger.cache_info().currsize:
         ledger().close()
     ledger.cache_clear()
+    # rich reads COLUMNS once, when the module-level console is made (by whichever test imported
+    # it first): a COLUMNS asked for here must reach it the way a new process would see it.
+    width_before = console._width
+    if env and "COLUMNS" in env:
+        console.width = int(env["COLUMNS"])
     try:
         result = CliRunner().invoke(app, list(args), env={"ROYALTY_DATABASE_URL": config.describe(), **(env or {})})
     finally:
+        console._width = width_before
         if ledger.cache_info().currsize:
             ledger().close()
         ledger.cache_clear()
