@@ -27,13 +27,8 @@ from uuid import UUID, uuid5
 from standardwebhooks import Webhook
 
 from ledger.application import RoyaltyLedger
-from ledger.domain.dispute import Dispute
-from ledger.domain.payout_transfer import PayoutTransfer
-from ledger.domain.period_close import PeriodClose
-from ledger.domain.release import Release
-from ledger.domain.split_agreement import SplitAgreement
-from ledger.domain.usage_batch import UsageBatch
 from ledger.domain.webhook_subscription import OPERATOR, WebhookSubscription
+from ledger.webhook_topics import TYPES, subscribed_topics
 
 KEY_ENV = "ROYALTY_WEBHOOK_KEY"
 
@@ -56,33 +51,6 @@ def subscription_secret(key: bytes, subscription_id: UUID) -> str:
 
 def message_id(subscription_id: UUID, position: int) -> str:
     return "msg_" + uuid5(subscription_id, str(position)).hex
-
-
-# Log event (qualified class name) → webhook type.
-TYPES: dict[str, str] = {
-    "Release.Delivered": "release.delivered",
-    "Release.Redelivered": "release.updated",
-    "Release.TakenDown": "release.taken_down",
-    "SplitAgreement.SplitVersionProposed": "split.proposed",
-    "SplitAgreement.SplitVersionActivated": "split.activated",
-    "Dispute.Opened": "dispute.opened",
-    "Dispute.Resolved": "dispute.resolved",
-    "UsageBatch.Recorded": "sale.recorded",
-    "PeriodClose.PeriodClosed": "statement.issued",
-    "PayoutTransfer.PayoutSent": "payout.sent",
-}
-_CLASSES: dict[str, type] = {
-    "Release.Delivered": Release.Delivered,  # type: ignore[attr-defined]
-    "Release.Redelivered": Release.Redelivered,  # type: ignore[attr-defined]
-    "Release.TakenDown": Release.TakenDown,  # type: ignore[attr-defined]
-    "SplitAgreement.SplitVersionProposed": SplitAgreement.SplitVersionProposed,  # type: ignore[attr-defined]
-    "SplitAgreement.SplitVersionActivated": SplitAgreement.SplitVersionActivated,  # type: ignore[attr-defined]
-    "Dispute.Opened": Dispute.Opened,  # type: ignore[attr-defined]
-    "Dispute.Resolved": Dispute.Resolved,  # type: ignore[attr-defined]
-    "UsageBatch.Recorded": UsageBatch.Recorded,
-    "PeriodClose.PeriodClosed": PeriodClose.PeriodClosed,  # type: ignore[attr-defined]
-    "PayoutTransfer.PayoutSent": PayoutTransfer.PayoutSent,  # type: ignore[attr-defined]
-}
 
 
 @dataclass
@@ -149,17 +117,6 @@ def build_message(app: RoyaltyLedger, subscription: WebhookSubscription, notific
     payload = {"type": kind, "timestamp": event.timestamp.isoformat(), "position": position, "data": data}
     body = json.dumps(payload, default=str, sort_keys=True, separators=(",", ":"))
     return Message(message_id(subscription.id, position), position, kind, body)
-
-
-def subscribed_topics(app: RoyaltyLedger, subscription: WebhookSubscription) -> list[str]:
-    return app.topics_of(*(c for n, c in _CLASSES.items() if TYPES[n] in subscription.event_types))
-
-
-def queue_depth(app: RoyaltyLedger, subscription: WebhookSubscription) -> int:
-    """Log events of the subscription's types after its recorded position (an upper bound of the
-    messages it is behind: a party's subscription skips the events not its own)."""
-    topics = subscribed_topics(app, subscription)
-    return sum(1 for _ in app.read_log(subscription.position + 1, topics=topics))
 
 
 @dataclass

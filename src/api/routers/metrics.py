@@ -115,7 +115,7 @@ class StoreCollector:
         )
 
     def _webhooks(self) -> Iterator[Metric]:
-        from operations.webhooks import queue_depth
+        from ledger.webhook_topics import queue_depth
 
         app = self.app
         subs = [app.repository.get(i) for i in dict.fromkeys(app.aggregate_ids_with(WebhookSubscription.Created))]
