@@ -377,9 +377,13 @@ class AccountingMachine(RuleBasedStateMachine):
     @precondition(lambda self: any(d["resolved"] is None for d in self.ref.disputes.values()))
     @rule(data=st.data(), outcome=st.sampled_from(["upheld", "rejected", "partial"]))
     def resolve_dispute(self, data, outcome):
-        dispute = self.ref.disputes[
-            data.draw(st.sampled_from(sorted(k for k, d in self.ref.disputes.items() if d["resolved"] is None)))
-        ]
+        # In the order they were opened: dispute ids are random UUIDs, and a draw that depended on
+        # their order would make Hypothesis's replays differ (FlakyStrategyDefinition).
+        dispute = data.draw(
+            st.sampled_from(
+                sorted((d for d in self.ref.disputes.values() if d["resolved"] is None), key=lambda d: d["opened"])
+            )
+        )
         awarded = data.draw(st.integers(1, dispute["claimed"] - 1)) if outcome == "partial" else None
         self.app.resolve_dispute(UUID(dispute["id"]), outcome, "decided", "t", awarded_ppm=awarded)
         dispute.update(resolved=self.app.head_position(), outcome=outcome, awarded=awarded or 0)
