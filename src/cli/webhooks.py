@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 from uuid import UUID
 
@@ -101,16 +100,18 @@ def replay(
 @app.command("dispatch")
 def dispatch(
     once: bool = typer.Option(False, "--once", help="One pass, then exit."),
-    poll_seconds: float = typer.Option(0.5, "--poll-seconds"),
+    poll_seconds: float = typer.Option(0.05, "--poll-seconds", help="How often an idle dispatcher reads the head."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Deliver new events to every subscription (at least once, in log order, with backoff)."""
     dispatcher = WebhookDispatcher(ledger(), _key(as_json))
     if once:
         counts = dispatcher.run_once()
+        dispatcher.close()
         report(counts, as_json, lambda: console.print(counts))
         return
     configure_json_logs()
-    while True:
-        if not any(dispatcher.run_once().values()):
-            time.sleep(poll_seconds)
+    try:
+        dispatcher.run_forever(poll_seconds)
+    finally:
+        dispatcher.close()

@@ -4,9 +4,13 @@ Each subscription follows the log from its own recorded position. A message's id
 from (subscription, position), so a repeat after a failure or a crash carries the same
 `webhook-id`; the receiver deduplicates by it. Headers `webhook-id`, `webhook-timestamp`,
 `webhook-signature` (`v1,` base64 HMAC-SHA256 of `id.timestamp.body`, the `standardwebhooks`
-package). A failing message is retried with exponential backoff and holds back the messages
-after it (order is kept); after `max_attempts` it goes to the dead-letter list and the rest flow.
+package). A failing message is retried with exponential backoff and holds back its
+subscription's position; after `max_attempts` it goes to the dead-letter list and the rest flow.
 A subscription's secret is never stored: it is derived from ROYALTY_WEBHOOK_KEY and its id.
+
+One pass reads the log in pages for every subscription at once (operations.webhook_messages
+describes each event once per page), sends over kept-alive connections (operations.webhook_http)
+and records every subscription's position once per page, in one transaction.
 """
 
 from __future__ import annotations
@@ -14,21 +18,25 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import http.client
-import json
 import os
-import urllib.parse
+import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from standardwebhooks import Webhook
 
 from ledger.application import RoyaltyLedger
-from ledger.domain.webhook_subscription import OPERATOR, WebhookSubscription
-from ledger.webhook_topics import TYPES, subscribed_topics
+from ledger.domain.webhook_subscription import WebhookSubscription
+from ledger.webhook_topics import subscribed_topics
+from operations.webhook_book import SubscriptionBook
+from operations.webhook_http import Delivery, Sender
+from operations.webhook_messages import LogEvent, Message, message_id, read_events
+
+__all__ = ["KEY_ENV", "WebhookDispatcher", "WebhooksNotConfigured", "message_id", "subscription_secret", "webhook_key"]
 
 KEY_ENV = "ROYALTY_WEBHOOK_KEY"
 
@@ -49,76 +57,6 @@ def subscription_secret(key: bytes, subscription_id: UUID) -> str:
     return "whsec_" + base64.b64encode(digest).decode()
 
 
-def message_id(subscription_id: UUID, position: int) -> str:
-    return "msg_" + uuid5(subscription_id, str(position)).hex
-
-
-@dataclass
-class Message:
-    id: str
-    position: int
-    type: str
-    body: str
-
-
-def _fields(event: Any, *names: str) -> dict[str, Any]:
-    return {n: getattr(event, n) for n in names if hasattr(event, n)}
-
-
-def describe(app: RoyaltyLedger, event: Any, name: str) -> tuple[dict[str, Any], set[str]] | None:
-    """(data, the parties it concerns) of one log event; None when it is not a webhook event."""
-    aggregate: Any = None
-    if name.startswith(("Release.", "SplitAgreement.", "Dispute.", "PayoutTransfer.")):
-        aggregate = app.repository.get(event.originator_id, version=event.originator_version)
-    if name.startswith("Release."):
-        data = {"upc": aggregate.upc, "title": aggregate.title, **_fields(event, "territories", "reason")}
-        return data, {k for k in (aggregate.label_key, aggregate.delivered_by) if k}
-    if name.startswith("SplitAgreement."):
-        version = aggregate.get_version(event.version)
-        data = {"right": aggregate.right, "subject_key": aggregate.subject_key, "version": event.version}
-        data.update(shares=version["shares"], effective_from=version["effective_from"], status=version["status"])
-        return data, set(version["shares"]) | set(version["required"])
-    if name.startswith("Dispute."):
-        data = {"dispute_id": str(aggregate.id), "right": aggregate.right, "subject_key": aggregate.subject_key}
-        data.update(claimed_ppm=aggregate.claimed_ppm, status=aggregate.status, outcome=aggregate.outcome)
-        return data, {k for k in (aggregate.claimant, aggregate.respondent) if k}
-    if name == "UsageBatch.Recorded":
-        sales = {k: v for k, v in (event.kinds or {}).items() if k != "stream"}
-        if not sales:
-            return None
-        return {"source": event.source, "kinds": sales, "batch_id": str(event.originator_id)}, set()
-    if name == "PeriodClose.PeriodClosed":
-        parties = {a.removeprefix("party:") for a in event.account_totals if a.startswith("party:")}
-        return {"period": event.period, "as_of_position": event.as_of_position}, parties
-    if name == "PayoutTransfer.PayoutSent":
-        data = {"party": aggregate.party, "period": aggregate.period, "currency": aggregate.currency}
-        data.update(amount_minor=aggregate.amount_minor)
-        return data, {aggregate.party}
-    return None
-
-
-def build_message(app: RoyaltyLedger, subscription: WebhookSubscription, notification: Any) -> Message | None:
-    """The message this subscription gets for one log position, or None (another's, or no event)."""
-    event = app.decode(notification)
-    name = type(event).__qualname__
-    kind = TYPES.get(name)
-    if kind is None or kind not in subscription.event_types:
-        return None
-    described = describe(app, event, name)
-    if described is None:
-        return None
-    data, parties = described
-    if subscription.owner != OPERATOR:
-        if subscription.owner not in parties:
-            return None
-        if name == "PeriodClose.PeriodClosed":
-            data["party"] = subscription.owner
-    position = int(notification.id)
-    payload = {"type": kind, "timestamp": event.timestamp.isoformat(), "position": position, "data": data}
-    body = json.dumps(payload, default=str, sort_keys=True, separators=(",", ":"))
-    return Message(message_id(subscription.id, position), position, kind, body)
-
-
 @dataclass
 class Backoff:
     attempts: int = 0
@@ -126,7 +64,26 @@ class Backoff:
 
 
 @dataclass
+class _Outcome:
+    """What one pass did for one subscription."""
+
+    position: int = 0
+    delivered: int = 0
+    failed: int = 0
+    dead_letters: list[dict[str, Any]] = field(default_factory=list)
+    replayed: list[str] = field(default_factory=list)
+
+
+@dataclass
 class WebhookDispatcher:
+    """Reads the log in pages for every subscription at once, sends signed messages over a pool of
+    kept-alive connections, and records positions in batches (operations.webhook_book).
+
+    A message that fails holds back its subscription (its position stays before it) and is
+    retried with exponential backoff; the messages after it that were delivered meanwhile are
+    remembered, in memory only, and not sent again (after a restart they are: at-least-once, same
+    ids). After `max_attempts` a message is dead-lettered and the rest flow."""
+
     app: RoyaltyLedger
     key: bytes
     clock: Callable[[], datetime] | None = None
@@ -134,128 +91,175 @@ class WebhookDispatcher:
     first_retry: timedelta = timedelta(seconds=1)
     max_retry: timedelta = timedelta(minutes=10)
     timeout_s: float = 10.0
-    per_pass: int = 1000
+    per_pass: int = 10_000
+    page: int = 1_000
+    workers: int = 4
+    record_every_s: float = 5.0
     backoff: dict[UUID, Backoff] = field(default_factory=dict)
-    _connections: dict[UUID, tuple[str, http.client.HTTPConnection]] = field(default_factory=dict, repr=False)
+    _ahead: dict[UUID, set[int]] = field(default_factory=dict, repr=False)
     _signers: dict[UUID, Webhook] = field(default_factory=dict, repr=False)
+    _sender: Sender | None = field(default=None, repr=False)
+    _book: SubscriptionBook | None = field(default=None, repr=False)
 
     def now(self) -> datetime:
         return (self.clock or self.app.clock)()
 
-    def subscriptions(self) -> list[WebhookSubscription]:
-        ids = dict.fromkeys(self.app.aggregate_ids_with(WebhookSubscription.Created))
-        subs: list[WebhookSubscription] = [self.app.repository.get(i) for i in ids]
-        return [s for s in subs if s.active]
+    @property
+    def sender(self) -> Sender:
+        if self._sender is None:
+            self._sender = Sender(timeout_s=self.timeout_s, workers=self.workers)
+        return self._sender
 
-    def run_once(self) -> dict[str, int]:
-        """One pass over every subscription: replays, then new messages. Returns counts."""
-        totals = {"delivered": 0, "failed": 0, "dead_lettered": 0}
-        for subscription in self.subscriptions():
-            for k, v in self._pump(subscription).items():
-                totals[k] += v
-        return totals
-
-    def send(self, subscription: WebhookSubscription, message: Message) -> str | None:
-        """POST one signed message; None when the receiver answered 2xx, else the reason.
-
-        One keep-alive connection per subscription is reused across messages; a connection the
-        receiver closed meanwhile is reopened once (at-least-once: a repeat keeps its id)."""
-        # The signed timestamp is the real time of this attempt (receivers refuse one more than a
-        # few minutes off), whatever clock paces the retries.
-        sent_at = datetime.now(UTC)
-        signer = self._signers.get(subscription.id)
-        if signer is None:
-            signer = self._signers[subscription.id] = Webhook(subscription_secret(self.key, subscription.id))
-        headers = {
-            "content-type": "application/json",
-            "webhook-id": message.id,
-            "webhook-timestamp": str(int(sent_at.timestamp())),
-            "webhook-signature": signer.sign(message.id, sent_at, message.body),
-        }
-        url = urllib.parse.urlsplit(subscription.url)
-        target = (url.path or "/") + (f"?{url.query}" if url.query else "")
-        body = message.body.encode()
-        for attempt in (1, 2):
-            connection = self._connection(subscription)
-            try:
-                connection.request("POST", target, body, headers)
-                with connection.getresponse() as answer:
-                    answer.read()
-                    status = answer.status
-                    if answer.will_close:
-                        self._drop(subscription.id)
-                return None if 200 <= status < 300 else f"HTTP {status}"
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
-                self._drop(subscription.id)
-                if attempt == 2:
-                    return f"{type(exc).__name__}: {exc}"
-            except (http.client.HTTPException, OSError) as exc:
-                self._drop(subscription.id)
-                return f"{type(exc).__name__}: {exc}"
-        return None  # pragma: no cover - the loop always returns
-
-    def _connection(self, subscription: WebhookSubscription) -> http.client.HTTPConnection:
-        held = self._connections.get(subscription.id)
-        if held is not None and held[0] == subscription.url:
-            return held[1]
-        self._drop(subscription.id)
-        url = urllib.parse.urlsplit(subscription.url)
-        kind = http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
-        connection = kind(url.hostname or "", url.port, timeout=self.timeout_s)
-        self._connections[subscription.id] = (subscription.url, connection)
-        return connection
-
-    def _drop(self, subscription_id: UUID) -> None:
-        held = self._connections.pop(subscription_id, None)
-        if held is not None:
-            held[1].close()
+    @property
+    def book(self) -> SubscriptionBook:
+        if self._book is None:
+            self._book = SubscriptionBook(self.app, self.record_every_s)
+        return self._book
 
     def close(self) -> None:
-        """Close the held connections."""
-        for sid in list(self._connections):
-            self._drop(sid)
+        """Record the positions reached and close the held connections."""
+        if self._book is not None:
+            self._book.record(flush=True)
+        if self._sender is not None:
+            self._sender.close()
+            self._sender = None
 
-    def _pump(self, sub: WebhookSubscription) -> dict[str, int]:
-        counts = {"delivered": 0, "failed": 0, "dead_lettered": 0}
-        version = sub.version
-        for mid in list(sub.replays):
-            letter = sub.dead_letters[mid]
-            [notification] = list(self.app.read_log(letter["position"], stop=letter["position"]))
-            message = build_message(self.app, sub, notification)
-            if message is not None and self.send(sub, message) is None:
-                sub.replayed(message_id=mid)
-                counts["delivered"] += 1
-        state = self.backoff.setdefault(sub.id, Backoff())
-        last = sub.position
-        if state.due is None or self.now() >= state.due:
-            topics = subscribed_topics(self.app, sub)
-            for notification in self.app.read_log(sub.position + 1, topics=topics, page=self.per_pass):
-                message = build_message(self.app, sub, notification)
-                if message is not None:
-                    reason = self.send(sub, message)
-                    if reason is not None:
-                        state.attempts += 1
-                        counts["failed"] += 1
-                        if state.attempts < self.max_attempts:
-                            delay = min(self.first_retry * 2 ** (state.attempts - 1), self.max_retry)
-                            state.due = self.now() + delay
-                            break
-                        sub.dead_letter(
-                            message_id=message.id,
-                            position=message.position,
-                            event_type=message.type,
-                            reason=reason,
-                            attempts=state.attempts,
-                        )
-                        counts["dead_lettered"] += 1
-                    else:
-                        counts["delivered"] += 1
-                    state.attempts, state.due = 0, None  # delivered, or set aside: the next one's turn
-                last = int(notification.id)
-                if counts["delivered"] + counts["dead_lettered"] >= self.per_pass:
-                    break
-        if last > sub.position:
-            sub.advance(position=last, delivered=counts["delivered"])
-        if sub.version != version:
-            self.app.save(sub)
-        return counts
+    def subscriptions(self) -> list[WebhookSubscription]:
+        return self.book.refresh()
+
+    def run_once(self, flush: bool = True) -> dict[str, int]:
+        """Replays, then pages of new messages until every subscription is caught up (or backing
+        off, or `per_pass` log events were read). Records positions (all when `flush`, else those
+        due). Returns counts."""
+        totals = {"delivered": 0, "failed": 0, "dead_lettered": 0}
+        subs = self.subscriptions()
+        self._count(totals, self._replays(subs))
+        read = 0
+        while read < self.per_pass:
+            due = [s for s in subs if self._is_due(s)]
+            if not due:
+                break
+            start = min(self.book.position(s) for s in due) + 1
+            topics = sorted({t for s in due for t in subscribed_topics(self.app, s)})
+            notes = self.app.recorder.select_notifications(start, min(self.page, self.per_pass - read), topics=topics)
+            if not notes:
+                break
+            read += len(notes)
+            self._count(totals, self._deliver(due, read_events(self.app, notes), int(notes[-1].id)))
+            self.book.record()
+            subs = self.subscriptions()
+        self.book.record(flush=flush)
+        return totals
+
+    def run_forever(self, poll_seconds: float = 0.05, stop: threading.Event | None = None) -> None:
+        """Pass after pass while there is work; when idle, only the log's head position is read,
+        every `poll_seconds`, until it moves (a new event, a replay request) or a retry is due."""
+        seen = -1
+        while stop is None or not stop.is_set():
+            head = self.app.head_position()
+            retry_due = any(b.due is not None and self.now() >= b.due for b in self.backoff.values())
+            if head != seen or retry_due:
+                seen = head
+                if any(self.run_once(flush=False).values()):
+                    continue
+            time.sleep(poll_seconds)
+
+    def _is_due(self, sub: WebhookSubscription) -> bool:
+        state = self.backoff.get(sub.id)
+        return state is None or state.due is None or self.now() >= state.due
+
+    def _count(self, totals: dict[str, int], outcomes: dict[UUID, _Outcome]) -> None:
+        for sub_id, o in outcomes.items():
+            totals["delivered"] += o.delivered + len(o.replayed)
+            totals["failed"] += o.failed
+            totals["dead_lettered"] += len(o.dead_letters)
+            self.book.note(sub_id, o.position, o.delivered, o.dead_letters, o.replayed)
+
+    def _delivery(self, sub: WebhookSubscription, message: Message) -> Delivery:
+        signer = self._signers.get(sub.id)
+        if signer is None:
+            signer = self._signers[sub.id] = Webhook(subscription_secret(self.key, sub.id))
+        return Delivery(sub.url, message, signer.sign)
+
+    def _replays(self, subs: list[WebhookSubscription]) -> dict[UUID, _Outcome]:
+        outcomes: dict[UUID, _Outcome] = {}
+        for sub in subs:
+            if not sub.replays:
+                continue
+            positions = {sub.dead_letters[m]["position"] for m in sub.replays if m in sub.dead_letters}
+            notes = [n for p in sorted(positions) for n in self.app.read_log(p, stop=p)]
+            events = {e.position: e for e in read_events(self.app, notes)}
+            outcome = outcomes[sub.id] = _Outcome()
+            for mid in list(sub.replays):
+                event = events.get(sub.dead_letters.get(mid, {}).get("position", -1))
+                if event is None:
+                    continue
+                message = event.message_for(sub)
+                if message.id == mid and self.sender.send(self._delivery(sub, message)) is None:
+                    outcome.replayed.append(mid)
+        return outcomes
+
+    def _deliver(self, subs: list[WebhookSubscription], events: list[LogEvent], last: int) -> dict[UUID, _Outcome]:
+        """Send this page's messages: each subscription's first one alone (a receiver that is down
+        costs one attempt, not a page of them), then the rest of every subscription together."""
+        pending: dict[UUID, list[Message]] = {}
+        for sub in subs:
+            ahead, position = self._ahead.get(sub.id, set()), self.book.position(sub)
+            pending[sub.id] = [
+                e.message_for(sub)
+                for e in events
+                if e.position > position and e.position not in ahead and e.concerns(sub)
+            ]
+        heads = [(sub, pending[sub.id][0]) for sub in subs if pending[sub.id]]
+        results: dict[tuple[UUID, int], str | None] = {}
+        sent = self.sender.send_all([self._delivery(s, m) for s, m in heads])
+        for (sub, message), reason in zip(heads, sent, strict=True):
+            results[(sub.id, message.position)] = reason
+        rest = [
+            (sub, m) for sub, head in heads if results[(sub.id, head.position)] is None for m in pending[sub.id][1:]
+        ]
+        sent = self.sender.send_all([self._delivery(s, m) for s, m in rest])
+        for (sub, message), reason in zip(rest, sent, strict=True):
+            results[(sub.id, message.position)] = reason
+        return {sub.id: self._settle(sub, pending[sub.id], results, last) for sub in subs}
+
+    def _settle(
+        self, sub: WebhookSubscription, messages: list[Message], results: dict[tuple[UUID, int], str | None], last: int
+    ) -> _Outcome:
+        """Walk the messages in log order: the position moves up to the first failure (which backs
+        off, or is dead-lettered after `max_attempts`); deliveries past it are remembered."""
+        outcome, state = _Outcome(position=last), self.backoff.setdefault(sub.id, Backoff())
+        ahead = self._ahead.setdefault(sub.id, set())
+        blocked = False
+        for message in messages:
+            key = (sub.id, message.position)
+            if key not in results:
+                break  # not sent: its head failed
+            reason = results[key]
+            if reason is None:
+                outcome.delivered += 1
+                if blocked:
+                    ahead.add(message.position)
+                continue
+            if blocked:
+                continue  # retried after the message that holds the subscription back
+            state.attempts += 1
+            outcome.failed += 1
+            if state.attempts < self.max_attempts:
+                state.due = self.now() + min(self.first_retry * 2 ** (state.attempts - 1), self.max_retry)
+                outcome.position, blocked = message.position - 1, True
+                continue
+            outcome.dead_letters.append(
+                {
+                    "message_id": message.id,
+                    "position": message.position,
+                    "event_type": message.type,
+                    "reason": reason,
+                    "attempts": state.attempts,
+                }
+            )
+            state.attempts, state.due = 0, None  # set aside: the next one's turn
+        if not blocked:
+            state.attempts, state.due = 0, None
+        self._ahead[sub.id] = {p for p in ahead if p > outcome.position}
+        return outcome
