@@ -18,6 +18,7 @@ from api.limits import BodySizeLimit, TextInUrl
 from api.positions import ApiLedger
 from api.routers import (
     audit,
+    browse,
     catalogue_import,
     disputes,
     earnings,
@@ -46,6 +47,7 @@ ROUTERS = (
     keys,
     parties,
     works,
+    browse,
     recordings,
     releases,
     splits,

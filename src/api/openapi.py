@@ -23,7 +23,18 @@ from api.errors import PROBLEM, TYPE_BASE
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 RETRY_AFTER = {"description": "Seconds to wait before sending the request again.", "schema": {"type": "integer"}}
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-READ_MODEL_PARAMS = {"earnings", "balance", "stats"}  # routes answered from the projector's read models
+READ_MODEL_PARAMS = {  # routes answered from the projector's read models
+    "earnings",
+    "balance",
+    "stats",
+    "stats_rollup",
+    "list_releases",
+    "list_recordings",
+    "list_works",
+    "search_parties",
+}
+# Query parameters that name a thing (an unknown one is a 404, not an empty answer).
+NAMING_QUERY = {"stats_rollup": {"isrc", "upc", "party", "artist"}}
 
 
 class ProblemFieldError(BaseModel):
@@ -81,7 +92,7 @@ def statuses(route: APIRoute) -> dict[int, list[str]]:
     path, query = _params(route.dependant, "path_params"), _params(route.dependant, "query_params")
     methods = route.methods or set()
     has_body = route.body_field is not None
-    names_things = bool(path) or has_body
+    names_things = bool(path) or has_body or bool(query & NAMING_QUERY.get(route.name, set()))
     out: dict[int, list[str]] = {}
 
     def add(status: int, reason: str) -> None:

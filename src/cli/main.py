@@ -6,6 +6,7 @@ import typer
 
 from cli import (
     audit,
+    browse,
     catalogue,
     demo,
     disputes,
@@ -38,6 +39,7 @@ app = typer.Typer(
 app.command("init")(init.init)
 app.command("demo")(demo.demo)
 app.add_typer(catalogue.app, name="catalogue")
+catalogue.app.command("search")(browse.search)
 app.add_typer(splits.app, name="splits")
 app.add_typer(disputes.app, name="disputes")
 app.command("trail")(trail.trail)

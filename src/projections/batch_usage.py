@@ -1,5 +1,6 @@
 """A batch's usage rows, aggregated once per recording × minute × territory × currency × kind ×
-pricing model into a temporary table that the stats and earnings folds both read.
+pricing model × source into a temporary table that the stats and earnings folds both read (a
+usage batch has one source, so the source adds rows only where batches of two sources meet).
 
 The usage table is scanned once per batch however many read models fold it; the temporary
 table lives in the batch's transaction (emptied at commit on PostgreSQL, before each fill).
@@ -15,10 +16,10 @@ MINUTE_US = 60_000_000
 _CREATE = {
     "sqlite": f"CREATE TEMP TABLE IF NOT EXISTS {TABLE} (isrc TEXT, minute_us INTEGER, territory TEXT, "
     "currency TEXT, kind TEXT, pricing_model TEXT, units INTEGER, streams INTEGER, counted_streams INTEGER, "
-    "gross_micros INTEGER)",
+    "gross_micros INTEGER, source TEXT)",
     "postgres": f"CREATE TEMP TABLE IF NOT EXISTS {TABLE} (isrc text, minute_us bigint, territory text, "
     "currency text, kind text, pricing_model text, units bigint, streams bigint, counted_streams bigint, "
-    "gross_micros bigint) ON COMMIT DELETE ROWS",
+    "gross_micros bigint, source text) ON COMMIT DELETE ROWS",
 }
 _FILL = f"""
 INSERT INTO {TABLE}
@@ -26,10 +27,10 @@ SELECT isrc, occurred_at_us - (occurred_at_us % {MINUTE_US}), territory, currenc
        COUNT(*),
        SUM(CASE WHEN kind = 'stream' THEN 1 ELSE 0 END),
        SUM(CASE WHEN kind = 'stream' AND counted THEN 1 ELSE 0 END),
-       SUM(gross_micros)
+       SUM(gross_micros), source
 FROM usage_rows
 WHERE position >= ? AND position <= ?
-GROUP BY isrc, occurred_at_us - (occurred_at_us % {MINUTE_US}), territory, currency, kind, pricing_model
+GROUP BY isrc, occurred_at_us - (occurred_at_us % {MINUTE_US}), territory, currency, kind, pricing_model, source
 """
 
 

@@ -30,9 +30,29 @@ ON CONFLICT (isrc, minute_us, territory, currency) DO UPDATE SET
 """
 
 
+HOUR_US = 60 * MINUTE_US
+
+# The same figures per hour and source (migration 0014), for ranking and charting by source.
+_FOLD_SOURCE = """
+INSERT INTO {stats_source_hour}
+    (isrc, hour_us, source, territory, currency, plays, counted_plays, units, gross_micros)
+SELECT isrc, minute_us - (minute_us % {hour}), source, territory, currency,
+       SUM(streams), SUM(counted_streams), SUM(units), SUM(gross_micros)
+FROM {usage}
+GROUP BY isrc, minute_us - (minute_us % {hour}), source, territory, currency
+ON CONFLICT (isrc, hour_us, source, territory, currency) DO UPDATE SET
+    plays = {stats_source_hour}.plays + excluded.plays,
+    counted_plays = {stats_source_hour}.counted_plays + excluded.counted_plays,
+    units = {stats_source_hour}.units + excluded.units,
+    gross_micros = {stats_source_hour}.gross_micros + excluded.gross_micros
+"""
+
+
 class StatsView(ReadModel):
     name = "stats"
-    tables: ClassVar[tuple[str, ...]] = ("stats_minute",)
+    tables: ClassVar[tuple[str, ...]] = ("stats_minute", "stats_source_hour")
 
     def fold(self, db: ViewDB, batch: Batch) -> None:
-        db.execute(_FOLD.format(usage=batch_usage(db, batch.lo, batch.hi), **self.t))
+        usage = batch_usage(db, batch.lo, batch.hi)
+        db.execute(_FOLD.format(usage=usage, **self.t))
+        db.execute(_FOLD_SOURCE.format(usage=usage, hour=HOUR_US, **self.t))

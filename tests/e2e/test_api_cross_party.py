@@ -15,7 +15,15 @@ from tests.e2e.api_fixtures import ISRC_A, UPC_A, Api, seed_catalogue
 # authenticated by Stripe's signature and answers 400 to anything unsigned.
 PUBLIC = {("GET", "/v1/health"), ("POST", "/v1/webhooks/stripe")}
 # Lists answer 200 with the caller's own scope; they must not mention the victim.
-SCOPED_LISTS = {("GET", "/v1/parties"), ("GET", "/v1/disputes")}
+SCOPED_LISTS = {
+    ("GET", "/v1/parties"),
+    ("GET", "/v1/disputes"),
+    ("GET", "/v1/releases"),
+    ("GET", "/v1/recordings"),
+    ("GET", "/v1/works"),
+    ("GET", "/v1/catalogue/parties"),
+    ("GET", "/v1/stats"),
+}
 
 
 def _victim_params(api: Api, admin: dict[str, str]) -> dict[str, str]:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from ledger.application import RoyaltyLedger
 from tests.e2e.cli_runner import royalty, royalty_json
-from tests.integration.projection_fixtures import ISRCS, record_some_plays, seed_catalogue
+from tests.integration.projection_fixtures import ISRCS, UPC, record_some_plays, seed_catalogue
 
 
 def test_project_then_read_earnings_and_stats_with_charts(store_config, tmp_path):
@@ -55,3 +55,47 @@ def test_project_then_read_earnings_and_stats_with_charts(store_config, tmp_path
     rebuilt = royalty_json(store_config, "project", "rebuild", "stats")
     assert rebuilt["rebuilt"] == {"stats": head}
     assert royalty_json(store_config, "project", "lag")["behind"] == 0
+
+
+def test_stats_by_week_and_year_for_a_release_grouped_and_ranked(store_config):
+    app = RoyaltyLedger(store_config)
+    try:
+        seed_catalogue(app)
+        record_some_plays(app, batches=1, per_batch=120)
+    finally:
+        app.close()
+    royalty_json(store_config, "project")
+    weekly = royalty_json(store_config, "stats", UPC, "--by", "week")
+    assert weekly["upc"] == UPC and weekly["total_plays"] > 0
+    assert all(datetime.fromisoformat(p["bucket"]).weekday() == 0 for p in weekly["series"])
+    yearly = royalty_json(
+        store_config, "stats", "--party", "aria", "--by", "year", "--group", "territory", "--top", "2"
+    )
+    assert [p["bucket"] for p in yearly["series"]][:1] == ["2026"] and len(yearly["ranking"]) == 2
+    by_source = royalty(store_config, "stats", "--by", "month", "--group", "source")
+    assert by_source.returncode == 0 and "player" in by_source.stdout
+    found = royalty_json(store_config, "catalogue", "search", "recordings", "--credit", "aria", "--limit", "2")
+    assert len(found["items"]) == 2 and found["next_cursor"]
+    rest = royalty_json(store_config, "catalogue", "search", "recordings", "--cursor", found["next_cursor"])
+    assert [i["isrc"] for i in rest["items"]] == sorted(ISRCS)[2:]
+
+
+def test_unknown_party_recording_or_upc_is_an_error_not_an_empty_table(store_config):
+    app = RoyaltyLedger(store_config)
+    try:
+        seed_catalogue(app)
+    finally:
+        app.close()
+    royalty_json(store_config, "project")
+    for args, needle in (
+        (("earnings", "nobody"), "unknown party"),
+        (("stats", "036000291469"), "unknown release"),
+        (("stats", "USRC17699999"), "unknown recording"),
+        (("stats", "--party", "nobody"), "unknown party"),
+        (("stats", "--by", "fortnight"), "fortnight"),
+        (("earnings", "aria", "--by", "hour"), "hour"),
+        (("catalogue", "search", "songs"), "songs"),
+    ):
+        result = royalty(store_config, *args)
+        assert result.returncode != 0, args
+        assert needle in result.stderr, (args, result.stderr)

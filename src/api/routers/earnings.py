@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
@@ -12,10 +12,12 @@ from api.auth import Principal
 from api.conflicts import ConflictRetryRoute
 from api.deps import ReadSideDep, SettingsDep, require, scoped_party
 from api.schemas.common import UtcTime
-from api.schemas.earnings import BalancePublic, EarningsLine, EarningsPublic, StatsPublic
+from api.schemas.earnings import BalancePublic, EarningsLine, EarningsPublic, StatsBucket, StatsPublic
 from api.scope import VisibleRecording
 from ledger.domain.identifiers import parse_territory
-from projections import queries
+from ledger.domain.party import DomainError
+from ledger.domain.period import Period
+from projections import queries, rollups
 
 router = APIRouter(tags=["earnings"], route_class=ConflictRetryRoute)
 
@@ -33,6 +35,7 @@ MinPosition = Annotated[
 ]
 PeriodQuery = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$", examples=["2026-10"])]
 TerritoryQuery = Annotated[str | None, Query(min_length=2, max_length=2)]
+Bucket = Literal["minute", "hour", "day", "week", "month", "year"]
 
 
 @router.get("/v1/parties/{party_key}/earnings", response_model=EarningsPublic)
@@ -40,20 +43,24 @@ def earnings(
     party_key: Reader,
     read_side: ReadSideDep,
     settings: SettingsDep,
-    by: Annotated[Literal["currency", "recording", "day", "territory", "kind"], Query()] = "currency",
+    by: Annotated[
+        Literal["currency", "recording", "release", "day", "week", "month", "year", "territory", "kind"], Query()
+    ] = "currency",
     period: PeriodQuery = None,
     isrc: Annotated[str | None, Query(max_length=15)] = None,
     territory: TerritoryQuery = None,
+    top: Annotated[int | None, Query(ge=1, le=1000, description="Only the N largest lines.")] = None,
     min_position: MinPosition = None,
 ) -> Response:
     """What the party earned up to the projector's position: the total per currency, or lines
-    by recording, day, territory or usage kind — cut by the statement rules (rights pie, split
-    versions and disputes in force when each play happened)."""
+    by recording, release, day, week (from Monday), month, year, territory or usage kind — cut
+    by the statement rules (rights pie, split versions and disputes in force when each play
+    happened). Earnings are kept per day; a recording on two releases counts in both lines."""
     read_side.wait(min_position, ["earnings"], settings.read_wait_s)
     where = parse_territory(territory) if territory else None
 
     def answer(position: int) -> bytes:
-        found = queries.earnings(read_side.db(), party_key, by=by, period=period, isrc=isrc, territory=where)
+        found = _earnings(read_side.db(), party_key, by, period, isrc, where, top)
         lines = [
             EarningsLine(currency=line["currency"], key=str(line[by]), amount_micros=line["amount_micros"])
             for line in found["lines"]
@@ -71,9 +78,38 @@ def earnings(
             .encode()
         )
 
-    question = ("earnings", party_key, by, period, isrc, where)
+    question = ("earnings", party_key, by, period, isrc, where, top)
     body = consistent_read(read_side, "earnings", question, answer, min_position)
     return Response(body, media_type="application/json")
+
+
+def _earnings(
+    db: Any, party: str, by: str, period: str | None, isrc: str | None, territory: str | None, top: int | None
+) -> dict[str, Any]:
+    if by == "currency":
+        return queries.earnings(db, party, by=by, period=period, isrc=isrc, territory=territory)
+    span = Period.parse(period) if period else None
+    timed = by in rollups.TIME_BUCKETS
+    found = rollups.earnings(
+        db,
+        party,
+        by=by if timed else "total",
+        group=None if timed else by,
+        start=span.start if span else None,
+        end=span.end if span else None,
+        isrcs=[isrc] if isrc else None,
+        territory=territory,
+        top=top,
+    )
+    lines = [
+        {
+            "currency": line["currency"],
+            by: line["bucket"] if timed else line["key"],
+            "amount_micros": line["amount_micros"],
+        }
+        for line in found["lines"]
+    ]
+    return found | {"lines": lines}
 
 
 @router.get("/v1/parties/{party_key}/balance", response_model=BalancePublic)
@@ -91,21 +127,34 @@ def stats(
     principal: StatsReader,
     read_side: ReadSideDep,
     settings: SettingsDep,
-    granularity: Annotated[Literal["minute", "hour", "day", "month"], Query()] = "day",
+    by: Annotated[Bucket | None, Query(description="minute, hour, day, week (from Monday), month or year")] = None,
+    granularity: Annotated[
+        Bucket | None, Query(deprecated=True, description="The earlier name of `by`; give one, not both.")
+    ] = None,
     start: UtcTime | None = None,
     end: UtcTime | None = None,
     territory: TerritoryQuery = None,
     min_position: MinPosition = None,
 ) -> StatsPublic:
-    """Plays, counted plays, units and gross revenue per minute, hour, day or month (and
-    currency), from the per-minute read model. A party key sees recordings it is part of."""
+    """Plays, counted plays, units and gross revenue per minute, hour, day, week, month or
+    year (and currency), from the per-minute read model. A party key sees recordings it is
+    part of. `/v1/stats` groups and ranks across recordings."""
+    if by and granularity and by != granularity:
+        raise DomainError(f"by={by} and granularity={granularity} disagree: give only `by`")
+    bucket = by or granularity or "day"
     read_side.wait(min_position, ["stats"], settings.read_wait_s)
-    found = queries.stats(
+    found = rollups.stats(
         read_side.db(),
-        rec.isrc,
-        by=granularity,
-        start=start.isoformat() if start else None,
-        end=end.isoformat() if end else None,
+        by=bucket,
+        isrcs=[rec.isrc],
+        start=start,
+        end=end,
         territory=parse_territory(territory) if territory else None,
     )
-    return StatsPublic.model_validate(found)
+    return StatsPublic(
+        isrc=rec.isrc,
+        by=bucket,
+        as_of=found["as_of"],
+        series=[StatsBucket.model_validate(p) for p in found["series"]],
+        total_plays=found["total_plays"],
+    )
