@@ -33,6 +33,7 @@ from api.routers import (
     statements,
     trails,
     usage,
+    webhook_subscriptions,
     webhooks,
     works,
 )
@@ -58,6 +59,7 @@ ROUTERS = (
     statements,
     audit,
     webhooks,
+    webhook_subscriptions,
     catalogue_import,
     media,
 )

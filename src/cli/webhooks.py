@@ -1,7 +1,9 @@
-"""`royalty webhooks`: subscribe a URL to the log's events, list, dead letters, replay, dispatch."""
+"""`royalty webhooks`: subscribe a URL to the log's events, list, remove, dead letters, replay, dispatch."""
 
 from __future__ import annotations
 
+import signal
+import threading
 from typing import Any
 from uuid import UUID
 
@@ -12,8 +14,17 @@ from cli.output import JSON_OPTION, console, fail, report, table
 from ledger.application import NotFound
 from ledger.domain.party import DomainError
 from ledger.domain.webhook_subscription import EVENT_TYPES, OPERATOR, WebhookSubscription
+from ledger.webhook_subscriptions import (
+    WebhooksNotConfigured,
+    cancel,
+    list_subscriptions,
+    request_replay,
+    subscribe,
+    subscription_secret,
+    webhook_key,
+)
 from operations.logs import configure_json_logs
-from operations.webhooks import WebhookDispatcher, WebhooksNotConfigured, subscription_secret, webhook_key
+from operations.webhooks import WebhookDispatcher
 
 app = typer.Typer(help="Outbound webhooks, signed as Standard Webhooks describes.", no_args_is_help=True)
 TYPES = typer.Option(None, "--type", help=f"Event type (repeat); default all: {', '.join(EVENT_TYPES)}.")
@@ -34,8 +45,17 @@ def _doc(sub: WebhookSubscription) -> dict[str, Any]:
         "event_types": sub.event_types,
         "position": sub.position,
         "active": sub.active,
-        "dead_letters": [{"message_id": m, **d} for m, d in sub.dead_letters.items()],
+        "dead_letters": [
+            {"message_id": m, **d, "replay_requested": m in sub.replays} for m, d in sub.dead_letters.items()
+        ],
     }
+
+
+def _id(text: str, as_json: bool) -> UUID:
+    try:
+        return UUID(text)
+    except ValueError:
+        fail(f"webhook subscription {text!r}: not a subscription id (a UUID; see `webhooks list`)", as_json)
 
 
 @app.command("add")
@@ -45,40 +65,39 @@ def add(
     types: list[str] = TYPES,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Subscribe a URL; prints its signing secret (derived from ROYALTY_WEBHOOK_KEY, never stored)."""
+    """Subscribe a URL from now on; prints its signing secret (derived from ROYALTY_WEBHOOK_KEY, never stored)."""
     key, app_ = _key(as_json), ledger()
     try:
-        if party:
-            app_.require_parties([party])
-        sub = WebhookSubscription(
-            owner=party or OPERATOR, url=url, event_types=list(types or EVENT_TYPES), actor=actor()
-        )
+        sub = subscribe(app_, party or OPERATOR, url, list(types or EVENT_TYPES), actor())
     except (DomainError, NotFound) as exc:
         fail(str(exc), as_json)
-    sub.advance(position=app_.head_position(), delivered=0)  # from now on, not the whole history
-    app_.save(sub)
     doc = {"ok": True, **_doc(sub), "secret": subscription_secret(key, sub.id)}
     report(doc, as_json, lambda: console.print(f"subscription {sub.id}\nsecret {doc['secret']}", highlight=False))
 
 
-def _subscription(text: str, as_json: bool) -> WebhookSubscription:
-    try:
-        found: WebhookSubscription = ledger().repository.get(UUID(text))
-    except Exception:
-        fail(f"no webhook subscription {text}", as_json)
-    return found
-
-
 @app.command("list")
-def list_(as_json: bool = JSON_OPTION) -> None:
-    """Every subscription with its position and dead letters."""
-    docs = [_doc(s) for s in WebhookDispatcher(ledger(), b"").subscriptions()]
+def list_(
+    party: str = typer.Option(None, "--party", help="Only this party's subscriptions."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Every active subscription with its position and dead letters."""
+    docs = [_doc(s) for s in list_subscriptions(ledger(), party)]
     rows = [(d["subscription_id"], d["owner"], d["url"], d["position"], len(d["dead_letters"])) for d in docs]
     report(
         {"subscriptions": docs},
         as_json,
         lambda: console.print(table("webhooks", ["id", "owner", "url", "position", "dead letters"], rows)),
     )
+
+
+@app.command("remove")
+def remove(subscription_id: str = typer.Argument(...), as_json: bool = JSON_OPTION) -> None:
+    """Cancel a subscription: nothing more is sent to it."""
+    try:
+        sub = cancel(ledger(), _id(subscription_id, as_json), actor())
+    except (DomainError, NotFound) as exc:
+        fail(str(exc), as_json)
+    report({"ok": True, **_doc(sub)}, as_json, lambda: console.print(f"subscription {sub.id}: removed"))
 
 
 @app.command("replay")
@@ -88,12 +107,10 @@ def replay(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Send a dead-lettered message again (with its own message id) on the dispatcher's next pass."""
-    sub = _subscription(subscription_id, as_json)
     try:
-        sub.request_replay(message_id, actor())
-    except DomainError as exc:
+        request_replay(ledger(), _id(subscription_id, as_json), message_id, actor())
+    except (DomainError, NotFound) as exc:
         fail(str(exc), as_json)
-    ledger().save(sub)
     report({"ok": True, "message_id": message_id}, as_json, lambda: console.print(f"{message_id}: replay requested"))
 
 
@@ -103,7 +120,7 @@ def dispatch(
     poll_seconds: float = typer.Option(0.05, "--poll-seconds", help="How often an idle dispatcher reads the head."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Deliver new events to every subscription (at least once, in log order, with backoff)."""
+    """Deliver new events to every subscription (at least once, with backoff)."""
     dispatcher = WebhookDispatcher(ledger(), _key(as_json))
     if once:
         counts = dispatcher.run_once()
@@ -111,7 +128,9 @@ def dispatch(
         report(counts, as_json, lambda: console.print(counts))
         return
     configure_json_logs()
+    stop = threading.Event()  # SIGTERM (systemd, `royalty run`) ends the loop; the positions are recorded
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        dispatcher.run_forever(poll_seconds)
+        dispatcher.run_forever(poll_seconds, stop)
     finally:
         dispatcher.close()

@@ -15,13 +15,9 @@ and records every subscription's position once per page, in one transaction.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import os
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,30 +27,13 @@ from standardwebhooks import Webhook
 
 from ledger.application import RoyaltyLedger
 from ledger.domain.webhook_subscription import WebhookSubscription
+from ledger.webhook_subscriptions import KEY_ENV, WebhooksNotConfigured, subscription_secret, webhook_key
 from ledger.webhook_topics import subscribed_topics
 from operations.webhook_book import SubscriptionBook
 from operations.webhook_http import Delivery, Sender
 from operations.webhook_messages import LogEvent, Message, message_id, read_events
 
 __all__ = ["KEY_ENV", "WebhookDispatcher", "WebhooksNotConfigured", "message_id", "subscription_secret", "webhook_key"]
-
-KEY_ENV = "ROYALTY_WEBHOOK_KEY"
-
-
-class WebhooksNotConfigured(RuntimeError):
-    """ROYALTY_WEBHOOK_KEY is missing or too short."""
-
-
-def webhook_key(environ: Mapping[str, str] | None = None) -> bytes:
-    value = (os.environ if environ is None else environ).get(KEY_ENV, "")
-    if len(value) < 16:
-        raise WebhooksNotConfigured(f"set {KEY_ENV} (16 characters or more; keep it secret)")
-    return value.encode()
-
-
-def subscription_secret(key: bytes, subscription_id: UUID) -> str:
-    digest = hmac.new(key, b"webhook-subscription:" + subscription_id.bytes, hashlib.sha256).digest()
-    return "whsec_" + base64.b64encode(digest).decode()
 
 
 @dataclass

@@ -92,6 +92,7 @@ def fuzz_client(fuzz_store: StoreConfig) -> Iterator[Api]:
     patch.setattr(auth, "_HASHER", PasswordHasher.from_parameters(profiles.CHEAPEST))
     patch.setenv("ROYALTY_LISTENER_SECRET", "fuzz-listener-secret-0123456789abcdef")
     patch.setenv("ROYALTY_STRIPE_WEBHOOK_SECRET", "whsec_fuzz0123456789")
+    patch.setenv("ROYALTY_WEBHOOK_KEY", "fuzz-outbound-webhook-key-0123")
     app = create_app(fuzz_store, projector=True, settings=ApiSettings(read_wait_s=15))
     started = time.monotonic()
     with TestClient(app, raise_server_exceptions=False) as client:

@@ -5,15 +5,11 @@ message id, a party sees only its own events, a poison message is dead-lettered 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
-from standardwebhooks import Webhook
 
 from ledger.application import RoyaltyLedger
 from ledger.domain.webhook_subscription import EVENT_TYPES, OPERATOR, WebhookSubscription
@@ -21,55 +17,11 @@ from ledger.store.config import StoreConfig
 from operations.webhooks import WebhookDispatcher, subscription_secret
 from tests.payments_helpers import payments_catalogue
 from tests.peers.smtp import free_port
+from tests.peers.webhooks import Receiver
 from tests.usage_helpers import ISRCS
 
 KEY = b"test-webhook-key-0123456789"
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
-
-
-@dataclass
-class Receiver:
-    """Keeps every request; answers 500 to the positions in `fail`, each once per entry."""
-
-    port: int
-    secret: dict[str, str] = field(default_factory=dict)  # path → subscription secret
-    received: list[dict[str, Any]] = field(default_factory=list)
-    fail: list[int] = field(default_factory=list)
-    fail_first: set[str] = field(default_factory=set)  # paths whose next request gets a 500
-    server: ThreadingHTTPServer | None = None
-
-    def start(self) -> None:
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["content-length"]))
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                payload = Webhook(receiver.secret[self.path]).verify(body, headers)  # raises if unsigned
-                receiver.received.append({"path": self.path, "id": headers["webhook-id"], **payload})
-                status = 204
-                if payload["position"] in receiver.fail:
-                    receiver.fail.remove(payload["position"])
-                    status = 500
-                elif self.path in receiver.fail_first:
-                    receiver.fail_first.remove(self.path)
-                    status = 500
-                self.send_response(status)
-                self.end_headers()
-
-            def log_message(self, *_: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
-
-    def of(self, path: str) -> list[dict[str, Any]]:
-        return [r for r in self.received if r["path"] == path]
 
 
 @dataclass
