@@ -16,6 +16,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from ledger.resources import shipped
 from ledger.store.config import StoreConfig
 
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -39,7 +40,7 @@ class Migration:
 
 def migrations_dir() -> Path:
     configured = os.environ.get("ROYALTY_MIGRATIONS_DIR")
-    return Path(configured) if configured else Path(__file__).resolve().parents[3] / "migrations"
+    return Path(configured) if configured else shipped("migrations")
 
 
 def load_migrations(backend: str) -> list[Migration]:

@@ -12,8 +12,10 @@ from typing import Any
 
 from lxml import etree
 
+from ledger.resources import shipped
+
 NAMESPACE = "urn:royalty-ledger:statement:1"
-SCHEMA_PATH = Path(__file__).resolve().parents[3] / "schemas" / "statement.xsd"
+SCHEMA_PATH = shipped("schemas", "statement.xsd")
 _SUMMARY = (
     ("OpeningMicros", "opening_micros"),
     ("EarningsMicros", "earnings_micros"),
