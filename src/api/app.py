@@ -13,6 +13,7 @@ from fastapi_offline import FastAPIOffline
 
 from api import errors, openapi
 from api.auth import Authenticator
+from api.dashboard import site as dashboard
 from api.deps import ApiSettings
 from api.limits import BodySizeLimit, TextInUrl
 from api.positions import ApiLedger
@@ -122,6 +123,7 @@ def create_app(
     app.state.ledger = ledger
     app.state.settings = limits
     app.state.authenticator = Authenticator(ledger)
+    dashboard.install(app, ledger, read_side, app.state.authenticator.scopes)
     app.state.read_side = read_side
     app.add_middleware(BodySizeLimit, max_body=limits.max_body_bytes, max_upload=limits.max_upload_bytes)
     app.add_middleware(TextInUrl)

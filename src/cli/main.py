@@ -27,6 +27,7 @@ from cli import (
     statements,
     trail,
     usage,
+    users,
     webhooks,
 )
 
@@ -59,6 +60,7 @@ app.command("run")(run.run)
 app.add_typer(run.app, name="scheduler")
 app.add_typer(serve.api_app, name="api")
 app.add_typer(keys.app, name="keys")
+app.add_typer(users.app, name="users")
 app.add_typer(media.app, name="media")
 app.add_typer(project.app, name="project")
 app.add_typer(webhooks.app, name="webhooks")

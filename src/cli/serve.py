@@ -35,7 +35,10 @@ def serve(
     os.environ[PROJECTOR_ENV] = "1" if projector else "0"
     sock = listening_socket(host, port)
     bound_host, bound_port = sock.getsockname()[:2]
-    console.print(f"royalty API on {base_url(bound_host, bound_port)} (docs: /docs; stop with Ctrl-C)", highlight=False)
+    console.print(
+        f"royalty API on {base_url(bound_host, bound_port)} (dashboard: /, docs: /docs; stop with Ctrl-C)",
+        highlight=False,
+    )
     console.file.flush()
     import uvicorn
 
