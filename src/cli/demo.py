@@ -22,7 +22,7 @@ from ledger.domain.period import Period
 from ledger.store.migrate import apply_migrations
 
 # Later steps, in order; each module is `cli.demo_<name>` with run(app, period, as_json) -> dict.
-STEPS = ["usage", "statements", "projections", "media"]
+STEPS = ["usage", "statements", "projections", "media", "dashboard"]
 
 
 def _catalogue_step(app: RoyaltyLedger, period: Period, as_json: bool) -> dict[str, Any]:

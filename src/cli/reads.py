@@ -145,12 +145,18 @@ def earnings(
             )
         )
         if doc["lines"]:
+            titled = any("title" in line for line in doc["lines"])
             console.print(
                 table(
                     f"earnings by {by}",
-                    [by, "title", "currency", "amount"],
+                    [by, *(["title"] if titled else []), "currency", "amount"],
                     [
-                        (line[by], line.get("title", ""), line["currency"], format_micros(line["amount_micros"]))
+                        (
+                            line[by],
+                            *([line.get("title", "")] if titled else []),
+                            line["currency"],
+                            format_micros(line["amount_micros"]),
+                        )
                         for line in doc["lines"]
                     ],
                 )

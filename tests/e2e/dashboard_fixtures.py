@@ -3,13 +3,16 @@ and dashboard users for each — shared by the dashboard's HTTP tests and its br
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 from api.positions import ApiLedger
 from api.users import create_user
+from projections.db import ViewDB
+from projections.queries import as_of
 from tests.e2e.api_fixtures import ISRC_A, ISRC_B, Api, seed_catalogue, set_money_rules
 
-PASSWORD = "correct horse battery"
+PASSWORD = "correct horse battery"  # noqa: S105 - a test login
 USERS = {"alice-user": "alice", "bob-user": "bob", "label-user": "label"}
 
 
@@ -57,11 +60,6 @@ def report_plays(api: Api, now: datetime, *, first: int, count: int) -> int:
 
 
 def wait_projected(ledger: ApiLedger, position: int) -> None:
-    from projections.db import ViewDB
-    from projections.queries import as_of
-
-    import time
-
     db = ViewDB(ledger.config)
     try:
         deadline = time.monotonic() + 20
