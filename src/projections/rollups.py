@@ -72,6 +72,20 @@ def _labels(db: ViewDB, group: str | None, keys: set[str]) -> dict[str, str]:
     }
 
 
+def _stats_table(by: str, by_source: bool, start: datetime | None, end: datetime | None) -> tuple[str, str]:
+    """The coarsest table that answers exactly: per day for day…year, per hour, else per
+    minute (bounds inside a day or an hour need the finer one; source figures are per hour)."""
+
+    def aligned(step: int) -> bool:
+        return all(t is None or epoch_us(t) % step == 0 for t in (start, end))
+
+    if by in ("day", "week", "month", "year") and aligned(DAY_US):
+        return "stats_day", "s.day_us"
+    if by_source or (by != "minute" and aligned(HOUR_US)):
+        return "stats_source_hour", "s.hour_us"
+    return "stats_minute", "s.minute_us"
+
+
 def _isrc_filter(isrcs: list[str] | None) -> tuple[str, list[Any]]:
     if isrcs is None:
         return "", []
@@ -100,11 +114,7 @@ def stats(
     by_source = group == "source" or source is not None
     if by_source and by == "minute":
         raise ValueError("stats by source are kept per hour: use by=hour or coarser")
-    # The per-hour table holds the same figures, coarser (and by source): far fewer rows to
-    # read for anything but minutes, or bounds inside an hour (source figures: whole hours).
-    aligned = all(t is None or epoch_us(t) % HOUR_US == 0 for t in (start, end))
-    hourly = by_source or (by != "minute" and aligned)
-    table, time_col = ("stats_source_hour", "s.hour_us") if hourly else ("stats_minute", "s.minute_us")
+    table, time_col = _stats_table(by, by_source, start, end)
     lo, hi = _bounds(start, end)
     where = f"{time_col} >= ? AND {time_col} < ?"
     params: list[Any] = [lo, hi]

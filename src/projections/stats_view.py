@@ -48,11 +48,18 @@ ON CONFLICT (isrc, hour_us, source, territory, currency) DO UPDATE SET
 """
 
 
+DAY_US = 24 * HOUR_US
+
+# And per day (migration 0015): what charts and rankings by day, week, month and year read.
+_FOLD_DAY = _FOLD_SOURCE.replace("{stats_source_hour}", "{stats_day}").replace("hour_us", "day_us")
+
+
 class StatsView(ReadModel):
     name = "stats"
-    tables: ClassVar[tuple[str, ...]] = ("stats_minute", "stats_source_hour")
+    tables: ClassVar[tuple[str, ...]] = ("stats_minute", "stats_source_hour", "stats_day")
 
     def fold(self, db: ViewDB, batch: Batch) -> None:
         usage = batch_usage(db, batch.lo, batch.hi)
         db.execute(_FOLD.format(usage=usage, **self.t))
         db.execute(_FOLD_SOURCE.format(usage=usage, hour=HOUR_US, **self.t))
+        db.execute(_FOLD_DAY.format(usage=usage, hour=DAY_US, **self.t))

@@ -84,12 +84,12 @@ def test_bad_cursor_and_limits_are_clear_errors(db: ViewDB) -> None:
         browse.search(db, "recordings", browse.Filters(), limit=0)
 
 
-@pytest.mark.parametrize("by", ["hour", "day", "week", "month", "year"])
+@pytest.mark.parametrize("by", ["minute", "hour", "day", "week", "month", "year"])
 def test_stats_by_every_bucket_add_up_to_the_same_plays(db: ViewDB, by: str) -> None:
     found = rollups.stats(db, by=by)
     assert found["total_plays"] == 400 == sum(p["plays"] for p in found["series"])
     buckets = {p["bucket"] for p in found["series"]}
-    expected = {"hour": 24 * 31, "day": 31, "week": 5, "month": 1, "year": 1}[by]
+    expected = {"minute": 400, "hour": 24 * 31, "day": 31, "week": 5, "month": 1, "year": 1}[by]
     assert len(buckets) <= expected
     if by == "week":
         assert all(datetime.fromisoformat(b).weekday() == 0 for b in buckets)
