@@ -5,6 +5,8 @@ message id, a party sees only its own events, a poison message is dead-lettered 
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -129,3 +131,35 @@ def test_a_poison_message_is_dead_lettered_the_rest_flow_and_a_replay_delivers_i
     ids = [m["id"] for m in receiver.received if m["position"] == poison]
     assert ids == [mid, mid, mid]  # two failed tries and the replay: one message id
     assert json.loads(json.dumps(receiver.received[-1]["data"]))["claimed_ppm"] == 100_000
+
+
+def test_positions_are_recorded_in_batches_and_a_restart_resends_with_the_same_ids(
+    app: RoyaltyLedger, receiver: Receiver
+) -> None:
+    sub = _subscribe(app, receiver, OPERATOR)
+    receiver.start()
+    app.open_dispute("master", ISRCS[1], "carol", 100_000, T0, "first", "t", by_operator=True)
+    first = WebhookDispatcher(app, KEY, record_every_s=3600)
+    assert first.run_once(flush=False)["delivered"] == 5
+    assert app.repository.get(sub.id).position == 0  # delivered, not yet recorded: then the process dies
+    second = WebhookDispatcher(app, KEY)
+    assert second.run_once()["delivered"] == 5  # at least once: all of them again…
+    ids = [m["id"] for m in receiver.received]
+    assert ids[:5] == ids[5:] and len(set(ids)) == 5  # …with the same ids
+    recorded = app.repository.get(sub.id).position
+    assert recorded == app.head_position() - 1  # recorded as the pass ended (its own Advanced after it)
+
+    app.open_dispute("master", ISRCS[1], "lbl", 100_000, T0, "second", "t", by_operator=True)
+    stop = threading.Event()
+    live = WebhookDispatcher(app, KEY, record_every_s=3600)
+    loop = threading.Thread(target=live.run_forever, args=(0.01, stop))
+    loop.start()
+    deadline = time.monotonic() + 30
+    while len(receiver.received) < 11 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    stop.set()
+    loop.join(timeout=10)
+    assert app.repository.get(sub.id).position == recorded  # not recorded while running (every hour)…
+    live.close()
+    assert app.repository.get(sub.id).position > recorded  # …but when it stops
+    assert [m["type"] for m in receiver.received[10:]] == ["dispute.opened"]
