@@ -9,11 +9,13 @@ socket), so the benchmark can show that the receiver is not what limits the disp
 from __future__ import annotations
 
 import asyncio
+import itertools
 import multiprocessing
 import socket
 import time
 from typing import Any
 
+_PLAIN = itertools.count()  # unsigned requests carry no id: each is counted apart
 ANSWER = b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n"
 
 
@@ -21,7 +23,6 @@ class _Protocol(asyncio.Protocol):
     def __init__(self, receipts: dict[str, float]) -> None:
         self.receipts = receipts
         self.buffer = b""
-        self.plain = 0
 
     def connection_made(self, transport: Any) -> None:
         self.transport = transport
@@ -45,8 +46,7 @@ class _Protocol(asyncio.Protocol):
                 break
             self.buffer = self.buffer[end + 4 + length :]
             if not message:
-                self.plain += 1
-                message = f"plain-{id(self)}-{self.plain}"
+                message = f"plain-{next(_PLAIN)}"
             self.receipts[message] = time.time()
             answers += 1
         if answers:

@@ -9,7 +9,6 @@ never a repository load per event.
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -107,50 +106,51 @@ def describe(event: Any, name: str, aggregate: Any) -> tuple[dict[str, Any], set
 
 
 def read_events(app: RoyaltyLedger, notifications: Sequence[Notification]) -> list[LogEvent]:
-    """The webhook events among these notifications (in log order), each described once."""
-    decoded: list[tuple[int, Any, str]] = []
-    wanted: dict[UUID, set[int]] = {}
+    """The webhook events among these notifications (in log order), each described once. The
+    topic says what an event is, so only webhook events are decoded."""
+    found: list[LogEvent] = []
+    wanted: dict[UUID, dict[int, int]] = {}  # aggregate → version → position, for stateful events
     for notification in notifications:
-        event = app.decode(notification)
-        name = type(event).__qualname__
+        name = notification.topic.rpartition(":")[2]
         if name not in TYPES:
             continue
-        decoded.append((int(notification.id), event, name))
+        position = int(notification.id)
         if name.startswith(_STATEFUL):
-            wanted.setdefault(event.originator_id, set()).add(event.originator_version)
-    described = _describe_stateful(app, wanted)
-    found: list[LogEvent] = []
-    for position, event, name in decoded:
-        result = (
-            described.get((event.originator_id, event.originator_version))
-            if name.startswith(_STATEFUL)
-            else describe(event, name, None)
-        )
-        if result is not None:
-            data, parties = result
-            found.append(LogEvent(position, name, TYPES[name], event.timestamp.isoformat(), data, frozenset(parties)))
-    return found
+            versions = wanted.setdefault(cast(UUID, notification.originator_id), {})
+            versions[notification.originator_version] = position
+            continue
+        made = _log_event(position, app.decode(notification), name, None)
+        if made is not None:
+            found.append(made)
+    if not wanted:
+        return found
+    return sorted(found + _describe_stateful(app, wanted), key=lambda e: e.position)
 
 
-def _describe_stateful(
-    app: RoyaltyLedger, wanted: dict[UUID, set[int]]
-) -> dict[tuple[UUID, int], tuple[dict[str, Any], set[str]] | None]:
+def _log_event(position: int, event: Any, name: str, aggregate: Any) -> LogEvent | None:
+    described = describe(event, name, aggregate)
+    if described is None:
+        return None
+    data, parties = described
+    return LogEvent(position, name, TYPES[name], event.timestamp.isoformat(), data, frozenset(parties))
+
+
+def _describe_stateful(app: RoyaltyLedger, wanted: dict[UUID, dict[int, int]]) -> list[LogEvent]:
     """Fold each wanted aggregate's events (one query for all of them), describing each wanted
     version from the aggregate as it stood right after that event."""
-    described: dict[tuple[UUID, int], tuple[dict[str, Any], set[str]] | None] = {}
-    if not wanted:
-        return described
+    found: list[LogEvent] = []
     states: dict[UUID, Any] = {}
+    last = {originator: max(versions) for originator, versions in wanted.items()}
     for stored in app.log_of(list(wanted)):
         originator = cast(UUID, stored.originator_id)
-        versions = wanted[originator]
-        if stored.originator_version > max(versions):
+        if stored.originator_version > last[originator]:
             continue
         event = app.decode(stored)
         states[originator] = aggregate = event.mutate(states.get(originator))
-        if stored.originator_version in versions:
-            # a copy: the aggregate folds on, and the body is written later
-            described[(originator, stored.originator_version)] = copy.deepcopy(
-                describe(event, type(event).__qualname__, aggregate)
-            )
-    return described
+        position = wanted[originator].get(stored.originator_version)
+        if position is not None:
+            made = _log_event(position, event, type(event).__qualname__, aggregate)
+            if made is not None:
+                made.body_for(OPERATOR)  # written now, while the aggregate stands as of this event
+                found.append(made)
+    return found
