@@ -4,12 +4,20 @@ reopened once; errors become reasons, never exceptions."""
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from operations.webhook_http import Delivery, Sender
 from operations.webhook_messages import Message
@@ -112,3 +120,40 @@ def test_refusals_garbage_and_silence_are_reasons(sender: Sender) -> None:
     [reason] = sender.send_all([_delivery(silent.port)])
     assert reason is not None and "RemoteDisconnected" in reason
     silent.close()
+
+
+def test_https_checks_the_receivers_certificate(sender: Sender, tmp_path: Path) -> None:
+    """A receiver whose certificate no known authority signed is refused, with the reason."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .sign(key, hashes.SHA256())
+    )
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+
+    def handshake() -> None:
+        conn, _ = server.accept()
+        with contextlib.suppress(OSError), context.wrap_socket(conn, server_side=True):
+            pass
+
+    threading.Thread(target=handshake, daemon=True).start()
+    message = Message("msg_" + "0" * 32, 1, "sale.recorded", "{}")
+    [reason] = sender.send_all([Delivery(f"https://127.0.0.1:{port}/hook", message, _sign)])
+    assert reason is not None and "CERTIFICATE_VERIFY_FAILED" in reason
+    server.close()
