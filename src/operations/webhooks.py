@@ -212,8 +212,10 @@ class WebhookDispatcher:
         blocked = False
         for message in messages:
             key = (sub.id, message.position)
-            if key not in results:
-                break  # not sent: its head failed
+            if key not in results:  # not sent (its subscription's first message failed): from here next time
+                if not blocked:
+                    outcome.position = message.position - 1
+                break
             reason = results[key]
             if reason is None:
                 outcome.delivered += 1

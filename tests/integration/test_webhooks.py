@@ -163,3 +163,20 @@ def test_positions_are_recorded_in_batches_and_a_restart_resends_with_the_same_i
     live.close()
     assert app.repository.get(sub.id).position > recorded  # …but when it stops
     assert [m["type"] for m in receiver.received[10:]] == ["dispute.opened"]
+
+
+def test_a_first_message_dead_lettered_at_once_does_not_skip_the_ones_after_it(
+    app: RoyaltyLedger, receiver: Receiver
+) -> None:
+    sub = _subscribe(app, receiver, OPERATOR)
+    app.open_dispute("master", ISRCS[1], "carol", 100_000, T0, "first", "t", by_operator=True)
+    app.open_dispute("master", ISRCS[1], "lbl", 100_000, T0, "second", "t", by_operator=True)
+    last_event = app.head_position()
+    receiver.start()
+    receiver.fail_first.add("/operator")  # the subscription's first message fails, once
+    counts = WebhookDispatcher(app, KEY, max_attempts=1).run_once()
+    assert counts == {"delivered": 5, "failed": 1, "dead_lettered": 1}
+    delivered = sorted(m["position"] for m in receiver.received[1:])
+    [letter] = app.repository.get(sub.id).dead_letters.values()
+    assert letter["position"] not in delivered and len(delivered) == 5
+    assert app.repository.get(sub.id).position == last_event
