@@ -35,7 +35,8 @@ def price_accepted(
         _price_streams(b, ctx, streams, hashes, payloads, out)
     for i in others:
         if b.kind[i] == "refund":
-            lines = _refund_lines(b, i, refunded.sales[(b.source[i] or "", b.refund_of[i] or "")])
+            sale = (b.source[i] or "", b.refund_of[i] or "")
+            lines = _refund_lines(b, i, refunded.sales[sale], refunded.before[i])
         else:
             lines = _sale_lines(b, i, ctx)
         model = {"tip": "tip", "refund": "refund"}.get(b.kind[i] or "", "sale")
@@ -254,6 +255,7 @@ class Refunds:
     sales: dict[tuple[str, str], list[tuple[Any, ...]]] = field(default_factory=dict)
     reversed: Counter[tuple[str, str]] = field(default_factory=Counter)
     in_batch: dict[tuple[str, str], int] = field(default_factory=dict)  # sale → its row here
+    before: dict[int, int] = field(default_factory=dict)  # refund row → its sale's reversed before it
 
 
 def refunded_sales(b: RowBatch, ctx: Context, rows: list[int]) -> Refunds:
@@ -300,12 +302,21 @@ def refund_error(b: RowBatch, i: int, refunds: Refunds) -> Error | None:
     if amount + already > total or total <= 0:
         earlier = f" (after {already} already refunded)" if already else ""
         return ("absurd_amount", f"refund of {amount} micros exceeds the sale's {total}{earlier}")
+    refunds.before[i] = already
     refunds.reversed[key] += amount
     return None
 
 
-def _refund_lines(b: RowBatch, i: int, original: Any) -> list[tuple[str, int]]:
-    """Reverse a stored sale: the refunded amount is spread like the sale was (by its lines)."""
+def _refund_lines(b: RowBatch, i: int, original: Any, before: int) -> list[tuple[str, int]]:
+    """Reverse a stored sale: the refunded amount is spread like the sale was (by its lines).
+
+    What is spread is the sale's cumulative refund: this refund's lines are the spread of
+    everything refunded up to and including it, less the spread of what was refunded before it.
+    So partial refunds that add up to the sale reverse every line exactly: spreading each
+    refund on its own could reverse one line a micro-unit more than it sold and another one
+    less, and the sale would not net to zero for the accounts of either line."""
     amount = abs(b.amount_micros[i] or 0)
-    parts = allocate_largest_remainder(amount, [(line[0], line[4]) for line in original])
-    return [(line[1], -parts[line[0]]) for line in original]
+    weights = [(line[0], line[4]) for line in original]
+    after = allocate_largest_remainder(before + amount, weights)
+    earlier = allocate_largest_remainder(before, weights) if before else dict.fromkeys(after, 0)
+    return [(line[1], -(after[line[0]] - earlier[line[0]])) for line in original]
