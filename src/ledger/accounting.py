@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from eventsourcing.application import AggregateNotFoundError
+
 from ledger.base import LedgerBase as _Base
 from ledger.domain.identifiers import minor_unit_exponent, parse_currency
 from ledger.domain.party import DomainError
@@ -48,6 +50,14 @@ class AccountingCommands(_Base):
 
     def is_period_closed(self, period: Period) -> bool:
         return period_close_id(str(period)) in self.repository
+
+    def period_close(self, period: Period) -> PeriodClose | None:
+        """The month's close as recorded, or None while it is open."""
+        try:
+            close: PeriodClose = self.repository.get(period_close_id(str(period)))
+        except AggregateNotFoundError:
+            return None
+        return close
 
     def record_period_close(
         self,

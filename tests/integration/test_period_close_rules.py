@@ -45,3 +45,45 @@ def test_a_month_below_a_later_closed_one_is_never_closed(app, sqlite_config):
         close_period(app, sqlite_config, Period(2026, 1), "t", force=True, reason="x")
     assert app.head_position() == head
     assert set(engine_for(app, sqlite_config).history.closes) == {"2026-02"}
+
+
+def test_two_closes_of_one_month_at_once_record_one(store_config, monkeypatch):
+    """Both closes pass the checks before either records (a barrier holds them there): the month's
+    close has one id, so one is recorded and the other is refused as a conflict, recording nothing."""
+    import threading
+
+    from projections.statements import close as close_module
+
+    clock = lambda: datetime(2026, 4, 1, tzinfo=UTC)  # noqa: E731
+    apps = [RoyaltyLedger(store_config, clock=clock) for _ in range(2)]
+    barrier = threading.Barrier(2, timeout=30)
+    real = close_module.compute_statements
+
+    def held(*args, **kwargs):
+        result = real(*args, **kwargs)
+        barrier.wait()  # both have checked and computed; neither has recorded
+        return result
+
+    monkeypatch.setattr(close_module, "compute_statements", held)
+    outcomes: list[object] = []
+
+    def close(app: RoyaltyLedger) -> None:
+        try:
+            outcomes.append(close_period(app, store_config, Period(2026, 1), "t"))
+        except CloseConflict as refused:
+            outcomes.append(refused)
+
+    threads = [threading.Thread(target=close, args=(a,)) for a in apps]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    try:
+        refused = [o for o in outcomes if isinstance(o, CloseConflict)]
+        assert len(outcomes) == 2 and len(refused) == 1, outcomes
+        assert "closed by another close at the same time" in str(refused[0])
+        closes = [n for n in apps[0].read_log(1) if n.topic.endswith("PeriodClose.PeriodClosed")]
+        assert len(closes) == 1
+    finally:
+        for a in apps:
+            a.close()

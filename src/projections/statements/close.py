@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from eventsourcing.persistence import IntegrityError
+
 from ledger.application import RoyaltyLedger
 from ledger.domain.party import DomainError
 from ledger.domain.period import Period
-from ledger.royalties import read_rights_history
+from ledger.royalties import RightsHistory, read_rights_history
 from ledger.store.config import StoreConfig
 from projections.statements.statement import (
     StatementEngine,
@@ -19,6 +21,7 @@ from projections.statements.statement import (
     statement_hash,
     totals_of,
 )
+from projections.statements.usage import prefetch_usage
 
 
 class CloseRefused(DomainError):
@@ -73,9 +76,27 @@ def _without_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
-def engine_for(app: RoyaltyLedger, config: StoreConfig, upto: int | None = None) -> StatementEngine:
-    with _without_cyclic_gc():
-        return StatementEngine(config, read_rights_history(app, upto))
+def engine_for(
+    app: RoyaltyLedger,
+    config: StoreConfig,
+    upto: int | None = None,
+    *,
+    history: RightsHistory | None = None,
+    prefetch: Sequence[tuple[Period, int]] = (),
+) -> StatementEngine:
+    """A statement engine over the rights history up to `upto` (head); `history`, read earlier
+    from this store, is continued from where it stopped instead of read again. The usage of each
+    (period, as_of) in `prefetch` is pre-summed by the store while the history is read."""
+    started = {(period, as_of): prefetch_usage(config, period, as_of) for period, as_of in prefetch}
+    try:
+        with _without_cyclic_gc():
+            engine = StatementEngine(config, read_rights_history(app, upto, into=history))
+    except BaseException:
+        for future in started.values():
+            future.cancel()
+        raise
+    engine.prefetched.update(started)
+    return engine
 
 
 def compute_statements(
@@ -133,7 +154,7 @@ def close_period(
     --force (with a reason, recorded) closes a month before it has ended; nothing closes a month
     out of order (`CloseConflict`)."""
     as_of = app.head_position()
-    engine = engine_for(app, config, as_of)
+    engine = engine_for(app, config, as_of, prefetch=[(period, as_of)])
     try:
         check_close_allowed(app, engine, period)
     except CloseConflict:
@@ -145,16 +166,25 @@ def close_period(
             raise CloseRefused("a forced close needs --reason") from None
     statements = compute_statements(engine, period, as_of, display=display)
     previous = engine.previous_close(period, as_of)
-    app.record_period_close(
-        period,
-        as_of,
-        previous.period if previous else None,
-        statements.totals,
-        statements.hashes,
-        actor,
-        forced=force,
-        reason=reason,
-    )
+    try:
+        app.record_period_close(
+            period,
+            as_of,
+            previous.period if previous else None,
+            statements.totals,
+            statements.hashes,
+            actor,
+            forced=force,
+            reason=reason,
+        )
+    except (IntegrityError, DomainError):
+        # A month's close has one id: two closes of it at once cannot both be recorded, and the
+        # one that lost (found closed just before its save, or refused by the store) recorded nothing.
+        if not app.is_period_closed(period):
+            raise
+        raise CloseConflict(
+            f"period {period} was closed by another close at the same time; a closed month is never closed again"
+        ) from None
     return statements
 
 
@@ -181,10 +211,11 @@ class ReplayReport:
 
 def replay_period(app: RoyaltyLedger, config: StoreConfig, period: Period) -> ReplayReport:
     """Recompute the closed period at its recorded as-of position; compare every hash."""
-    engine = engine_for(app, config)
-    close = engine.history.closes.get(str(period))
-    if close is None:
+    recorded = app.period_close(period)
+    if recorded is None:
         raise DomainError(f"period {period} has not been closed")
+    engine = engine_for(app, config, prefetch=[(period, recorded.as_of_position)])
+    close = engine.history.closes[str(period)]
     statements = compute_statements(engine, period, close.as_of_position, display=False)
     recomputed = statements.hashes
     differences = [
