@@ -281,26 +281,40 @@ def _fact(originator_id: str, state: bytes) -> SimpleNamespace:
     return SimpleNamespace(originator_id=originator_id, **fields)
 
 
-def read_rights_history(app: RoyaltyLedger, upto: int | None = None, *, skip: Collection[int] = ()) -> RightsHistory:
+def read_rights_history(
+    app: RoyaltyLedger,
+    upto: int | None = None,
+    *,
+    skip: Collection[int] = (),
+    into: RightsHistory | None = None,
+) -> RightsHistory:
     """One bulk read of the rights-relevant events (filtered by topic) up to `upto` (head).
 
     With plain JSON events (no cipher, no compressor) in a SQL store the rows are streamed
     and decoded straight from it; otherwise (in-memory store, …) through the app's mapper.
     `skip` names positions left out (the earnings read model's recorded poison events).
+    `into` continues a history already read: only the events after its `upto` are folded into
+    it (the log is append-only, so the result is the one a full read would give).
     """
     stop = app.head_position() if upto is None else upto
+    start = 1 if into is None else into.upto + 1
+    if into is not None and stop < into.upto:
+        raise ValueError(f"a history read up to {into.upto} cannot be read back to {stop}")
     by_topic = {get_topic(cls): cls for cls in _HANDLERS}
     mapper = app.mapper
     plain = mapper.cipher is None and mapper.compressor is None
     if plain and isinstance(app.recorder, SQLiteLedgerRecorder | PostgresLedgerRecorder):
-        history = RightsHistory()
-        for position, originator_id, topic, state in iter_stored_events(app.config, list(by_topic), stop):
+        history = RightsHistory() if into is None else into
+        for position, originator_id, topic, state in iter_stored_events(app.config, list(by_topic), stop, start):
             if position in skip:
                 continue
             _HANDLERS[by_topic[topic]](history, position, _fact(originator_id, state))
             history.upto = position
     else:
-        notes = app.read_log(1, stop=stop, topics=list(by_topic))
-        history = fold_history((n.id, app.decode(n)) for n in notes if n.id not in skip)
+        notes = app.read_log(start, stop=stop, topics=list(by_topic))
+        history = RightsHistory() if into is None else into
+        for n in notes:
+            if n.id not in skip:
+                history.fold(n.id, app.decode(n))
     history.upto = stop
     return history

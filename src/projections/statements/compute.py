@@ -7,9 +7,12 @@ key add up to the key's gross exactly, because they are the key's largest-remain
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
+
+import pyarrow as pa
 
 from ledger.domain.period import Period
 from ledger.royalties import KeyTotals, RightsHistory
@@ -71,7 +74,7 @@ def _shares(ctx: AllocationContext, right: str, account: str, released: str) -> 
 
 
 def allocation_keys(
-    config: StoreConfig, history: RightsHistory, period: Period, as_of: int
+    config: StoreConfig, history: RightsHistory, period: Period, as_of: int, coarse: Future[pa.Table] | None = None
 ) -> dict[AllocationKey, KeyTotals]:
     """The period's usage and refunds as known at `as_of`, summed by allocation key.
 
@@ -79,7 +82,7 @@ def allocation_keys(
     whose contexts are equal for a group — e.g. on both sides of another territory's takedown
     — fall into one key here, so only what decides who is paid ever separates two plays.
     """
-    keys, timelines = usage_keys(config, history, period, as_of)
+    keys, timelines = usage_keys(config, history, period, as_of, coarse)
     segments = {(isrc, seg.start_us): seg.context for isrc, segs in timelines.items() for seg in segs}
     grouped: dict[AllocationKey, KeyTotals] = {}
     for k, totals in keys.items():
@@ -109,11 +112,14 @@ def _merge(grouped: dict[AllocationKey, KeyTotals], key: AllocationKey, units: i
         found.gross_micros += gross
 
 
-def compute_period(config: StoreConfig, history: RightsHistory, period: Period, as_of: int) -> PeriodResult:
+def compute_period(
+    config: StoreConfig, history: RightsHistory, period: Period, as_of: int, coarse: Future[pa.Table] | None = None
+) -> PeriodResult:
+    """f(period, as_of); `coarse` is the usage pre-sum started before the history was read."""
     result = PeriodResult(period, as_of)
     usage: list[tuple[AllocationKey, KeyTotals]] = []
     refunds: list[tuple[AllocationKey, KeyTotals]] = []
-    for key, totals in allocation_keys(config, history, period, as_of).items():
+    for key, totals in allocation_keys(config, history, period, as_of, coarse).items():
         (refunds if key.sale_period_us is not None else usage).append((key, totals))
     allocated = allocate_many([totals.gross_micros for _, totals in usage], [key.context for key, _ in usage])
     for (key, totals), (parts, amounts) in zip(usage, allocated, strict=True):

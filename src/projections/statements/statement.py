@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
+
+import pyarrow as pa
 
 from ledger.domain.period import Period
 from ledger.royalties import RightsHistory
@@ -30,10 +33,13 @@ class StatementEngine:
     config: StoreConfig
     history: RightsHistory
     _memo: dict[tuple[Period, int], PeriodResult] = field(default_factory=dict)
+    # Usage pre-sums started before the history was read (close and replay start theirs first).
+    prefetched: dict[tuple[Period, int], Future[pa.Table]] = field(default_factory=dict)
 
     def period_result(self, period: Period, as_of: int) -> PeriodResult:
         if (period, as_of) not in self._memo:
-            self._memo[(period, as_of)] = compute_period(self.config, self.history, period, as_of)
+            coarse = self.prefetched.pop((period, as_of), None)
+            self._memo[(period, as_of)] = compute_period(self.config, self.history, period, as_of, coarse)
         return self._memo[(period, as_of)]
 
     def previous_close(self, period: Period, as_of: int) -> CloseFact | None:

@@ -12,12 +12,13 @@ from __future__ import annotations
 import sqlite3
 from bisect import bisect_right
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, NamedTuple
 
 import duckdb
 import psycopg
 import pyarrow as pa
+import pyarrow.compute as pc
 from psycopg import sql
 
 from ledger.domain.period import Period
@@ -83,27 +84,73 @@ _SELECT = (
 )
 
 
-def read_usage_groups(config: StoreConfig, history: RightsHistory, period: Period, as_of: int) -> pa.Table:
-    """The store's pre-summed usage for the period as known at `as_of`, as an Arrow table."""
+def read_usage_groups(
+    config: StoreConfig,
+    history: RightsHistory,
+    period: Period,
+    as_of: int,
+    coarse: Future[pa.Table] | None = None,
+) -> pa.Table:
+    """The store's pre-summed usage for the period as known at `as_of`, as an Arrow table.
+
+    `coarse` is the same pre-sum started before the rights history was known (`prefetch_usage`):
+    one bucket per group, no recording kept at its instants. It is used when the period has no
+    global cut; its rows for the recordings whose rights change inside the period are replaced
+    by theirs at their instants (read by the recording index). With a global cut it is dropped.
+    """
     start, end = period_bounds_us(period)
     fine = _fine_isrcs(history, start, end, as_of)
-    bucket = _at_expression(_global_cuts(history, start, end, as_of), start)
+    cuts = _global_cuts(history, start, end, as_of)
+    if coarse is not None:
+        table = coarse.result()
+        if not cuts:
+            if not fine:
+                return table
+            keep = pc.invert(pc.is_in(table.column("isrc"), value_set=pa.array(fine, pa.string())))
+            own = _read(config, fine, str(int(start)), start, end, as_of, only=fine)
+            return pa.concat_tables([table.filter(keep), own])
+    return _read(config, fine, _at_expression(cuts, start), start, end, as_of, halves=len(history.work_links) >= 2)
+
+
+def _read(
+    config: StoreConfig,
+    fine: list[str],
+    bucket: str,
+    start: int,
+    end: int,
+    as_of: int,
+    *,
+    halves: bool = False,
+    only: list[str] | None = None,
+) -> pa.Table:
     if config.backend == "sqlite":
-        return _read_sqlite(config, fine, bucket, start, end, as_of)
-    known = sorted(history.work_links)
-    split = known[len(known) // 2] if len(known) >= 2 else None
-    return _read_postgres(config, fine, bucket, start, end, as_of, split)
+        return _read_sqlite(config, fine, bucket, start, end, as_of, only)
+    return _read_postgres(config, fine, bucket, start, end, as_of, halves, only)
 
 
-def _read_sqlite(config: StoreConfig, fine: list[str], bucket: str, start: int, end: int, as_of: int) -> pa.Table:
+_PREFETCH = ThreadPoolExecutor(max_workers=2, thread_name_prefix="usage-prefetch")
+
+
+def prefetch_usage(config: StoreConfig, period: Period, as_of: int) -> Future[pa.Table]:
+    """Start the period's pre-sum as known at `as_of` with no cut (see `read_usage_groups`), so the
+    store sums while the caller reads the rights history."""
+    start, end = period_bounds_us(period)
+    return _PREFETCH.submit(_read, config, [], str(int(start)), start, end, as_of, halves=True)
+
+
+def _read_sqlite(
+    config: StoreConfig, fine: list[str], bucket: str, start: int, end: int, as_of: int, only: list[str] | None = None
+) -> pa.Table:
     at = f"CASE WHEN isrc IN (SELECT value FROM json_each(?)) THEN occurred_at_us ELSE {bucket} END"
-    query = _SELECT.format(at=at, part="", as_of="?", start="?", end="?")
+    part = "" if only is None else "isrc IN (SELECT value FROM json_each(?)) AND "
+    query = _SELECT.format(at=at, part=part, as_of="?", start="?", end="?")
     assert config.sqlite_path is not None
     conn = sqlite3.connect(f"file:{config.sqlite_path}?mode=ro", uri=True, timeout=30)
     try:
         import json
 
-        rows = conn.execute(query, (json.dumps(fine), as_of, start, end)).fetchall()
+        params = (json.dumps(fine), *(() if only is None else (json.dumps(only),)), as_of, start, end)
+        rows = conn.execute(query, params).fetchall()
     finally:
         conn.close()
     return _rows_to_table(rows)
@@ -116,12 +163,15 @@ def _read_postgres(
     start: int,
     end: int,
     as_of: int,
-    split: str | None = None,
+    halves: bool = False,
+    only: list[str] | None = None,
 ) -> pa.Table:
-    """The pre-sum on two connections at once, one per half of the recordings (by ISRC, bytewise).
+    """The pre-sum on two connections at once, one per half of the recordings (by the parity of
+    the ISRC's hash).
 
     The halves are complements of one predicate, so every row is summed exactly once and no
     group is split between them; the server's two backends use both cores while we wait.
+    `only` restricts the sum to these recordings (one connection, by the recording index).
     """
     fine_list = sql.SQL(", ").join(sql.Literal(i) for i in fine) if fine else sql.SQL("NULL")
     at = sql.SQL("CASE WHEN isrc IN ({}) THEN occurred_at_us ELSE {} END").format(
@@ -134,13 +184,14 @@ def _read_postgres(
             at=at, part=part, as_of=sql.Literal(as_of), start=sql.Literal(start), end=sql.Literal(end)
         )
 
-    if split is None:
+    if only is not None:
+        chosen = sql.SQL(", ").join(sql.Literal(i) for i in only) if only else sql.SQL("NULL")
+        return _rows_to_table(_fetch_postgres(config, query(sql.SQL("isrc IN ({}) AND ").format(chosen))))
+    if not halves:
         return _rows_to_table(_fetch_postgres(config, query(sql.SQL(""))))
-    halves = [
-        query(sql.SQL('(isrc COLLATE "C") {} {} AND ').format(sql.SQL(op), sql.Literal(split))) for op in ("<", ">=")
-    ]
+    parts = [query(sql.SQL("(hashtext(isrc) & 1) = 0 AND ")), query(sql.SQL("(hashtext(isrc) & 1) <> 0 AND "))]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        low, high = pool.map(lambda q: _fetch_postgres(config, q), halves)
+        low, high = pool.map(lambda q: _fetch_postgres(config, q), parts)
     return _rows_to_table(low + high)
 
 
@@ -221,10 +272,10 @@ def group_by_key(groups: pa.Table, timelines: dict[str, list[Segment]]) -> dict[
 
 
 def usage_keys(
-    config: StoreConfig, history: RightsHistory, period: Period, as_of: int
+    config: StoreConfig, history: RightsHistory, period: Period, as_of: int, coarse: Future[pa.Table] | None = None
 ) -> tuple[dict[UsageKey, KeyTotals], dict[str, list[Segment]]]:
     """The period's allocation keys with their cumulative totals, and the timelines used."""
-    groups = read_usage_groups(config, history, period, as_of)
+    groups = read_usage_groups(config, history, period, as_of, coarse)
     isrcs = groups.column("isrc").unique().to_pylist()
     timelines = timelines_for(history, isrcs, period, as_of)
     if groups.num_rows != 0 and len(groups) != 0:
