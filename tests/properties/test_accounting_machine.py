@@ -4,19 +4,19 @@ ties), takedowns and reinstatements by territory, disputes (upheld, rejected, pa
 closes (a forced re-close is refused), late usage and projector runs — on SQLite and PostgreSQL.
 
 `Reference` is the accounting of DESIGN.md written out plainly from the rows and the rules; it
-imports nothing of the allocation code. After every step (every ROYALTY_MACHINE_CHECK_EVERY-th
-step in CI, see below):
+imports nothing of the allocation code. After every step (on PostgreSQL in CI, every 20th; see
+the sizes below):
 - the live earnings read model, the statement function f(P, head) and the reference agree for
   every account and currency (per period for f);
 - the money equation holds at head and at every close;
 - every account's net from a fully refunded sale alone in its key is zero;
-- every issued statement replays to its hash;
+after every close and after the last step, every issued statement replays to its hash;
 and at each close, the adjustments across all accounts equal the late gross of earlier periods.
 
-Size: ROYALTY_MACHINE_EXAMPLES × ROYALTY_MACHINE_STEPS, full checks every
-ROYALTY_MACHINE_CHECK_EVERY-th step (CI: 100 × 15 on SQLite and 20 × 15 on PostgreSQL, every 3rd);
-`make test-long` runs
-200 × 200 with every step checked.
+Size: ROYALTY_MACHINE_EXAMPLES × ROYALTY_MACHINE_STEPS on each backend (CI: 100 × 200), full
+checks every ROYALTY_MACHINE_CHECK_EVERY-th step (CI: 1 on SQLite, 20 on PostgreSQL);
+`make test-long` runs 200 × 200 with every step checked on both. A failing example is kept in
+tests/properties/machine-failures/ and replayed first by every later run.
 """
 
 from __future__ import annotations
@@ -32,13 +32,15 @@ from uuid import UUID
 
 import pytest
 from benchmarks.usage_feed import record_plays
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
+from hypothesis.database import DirectoryBasedExampleDatabase, ReadOnlyDatabase
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from ledger.application import RoyaltyLedger
 from ledger.domain.party import DomainError
 from ledger.domain.period import Period
+from ledger.royalties import RightsHistory
 from ledger.store.config import StoreConfig
 from ledger.store.migrate import apply_migrations
 from projections.db import ViewDB
@@ -54,6 +56,22 @@ TERRITORIES = ("DE", "FR", "US")
 MONTHS = [Period(2026, m) for m in (1, 2, 3)]
 PIE = {"platform": 300_000, "master": 700_000, "publishing": 0}  # no works: no publishing cut
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+EXAMPLES = int(os.environ.get("ROYALTY_MACHINE_EXAMPLES", "100"))
+STEPS = int(os.environ.get("ROYALTY_MACHINE_STEPS", "200"))
+# A step costs ~2 ms and a full check (live earnings, statements at head for every month, the
+# reference, the money equation) ~10-30 ms on SQLite, growing with the log; on PostgreSQL a check
+# is several round trips and costs ~150 ms. CI runs 100 examples of 200 steps on both backends:
+# every step fully checked on SQLite, every 20th on PostgreSQL (ROYALTY_MACHINE_PG_CHECK_EVERY),
+# where each rule's own checks and the replays after every close and after the last step still run
+# every time. `make test-long` runs 200 examples of 200 steps with every step checked on both.
+CHECK_EVERY = int(os.environ.get("ROYALTY_MACHINE_CHECK_EVERY", "1"))
+PG_CHECK_EVERY = int(
+    os.environ.get("ROYALTY_MACHINE_PG_CHECK_EVERY", os.environ.get("ROYALTY_MACHINE_CHECK_EVERY", "20"))
+)
+# Every failing example Hypothesis finds is kept in this directory and replayed first on every run
+# after: commit what a failure leaves there, and it stays a regression test. CI only reads it.
+FAILURES = DirectoryBasedExampleDatabase(Path(__file__).parent / "machine-failures")
 
 
 def us(at: datetime) -> int:
@@ -71,8 +89,11 @@ def lr(amount: int, weights: list[tuple[str, int]]) -> dict[str, int]:
     return floors
 
 
+_BOUNDS = [(us(p.start), us(p.end)) for p in MONTHS]
+
+
 def month_of(t: int) -> int:
-    return next(i for i, p in enumerate(MONTHS) if us(p.start) <= t < us(p.end))
+    return next(i for i, (start, end) in enumerate(_BOUNDS) if start <= t < end)
 
 
 class Reference:
@@ -218,6 +239,7 @@ def at(when: tuple[int, int, int]) -> datetime:
 
 class AccountingMachine(RuleBasedStateMachine):
     pg_template: str | None = None  # set for the PostgreSQL run: each example gets a fresh database
+    check_every = CHECK_EVERY
 
     def __init__(self) -> None:
         super().__init__()
@@ -236,6 +258,7 @@ class AccountingMachine(RuleBasedStateMachine):
         self.serial = 0
         self.refundable: dict[str, int] = {}  # sale id → micro-units not yet refunded
         self.steps = 0
+        self.history: RightsHistory | None = None  # continued from check to check
 
     @initialize()
     def catalogue(self) -> None:
@@ -248,6 +271,12 @@ class AccountingMachine(RuleBasedStateMachine):
             self._split(isrc, {PARTIES[index]: 500_000, "p3": 500_000}, MONTHS[0].start)
 
     def teardown(self) -> None:
+        try:
+            self.every_close_replays()
+        finally:
+            self._release()
+
+    def _release(self) -> None:
         self.db.close()
         self.app.close()
         self.tmp.cleanup()
@@ -311,7 +340,12 @@ class AccountingMachine(RuleBasedStateMachine):
         left = self.refundable[sale_id]
         amount = left if full else data.draw(st.integers(1, left))
         t = min(lines[0]["t"] + days_later * 86_400_000_000, us(MONTHS[-1].end) - 1)
-        spread = lr(amount, [(str(r["line"]), r["gross"]) for r in lines])  # like the sale's lines
+        # Spread like the sale's lines, cumulatively: this refund's part of a line is the spread of
+        # everything refunded so far less the spread of what was refunded before it.
+        weights = [(str(r["line"]), r["gross"]) for r in lines]
+        before = sum(r["gross"] for r in lines) - left
+        after, earlier = lr(before + amount, weights), lr(before, weights)
+        spread = {line: after[line] - earlier[line] for line in after}
         self._record(
             [
                 {"id": self._id() + "r", "line": r["line"], "kind": "refund", "t": t, "isrc": r["isrc"],
@@ -397,6 +431,7 @@ class AccountingMachine(RuleBasedStateMachine):
         statements = close_period(self.app, self.config, period, "t")
         previous = self.closed[-1][1] if self.closed else None
         self.closed.append((period, statements.as_of))
+        self.every_close_replays()
         if previous is None:
             return
         # Adjustments across all accounts = the late gross of the closed periods since C(prev).
@@ -427,17 +462,23 @@ class AccountingMachine(RuleBasedStateMachine):
     # --- after every step ---------------------------------------------------------------------
 
     def _checking(self) -> bool:
-        """Whether this step is checked: every CHECK_EVERY-th step (1 in `make test-long`)."""
+        """Whether this step is fully checked: every `check_every`-th step (1 in `make test-long`)."""
         self.steps += 1
-        return self.steps % CHECK_EVERY == 0
+        return self.steps % self.check_every == 0
 
     @invariant()
-    def live_earnings_statements_and_the_reference_agree(self):
+    def after_every_step(self):
         if not self._checking():
             return
         self.projector.catch_up()
         head = self.app.head_position()
-        engine = engine_for(self.app, self.config, head)
+        # The rights history is continued from the last check (the log is append-only), not read again.
+        engine = engine_for(self.app, self.config, head, history=self.history)
+        self.history = engine.history
+        self.live_earnings_statements_and_the_reference_agree(engine, head)
+        self.a_fully_refunded_sale_nets_zero_for_every_account(engine, head)
+
+    def live_earnings_statements_and_the_reference_agree(self, engine: Any, head: int) -> None:
         statements: dict[tuple[str, str], int] = defaultdict(int)
         for month, period in enumerate(MONTHS):
             result = engine.period_result(period, head)
@@ -455,21 +496,24 @@ class AccountingMachine(RuleBasedStateMachine):
         assert live == {k: v for k, v in statements.items() if v}
         checks = money_at(engine, head) + money_at_closes(engine)
         assert all(c.ok for c in checks), [c.as_dict() for c in checks if not c.ok]
-        for period, as_of in self.closed:  # replay: recomputed from the log alone, same hashes
+
+    def every_close_replays(self) -> None:
+        """Each issued statement recomputed from the log alone gives its hash. A replay is a
+        function of the log up to the close's position, which later events cannot change; so it is
+        checked after each close and once more after the last step (teardown), with everything
+        recorded since — late usage, back-dated splits, disputes — in the log."""
+        head = self.app.head_position()
+        engine = engine_for(self.app, self.config, head)
+        for period, as_of in self.closed:
             assert (
                 compute_statements(engine, period, as_of).hashes == engine.history.closes[str(period)].statement_hashes
-            )
+            ), period
 
-    @invariant()
-    def a_fully_refunded_sale_nets_zero_for_every_account(self):  # after the check above
+    def a_fully_refunded_sale_nets_zero_for_every_account(self, engine: Any, head: int) -> None:
         """Checked on the statement lines: for a fully refunded sale whose lines are alone in their
         statement lines (no other sale of the recording, kind and territory that month, no other
         refund of the recording and territory in the refund's month), and whose refunds fall in
         one month, each account's sale lines plus refund lines are zero."""
-        if self.steps % CHECK_EVERY:
-            return
-        head = self.app.head_position()
-        engine = engine_for(self.app, self.config, head)
         for sale_id, left in self.refundable.items():
             lines = [r for r in self.ref.rows if r["id"] == sale_id]
             refunds = [r for r in self.ref.rows if r["refund_of"] == sale_id]
@@ -498,18 +542,14 @@ class AccountingMachine(RuleBasedStateMachine):
             assert {a: x for a, x in net.items() if x} == {}, sale_id
 
 
-EXAMPLES = int(os.environ.get("ROYALTY_MACHINE_EXAMPLES", "100"))
-STEPS = int(os.environ.get("ROYALTY_MACHINE_STEPS", "15"))
-# A step costs ~25 ms and a full check (statements, live earnings, reference, money, replays)
-# ~50 ms on two lightly loaded cores (several times that on the shared CI machine): CI runs 100
-# examples of 15 steps with the full checks after every 3rd step (the rules' own checks after
-# every step); `make test-long` runs 200 examples of 200 steps, every step checked.
-CHECK_EVERY = int(os.environ.get("ROYALTY_MACHINE_CHECK_EVERY", "3"))
 MACHINE_SETTINGS = settings(
     max_examples=EXAMPLES,
     stateful_step_count=STEPS,
     deadline=None,
+    database=ReadOnlyDatabase(FAILURES) if os.environ.get("CI") == "true" else FAILURES,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    # ROYALTY_MACHINE_REPLAY=1: only replay the kept failures, unshrunk (to read one quickly).
+    phases=[Phase.explicit, Phase.reuse] if os.environ.get("ROYALTY_MACHINE_REPLAY") else list(Phase),
 )
 
 AccountingMachine.TestCase.settings = MACHINE_SETTINGS
@@ -517,12 +557,11 @@ test_accounting_machine_on_sqlite = AccountingMachine.TestCase
 
 
 class PostgresAccountingMachine(AccountingMachine):
-    pass
+    check_every = PG_CHECK_EVERY
 
 
-# Each PostgreSQL example creates and drops a database (about a second on a loaded machine) and
-# every step is a round trip: CI runs 20 examples there (ROYALTY_MACHINE_PG_EXAMPLES).
-PG_EXAMPLES = int(os.environ.get("ROYALTY_MACHINE_PG_EXAMPLES", os.environ.get("ROYALTY_MACHINE_EXAMPLES", "20")))
+# Each PostgreSQL example runs in a database of its own, copied from the session's template.
+PG_EXAMPLES = int(os.environ.get("ROYALTY_MACHINE_PG_EXAMPLES", str(EXAMPLES)))
 
 
 @pytest.mark.postgres
