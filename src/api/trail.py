@@ -26,6 +26,7 @@ _SPLIT = (
     SplitAgreement.SplitVersionAccepted,  # type: ignore[attr-defined]
     SplitAgreement.SplitVersionRefused,  # type: ignore[attr-defined]
     SplitAgreement.SplitVersionActivated,  # type: ignore[attr-defined]
+    SplitAgreement.Established,
 )
 _DISPUTE = (Dispute.Opened, Dispute.Admitted, Dispute.Refused, Dispute.Resolved)  # type: ignore[attr-defined]
 _RECORDING = (

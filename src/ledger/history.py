@@ -15,6 +15,7 @@ SPLIT_EVENTS = (
     SplitAgreement.SplitVersionAccepted,  # type: ignore[attr-defined]
     SplitAgreement.SplitVersionRefused,  # type: ignore[attr-defined]
     SplitAgreement.SplitVersionActivated,  # type: ignore[attr-defined]
+    SplitAgreement.Established,
 )
 
 
@@ -29,7 +30,7 @@ def split_history(app: RoyaltyLedger, right: str, subject_key: str) -> list[dict
         e = app.decode(n)
         stamp = {"position": n.id, "recorded_at": e.timestamp, "actor": e.actor}
         name = type(e).__name__
-        if name == "SplitVersionProposed":
+        if name in ("SplitVersionProposed", "Established"):
             versions[e.version] = {
                 "version": e.version,
                 "shares": e.shares,
@@ -38,13 +39,16 @@ def split_history(app: RoyaltyLedger, right: str, subject_key: str) -> list[dict
                 "reason": e.reason,
                 "proposed_by": e.proposed_by,
                 "required": e.required,
-                "consent_from": getattr(e, "consent_from", None),
+                "consent_from": getattr(e, "consent_from", [] if name == "Established" else None),
                 "proposed": stamp,
                 "acceptances": [],
                 "refusal": None,
                 "activation": None,
                 "status": "proposed",
             }
+            if name == "Established":  # proposed and activated by the delivery at once
+                versions[e.version]["activation"] = {"override_reason": e.override_reason, **stamp}
+                versions[e.version]["status"] = "active"
         elif name == "SplitVersionAccepted":
             versions[e.version]["acceptances"].append({"party": e.party_key, **stamp})
         elif name == "SplitVersionRefused":

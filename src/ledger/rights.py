@@ -199,14 +199,25 @@ class RightsCommands(_Base):
         reason: str,
         kind: str = "change",
         pending: Pending | None = None,
+        *,
+        one_event: bool = False,
     ) -> tuple[SplitAgreement, int]:
-        """`set_split` without saving: the caller saves the agreement with its batch."""
+        """`set_split` without saving: the caller saves the agreement with its batch.
+
+        `one_event` (a delivery): a subject with no agreement yet gets it as one `Established`
+        event instead of Opened + SplitVersionProposed + SplitVersionActivated.
+        """
         pending = pending or Pending(self)
         self._require_subject(right, subject_key, pending)
         self._require_pending_parties(list(shares), pending)
         agreement = pending.find(
             SplitAgreement, split_agreement_id(right, subject_key), f"{right} split of {subject_key}"
-        ) or pending.add(SplitAgreement(right=right, subject_key=subject_key, actor=actor))
+        )
+        if agreement is None and one_event:
+            effective_from = require_utc(effective_from)
+            agreement = SplitAgreement.establish(right, subject_key, shares, effective_from, reason, actor, kind)
+            return pending.add(agreement), 1
+        agreement = agreement or pending.add(SplitAgreement(right=right, subject_key=subject_key, actor=actor))
         version = agreement.propose(shares, require_utc(effective_from), actor, reason, actor, kind)
         agreement.activate(version, actor, override_reason=reason or kind)
         return agreement, version

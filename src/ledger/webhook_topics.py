@@ -22,6 +22,7 @@ TYPES: dict[str, str] = {
     "Release.TakenDown": "release.taken_down",
     "SplitAgreement.SplitVersionProposed": "split.proposed",
     "SplitAgreement.SplitVersionActivated": "split.activated",
+    "SplitAgreement.Established": "split.activated",  # a delivered split: active at once
     "Dispute.Opened": "dispute.opened",
     "Dispute.Resolved": "dispute.resolved",
     "UsageBatch.Recorded": "sale.recorded",
@@ -34,6 +35,7 @@ _CLASSES: dict[str, type] = {
     "Release.TakenDown": Release.TakenDown,  # type: ignore[attr-defined]
     "SplitAgreement.SplitVersionProposed": SplitAgreement.SplitVersionProposed,  # type: ignore[attr-defined]
     "SplitAgreement.SplitVersionActivated": SplitAgreement.SplitVersionActivated,  # type: ignore[attr-defined]
+    "SplitAgreement.Established": SplitAgreement.Established,
     "Dispute.Opened": Dispute.Opened,  # type: ignore[attr-defined]
     "Dispute.Resolved": Dispute.Resolved,  # type: ignore[attr-defined]
     "UsageBatch.Recorded": UsageBatch.Recorded,

@@ -8,11 +8,16 @@ Every error names the value and the reason, because a person has to fix the deli
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 
 import pycountry
 from stdnum import ean, grid, isni, isrc
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidLength, ValidationError
+
+# The parsers are pure: a bulk import checks the same ISRCs, UPCs and codes several times (in
+# validation, then in each command that records them), so answers are memoised (a refusal, an
+# exception, is not: it is raised again each time).
+_MEMO = lru_cache(maxsize=1 << 16)
 
 
 class InvalidIdentifier(ValueError):
@@ -33,6 +38,7 @@ def _stdnum_reason(exc: ValidationError) -> str:
     return "malformed"
 
 
+@_MEMO
 def parse_isrc(value: str) -> str:
     """An ISRC in its compact 12-character form (CC-XXX-YY-NNNNN without dashes)."""
     try:
@@ -41,6 +47,7 @@ def parse_isrc(value: str) -> str:
         raise InvalidIdentifier("ISRC", value, _stdnum_reason(exc)) from None
 
 
+@_MEMO
 def parse_upc(value: str) -> str:
     """A UPC-A (12 digits) or EAN-13 / GTIN-13 (13 digits) release code, check digit verified."""
     compact = re.sub(r"[\s-]", "", value)
@@ -55,6 +62,7 @@ def parse_upc(value: str) -> str:
         raise InvalidIdentifier("UPC", value, _stdnum_reason(exc)) from None
 
 
+@_MEMO
 def parse_grid(value: str) -> str:
     """A GRid (Global Release Identifier, 18 characters, ISO 7064 Mod 37,36 check) in compact form."""
     try:
@@ -66,6 +74,7 @@ def parse_grid(value: str) -> str:
 _PROPRIETARY = re.compile(r"^[^:\s]+(?::[^:\s]+)*:\S.*$")
 
 
+@_MEMO
 def parse_release_key(value: str) -> str:
     """A release's key: a UPC/EAN, "GRID:<GRid>", or a namespaced proprietary id ("DPID:PADPIDA…:id")."""
     text = value.strip()
@@ -87,6 +96,7 @@ def iswc_check_digit(nine_digits: str) -> int:
     return (10 - total % 10) % 10
 
 
+@_MEMO
 def parse_iswc(value: str) -> str:
     """An ISWC in its display form T-DDD.DDD.DDD-C, check digit verified."""
     match = _ISWC.match(value.strip().upper())
@@ -107,6 +117,7 @@ def ipi_check_digits(nine_digits: str) -> str:
     return f"{total:02d}"
 
 
+@_MEMO
 def parse_ipi(value: str) -> str:
     """An IPI name number (11 digits, the last two are check digits); shorter CAE numbers are zero-padded."""
     compact = re.sub(r"[\s.-]", "", value)
@@ -119,6 +130,7 @@ def parse_ipi(value: str) -> str:
     return compact
 
 
+@_MEMO
 def parse_isni(value: str) -> str:
     """An ISNI (16 characters, ISO 7064 MOD 11-2 check character) in compact form."""
     try:

@@ -8,6 +8,12 @@ subject (`consent_from`); with none known, only an operator's override activates
 proposer's own acceptance is never enough. Any party whose acceptance is asked may refuse
 instead, which closes the version for good. The version in force for an instant is the active
 version with the latest effective_from ≤ that instant (ties: the one activated later).
+
+A split delivered with a release (ERN, catalogue CSV) for a subject that has no agreement yet is
+recorded as ONE event, `Established`: the agreement opened with its first version, proposed and
+activated by the delivery's override at once — the same state as `Opened` +
+`SplitVersionProposed` + `SplitVersionActivated`, in a third of the events (a bulk import writes
+two splits per track). Logs holding the three-event form read as before.
 """
 
 from __future__ import annotations
@@ -28,6 +34,72 @@ class SplitAgreement(Aggregate):
     @staticmethod
     def create_id(right: str, subject_key: str, **_: Any) -> Any:
         return split_agreement_id(right, subject_key)
+
+    class Established(Aggregate.Created):
+        """Opened with version 1 proposed and activated by override in the same instant."""
+
+        right: str
+        subject_key: str
+        actor: str
+        version: int
+        shares: dict[str, int]
+        effective_from: datetime
+        proposed_by: str
+        required: list[str]
+        reason: str
+        kind: str
+        override_reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.activation_seq = 1
+            aggregate.versions.append(
+                {
+                    "version": self.version,
+                    "shares": dict(self.shares),
+                    "effective_from": self.effective_from,
+                    "proposed_by": self.proposed_by,
+                    "required": list(self.required),
+                    "accepted_by": {},
+                    "status": "active",
+                    "reason": self.reason,
+                    "kind": self.kind,
+                    "activated_by": self.actor,
+                    "override_reason": self.override_reason,
+                    "activation_seq": 1,
+                    "consent_from": [],  # as propose() records a first version with no deliverers
+                    "refused_by": None,
+                }
+            )
+
+    @classmethod
+    def establish(
+        cls,
+        right: str,
+        subject_key: str,
+        shares: dict[str, int],
+        effective_from: datetime,
+        reason: str,
+        actor: str,
+        kind: str = "initial",
+    ) -> SplitAgreement:
+        """A new agreement whose first version is active at once (a delivery's override)."""
+        if right not in RIGHTS:
+            raise DomainError(f"right {right!r}: expected one of {RIGHTS}")
+        shares = validate_shares(shares)
+        return cls._create(
+            cls.Established,
+            right=right,
+            subject_key=subject_key,
+            actor=actor,
+            version=1,
+            shares=shares,
+            effective_from=effective_from,
+            proposed_by=actor,
+            required=sorted(shares),
+            reason=reason,
+            kind=kind,
+            override_reason=reason or kind,
+        )
 
     @event("Opened")
     def __init__(self, right: str, subject_key: str, actor: str) -> None:

@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from ledger.domain.party import DomainError
 
@@ -34,6 +37,8 @@ TEXT_LIMITS: dict[str, int] = {
     "url": 8_000,  # an API request's path, each query parameter name and value
 }
 MULTILINE = frozenset({"reason", "statement"})
+# Values that hold no text, skipped by their exact type when every recorded event is checked.
+_PLAIN = frozenset({int, float, bool, type(None), datetime, date, UUID, Decimal})
 _SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _MULTI_LINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
@@ -96,6 +101,52 @@ def check_texts(fields: Mapping[str, tuple[str | None, str]]) -> None:
 def storable_problem(value: Any, where: str = "") -> InvalidText | None:
     """The first text anywhere in `value` (nested dicts, lists, tuples; keys too) that the log
     must not hold: a control character other than TAB, LF, CR, or an unpaired surrogate."""
+    if not _holds_unstorable(value):
+        return None  # the common case, answered without building a path per field
+    return _first_unstorable(value, where)
+
+
+def _holds_unstorable(value: Any) -> bool:
+    """Whether any text in `value` holds a character the log refuses. Every event recorded is
+    checked, so this walks without recursion, skips numbers, instants and ids by their exact
+    type, and searches a list of texts as one joined string (joining cannot make a forbidden
+    character, or hide one)."""
+    search = _MULTI_LINE.search
+    stack = [value]
+    pop, push, push_all = stack.pop, stack.append, stack.extend
+    while stack:
+        item = pop()
+        kind = type(item)
+        if kind is str:
+            if search(item) is not None:
+                return True
+        elif kind in _PLAIN:
+            continue
+        elif kind is dict:
+            push_all(item)
+            push_all(item.values())
+        elif kind is list or kind is tuple:
+            if item and type(item[0]) is str:
+                try:
+                    joined = "".join(item)
+                except TypeError:  # not all texts after all: each one on its own
+                    push_all(item)
+                    continue
+                if search(joined) is not None:
+                    return True
+            else:
+                push_all(item)
+        elif isinstance(item, str):
+            push(str(item))
+        elif isinstance(item, Mapping):
+            push_all(item.keys())
+            push_all(item.values())
+        elif isinstance(item, list | tuple | set | frozenset):
+            push_all(item)
+    return False
+
+
+def _first_unstorable(value: Any, where: str) -> InvalidText | None:
     if isinstance(value, str):
         bad = _MULTI_LINE.search(value)
         if bad is None:
@@ -105,12 +156,12 @@ def storable_problem(value: Any, where: str = "") -> InvalidText | None:
         return InvalidText(where or "text", kind, f"character U+{ord(char):04X} cannot be recorded")
     if isinstance(value, Mapping):
         for key, item in value.items():
-            found = storable_problem(key, where) or storable_problem(item, f"{where}.{key}" if where else str(key))
+            found = _first_unstorable(key, where) or _first_unstorable(item, f"{where}.{key}" if where else str(key))
             if found is not None:
                 return found
     elif isinstance(value, list | tuple | set | frozenset):
         for item in value:
-            found = storable_problem(item, where)
+            found = _first_unstorable(item, where)
             if found is not None:
                 return found
     return None

@@ -196,7 +196,15 @@ def _split(
     agreement = pending.find(SplitAgreement, split_agreement_id(right, subject), f"{right} split of {subject}")
     if agreement is None or not agreement.versions:
         app._prepare_split(
-            right, subject, shares, effective_from, d.actor, f"delivered in message {d.message_id}", "initial", pending
+            right,
+            subject,
+            shares,
+            effective_from,
+            d.actor,
+            f"delivered in message {d.message_id}",
+            "initial",
+            pending,
+            one_event=True,
         )
         return
     if any(v["shares"] == shares for v in agreement.versions):

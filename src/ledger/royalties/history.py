@@ -43,7 +43,7 @@ class VersionFact:
     version: int
     shares: tuple[tuple[str, int], ...]
     effective_from_us: int
-    activated_at: int  # log position of SplitVersionActivated
+    activated_at: int  # log position of SplitVersionActivated (or of Established)
     kind: str
 
 
@@ -162,6 +162,13 @@ def _split_activated(h: RightsHistory, position: int, e: Any) -> None:
     )
 
 
+def _split_established(h: RightsHistory, position: int, e: Any) -> None:
+    """Opened with its first version active at once: subject, proposal and activation in one."""
+    _split_opened(h, position, e)
+    _split_proposed(h, position, e)
+    _split_activated(h, position, e)
+
+
 def _recording(h: RightsHistory, position: int, e: Any) -> None:
     if hasattr(e, "isrc"):
         h._isrcs[str(e.originator_id)] = e.isrc
@@ -233,6 +240,7 @@ _HANDLED: list[tuple[type, str, Any]] = [
     (SplitAgreement, "Opened", _split_opened),
     (SplitAgreement, "SplitVersionProposed", _split_proposed),
     (SplitAgreement, "SplitVersionActivated", _split_activated),
+    (SplitAgreement, "Established", _split_established),
     (Recording, "Registered", _recording),
     (Recording, "DetailsUpdated", _recording),
     (Recording, "TakenDown", _availability("takedown")),
