@@ -10,7 +10,7 @@ from fastapi import Depends, Path
 
 from api.auth import Principal
 from api.deps import LedgerDep, PrincipalDep, hide_unless
-from api.schemas.common import Isrc, Key, Upc
+from api.schemas.common import Isrc, Key, ReleaseRef
 from ledger.application import RoyaltyLedger
 from ledger.domain.dispute import Dispute
 from ledger.domain.recording import Recording
@@ -87,8 +87,8 @@ def _visible_recording(isrc: Annotated[Isrc, Path()], app: LedgerDep, principal:
     return rec
 
 
-def _visible_release(upc: Annotated[Upc, Path()], app: LedgerDep, principal: PrincipalDep) -> Release:
-    rel = app.get_release(upc)
+def _visible_release(upc: Annotated[ReleaseRef, Path()], app: LedgerDep, principal: PrincipalDep) -> Release:
+    rel = app.find_release(upc)
     hide_unless(sees_release(app, principal, rel), f"release {upc}")
     return rel
 

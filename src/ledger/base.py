@@ -16,7 +16,8 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, Notification, Transcoding
 from eventsourcing.persistence import Recording as LogRecording
 
-from ledger.domain.ids import party_id, recording_id, release_id, split_agreement_id, work_id
+from ledger.domain.alias import IdentifierAlias
+from ledger.domain.ids import alias_id, party_id, recording_id, release_id, split_agreement_id, work_id
 from ledger.domain.party import DomainError, Party
 from ledger.domain.recording import Recording
 from ledger.domain.release import Release
@@ -103,6 +104,16 @@ class LedgerBase(Application[UUID]):
 
     def get_release(self, upc: str) -> Release:
         return self._get(Release, release_id(upc), f"release {upc}")
+
+    def find_release(self, key: str) -> Release:
+        """The release filed under `key` (a UPC, "GRID:…" or a proprietary "NS:…:id"), or the one
+        `key` is an alias of: a release is found by any id it was ever delivered with."""
+        if not self._exists(release_id(key)):
+            aliased = alias_id("release", key)
+            if self._exists(aliased):
+                alias = self._get(IdentifierAlias, aliased, f"release alias {key}")
+                return self.get_release(alias.key)
+        return self.get_release(key)
 
     def get_split(self, right: str, subject_key: str) -> SplitAgreement:
         return self._get(SplitAgreement, split_agreement_id(right, subject_key), f"{right} split of {subject_key}")

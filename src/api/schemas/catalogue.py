@@ -160,7 +160,8 @@ class ReleaseCreate(Strict):
 
 
 class ReleasePublic(BaseModel):
-    upc: str
+    upc: str = Field(description="The key it is filed under: its UPC/EAN, else GRID:<GRid>, else a proprietary id")
+    identifiers: list[str] = Field(description="Every id it was delivered with; GET /v1/releases/{id} takes any")
     title: str
     label_key: str | None
     release_type: str
@@ -175,6 +176,7 @@ class ReleasePublic(BaseModel):
     def of(cls, rel: Release) -> ReleasePublic:
         return cls(
             upc=rel.upc,
+            identifiers=list(rel.identifiers),
             title=rel.title,
             label_key=rel.label_key,
             release_type=rel.release_type,

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
 
-from ledger.domain.identifiers import parse_isrc, parse_iswc, parse_territory, parse_upc
+from ledger.domain.identifiers import parse_isrc, parse_iswc, parse_release_reference, parse_territory, parse_upc
 from ledger.domain.period import require_utc
 from ledger.domain.shares import PPM_WHOLE, validate_shares
 from ledger.domain.text import TEXT_LIMITS, text_problem
@@ -67,6 +67,18 @@ Key = Annotated[
 ]
 Isrc = Annotated[str, Field(min_length=12, max_length=15, examples=["GBAYE2600001"]), AfterValidator(parse_isrc)]
 Upc = Annotated[str, Field(min_length=12, max_length=17, examples=["5012345678900"]), AfterValidator(parse_upc)]
+ReleaseRef = Annotated[
+    str,
+    Field(
+        min_length=12,
+        max_length=TEXT_LIMITS["id"],
+        examples=["5012345678900", "GRID:A12425GABC1234002M", "DPID:PADPIDA2014120301U:REL-1"],
+        description="A release as senders name it: its UPC/EAN, its GRid (GRID:<GRid> or bare), or a "
+        "namespaced proprietary id (NAMESPACE:VALUE, e.g. DPID:<DPID>:<id>).",
+    ),
+    checked("id"),
+    AfterValidator(parse_release_reference),
+]
 Iswc = Annotated[str, Field(max_length=20, examples=["T-034.524.680-1"]), AfterValidator(parse_iswc)]
 Territory = Annotated[str, Field(min_length=2, max_length=9, examples=["GB", "WW"]), AfterValidator(_territory)]
 UtcTime = Annotated[

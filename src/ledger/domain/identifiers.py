@@ -96,6 +96,15 @@ def iswc_check_digit(nine_digits: str) -> int:
     return (10 - total % 10) % 10
 
 
+def parse_release_reference(value: str) -> str:
+    """A release's key from any id a sender names it by: a UPC/EAN, a GRid ("GRID:<GRid>" or
+    the bare 18 characters) or a namespaced proprietary id ("DPID:PADPIDA…:id")."""
+    text = value.strip()
+    if ":" not in text and not text.replace("-", "").replace(" ", "").isdigit():
+        return "GRID:" + parse_grid(text)
+    return parse_release_key(text)
+
+
 @_MEMO
 def parse_iswc(value: str) -> str:
     """An ISWC in its display form T-DDD.DDD.DDD-C, check digit verified."""

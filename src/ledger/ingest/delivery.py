@@ -13,6 +13,7 @@ import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 PPM_WHOLE = 1_000_000
 WORLDWIDE = "WW"
@@ -54,6 +55,7 @@ class InvalidShare(ValueError):
     """A share percentage that is not a number from 0 to 100 with at most four decimals."""
 
 
+@lru_cache(maxsize=4096)  # pure; shares repeat (every track of a release, every release of a feed)
 def percentage_to_ppm(text: str) -> int:
     """DDEX and the CSV template give shares as decimal percentages; the ledger counts ppm.
 

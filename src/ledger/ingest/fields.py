@@ -247,6 +247,15 @@ def release_children(element: Element) -> None:
             del parent[0]
 
 
+def _first_child(element: Element, name: str) -> Element | None:
+    """The first child named `name` (local name), without indexing every child."""
+    for child in element:
+        tag = child.tag
+        if type(tag) is str and tag[tag.find("}") + 1 :] == name:
+            return child
+    return None
+
+
 class Children:
     """An element's children by local name, built once: many lookups on one composite are then
     dict reads instead of one ElementPath search each (the hot path of a 100 000-track import)."""
@@ -254,11 +263,19 @@ class Children:
     __slots__ = ("_by_name",)
 
     def __init__(self, element: Element | None) -> None:
-        self._by_name: dict[str, list[Element]] = {}
-        for child in element if element is not None else ():
+        by_name: dict[str, list[Element]] = {}
+        self._by_name = by_name
+        if element is None:
+            return
+        for child in element:
             tag = child.tag
-            if isinstance(tag, str):
-                self._by_name.setdefault(tag.rpartition("}")[2], []).append(child)
+            if type(tag) is str:  # comments and processing instructions have a function as tag
+                name = tag[tag.find("}") + 1 :]
+                found = by_name.get(name)
+                if found is None:
+                    by_name[name] = [child]
+                else:
+                    found.append(child)
 
     def all(self, name: str) -> list[Element]:
         return self._by_name.get(name, [])
@@ -273,7 +290,7 @@ class Children:
         for step in path:
             if element is None:
                 return None
-            element = Children(element).one(step)
+            element = _first_child(element, step)
         if element is None or not element.text:
             return None
         return element.text.strip() or None

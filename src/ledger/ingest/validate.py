@@ -105,7 +105,7 @@ def _party(r: _Reasons, party: DeliveredParty) -> DeliveredParty:
     isni = r.ident(where, parse_isni, party.isni) if party.isni else None
     if party.dpid and not party.dpid.startswith("PADPIDA"):
         r.add(f"{where}: DPID {party.dpid}: must start with PADPIDA")
-    return replace(party, ipi=ipi, isni=isni)
+    return party if (ipi, isni) == (party.ipi, party.isni) else replace(party, ipi=ipi, isni=isni)
 
 
 def _known(r: _Reasons, where: str, refs: Iterable[str], parties: set[str]) -> None:
@@ -140,7 +140,7 @@ def _recording(r: _Reasons, rec: DeliveredRecording, parties: set[str]) -> Deliv
     if rec.master_split:
         _known(r, f"{where} master split", [s.party_ref for s in rec.master_split], parties)
         r.split(f"{where} master split", [s.percentage for s in rec.master_split])
-    return replace(rec, isrc=isrc)
+    return rec if isrc == rec.isrc else replace(rec, isrc=isrc)
 
 
 def _work(r: _Reasons, work: DeliveredWork, parties: set[str]) -> DeliveredWork:
@@ -159,16 +159,16 @@ def _work(r: _Reasons, work: DeliveredWork, parties: set[str]) -> DeliveredWork:
     _known(r, where, [w.party_ref for w in work.writers], parties)
     if any(w.percentage is not None for w in work.writers):
         r.split(f"{where} publishing split", [w.percentage for w in work.writers])
-    return replace(work, iswc=iswc)
+    return work if iswc == work.iswc else replace(work, iswc=iswc)
 
 
 def _deal(r: _Reasons, deal: DealSummary) -> DealSummary:
     where = deal.path or "deal"
-    return replace(
-        deal,
-        territories=r.territories(where, deal.territories),
-        excluded_territories=r.territories(where, deal.excluded_territories),
-    )
+    territories = r.territories(where, deal.territories)
+    excluded = r.territories(where, deal.excluded_territories)
+    if (territories, excluded) == (deal.territories, deal.excluded_territories):
+        return deal
+    return replace(deal, territories=territories, excluded_territories=excluded)
 
 
 def _review(release: DeliveredRelease, parties: set[str]) -> list[str]:
