@@ -14,7 +14,7 @@ from ledger.application import RoyaltyLedger
 from ledger.domain.split_agreement import SplitAgreement
 from ledger.history import split_history
 from ledger.ingest.importer import import_paths
-from ledger.royalties.history import fold_history
+from ledger.royalties.history import fold_history, read_rights_history
 from ledger.store.config import StoreConfig
 from ledger.webhook_topics import TYPES
 
@@ -85,6 +85,7 @@ def test_an_imported_release_records_each_split_once_and_reads_it_back(app: Roya
     assert app.head_position() == head  # a re-delivery changes nothing
     facts = fold_history((n.id, app.decode(n)) for n in app.read_log()).versions
     assert len(facts) == len(topics) and all(v[0].version == 1 for v in facts.values())
+    assert read_rights_history(app).versions == facts  # the statements' read, straight from the store
     (right, subject), [fact] = next(iter(facts.items()))
     [version] = split_history(app, right, subject)
     assert version["status"] == "active" and version["activation"]["position"] == fact.activated_at
