@@ -109,41 +109,41 @@ def storable_problem(value: Any, where: str = "") -> InvalidText | None:
 def _holds_unstorable(value: Any) -> bool:
     """Whether any text in `value` holds a character the log refuses. Every event recorded is
     checked, so this walks without recursion, skips numbers, instants and ids by their exact
-    type, and searches a list of texts as one joined string (joining cannot make a forbidden
-    character, or hide one)."""
-    search = _MULTI_LINE.search
+    type, gathers the texts (a dict's keys and a list of texts joined at once) and searches them
+    as one string: joining cannot make a forbidden character, or hide one."""
+    texts: list[str] = []
+    add = texts.append
     stack = [value]
-    pop, push, push_all = stack.pop, stack.append, stack.extend
+    pop, push_all = stack.pop, stack.extend
     while stack:
         item = pop()
         kind = type(item)
         if kind is str:
-            if search(item) is not None:
-                return True
+            add(item)
         elif kind in _PLAIN:
             continue
         elif kind is dict:
-            push_all(item)
+            try:
+                add("".join(item))  # its keys, when they are all texts
+            except TypeError:
+                push_all(item)
             push_all(item.values())
         elif kind is list or kind is tuple:
             if item and type(item[0]) is str:
                 try:
-                    joined = "".join(item)
-                except TypeError:  # not all texts after all: each one on its own
-                    push_all(item)
+                    add("".join(item))
                     continue
-                if search(joined) is not None:
-                    return True
-            else:
-                push_all(item)
+                except TypeError:  # not all texts after all
+                    pass
+            push_all(item)
         elif isinstance(item, str):
-            push(str(item))
+            add(str(item))
         elif isinstance(item, Mapping):
             push_all(item.keys())
             push_all(item.values())
         elif isinstance(item, list | tuple | set | frozenset):
             push_all(item)
-    return False
+    return _MULTI_LINE.search("".join(texts)) is not None
 
 
 def _first_unstorable(value: Any, where: str) -> InvalidText | None:
