@@ -100,3 +100,19 @@ def test_fewer_collections_raises_the_threshold_only_inside_the_block() -> None:
         assert gc.get_threshold()[1:] == before[1:]
         raise RuntimeError("an import that fails still restores the collector")
     assert gc.get_threshold() == before
+
+
+def test_a_re_import_is_settled_from_the_receipts_and_changed_content_is_refused(
+    app: RoyaltyLedger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ROYALTY_IMPORT_WORKERS", "0")
+    files = write_release_messages(tmp_path, 6, tracks=2)
+    assert import_paths(app, files, "test").counts()["accepted"] == 6
+    head = app.head_position()
+    changed = files[2].read_text().replace("<DisplayTitleText>", "<DisplayTitleText>Changed ", 1)
+    files[2].write_text(changed)  # the same MessageId with other content
+    again = import_paths(app, files, "test")
+    assert app.head_position() == head
+    results = [(i.result, i.reasons) for f in again.files for i in f.items]
+    assert [r for r, _ in results] == ["unchanged", "unchanged", "rejected", "unchanged", "unchanged", "unchanged"]
+    assert "imported before with different content" in results[2][1][0]

@@ -15,6 +15,7 @@ from contextlib import closing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
+from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
@@ -97,11 +98,38 @@ def _received(run: _Run, delivery: Delivery, item: str) -> DeliveryReceipt | Non
     receipt = run.app.repository.get(receipt_id)
     assert isinstance(receipt, DeliveryReceipt)
     if receipt.content_sha256 != delivery.content_sha256:
-        raise DomainError(
-            f"message {delivery.message_id} was imported before with different content; "
-            "a new delivery needs a new MessageId"
-        )
+        raise DomainError(_changed_content(delivery))
     return receipt
+
+
+def _changed_content(delivery: Delivery) -> str:
+    return (
+        f"message {delivery.message_id} was imported before with different content; "
+        "a new delivery needs a new MessageId"
+    )
+
+
+def _stored_digests(app: RoyaltyLedger, receipt_ids: set[UUID]) -> dict[UUID, str]:
+    """Each receipt's content digest, read in one query (the in-memory store: one by one)."""
+    if getattr(app.recorder, "datastore", None) is None:
+        return {i: app.repository.get(i).content_sha256 for i in receipt_ids}
+    notes = app.log_of(list(receipt_ids), topics=app.topics_of(DeliveryReceipt.Received))  # type: ignore[attr-defined]
+    return {UUID(str(n.originator_id)): app.decode(n).content_sha256 for n in notes}
+
+
+def _all_received(run: _Run, jobs: list[_Job], receipt_ids: dict[str, UUID]) -> bool:
+    """A group that is all re-delivery (every item receipted before): each unchanged, or refused
+    when its content differs, from one read of the receipts; False when any is not receipted."""
+    digests = _stored_digests(run.app, set(receipt_ids.values()))
+    if len(receipt_ids) != len(jobs) or any(receipt_ids[j.item] not in digests for j in jobs):
+        return False
+    for job in jobs:
+        if digests[receipt_ids[job.item]] == job.delivery.content_sha256:
+            job.result, job.status = "unchanged", ""
+        else:
+            job.result, job.status = "rejected", ""
+            job.reasons = (f"not imported: {_changed_content(job.delivery)}",)
+    return True
 
 
 def _item(outcome: ReleaseOutcome) -> str:
@@ -195,8 +223,11 @@ def _commit_group(run: _Run, jobs: list[_Job]) -> bool:
     }
     ids = set(sender_ids.values()).union(*(aggregate_ids(j.outcome.release) for j in jobs if j.outcome.release))
     present = existing_ids(run.app, ids)
-    if present & set(sender_ids.values()):
-        return False  # a re-delivery of something imported: the receipts are checked one by one
+    received = present & set(sender_ids.values())
+    if received:
+        # all of it imported before (a re-import): settled from the receipts at once; some of it:
+        # the receipts are checked one by one
+        return len(received) == len(jobs) and _all_received(run, jobs, sender_ids)
     pending = Pending(run.app, present=present, absent=ids - present)
     try:
         for job in jobs:
