@@ -1,4 +1,4 @@
-"""Importing bulk ERN deliveries into PostgreSQL: generated ERN 4.3 releases of 10 tracks each.
+"""Importing bulk ERN deliveries into PostgreSQL (or SQLite): generated ERN 4.3 releases of 10 tracks each.
 
 Figures, measured in this run on the same files, each with the machine's 1-minute load average
 when it ended (the machines are shared; other engineers' tests run beside this):
@@ -10,12 +10,13 @@ when it ended (the machines are shared; other engineers' tests run beside this):
   reimport the same files again (delivery receipts: nothing is prepared, nothing written)
 `ROYALTY_BENCH_ERN_IMPORT_RELEASES` changes the count (default 10 000); `ROYALTY_BENCH_PG` the
 server (default postgresql://postgres@127.0.0.1:5432/postgres). Fresh databases are created and
-dropped.
+dropped. `ROYALTY_BENCH_ERN_IMPORT_STORE=sqlite` imports into a fresh SQLite file instead.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import uuid
 from datetime import UTC, datetime
@@ -34,10 +35,16 @@ from ledger.store.config import StoreConfig
 from ledger.store.migrate import apply_migrations, pg_conninfo
 
 BENCH = "ern_import"
+_STORE = os.environ.get("ROYALTY_BENCH_ERN_IMPORT_STORE", "postgres")
 TRACKS = 10
 
 
 def _database() -> tuple[StoreConfig, StoreConfig, str]:
+    if _STORE == "sqlite":
+        name = tempfile.mkdtemp(prefix="royalty_bench_")
+        config = StoreConfig.from_url(f"sqlite:///{name}/ledger.db")
+        apply_migrations(config)
+        return config, config, name
     admin = StoreConfig.from_url(os.environ.get("ROYALTY_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres"))
     name = f"royalty_bench_{uuid.uuid4().hex[:10]}"
     config = StoreConfig.from_url(f"postgresql://{admin.pg_user}@{admin.pg_host}:{admin.pg_port}/{name}")
@@ -46,6 +53,9 @@ def _database() -> tuple[StoreConfig, StoreConfig, str]:
 
 
 def _drop(admin: StoreConfig, name: str) -> None:
+    if _STORE == "sqlite":
+        shutil.rmtree(name, ignore_errors=True)
+        return
     with psycopg.connect(pg_conninfo(admin), autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
@@ -98,7 +108,7 @@ def main() -> None:
     emit(
         Figure(
             BENCH,
-            f"import {count} releases, checks in-process, {serial_load}",
+            f"import {count} releases into {_STORE}, checks in-process, {serial_load}",
             count / serial_s,
             "releases/s",
             what,
@@ -109,7 +119,7 @@ def main() -> None:
     emit(
         Figure(
             BENCH,
-            f"import {count} releases, checks in {workers} worker(s), {import_load}",
+            f"import {count} releases into {_STORE}, checks in {workers} worker(s), {import_load}",
             count / import_s,
             "releases/s",
             what,
