@@ -221,13 +221,13 @@ def _commit_group(run: _Run, jobs: list[_Job]) -> bool:
         )
         for j in jobs
     }
-    ids = set(sender_ids.values()).union(*(aggregate_ids(j.outcome.release) for j in jobs if j.outcome.release))
-    present = existing_ids(run.app, ids)
-    received = present & set(sender_ids.values())
+    received = existing_ids(run.app, set(sender_ids.values()))  # the receipts first: a few ids
     if received:
         # all of it imported before (a re-import): settled from the receipts at once; some of it:
         # the receipts are checked one by one
         return len(received) == len(jobs) and _all_received(run, jobs, sender_ids)
+    ids = set().union(*(aggregate_ids(j.outcome.release) for j in jobs if j.outcome.release))
+    present = existing_ids(run.app, ids)
     pending = Pending(run.app, present=present, absent=ids - present)
     try:
         for job in jobs:
