@@ -17,6 +17,7 @@ from ledger.ingest.importer import import_paths
 from ledger.royalties.history import fold_history, read_rights_history
 from ledger.store.config import StoreConfig
 from ledger.webhook_topics import TYPES
+from operations.webhook_messages import read_events
 
 ISRC = "USRC17607839"
 JAN, MAR, MAR15 = (datetime(2026, m, d, tzinfo=UTC) for m, d in ((1, 1), (3, 1), (3, 15)))
@@ -92,3 +93,6 @@ def test_an_imported_release_records_each_split_once_and_reads_it_back(app: Roya
     trail = ownership_trail(app, right, subject)
     assert "Established" in [e["event"] for e in trail]
     assert TYPES["SplitAgreement.Established"] == "split.activated"
+    messages = read_events(app, [n for n in app.read_log() if n.topic.endswith("SplitAgreement.Established")])
+    assert len(messages) == len(topics) and {m.type for m in messages} == {"split.activated"}
+    assert all(m.data["version"] == 1 and m.data["status"] == "active" and m.parties for m in messages)
