@@ -49,13 +49,14 @@ class SubscriptionBook:
             ids = dict.fromkeys(self.app.aggregate_ids_with(WebhookSubscription.Created))
             self.subs = {i: self.app.repository.get(i) for i in ids}
         else:
-            for note in self.app.read_log(self.seen + 1, topics=TOPICS):
+            head = self.app.head_position()
+            for note in self.app.read_log(self.seen + 1, stop=head, topics=TOPICS):
                 held = self.subs.get(note.originator_id)  # type: ignore[arg-type]
                 if held is not None and note.originator_version == held.version + 1:
                     self.app.decode(note).mutate(held)
                 elif held is None or note.originator_version > held.version:
                     self.subs[note.originator_id] = self.app.repository.get(note.originator_id)  # type: ignore[index]
-                self.seen = note.id
+            self.seen = head  # read up to the head: the next refresh starts there, not at the last change
         return [s for s in self.subs.values() if s.active]
 
     def position(self, sub: WebhookSubscription) -> int:

@@ -100,8 +100,9 @@ def test_nothing_is_lost_while_the_receiver_is_down_and_repeats_keep_their_id(
         "dispute.opened",
     ]
     assert len({m["id"] for m in operator}) == 6 and not {m["id"] for m in operator} & {m["id"] for m in aria}
-    assert app.repository.get(for_operator.id).position == last_event
-    assert before_split < app.repository.get(for_aria.id).position <= last_event
+    # past every event it was sent, and past the rest of the log it has read (up to the head then)
+    assert app.repository.get(for_operator.id).position >= last_event
+    assert app.repository.get(for_aria.id).position >= last_event
 
 
 def test_a_poison_message_is_dead_lettered_the_rest_flow_and_a_replay_delivers_it(
@@ -123,7 +124,7 @@ def test_a_poison_message_is_dead_lettered_the_rest_flow_and_a_replay_delivers_i
     assert [m["position"] for m in receiver.received].count(last_event) == 1
     saved = app.repository.get(sub.id)
     [(mid, letter)] = saved.dead_letters.items()
-    assert letter["position"] == poison and letter["reason"] == "HTTP 500" and saved.position == last_event
+    assert letter["position"] == poison and letter["reason"] == "HTTP 500" and saved.position >= last_event
     saved.request_replay(mid, "operator")
     app.save(saved)
     assert dispatcher.run_once()["delivered"] == 1
@@ -179,4 +180,4 @@ def test_a_first_message_dead_lettered_at_once_does_not_skip_the_ones_after_it(
     delivered = sorted(m["position"] for m in receiver.received[1:])
     [letter] = app.repository.get(sub.id).dead_letters.values()
     assert letter["position"] not in delivered and len(delivered) == 5
-    assert app.repository.get(sub.id).position == last_event
+    assert app.repository.get(sub.id).position >= last_event
