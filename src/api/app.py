@@ -38,6 +38,7 @@ from api.routers import (
     webhooks,
     works,
 )
+from api.timing import ServerTiming
 from api.views import EmbeddedProjector, ReadSide
 from ledger.application import Clock, system_clock
 from ledger.store.config import StoreConfig
@@ -127,4 +128,5 @@ def create_app(
     app.state.read_side = read_side
     app.add_middleware(BodySizeLimit, max_body=limits.max_body_bytes, max_upload=limits.max_upload_bytes)
     app.add_middleware(TextInUrl)
+    app.add_middleware(ServerTiming)
     return app

@@ -104,10 +104,12 @@ def earnings(
     }
 
 
-def balance(app: RoyaltyLedger, db: ViewDB, party: str) -> dict[str, Any]:
-    """The live balance: earnings to date minus payouts recorded up to the same position."""
+def balance(app: RoyaltyLedger, db: ViewDB, party: str, earned: dict[str, int] | None = None) -> dict[str, Any]:
+    """The live balance: earnings to date minus payouts recorded up to the same position
+    (`earned`: the earnings totals per currency when the caller has just summed them)."""
     position = as_of(db, "earnings")
-    earned = earnings(db, party)["totals_micros"]
+    if earned is None:
+        earned = earnings(db, party)["totals_micros"]
     paid: dict[str, int] = defaultdict(int)
     if position:
         for n in app.read_log(1, stop=position, topics=app.topics_of(Payout.PayoutRecorded)):  # type: ignore[attr-defined]

@@ -138,3 +138,15 @@ def test_person_page_lists_credits_by_role(site: Api) -> None:
     page = site.client.get("/people/alice")
     assert page.status_code == 200 and "main_artist" in page.text and "composer" in page.text
     assert site.client.get("/people/nobody").status_code == 404
+
+
+def test_a_reload_after_new_plays_shows_them_and_every_answer_says_its_server_time(site: Api) -> None:
+    assert login(site.client, "alice-user") == 303
+    first = site.client.get("/")
+    assert re.fullmatch(r"app;dur=\d+\.\d", first.headers["server-timing"])
+    month = re.search(r'id="live-month">([^<]+)<', first.text)
+    assert month
+    assert site.client.get("/").text == first.text  # the same positions: the same page
+    wait_projected(site.ledger, report_plays(site, site.ledger.clock(), first=300, count=3))
+    again = re.search(r'id="live-month">([^<]+)<', site.client.get("/").text)
+    assert again and again.group(1) != month.group(1)

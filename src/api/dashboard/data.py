@@ -32,10 +32,12 @@ def _month_start(now: datetime) -> datetime:
     return datetime(now.year, now.month, 1, tzinfo=UTC)
 
 
-def live_figures(app: RoyaltyLedger, db: Any, party: str, now: datetime) -> dict[str, Any]:
+def live_figures(
+    app: RoyaltyLedger, db: Any, party: str, now: datetime, earned: dict[str, int] | None = None
+) -> dict[str, Any]:
     """The figures the overview updates as plays arrive (server-sent events)."""
     month = rollups.earnings(db, party, start=_month_start(now))
-    balance = queries.balance(app, db, party)
+    balance = queries.balance(app, db, party, earned)
     return {
         "as_of": month["as_of"],
         "text": {
@@ -46,52 +48,105 @@ def live_figures(app: RoyaltyLedger, db: Any, party: str, now: datetime) -> dict
     }
 
 
+def _earned_cells(db: Any, party: str) -> list[tuple[str, str, str, int]]:
+    """(recording, territory, currency, amount) for the party, all time: one scan serves the
+    pies by territory and recording and the totals."""
+    rows = db.execute(
+        "SELECT isrc, territory, currency, SUM(amount_micros) FROM earn_account_day WHERE account = ? "
+        "GROUP BY isrc, territory, currency",
+        [f"party:{party}"],
+    )
+    return [(str(i), str(t), str(c), int(a)) for i, t, c, a in rows]
+
+
+def _play_cells(db: Any, isrcs: list[str]) -> list[tuple[str, str, str, int, int]]:
+    """(recording, territory, source, plays, counted plays) for these recordings, all time."""
+    if not isrcs:
+        return []
+    rows = db.execute(
+        "SELECT isrc, territory, source, SUM(plays), SUM(counted_plays) FROM stats_day "
+        f"WHERE isrc IN ({','.join('?' * len(isrcs))}) GROUP BY isrc, territory, source",
+        isrcs,
+    )
+    return [(str(i), str(t), str(s), int(p), int(c)) for i, t, s, p, c in rows]
+
+
+def _titles(db: Any, isrcs: set[str]) -> dict[str, str]:
+    if not isrcs:
+        return {}
+    keys = sorted(isrcs)
+    marks = ",".join("?" * len(keys))
+    return {
+        str(i): str(t) for i, t in db.execute(f"SELECT isrc, title FROM cat_recordings WHERE isrc IN ({marks})", keys)
+    }
+
+
+def _ranked(cells: dict[str, list[int]], limit: int, labels: dict[str, str]) -> list[dict[str, Any]]:
+    order = sorted(cells, key=lambda k: (-cells[k][0], -cells[k][1], k))[:limit]
+    return [{"key": k, "label": labels.get(k, k), "plays": cells[k][0], "counted_plays": cells[k][1]} for k in order]
+
+
 def overview(app: RoyaltyLedger, db: Any, party: str, by: str, now: datetime) -> dict[str, Any]:
     span = SPANS[by]
-    start = (now - span) if span else None
+    # Whole days, so the page is a function of the date and the read models' positions (cached so).
+    start = datetime.combine((now - span).date(), datetime.min.time(), UTC) if span else None
     catalogue = queries.party_catalogue(db, party)
     timeline = rollups.earnings(db, party, by=by, start=start)
-    currencies = sorted(timeline["totals_micros"]) or ["EUR"]
+    earned = _earned_cells(db, party)
+    currencies = sorted({c for _, _, c, _ in earned}) or ["EUR"]
     currency = currencies[0]
     points = [
         Slice(line["bucket"][:10], line["amount_micros"], money(line["amount_micros"], currency))
         for line in timeline["lines"]
         if line["currency"] == currency
     ]
-    by_territory = rollups.earnings(db, party, group="territory")
-    by_recording = rollups.earnings(db, party, group="recording", top=20)
-    by_source = rollups.stats(db, by="year", group="source", isrcs=catalogue)
-    top_recordings = rollups.stats(db, by="year", group="recording", isrcs=catalogue, top=10)
-    top_countries = rollups.stats(db, by="year", group="territory", isrcs=catalogue, top=10)
+    totals: dict[str, int] = {}
+    for _, _, cur, amount in earned:
+        totals[cur] = totals.get(cur, 0) + amount
+    titles = _titles(db, {isrc for isrc, _, _, _ in earned} | set(catalogue))
+    by_territory: dict[str, int] = {}
+    by_recording: dict[str, int] = {}
+    for isrc, territory, cur, amount in earned:
+        if cur == currency:
+            by_territory[territory] = by_territory.get(territory, 0) + amount
+            by_recording[isrc] = by_recording.get(isrc, 0) + amount
+    plays_by = {"recording": {}, "territory": {}, "source": {}}  # type: dict[str, dict[str, list[int]]]
+    for isrc, territory, source, plays, counted in _play_cells(db, catalogue):
+        for group, key in (("recording", isrc), ("territory", territory), ("source", source)):
+            acc = plays_by[group].setdefault(key, [0, 0])
+            acc[0] += plays
+            acc[1] += counted
 
-    def slices(found: dict[str, Any]) -> list[Slice]:
-        return [
-            Slice(r["label"], r["amount_micros"].get(currency, 0), money(r["amount_micros"].get(currency, 0), currency))
-            for r in found["ranking"]
-        ]
+    def slices(amounts: dict[str, int], labels: dict[str, str]) -> list[Slice]:
+        ordered = sorted(amounts.items(), key=lambda kv: (-kv[1], kv[0]))
+        return [Slice(labels.get(k, k), v, money(v, currency)) for k, v in ordered]
 
-    source_slices = [Slice(r["key"], r["plays"], f"{r['plays']:,} plays") for r in by_source["ranking"]]
+    territory_slices = slices(by_territory, {})
+    recording_slices = slices(by_recording, titles)[:20]
+    source_slices = [
+        Slice(k, v[0], f"{v[0]:,} plays") for k, v in sorted(plays_by["source"].items(), key=lambda kv: -kv[1][0])
+    ]
     return {
         "party": party,
         "by": by,
         "currency": currency,
-        "live": live_figures(app, db, party, now),
+        "live": live_figures(app, db, party, now, totals),
         "timeline": {"chart": bars(f"Earnings per {by} ({currency})", points, line=by == "day"), "rows": points},
         "pies": [
             {
                 "title": "Earnings by territory",
-                "chart": pie("Earnings by territory", slices(by_territory)),
-                "rows": slices(by_territory),
+                "chart": pie("Earnings by territory", territory_slices),
+                "rows": territory_slices,
             },
             {
                 "title": "Earnings by recording",
-                "chart": pie("Earnings by recording", slices(by_recording)),
-                "rows": slices(by_recording),
+                "chart": pie("Earnings by recording", recording_slices),
+                "rows": recording_slices,
             },
             {"title": "Plays by source", "chart": pie("Plays by source", source_slices), "rows": source_slices},
         ],
-        "top_recordings": top_recordings["ranking"],
-        "top_countries": top_countries["ranking"],
+        "top_recordings": _ranked(plays_by["recording"], 10, titles),
+        "top_countries": _ranked(plays_by["territory"], 10, {}),
     }
 
 

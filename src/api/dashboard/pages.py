@@ -116,7 +116,9 @@ def overview(request: Request, who: ViewerDep, party: str | None = None, by: str
         return html(site.render("parties.html", who=who, parties=parties))
     if by not in data.SPANS:
         by = "day"
-    page = data.overview(who.app, site.db(), chosen, by, who.app.clock())
+    now = who.app.clock()
+    key = ("overview", chosen, by, now.date(), site.positions())
+    page = site.cached(key, lambda: data.overview(who.app, site.db(), chosen, by, now))
     return html(site.render("overview.html", who=who, page=page, parties=sorted(who.principal.scope)))
 
 

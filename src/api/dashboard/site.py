@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ from ledger.domain.user_account import UserAccount
 
 HERE = Path(__file__).parent
 USER_TTL_S = 2.0
+MODELS = ("catalogue", "stats", "earnings")
+PAGE_CACHE = 512
 # Everything from this server, nothing inline but the SVG the server drew; no frames.
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -68,10 +71,28 @@ class Site:
         )
         self.env.filters["micros"] = format_micros
         self._users: dict[str, tuple[UserAccount, float]] = {}
+        self._pages: dict[Hashable, Any] = {}
         self._lock = threading.Lock()
 
     def db(self) -> Any:
         return self.read_side.db()
+
+    def positions(self) -> tuple[int, ...]:
+        """The read models' positions (as watched in the background, else read now)."""
+        return tuple(self.read_side.recent_position(m) or self.read_side.position([m]) for m in MODELS)
+
+    def cached(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """A page's figures, kept per (question, read-model positions): exact, never stale —
+        they cannot change until a position moves (the API's answers are cached the same way)."""
+        with self._lock:
+            if key in self._pages:
+                return self._pages[key]
+        value = compute()
+        with self._lock:
+            if len(self._pages) >= PAGE_CACHE:
+                self._pages.pop(next(iter(self._pages)))
+            self._pages[key] = value
+        return value
 
     def render(self, template: str, **context: Any) -> str:
         return self.env.get_template(template).render(**context)
