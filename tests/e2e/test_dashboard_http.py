@@ -150,3 +150,14 @@ def test_a_reload_after_new_plays_shows_them_and_every_answer_says_its_server_ti
     wait_projected(site.ledger, report_plays(site, site.ledger.clock(), first=300, count=3))
     again = re.search(r'id="live-month">([^<]+)<', site.client.get("/").text)
     assert again and again.group(1) != month.group(1)
+
+
+def test_disputes_page_and_operations_only_for_operators(site: Api) -> None:
+    assert login(site.client, "alice-user") == 303
+    assert "no disputes" in site.client.get("/disputes").text
+    assert site.client.get("/operations").status_code == 404
+    site.client.cookies.clear()
+    assert login(site.client, "operator") == 303
+    page = site.client.get("/operations")
+    assert page.status_code == 200 and "Review queue" in page.text and "Quarantine" in page.text
+    assert site.client.get("/", params={"party": "alice"}).status_code == 200

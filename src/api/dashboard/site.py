@@ -137,10 +137,11 @@ def viewer(request: Request) -> Viewer:
 
 
 def install(app: FastAPI, ledger: RoyaltyLedger, read_side: Any, scopes: ManagedParties) -> None:
-    from api.dashboard.pages import router
+    from api.dashboard import more_pages, pages
 
     app.state.dashboard = Site(ledger, read_side, scopes)
-    app.include_router(router)
+    app.include_router(pages.router)
+    app.include_router(more_pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="dashboard-static")
 
     @app.exception_handler(LoginRequired)
