@@ -13,7 +13,7 @@ import os
 import re
 from collections import deque
 from collections.abc import Callable, Generator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
@@ -26,6 +26,8 @@ Checked = tuple[DeliveryMessage | None, ValidationReport, str]
 POOL_MIN_FILES = 200
 CHUNK = 16  # files per task: one pickling round trip per chunk, not per file
 AHEAD = 8  # chunks in flight per worker
+# Checking in a thread of the importing process: files ahead of the writer, about two groups.
+THREAD_CHUNK, THREAD_AHEAD = 8, 8
 
 
 def file_digest(path: Path) -> str:
@@ -57,19 +59,29 @@ def pool_workers(files: int) -> int:
 def checked_in_order(
     paths: Sequence[Path], now: Callable[[], datetime], workers: int
 ) -> Generator[Checked, None, None]:
-    """check_ern_file of every path, in order; by `workers` processes when > 0."""
-    if workers <= 0:
+    """check_ern_file of every path, in order; by `workers` processes when > 0.
+
+    Without workers, a thread of this process checks a few files ahead: it runs while the
+    importer waits for the database (a commit releases the GIL), so checking and writing
+    overlap there, and nothing else changes (checking is pure).
+    """
+    if workers <= 0 and len(paths) <= 1:
         yield from (check_ern_file(p, now()) for p in paths)
         return
-    chunks = [paths[i : i + CHUNK] for i in range(0, len(paths), CHUNK)]
-    # forkserver: a worker never inherits the importer's open database connections.
-    context = multiprocessing.get_context("forkserver")
-    pool = ProcessPoolExecutor(workers, mp_context=context)
+    pool: Executor
+    if workers <= 0:
+        size, ahead = THREAD_CHUNK, THREAD_AHEAD
+        pool = ThreadPoolExecutor(1, thread_name_prefix="ern-check")
+    else:
+        size, ahead = CHUNK, AHEAD * workers
+        # forkserver: a worker never inherits the importer's open database connections.
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"))
+    chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
     try:
         waiting: deque[Future[list[Checked]]] = deque()
         for chunk in chunks:
             waiting.append(pool.submit(_check_chunk, chunk, now()))
-            if len(waiting) >= AHEAD * workers:
+            if len(waiting) >= ahead:
                 yield from waiting.popleft().result()
         while waiting:
             yield from waiting.popleft().result()
