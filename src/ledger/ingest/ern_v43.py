@@ -30,7 +30,9 @@ from ledger.ingest.fields import (
     Element,
     duration_ms,
     earliest_date,
+    first_text,
     proprietary_id,
+    reference_and,
     release_ids,
     release_type,
     release_type_values,
@@ -61,18 +63,17 @@ def _credits(kids: Children) -> list[Credit]:
         ("Contributor", "ContributorPartyReference", "Role"),
     ):
         for element in kids.all(tag):
-            inner = Children(element)
-            ref = inner.text(ref_tag)
+            ref, roles = reference_and(element, ref_tag, role_tag)
             if ref:
-                credits += [Credit(ref, role_name(role)) for role in inner.all(role_tag)]
+                credits += [Credit(ref, role_name(role)) for role in roles]
     return list(dict.fromkeys(credits))
 
 
 def _shares(controllers: list[Element]) -> list[Share]:
     shares = []
     for controller in controllers:
-        inner = Children(controller)
-        ref, pct = inner.text("RightsControllerPartyReference"), inner.text("RightSharePercentage")
+        ref, found = reference_and(controller, "RightsControllerPartyReference", "RightSharePercentage")
+        pct = first_text(found[0]) if found else None
         if ref and pct:
             shares.append(Share(ref, pct))
     return shares

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import TypeAlias
 
 from lxml import etree
@@ -94,8 +95,35 @@ def role_name(element: Element) -> str:
     raw = (element.text or "").strip()
     if raw == "UserDefined":
         raw = element.get("UserDefinedValue", "") or raw
+    return _role_of(raw)
+
+
+@lru_cache(maxsize=1024)  # a feed repeats a handful of roles on every track
+def _role_of(raw: str) -> str:
     snake = _CAMEL.sub("_", raw.replace(" ", "")).lower()
     return ROLE_ALIASES.get(snake, snake)
+
+
+def reference_and(element: Element, ref_name: str, other: str) -> tuple[str | None, list[Element]]:
+    """The stripped text of the first `ref_name` child and every `other` child, in one pass over
+    a small composite (a DisplayArtist, a Contributor, a rights controller)."""
+    first: Element | None = None
+    found: list[Element] = []
+    for child in element:
+        tag = child.tag
+        if type(tag) is not str:
+            continue
+        name = tag[tag.find("}") + 1 :]
+        if name == other:
+            found.append(child)
+        elif name == ref_name and first is None:
+            first = child
+    return (first_text(first) if first is not None else None), found
+
+
+def first_text(element: Element) -> str | None:
+    """Stripped text, None when blank (as `Children.text` answers)."""
+    return (element.text or "").strip() or None
 
 
 # The DDEX ReleaseType allowed-value set (ERN 3.8 and 4.x, including values 3.8 senders still
