@@ -161,3 +161,24 @@ def test_disputes_page_and_operations_only_for_operators(site: Api) -> None:
     page = site.client.get("/operations")
     assert page.status_code == 200 and "Review queue" in page.text and "Quarantine" in page.text
     assert site.client.get("/", params={"party": "alice"}).status_code == 200
+
+
+def test_the_label_takes_its_release_down_and_back_up_an_artist_cannot(site: Api) -> None:
+    from tests.e2e.api_fixtures import UPC_A
+
+    assert login(site.client, "bob-user") == 303
+    page = site.client.get(f"/releases/{UPC_A}")
+    assert page.status_code == 200 and "Take down" not in page.text  # bob is on it, does not label it
+    site.client.cookies.clear()
+    assert login(site.client, "label-user") == 303
+    page = site.client.get(f"/releases/{UPC_A}").text
+    form = {"csrf_token": _csrf(page), "territories": "DE, FR", "reason": "rights expired", "action": "take-down"}
+    bad = site.client.post(f"/releases/{UPC_A}/availability", data=form | {"territories": "XX"})
+    assert bad.status_code == 422
+    done = site.client.post(f"/releases/{UPC_A}/availability", data=form, follow_redirects=False)
+    assert done.status_code == 303, done.text
+    history = site.ledger.get_release(UPC_A).availability
+    assert history[-1]["action"] == "takedown" and history[-1]["territories"] == ["DE", "FR"]
+    assert history[-1]["actor"] == "user:label-user/label"
+    back = site.client.post(f"/releases/{UPC_A}/availability", data=form | {"action": "reinstate"})
+    assert back.status_code == 200 and "reinstatement" in back.text
