@@ -182,3 +182,16 @@ def test_the_label_takes_its_release_down_and_back_up_an_artist_cannot(site: Api
     assert history[-1]["actor"] == "user:label-user/label"
     back = site.client.post(f"/releases/{UPC_A}/availability", data=form | {"action": "reinstate"})
     assert back.status_code == 200 and "reinstatement" in back.text
+
+
+def test_operator_decides_a_review_with_the_csrf_token(site: Api) -> None:
+    assert login(site.client, "operator") == 303
+    token = _csrf(site.client.get("/operations").text)
+    r = site.client.post(
+        "/operations/review", data={"upc": "5012345678900", "decision": "approved", "csrf_token": token}
+    )
+    assert r.status_code == 422 and "review" in r.text  # the release is live, not in review
+    forged = site.client.post("/operations/quarantine-retry", data={"csrf_token": "forged"})
+    assert forged.status_code == 403
+    done = site.client.post("/operations/quarantine-retry", data={"csrf_token": token}, follow_redirects=False)
+    assert done.status_code == 303

@@ -1,18 +1,23 @@
-"""The dashboard's disputes page (with escrow) and the operators' page (projector lag, review
-queue, quarantine by reason): read-only views of what the API and CLI act on."""
+"""The dashboard's disputes page (with escrow) and the operators' page: projector lag, the review
+queue (approve, reject) and quarantine by reason (retry) — the ledger's own commands, the user
+recorded as actor."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.dashboard.data import money
+from api.dashboard.session import same_token
 from api.dashboard.site import Site, Viewer, html, not_found, viewer
+from ledger.application import NotFound
 from ledger.domain.dispute import Dispute
+from ledger.domain.identifiers import InvalidIdentifier, parse_release_key
+from ledger.domain.party import DomainError
 from ledger.review import review_queue
-from ledger.usage.quarantine import list_quarantine
+from ledger.usage.quarantine import list_quarantine, retry_quarantine
 from projections import queries
 
 router = APIRouter(include_in_schema=False)
@@ -55,7 +60,7 @@ def disputes(request: Request, who: ViewerDep) -> Response:
 
 
 @router.get("/operations", response_class=HTMLResponse)
-def operations(request: Request, who: ViewerDep) -> Response:
+def operations(request: Request, who: ViewerDep, done: str | None = None) -> Response:
     """For operators only: how far behind the read models are, what waits for review, and
     what is held in quarantine, by reason (act on them with `royalty review` and `royalty usage`)."""
     if who.principal.role not in OPERATOR_ROLES:
@@ -67,3 +72,48 @@ def operations(request: Request, who: ViewerDep) -> Response:
         by_reason[row.reason] = by_reason.get(row.reason, 0) + 1
     review = [{"upc": r.upc, "title": r.title, "delivered_by": r.delivered_by or ""} for r in review_queue(who.app)]
     return html(site.render("operations.html", who=who, lag=lag, quarantine=sorted(by_reason.items()), review=review))
+
+
+def _admin_form(request: Request, who: Viewer, csrf_token: str) -> Response | None:
+    """The answer that stops an operator's form (403, 404), or None to go on."""
+    site = _site(request)
+    if who.principal.role != "admin":
+        raise not_found("page")
+    if not same_token(csrf_token, who.session.csrf):
+        return html(site.render("error.html", who=who, message="The form expired: reload the page."), 403)
+    return None
+
+
+@router.post("/operations/review")
+def decide_review(
+    request: Request,
+    who: ViewerDep,
+    upc: Annotated[str, Form(max_length=20)],
+    decision: Annotated[str, Form(max_length=10)],
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    reason: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """Approve (it goes live) or reject a release in review; recorded with the user as reviewer."""
+    stop = _admin_form(request, who, csrf_token)
+    if stop is not None:
+        return stop
+    if decision not in ("approved", "rejected"):
+        raise not_found("decision")
+    try:
+        who.app.decide_review(parse_release_key(upc), decision, reason, who.principal.actor)
+    except (NotFound, DomainError, InvalidIdentifier) as exc:
+        return html(_site(request).render("error.html", who=who, message=str(exc)), 422)
+    return RedirectResponse("/operations?done=" + decision, status_code=303)
+
+
+@router.post("/operations/quarantine-retry")
+def retry_held(request: Request, who: ViewerDep, csrf_token: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """Re-submit every quarantined row against today's catalogue and pricing."""
+    stop = _admin_form(request, who, csrf_token)
+    if stop is not None:
+        return stop
+    try:
+        summary = retry_quarantine(who.app, actor=who.principal.actor).to_dict()
+    except (DomainError, ValueError) as exc:
+        return html(_site(request).render("error.html", who=who, message=str(exc)), 422)
+    return RedirectResponse(f"/operations?done=retried+{summary.get('accepted', 0)}+rows", status_code=303)
