@@ -83,3 +83,7 @@ def demo(as_json: bool = JSON_OPTION) -> None:
         )
     if not chain.ok:
         raise typer.Exit(1)
+    if "dashboard" in doc and not as_json:
+        from cli.demo_dashboard import print_address
+
+        print_address()

@@ -55,15 +55,18 @@ def run(app: RoyaltyLedger, period: Period, as_json: bool) -> dict[str, Any]:
         "proposal_for_label": proposal,
         "dashboard": "royalty serve, then open http://127.0.0.1:8000/",
     }
-    if not as_json:
-        console.print(
-            f"dashboard: run [bold].venv/bin/royalty serve[/] and open http://127.0.0.1:8000/ — log in as "
-            f"[bold]aria[/] (artist Aria Lune) or [bold]night-owl[/] (the label; a split proposal waits), "
-            f"password [bold]{DEMO_PASSWORD}[/] (demo store only)",
-            soft_wrap=True,
-            highlight=False,
-        )
     return doc
+
+
+def print_address() -> None:
+    """The last lines of `royalty demo`: where the dashboard is and how to log in."""
+    console.print(
+        "dashboard: run [bold].venv/bin/royalty serve[/] and open [bold]http://127.0.0.1:8000/[/]\n"
+        f"  log in as [bold]aria[/] (artist Aria Lune) or [bold]night-owl[/] (the label; a split proposal "
+        f"waits), password [bold]{DEMO_PASSWORD}[/] (demo store only)",
+        soft_wrap=True,
+        highlight=False,
+    )
 
 
 def _plays(isrcs: list[str], start: Any, end: Any) -> list[dict[str, Any]]:
