@@ -95,11 +95,13 @@ def overview(app: RoyaltyLedger, db: Any, party: str, by: str, now: datetime) ->
     earned = _earned_cells(db, party)
     currencies = sorted({c for _, _, c, _ in earned}) or ["EUR"]
     currency = currencies[0]
-    points = [
-        Slice(line["bucket"][:10], line["amount_micros"], money(line["amount_micros"], currency))
-        for line in timeline["lines"]
-        if line["currency"] == currency
-    ]
+    amounts = {line["bucket"][:10]: line["amount_micros"] for line in timeline["lines"] if line["currency"] == currency}
+    if by == "day" and start is not None:  # a day without earnings is a zero, not a gap in the line
+        day = start.date()
+        while day <= now.date():
+            amounts.setdefault(day.isoformat(), 0)
+            day += timedelta(days=1)
+    points = [Slice(label, amount, money(amount, currency)) for label, amount in sorted(amounts.items())]
     totals: dict[str, int] = {}
     for _, _, cur, amount in earned:
         totals[cur] = totals.get(cur, 0) + amount
