@@ -40,7 +40,7 @@ test-fuzz: $(STAMP) ## A bigger schemathesis run of the API (ROYALTY_FUZZ_EXAMPL
 	ROYALTY_FUZZ_EXAMPLES=$${ROYALTY_FUZZ_EXAMPLES:-200} $(BIN)/python -m pytest -p no:xdist -s --timeout=0 tests/e2e/test_api_schemathesis.py
 
 test-long: $(STAMP) ## Nightly-sized accounting machine: 200 examples × 200 steps per backend, every step checked
-	CI=true ROYALTY_MACHINE_EXAMPLES=200 ROYALTY_MACHINE_STEPS=200 ROYALTY_MACHINE_CHECK_EVERY=1 \
+	CI=true ROYALTY_MACHINE_RANDOM=1 ROYALTY_MACHINE_EXAMPLES=200 ROYALTY_MACHINE_STEPS=200 ROYALTY_MACHINE_CHECK_EVERY=1 \
 		$(BIN)/python -m pytest -p no:xdist --timeout=0 tests/properties/test_accounting_machine.py
 
 bench: $(STAMP) ## Run the benchmarks, each figure beside its same-run baseline
