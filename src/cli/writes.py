@@ -7,12 +7,16 @@ with a problem exits non-zero here with the same problem type and message.
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
 from typing import Any
 
+from eventsourcing.persistence import IntegrityError
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from api.auth import Principal
+from api.conflicts import ATTEMPTS, FIRST_PAUSE_S, RETRY_AFTER_S, WriteConflict
 from api.errors import field_detail, field_errors, problem_of
 from api.schemas.common import Key
 from cli.context import actor
@@ -62,9 +66,15 @@ def perform(
     write: Callable[[], BaseModel],
     render: Callable[[dict[str, Any]], str],
 ) -> dict[str, Any]:
-    """Run a write; print its answer (JSON, or `render`'s line), or fail as the API would."""
+    """Run a write; print its answer (JSON, or `render`'s line), or fail as the API would.
+
+    A write that loses a race for its record (another writer recorded the same aggregate's next
+    version first: nothing of this one was recorded) is decided again on the new state, as the
+    API does (`api.conflicts`), and one that keeps losing fails with `write-conflict` (409)."""
     try:
-        answer = write()
+        answer = _retrying(write)
+    except WriteConflict as exc:
+        fail(str(exc), as_json, type="write-conflict", status=409, retry_after_s=RETRY_AFTER_S)
     except ValidationError as exc:
         errors = field_errors(exc.errors())
         fail(field_detail(errors), as_json, type="invalid-input", status=422, errors=errors)
@@ -78,3 +88,14 @@ def perform(
     doc: dict[str, Any] = {"ok": True, **answer.model_dump(mode="json")}
     report(doc, as_json, lambda: console.print(render(doc), soft_wrap=True, highlight=False))
     return doc
+
+
+def _retrying(write: Callable[[], BaseModel]) -> BaseModel:
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return write()
+        except IntegrityError as exc:
+            if attempt == ATTEMPTS:
+                raise WriteConflict(attempt) from exc
+            time.sleep(random.uniform(0, FIRST_PAUSE_S * 2**attempt))  # jitter, as the API
+    raise AssertionError("unreachable")  # pragma: no cover
