@@ -23,6 +23,7 @@ from projections.statements.batch import allocate_many
 from projections.statements.usage import refund_groups, usage_keys
 
 PPM = 1_000_000
+_new_line = tuple.__new__
 
 
 class LineKey(NamedTuple):
@@ -161,7 +162,8 @@ def add_parts(
     ):
         if not micros:
             continue
-        line = LineKey(currency, key.isrc, kind, key.territory, right, right_ppm, share_ppm, released)
+        # tuple.__new__: half the cost of LineKey(...)'s keyword-aware constructor, same tuple
+        line = _new_line(LineKey, (currency, key.isrc, kind, key.territory, right, right_ppm, share_ppm, released))
         per_account = lines.get(account)
         if per_account is None:
             per_account = lines[account] = {}
