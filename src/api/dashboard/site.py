@@ -78,8 +78,9 @@ class Site:
         return self.read_side.db()
 
     def positions(self) -> tuple[int, ...]:
-        """The read models' positions (as watched in the background, else read now)."""
-        return tuple(self.read_side.recent_position(m) or self.read_side.position([m]) for m in MODELS)
+        """The read models' positions, read now (one indexed read each): a reload after a fold
+        shows it."""
+        return tuple(self.read_side.position([m]) for m in MODELS)
 
     def cached(self, key: Hashable, compute: Callable[[], Any]) -> Any:
         """A page's figures, kept per (question, read-model positions): exact, never stale —
