@@ -111,10 +111,14 @@ def compute_statements(
     return out
 
 
-def check_close_order(app: RoyaltyLedger, engine: StatementEngine, period: Period) -> None:
-    """The rules --force cannot override: once only, and in order (no gap, nothing below)."""
+def check_not_closed(app: RoyaltyLedger, period: Period) -> None:
     if app.is_period_closed(period):
         raise CloseConflict(f"period {period} is already closed; a closed month is never closed again")
+
+
+def check_close_order(app: RoyaltyLedger, engine: StatementEngine, period: Period) -> None:
+    """The rules --force cannot override: once only, and in order (no gap, nothing below)."""
+    check_not_closed(app, period)
     closed = sorted(Period.parse(p) for p in engine.history.closes)
     if closed and period < closed[-1]:
         raise CloseConflict(
@@ -153,6 +157,9 @@ def close_period(
 
     --force (with a reason, recorded) closes a month before it has ended; nothing closes a month
     out of order (`CloseConflict`)."""
+    # Refused before the usage pre-sum starts (it would run to its end for nothing); the rest of
+    # the order rules need the rights history, read while the store sums.
+    check_not_closed(app, period)
     as_of = app.head_position()
     engine = engine_for(app, config, as_of, prefetch=[(period, as_of)])
     try:
