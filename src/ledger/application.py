@@ -11,13 +11,16 @@ from ledger.accounting import AccountingCommands
 from ledger.audio import AudioCommands
 from ledger.base import Clock, DateAsISO, LedgerBase, NotFound, system_clock
 from ledger.catalogue import CatalogueCommands
+from ledger.pools.commands import PoolCommands
 from ledger.rights import RightsCommands
 from ledger.usage.pricing_commands import PricingCommands
 
 __all__ = ["Clock", "DateAsISO", "NotFound", "RoyaltyLedger", "system_clock"]
 
 
-class RoyaltyLedger(CatalogueCommands, RightsCommands, AccountingCommands, PricingCommands, AudioCommands, LedgerBase):
+class RoyaltyLedger(
+    CatalogueCommands, RightsCommands, AccountingCommands, PricingCommands, AudioCommands, PoolCommands, LedgerBase
+):
     """The write side. Construct with a StoreConfig; tables must exist (`royalty init`)."""
 
     name = "RoyaltyLedger"

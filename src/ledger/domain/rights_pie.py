@@ -18,7 +18,7 @@ from ledger.domain.party import DomainError
 from ledger.domain.shares import PPM_WHOLE
 
 PIE_PARTS = ("platform", "master", "publishing")  # also the rights pie's tie-break order
-USAGE_KINDS = ("stream", "download", "purchase", "tip", "refund", "*")
+USAGE_KINDS = ("stream", "download", "purchase", "tip", "refund", "pool", "*")  # pool: money of a pool (docs/pools.md)
 
 
 def rights_pie_id() -> UUID:

@@ -23,6 +23,7 @@ from ledger.domain.period_close import PeriodClose
 from ledger.domain.recording import Recording
 from ledger.domain.rights_pie import RightsPieRuleSet
 from ledger.domain.split_agreement import SplitAgreement
+from ledger.pools.facts import POOL_HANDLED, PoolFacts
 from ledger.store.log_reader import iter_stored_events
 from ledger.store.recorders import PostgresLedgerRecorder, SQLiteLedgerRecorder
 
@@ -101,6 +102,7 @@ class RightsHistory:
     closes: dict[str, CloseFact] = field(default_factory=dict)
     payouts: list[PayoutFact] = field(default_factory=list)
     titles: dict[str, list[tuple[int, str]]] = field(default_factory=dict)  # isrc → (position, title)
+    pools: PoolFacts = field(default_factory=PoolFacts)  # pools, their rule versions, collectives
     _subjects: dict[Any, tuple[str, str]] = field(default_factory=dict)
     _proposed: dict[tuple[Any, int], dict[str, Any]] = field(default_factory=dict)
     _isrcs: dict[Any, str] = field(default_factory=dict)
@@ -236,6 +238,13 @@ def _payout(h: RightsHistory, position: int, e: Any) -> None:
     h.payouts.append(PayoutFact(position, str(e.originator_id), e.party, e.currency, e.amount_micros, e.reference))
 
 
+def _on_pools(fn: Any) -> Any:
+    def apply(h: RightsHistory, position: int, e: Any) -> None:
+        fn(h.pools, position, e)
+
+    return apply
+
+
 _HANDLED: list[tuple[type, str, Any]] = [
     (SplitAgreement, "Opened", _split_opened),
     (SplitAgreement, "SplitVersionProposed", _split_proposed),
@@ -251,6 +260,7 @@ _HANDLED: list[tuple[type, str, Any]] = [
     (RightsPieRuleSet, "RightsPieVersionRecorded", _pie),
     (PeriodClose, "PeriodClosed", _closed),
     (Payout, "PayoutRecorded", _payout),
+    *((cls, name, _on_pools(fn)) for cls, name, fn in POOL_HANDLED),
 ]
 # Event classes are made by eventsourcing's @event decorator, so the type checker cannot see them.
 _HANDLERS: dict[type, Any] = {getattr(cls, name): fn for cls, name, fn in _HANDLED}

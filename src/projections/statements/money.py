@@ -1,6 +1,7 @@
 """The money equation, per currency, to the micro-unit, at head and at every close:
 
-Σ gross ingested = platform + Σ party balances + Σ payouts + escrow + suspense.
+Σ gross ingested + Σ pool contributions
+    = platform + Σ party balances + Σ payouts + escrow + suspense + pools undistributed + co-op fund.
 
 At head every period with usage is allocated as known now (party balance = earnings − payouts).
 At a close C(P) the recorded closing balances of every account plus the payouts up to C(P) must
@@ -19,9 +20,10 @@ from ledger.royalties.history import EPOCH, to_us
 from ledger.store.config import StoreConfig
 from projections.statements.close import engine_for
 from projections.statements.statement import StatementEngine
+from projections.statements.pools_money import contributions_between, contributions_overview
 from projections.statements.usage import gross_between, usage_overview
 
-CLASSES = ("platform", "party", "escrow", "suspense")
+CLASSES = ("platform", "party", "escrow", "suspense", "pool", "coop-fund")
 
 
 @dataclass
@@ -34,10 +36,14 @@ class MoneyCheck:
     payouts: int
     escrow: int
     suspense: int
+    contributions: int = 0  # pool contributions (docs/pools.md)
+    pools: int = 0  # pools' undistributed accounts
+    coop_fund: int = 0
 
     @property
     def ok(self) -> bool:
-        return self.gross == (self.platform + self.parties + self.payouts + self.escrow + self.suspense)
+        held = self.platform + self.parties + self.payouts + self.escrow + self.suspense + self.pools + self.coop_fund
+        return self.gross + self.contributions == held
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -49,6 +55,9 @@ class MoneyCheck:
             "payouts_micros": self.payouts,
             "escrow_micros": self.escrow,
             "suspense_micros": self.suspense,
+            "pool_contributions_micros": self.contributions,
+            "pool_undistributed_micros": self.pools,
+            "coop_fund_micros": self.coop_fund,
             "ok": self.ok,
         }
 
@@ -69,6 +78,9 @@ def _months(first_us: int, last_us: int) -> list[Period]:
 
 def money_at(engine: StatementEngine, as_of: int, label: str = "head") -> list[MoneyCheck]:
     gross, first, last = usage_overview(engine.config, as_of)
+    contributed, c_first, c_last = contributions_overview(engine.config, as_of)
+    first = min((x for x in (first, c_first) if x is not None), default=None)
+    last = max((x for x in (last, c_last) if x is not None), default=None)
     sums: dict[tuple[str, str], int] = {}
     if first is not None and last is not None:
         for period in _months(first, last):
@@ -80,7 +92,7 @@ def money_at(engine: StatementEngine, as_of: int, label: str = "head") -> list[M
     for p in engine.history.payouts_between(0, as_of):
         payouts[p.currency] = payouts.get(p.currency, 0) + p.amount_micros
     checks = []
-    for cur in sorted(set(gross) | set(payouts) | {c for c, _ in sums}):
+    for cur in sorted(set(gross) | set(contributed) | set(payouts) | {c for c, _ in sums}):
         paid = payouts.get(cur, 0)
         checks.append(
             MoneyCheck(
@@ -92,6 +104,9 @@ def money_at(engine: StatementEngine, as_of: int, label: str = "head") -> list[M
                 paid,
                 sums.get((cur, "escrow"), 0),
                 sums.get((cur, "suspense"), 0),
+                contributed.get(cur, 0),
+                sums.get((cur, "pool"), 0),
+                sums.get((cur, "coop-fund"), 0),
             )
         )
     return checks
@@ -104,7 +119,9 @@ def money_at_closes(engine: StatementEngine) -> list[MoneyCheck]:
     first_start = to_us(Period.parse(closes[0].period).start)
     checks = []
     for close in closes:
-        gross = gross_between(engine.config, close.as_of_position, first_start, to_us(Period.parse(close.period).end))
+        end = to_us(Period.parse(close.period).end)
+        gross = gross_between(engine.config, close.as_of_position, first_start, end)
+        contributed = contributions_between(engine.config, close.as_of_position, first_start, end)
         sums: dict[tuple[str, str], int] = {}
         for account, per_currency in close.account_totals.items():
             for cur, totals in per_currency.items():
@@ -113,7 +130,7 @@ def money_at_closes(engine: StatementEngine) -> list[MoneyCheck]:
         payouts: dict[str, int] = {}
         for p in engine.history.payouts_between(0, close.as_of_position):
             payouts[p.currency] = payouts.get(p.currency, 0) + p.amount_micros
-        for cur in sorted(set(gross) | set(payouts) | {c for c, _ in sums}):
+        for cur in sorted(set(gross) | set(contributed) | set(payouts) | {c for c, _ in sums}):
             checks.append(
                 MoneyCheck(
                     f"close {close.period}",
@@ -124,6 +141,9 @@ def money_at_closes(engine: StatementEngine) -> list[MoneyCheck]:
                     payouts.get(cur, 0),
                     sums.get((cur, "escrow"), 0),
                     sums.get((cur, "suspense"), 0),
+                    contributed.get(cur, 0),
+                    sums.get((cur, "pool"), 0),
+                    sums.get((cur, "coop-fund"), 0),
                 )
             )
     return checks

@@ -1,0 +1,1 @@
+"""ledger.pools: subscription, patronage and surplus pools — their facts, rules and contributions."""

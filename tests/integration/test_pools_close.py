@@ -1,0 +1,101 @@
+"""Pools at a period close, hand-computed (docs/pools.md), on SQLite and PostgreSQL.
+
+Pie (every kind): platform 30 %, master 70 %, publishing 0. R1: master a 100 %; R2: b 100 %.
+Pool "subs" (subscription, EUR). January: s1 pays 10.000000 and plays R1 ×3, R2 ×1; s2 pays
+10.000000 and plays R2 ×1; s3 pays 5.000000 and plays nothing; a non-subscriber plays R1 ×5.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from ledger.application import RoyaltyLedger
+from ledger.domain.period import Period
+from projections.statements.close import close_period, engine_for, replay_period
+from projections.statements.money import verify_money_equation
+from tests.pools_helpers import T, insert_plays, listener_secret, payment  # noqa: F401
+
+R1, R2 = "USRC17607839", "GBAYE0601498"
+JAN, FEB = Period(2026, 1), Period(2026, 2)
+pytestmark = pytest.mark.usefixtures("listener_secret")
+
+
+@pytest.fixture
+def app(store_config):
+    ledger = RoyaltyLedger(store_config, clock=lambda: T(2026, 3, 5))
+    for key in ("a", "b", "c", "d"):
+        ledger.upsert_party(key, key.upper(), ["artist"], "t")
+    ledger.upsert_recording(R1, "One", "A", 200_000, "t")
+    ledger.upsert_recording(R2, "Two", "B", 200_000, "t")
+    ledger.set_rights_pie({"*:*": {"platform": 300_000, "master": 700_000, "publishing": 0}}, T(2020, 1, 1), "p", "t")
+    ledger.set_split("master", R1, {"a": 1_000_000}, T(2025, 1, 1), "t", "v1")
+    ledger.set_split("master", R2, {"b": 1_000_000}, T(2025, 1, 1), "t", "v1")
+    ledger.configure_pool("subs", "Subscriptions", "subscription", "EUR", "t")
+    yield ledger
+    ledger.close()
+
+
+def _january(app: RoyaltyLedger, rule: dict) -> None:
+    app.set_pool_rule("subs", rule, "2026-01", "test", "t")
+    result = app.record_contributions(
+        [
+            payment("c1", "subs", "s1", "10"),
+            payment("c2", "subs", "s2", "10"),
+            payment("c3", "subs", "s3", "5"),
+        ],
+        "csv:test",
+        "t",
+    )
+    assert result.accepted == 3 and result.quarantined == {}
+    day = T(2026, 1, 10)
+    plays = [("s1", R1, day)] * 3 + [("s1", R2, day), ("s2", R2, day)] + [("x", R1, day)] * 5
+    insert_plays(app.config, app.head_position(), plays)
+
+
+def _amounts(app: RoyaltyLedger, period: Period = JAN) -> dict[str, int]:
+    result = engine_for(app, app.config).period_result(period, app.head_position())
+    return {a: t["EUR"] for a in result.lines if (t := result.totals(a)).get("EUR")}
+
+
+def test_user_centric_pays_each_subscriber_s_plays_and_sends_the_silent_one_to_the_fallback(app):
+    _january(app, {"method": "user-centric", "fallback": "coop-fund"})
+    # s1: R1 7 500 000, R2 2 500 000; s2: R2 10 000 000; s3 → the co-op fund 5 000 000.
+    # R1 7.5 M → platform 2 250 000, a 5 250 000; R2 12.5 M → platform 3 750 000, b 8 750 000.
+    # The usage itself: 10 plays of 1 µ (R1 8: platform 2, a 6; R2 2: platform 1, b 1).
+    amounts = _amounts(app)
+    assert amounts == {
+        "platform": 2_250_000 + 3_750_000 + 2 + 1,
+        "party:a": 5_250_000 + 6,
+        "party:b": 8_750_000 + 1,
+        "coop-fund": 5_000_000,
+    }
+
+
+def test_pro_rata_counts_the_subscribers_plays_and_the_lines_name_the_rule_version(app):
+    _january(app, {"method": "pro-rata"})
+    # contributors' plays: R1 3, R2 2 → 25 M: R1 15 M, R2 10 M.
+    amounts = _amounts(app)
+    assert amounts["party:a"] == 10_500_000 + 6
+    assert amounts["party:b"] == 7_000_000 + 1
+    result = engine_for(app, app.config).period_result(JAN, app.head_position())
+    pool_lines = {k.kind: (v.units, v.gross_micros) for k, v in result.lines["party:a"].items() if k.kind.startswith("pool")}
+    assert pool_lines == {"pool:subs/v1/pro-rata": (3, 15_000_000)}
+
+
+def test_close_replays_and_the_money_equation_holds_with_the_pool_accounts(app):
+    _january(app, {"method": "user-centric", "fallback": "coop-fund"})
+    close_period(app, app.config, JAN, "t")
+    assert replay_period(app, app.config, JAN).ok
+    check = verify_money_equation(app, app.config)
+    assert check["ok"], check
+    head = [c for c in check["checks"] if c["at"] == "head"][0]
+    assert head["pool_contributions_micros"] == 25_000_000 and head["coop_fund_micros"] == 5_000_000
+    # a late refund of s2's payment in February: February's pool takes it back, January is untouched
+    app.record_contributions(
+        [payment("r2", "subs", None, "4", at="2026-02-02T00:00:00Z", kind="refund", refund_of="c2")], "csv:test", "t"
+    )
+    assert replay_period(app, app.config, JAN).ok
+    assert verify_money_equation(app, app.config)["ok"]
+    # s2 has a negative net in February: not a subscriber of the month; it goes where money nobody
+    # played goes (the fallback, here the co-op fund)
+    assert _amounts(app, FEB) == {"coop-fund": -4_000_000}
