@@ -99,3 +99,77 @@ def test_close_replays_and_the_money_equation_holds_with_the_pool_accounts(app):
     # s2 has a negative net in February: not a subscriber of the month; it goes where money nobody
     # played goes (the fallback, here the co-op fund)
     assert _amounts(app, FEB) == {"coop-fund": -4_000_000}
+
+
+def test_a_hybrid_with_floors_caps_an_equal_share_and_patronage_of_a_collective_closes_and_replays(app):
+    # c is a collective of a 60 % / d 40 %. A patronage pool: "fans" pays 3.000001 to c directly.
+    app.set_collective_members("c", {"a": 600_000, "d": 400_000}, "2026-01", "t")
+    app.configure_pool("patrons", "Patronage", "patronage", "EUR", "t")
+    app.set_pool_rule("patrons", {"method": "equal-share", "eligible": ["b", "c"]}, "2026-01", "t", "t")
+    app.record_contributions(
+        [
+            payment("f1", "patrons", "fan", "3.000001", target="c"),
+            payment("f2", "patrons", None, "1.000001", funder="coop"),
+        ],
+        "csv:test",
+        "t",
+    )
+    _january(
+        app,
+        {
+            "method": "hybrid",
+            "weights": {"pro-rata": 400_000, "user-centric": 500_000, "equal-share": 100_000},
+            "eligible": ["c", "d"],
+            "floor_micros": 1_000_000,
+            "cap_micros": 9_000_000,
+            "fallback": "pro-rata",
+        },
+    )
+    amounts = _amounts(app)
+    # patronage: c's 3 000 001 → a 1 800 001 (LR .6: remainder .6 beats .4), d 1 200 000;
+    # the co-op's 1 000 001 equally to b 500 001 and c 500 000 → a 300 000, d 200 000.
+    # subs: 25 M; each subscriber's payment cut 40/50/10 → pro-rata 10 M (4 + 4 + 2), user-centric
+    # 12.5 M (s1: R1 3.75 M, R2 1.25 M; s2: R2 5 M; s3: 2.5 M to the fallback, pro-rata), equal 2.5 M
+    # (c 1.25 M → a 750 000, d 500 000; d 1.25 M). Pro-rata 12.5 M: floors 1 M each, 10.5 M by
+    # plays 3:2 → R1 6.3 M, R2 4.2 M. R1 = 3.75 + 1 + 6.3 = 11.05 M, capped at 9 M (2.05 M to the
+    # co-op fund); R2 = 1.25 + 5 + 1 + 4.2 = 11.45 M, capped at 9 M (2.45 M to the co-op fund).
+    assert amounts["coop-fund"] == 2_050_000 + 2_450_000
+    assert amounts["party:a"] == 1_800_001 + 300_000 + 750_000 + 6_300_000 + 6
+    assert amounts["party:b"] == 500_001 + 6_300_000 + 1
+    assert amounts["party:d"] == 1_200_000 + 200_000 + 500_000 + 1_250_000
+    assert amounts["platform"] == 2_700_000 + 2_700_000 + 3
+    close_period(app, app.config, JAN, "t")
+    assert replay_period(app, app.config, JAN).ok
+    assert verify_money_equation(app, app.config)["ok"]
+
+
+def test_contributions_that_cannot_be_accepted_are_quarantined_with_their_reason(app):
+    app.set_pool_rule("subs", {"method": "pro-rata"}, "2026-01", "t", "t")
+    first = app.record_contributions([payment("ok", "subs", "s1", "1")], "csv:test", "t")
+    result = app.record_contributions(
+        [
+            payment("ok", "subs", "s1", "1"),  # the same row again: a counted duplicate
+            payment("ok", "subs", "s1", "2"),  # the same id, other content
+            payment("x1", "nope", "s1", "1"),
+            {**payment("x2", "subs", "s1", "1"), "currency": "USD"},
+            payment("x3", "subs", "s1", "abc"),
+            payment("x4", "subs", "s1", "1", at="2027-01-01T00:00:00Z"),
+            payment("x5", "subs", "s1", "1", target="nobody"),
+            payment("x6", "subs", None, "2", kind="refund", refund_of="ok"),
+            payment("x7", "subs", None, "1", kind="refund", refund_of="missing"),
+        ],
+        "csv:test",
+        "t",
+    )
+    assert first.accepted == 1 and result.accepted == 0 and result.duplicates == 1
+    assert result.quarantined == {
+        "conflict": 1,
+        "unknown_pool": 1,
+        "currency_mismatch": 1,
+        "malformed": 1,
+        "future_time": 1,
+        "unknown_party": 1,
+        "absurd_amount": 1,
+        "unknown_payment": 1,
+    }
+    assert all("s1" not in str(q) for q in result.reasons)  # the raw listener id is never kept
