@@ -17,6 +17,7 @@ from cli import (
     payouts,
     payouts_stripe,
     pie,
+    pools,
     pricing,
     project,
     reads,
@@ -51,6 +52,7 @@ payouts.app.command("run")(payouts_stripe.run)
 payouts.app.command("reconcile")(payouts_stripe.reconcile)
 payouts.app.command("link-account")(payouts_stripe.link_account)
 app.add_typer(pie.app, name="pie")
+app.add_typer(pools.app, name="pools")
 app.add_typer(usage.app, name="usage")
 app.add_typer(pricing.app, name="pricing")
 app.add_typer(review.app, name="review")

@@ -173,3 +173,18 @@ def test_contributions_that_cannot_be_accepted_are_quarantined_with_their_reason
         "unknown_payment": 1,
     }
     assert all("s1" not in str(q) for q in result.reasons)  # the raw listener id is never kept
+
+
+def test_the_comparison_puts_every_rule_side_by_side_with_equal_totals(app):
+    from projections.pools_compare import compare_pools
+
+    _january(app, {"method": "user-centric", "fallback": "coop-fund", "eligible": ["a", "b"]})
+    engine = engine_for(app, app.config)
+    doc = compare_pools(app.config, engine.history, JAN, app.head_position()).as_dict()
+    assert doc["rules"] == ["configured", "pro-rata", "user-centric", "equal-share"]
+    assert doc["equal_totals"] and doc["totals"] == {"EUR": dict.fromkeys(doc["rules"], 25_000_000)}
+    by = {row["account"]: row["micros"] for row in doc["accounts"]}
+    assert by["party:a"] == {"configured": 5_250_000, "pro-rata": 10_500_000, "user-centric": 5_250_000,
+                             "equal-share": 12_500_000}
+    assert by["coop-fund"]["user-centric"] == 5_000_000 and by["coop-fund"]["pro-rata"] == 0
+    assert doc["pools"][0]["subscribers"] == 3 and doc["pools"][0]["counted_plays"] == 5

@@ -13,7 +13,7 @@ as units; party, co-op fund and undistributed money are lines of right "pool".
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -182,13 +182,19 @@ class PoolPeriod:
 
 
 def pool_periods(
-    config: StoreConfig, history: RightsHistory, period: Period, as_of: int, rule_override: RuleFact | None = None
+    config: StoreConfig,
+    history: RightsHistory,
+    period: Period,
+    as_of: int,
+    override: Callable[[PoolFact, RuleFact | None], RuleFact | None] | None = None,
 ) -> list[PoolPeriod]:
-    """Every pool's distribution for `period` as known at `as_of` (`rule_override`: one rule for
-    all pools, for `royalty pools compare`)."""
+    """Every pool's distribution for `period` as known at `as_of` (`override`: the rule to use
+    instead of the one in force, for `royalty pools compare`)."""
     out = []
     for pool in history.pools.pools_as_of(as_of):
-        fact = rule_override or history.pools.rule_for(pool.key, period, as_of)
+        fact = history.pools.rule_for(pool.key, period, as_of)
+        if override is not None:
+            fact = override(pool, fact)
         rule = fact.rule if fact is not None else NO_RULE
         inputs = pool_inputs(config, pool, rule, period, as_of)
         if inputs is None:
@@ -221,11 +227,14 @@ def _account_line(
         found.amount_micros += micros
 
 
-def add_pool_lines(config: StoreConfig, history: RightsHistory, result: PeriodResult) -> None:
-    """Every pool's money of the period onto the period's statement lines."""
+def add_pool_lines(
+    config: StoreConfig, history: RightsHistory, result: PeriodResult, periods: list[PoolPeriod] | None = None
+) -> None:
+    """Every pool's money of the period onto the period's statement lines (`periods`: already
+    distributed, e.g. under another rule for a comparison)."""
     period, as_of = result.period, result.as_of
     _, end = period_bounds_us(period)
-    for pp in pool_periods(config, history, period, as_of):
+    for pp in pool_periods(config, history, period, as_of) if periods is None else periods:
         kind, currency, dist = pp.line_kind, pp.pool.currency, pp.distribution
         for isrc in sorted(dist.recordings):
             gross = dist.recordings[isrc]
