@@ -15,7 +15,7 @@ from ledger.store.migrate import pg_conninfo
 from ledger.usage.listener import SECRET_ENV, ListenerHasher
 from tests.accounting_fixtures import COLUMNS
 
-SECRET = "pools-test-listener-secret-0123456789"
+SECRET = "pools-test-listener-secret-0123456789"  # noqa: S105 - a test key
 HASH = ListenerHasher(SECRET.encode())
 
 
@@ -32,8 +32,28 @@ def T(*parts: int) -> datetime:
 def insert_plays(config: StoreConfig, position: int, plays: list[tuple[str, str, datetime]], start: int = 0) -> None:
     """Counted streams (listener id, ISRC, when), 1 µ gross each, recorded at `position`."""
     rows = [
-        (position, "pool-test", "pool-test", f"p{start + i}", 0, "stream", to_us(at), isrc, None, HASH(listener),
-         "DE", 60, "EUR", 1, "fixed_rate", 1, None, True, "sha", None)
+        (
+            position,
+            "pool-test",
+            "pool-test",
+            f"p{start + i}",
+            0,
+            "stream",
+            to_us(at),
+            isrc,
+            None,
+            HASH(listener),
+            "DE",
+            60,
+            "EUR",
+            1,
+            "fixed_rate",
+            1,
+            None,
+            True,
+            "sha",
+            None,
+        )
         for i, (listener, isrc, at) in enumerate(plays)
     ]
     marks = ", ".join(["?"] * 20)
@@ -48,7 +68,9 @@ def insert_plays(config: StoreConfig, position: int, plays: list[tuple[str, str,
             cur.executemany(f"INSERT INTO usage_rows ({COLUMNS}) VALUES ({marks.replace('?', '%s')})", rows)
 
 
-def payment(cid: str, pool: str, listener: str | None, amount: str, at: str = "2026-01-03T10:00:00Z", **more: str) -> dict[str, str]:
+def payment(
+    cid: str, pool: str, listener: str | None, amount: str, at: str = "2026-01-03T10:00:00Z", **more: str
+) -> dict[str, str]:
     row = {"contribution_id": cid, "pool": pool, "occurred_at": at, "amount": amount, "currency": "EUR", **more}
     if listener is not None:
         row["listener"] = listener

@@ -28,6 +28,7 @@ from api.routers import (
     media,
     metrics,
     parties,
+    pools,
     recordings,
     releases,
     splits,
@@ -64,6 +65,7 @@ ROUTERS = (
     webhook_subscriptions,
     catalogue_import,
     media,
+    pools,
 )
 DESCRIPTION = """\
 The ways in and out of the royalty ledger. Authenticate with an API key

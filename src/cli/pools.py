@@ -20,7 +20,14 @@ from projections.pools_compare import compare_pools
 from projections.statements.close import engine_for
 from projections.statements.pools import pool_periods
 
-app = typer.Typer(help="Pools: subscriptions, patronage and the co-op's surplus, and how they are shared.", no_args_is_help=True)
+app = typer.Typer(
+    help="Pools: subscriptions, patronage and the co-op's surplus, and how they are shared.", no_args_is_help=True
+)
+
+WEIGHT_OPTION = typer.Option([], help="Hybrid: METHOD=PPM or METHOD=PERCENT% (repeat)")
+MEMBER_OPTION = typer.Option(..., help="PARTY=PPM or PARTY=PERCENT% (repeat)")
+CSV_ARGUMENT = typer.Argument(..., help="CSV with contribution_id,pool,kind,occurred_at,amount,currency,…")
+PNG_OPTION = typer.Option(None, help="Also write the chart as a PNG here")
 
 
 def _period(text: str, as_json: bool) -> Period:
@@ -65,7 +72,7 @@ def rule(
     reason: str = typer.Option(..., help="Why (recorded)"),
     fallback: str = typer.Option("pro-rata", help="Where a subscriber with no plays goes: pro-rata or coop-fund"),
     eligible: str = typer.Option("", help="Comma-separated party keys sharing equally (equal-share, hybrid)"),
-    weight: list[str] = typer.Option([], help="Hybrid: METHOD=PPM or METHOD=PERCENT% (repeat)"),
+    weight: list[str] = WEIGHT_OPTION,
     min_plays: int = typer.Option(0, help="Recordings with fewer counted plays of the pool get nothing by plays"),
     floor: str = typer.Option("0", help="Hybrid: the least an eligible recording gets (decimal units)"),
     cap: str = typer.Option("0", help="The most a recording gets, the rest to the co-op fund (0: none)"),
@@ -96,7 +103,7 @@ def rule(
 @app.command("collective")
 def collective(
     party: str = typer.Argument(..., help="The collective's party key"),
-    member: list[str] = typer.Option(..., help="PARTY=PPM or PARTY=PERCENT% (repeat)"),
+    member: list[str] = MEMBER_OPTION,
     effective_from: str = typer.Option(..., help="The first month (YYYY-MM)"),
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -129,9 +136,11 @@ def _record(rows: list[dict[str, Any]], source: str, as_json: bool) -> None:
         )
         if result.reasons:
             console.print(
-                table("Quarantined", ["contribution", "reason", "detail"], [
-                    (r["contribution_id"], r["reason"], r["detail"]) for r in result.reasons
-                ])
+                table(
+                    "Quarantined",
+                    ["contribution", "reason", "detail"],
+                    [(r["contribution_id"], r["reason"], r["detail"]) for r in result.reasons],
+                )
             )
 
     report(doc, as_json, render)
@@ -139,7 +148,7 @@ def _record(rows: list[dict[str, Any]], source: str, as_json: bool) -> None:
 
 @app.command("import")
 def import_csv(
-    path: Path = typer.Argument(..., help="CSV with contribution_id,pool,kind,occurred_at,amount,currency,…"),
+    path: Path = CSV_ARGUMENT,
     source: str = typer.Option(..., help="Who sent it, e.g. csv:paypal (ids are unique per source)"),
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -186,7 +195,7 @@ def show(period: str = typer.Argument(..., help="YYYY-MM"), as_json: bool = JSON
     app_ = ledger()
     engine = engine_for(app_, app_.config)
     head = engine.history.upto
-    pools = []
+    pools: list[dict[str, Any]] = []
     for pp in pool_periods(app_.config, engine.history, month, head):
         d, i = pp.distribution, pp.inputs
         pools.append(
@@ -223,16 +232,37 @@ def show(period: str = typer.Argument(..., help="YYYY-MM"), as_json: bool = JSON
         if not pools:
             console.print(f"no pool money in {month}")
         for p in pools:
-            console.print(f"[bold]{p['line_kind']}[/] — {format_micros(p['contributed_micros'])} {p['currency']}, "
-                          f"{p['subscribers']} subscriber(s)")
-            console.print(table("Recordings", ["ISRC", "plays", "listeners", "user-centric", "amount"], [
-                (r["isrc"], r["counted_plays"], r["listeners"], format_micros(r["user_centric_micros"]),
-                 format_micros(r["amount_micros"])) for r in p["recordings"]
-            ]))
+            console.print(
+                f"[bold]{p['line_kind']}[/] — {format_micros(p['contributed_micros'])} {p['currency']}, "
+                f"{p['subscribers']} subscriber(s)"
+            )
+            console.print(
+                table(
+                    "Recordings",
+                    ["ISRC", "plays", "listeners", "user-centric", "amount"],
+                    [
+                        (
+                            r["isrc"],
+                            r["counted_plays"],
+                            r["listeners"],
+                            format_micros(r["user_centric_micros"]),
+                            format_micros(r["amount_micros"]),
+                        )
+                        for r in p["recordings"]
+                    ],
+                )
+            )
             if p["parties"]:
-                console.print(table("Parties", ["party", "part", "via", "amount"], [
-                    (x["party"], x["part"], x["via"] or "", format_micros(x["amount_micros"])) for x in p["parties"]
-                ]))
+                console.print(
+                    table(
+                        "Parties",
+                        ["party", "part", "via", "amount"],
+                        [
+                            (x["party"], x["part"], x["via"] or "", format_micros(x["amount_micros"]))
+                            for x in p["parties"]
+                        ],
+                    )
+                )
 
     report(doc, as_json, render)
 
@@ -240,7 +270,7 @@ def show(period: str = typer.Argument(..., help="YYYY-MM"), as_json: bool = JSON
 @app.command("compare")
 def compare(
     period: str = typer.Argument(..., help="YYYY-MM"),
-    png: Path | None = typer.Option(None, help="Also write the chart as a PNG here"),
+    png: Path | None = PNG_OPTION,
     chart: bool = typer.Option(True, help="Draw the chart in the terminal"),
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -267,7 +297,11 @@ def compare(
                 if currency in per
             ]
             rows.append(("total", *(format_micros(comparison.totals[currency][r]) for r in comparison.rules)))
-            console.print(table(f"Pools {month} ({currency}) as known at {comparison.as_of}", ["account", *comparison.rules], rows))
+            console.print(
+                table(
+                    f"Pools {month} ({currency}) as known at {comparison.as_of}", ["account", *comparison.rules], rows
+                )
+            )
             if chart:
                 console.print(terminal_comparison(comparison, currency), highlight=False, markup=False)
         for path in doc.get("png", []):

@@ -36,7 +36,9 @@ def _pure(method: str) -> Any:
             "min_plays": base.get("min_plays", 0),
             "plays": base.get("plays", "contributors" if pool.kind == "subscription" else "all"),
         }
-        return RuleFact(0, fact.version if fact else 0, str(fact.effective_from if fact else ""), validate_rule(rule, pool.kind))
+        return RuleFact(
+            0, fact.version if fact else 0, str(fact.effective_from if fact else ""), validate_rule(rule, pool.kind)
+        )
 
     return override
 

@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 
 from ledger.application import RoyaltyLedger
+from ledger.usage.ingest import ingest_rows
 from ledger.usage.listener import SECRET_ENV
 from tests.e2e.cli_runner import royalty_here
-from ledger.usage.ingest import ingest_rows
 from tests.pools_helpers import SECRET, T
 from tests.usage_helpers import ISRCS, build_catalogue, play
 
@@ -33,12 +33,45 @@ def test_a_month_of_a_subscription_pool_from_a_csv_to_the_comparison(sqlite_conf
     plays += [play("b1", isrc=R2, listener="s1", at=at), play("b2", isrc=R2, listener="s2", at=at)]
     assert ingest_rows(app, plays, actor="t", secret=SECRET.encode()).accepted == 5
     app.close()
-    assert run(sqlite_config, "pie", "set", "--rule", "*:*=30%,70%,0%", "--effective-from", "2020-01-01T00:00:00Z",
-               "--reason", "t").returncode == 0
-    assert run(sqlite_config, "pools", "configure", "subs", "--kind", "subscription", "--currency", "EUR").returncode == 0
-    assert run(sqlite_config, "pools", "rule", "subs", "--method", "user-centric", "--fallback", "coop-fund",
-               "--eligible", "a,b", "--effective-from", "2026-01", "--reason", "launch").returncode == 0
-    bad = run(sqlite_config, "pools", "rule", "subs", "--method", "fair", "--effective-from", "2026-01", "--reason", "x")
+    assert (
+        run(
+            sqlite_config,
+            "pie",
+            "set",
+            "--rule",
+            "*:*=30%,70%,0%",
+            "--effective-from",
+            "2020-01-01T00:00:00Z",
+            "--reason",
+            "t",
+        ).returncode
+        == 0
+    )
+    assert (
+        run(sqlite_config, "pools", "configure", "subs", "--kind", "subscription", "--currency", "EUR").returncode == 0
+    )
+    assert (
+        run(
+            sqlite_config,
+            "pools",
+            "rule",
+            "subs",
+            "--method",
+            "user-centric",
+            "--fallback",
+            "coop-fund",
+            "--eligible",
+            "a,b",
+            "--effective-from",
+            "2026-01",
+            "--reason",
+            "launch",
+        ).returncode
+        == 0
+    )
+    bad = run(
+        sqlite_config, "pools", "rule", "subs", "--method", "fair", "--effective-from", "2026-01", "--reason", "x"
+    )
     assert bad.returncode == 1 and "method 'fair'" in bad.stderr
     csv_file = tmp_path / "paypal.csv"
     csv_file.write_text(

@@ -78,7 +78,9 @@ def test_pro_rata_counts_the_subscribers_plays_and_the_lines_name_the_rule_versi
     assert amounts["party:a"] == 10_500_000 + 6
     assert amounts["party:b"] == 7_000_000 + 1
     result = engine_for(app, app.config).period_result(JAN, app.head_position())
-    pool_lines = {k.kind: (v.units, v.gross_micros) for k, v in result.lines["party:a"].items() if k.kind.startswith("pool")}
+    pool_lines = {
+        k.kind: (v.units, v.gross_micros) for k, v in result.lines["party:a"].items() if k.kind.startswith("pool")
+    }
     assert pool_lines == {"pool:subs/v1/pro-rata": (3, 15_000_000)}
 
 
@@ -88,7 +90,7 @@ def test_close_replays_and_the_money_equation_holds_with_the_pool_accounts(app):
     assert replay_period(app, app.config, JAN).ok
     check = verify_money_equation(app, app.config)
     assert check["ok"], check
-    head = [c for c in check["checks"] if c["at"] == "head"][0]
+    head = next(c for c in check["checks"] if c["at"] == "head")
     assert head["pool_contributions_micros"] == 25_000_000 and head["coop_fund_micros"] == 5_000_000
     # a late refund of s2's payment in February: February's pool takes it back, January is untouched
     app.record_contributions(
@@ -184,7 +186,11 @@ def test_the_comparison_puts_every_rule_side_by_side_with_equal_totals(app):
     assert doc["rules"] == ["configured", "pro-rata", "user-centric", "equal-share"]
     assert doc["equal_totals"] and doc["totals"] == {"EUR": dict.fromkeys(doc["rules"], 25_000_000)}
     by = {row["account"]: row["micros"] for row in doc["accounts"]}
-    assert by["party:a"] == {"configured": 5_250_000, "pro-rata": 10_500_000, "user-centric": 5_250_000,
-                             "equal-share": 12_500_000}
+    assert by["party:a"] == {
+        "configured": 5_250_000,
+        "pro-rata": 10_500_000,
+        "user-centric": 5_250_000,
+        "equal-share": 12_500_000,
+    }
     assert by["coop-fund"]["user-centric"] == 5_000_000 and by["coop-fund"]["pro-rata"] == 0
     assert doc["pools"][0]["subscribers"] == 3 and doc["pools"][0]["counted_plays"] == 5

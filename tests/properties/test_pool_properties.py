@@ -10,8 +10,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from ledger.domain.pool import validate_rule
 from ledger.domain.period import Period
+from ledger.domain.pool import validate_rule
 from ledger.pools.rules import PoolInputs, distribute, equal_share, user_centric_reference
 from ledger.store.config import StoreConfig
 from ledger.store.migrate import apply_migrations
@@ -39,7 +39,9 @@ def rules(draw: st.DrawFn) -> dict:
         b = draw(st.integers(0, 1_000_000 - a))
         rule["weights"] = {"pro-rata": a, "user-centric": b, "equal-share": 1_000_000 - a - b}
     if method in ("equal-share", "hybrid"):
-        rule["eligible"] = draw(st.lists(st.sampled_from(["p1", "p2", "p3", "co"]), min_size=1, max_size=4, unique=True))
+        rule["eligible"] = draw(
+            st.lists(st.sampled_from(["p1", "p2", "p3", "co"]), min_size=1, max_size=4, unique=True)
+        )
     rule["min_plays"] = draw(st.integers(0, 4))
     rule["floor_micros"] = draw(st.sampled_from([0, 1, 250_000]))
     rule["cap_micros"] = draw(st.sampled_from([0, 3_000_000, 10**12]))
@@ -47,7 +49,13 @@ def rules(draw: st.DrawFn) -> dict:
 
 
 @FAST
-@given(payments, plays, rules(), st.integers(-3_000_000, 20_000_000), st.dictionaries(st.sampled_from(["p1", "co"]), st.integers(1, 10**7)))
+@given(
+    payments,
+    plays,
+    rules(),
+    st.integers(-3_000_000, 20_000_000),
+    st.dictionaries(st.sampled_from(["p1", "co"]), st.integers(1, 10**7)),
+)
 def test_distributed_plus_fallback_and_undistributed_equal_the_pool(paid, played, rule, others, targeted):
     uc, eligible = user_centric_reference(paid, played, rule["weights"], rule["min_plays"])
     untargeted = uc.paid + others
@@ -67,7 +75,10 @@ def test_a_subscriber_s_user_centric_money_reaches_only_what_that_subscriber_pla
 
 
 @FAST
-@given(st.integers(-(10**12), 10**12), st.lists(st.text("abcdefgh", min_size=1, max_size=4), min_size=1, max_size=40, unique=True))
+@given(
+    st.integers(-(10**12), 10**12),
+    st.lists(st.text("abcdefgh", min_size=1, max_size=4), min_size=1, max_size=40, unique=True),
+)
 def test_an_equal_share_among_n_differs_by_at_most_one_micro_unit(amount, members):
     shares = equal_share(amount, members)
     assert sum(shares.values()) == amount
@@ -88,9 +99,7 @@ def _store(tmp: Path) -> StoreConfig:
     return StoreConfig.from_url(str(target))
 
 
-_HALVES = validate_rule(
-    {"method": "hybrid", "weights": {"pro-rata": 500_000, "user-centric": 500_000}}, "subscription"
-)
+_HALVES = validate_rule({"method": "hybrid", "weights": {"pro-rata": 500_000, "user-centric": 500_000}}, "subscription")
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -112,10 +121,55 @@ def test_the_store_s_column_wise_step_is_the_reference_model(tmp_path_factory, p
         rows = []
         for s, recs in played.items():
             for r, n in recs.items():
-                rows += [(1, "b", "t", f"{s[-4:]}{r}{k}", 0, "stream", start + 9, r, None, s, "DE", 60, "EUR", 1,
-                          "fixed_rate", 1, None, 1, "x", None) for k in range(n)]
-        rows.append((1, "b", "t", "uncounted", 0, "stream", start + 9, RECORDINGS[0], None, LISTENERS[0], "DE", 10,
-                     "EUR", 0, "fixed_rate", 1, None, 0, "x", None))
+                rows += [
+                    (
+                        1,
+                        "b",
+                        "t",
+                        f"{s[-4:]}{r}{k}",
+                        0,
+                        "stream",
+                        start + 9,
+                        r,
+                        None,
+                        s,
+                        "DE",
+                        60,
+                        "EUR",
+                        1,
+                        "fixed_rate",
+                        1,
+                        None,
+                        1,
+                        "x",
+                        None,
+                    )
+                    for k in range(n)
+                ]
+        rows.append(
+            (
+                1,
+                "b",
+                "t",
+                "uncounted",
+                0,
+                "stream",
+                start + 9,
+                RECORDINGS[0],
+                None,
+                LISTENERS[0],
+                "DE",
+                10,
+                "EUR",
+                0,
+                "fixed_rate",
+                1,
+                None,
+                0,
+                "x",
+                None,
+            )
+        )
         conn.executemany(f"INSERT INTO usage_rows ({COLUMNS}) VALUES ({', '.join(['?'] * 20)})", rows)
     conn.close()
     scoped = {**rule, "plays": "contributors"}

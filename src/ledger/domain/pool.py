@@ -63,7 +63,16 @@ def _count(rule: dict[str, Any], name: str, default: int = 0) -> int:
 def validate_rule(rule: dict[str, Any], pool_kind: str) -> dict[str, Any]:
     """A rule in its normal form: method, weights (ppm by method, summing to 10⁶), fallback,
     eligible parties, min_plays, floor_micros, cap_micros (0: none) and the plays it counts."""
-    unknown = set(rule) - {"method", "weights", "fallback", "eligible", "min_plays", "floor_micros", "cap_micros", "plays"}
+    unknown = set(rule) - {
+        "method",
+        "weights",
+        "fallback",
+        "eligible",
+        "min_plays",
+        "floor_micros",
+        "cap_micros",
+        "plays",
+    }
     if unknown:
         raise DomainError(f"pool rule: unknown field(s) {', '.join(sorted(unknown))}")
     method = rule.get("method")

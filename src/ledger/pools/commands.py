@@ -12,6 +12,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from ledger.base import LedgerBase as _Base
 from ledger.domain.identifiers import parse_currency
+from ledger.domain.ids import party_id
 from ledger.domain.party import DomainError
 from ledger.domain.pool import (
     POOL_KINDS,
@@ -23,7 +24,6 @@ from ledger.domain.pool import (
     contribution_batch_id,
     pool_id,
 )
-from ledger.domain.ids import party_id
 from ledger.pools.contributions import Checked, ContributionRow, Lookups, check_rows, rows_digest
 from ledger.usage.store import UsageStore
 

@@ -73,7 +73,9 @@ class Lookups:
 class Checked:
     accepted: list[ContributionRow] = field(default_factory=list)
     duplicates: int = 0
-    quarantined: list[tuple[str | None, str, str, dict[str, Any]]] = field(default_factory=list)  # id, reason, detail, raw
+    quarantined: list[tuple[str | None, str, str, dict[str, Any]]] = field(
+        default_factory=list
+    )  # id, reason, detail, raw
 
 
 def _text(raw: dict[str, Any], name: str) -> str | None:
@@ -127,7 +129,9 @@ def check_row(raw: dict[str, Any], source: str, lk: Lookups, seen_refunds: dict[
         raise Quarantined("currency_mismatch", f"pool {pool} collects {expected}, this row is in {currency}")
     amount = _amount(raw)
     if amount <= 0:
-        raise Quarantined("absurd_amount", f"amount must be positive (a refund states what it gives back), got {amount}")
+        raise Quarantined(
+            "absurd_amount", f"amount must be positive (a refund states what it gives back), got {amount}"
+        )
     if kind == "refund":
         return _refund(raw, cid, pool, occurred, currency, amount, source, lk, seen_refunds)
     target = _text(raw, "target")
@@ -177,9 +181,7 @@ def _refund(
     if amount > left:
         raise Quarantined("absurd_amount", f"refund of {amount} exceeds what is left of payment {of} ({left})")
     seen_refunds[of] = seen_refunds.get(of, 0) + amount
-    return ContributionRow(
-        cid, pool, "refund", occurred_us, payment.funder_hash, payment.target, currency, -amount, of
-    )
+    return ContributionRow(cid, pool, "refund", occurred_us, payment.funder_hash, payment.target, currency, -amount, of)
 
 
 def _masked(raw: dict[str, Any], hasher: Callable[[str], str]) -> dict[str, Any]:

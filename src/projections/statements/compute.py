@@ -130,7 +130,7 @@ def compute_period(
         add_parts(result, key, totals.units, totals.gross_micros, tuple(detailed), list(detailed.values()))
     if history.pools.pools:
         # Pool money (docs/pools.md) is revenue of the period too, distributed as known at as_of.
-        from projections.statements.pools import add_pool_lines  # noqa: PLC0415 - it builds on this module
+        from projections.statements.pools import add_pool_lines
 
         add_pool_lines(config, history, result)
     return result

@@ -19,8 +19,8 @@ from ledger.domain.period import Period
 from ledger.royalties.history import EPOCH, to_us
 from ledger.store.config import StoreConfig
 from projections.statements.close import engine_for
-from projections.statements.statement import StatementEngine
 from projections.statements.pools_money import contributions_between, contributions_overview
+from projections.statements.statement import StatementEngine
 from projections.statements.usage import gross_between, usage_overview
 
 CLASSES = ("platform", "party", "escrow", "suspense", "pool", "coop-fund")

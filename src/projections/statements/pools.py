@@ -33,7 +33,7 @@ from projections.statements.compute import LineAmounts, LineKey, PeriodResult, a
 PPM = 1_000_000
 POOL_KIND = "pool"  # the usage kind a pool's recording money is allocated under
 POOL_TERRITORY = "WW"
-NO_RULE = {
+NO_RULE: dict[str, Any] = {
     "method": "none",
     "weights": {},
     "fallback": "pro-rata",
@@ -62,7 +62,9 @@ _PLAYS = (
     "WHERE u.kind = 'stream' AND {counted} AND u.position <= {p} AND u.occurred_at_us >= {p} "
     "AND u.occurred_at_us < {p} GROUP BY u.listener_hash, u.isrc)"
 )
-_REC_CONTRIBUTORS = "rec AS MATERIALIZED (SELECT r, CAST(SUM(n) AS BIGINT) AS n FROM plays GROUP BY r HAVING SUM(n) >= {p})"
+_REC_CONTRIBUTORS = (
+    "rec AS MATERIALIZED (SELECT r, CAST(SUM(n) AS BIGINT) AS n FROM plays GROUP BY r HAVING SUM(n) >= {p})"
+)
 _REC_ALL = (
     "rec AS MATERIALIZED (SELECT isrc AS r, COUNT(*) AS n FROM usage_rows u WHERE u.kind = 'stream' AND {counted} "
     "AND u.position <= {p} AND u.occurred_at_us >= {p} AND u.occurred_at_us < {p} GROUP BY isrc HAVING COUNT(*) >= {p})"
@@ -110,7 +112,9 @@ def query_store(config: StoreConfig, text: str, params: Sequence[Any]) -> list[t
             conn.close()
     with psycopg.connect(pg_conninfo(config)) as pg, pg.cursor() as cur:
         cur.execute("SET LOCAL work_mem = '256MB'")
-        rows: list[tuple[Any, ...]] = cur.execute(text.replace("%", "%%").format(p="%s", counted="u.counted"), tuple(params)).fetchall()
+        rows: list[tuple[Any, ...]] = cur.execute(
+            text.replace("%", "%%").format(p="%s", counted="u.counted"), tuple(params)
+        ).fetchall()
         return rows
 
 
