@@ -65,6 +65,14 @@ def controls_recording(app: RoyaltyLedger, principal: Principal, rec: Recording,
     return bool(version and principal.scope & set(version["shares"]))
 
 
+def edits_recording(app: RoyaltyLedger, principal: Principal, rec: Recording, now: datetime) -> bool:
+    """A party key may change a track's title, display artist and credits when it holds its
+    master now, or labels or delivered a release carrying it."""
+    if controls_recording(app, principal, rec, now):
+        return True
+    return bool(principal.scope & set(app.subject_deliverers("master", rec.isrc)))
+
+
 def sees_release(app: RoyaltyLedger, principal: Principal, rel: Release) -> bool:
     if not principal.is_party or controls_release(principal, rel):
         return True

@@ -11,6 +11,7 @@ from ledger.accounting import AccountingCommands
 from ledger.audio import AudioCommands
 from ledger.base import Clock, DateAsISO, LedgerBase, NotFound, system_clock
 from ledger.catalogue import CatalogueCommands
+from ledger.content import ContentCommands
 from ledger.pools.commands import PoolCommands
 from ledger.rights import RightsCommands
 from ledger.usage.pricing_commands import PricingCommands
@@ -19,7 +20,14 @@ __all__ = ["Clock", "DateAsISO", "NotFound", "RoyaltyLedger", "system_clock"]
 
 
 class RoyaltyLedger(
-    CatalogueCommands, RightsCommands, AccountingCommands, PricingCommands, AudioCommands, PoolCommands, LedgerBase
+    CatalogueCommands,
+    ContentCommands,
+    RightsCommands,
+    AccountingCommands,
+    PricingCommands,
+    AudioCommands,
+    PoolCommands,
+    LedgerBase,
 ):
     """The write side. Construct with a StoreConfig; tables must exist (`royalty init`)."""
 

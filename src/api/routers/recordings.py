@@ -20,7 +20,8 @@ from api.schemas.catalogue import (
     availability_of,
 )
 from api.schemas.common import Isrc
-from api.scope import VisibleRecording, controls_recording
+from api.schemas.content import RecordingEdit
+from api.scope import VisibleRecording, controls_recording, edits_recording
 from ledger.application import RoyaltyLedger
 from ledger.domain.recording import Recording
 
@@ -100,3 +101,18 @@ def reinstate_recording(
 ) -> AvailabilityWritten:
     """Make a taken-down recording available again from `effective_at`."""
     return _availability(app, principal, rec, body, reinstate=True)
+
+
+@router.patch("/{isrc}", response_model=RecordingWritten)
+def edit_recording(rec: VisibleRecording, body: RecordingEdit, app: LedgerDep, principal: Availability) -> RecordingWritten:
+    """Change a track's title, display artist or credits (the delivery's checks: credit roles,
+    registered parties); `Recording.DetailsUpdated` with the caller as actor. A party key must
+    hold its master now, or label or have delivered a release carrying it."""
+    if principal.is_party and not edits_recording(app, principal, rec, app.clock()):
+        raise Forbidden(f"only a master holder or the label of a release carrying {rec.isrc} may edit it")
+    credits = None if body.credits is None else [c.model_dump() for c in body.credits]
+    with capture_writes() as written:
+        edited, changed = app.edit_recording(
+            rec.isrc, principal.actor, title=body.title, display_artist=body.display_artist, credits=credits
+        )
+    return RecordingWritten(position=written.position(app), changed=changed, recording=recording_public(app, edited))

@@ -19,6 +19,7 @@ from api.schemas.catalogue import (
     availability_of,
 )
 from api.schemas.common import Upc
+from api.schemas.content import ReleaseEdit, ReleasePrices, ReleasePricesUpdate, ReleasePricesWritten
 from api.scope import VisibleRelease, controls_release
 from ledger.application import RoyaltyLedger
 from ledger.domain.release import Release
@@ -27,6 +28,8 @@ router = APIRouter(prefix="/v1/releases", tags=["catalogue"], route_class=Confli
 
 Deliverer = Annotated[Principal, Depends(require("admin", "distributor"))]
 Availability = Annotated[Principal, Depends(require("admin", "distributor", "party"))]
+Editor = Availability
+Reader = Annotated[Principal, Depends(require("admin", "distributor", "party", "accountant", "auditor"))]
 MinPosition = Annotated[int | None, Query(ge=0, description="Wait until the log holds this.")]
 
 
@@ -90,3 +93,41 @@ def reinstate_release(
 ) -> AvailabilityWritten:
     """Make a taken-down release available again from `effective_at`."""
     return _availability(app, principal, rel, body, reinstate=True)
+
+
+def _must_control(principal: Principal, rel: Release, what: str) -> None:
+    if not controls_release(principal, rel):
+        raise Forbidden(f"only the label or deliverer of {rel.upc} may change its {what}")
+
+
+@router.patch("/{upc}", response_model=ReleaseWritten)
+def edit_release(rel: VisibleRelease, body: ReleaseEdit, app: LedgerDep, principal: Editor) -> ReleaseWritten:
+    """Change a release's title or date (`Release.Redelivered` with the caller as actor). A party
+    key must label or have delivered it; tracks and territories change by delivery."""
+    _must_control(principal, rel, "details")
+    with capture_writes() as written:
+        edited, changed = app.edit_release(rel.upc, principal.actor, title=body.title, release_date=body.release_date)
+    return ReleaseWritten(position=written.position(app), changed=changed, release=ReleasePublic.of(edited))
+
+
+@router.get("/{upc}/prices", response_model=ReleasePrices)
+def get_release_prices(rel: VisibleRelease, app: LedgerDep, principal: Reader) -> ReleasePrices:
+    """The release's minimum prices in force: everywhere, and by territory where set there.
+    A sale below the minimum for its territory and currency is quarantined (`below_minimum_price`)."""
+    return ReleasePrices.model_validate(app.release_prices(rel.upc))
+
+
+@router.put("/{upc}/prices", response_model=ReleasePricesWritten)
+def put_release_prices(
+    rel: VisibleRelease, body: ReleasePricesUpdate, app: LedgerDep, principal: Editor
+) -> ReleasePricesWritten:
+    """Set the release's minimums (pay what you want, at least this): records a pricing version
+    with only this release's minimums replaced (`PricingSchedule.VersionSet`, the caller as
+    actor). A party key must label or have delivered the release."""
+    _must_control(principal, rel, "prices")
+    with capture_writes() as written:
+        _version, changed = app.set_release_prices(
+            rel.upc, dict(body.minimums), {t: dict(m) for t, m in body.territory_minimums.items()}, body.reason, principal.actor
+        )
+    prices = ReleasePrices.model_validate(app.release_prices(rel.upc))
+    return ReleasePricesWritten(position=written.position(app), changed=changed, prices=prices)

@@ -68,6 +68,21 @@ class Party(Aggregate):
         """A label or distributor that may act for this party (party-scoped API keys)."""
         self.managed_by.append(manager_key)
 
+    @event("ProfileUpdated")
+    def update_profile(self, biography: str, links: list[dict[str, str]], images: list[dict[str, Any]], actor: str) -> None:
+        """What the party shows of itself: a biography, links (http/https), press images (blobs
+        by SHA-256). The whole profile each time, so one event says what it became."""
+        self.biography, self.links, self.images = biography, links, images
+
+    @property
+    def profile(self) -> dict[str, Any]:
+        """The profile as last recorded (parties registered before profiles: empty)."""
+        return {
+            "biography": getattr(self, "biography", ""),
+            "links": list(getattr(self, "links", [])),
+            "images": list(getattr(self, "images", [])),
+        }
+
     @event("PayoutAccountLinked")
     def link_payout_account(self, account_ref: str, actor: str) -> None:
         self.payout_account = account_ref

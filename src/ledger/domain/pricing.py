@@ -45,6 +45,9 @@ class PricingConfig:
     credit_micros: int = MICROS_PER_UNIT
     counted_after_seconds: int = 45
     min_price_by_release: dict[str, dict[str, int]] = field(default_factory=dict)
+    # A release's minimum in one territory (UPC → territory → currency → micros), over its
+    # minimum everywhere; set by the release's label in the dashboard or the API.
+    min_price_by_release_territory: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
     max_amount_micros: int = 10_000 * MICROS_PER_UNIT
 
     def validate(self) -> PricingConfig:
@@ -59,6 +62,12 @@ class PricingConfig:
             )
         rates = [self.fixed_rate_default_micros, *self.fixed_rate_by_territory.values()]
         minimums = [m for per in self.min_price_by_release.values() for m in per.values()]
+        minimums += [
+            m
+            for per in self.min_price_by_release_territory.values()
+            for by_currency in per.values()
+            for m in by_currency.values()
+        ]
         if any(not isinstance(v, int) or v < 0 for v in (*rates, *minimums)):
             raise DomainError("pricing: rates and minimum prices are non-negative integer micros")
         if not 0 < self.counted_after_seconds <= 3600:
@@ -77,7 +86,12 @@ class PricingConfig:
     def fixed_rate_micros(self, territory: str) -> int:
         return self.fixed_rate_by_territory.get(territory, self.fixed_rate_default_micros)
 
-    def minimum_price(self, upc: str, currency: str) -> int:
+    def minimum_price(self, upc: str, currency: str, territory: str | None = None) -> int:
+        """The release's minimum in `territory` when one is set there, else its minimum everywhere."""
+        if territory is not None:
+            local = self.min_price_by_release_territory.get(upc, {}).get(territory, {})
+            if currency in local:
+                return local[currency]
         return self.min_price_by_release.get(upc, {}).get(currency, 0)
 
     def to_dict(self) -> dict[str, Any]:

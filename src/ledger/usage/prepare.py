@@ -126,7 +126,7 @@ def catalogue_error(b: RowBatch, i: int, cat: CatalogueView, pricing: PricingCon
     if b.kind[i] == "stream" and pricing is None:
         return "no_pricing", "no pricing version is configured for streams (royalty pricing set)"
     if upc is not None and b.kind[i] in ("download", "purchase") and pricing is not None:
-        minimum, amount = pricing.minimum_price(upc, b.currency[i] or ""), b.amount_micros[i] or 0
+        minimum, amount = pricing.minimum_price(upc, b.currency[i] or "", territory), b.amount_micros[i] or 0
         if amount < minimum:
             return "below_minimum_price", f"{amount} micros is below release {upc}'s minimum {minimum}"
     return None
