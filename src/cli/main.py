@@ -19,6 +19,7 @@ from cli import (
     pie,
     pools,
     pricing,
+    profiles,
     project,
     reads,
     review,
@@ -57,6 +58,7 @@ app.add_typer(usage.app, name="usage")
 app.add_typer(pricing.app, name="pricing")
 app.add_typer(review.app, name="review")
 app.add_typer(parties.app, name="parties")
+app.add_typer(profiles.app, name="profile")
 app.command("serve")(serve.serve)
 app.command("run")(run.run)
 app.add_typer(run.app, name="scheduler")

@@ -11,6 +11,7 @@ import typer
 
 from cli.context import actor, ledger
 from cli.output import JSON_OPTION, console, fail, report, table
+from ledger.application import NotFound
 from ledger.domain.identifiers import InvalidIdentifier, parse_currency, parse_territory, parse_upc
 from ledger.domain.money import format_micros, parse_decimal_micros
 from ledger.domain.party import DomainError
@@ -157,3 +158,59 @@ def show(as_json: bool = JSON_OPTION) -> None:
         )
 
     report(doc, as_json, render)
+
+
+def _release_doc(app_: Any, upc: str) -> dict[str, Any]:
+    doc: dict[str, Any] = app_.release_prices(upc)
+    return doc
+
+
+def _render_release(doc: dict[str, Any]) -> None:
+    rows = [("everywhere", c, format_micros(m)) for c, m in doc["minimums"].items()]
+    rows += [(t, c, format_micros(m)) for t, by in doc["territory_minimums"].items() for c, m in by.items()]
+    console.print(table(f"Minimum prices of release {doc['upc']}", ["territory", "currency", "minimum"], rows))
+
+
+@app.command("release")
+def release(
+    upc: str = typer.Argument(..., help="The release (UPC, GRID:… or a proprietary id)."), as_json: bool = JSON_OPTION
+) -> None:
+    """A release's minimum prices in force: everywhere, and by territory where set there."""
+    try:
+        doc = _release_doc(ledger(), upc)
+    except (DomainError, InvalidIdentifier, NotFound) as exc:
+        fail(str(exc), as_json)
+    report(doc, as_json, lambda: _render_release(doc))
+
+
+@app.command("release-set")
+def release_set(
+    upc: str = typer.Argument(..., help="The release."),
+    minimum: Annotated[list[str] | None, typer.Option("--min", help="CUR:AMOUNT everywhere (repeat).")] = None,
+    territory_minimum: Annotated[
+        list[str] | None, typer.Option("--territory-min", help="TERRITORY=CUR:AMOUNT (repeat).")
+    ] = None,
+    reason: str = typer.Option("", "--reason", help="Why (kept in the event)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Set a release's minimum prices (pay what you want, at least this), replacing its earlier ones:
+    a new pricing version in which only this release's minimums change."""
+    app_ = ledger()
+    try:
+        everywhere = {parse_currency(c): parse_decimal_micros(a) for c, a in (_price(v) for v in minimum or [])}
+        local: dict[str, dict[str, int]] = {}
+        for territory, price in _pairs(territory_minimum or [], "--territory-min"):
+            currency, amount = _price(price)
+            local.setdefault(parse_territory(territory), {})[parse_currency(currency)] = parse_decimal_micros(amount)
+        version, changed = app_.set_release_prices(upc, everywhere, local, reason, actor())
+        doc = {"ok": True, "version": version, "changed": changed, **_release_doc(app_, upc)}
+    except (DomainError, InvalidIdentifier, NotFound, ValueError) as exc:
+        fail(str(exc), as_json)
+    report(doc, as_json, lambda: _render_release(doc))
+
+
+def _price(text: str) -> tuple[str, str]:
+    currency, sep, amount = text.partition(":")
+    if not sep or not currency or not amount:
+        raise DomainError(f"price {text!r}: expected CUR:AMOUNT, e.g. EUR:5.00")
+    return currency, amount

@@ -36,14 +36,12 @@ class ContentCommands(_Base):
         """Change the named parts of a party's profile (None: keep); returns (party, changed)."""
         party = self.get_party(party_key)
         now = party.profile
-        new = {
-            "biography": now["biography"] if biography is None else check_biography(biography),
-            "links": now["links"] if links is None else check_links(links),
-            "images": now["images"] if images is None else check_images(images),
-        }
-        if new == now:
+        new_bio = now["biography"] if biography is None else check_biography(biography)
+        new_links = now["links"] if links is None else check_links(links)
+        new_images = now["images"] if images is None else check_images(images)
+        if (new_bio, new_links, new_images) == (now["biography"], now["links"], now["images"]):
             return party, False
-        party.update_profile(**new, actor=actor)
+        party.update_profile(biography=new_bio, links=new_links, images=new_images, actor=actor)
         self.save(party)
         return party, True
 
@@ -69,7 +67,7 @@ class ContentCommands(_Base):
         self, upc: str, actor: str, *, title: str | None = None, release_date: date | None = None
     ) -> tuple[Release, bool]:
         """A release's title and date as its label says (tracks and territories come by delivery)."""
-        rel = self.find_release(upc)  # type: ignore[attr-defined]
+        rel = self.find_release(upc)
         changes: dict[str, Any] = {}
         if title is not None and title != rel.title:
             changes["title"] = check_text(title.strip(), "title", "title")
@@ -109,7 +107,7 @@ class ContentCommands(_Base):
 
     def release_prices(self, upc: str) -> dict[str, Any]:
         """The minimum prices in force for a release: everywhere and by territory (micros)."""
-        rel = self.find_release(upc)  # type: ignore[attr-defined]
+        rel = self.find_release(upc)
         current = self.current_pricing()  # type: ignore[attr-defined]
         config: PricingConfig | None = current[1] if current else None
         return {
@@ -117,7 +115,8 @@ class ContentCommands(_Base):
             "pricing_version": current[0] if current else None,
             "minimums": dict(config.min_price_by_release.get(rel.upc, {})) if config else {},
             "territory_minimums": {
-                t: dict(m) for t, m in (config.min_price_by_release_territory.get(rel.upc, {}) if config else {}).items()
+                t: dict(m)
+                for t, m in (config.min_price_by_release_territory.get(rel.upc, {}) if config else {}).items()
             },
         }
 
@@ -132,7 +131,7 @@ class ContentCommands(_Base):
         """Record a pricing version with this release's minimums (pay what you want, at least
         this much) replaced — everywhere and per territory; other releases' stay as they were.
         Returns (the version in force, whether a new one was recorded)."""
-        rel = self.find_release(upc)  # type: ignore[attr-defined]
+        rel = self.find_release(upc)
         current = self.current_pricing()  # type: ignore[attr-defined]
         if current is None:
             raise DomainError("no pricing is configured yet: an operator sets it first (royalty pricing set)")

@@ -14,9 +14,7 @@ from ledger.domain.pricing import PricingSchedule
 from tests.e2e.api_fixtures import ISRC_A, ISRC_B, UPC_A, Api, seed_catalogue, set_money_rules
 
 # The smallest valid PNG (1×1, transparent).
-PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
-)
+PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=")
 
 
 @pytest.fixture(autouse=True)
@@ -43,7 +41,10 @@ def test_a_party_edits_its_own_profile_and_uploads_a_press_image(api: Api) -> No
     alice = api.key("party", "alice")
     r = api.client.put(
         "/v1/parties/alice/profile",
-        json={"biography": "Alice writes songs.\nIn Lisbon.", "links": [{"label": "Site", "url": "https://alice.example/"}]},
+        json={
+            "biography": "Alice writes songs.\nIn Lisbon.",
+            "links": [{"label": "Site", "url": "https://alice.example/"}],
+        },
         headers=alice,
     )
     assert r.status_code == 200, r.text
@@ -126,16 +127,22 @@ def test_a_label_edits_its_release_and_a_track_and_a_master_holder_its_track(api
     r = api.client.patch(f"/v1/releases/{UPC_A}", json={"title": "Second Light"}, headers=label)
     assert r.status_code == 200 and r.json()["release"]["title"] == "Second Light"
     credits = [{"party": "bob", "role": "main_artist"}, {"party": "alice", "role": "producer"}]
-    r = api.client.patch(f"/v1/recordings/{ISRC_B}", json={"display_artist": "Bob & Alice", "credits": credits}, headers=label)
+    r = api.client.patch(
+        f"/v1/recordings/{ISRC_B}", json={"display_artist": "Bob & Alice", "credits": credits}, headers=label
+    )
     assert r.status_code == 200, r.text
     rec = api.ledger.get_recording(ISRC_B)
     assert (rec.display_artist, rec.credits, rec.duration_ms) == ("Bob & Alice", credits, 180_000)
-    r = api.client.patch(f"/v1/recordings/{ISRC_A}", json={"title": "Track A (2026)"}, headers=api.key("party", "alice"))
+    r = api.client.patch(
+        f"/v1/recordings/{ISRC_A}", json={"title": "Track A (2026)"}, headers=api.key("party", "alice")
+    )
     assert r.status_code == 200 and api.ledger.get_recording(ISRC_A).title == "Track A (2026)"
     bad = [{"party": "alice", "role": "tambourine"}]
     r = api.client.patch(f"/v1/recordings/{ISRC_A}", json={"credits": bad}, headers=label)
     assert r.status_code == 422 and "tambourine" in r.text
-    r = api.client.patch(f"/v1/recordings/{ISRC_A}", json={"credits": [{"party": "nobody", "role": "mixer"}]}, headers=label)
+    r = api.client.patch(
+        f"/v1/recordings/{ISRC_A}", json={"credits": [{"party": "nobody", "role": "mixer"}]}, headers=label
+    )
     assert r.status_code in (404, 422)
 
 
@@ -151,7 +158,13 @@ def test_a_label_sets_its_release_minimums_and_sales_below_them_are_quarantined(
     assert isinstance(schedule, PricingSchedule) and schedule.versions[-1]["actor"].endswith("/label")
     again = api.client.put(f"/v1/releases/{UPC_A}/prices", json=body, headers=label)
     assert again.json()["changed"] is False
-    sale = {"kind": "purchase", "upc": UPC_A, "currency": "EUR", "occurred_at": "2026-02-01T10:00:00Z", "listener_id": "l1"}
+    sale = {
+        "kind": "purchase",
+        "upc": UPC_A,
+        "currency": "EUR",
+        "occurred_at": "2026-02-01T10:00:00Z",
+        "listener_id": "l1",
+    }
     rows = [
         {**sale, "sale_id": "s-gb", "territory": "GB", "amount": "4.00"},  # ≥ 3 in GB
         {**sale, "sale_id": "s-de", "territory": "DE", "amount": "4.00"},  # < 5 elsewhere

@@ -2,9 +2,10 @@
 Playwright's own download). One browser for the module, one server, a few pages.
 
 They log in as an artist, see this month's earnings change after an ingest without a reload,
-open each chart, download a statement PDF, accept a split proposal as the label, prove that
-one artist cannot reach another's pages by editing the URL, check the overview at phone width
-and that every request stays on this server. Screenshots go to ROYALTY_SCREENSHOTS (default
+open each chart, download a statement PDF, accept a split proposal as the label, edit a profile
+and upload a press image, change a release's prices as its label, prove that one artist cannot
+reach or change another's pages by editing the URL, check the overview at phone width and that
+every request stays on this server. Screenshots go to ROYALTY_SCREENSHOTS (default
 var/screenshots). With CI=true the tests must run; elsewhere they skip when chromium is absent.
 """
 
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import struct
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +29,7 @@ from api.app import create_app
 from api.deps import ApiSettings
 from ledger.store.config import StoreConfig
 from ledger.store.migrate import apply_migrations
-from tests.e2e.api_fixtures import ISRC_A, Api
+from tests.e2e.api_fixtures import ISRC_A, UPC_A, Api
 from tests.e2e.dashboard_fixtures import PASSWORD, report_plays, seed_dashboard, wait_projected
 from tests.e2e.live_server import live_server
 
@@ -68,6 +71,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Api]
     apply_migrations(config)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ROYALTY_LISTENER_SECRET", "browser-test-listener-secret-0123456789")
+        patch.setenv("ROYALTY_MEDIA_BLOB_DIR", str(tmp_path_factory.mktemp("blobs")))
         patch.setattr(auth, "_HASHER", PasswordHasher.from_parameters(profiles.CHEAPEST))
         app = create_app(config, projector=True, settings=ApiSettings(read_wait_s=20))
         with live_server(app) as url, httpx.Client(base_url=url, timeout=30) as client:
@@ -172,3 +176,74 @@ def test_overview_fits_a_phone(page_for: Any) -> None:
     page = page_for("alice-user", width=375, height=740)
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     _shot(page, "overview-phone")
+
+
+def _press_png(width: int = 240, height: int = 160) -> bytes:
+    """A visible PNG (a blue-to-orange gradient), so the screenshot shows the image."""
+    rows = b"".join(
+        b"\0" + b"".join(bytes((255 * x // width, 99 + 60 * y // height, 163 - 120 * x // width)) for x in range(width))
+        for y in range(height)
+    )
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+def test_artist_edits_its_profile_and_uploads_a_press_image(page_for: Any, served: tuple[str, Api]) -> None:
+    _, api = served
+    page = page_for("alice-user")
+    page.click("header nav >> text=Profile")
+    page.fill("#biography-input", "Alice writes songs in Lisbon.\nShe tours in spring.")
+    page.fill("#links-input", "Bandcamp https://alice.example/music")
+    page.click("#profile-form button[type=submit]")
+    page.wait_for_selector("text=Recorded: saved")
+    assert "Alice writes songs in Lisbon." in (page.text_content("#biography") or "")
+    assert page.get_attribute("#link-list a", "href") == "https://alice.example/music"
+    page.set_input_files("#image-input", files=[{"name": "press.png", "mimeType": "image/png", "buffer": _press_png()}])
+    page.fill("#caption-input", "On stage")
+    page.click("#image-form button[type=submit]")
+    page.wait_for_selector("text=Recorded: image added")
+    image = page.locator(".press img").first
+    assert image.evaluate("img => img.complete && img.naturalWidth === 240")  # served by this host, and decoded
+    assert (page.text_content(".press figcaption") or "").startswith("On stage")
+    assert api.ledger.get_party("alice").profile["images"][0]["content_type"] == "image/png"
+    _shot(page, "profile")
+
+
+def test_label_changes_a_release_price(page_for: Any, served: tuple[str, Api]) -> None:
+    _, api = served
+    page = page_for("label-user")
+    page.goto(f"/releases/{UPC_A}")
+    page.fill("#prices-form textarea[name=minimums]", "EUR 4.50")
+    page.fill("#prices-form textarea[name=territory_minimums]", "GB EUR 3.00")
+    page.fill("#prices-form input[name=reason]", "spring sale")
+    page.click("#prices-form button[type=submit]")
+    page.wait_for_selector("text=Recorded: prices saved")
+    assert page.locator("strong.minimum", has_text="EUR 4.500000").count() == 1
+    assert api.ledger.release_prices(UPC_A)["territory_minimums"] == {"GB": {"EUR": 3_000_000}}
+    _shot(page, "release-prices")
+
+
+def test_artist_b_cannot_see_or_change_artist_a_content_by_editing_the_url(
+    page_for: Any, served: tuple[str, Api]
+) -> None:
+    _, api = served
+    page = page_for("bob-user")
+    response = page.goto("/profile?party=alice")
+    assert response is not None and response.status == 404
+    page.goto(f"/releases/{UPC_A}")  # bob is on this release, but does not label it
+    assert page.locator("#prices-form").count() == 0 and page.locator("#release-details").count() == 0
+    token = page.get_attribute("form.logout input[name=csrf_token]", "value")
+    before = api.ledger.get_party("alice").profile
+    for path, form in (
+        ("/profile", {"party": "alice", "biography": "bob was here"}),
+        (f"/releases/{UPC_A}/prices", {"minimums": "EUR 0.01"}),
+    ):
+        answer = page.request.post(path, form={"csrf_token": token or "", **form}, max_redirects=0)
+        assert answer.status == 404, path
+    assert api.ledger.get_party("alice").profile == before
+    assert api.ledger.release_prices(UPC_A)["minimums"].get("EUR") != 10_000
+    _shot(page, "release-as-other-artist")

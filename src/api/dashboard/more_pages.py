@@ -1,6 +1,6 @@
-"""The dashboard's disputes page (with escrow) and the operators' page: projector lag, the review
-queue (approve, reject) and quarantine by reason (retry) — the ledger's own commands, the user
-recorded as actor."""
+"""The dashboard's disputes page (with escrow) and the operators' page: projector lag, the audit
+status (last verification, latest checkpoint, verify now), the review queue (approve, reject) and
+quarantine by reason (retry) — the ledger's own commands, the user recorded as actor."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from api.dashboard.audit_status import last_verification, latest_checkpoint, verify_now
 from api.dashboard.data import money
 from api.dashboard.session import same_token
 from api.dashboard.site import Site, Viewer, html, not_found, viewer
@@ -31,7 +32,7 @@ def _site(request: Request) -> Site:
 
 
 @router.get("/disputes", response_class=HTMLResponse)
-def disputes(request: Request, who: ViewerDep) -> Response:
+def disputes(request: Request, who: ViewerDep, done: str | None = None) -> Response:
     """Disputes the viewer's parties are claimant or respondent in (operators: all), with what
     each escrow account holds now."""
     site = _site(request)
@@ -46,6 +47,9 @@ def disputes(request: Request, who: ViewerDep) -> Response:
         held = queries.balance(app, db, d.escrow_account)["balances"]
         rows.append(
             {
+                "id": str(d.id),
+                "right": d.right,
+                "subject_key": d.subject_key,
                 "subject": f"{d.right} {d.subject_key}",
                 "isrc": d.subject_key if d.right == "master" else None,
                 "claimant": d.claimant,
@@ -56,7 +60,9 @@ def disputes(request: Request, who: ViewerDep) -> Response:
                 "escrow": ", ".join(money(b["balance_micros"], b["currency"]) for b in held) or "0",
             }
         )
-    return html(site.render("disputes.html", who=who, disputes=rows))
+    parties = sorted(who.principal.scope) if who.principal.is_party else []
+    today = who.app.clock().date().isoformat()
+    return html(site.render("disputes.html", who=who, disputes=rows, parties=parties, today=today, done=done))
 
 
 @router.get("/operations", response_class=HTMLResponse)
@@ -71,7 +77,31 @@ def operations(request: Request, who: ViewerDep, done: str | None = None) -> Res
     for row in list_quarantine(who.app):
         by_reason[row.reason] = by_reason.get(row.reason, 0) + 1
     review = [{"upc": r.upc, "title": r.title, "delivered_by": r.delivered_by or ""} for r in review_queue(who.app)]
-    return html(site.render("operations.html", who=who, lag=lag, quarantine=sorted(by_reason.items()), review=review))
+    audit = {"last": last_verification(who.app), "checkpoint": latest_checkpoint(who.app)}
+    return html(
+        site.render(
+            "operations.html",
+            who=who,
+            lag=lag,
+            quarantine=sorted(by_reason.items()),
+            review=review,
+            audit=audit,
+            done=done,
+        )
+    )
+
+
+@router.post("/operations/audit")
+def verify_audit(request: Request, who: ViewerDep, csrf_token: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """Recompute the hash chain to the head, the usage rows and the money equation now (as
+    `GET /v1/audit/status` does) and record the outcome as an audit run with the user as actor."""
+    if who.principal.role not in OPERATOR_ROLES:
+        raise not_found("page")
+    if not same_token(csrf_token, who.session.csrf):
+        return html(_site(request).render("error.html", who=who, message="The form expired: reload the page."), 403)
+    outcome = verify_now(who.app, who.principal.actor, who.app.clock())
+    verdict = "audit+verified+OK" if outcome["ok"] else "audit+verification+found+problems"
+    return RedirectResponse(f"/operations?done={verdict}", status_code=303)
 
 
 def _admin_form(request: Request, who: Viewer, csrf_token: str) -> Response | None:

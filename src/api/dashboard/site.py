@@ -138,12 +138,14 @@ def viewer(request: Request) -> Viewer:
 
 
 def install(app: FastAPI, ledger: RoyaltyLedger, read_side: Any, scopes: ManagedParties) -> None:
-    from api.dashboard import content_pages, more_pages, pages
+    from api.dashboard import content_pages, dispute_pages, more_pages, pages, profile_pages
 
     app.state.dashboard = Site(ledger, read_side, scopes)
     app.include_router(pages.router)
     app.include_router(more_pages.router)
     app.include_router(content_pages.router)
+    app.include_router(profile_pages.router)
+    app.include_router(dispute_pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="dashboard-static")
 
     @app.exception_handler(LoginRequired)

@@ -39,7 +39,9 @@ def get_profile(party_key: ReadableParty, app: LedgerDep) -> ProfilePublic:
 
 
 @router.put("/{party_key}/profile", response_model=ProfileWritten)
-def put_profile(party_key: EditableParty, body: ProfileUpdate, app: LedgerDep, principal: PrincipalDep) -> ProfileWritten:
+def put_profile(
+    party_key: EditableParty, body: ProfileUpdate, app: LedgerDep, principal: PrincipalDep
+) -> ProfileWritten:
     """Change the biography and/or the links (http and https only); `ProfileUpdated` with the
     caller as actor. A party key changes its own parties' profiles only."""
     with capture_writes() as written:
@@ -58,7 +60,9 @@ def upload_image(
     party_key: EditableParty,
     app: LedgerDep,
     principal: PrincipalDep,
-    file: Annotated[UploadFile, File(description="A press image: PNG, JPEG, GIF or WebP (read from its bytes), ≤ 5 MiB.")],
+    file: Annotated[
+        UploadFile, File(description="A press image: PNG, JPEG, GIF or WebP (read from its bytes), ≤ 5 MiB.")
+    ],
     caption: Annotated[str, Form(max_length=500)] = "",
 ) -> ProfileWritten:
     """Add a press image: its type is read from its bytes, never from its name or header."""

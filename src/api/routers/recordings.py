@@ -104,7 +104,9 @@ def reinstate_recording(
 
 
 @router.patch("/{isrc}", response_model=RecordingWritten)
-def edit_recording(rec: VisibleRecording, body: RecordingEdit, app: LedgerDep, principal: Availability) -> RecordingWritten:
+def edit_recording(
+    rec: VisibleRecording, body: RecordingEdit, app: LedgerDep, principal: Availability
+) -> RecordingWritten:
     """Change a track's title, display artist or credits (the delivery's checks: credit roles,
     registered parties); `Recording.DetailsUpdated` with the caller as actor. A party key must
     hold its master now, or label or have delivered a release carrying it."""

@@ -127,7 +127,11 @@ def put_release_prices(
     _must_control(principal, rel, "prices")
     with capture_writes() as written:
         _version, changed = app.set_release_prices(
-            rel.upc, dict(body.minimums), {t: dict(m) for t, m in body.territory_minimums.items()}, body.reason, principal.actor
+            rel.upc,
+            dict(body.minimums),
+            {t: dict(m) for t, m in body.territory_minimums.items()},
+            body.reason,
+            principal.actor,
         )
     prices = ReleasePrices.model_validate(app.release_prices(rel.upc))
     return ReleasePricesWritten(position=written.position(app), changed=changed, prices=prices)

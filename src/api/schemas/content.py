@@ -98,4 +98,3 @@ class ReleasePricesUpdate(Strict):
 
 class ReleasePricesWritten(WriteResult):
     prices: ReleasePrices
-

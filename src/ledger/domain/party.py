@@ -69,7 +69,9 @@ class Party(Aggregate):
         self.managed_by.append(manager_key)
 
     @event("ProfileUpdated")
-    def update_profile(self, biography: str, links: list[dict[str, str]], images: list[dict[str, Any]], actor: str) -> None:
+    def update_profile(
+        self, biography: str, links: list[dict[str, str]], images: list[dict[str, Any]], actor: str
+    ) -> None:
         """What the party shows of itself: a biography, links (http/https), press images (blobs
         by SHA-256). The whole profile each time, so one event says what it became."""
         self.biography, self.links, self.images = biography, links, images
