@@ -117,6 +117,37 @@ class ViewDB:
             f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage} ON CONFLICT ({key}) DO UPDATE SET {rest}"
         )
 
+    def add_rows(self, table: str, columns: Sequence[str], keys: int, rows: Sequence[Sequence[Any]]) -> None:
+        """Add each row's values to the row with the same first `keys` columns (inserted when
+        missing): how a fold applies changes to a sum it keeps. A row whose one value comes to
+        zero is deleted, so a sum kept this way equals one computed afresh (rebuilt == live)."""
+        if not rows:
+            return
+        key = ",".join(columns[:keys])
+        rest = ",".join(f"{c} = {table}.{c} + excluded.{c}" for c in columns[keys:])
+        cols = ",".join(columns)
+        value = columns[-1]
+        if self.backend == "sqlite":
+            marks = ",".join("?" * len(columns))
+            self._sqlite.executemany(
+                f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT ({key}) DO UPDATE SET {rest}", rows
+            )
+            where = " AND ".join(f"{c} = ?" for c in columns[:keys])
+            self._sqlite.executemany(
+                f"DELETE FROM {table} WHERE {where} AND {value} = 0", [tuple(r[:keys]) for r in rows]
+            )
+            self._pause()
+            return
+        stage = f"stage_{table}"
+        self.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table}) ON COMMIT DELETE ROWS")
+        self.execute(f"DELETE FROM {stage}")
+        self.copy_rows(stage, columns, rows)
+        self.execute(
+            f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage} ON CONFLICT ({key}) DO UPDATE SET {rest}"
+        )
+        joined = " AND ".join(f"t.{c} = s.{c}" for c in columns[:keys])
+        self.execute(f"DELETE FROM {table} t USING {stage} s WHERE {joined} AND t.{value} = 0")
+
     def _pause(self) -> None:
         if self._sleep and self._in_batch:
             print("projector: in batch", file=sys.stderr, flush=True)

@@ -4,6 +4,10 @@ A batch recomputes whole days of a recording's period; most of their parts are o
 already written. Comparing with the rows held here (loaded from the table on first use, dropped
 with every other cache after a rollback) turns "delete the days, insert them again" into
 upserts of the changed parts and deletes of the vanished ones.
+
+Each part's change (new amount minus old) is also added to two sums the dashboard reads: per
+account × month × recording × territory × currency (`earn_party_month`) and per account × day ×
+currency (`earn_party_day`) — so they always equal the per-day rows summed, for a few rows a page.
 """
 
 from __future__ import annotations
@@ -15,14 +19,19 @@ from typing import Any
 from projections.db import ViewDB
 
 OUT_COLUMNS = ("isrc", "day_us", "account", "currency", "kind", "territory", "amount_micros")
+MONTH_COLUMNS = ("account", "month_us", "isrc", "territory", "currency", "amount_micros")
+DAY_COLUMNS = ("account", "day_us", "currency", "amount_micros")
 Key = tuple[Any, ...]  # isrc, day_us, account, currency, kind, territory
 Month = tuple[str, int]  # isrc, month start (epoch µs)
 
 
 class AccountDayRows:
-    def __init__(self, table: str, month_end: Callable[[int], int]) -> None:
+    def __init__(
+        self, table: str, month_end: Callable[[int], int], party_month: str | None = None, party_day: str | None = None
+    ) -> None:
         self.table = table
         self.month_end = month_end
+        self.party_month, self.party_day = party_month, party_day
         self._rows: dict[Month, dict[int, dict[Key, int]]] = {}  # by day, then key
 
     def clear(self) -> None:
@@ -33,6 +42,8 @@ class AccountDayRows:
         self._load(db, set(fresh) - self._rows.keys())
         upserts: list[tuple[Any, ...]] = []
         deletes: list[Key] = []
+        by_month: dict[tuple[Any, ...], int] = defaultdict(int)
+        by_day: dict[tuple[Any, ...], int] = defaultdict(int)
         for month, (from_day, rows) in fresh.items():
             written = self._rows[month]
             new: dict[int, dict[Key, int]] = {}
@@ -40,6 +51,12 @@ class AccountDayRows:
                 new.setdefault(row[1], {})[row[:6]] = row[6]
             for day in {d for d in written if d >= from_day} | new.keys():
                 before, after = written.get(day, {}), new.get(day, {})
+                for key in before.keys() | after.keys():
+                    change = after.get(key, 0) - before.get(key, 0)
+                    if change:
+                        _isrc, day_us, account, currency, _kind, territory = key
+                        by_month[(account, month[1], month[0], territory, currency)] += change
+                        by_day[(account, day_us, currency)] += change
                 upserts.extend((*key, amount) for key, amount in after.items() if before.get(key) != amount)
                 deletes.extend(key for key in before if key not in after)
                 if after:
@@ -49,6 +66,11 @@ class AccountDayRows:
         where = " AND ".join(f"{c} = ?" for c in OUT_COLUMNS[:6])
         db.executemany(f"DELETE FROM {self.table} WHERE {where}", deletes)
         db.upsert_rows(self.table, OUT_COLUMNS, 6, upserts)
+        if self.party_month:
+            rows_m = [(*k, v) for k, v in by_month.items() if v]
+            db.add_rows(self.party_month, MONTH_COLUMNS, 5, rows_m)
+        if self.party_day:
+            db.add_rows(self.party_day, DAY_COLUMNS, 3, [(*k, v) for k, v in by_day.items() if v])
 
     def _load(self, db: ViewDB, months: set[Month]) -> None:
         by_start: dict[int, list[str]] = defaultdict(list)

@@ -77,7 +77,13 @@ def month_bounds(day_us: int) -> tuple[int, int]:
 
 class EarningsView(ReadModel):
     name = "earnings"
-    tables: ClassVar[tuple[str, ...]] = ("earn_gross_day", "earn_account_day", "earn_refund_day")
+    tables: ClassVar[tuple[str, ...]] = (
+        "earn_gross_day",
+        "earn_account_day",
+        "earn_refund_day",
+        "earn_party_month",
+        "earn_party_day",
+    )
 
     def __init__(self, app: Any, *, rebuild: bool = False) -> None:
         super().__init__(app, rebuild=rebuild)
@@ -85,7 +91,12 @@ class EarningsView(ReadModel):
         self._cells: dict[Month, dict[int, dict[Cell, int]]] = {}  # gross by day, then cell
         self._bases: dict[Month, _Base] = {}
         self._refunds: dict[str, dict[RefundCell, int]] = {}  # per recording: refund gross by cell
-        self._written = AccountDayRows(self.t["earn_account_day"], lambda start: month_bounds(start)[1])
+        self._written = AccountDayRows(
+            self.t["earn_account_day"],
+            lambda start: month_bounds(start)[1],
+            self.t["earn_party_month"],
+            self.t["earn_party_day"],
+        )
         self._topics = set(app.topics_of(*rights.RIGHTS_EVENT_CLASSES))  # the statement rules' own event set
 
     def reset_caches(self) -> None:

@@ -34,7 +34,16 @@ MODELS: dict[str, type[ReadModel]] = {m.name: m for m in (CatalogueView, StatsVi
 DEFAULT_BATCH = 5_000
 # Tables whose rows are updated batch after batch; set at start-up rather than in 0003, which
 # kept stores have already applied.
-UPSERTED_TABLES = ("stats_minute", "stats_source_hour", "stats_day", "earn_gross_day", "earn_account_day")
+UPSERTED_TABLES = (
+    "stats_minute",
+    "stats_source_hour",
+    "stats_day",
+    "stats_month",
+    "earn_gross_day",
+    "earn_account_day",
+    "earn_party_month",
+    "earn_party_day",
+)
 
 
 class _Moved(Exception):

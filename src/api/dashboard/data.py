@@ -12,7 +12,7 @@ from api.dashboard.charts import Slice, bars, pie
 from ledger.application import RoyaltyLedger
 from ledger.domain.money import format_micros
 from ledger.domain.period import Period
-from projections import queries, rollups
+from projections import party_sums, queries
 from projections.statements.close import engine_for
 from projections.statements.display import Letterhead, platform_name, position_time
 from projections.statements.dsr import write_statement_dsr
@@ -36,39 +36,17 @@ def live_figures(
     app: RoyaltyLedger, db: Any, party: str, now: datetime, earned: dict[str, int] | None = None
 ) -> dict[str, Any]:
     """The figures the overview updates as plays arrive (server-sent events)."""
-    month = rollups.earnings(db, party, start=_month_start(now))
-    balance = queries.balance(app, db, party, earned)
+    position = queries.as_of(db, "earnings")
+    month = party_sums.earned_totals(db, party, _month_start(now))
+    balance = queries.balance(app, db, party, party_sums.earned_totals(db, party) if earned is None else earned)
     return {
-        "as_of": month["as_of"],
+        "as_of": position,
         "text": {
-            "live-month": ", ".join(money(v, c) for c, v in sorted(month["totals_micros"].items())) or "0",
+            "live-month": ", ".join(money(v, c) for c, v in sorted(month.items())) or "0",
             "live-balance": ", ".join(money(b["balance_micros"], b["currency"]) for b in balance["balances"]) or "0",
-            "live-position": str(month["as_of"]),
+            "live-position": str(position),
         },
     }
-
-
-def _earned_cells(db: Any, party: str) -> list[tuple[str, str, str, int]]:
-    """(recording, territory, currency, amount) for the party, all time: one scan serves the
-    pies by territory and recording and the totals."""
-    rows = db.execute(
-        "SELECT isrc, territory, currency, SUM(amount_micros) FROM earn_account_day WHERE account = ? "
-        "GROUP BY isrc, territory, currency",
-        [f"party:{party}"],
-    )
-    return [(str(i), str(t), str(c), int(a)) for i, t, c, a in rows]
-
-
-def _play_cells(db: Any, isrcs: list[str]) -> list[tuple[str, str, str, int, int]]:
-    """(recording, territory, source, plays, counted plays) for these recordings, all time."""
-    if not isrcs:
-        return []
-    rows = db.execute(
-        "SELECT isrc, territory, source, SUM(plays), SUM(counted_plays) FROM stats_day "
-        f"WHERE isrc IN ({','.join('?' * len(isrcs))}) GROUP BY isrc, territory, source",
-        isrcs,
-    )
-    return [(str(i), str(t), str(s), int(p), int(c)) for i, t, s, p, c in rows]
 
 
 def _titles(db: Any, isrcs: set[str]) -> dict[str, str]:
@@ -91,11 +69,11 @@ def overview(app: RoyaltyLedger, db: Any, party: str, by: str, now: datetime) ->
     # Whole days, so the page is a function of the date and the read models' positions (cached so).
     start = datetime.combine((now - span).date(), datetime.min.time(), UTC) if span else None
     catalogue = queries.party_catalogue(db, party)
-    timeline = rollups.earnings(db, party, by=by, start=start)
-    earned = _earned_cells(db, party)
+    timeline = party_sums.earned_by_bucket(db, party, by, start)
+    earned = party_sums.earned_cells(db, party)
     currencies = sorted({c for _, _, c, _ in earned}) or ["EUR"]
     currency = currencies[0]
-    amounts = {line["bucket"][:10]: line["amount_micros"] for line in timeline["lines"] if line["currency"] == currency}
+    amounts = {line["bucket"][:10]: line["amount_micros"] for line in timeline if line["currency"] == currency}
     if by == "day" and start is not None:  # a day without earnings is a zero, not a gap in the line
         day = start.date()
         while day <= now.date():
@@ -113,7 +91,7 @@ def overview(app: RoyaltyLedger, db: Any, party: str, by: str, now: datetime) ->
             by_territory[territory] = by_territory.get(territory, 0) + amount
             by_recording[isrc] = by_recording.get(isrc, 0) + amount
     plays_by = {"recording": {}, "territory": {}, "source": {}}  # type: dict[str, dict[str, list[int]]]
-    for isrc, territory, source, plays, counted in _play_cells(db, catalogue):
+    for isrc, territory, source, plays, counted in party_sums.play_cells(db, catalogue):
         for group, key in (("recording", isrc), ("territory", territory), ("source", source)):
             acc = plays_by[group].setdefault(key, [0, 0])
             acc[0] += plays
@@ -154,9 +132,8 @@ def overview(app: RoyaltyLedger, db: Any, party: str, by: str, now: datetime) ->
 
 def statement_months(db: Any, party: str, now: datetime) -> list[dict[str, Any]]:
     """Every month with earnings for the party, newest first, and the current month."""
-    found = rollups.earnings(db, party, by="month")
     months: dict[str, dict[str, int]] = {}
-    for line in found["lines"]:
+    for line in party_sums.earned_by_bucket(db, party, "month"):
         months.setdefault(line["bucket"], {})[line["currency"]] = line["amount_micros"]
     months.setdefault(now.strftime("%Y-%m"), {})
     return [
