@@ -14,17 +14,20 @@ from projections.db import ViewDB
 from projections.queries import _account
 from projections.rollups import bucket_label
 
-__all__ = ["earned_by_bucket", "earned_cells", "earned_totals", "play_cells"]
+__all__ = ["earned_by", "earned_by_bucket", "earned_totals", "plays_by"]
 
 
-def earned_cells(db: ViewDB, party: str) -> list[tuple[str, str, str, int]]:
-    """(recording, territory, currency, amount) for the party, all time."""
+_COLUMNS = {"isrc": "isrc", "territory": "territory", "source": "source"}
+
+
+def earned_by(db: ViewDB, party: str, column: str, currency: str) -> dict[str, int]:
+    """The party's earnings in `currency`, all time, per recording (`isrc`) or `territory`."""
+    col = _COLUMNS[column]
     rows = db.execute(
-        "SELECT isrc, territory, currency, SUM(amount_micros) FROM earn_party_month WHERE account = ? "
-        "GROUP BY isrc, territory, currency",
-        [_account(party)],
+        f"SELECT {col}, SUM(amount_micros) FROM earn_party_month WHERE account = ? AND currency = ? GROUP BY {col}",
+        [_account(party), currency],
     )
-    return [(str(i), str(t), str(c), int(a)) for i, t, c, a in rows]
+    return {str(k): int(a) for k, a in rows}
 
 
 def earned_totals(db: ViewDB, party: str, start: datetime | None = None) -> dict[str, int]:
@@ -49,13 +52,14 @@ def earned_by_bucket(db: ViewDB, party: str, by: str, start: datetime | None = N
     return [{"bucket": b, "currency": c, "amount_micros": a} for (b, c), a in sorted(cells.items())]
 
 
-def play_cells(db: ViewDB, isrcs: list[str]) -> list[tuple[str, str, str, int, int]]:
-    """(recording, territory, source, plays, counted plays) for these recordings, all time."""
+def plays_by(db: ViewDB, isrcs: list[str], column: str) -> dict[str, list[int]]:
+    """Plays and counted plays of these recordings, all time, per `isrc`, `territory` or `source`."""
     if not isrcs:
-        return []
+        return {}
+    col = _COLUMNS[column]
     rows = db.execute(
-        "SELECT isrc, territory, source, SUM(plays), SUM(counted_plays) FROM stats_month "
-        f"WHERE isrc IN ({','.join('?' * len(isrcs))}) GROUP BY isrc, territory, source",
+        f"SELECT {col}, SUM(plays), SUM(counted_plays) FROM stats_month "
+        f"WHERE isrc IN ({','.join('?' * len(isrcs))}) GROUP BY {col}",
         isrcs,
     )
-    return [(str(i), str(t), str(s), int(p), int(c)) for i, t, s, p, c in rows]
+    return {str(k): [int(p), int(c)] for k, p, c in rows}

@@ -96,6 +96,15 @@ def test_kept_sums_equal_the_day_tables_through_reallocation_and_takedowns(app: 
     # The dashboard's reads of them answer what the per-day reads answer.
     for party in ("aria", "lbl", "pub"):
         assert party_sums.earned_totals(db, party) == rollups.earnings(db, party)["totals_micros"]
+        for column in ("isrc", "territory"):
+            by_day = db.execute(
+                f"SELECT {column}, SUM(amount_micros) FROM earn_account_day WHERE account = ? AND currency = 'EUR' "
+                f"GROUP BY {column}",
+                [f"party:{party}"],
+            )
+            assert party_sums.earned_by(db, party, column, "EUR") == {str(k): int(v) for k, v in by_day if v}
+        plays = db.execute("SELECT territory, SUM(plays), SUM(counted_plays) FROM stats_day GROUP BY territory")
+        assert party_sums.plays_by(db, ISRCS, "territory") == {str(t): [int(p), int(c)] for t, p, c in plays}
         for by in ("day", "week", "month", "year"):
             lines = rollups.earnings(db, party, by=by)["lines"]
             assert party_sums.earned_by_bucket(db, party, by) == [

@@ -70,9 +70,8 @@ def overview(app: RoyaltyLedger, db: Any, party: str, by: str, now: datetime) ->
     start = datetime.combine((now - span).date(), datetime.min.time(), UTC) if span else None
     catalogue = queries.party_catalogue(db, party)
     timeline = party_sums.earned_by_bucket(db, party, by, start)
-    earned = party_sums.earned_cells(db, party)
-    currencies = sorted({c for _, _, c, _ in earned}) or ["EUR"]
-    currency = currencies[0]
+    totals = party_sums.earned_totals(db, party)
+    currency = min(totals) if totals else "EUR"
     amounts = {line["bucket"][:10]: line["amount_micros"] for line in timeline if line["currency"] == currency}
     if by == "day" and start is not None:  # a day without earnings is a zero, not a gap in the line
         day = start.date()
@@ -80,22 +79,14 @@ def overview(app: RoyaltyLedger, db: Any, party: str, by: str, now: datetime) ->
             amounts.setdefault(day.isoformat(), 0)
             day += timedelta(days=1)
     points = [Slice(label, amount, money(amount, currency)) for label, amount in sorted(amounts.items())]
-    totals: dict[str, int] = {}
-    for _, _, cur, amount in earned:
-        totals[cur] = totals.get(cur, 0) + amount
-    titles = _titles(db, {isrc for isrc, _, _, _ in earned} | set(catalogue))
-    by_territory: dict[str, int] = {}
-    by_recording: dict[str, int] = {}
-    for isrc, territory, cur, amount in earned:
-        if cur == currency:
-            by_territory[territory] = by_territory.get(territory, 0) + amount
-            by_recording[isrc] = by_recording.get(isrc, 0) + amount
-    plays_by = {"recording": {}, "territory": {}, "source": {}}  # type: dict[str, dict[str, list[int]]]
-    for isrc, territory, source, plays, counted in party_sums.play_cells(db, catalogue):
-        for group, key in (("recording", isrc), ("territory", territory), ("source", source)):
-            acc = plays_by[group].setdefault(key, [0, 0])
-            acc[0] += plays
-            acc[1] += counted
+    # Each figure summed by the database over the party's months (a few thousand rows at most).
+    by_territory = party_sums.earned_by(db, party, "territory", currency)
+    by_recording = party_sums.earned_by(db, party, "isrc", currency)
+    titles = _titles(db, set(by_recording) | set(catalogue))
+    plays_by = {
+        group: party_sums.plays_by(db, catalogue, column)
+        for group, column in (("recording", "isrc"), ("territory", "territory"), ("source", "source"))
+    }
 
     def slices(amounts: dict[str, int], labels: dict[str, str]) -> list[Slice]:
         ordered = sorted(amounts.items(), key=lambda kv: (-kv[1], kv[0]))
