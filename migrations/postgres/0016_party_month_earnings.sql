@@ -4,7 +4,8 @@
 -- Kept by the earnings read model's batch fold with the same changes it writes to
 -- earn_account_day (each part's new amount minus its old one), so they always add up to it.
 -- Plays per month (stats_month) likewise beside stats_day. Filled here from the per-day tables
--- as they stand (same positions: the read models' tracking rows do not move).
+-- as they stand (same positions: the read models' tracking rows do not move). A later migration
+-- that folds earnings (or stats) again from position 0 must empty these with the per-day tables.
 CREATE TABLE IF NOT EXISTS earn_party_month (
     account text NOT NULL,
     month_us bigint NOT NULL,
