@@ -14,6 +14,7 @@ from api.users import create_user
 from ledger.domain.dispute import Dispute
 from ledger.domain.operation_run import OperationRun
 from ledger.store.config import StoreConfig
+from projections.db import ViewDB
 from tests.e2e.api_fixtures import ISRC_A, Api, TestClient, seed_catalogue, set_money_rules
 from tests.e2e.dashboard_fixtures import PASSWORD
 from tests.e2e.test_dashboard_http import _csrf, login
@@ -117,3 +118,19 @@ def test_the_operators_page_shows_and_runs_the_audit_verification(site: Api) -> 
     runs = [site.ledger.decode(n) for n in site.ledger.read_log(topics=site.ledger.topics_of(OperationRun.Completed))]
     assert runs[-1].outcome["ok"] is True and runs[-1].outcome["chain_hash"] == head_hash.group(1)
     assert runs[-1].actor == "user:operator"
+
+
+def test_the_login_rate_limit_holds_across_server_processes(sqlite_config: StoreConfig, site: Api) -> None:
+    """Two apps on one store stand for two workers: failures counted by one stop logins at the
+    other, and the table keeps no address or username, only hashes."""
+    second = create_app(sqlite_config)
+    with TestClient(second) as other:
+        statuses = [login(site.client if n % 2 else other, "alice-user", "wrong password!!") for n in range(5)]
+        assert statuses == [401] * 5
+        assert login(other, "alice-user") == 429 and login(site.client, "alice-user") == 429
+    db = ViewDB(sqlite_config)
+    try:
+        rows = db.execute("SELECT key_hash FROM login_failures")
+    finally:
+        db.close()
+    assert rows and all(len(h) == 64 and "alice" not in h and "testclient" not in h for (h,) in rows)

@@ -1,11 +1,13 @@
 """Dashboard sessions: a signed cookie (HttpOnly, SameSite=Lax, Secure behind TLS), a CSRF token
-per session checked on every form, login rate limiting and logout.
+per session checked on every form, login rate limiting (counted in the database) and logout.
 
 The cookie holds the username, an expiry, a session id and the CSRF token, signed with
 HMAC-SHA256 under ROYALTY_SESSION_SECRET (a random secret per process when unset: sessions then
 end when the server restarts; set it when running several workers). Each request re-reads the
 user from the log (cached for a few seconds), so a disabled user's sessions end at once.
 Logout records the session id as ended (in this process, until the cookie would have expired).
+Failed logins are counted in the database (`login_failures`), so the rate limit holds across
+processes and workers.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ import secrets
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -56,12 +60,80 @@ def is_secure(request: Request) -> bool:
     return request.headers.get("x-forwarded-proto", "").split(",")[0].strip() == "https"
 
 
+class MemoryFailures:
+    """Failed logins counted in this process's memory (one process, or tests without a store)."""
+
+    def __init__(self) -> None:
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def throttled(self, keys: tuple[str, ...], now: float) -> int:
+        wait = 0
+        with self._lock:
+            for key in keys:
+                found = self._failures.get(key)
+                while found and found[0] < now - FAILURE_WINDOW_S:
+                    found.popleft()
+                if found and len(found) >= MAX_FAILURES:
+                    wait = max(wait, int(found[0] + FAILURE_WINDOW_S - now) + 1)
+        return wait
+
+    def failed(self, keys: tuple[str, ...], now: float) -> None:
+        with self._lock:
+            if len(self._failures) > 100_000:
+                self._failures.clear()
+            for key in keys:
+                self._failures.setdefault(key, deque()).append(now)
+
+    def succeeded(self, keys: tuple[str, ...]) -> None:
+        with self._lock:
+            for key in keys:
+                self._failures.pop(key, None)
+
+
+class StoredFailures:
+    """Failed logins counted in the database (`login_failures`, migration 0017): every server
+    process and worker sees the same counts. Keys are stored as SHA-256 hashes only."""
+
+    def __init__(self, db: Callable[[], Any]) -> None:
+        self._db = db
+
+    @staticmethod
+    def _hash(key: str) -> str:
+        return hashlib.sha256(f"royalty-login:{key}".encode()).hexdigest()
+
+    def throttled(self, keys: tuple[str, ...], now: float) -> int:
+        hashes = [self._hash(k) for k in keys]
+        since = int((now - FAILURE_WINDOW_S) * 1_000_000)
+        rows = self._db().execute(
+            "SELECT key_hash, COUNT(*), MIN(failed_at_us) FROM login_failures "
+            f"WHERE key_hash IN ({','.join('?' * len(hashes))}) AND failed_at_us >= ? GROUP BY key_hash",
+            [*hashes, since],
+        )
+        wait = 0
+        for _key, count, first in rows:
+            if int(count) >= MAX_FAILURES:
+                wait = max(wait, int(int(first) / 1_000_000 + FAILURE_WINDOW_S - now) + 1)
+        return wait
+
+    def failed(self, keys: tuple[str, ...], now: float) -> None:
+        db = self._db()
+        at = int(now * 1_000_000)
+        for key in keys:
+            db.execute("INSERT INTO login_failures (key_hash, failed_at_us) VALUES (?, ?)", [self._hash(key), at])
+        db.execute("DELETE FROM login_failures WHERE failed_at_us < ?", [at - FAILURE_WINDOW_S * 1_000_000])
+
+    def succeeded(self, keys: tuple[str, ...]) -> None:
+        hashes = [self._hash(k) for k in keys]
+        self._db().execute(f"DELETE FROM login_failures WHERE key_hash IN ({','.join('?' * len(hashes))})", hashes)
+
+
 class Sessions:
-    def __init__(self, secret: str | None = None) -> None:
+    def __init__(self, secret: str | None = None, failures: MemoryFailures | StoredFailures | None = None) -> None:
         raw = secret or os.environ.get(SECRET_ENV) or secrets.token_urlsafe(32)
         self._key = hashlib.sha256(raw.encode()).digest()
         self._ended: dict[str, int] = {}
-        self._failures: dict[str, deque[float]] = {}
+        self._failures = failures or MemoryFailures()
         self._lock = threading.Lock()
 
     # --- cookies ---
@@ -124,29 +196,13 @@ class Sessions:
 
     def throttled(self, *keys: str) -> int:
         """Seconds to wait when any key (client address, username) failed too often lately; 0 otherwise."""
-        now = time.monotonic()
-        wait = 0
-        with self._lock:
-            for key in keys:
-                found = self._failures.get(key)
-                while found and found[0] < now - FAILURE_WINDOW_S:
-                    found.popleft()
-                if found and len(found) >= MAX_FAILURES:
-                    wait = max(wait, int(found[0] + FAILURE_WINDOW_S - now) + 1)
-        return wait
+        return self._failures.throttled(keys, time.time())
 
     def failed(self, *keys: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            if len(self._failures) > 100_000:
-                self._failures.clear()
-            for key in keys:
-                self._failures.setdefault(key, deque()).append(now)
+        self._failures.failed(keys, time.time())
 
     def succeeded(self, *keys: str) -> None:
-        with self._lock:
-            for key in keys:
-                self._failures.pop(key, None)
+        self._failures.succeeded(keys)
 
 
 def same_token(given: str | None, expected: str) -> bool:

@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from api.auth import ManagedParties, Principal
-from api.dashboard.session import Session, Sessions
+from api.dashboard.session import Session, Sessions, StoredFailures
 from api.users import get_user
 from ledger.application import NotFound, RoyaltyLedger
 from ledger.domain.money import format_micros
@@ -65,7 +65,7 @@ class Site:
         self.app = app
         self.read_side = read_side
         self.scopes = scopes
-        self.sessions = Sessions()
+        self.sessions = Sessions(failures=StoredFailures(read_side.db))
         self.env = Environment(
             loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]), auto_reload=False
         )
