@@ -25,8 +25,44 @@ from projections.statements.dsr import SECTIONS as DSR_SECTIONS
 from projections.statements.dsr import DsrDetails, DsrParties, DsrRecording, DsrRelease
 from projections.statements.export import FORMATS, export_period
 from projections.statements.statement import SUMMARY_FIELDS, build_statement, statement_hash
+from projections.statements.usage import UsageReader
 
 app = typer.Typer(help="Monthly statements: close, show, replay, export.", no_args_is_help=True)
+
+ENGINES = ("store", "spark")
+ENGINE_OPTION = typer.Option(
+    "store",
+    "--engine",
+    help="Where the month's usage is summed: store (the database itself) or spark (Apache Spark over "
+    "the usage archived as Parquet; needs the spark extra). Hashes are the same either way.",
+)
+ARCHIVE_OPTION = typer.Option(
+    None,
+    "--archive",
+    help="--engine spark: the usage archive (a folder or a URI such as s3://bucket/usage; default "
+    "ROYALTY_USAGE_ARCHIVE, else usage-archive beside the SQLite file, else ./var/usage-archive).",
+)
+MASTER_OPTION = typer.Option(
+    None,
+    "--spark-master",
+    help="--engine spark: the Spark master (default ROYALTY_SPARK_MASTER, else local[*]; e.g. spark://host:7077).",
+)
+
+
+def _usage_reader(engine: str, archive: str | None, master: str | None, as_json: bool) -> UsageReader | None:
+    if engine not in ENGINES:
+        fail(f"unknown engine {engine!r}: choose one of {', '.join(ENGINES)}", as_json)
+    if engine == "store":
+        if archive or master:
+            fail("--archive and --spark-master go with --engine spark", as_json)
+        return None
+    from projections.statements.spark_engine import SparkUnavailable, SparkUsage, spark_session
+
+    try:
+        spark_session(master)  # fail here, clearly, when pyspark or Java is missing
+    except SparkUnavailable as exc:
+        fail(str(exc), as_json)
+    return SparkUsage(store_config(), archive, master)
 
 
 def _period(text: str, as_json: bool) -> Period:
@@ -58,6 +94,9 @@ def close(
         False, "--force", help="Close the month before it has ended (needs --reason); never out of order."
     ),
     reason: str = typer.Option("", help="Why a forced close is needed (recorded)."),
+    engine: str = ENGINE_OPTION,
+    archive: str = ARCHIVE_OPTION,
+    spark_master: str = MASTER_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Close the month: record PeriodClosed with every account's totals and statement hash.
@@ -65,12 +104,14 @@ def close(
     Months close once each, in order without a gap; a month below a later closed one is
     refused, with --force too (its money would be on no statement's balance)."""
     p = _period(period, as_json)
+    usage = _usage_reader(engine, archive, spark_master, as_json)
     try:
-        statements = close_period(ledger(), store_config(), p, actor(), force=force, reason=reason)
+        statements = close_period(ledger(), store_config(), p, actor(), force=force, reason=reason, usage=usage)
     except DomainError as exc:
         fail(str(exc), as_json)
     doc = {
         "ok": True,
+        "engine": engine,
         "period": str(p),
         "as_of_position": statements.as_of,
         "hashes": statements.hashes,
@@ -133,15 +174,22 @@ def show(
 
 
 @app.command("replay")
-def replay(period: str = typer.Argument(..., help="YYYY-MM"), as_json: bool = JSON_OPTION) -> None:
+def replay(
+    period: str = typer.Argument(..., help="YYYY-MM"),
+    engine: str = ENGINE_OPTION,
+    archive: str = ARCHIVE_OPTION,
+    spark_master: str = MASTER_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
     """Recompute a closed period from the log alone; exit 1 on any hash difference."""
     p = _period(period, as_json)
+    usage = _usage_reader(engine, archive, spark_master, as_json)
     try:
-        result = replay_period(ledger(), store_config(), p)
+        result = replay_period(ledger(), store_config(), p, usage)
     except (DomainError, NotFound) as exc:
         fail(str(exc), as_json)
     report(
-        result.as_dict(),
+        {**result.as_dict(), "engine": engine},
         as_json,
         lambda: console.print(
             f"replay {p} at position {result.as_of}: {result.compared} statements, "

@@ -21,7 +21,7 @@ from projections.statements.statement import (
     statement_hash,
     totals_of,
 )
-from projections.statements.usage import prefetch_usage
+from projections.statements.usage import UsageReader, prefetch_usage
 
 
 class CloseRefused(DomainError):
@@ -83,10 +83,14 @@ def engine_for(
     *,
     history: RightsHistory | None = None,
     prefetch: Sequence[tuple[Period, int]] = (),
+    usage: UsageReader | None = None,
 ) -> StatementEngine:
     """A statement engine over the rights history up to `upto` (head); `history`, read earlier
     from this store, is continued from where it stopped instead of read again. The usage of each
-    (period, as_of) in `prefetch` is pre-summed by the store while the history is read."""
+    (period, as_of) in `prefetch` is pre-summed by the store while the history is read — unless
+    `usage` names another reader (e.g. Spark over the usage archive), which sums it instead."""
+    if usage is not None:
+        prefetch = ()
     started = {(period, as_of): prefetch_usage(config, period, as_of) for period, as_of in prefetch}
     try:
         with _without_cyclic_gc():
@@ -96,6 +100,7 @@ def engine_for(
             future.cancel()
         raise
     engine.prefetched.update(started)
+    engine.usage = usage
     return engine
 
 
@@ -151,6 +156,7 @@ def close_period(
     force: bool = False,
     reason: str = "",
     display: bool = False,
+    usage: UsageReader | None = None,
 ) -> PeriodStatements:
     """Compute every statement at the current head and record PeriodClosed with their hashes
     (the documents returned carry the display-only fields only with `display`).
@@ -161,7 +167,7 @@ def close_period(
     # the order rules need the rights history, read while the store sums.
     check_not_closed(app, period)
     as_of = app.head_position()
-    engine = engine_for(app, config, as_of, prefetch=[(period, as_of)])
+    engine = engine_for(app, config, as_of, prefetch=[(period, as_of)], usage=usage)
     try:
         check_close_allowed(app, engine, period)
     except CloseConflict:
@@ -216,12 +222,14 @@ class ReplayReport:
         }
 
 
-def replay_period(app: RoyaltyLedger, config: StoreConfig, period: Period) -> ReplayReport:
+def replay_period(
+    app: RoyaltyLedger, config: StoreConfig, period: Period, usage: UsageReader | None = None
+) -> ReplayReport:
     """Recompute the closed period at its recorded as-of position; compare every hash."""
     recorded = app.period_close(period)
     if recorded is None:
         raise DomainError(f"period {period} has not been closed")
-    engine = engine_for(app, config, prefetch=[(period, recorded.as_of_position)])
+    engine = engine_for(app, config, prefetch=[(period, recorded.as_of_position)], usage=usage)
     close = engine.history.closes[str(period)]
     statements = compute_statements(engine, period, close.as_of_position, display=False)
     recomputed = statements.hashes

@@ -20,7 +20,7 @@ from ledger.royalties.allocation import AllocationContext, Part, right_weights
 from ledger.royalties.keys import AllocationKey, allocate, refund_key
 from ledger.store.config import StoreConfig
 from projections.statements.batch import allocate_many
-from projections.statements.usage import refund_groups, usage_keys
+from projections.statements.usage import StoreUsage, UsageReader, usage_keys
 
 PPM = 1_000_000
 _new_line = tuple.__new__
@@ -75,7 +75,12 @@ def _shares(ctx: AllocationContext, right: str, account: str, released: str) -> 
 
 
 def allocation_keys(
-    config: StoreConfig, history: RightsHistory, period: Period, as_of: int, coarse: Future[pa.Table] | None = None
+    config: StoreConfig,
+    history: RightsHistory,
+    period: Period,
+    as_of: int,
+    coarse: Future[pa.Table] | None = None,
+    reader: UsageReader | None = None,
 ) -> dict[AllocationKey, KeyTotals]:
     """The period's usage and refunds as known at `as_of`, summed by allocation key.
 
@@ -83,13 +88,14 @@ def allocation_keys(
     whose contexts are equal for a group — e.g. on both sides of another territory's takedown
     — fall into one key here, so only what decides who is paid ever separates two plays.
     """
-    keys, timelines = usage_keys(config, history, period, as_of, coarse)
+    reader = reader or StoreUsage(config)
+    keys, timelines = usage_keys(config, history, period, as_of, coarse, reader)
     segments = {(isrc, seg.start_us): seg.context for isrc, segs in timelines.items() for seg in segs}
     grouped: dict[AllocationKey, KeyTotals] = {}
     for k, totals in keys.items():
         ctx = segments[(k.isrc, k.segment_start_us)].for_usage(k.kind, k.pricing_model, k.territory)
         _merge(grouped, AllocationKey(k.currency, k.isrc, k.kind, k.territory, ctx), totals.units, totals.gross_micros)
-    for g in refund_groups(config, period, as_of):
+    for g in reader.refunds(period, as_of):
         key = refund_key(
             history,
             as_of,
@@ -114,13 +120,19 @@ def _merge(grouped: dict[AllocationKey, KeyTotals], key: AllocationKey, units: i
 
 
 def compute_period(
-    config: StoreConfig, history: RightsHistory, period: Period, as_of: int, coarse: Future[pa.Table] | None = None
+    config: StoreConfig,
+    history: RightsHistory,
+    period: Period,
+    as_of: int,
+    coarse: Future[pa.Table] | None = None,
+    reader: UsageReader | None = None,
 ) -> PeriodResult:
-    """f(period, as_of); `coarse` is the usage pre-sum started before the history was read."""
+    """f(period, as_of); `coarse` is the usage pre-sum started before the history was read;
+    `reader` where the usage is summed (default: the store)."""
     result = PeriodResult(period, as_of)
     usage: list[tuple[AllocationKey, KeyTotals]] = []
     refunds: list[tuple[AllocationKey, KeyTotals]] = []
-    for key, totals in allocation_keys(config, history, period, as_of, coarse).items():
+    for key, totals in allocation_keys(config, history, period, as_of, coarse, reader).items():
         (refunds if key.sale_period_us is not None else usage).append((key, totals))
     allocated = allocate_many([totals.gross_micros for _, totals in usage], [key.context for key, _ in usage])
     for (key, totals), (parts, amounts) in zip(usage, allocated, strict=True):

@@ -24,6 +24,7 @@ from ledger.royalties.history import CloseFact
 from ledger.store.config import StoreConfig
 from projections.statements.compute import LineAmounts, LineKey, PeriodResult, compute_period
 from projections.statements.display import percent_text, versions_text
+from projections.statements.usage import UsageReader
 
 
 @dataclass
@@ -35,11 +36,13 @@ class StatementEngine:
     _memo: dict[tuple[Period, int], PeriodResult] = field(default_factory=dict)
     # Usage pre-sums started before the history was read (close and replay start theirs first).
     prefetched: dict[tuple[Period, int], Future[pa.Table]] = field(default_factory=dict)
+    # Where usage is summed: None is the store; see projections.statements.spark_engine.
+    usage: UsageReader | None = None
 
     def period_result(self, period: Period, as_of: int) -> PeriodResult:
         if (period, as_of) not in self._memo:
             coarse = self.prefetched.pop((period, as_of), None)
-            self._memo[(period, as_of)] = compute_period(self.config, self.history, period, as_of, coarse)
+            self._memo[(period, as_of)] = compute_period(self.config, self.history, period, as_of, coarse, self.usage)
         return self._memo[(period, as_of)]
 
     def previous_close(self, period: Period, as_of: int) -> CloseFact | None:

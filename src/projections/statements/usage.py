@@ -13,7 +13,7 @@ import sqlite3
 from bisect import bisect_right
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import duckdb
 import psycopg
@@ -271,11 +271,41 @@ def group_by_key(groups: pa.Table, timelines: dict[str, list[Segment]]) -> dict[
     )
 
 
+class UsageReader(Protocol):
+    """Where a statement engine reads a period's pre-summed usage: the store (the default,
+    `StoreUsage`) or an engine over the usage archived as Parquet (`spark_engine.SparkUsage`).
+    Every reader returns the same sums, so statement hashes never depend on which one ran."""
+
+    def groups(
+        self, history: RightsHistory, period: Period, as_of: int, coarse: Future[pa.Table] | None
+    ) -> pa.Table: ...
+
+    def refunds(self, period: Period, as_of: int) -> list[RefundGroup]: ...
+
+
+class StoreUsage:
+    """The pre-sums run by the store (SQLite or PostgreSQL) itself."""
+
+    def __init__(self, config: StoreConfig) -> None:
+        self.config = config
+
+    def groups(self, history: RightsHistory, period: Period, as_of: int, coarse: Future[pa.Table] | None) -> pa.Table:
+        return read_usage_groups(self.config, history, period, as_of, coarse)
+
+    def refunds(self, period: Period, as_of: int) -> list[RefundGroup]:
+        return refund_groups(self.config, period, as_of)
+
+
 def usage_keys(
-    config: StoreConfig, history: RightsHistory, period: Period, as_of: int, coarse: Future[pa.Table] | None = None
+    config: StoreConfig,
+    history: RightsHistory,
+    period: Period,
+    as_of: int,
+    coarse: Future[pa.Table] | None = None,
+    reader: UsageReader | None = None,
 ) -> tuple[dict[UsageKey, KeyTotals], dict[str, list[Segment]]]:
     """The period's allocation keys with their cumulative totals, and the timelines used."""
-    groups = read_usage_groups(config, history, period, as_of, coarse)
+    groups = (reader or StoreUsage(config)).groups(history, period, as_of, coarse)
     isrcs = groups.column("isrc").unique().to_pylist()
     timelines = timelines_for(history, isrcs, period, as_of)
     if groups.num_rows != 0 and len(groups) != 0:

@@ -1,0 +1,195 @@
+"""The usage of a month as partitioned Parquet: what a statement engine off the database reads.
+
+Layout (Hive-style, one folder per month, any pyarrow filesystem — a local folder or object
+storage such as `s3://bucket/usage`):
+
+    <root>/period=2026-01/pos-000000000000-000000001234.parquet
+    <root>/period=2026-01/pos-000000001234-000000005678.parquet
+
+A file holds the month's usage rows recorded at log positions in (lo, hi]. Usage is
+append-only, so an archive grows by one more file per export and is never rewritten: exporting
+"up to position N" writes only the rows recorded after the month's highest `hi`. Readers filter
+`position <= as_of`, so one archive serves every as-of position up to its highest `hi`.
+
+Only what a statement needs is exported: no listener reference, no usage id. A refund row
+carries the key-deciding fields of the sale it refunds (recording, kind, pricing model,
+territory, instant), joined here once, since its sale can lie in any earlier month.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+
+from ledger.domain.period import Period
+from ledger.royalties import period_bounds_us
+from ledger.store.config import StoreConfig
+
+ARCHIVE_SCHEMA = pa.schema(
+    [
+        ("position", pa.int64()),
+        ("kind", pa.string()),
+        ("occurred_at_us", pa.int64()),
+        ("isrc", pa.string()),
+        ("territory", pa.string()),
+        ("currency", pa.string()),
+        ("gross_micros", pa.int64()),
+        ("pricing_model", pa.string()),
+        ("counted", pa.bool_()),
+        # A refund's sale (the refund's own fields when its sale is not stored); null otherwise.
+        ("sale_isrc", pa.string()),
+        ("sale_kind", pa.string()),
+        ("sale_model", pa.string()),
+        ("sale_territory", pa.string()),
+        ("sale_at_us", pa.int64()),
+    ]
+)
+
+_FILE = re.compile(r"^pos-(\d{12})-(\d{12})\.parquet$")
+
+_COLUMNS = (
+    "r.position, r.kind, r.occurred_at_us, r.isrc, r.territory, r.currency, r.gross_micros, r.pricing_model, r.counted"
+)
+_USAGE = (
+    f"SELECT {_COLUMNS}, NULL, NULL, NULL, NULL, NULL FROM usage_rows r "
+    "WHERE r.kind <> 'refund' AND r.position > {p} AND r.position <= {p} "
+    "AND r.occurred_at_us >= {p} AND r.occurred_at_us < {p}"
+)
+# The same join as the store engine's refund pre-sum (projections.statements.usage._REFUNDS).
+_REFUNDS = (
+    f"SELECT {_COLUMNS}, COALESCE(s.isrc, r.isrc), COALESCE(s.kind, r.kind), "
+    "COALESCE(s.pricing_model, r.pricing_model), COALESCE(s.territory, r.territory), "
+    "COALESCE(s.occurred_at_us, r.occurred_at_us) "
+    "FROM usage_rows r LEFT JOIN usage_rows s "
+    "ON s.source = r.source AND s.usage_id = r.refund_of AND s.line_no = r.line_no AND s.kind <> 'refund' "
+    "WHERE r.kind = 'refund' AND r.position > {p} AND r.position <= {p} "
+    "AND r.occurred_at_us >= {p} AND r.occurred_at_us < {p}"
+)
+
+
+@dataclass(frozen=True)
+class UsageArchive:
+    """A usage archive at `root` (a local path or a URI pyarrow's filesystems know)."""
+
+    root: str
+
+    def _fs(self) -> tuple[pafs.FileSystem, str]:
+        if "://" in self.root:
+            return pafs.FileSystem.from_uri(self.root)  # type: ignore[no-any-return]
+        return pafs.LocalFileSystem(), str(self.root)
+
+    def month_uri(self, period: Period) -> str:
+        return f"{self.root.rstrip('/')}/period={period}"
+
+    def covered(self, period: Period) -> int:
+        """The highest log position the month's files cover (0: none exported)."""
+        fs, base = self._fs()
+        selector = pafs.FileSelector(f"{base.rstrip('/')}/period={period}", allow_not_found=True)
+        highest = 0
+        for info in fs.get_file_info(selector):
+            match = _FILE.match(info.base_name)
+            if match:
+                highest = max(highest, int(match.group(2)))
+        return highest
+
+    def has_rows(self, period: Period) -> bool:
+        fs, base = self._fs()
+        selector = pafs.FileSelector(f"{base.rstrip('/')}/period={period}", allow_not_found=True)
+        return any(_FILE.match(i.base_name) for i in fs.get_file_info(selector))
+
+    def export(self, config: StoreConfig, period: Period, upto: int) -> int:
+        """Add the month's rows recorded in (covered, upto] as one file; return how many."""
+        low = self.covered(period)
+        if upto <= low:
+            return 0
+        start, end = period_bounds_us(period)
+        fs, base = self._fs()
+        folder = f"{base.rstrip('/')}/period={period}"
+        fs.create_dir(folder, recursive=True)
+        final = f"{folder}/pos-{low:012d}-{upto:012d}.parquet"
+        partial = f"{folder}/.writing-{low:012d}-{upto:012d}.parquet"
+        written = 0
+        with pq.ParquetWriter(partial, ARCHIVE_SCHEMA, filesystem=fs, compression="zstd") as writer:
+            for batch in _batches(config, (low, upto, start, end)):
+                writer.write_batch(batch)
+                written += batch.num_rows
+        # Readers see the file only once complete (a rename; on object storage, a copy).
+        fs.move(partial, final)
+        return written
+
+
+def _batches(config: StoreConfig, params: tuple[int, int, int, int]) -> Iterator[pa.RecordBatch]:
+    if config.backend == "sqlite":
+        yield from _sqlite_batches(config, params)
+    else:
+        yield from _postgres_batches(config, params)
+
+
+def _postgres_batches(config: StoreConfig, params: tuple[int, int, int, int]) -> Iterator[pa.RecordBatch]:
+    # ADBC reads PostgreSQL's binary COPY straight into Arrow, in C: no Python object per value.
+    try:
+        import adbc_driver_postgresql.dbapi as adbc
+    except ImportError as exc:  # pragma: no cover - the extra is part of the dev install
+        raise RuntimeError(
+            "exporting usage to Parquet from PostgreSQL needs the `spark` extra: pip install 'royalty-ledger[spark]'"
+        ) from exc
+    with adbc.connect(_conninfo_uri(config)) as conn, conn.cursor() as cur:
+        for query in (_USAGE, _REFUNDS):
+            cur.execute(_numbered(query), params)
+            reader = cur.fetch_record_batch()
+            for batch in reader:
+                yield _conform(batch)
+
+
+def _numbered(query: str) -> str:
+    """`{p}` placeholders as PostgreSQL's $1, $2, … in order."""
+    parts = query.split("{p}")
+    return "".join(f"{part}${i}" if i < len(parts) else part for i, part in enumerate(parts, start=1))
+
+
+def _conninfo_uri(config: StoreConfig) -> str:
+    from urllib.parse import quote
+
+    password = f":{quote(config.pg_password, safe='')}" if config.pg_password else ""
+    return (
+        f"postgresql://{quote(config.pg_user, safe='')}{password}@{config.pg_host}:{config.pg_port}/"
+        f"{quote(config.pg_dbname, safe='')}"
+    )
+
+
+def _sqlite_batches(config: StoreConfig, params: tuple[int, int, int, int]) -> Iterator[pa.RecordBatch]:
+    assert config.sqlite_path is not None
+    conn = sqlite3.connect(f"file:{config.sqlite_path}?mode=ro", uri=True, timeout=30)
+    try:
+        for query in (_USAGE, _REFUNDS):
+            cur = conn.execute(query.format(p="?"), params)
+            while rows := cur.fetchmany(100_000):
+                columns = list(zip(*rows, strict=True))
+                arrays = [_sqlite_array(c, f.type) for c, f in zip(columns, ARCHIVE_SCHEMA, strict=True)]
+                yield pa.RecordBatch.from_arrays(arrays, schema=ARCHIVE_SCHEMA)
+    finally:
+        conn.close()
+
+
+def _sqlite_array(values: tuple[object, ...], type_: pa.DataType) -> pa.Array:
+    if type_ == pa.bool_():  # SQLite stores booleans as 0/1
+        return pa.array(values, type=pa.int8()).cast(pa.bool_())
+    return pa.array(values, type=type_)
+
+
+def _conform(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """The driver's batch under the archive's names and types (NULL columns come back untyped)."""
+    arrays = [
+        column if column.type == field.type else column.cast(field.type)
+        for column, field in zip(batch.columns, ARCHIVE_SCHEMA, strict=True)
+    ]
+    return pa.RecordBatch.from_arrays(arrays, schema=ARCHIVE_SCHEMA)
+
+
+__all__ = ["ARCHIVE_SCHEMA", "UsageArchive"]
