@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import tempfile
 import time
 import uuid
@@ -36,6 +37,7 @@ from ledger.royalties import to_us
 from ledger.store.config import StoreConfig
 from ledger.store.migrate import apply_migrations, pg_conninfo
 from projections.statements.close import (
+    PeriodStatements,
     close_period,
     compute_statements,
     engine_for,
@@ -144,12 +146,47 @@ def duckdb_floor(config: StoreConfig, folder: Path) -> float:
     return time.perf_counter() - started
 
 
+def spark_figures(app: RoyaltyLedger, config: StoreConfig, closed: PeriodStatements, close_s: float) -> None:
+    """The same month on the Spark engine (local mode): export to the archive, then the statements
+    with the archive ready, each beside the single-node close; every hash compared."""
+    from projections.statements.spark_engine import SparkUsage, spark_session
+
+    spark_session()  # the JVM's start is not the engine's work
+    with tempfile.TemporaryDirectory() as tmp:
+        usage = SparkUsage(config, str(Path(tmp) / "archive"))
+        started = time.perf_counter()
+        usage.archive.export(config, PERIOD, closed.as_of)
+        export_s = time.perf_counter() - started
+        runs = []
+        for _ in range(3):  # the first run warms the JVM's code generation up; a long-lived driver is warm
+            started = time.perf_counter()
+            engine = engine_for(app, config, closed.as_of, usage=usage)
+            on_spark = compute_statements(engine, PERIOD, closed.as_of, display=False)
+            runs.append(time.perf_counter() - started)
+    same = on_spark.hashes == closed.hashes
+    print(f"[{BENCH}] spark engine: {len(on_spark.hashes):,} statements, every hash identical: {same}", flush=True)
+    assert same, "the Spark engine's hashes differ from the single-node engine's"
+    emit(Figure(BENCH, "spark: archive the month (Parquet)", export_s, "s", "single-node close", close_s))
+    emit(Figure(BENCH, "spark: statements, first run (cold JVM)", runs[0], "s", "single-node close", close_s))
+    emit(
+        Figure(
+            BENCH,
+            "spark: statements, warm (median of 2)",
+            statistics.median(runs[1:]),
+            "s",
+            "single-node close",
+            close_s,
+        )
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--plays", type=int, default=10_000_000)
     parser.add_argument("--recordings", type=int, default=100_000)
     parser.add_argument("--parties", type=int, default=20_000)
     parser.add_argument("--keep", default="", help="keep the database under this name (reused)")
+    parser.add_argument("--no-spark", action="store_true", help="skip the Spark engine's figures")
     args = parser.parse_args()
     admin = StoreConfig.from_url(ADMIN)
     name = args.keep or f"royalty_bench_{uuid.uuid4().hex[:8]}"
@@ -189,6 +226,8 @@ def main() -> None:
         emit(Figure(BENCH, "close month", close_s, "s", "DuckDB GROUP BY on Parquet", floor, "≤ 30 s at 10M plays"))
         emit(Figure(BENCH, "replay month", replay_s, "s", "DuckDB GROUP BY on Parquet", floor, "≤ 30 s at 10M plays"))
         emit(Figure(BENCH, "peak RSS", peak_rss_mib(), "MiB", target="≤ 4096 MiB"))
+        if not args.no_spark:
+            spark_figures(app, config, closed, close_s)
     finally:
         app.close()
         if not args.keep:

@@ -74,6 +74,7 @@ def spark_session(master: str | None = None) -> SparkSession:
         builder.master(master)
         .appName("royalty-ledger statements")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.ansi.enabled", "true")  # an overflowing sum fails, never wraps
         .config("spark.sql.shuffle.partitions", os.environ.get("ROYALTY_SPARK_SHUFFLE_PARTITIONS", "8"))

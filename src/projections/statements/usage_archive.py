@@ -51,6 +51,7 @@ ARCHIVE_SCHEMA = pa.schema(
     ]
 )
 
+ROW_GROUP = 262_144
 _FILE = re.compile(r"^pos-(\d{12})-(\d{12})\.parquet$")
 
 _COLUMNS = (
@@ -117,7 +118,9 @@ class UsageArchive:
         written = 0
         with pq.ParquetWriter(partial, ARCHIVE_SCHEMA, filesystem=fs, compression="zstd") as writer:
             for batch in _batches(config, (low, upto, start, end)):
-                writer.write_batch(batch)
+                # Row groups of at most ROW_GROUP rows: a reader's unit of parallel work (a Spark
+                # task reads whole row groups), so a month's one big file still spreads over cores.
+                writer.write_batch(batch, row_group_size=ROW_GROUP)
                 written += batch.num_rows
         # Readers see the file only once complete (a rename; on object storage, a copy).
         fs.move(partial, final)
