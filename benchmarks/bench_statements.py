@@ -157,12 +157,15 @@ def spark_figures(app: RoyaltyLedger, config: StoreConfig, closed: PeriodStateme
         started = time.perf_counter()
         usage.archive.export(config, PERIOD, closed.as_of)
         export_s = time.perf_counter() - started
-        runs = []
+        runs, in_spark = [], []
         for _ in range(3):  # the first run warms the JVM's code generation up; a long-lived driver is warm
             started = time.perf_counter()
             engine = engine_for(app, config, closed.as_of, usage=usage)
+            usage.spark_seconds = 0.0
             on_spark = compute_statements(engine, PERIOD, closed.as_of, display=False)
             runs.append(time.perf_counter() - started)
+            in_spark.append(usage.spark_seconds)
+    print(f"[{BENCH}] of which Spark's sums (s): {', '.join(f'{x:.1f}' for x in in_spark)}", flush=True)
     same = on_spark.hashes == closed.hashes
     print(f"[{BENCH}] spark engine: {len(on_spark.hashes):,} statements, every hash identical: {same}", flush=True)
     assert same, "the Spark engine's hashes differ from the single-node engine's"
