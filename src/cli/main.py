@@ -22,6 +22,7 @@ from cli import (
     profiles,
     project,
     reads,
+    reports,
     review,
     run,
     serve,
@@ -55,6 +56,7 @@ payouts.app.command("link-account")(payouts_stripe.link_account)
 app.add_typer(pie.app, name="pie")
 app.add_typer(pools.app, name="pools")
 app.add_typer(usage.app, name="usage")
+app.add_typer(reports.app, name="reports")
 app.add_typer(pricing.app, name="pricing")
 app.add_typer(review.app, name="review")
 app.add_typer(parties.app, name="parties")

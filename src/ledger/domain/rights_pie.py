@@ -18,7 +18,13 @@ from ledger.domain.party import DomainError
 from ledger.domain.shares import PPM_WHOLE
 
 PIE_PARTS = ("platform", "master", "publishing")  # also the rights pie's tie-break order
-USAGE_KINDS = ("stream", "download", "purchase", "tip", "refund", "pool", "*")  # pool: money of a pool (docs/pools.md)
+# Usage kinds ("pool": money of a pool, docs/pools.md), and the right types of imported sales
+# reports (issue 20: a rule "performance:SOURCE" is the pie of that right's income from that source).
+USAGE_KINDS = (
+    *("stream", "download", "purchase", "tip", "refund", "pool"),
+    *("performance", "mechanical", "sync", "neighbouring", "master"),
+    "*",
+)
 
 
 def rights_pie_id() -> UUID:

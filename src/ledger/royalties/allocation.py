@@ -180,7 +180,11 @@ def allocate_key_detailed(gross_micros: int, ctx: AllocationContext) -> dict[Par
     """Allocate a key's cumulative gross to (account, right, released_from) parts summing to it."""
     out: dict[Part, int] = {}
     if ctx.blocked_reason is not None:
-        _add(out, (suspense_account(TAKEN_DOWN), "all", ""), gross_micros)
+        # A takedown's reason is text for people; a blocked context that names its suspense
+        # account ("suspense:unmatched-report", an imported report line nothing matches) uses it.
+        blocked = ctx.blocked_reason
+        account = blocked if blocked.startswith("suspense:") else suspense_account(TAKEN_DOWN)
+        _add(out, (account, "all", ""), gross_micros)
         return out
     if ctx.pie_parts is None:
         _add(out, (suspense_account(NO_RIGHTS_PIE), "all", ""), gross_micros)

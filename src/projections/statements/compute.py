@@ -20,6 +20,7 @@ from ledger.royalties.allocation import AllocationContext, Part, right_weights
 from ledger.royalties.keys import AllocationKey, allocate, refund_key
 from ledger.store.config import StoreConfig
 from projections.statements.batch import allocate_many
+from projections.statements.reports import merge_report_keys
 from projections.statements.usage import StoreUsage, UsageReader, usage_keys
 
 PPM = 1_000_000
@@ -107,6 +108,7 @@ def allocation_keys(
             sale_at_us=g.sale_at_us,
         )
         _merge(grouped, key, g.units, g.gross_micros)
+    merge_report_keys(grouped, config, history, period, as_of)  # imported sales reports (issue 20)
     return grouped
 
 

@@ -1,6 +1,6 @@
 """The money equation, per currency, to the micro-unit, at head and at every close:
 
-Σ gross ingested + Σ pool contributions
+Σ gross ingested + Σ pool contributions + Σ imported report income (converted, docs/reports.md)
     = platform + Σ party balances + Σ payouts + escrow + suspense + pools undistributed + co-op fund.
 
 At head every period with usage is allocated as known now (party balance = earnings − payouts).
@@ -20,6 +20,7 @@ from ledger.royalties.history import EPOCH, to_us
 from ledger.store.config import StoreConfig
 from projections.statements.close import engine_for
 from projections.statements.pools_money import contributions_between, contributions_overview
+from projections.statements.reports import report_gross
 from projections.statements.statement import StatementEngine
 from projections.statements.usage import gross_between, usage_overview
 
@@ -39,11 +40,12 @@ class MoneyCheck:
     contributions: int = 0  # pool contributions (docs/pools.md)
     pools: int = 0  # pools' undistributed accounts
     coop_fund: int = 0
+    reports: int = 0  # imported sales reports' converted amounts (the report account)
 
     @property
     def ok(self) -> bool:
         held = self.platform + self.parties + self.payouts + self.escrow + self.suspense + self.pools + self.coop_fund
-        return self.gross + self.contributions == held
+        return self.gross + self.contributions + self.reports == held
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -58,6 +60,7 @@ class MoneyCheck:
             "pool_contributions_micros": self.contributions,
             "pool_undistributed_micros": self.pools,
             "coop_fund_micros": self.coop_fund,
+            "report_income_micros": self.reports,
             "ok": self.ok,
         }
 
@@ -79,8 +82,9 @@ def _months(first_us: int, last_us: int) -> list[Period]:
 def money_at(engine: StatementEngine, as_of: int, label: str = "head") -> list[MoneyCheck]:
     gross, first, last = usage_overview(engine.config, as_of)
     contributed, c_first, c_last = contributions_overview(engine.config, as_of)
-    first = min((x for x in (first, c_first) if x is not None), default=None)
-    last = max((x for x in (last, c_last) if x is not None), default=None)
+    reported, r_first, r_last = report_gross(engine.config, as_of)
+    first = min((x for x in (first, c_first, r_first) if x is not None), default=None)
+    last = max((x for x in (last, c_last, r_last) if x is not None), default=None)
     sums: dict[tuple[str, str], int] = {}
     if first is not None and last is not None:
         for period in _months(first, last):
@@ -92,7 +96,7 @@ def money_at(engine: StatementEngine, as_of: int, label: str = "head") -> list[M
     for p in engine.history.payouts_between(0, as_of):
         payouts[p.currency] = payouts.get(p.currency, 0) + p.amount_micros
     checks = []
-    for cur in sorted(set(gross) | set(contributed) | set(payouts) | {c for c, _ in sums}):
+    for cur in sorted(set(gross) | set(contributed) | set(reported) | set(payouts) | {c for c, _ in sums}):
         paid = payouts.get(cur, 0)
         checks.append(
             MoneyCheck(
@@ -107,6 +111,7 @@ def money_at(engine: StatementEngine, as_of: int, label: str = "head") -> list[M
                 contributed.get(cur, 0),
                 sums.get((cur, "pool"), 0),
                 sums.get((cur, "coop-fund"), 0),
+                reported.get(cur, 0),
             )
         )
     return checks
@@ -122,6 +127,7 @@ def money_at_closes(engine: StatementEngine) -> list[MoneyCheck]:
         end = to_us(Period.parse(close.period).end)
         gross = gross_between(engine.config, close.as_of_position, first_start, end)
         contributed = contributions_between(engine.config, close.as_of_position, first_start, end)
+        reported, _, _ = report_gross(engine.config, close.as_of_position, first_start, end)
         sums: dict[tuple[str, str], int] = {}
         for account, per_currency in close.account_totals.items():
             for cur, totals in per_currency.items():
@@ -130,7 +136,7 @@ def money_at_closes(engine: StatementEngine) -> list[MoneyCheck]:
         payouts: dict[str, int] = {}
         for p in engine.history.payouts_between(0, close.as_of_position):
             payouts[p.currency] = payouts.get(p.currency, 0) + p.amount_micros
-        for cur in sorted(set(gross) | set(contributed) | set(payouts) | {c for c, _ in sums}):
+        for cur in sorted(set(gross) | set(contributed) | set(reported) | set(payouts) | {c for c, _ in sums}):
             checks.append(
                 MoneyCheck(
                     f"close {close.period}",
@@ -144,6 +150,7 @@ def money_at_closes(engine: StatementEngine) -> list[MoneyCheck]:
                     contributed.get(cur, 0),
                     sums.get((cur, "pool"), 0),
                     sums.get((cur, "coop-fund"), 0),
+                    reported.get(cur, 0),
                 )
             )
     return checks

@@ -1,0 +1,116 @@
+"""Sales reports from other services: the report itself, each source's settings, exchange rates.
+
+A `SalesReport` is one event (`Imported`) with the file's SHA-256, source, period, counts and
+totals; its lines live in the insert-only `report_lines` table, written in the same transaction.
+A `ReportSource` holds one source's versioned column mapping and the identifiers an operator
+linked to a recording (remembered for every later report of that source). `ExchangeRates` is the
+configured rate source: versioned rates, each effective from an instant.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from ledger.domain.ids import NAMESPACE
+
+RIGHT_TYPES = ("performance", "mechanical", "sync", "neighbouring", "master")
+# Identifier kinds a report line may carry, in the order matching tries them.
+ID_KINDS = ("isrc", "platform_id", "proprietary_id", "iswc", "upc", "grid")
+
+
+def sales_report_id(source: str, sha256: str) -> UUID:
+    """Deterministic: the same file from the same source is the same report (re-import: no-op)."""
+    return uuid5(NAMESPACE, f"sales-report:{source}:{sha256}")
+
+
+def report_source_id(source: str) -> UUID:
+    return uuid5(NAMESPACE, f"report-source:{source}")
+
+
+def exchange_rates_id() -> UUID:
+    return uuid5(NAMESPACE, "exchange-rates")
+
+
+class SalesReport(Aggregate):
+    @staticmethod
+    def create_id(source: str, sha256: str, **_: Any) -> Any:
+        return sales_report_id(source, sha256)
+
+    @event("Imported")
+    def __init__(
+        self,
+        source: str,
+        sha256: str,
+        file_format: str,
+        file_name: str,
+        period: str,
+        mapping_version: int,
+        line_count: int,
+        quarantined: dict[str, int],
+        totals: dict[str, dict[str, int]],
+        conversions: list[dict[str, Any]],
+        supersedes: str | None,
+        lines_sha256: str,
+        actor: str,
+    ) -> None:
+        """`totals`: per original currency, `gross`, `net` and `service_fee` (gross − net) in
+        micro-units; `conversions`: per (currency → target), the rate as an exact decimal text,
+        where it came from (`stated`, `rates:<version>` or `same`), the net converted and the
+        converted total (floor of the exact product; the sub-micro rest as `fx_rest`)."""
+        self.source = source
+        self.sha256 = sha256
+        self.file_format = file_format
+        self.file_name = file_name
+        self.period = period
+        self.mapping_version = mapping_version
+        self.line_count = line_count
+        self.quarantined = quarantined
+        self.totals = totals
+        self.conversions = conversions
+        self.supersedes = supersedes
+        self.lines_sha256 = lines_sha256
+
+
+class ReportSource(Aggregate):
+    """One service a report comes from: its column mapping versions and the links operators made."""
+
+    @staticmethod
+    def create_id(name: str, **_: Any) -> Any:
+        return report_source_id(name)
+
+    @event("Opened")
+    def __init__(self, name: str, actor: str) -> None:
+        self.name = name
+        self.mappings: list[dict[str, Any]] = []
+        self.links: dict[str, str] = {}
+
+    @event("MappingVersionSet")
+    def set_mapping(self, version: int, mapping: dict[str, Any], reason: str, actor: str) -> None:
+        self.mappings.append({"version": version, "mapping": mapping, "reason": reason, "actor": actor})
+
+    @event("IdentifierLinked")
+    def link(self, id_kind: str, id_value: str, isrc: str, note: str, actor: str) -> None:
+        """An operator's confirmation that this source's identifier names this recording."""
+        self.links[f"{id_kind}:{id_value}"] = isrc
+
+
+class ExchangeRates(Aggregate):
+    """The configured rate source: each version maps "FROM/TO" to a decimal rate text."""
+
+    @staticmethod
+    def create_id(**_: Any) -> Any:
+        return exchange_rates_id()
+
+    @event("Opened")
+    def __init__(self, actor: str) -> None:
+        self.versions: list[dict[str, Any]] = []
+
+    @event("RatesRecorded")
+    def record_rates(
+        self, version: int, rates: dict[str, str], effective_from: datetime, source: str, actor: str
+    ) -> None:
+        self.versions.append({"version": version, "rates": rates, "effective_from": effective_from, "source": source})

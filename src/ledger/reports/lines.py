@@ -1,0 +1,389 @@
+"""Check and convert a report's lines column-wise (Arrow, NumPy): accepted lines and quarantine.
+
+Every check is a vectorised mask over a column, or a parse of the column's distinct values
+(codes repeat: a million lines name a few thousand ISRCs, a handful of currencies), so the cost
+per line is a few array operations, never a Python call. A line's first failing check is its
+reason; the line is kept, with the reason and its raw values, in the quarantine.
+
+Conversion (DESIGN.md "Money"): the lines of one (currency, rate) group are converted together:
+the group's exact converted total Σ net·rate is floored once, each line gets floor(net·rate) and
+the leftover micro-units go one each to the largest remainders (ties: lower line number). So a
+report converts to exactly floor(Σ net·rate) and only a sub-micro rest per group, recorded in the
+event as `fx_rest`, is not distributed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ledger.domain.identifiers import InvalidIdentifier, parse_currency, parse_grid, parse_iswc, parse_territory
+from ledger.domain.identifiers import parse_upc as _parse_upc
+from ledger.domain.sales_report import ID_KINDS, RIGHT_TYPES
+from ledger.reports.mapping import DEFAULTABLE, FIELDS
+
+MAX_ABS_MICROS = 10**15  # a billion units on one line is a mistake, not a sale
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_INTEGER = r"^[+-]?[0-9]+$"
+_DECIMAL = r"^[+-]?([0-9]{1,15}\.?[0-9]*|\.[0-9]+)$"  # at most 15 integer digits
+_ISRC = r"^[A-Z]{2}[A-Z0-9]{3}[0-9]{7}$"
+_CONTROL = r"[\x00-\x1f\x7f]"
+MICROS = Decimal(1_000_000)
+
+RateLookup = Callable[[str, str, int], tuple[str, str] | None]  # (from, to, at_us) → (rate text, origin)
+
+
+@dataclass
+class CheckedLines:
+    """Accepted lines (typed columns) and quarantined ones, with what the event records."""
+
+    lines: pa.Table
+    quarantine: list[tuple[int, str, str, str]] = field(default_factory=list)  # line_no, reason, detail, raw
+    conversions: list[dict[str, Any]] = field(default_factory=list)
+    totals: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def reasons(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for _, reason, _, _ in self.quarantine:
+            counts[reason] = counts.get(reason, 0) + 1
+        return dict(sorted(counts.items()))
+
+
+class _Errors:
+    """The first reason per line; masks are applied in check order."""
+
+    def __init__(self, rows: int) -> None:
+        self.reason: list[str | None] = [None] * rows
+        self.detail: list[str] = [""] * rows
+
+    def mark(self, mask: pa.Array | np.ndarray, reason: str, detail: Callable[[int], str]) -> None:
+        where = np.flatnonzero(
+            np.asarray(pc.fill_null(mask, False)) if isinstance(mask, pa.Array | pa.ChunkedArray) else mask
+        )
+        for i in where.tolist():
+            if self.reason[i] is None:
+                self.reason[i], self.detail[i] = reason, detail(i)
+
+    def ok(self) -> np.ndarray:
+        return np.fromiter((r is None for r in self.reason), bool, len(self.reason))
+
+
+def _text(table: pa.Table, name: str) -> pa.Array:
+    column = table.column(name)
+    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    trimmed = pc.utf8_trim_whitespace(array)
+    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+
+
+def _by_values(
+    array: pa.Array,
+    parse: Callable[[str], Any],
+    errors: _Errors,
+    reason: str,
+    what: str,
+    kind: pa.DataType | None = None,
+) -> pa.Array:
+    """Parse each distinct value once; bad values mark their lines; returns the parsed column."""
+    distinct = pc.unique(array).drop_null()
+    parsed: list[Any] = []
+    bad: dict[str, str] = {}
+    for value in distinct.to_pylist():
+        try:
+            parsed.append(parse(value))
+        except (InvalidIdentifier, ValueError, InvalidOperation) as exc:
+            parsed.append(None)
+            bad[value] = str(exc)
+    index = pc.index_in(array, value_set=distinct)
+    result = pc.take(pa.array(parsed, kind or pa.string()), index)
+    if bad:
+        errors.mark(
+            pc.is_in(array, value_set=pa.array(list(bad), pa.string())),
+            reason,
+            lambda i: f"{what}: {bad[array[i].as_py()]}",
+        )
+    return result
+
+
+def _decimal_micros(array: pa.Array, errors: _Errors, name: str) -> pa.Array:
+    shape_ok = pc.match_substring_regex(array, _DECIMAL)
+    errors.mark(
+        pc.invert(shape_ok),
+        f"malformed_{name}",
+        lambda i: f"{name} {array[i].as_py()!r} is not a decimal (at most 15 digits before the point)",
+    )
+    clean = pc.if_else(pc.fill_null(shape_ok, False), array, pa.scalar("0"))
+    try:
+        dec = pc.cast(clean, pa.decimal128(24, 6))
+    except pa.ArrowInvalid:  # more than 6 decimals somewhere: find them one by one
+        texts = clean.to_pylist()
+        too_fine = np.fromiter(
+            (t is not None and "." in t and len(t.split(".", 1)[1]) > 6 for t in texts), bool, len(texts)
+        )
+        errors.mark(too_fine, f"malformed_{name}", lambda i: f"{name} {texts[i]!r} has more than 6 decimal places")
+        clean = pc.if_else(pa.array(too_fine), pa.scalar("0"), clean)
+        dec = pc.cast(clean, pa.decimal128(24, 6))
+    limit = pa.scalar(Decimal(MAX_ABS_MICROS // 10**6), pa.decimal128(24, 6))
+    too_big = pc.greater(pc.abs(dec), limit)
+    errors.mark(too_big, "absurd_amount", lambda i: f"{name} above {MAX_ABS_MICROS // 10**6:,} units")
+    dec = pc.if_else(too_big, pa.scalar(Decimal(0), dec.type), dec)
+    return pc.cast(pc.multiply(dec, pa.scalar(MICROS, pa.decimal128(7, 0))), pa.int64())
+
+
+def parse_period_start(text: str) -> int:
+    """'2026-10', '2026-10-01' or '202610' → epoch µs of its first instant (UTC)."""
+    found = re.fullmatch(r"(\d{4})-?(\d{2})(?:-?(\d{2}))?", text)
+    if not found:
+        raise ValueError(f"{text!r} is not YYYY-MM or YYYY-MM-DD")
+    day = datetime(int(found[1]), int(found[2]), int(found[3] or 1), tzinfo=UTC)
+    return (day - _EPOCH) // timedelta(microseconds=1)
+
+
+def parse_rate(text: str) -> str:
+    rate = Decimal(text)
+    if not rate.is_finite() or rate <= 0 or rate.as_tuple().exponent < -12:  # type: ignore[operator]
+        raise ValueError(f"rate {text!r} must be a positive decimal with at most 12 places")
+    return format(rate.normalize(), "f")
+
+
+def _right(text: str) -> str:
+    value = text.lower()
+    if value not in RIGHT_TYPES:
+        raise ValueError(f"{text!r} is not one of {', '.join(RIGHT_TYPES)}")
+    return value
+
+
+def _isrc(array: pa.Array, errors: _Errors) -> pa.Array:
+    compact = pc.utf8_upper(pc.replace_substring_regex(array, r"[\s-]", ""))
+    errors.mark(
+        pc.invert(pc.match_substring_regex(compact, _ISRC)), "malformed_isrc", lambda i: f"ISRC {array[i].as_py()!r}"
+    )
+    return compact
+
+
+def _upc(text: str) -> str:
+    return _parse_upc(text)
+
+
+def check_lines(
+    raw: pa.Table,
+    mapping: dict[str, Any],
+    *,
+    report_period: str,
+    now_us: int,
+    rates: RateLookup,
+    stated_rate: str | None = None,
+) -> CheckedLines:
+    """Every check, then conversion of the accepted lines; nothing is dropped."""
+    rows = raw.num_rows
+    errors = _Errors(rows)
+    defaults = dict(mapping.get("defaults", {}))
+    if report_period and "period" not in defaults:
+        defaults["period"] = report_period
+    text = {name: _text(raw, name) for name in (*FIELDS, "error")}
+    for name in DEFAULTABLE:
+        if name in defaults:
+            text[name] = pc.fill_null(text[name], pa.scalar(defaults[name], pa.string()))
+    errors.mark(pc.is_valid(text["error"]), "unreadable_record", lambda i: str(text["error"][i].as_py()))
+    present = [pc.is_valid(text[k]) for k in ID_KINDS]
+    any_id = present[0]
+    for mask in present[1:]:
+        any_id = pc.or_(any_id, mask)
+    errors.mark(pc.invert(any_id), "no_identifier", lambda i: f"none of {', '.join(ID_KINDS)} is given")
+    for name in ("units", "gross", "currency", "territory", "period", "right_type"):
+        errors.mark(pc.is_null(text[name]), f"missing_{name}", lambda i, n=name: f"{n} is empty")
+    cols: dict[str, pa.Array] = {"line_no": raw.column("line_no").combine_chunks()}
+    cols["isrc"] = _isrc(text["isrc"], errors)
+    cols["upc"] = _by_values(text["upc"], _upc, errors, "malformed_upc", "UPC")
+    cols["iswc"] = _by_values(text["iswc"], parse_iswc, errors, "malformed_iswc", "ISWC")
+    cols["grid"] = _by_values(text["grid"], parse_grid, errors, "malformed_grid", "GRid")
+    cols["platform_id"], cols["proprietary_id"] = text["platform_id"], text["proprietary_id"]
+    for name in ("title", "artist", "platform_id", "proprietary_id"):
+        errors.mark(
+            pc.match_substring_regex(text[name], _CONTROL), f"control_character_in_{name}", lambda i, n=name: f"{n}"
+        )
+        cols.setdefault(name, text[name])
+    shape = pc.match_substring_regex(text["units"], _INTEGER)
+    errors.mark(pc.invert(shape), "malformed_units", lambda i: f"units {text['units'][i].as_py()!r} is not an integer")
+    cols["units"] = pc.cast(pc.if_else(pc.fill_null(shape, False), text["units"], pa.scalar("0")), pa.int64())
+    cols["gross_micros"] = _decimal_micros(text["gross"], errors, "gross")
+    net_text = pc.if_else(pc.is_null(text["net"]), text["gross"], text["net"])
+    cols["net_micros"] = _decimal_micros(net_text, errors, "net")
+    gross, net = np.asarray(cols["gross_micros"]), np.asarray(cols["net_micros"])
+    outside = np.where(gross >= 0, (net < 0) | (net > gross), (net > 0) | (net < gross))
+    errors.mark(outside, "net_outside_gross", lambda i: f"net {net[i]} µ is not between 0 and gross {gross[i]} µ")
+    cols["currency"] = _by_values(text["currency"], parse_currency, errors, "unknown_currency", "currency")
+    cols["territory"] = _by_values(
+        text["territory"], lambda t: parse_territory(t, allow_worldwide=True), errors, "unknown_territory", "territory"
+    )
+    cols["occurred_at_us"] = _by_values(
+        text["period"], parse_period_start, errors, "malformed_period", "period", pa.int64()
+    )
+    starts = np.asarray(pc.fill_null(cols["occurred_at_us"], 0))
+    errors.mark(starts > now_us, "future_period", lambda i: "the usage period starts after the import")
+    cols["right_type"] = _by_values(text["right_type"], _right, errors, "unknown_right_type", "right type")
+    rate_text = text["rate"] if stated_rate is None else pc.fill_null(text["rate"], pa.scalar(stated_rate))
+    cols["rate"] = _by_values(rate_text, parse_rate, errors, "malformed_rate", "rate")
+    target = mapping.get("target_currency")
+    checked = CheckedLines(pa.table({}))
+    line_rates = _line_rates(cols, target, rates, errors)
+    ok = errors.ok()
+    converted = _convert(cols, target, line_rates, ok, checked)
+    quarantined = np.flatnonzero(~ok)
+    if len(quarantined):
+        raw_rows = raw.take(pa.array(quarantined)).to_pylist()
+        for i, row in zip(quarantined.tolist(), raw_rows, strict=True):
+            kept = {k: v for k, v in row.items() if v is not None and k != "line_no"}
+            checked.quarantine.append(
+                (int(row["line_no"]), str(errors.reason[i]), errors.detail[i], json.dumps(kept, sort_keys=True))
+            )
+    mask = pa.array(ok)
+    lines = pa.table(
+        {
+            "line_no": cols["line_no"],
+            "right_type": cols["right_type"],
+            "occurred_at_us": pc.cast(cols["occurred_at_us"], pa.int64()),
+            "territory": cols["territory"],
+            **{
+                k: pc.cast(cols[k], pa.string())
+                for k in ("isrc", "upc", "iswc", "grid", "platform_id", "proprietary_id")
+            },
+            "title": cols["title"],
+            "artist": cols["artist"],
+            "units": cols["units"],
+            "currency": cols["currency"],
+            "gross_micros": cols["gross_micros"],
+            "net_micros": cols["net_micros"],
+            "target_currency": converted[0],
+            "amount_micros": converted[1],
+        }
+    ).filter(mask)
+    checked.lines = lines
+    _totals(checked, lines)
+    return checked
+
+
+def _totals(checked: CheckedLines, lines: pa.Table) -> None:
+    if lines.num_rows == 0:
+        return
+    grouped = lines.group_by("currency").aggregate([("gross_micros", "sum"), ("net_micros", "sum")])
+    for cur, g, n in zip(
+        *(grouped.column(c).to_pylist() for c in ("currency", "gross_micros_sum", "net_micros_sum")), strict=True
+    ):
+        checked.totals[cur] = {"gross": int(g), "net": int(n), "service_fee": int(g) - int(n)}
+    checked.totals = dict(sorted(checked.totals.items()))
+
+
+def _line_rates(
+    cols: dict[str, pa.Array], target: str | None, rates: RateLookup, errors: _Errors
+) -> tuple[np.ndarray, list[tuple[str, str, str]]]:
+    """Each line's conversion group (an index into the returned list of (currency, rate, origin);
+    -1: no conversion, the line is in the target currency already or none is configured).
+    The rate is the line's stated one, else the configured rate source's at the usage period."""
+    rows = len(cols["currency"])
+    if target is None:
+        return np.full(rows, -1), []
+    key = pc.binary_join_element_wise(
+        pc.fill_null(cols["currency"], ""),
+        pc.fill_null(cols["rate"], ""),
+        pc.fill_null(pc.cast(cols["occurred_at_us"], pa.string()), "0"),
+        "|",
+    )
+    distinct = pc.unique(key)
+    groups: list[tuple[str, str, str]] = []
+    code_of_group: dict[tuple[str, str, str], int] = {}
+    codes: list[int] = []
+    missing: set[str] = set()
+    for text in distinct.to_pylist():
+        currency, rate, at = text.split("|")
+        if not currency or currency == target:
+            codes.append(-1)
+            continue
+        found = (rate, "stated") if rate else rates(currency, target, int(at))
+        if found is None:
+            missing.add(text)
+            codes.append(-1)
+            continue
+        group = (currency, *found)
+        codes.append(code_of_group.setdefault(group, len(code_of_group)))
+        if len(groups) < len(code_of_group):
+            groups.append(group)
+    line_codes = np.asarray(pc.take(pa.array(codes, pa.int64()), pc.index_in(key, value_set=distinct)))
+    if missing:
+        errors.mark(
+            pc.is_in(key, value_set=pa.array(sorted(missing), pa.string())),
+            "no_exchange_rate",
+            lambda i: f"no rate {cols['currency'][i].as_py()}/{target} stated or configured",
+        )
+    return line_codes, groups
+
+
+def convert_group(nets: np.ndarray, line_nos: np.ndarray, rate: str) -> tuple[np.ndarray, Fraction]:
+    """Convert one (currency, rate) group: floor per line, the leftover of floor(Σ exact) to the
+    largest remainders (ties: lower line number). Returns the amounts and the sub-micro rest."""
+    fraction = Fraction(Decimal(rate))
+    num, den = fraction.numerator, fraction.denominator
+    if len(nets) == 0:
+        return nets.astype(np.int64), Fraction(0)
+    if int(np.abs(nets).max()) * num < 2**62 and den < 2**62:
+        product = nets.astype(np.int64) * num
+        floors, rests = product // den, product % den
+    else:
+        pairs = [divmod(int(n) * num, den) for n in nets.tolist()]
+        floors = np.array([q for q, _ in pairs], dtype=object)
+        rests = np.array([r for _, r in pairs], dtype=object)
+    exact_total = Fraction(int(np.sum(nets.astype(object))) * num, den)
+    total = exact_total.numerator // exact_total.denominator
+    leftover = total - int(np.sum(floors.astype(object)))
+    amounts = floors.astype(np.int64)
+    if leftover:
+        if rests.dtype == object:  # exact Python integers (the product did not fit in int64)
+            order = np.array(sorted(range(len(nets)), key=lambda j: (-rests[j], line_nos[j])))
+        else:
+            order = np.lexsort((line_nos, -rests))
+        amounts[order[:leftover]] += 1
+    return amounts, exact_total - total
+
+
+def _convert(
+    cols: dict[str, pa.Array],
+    target: str | None,
+    line_rates: tuple[np.ndarray, list[tuple[str, str, str]]],
+    ok: np.ndarray,
+    checked: CheckedLines,
+) -> tuple[pa.Array, pa.Array]:
+    codes, groups = line_rates
+    nets = np.asarray(cols["net_micros"])
+    line_nos = np.asarray(cols["line_no"])
+    amounts = nets.copy()
+    for code, (cur, rate, origin) in sorted(enumerate(groups), key=lambda g: g[1]):
+        index = np.flatnonzero((codes == code) & ok)
+        if len(index) == 0:
+            continue
+        converted, rest = convert_group(nets[index], line_nos[index], rate)
+        amounts[index] = converted
+        checked.conversions.append(
+            {
+                "currency": cur,
+                "target_currency": target,
+                "rate": rate,
+                "origin": origin,
+                "lines": len(index),
+                "net_micros": int(nets[index].sum()),
+                "converted_micros": int(converted.sum()),
+                "fx_rest": f"{rest.numerator}/{rest.denominator}",
+            }
+        )
+    if target is None:
+        return cols["currency"], pa.array(amounts, pa.int64())
+    return pa.array(np.full(len(nets), target, dtype=object), pa.string()), pa.array(amounts, pa.int64())

@@ -1,0 +1,116 @@
+"""The report tables: the side write of one report (its lines, quarantine and supersession, in
+the transaction of its `SalesReport.Imported` event) and the canonical digest of its lines.
+
+The lines' canonical form is their CSV text in `LINE_COLUMNS` order, sorted by line number,
+without a header (pyarrow's CSV writer: null as an empty cell, text quoted). On PostgreSQL the
+same bytes go to `COPY … (FORMAT csv)`, so the digest costs nothing extra and the server parses
+the rows in C.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+LINE_COLUMNS = (
+    "line_no",
+    "source",
+    "right_type",
+    "occurred_at_us",
+    "territory",
+    "isrc",
+    "upc",
+    "iswc",
+    "grid",
+    "platform_id",
+    "proprietary_id",
+    "title",
+    "artist",
+    "units",
+    "currency",
+    "gross_micros",
+    "net_micros",
+    "target_currency",
+    "amount_micros",
+)
+
+
+def lines_csv(lines: pa.Table, source: str) -> bytes:
+    """The canonical CSV of a report's accepted lines (see the module docstring)."""
+    table = lines.append_column("source", pa.array([source] * lines.num_rows, pa.string()))
+    table = table.sort_by("line_no").select(list(LINE_COLUMNS))
+    out = io.BytesIO()
+    pacsv.write_csv(table, out, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
+    return out.getvalue()
+
+
+def lines_digest(csv_bytes: bytes) -> str:
+    return hashlib.sha256(csv_bytes).hexdigest()
+
+
+@dataclass
+class ReportWrite:
+    """One report's rows, written after its event, knowing its position."""
+
+    report_hex: str
+    csv_bytes: bytes
+    lines: pa.Table
+    source: str
+    quarantine: list[tuple[int, str, str, str]] = field(default_factory=list)
+    supersedes: str | None = None
+
+    def _position(self, positions: Sequence[int]) -> int:
+        assert len(positions) == 1, "a report is saved as exactly one event"
+        return int(positions[0])
+
+    def write_sqlite(self, cursor: Any, positions: Sequence[int]) -> None:
+        position = self._position(positions)
+        table = self.lines.append_column("source", pa.array([self.source] * self.lines.num_rows, pa.string()))
+        columns = [table.column(c).to_pylist() for c in LINE_COLUMNS]
+        cols = ", ".join(LINE_COLUMNS)
+        cursor.executemany(
+            f"INSERT INTO report_lines (position, report_id, {cols}) "
+            f"VALUES ({position}, '{self.report_hex}', {', '.join('?' * len(LINE_COLUMNS))})",
+            zip(*columns, strict=True),
+        )
+        cursor.executemany(
+            "INSERT INTO report_quarantine (position, report_id, line_no, source, reason, detail, raw_line) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(position, self.report_hex, n, self.source, r, d, raw) for n, r, d, raw in self.quarantine],
+        )
+        if self.supersedes:
+            cursor.execute(
+                "INSERT INTO report_supersessions (report_id, superseded_by, position) VALUES (?, ?, ?)",
+                (self.supersedes, self.report_hex, position),
+            )
+
+    def write_postgres(self, cursor: Any, positions: Sequence[int]) -> None:
+        position = self._position(positions)
+        if self.csv_bytes:
+            # position and report id are the same on every line: a column default for this COPY
+            # would need DDL, so they are prefixed to each CSV line by the server-side SELECT-free
+            # path — a temporary table would cost a second copy; instead the CSV carries them.
+            prefix = f"{position},{self.report_hex},".encode()
+            body = prefix + self.csv_bytes[:-1].replace(b"\n", b"\n" + prefix) + b"\n"
+            cols = ", ".join(("position", "report_id", *LINE_COLUMNS))
+            with cursor.copy(f"COPY report_lines ({cols}) FROM STDIN (FORMAT csv)") as copy:
+                view = memoryview(body)
+                for start in range(0, len(body), 1 << 20):
+                    copy.write(view[start : start + (1 << 20)])
+        if self.quarantine:
+            cursor.executemany(
+                "INSERT INTO report_quarantine (position, report_id, line_no, source, reason, detail, raw_line) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                [(position, self.report_hex, n, self.source, r, d, raw) for n, r, d, raw in self.quarantine],
+            )
+        if self.supersedes:
+            cursor.execute(
+                "INSERT INTO report_supersessions (report_id, superseded_by, position) VALUES (%s, %s, %s)",
+                (self.supersedes, self.report_hex, position),
+            )

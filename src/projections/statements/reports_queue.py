@@ -1,0 +1,76 @@
+"""The matching queue: report lines nothing matches as known now, grouped by source and identifier,
+with the reason and — for a person to confirm, never applied by itself — recordings whose title
+is the same as the line's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ledger.royalties.history import RightsHistory
+from ledger.store.config import StoreConfig
+from projections.statements.reports import _ID_COLUMNS, Identity, _query, match_line, read_identity
+
+_UNMATCHED = (
+    "SELECT source, "
+    + ", ".join(_ID_COLUMNS)
+    + ", target_currency, min(title), min(artist), count(*), CAST(sum(units) AS BIGINT), "
+    "CAST(sum(amount_micros) AS BIGINT), min(occurred_at_us) FROM report_lines l WHERE position <= {p} "
+    "AND NOT EXISTS (SELECT 1 FROM report_supersessions s WHERE s.report_id = l.report_id AND s.position <= {p}) "
+    "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
+)
+_WHAT = {
+    "isrc": "ISRC {} is not a registered recording",
+    "platform_id": "platform id {} names no recording",
+    "proprietary_id": "proprietary id {} has no alias from a delivery and no link for this source",
+    "iswc": "ISWC {} names no registered work with a recording",
+    "upc": "UPC {} names no delivered release",
+    "grid": "GRid {} names no delivered release",
+}
+
+
+def _titles(history: RightsHistory, as_of: int) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for isrc in history.titles:
+        title = history.title_of(isrc, as_of).strip().casefold()
+        if title:
+            out.setdefault(title, []).append(isrc)
+    return out
+
+
+def matching_queue(
+    config: StoreConfig, history: RightsHistory, as_of: int, source: str | None = None
+) -> list[dict[str, Any]]:
+    """Unmatched identifier groups at `as_of`, largest amount first."""
+    rows = _query(config, _UNMATCHED, (as_of, as_of))
+    identity: Identity = read_identity(config, max(history.upto, as_of))
+    titles = _titles(history, as_of)
+    queue: dict[tuple[str, tuple[Any, ...]], dict[str, Any]] = {}
+    for row in rows:
+        src, ids = str(row[0]), tuple(row[1:7])
+        if source is not None and src != source:
+            continue
+        named = dict(zip(_ID_COLUMNS, ids, strict=True))
+        if match_line(identity, history, src, named, as_of) is not None:
+            continue
+        currency, title, artist, lines, units, micros, _first_us = row[7:]
+        entry = queue.get((src, ids))
+        if entry is None:
+            present = [(k, v) for k, v in named.items() if v]
+            entry = queue[(src, ids)] = {
+                "source": src,
+                "identifiers": dict(present),
+                "link_kind": present[0][0] if present else None,
+                "link_value": present[0][1] if present else None,
+                "reason": f"unknown_{present[0][0]}" if present else "no_identifier",
+                "detail": "; ".join(_WHAT[k].format(v) for k, v in present),
+                "title": title,
+                "artist": artist,
+                "lines": 0,
+                "units": 0,
+                "amount_micros": {},
+                "suggestions": sorted(titles.get((title or "").strip().casefold(), [])),
+            }
+        entry["lines"] += int(lines)
+        entry["units"] += int(units)
+        entry["amount_micros"][currency] = entry["amount_micros"].get(currency, 0) + int(micros)
+    return sorted(queue.values(), key=lambda e: (-sum(e["amount_micros"].values()), e["source"], str(e["link_value"])))

@@ -1,0 +1,184 @@
+"""Sales reports from other services, end to end on SQLite and PostgreSQL (issue 20).
+
+Hand-computed with the pie of tests/reports_helpers.py: a master right pays the platform 15 %
+(its distribution fee under the source's rule "master:*") and the split 85 %; R1's master is
+a 50 % / b 50 %, R2's is c 100 %. The store CSV (tests/fixtures/reports/store-2026-01.csv),
+converted to EUR, USD at the configured 0.92:
+  FR R1 net 2.079000 EUR → platform 311 850, a 883 575, b 883 575
+  US R1 net 0.900000 USD → 0.828000 EUR → platform 124 200, a 351 900, b 351 900
+  DE "PX-1002" (no ISRC, nothing knows it) → suspense:unmatched-report 1 386 000
+  BADISRC, territory XX → quarantined with their reasons.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from ledger.application import RoyaltyLedger
+from ledger.domain.party import DomainError
+from ledger.domain.period import Period
+from ledger.reports.commands import link_identifier, set_rates
+from ledger.reports.importer import UnreadableReport, import_report
+from ledger.reports.queries import list_quarantine, list_reports
+from ledger.royalties import read_rights_history
+from ledger.store.config import StoreConfig
+from ledger.usage.store import UsageStore
+from projections.statements.close import close_period, engine_for, replay_period
+from projections.statements.money import verify_money_equation
+from projections.statements.reports_queue import matching_queue
+from projections.statements.statement import build_statement
+from tests.reports_helpers import FIXTURES, R1, R2, T, account_totals, catalogue
+
+JAN, FEB = Period(2026, 1), Period(2026, 2)
+STORE = (FIXTURES / "store-2026-01.csv").read_bytes()
+DSR = (FIXTURES / "wavestream-2026-01.tsv").read_bytes()
+
+
+@pytest.fixture
+def app(store_config: StoreConfig):
+    ledger = RoyaltyLedger(store_config, clock=lambda: T(2026, 2, 10))
+    catalogue(ledger)
+    set_rates(ledger, {"USD/EUR": "0.92"}, T(2025, 1, 1), "ECB reference rate (test)", "t")
+    yield ledger
+    ledger.close()
+
+
+def test_a_store_csv_is_matched_converted_and_distributed_to_the_micro_unit(app):
+    result = import_report(app, STORE, source="store", actor="t", file_name="store.csv")
+    assert result.lines == 3
+    assert result.quarantined == {"malformed_isrc": 1, "unknown_territory": 1}
+    assert result.totals["EUR"] == {"gross": 2_970_000 + 1_980_000, "net": 2_079_000 + 1_386_000, "service_fee": 1_485_000}
+    assert result.conversions == [
+        {
+            "currency": "USD",
+            "target_currency": "EUR",
+            "rate": "0.92",
+            "origin": "rates:1",
+            "lines": 1,
+            "net_micros": 900_000,
+            "converted_micros": 828_000,
+            "fx_rest": "0/1",
+        }
+    ]
+    assert account_totals(app, [JAN]) == {
+        ("platform", "EUR"): 311_850 + 124_200,
+        ("party:a", "EUR"): 883_575 + 351_900,
+        ("party:b", "EUR"): 883_575 + 351_900,
+        ("suspense:unmatched-report", "EUR"): 1_386_000,
+    }
+    reasons = {q["line_no"]: (q["reason"], q["detail"]) for q in list_quarantine(app)}
+    assert reasons[4] == ("malformed_isrc", "ISRC 'BADISRC'")
+    assert reasons[5][0] == "unknown_territory" and "XX" in reasons[5][1]
+    assert verify_money_equation(app, app.config)["ok"]
+
+
+def test_re_importing_a_report_changes_nothing(app):
+    first = import_report(app, STORE, source="store", actor="t")
+    head = app.head_position()
+    again = import_report(app, STORE, source="store", actor="t")
+    assert again.already_imported and again.report_id == first.report_id and again.position is None
+    assert app.head_position() == head
+    assert len(list_reports(app)) == 1
+    assert len(list_quarantine(app)) == 2
+
+
+def test_a_dsr_matches_by_isrc_and_spreads_a_release_line_over_its_tracks(app):
+    result = import_report(app, DSR, source="wavestream", actor="t", file_name="wavestream.tsv")
+    assert result.period == "2026-01" and result.lines == 4 and result.quarantined == {}
+    # EUR: R1 FR 3.5; R2 FR 0.525 (resource block of R2's ISRC); the UPC line 0.175 spread over
+    # R1 and R2 (87 500 each); USD 1.75 → 1.61 EUR for R1 US.
+    # R1 FR G = 3 587 500: platform 538 125, master 3 049 375 → a 1 524 688 (the tie's micro-unit
+    # goes to the account that sorts first), b 1 524 687. R1 US G = 1 610 000: platform 241 500,
+    # a 684 250, b 684 250. R2 FR G = 612 500: platform 91 875, c 520 625.
+    assert account_totals(app, [JAN]) == {
+        ("platform", "EUR"): 538_125 + 241_500 + 91_875,
+        ("party:a", "EUR"): 1_524_688 + 684_250,
+        ("party:b", "EUR"): 1_524_687 + 684_250,
+        ("party:c", "EUR"): 520_625,
+    }
+    assert verify_money_equation(app, app.config)["ok"]
+
+
+def test_a_dsr_whose_summary_does_not_add_up_is_refused_whole(app):
+    broken = DSR.replace(b"\t6.000000\t4.200000", b"\t6.000001\t4.200000")
+    head = app.head_position()
+    with pytest.raises(UnreadableReport, match="summary 1"):
+        import_report(app, broken, source="wavestream", actor="t")
+    assert app.head_position() == head
+
+
+def test_an_operator_links_an_unmatched_line_once_and_the_source_remembers_it(app):
+    import_report(app, STORE, source="store", actor="t")
+    history = read_rights_history(app)
+    queue = matching_queue(app.config, history, app.head_position())
+    assert [(e["link_kind"], e["link_value"], e["reason"], e["amount_micros"]) for e in queue] == [
+        ("proprietary_id", "PX-1002", "unknown_proprietary_id", {"EUR": 1_386_000})
+    ]
+    assert queue[0]["suggestions"] == [R2]  # same title: offered, never applied by itself
+    assert account_totals(app, [JAN])[("suspense:unmatched-report", "EUR")] == 1_386_000
+    assert link_identifier(app, "store", "proprietary_id", "PX-1002", R2, "same title, checked", "op")
+    assert not link_identifier(app, "store", "proprietary_id", "PX-1002", R2, "again", "op")
+    totals = account_totals(app, [JAN])
+    assert ("suspense:unmatched-report", "EUR") not in totals
+    assert totals[("party:c", "EUR")] == 1_178_100 and totals[("platform", "EUR")] == 311_850 + 124_200 + 207_900
+    assert matching_queue(app.config, read_rights_history(app), app.head_position()) == []
+    with pytest.raises(DomainError):
+        link_identifier(app, "nosuch", "proprietary_id", "PX-1002", R2, "", "op")
+
+
+def test_a_link_after_the_close_releases_suspense_through_adjustments_and_replay_still_matches(app):
+    import_report(app, STORE, source="store", actor="t")
+    close_period(app, app.config, JAN, "acct")
+    link_identifier(app, "store", "proprietary_id", "PX-1002", R2, "found it", "op")
+    engine = engine_for(app, app.config)
+    head = app.head_position()
+    adjustments = {
+        account: sum(a["amount_micros"] for sec in build_statement(engine, account, FEB, head)["currencies"].values()
+                     for a in sec["adjustments"])
+        for account in ("party:c", "platform", "suspense:unmatched-report")
+    }
+    assert adjustments == {"party:c": 1_178_100, "platform": 207_900, "suspense:unmatched-report": -1_386_000}
+    assert replay_period(app, app.config, JAN).ok
+
+
+def test_a_corrected_report_supersedes_the_old_one_with_adjustments_equal_to_the_difference(app):
+    first = import_report(app, STORE, source="store", actor="t")
+    close_period(app, app.config, JAN, "acct")
+    corrected = STORE.replace(b"2.97,2.079,EUR", b"2.97,2.179,EUR")
+    with pytest.raises(DomainError, match="not on record"):
+        import_report(app, corrected, source="store", actor="t", supersedes="00000000-0000-0000-0000-000000000000")
+    second = import_report(app, corrected, source="store", actor="t", supersedes=first.report_id)
+    assert second.supersedes == first.report_id.replace("-", "")
+    with pytest.raises(DomainError, match="already superseded"):
+        import_report(app, STORE + b"\n", source="store", actor="t", supersedes=first.report_id)
+    # FR key 2 079 000 → 2 179 000: platform 311 850 → 326 850, a and b 883 575 → 926 075.
+    engine = engine_for(app, app.config)
+    head = app.head_position()
+    adjustments = {}
+    for account in ("platform", "party:a", "party:b", "suspense:unmatched-report"):
+        doc = build_statement(engine, account, FEB, head)
+        adjustments[account] = sum(a["amount_micros"] for s in doc["currencies"].values() for a in s["adjustments"])
+    assert adjustments == {"platform": 15_000, "party:a": 42_500, "party:b": 42_500, "suspense:unmatched-report": 0}
+    assert sum(adjustments.values()) == 100_000
+    assert replay_period(app, app.config, JAN).ok
+    assert verify_money_equation(app, app.config)["ok"]
+    listed = {r["report_id"]: r for r in list_reports(app)}
+    assert listed[first.report_id]["superseded_by"] == second.report_id
+
+
+def test_the_report_tables_are_append_only_in_the_database(app):
+    import_report(app, STORE, source="store", actor="t")
+    store = UsageStore(app)
+    for statement in (
+        "UPDATE report_lines SET amount_micros = 0",
+        "DELETE FROM report_lines",
+        "DELETE FROM report_quarantine",
+        "UPDATE report_quarantine SET reason = 'x'",
+    ):
+        with pytest.raises(Exception, match="append-only"):
+            if app.config.backend == "sqlite":
+                with store.recorder.datastore.transaction(commit=True) as c:
+                    c.execute(statement)
+            else:
+                with store.recorder.datastore.get_connection() as conn:
+                    conn.execute(statement)
