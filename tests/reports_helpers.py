@@ -12,7 +12,7 @@ from ledger.domain.period import Period
 from ledger.reports.commands import set_mapping
 from projections.statements.close import engine_for
 
-FIXTURES = Path(__file__).parent / "fixtures" / "reports"
+FIXTURES = Path(__file__).resolve().parents[1] / "docs" / "examples" / "reports"  # docs and tests share them
 R1, R2, R3 = "USRC17607839", "GBAYE0000001", "FRZ031900001"
 UPC = "3760000000000"
 ISWC = "T-034.524.680-1"

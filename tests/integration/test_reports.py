@@ -2,7 +2,7 @@
 
 Hand-computed with the pie of tests/reports_helpers.py: a master right pays the platform 15 %
 (its distribution fee under the source's rule "master:*") and the split 85 %; R1's master is
-a 50 % / b 50 %, R2's is c 100 %. The store CSV (tests/fixtures/reports/store-2026-01.csv),
+a 50 % / b 50 %, R2's is c 100 %. The store CSV (docs/examples/reports/store-2026-01.csv),
 converted to EUR, USD at the configured 0.92:
   FR R1 net 2.079000 EUR → platform 311 850, a 883 575, b 883 575
   US R1 net 0.900000 USD → 0.828000 EUR → platform 124 200, a 351 900, b 351 900
@@ -47,7 +47,11 @@ def test_a_store_csv_is_matched_converted_and_distributed_to_the_micro_unit(app)
     result = import_report(app, STORE, source="store", actor="t", file_name="store.csv")
     assert result.lines == 3
     assert result.quarantined == {"malformed_isrc": 1, "unknown_territory": 1}
-    assert result.totals["EUR"] == {"gross": 2_970_000 + 1_980_000, "net": 2_079_000 + 1_386_000, "service_fee": 1_485_000}
+    assert result.totals["EUR"] == {
+        "gross": 2_970_000 + 1_980_000,
+        "net": 2_079_000 + 1_386_000,
+        "service_fee": 1_485_000,
+    }
     assert result.conversions == [
         {
             "currency": "USD",
@@ -133,8 +137,11 @@ def test_a_link_after_the_close_releases_suspense_through_adjustments_and_replay
     engine = engine_for(app, app.config)
     head = app.head_position()
     adjustments = {
-        account: sum(a["amount_micros"] for sec in build_statement(engine, account, FEB, head)["currencies"].values()
-                     for a in sec["adjustments"])
+        account: sum(
+            a["amount_micros"]
+            for sec in build_statement(engine, account, FEB, head)["currencies"].values()
+            for a in sec["adjustments"]
+        )
         for account in ("party:c", "platform", "suspense:unmatched-report")
     }
     assert adjustments == {"party:c": 1_178_100, "platform": 207_900, "suspense:unmatched-report": -1_386_000}

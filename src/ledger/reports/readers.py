@@ -54,9 +54,25 @@ def read_delimited(data: bytes, mapping: dict[str, Any]) -> ReadReport:
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowKeyError, KeyError) as exc:
+        missing = _missing_columns(data, mapping)
+        if missing:
+            raise UnreadableReport(f"missing column(s) the mapping names: {', '.join(missing)}") from exc
         raise UnreadableReport(f"not a {mapping['format'].upper()} file this mapping reads: {exc}") from exc
     columns = {name: table.column(col).combine_chunks() for name, col in wanted.items()}
     return ReadReport(_text_table(columns, table.num_rows))
+
+
+def _missing_columns(data: bytes, mapping: dict[str, Any]) -> list[str]:
+    try:
+        reader = pacsv.open_csv(
+            io.BytesIO(data),
+            parse_options=pacsv.ParseOptions(delimiter=mapping.get("delimiter", ",")),
+            convert_options=pacsv.ConvertOptions(column_types={}, strings_can_be_null=True),
+        )
+        present = set(reader.schema.names)
+    except (pa.ArrowInvalid, pa.ArrowKeyError):
+        return []
+    return sorted({c for c in mapping["columns"].values() if c not in present})
 
 
 # Cells read from each DSR record (0 = the record type), in the Basic Audio Profile's order.

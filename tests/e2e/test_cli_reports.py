@@ -1,0 +1,54 @@
+"""`royalty reports` as a user types it (SQLite; the same queries run on PostgreSQL in
+tests/integration/test_reports.py): mapping, import, re-import, queue, link, list, quarantine."""
+
+from __future__ import annotations
+
+import json
+
+from ledger.application import RoyaltyLedger
+from tests.e2e.cli_runner import royalty_here
+from tests.reports_helpers import FIXTURES, R2, STORE_MAPPING, T, catalogue
+
+
+def run(config, *args: str):
+    result = royalty_here(config, *args, "--json")
+    return result.returncode, json.loads(result.stdout) if result.stdout.strip().startswith("{") else result.stdout
+
+
+def test_import_queue_link_and_list_as_a_user_types_them(sqlite_config, tmp_path):
+    app = RoyaltyLedger(sqlite_config, clock=lambda: T(2026, 2, 10))
+    catalogue(app)
+    app.close()
+    mapping = tmp_path / "store.json"
+    mapping.write_text(json.dumps({**STORE_MAPPING, "target_currency": "EUR"}))
+    code, doc = run(sqlite_config, "reports", "mapping", "set", "--source", "shop", "--file", str(mapping))
+    assert code == 0 and doc["version"] == 1
+    code, doc = run(sqlite_config, "reports", "rates", "set", "--rate", "USD/EUR=0.92",
+                    "--effective-from", "2025-01-01T00:00:00Z", "--origin", "ECB")
+    assert code == 0 and doc["version"] == 1
+    store_csv = str(FIXTURES / "store-2026-01.csv")
+    code, doc = run(sqlite_config, "reports", "import", store_csv, "--source", "shop")
+    assert code == 0 and doc["lines"] == 3 and doc["quarantined_total"] == 2 and not doc["already_imported"]
+    report_id = doc["report_id"]
+    code, doc = run(sqlite_config, "reports", "import", store_csv, "--source", "shop")
+    assert code == 0 and doc["already_imported"] and doc["report_id"] == report_id
+    code, doc = run(sqlite_config, "reports", "import", store_csv, "--source", "nosuch")
+    assert code == 1 and "unknown report source 'nosuch'" in doc["error"]
+    code, doc = run(sqlite_config, "reports", "queue")
+    assert code == 0 and [(e["link_kind"], e["link_value"]) for e in doc["entries"]] == [("proprietary_id", "PX-1002")]
+    code, doc = run(sqlite_config, "reports", "link", "--source", "shop", "--kind", "proprietary_id", "--id", "PX-1002",
+                    "--isrc", R2, "--note", "checked the title")
+    assert code == 0 and doc["recorded"]
+    code, doc = run(sqlite_config, "reports", "link", "--source", "shop", "--kind", "proprietary_id", "--id", "PX-1002",
+                    "--isrc", "ZZZ999999999")
+    assert code == 1 and "recording ZZZ999999999" in doc["error"]
+    code, doc = run(sqlite_config, "reports", "queue")
+    assert code == 0 and doc["entries"] == []
+    code, doc = run(sqlite_config, "reports", "list")
+    assert code == 0 and [r["report_id"] for r in doc["reports"]] == [report_id]
+    code, doc = run(sqlite_config, "reports", "quarantine", "--source", "shop")
+    assert code == 0 and sorted(q["reason"] for q in doc["lines"]) == ["malformed_isrc", "unknown_territory"]
+    code, doc = run(sqlite_config, "statements", "show", "2026-01", "--party", "c")
+    assert code == 0, doc
+    earnings = doc["currencies"]["EUR"]["earnings"]
+    assert [(e["kind"], e["amount_micros"]) for e in earnings] == [("master@shop", 1_178_100)]
