@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ledger.domain.identifiers import InvalidIdentifier, parse_currency, parse_isrc
+from ledger.base import NotFound
 from ledger.domain.party import DomainError
 from ledger.domain.period import require_utc
 from ledger.domain.sales_report import (
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from ledger.application import RoyaltyLedger
 
 
-class UnknownSource(DomainError):
+class UnknownSource(NotFound):
     """A source with no column mapping yet (an unknown name is an error)."""
 
 

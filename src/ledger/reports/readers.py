@@ -17,10 +17,12 @@ import pyarrow.csv as pacsv
 
 from ledger.domain.money import parse_decimal_micros
 from ledger.reports.mapping import FIELDS
+from ledger.usage.readers import UnreadableFile
 
 
-class UnreadableReport(ValueError):
-    """The file as a whole cannot be read (not the layout it claims, a column missing)."""
+class UnreadableReport(UnreadableFile):
+    """The file as a whole cannot be read (not the layout it claims, a column missing, control
+    totals that do not hold); the API answers 422 `unreadable-file` as for usage files."""
 
 
 @dataclass

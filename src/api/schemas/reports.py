@@ -1,0 +1,85 @@
+"""Sales-report payloads: an import's outcome, reports on record, the matching queue, a link."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
+
+from api.schemas.common import WriteResult, checked
+
+
+class ReportImportPublic(WriteResult):
+    """One report: its id (uuid5 of source and file SHA-256), lines, quarantine by reason,
+    totals per original currency (gross, net, service_fee in micro-units) and conversions."""
+
+    report_id: str
+    source: str
+    sha256: str
+    already_imported: bool
+    period: str
+    lines: int
+    quarantined: dict[str, int]
+    quarantined_total: int
+    totals_micros: dict[str, dict[str, int]]
+    conversions: list[dict[str, Any]] = Field(
+        description="Per (currency, rate): rate (exact decimal text), origin, net_micros, converted_micros, "
+        "fx_rest (the sub-micro rest as a fraction)."
+    )
+    supersedes: str | None
+
+
+class ReportPublic(BaseModel):
+    report_id: str
+    position: int
+    source: str
+    period: str
+    file_name: str
+    sha256: str
+    lines: int
+    quarantined: dict[str, int]
+    totals_micros: dict[str, dict[str, int]]
+    conversions: list[dict[str, Any]]
+    supersedes: str | None
+    superseded_by: str | None
+
+
+class QueueEntryPublic(BaseModel):
+    """Unmatched lines of one source and identifiers (in suspense), with the reason; suggestions
+    are recordings with the same title, for a person to confirm — never applied by themselves."""
+
+    source: str
+    identifiers: dict[str, str]
+    link_kind: str | None
+    link_value: str | None
+    reason: str
+    detail: str
+    title: str | None
+    artist: str | None
+    lines: int
+    units: int
+    amount_micros: dict[str, int]
+    suggestions: list[str]
+
+
+class QuarantinedReportLinePublic(BaseModel):
+    position: int
+    report_id: str
+    line_no: int
+    source: str
+    reason: str
+    detail: str
+    raw_line: str
+
+
+Id = Annotated[StrictStr, Field(min_length=1, max_length=200), checked("id")]
+
+
+class IdentifierLinkCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    source: Id
+    kind: Annotated[StrictStr, Field(pattern="^(isrc|platform_id|proprietary_id|iswc|upc|grid)$")]
+    id: Id
+    isrc: Annotated[StrictStr, Field(min_length=12, max_length=15)]
+    note: Annotated[StrictStr, Field(max_length=500)] = ""

@@ -1,0 +1,39 @@
+"""Sales reports through the API (SQLite; the same code runs on PostgreSQL in
+tests/integration/test_reports.py): upload, re-upload, refusals, queue, link, quarantine."""
+
+from __future__ import annotations
+
+from ledger.reports.commands import set_rates
+from tests.e2e.api_fixtures import Api
+from tests.reports_helpers import FIXTURES, R2, T, catalogue
+
+
+def test_upload_a_report_then_link_its_unmatched_line_from_the_queue(sqlite_api: Api) -> None:
+    catalogue(sqlite_api.ledger)
+    set_rates(sqlite_api.ledger, {"USD/EUR": "0.92"}, T(2025, 1, 1), "test", "t")
+    accountant, auditor, artist = sqlite_api.key("accountant"), sqlite_api.key("auditor"), sqlite_api.key("party", "a")
+    body = (FIXTURES / "store-2026-01.csv").read_bytes()
+    files = {"file": ("store-2026-01.csv", body, "text/csv")}
+    r = sqlite_api.client.post("/v1/reports", data={"source": "store"}, files=files, headers=accountant)
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    assert doc["changed"] and doc["lines"] == 3 and doc["quarantined_total"] == 2
+    assert doc["position"] == sqlite_api.ledger.head_position()
+    again = sqlite_api.client.post("/v1/reports", data={"source": "store"}, files=files, headers=accountant)
+    assert again.status_code == 200 and again.json()["changed"] is False and again.json()["report_id"] == doc["report_id"]
+    unknown = sqlite_api.client.post("/v1/reports", data={"source": "nosuch"}, files=files, headers=accountant)
+    assert unknown.status_code == 404 and "nosuch" in unknown.json()["detail"]
+    bad = {"file": ("x.csv", b"ISRC\nUSRC17607839\n", "text/csv")}
+    unreadable = sqlite_api.client.post("/v1/reports", data={"source": "store"}, files=bad, headers=accountant)
+    assert unreadable.status_code == 422 and unreadable.json()["type"].endswith("unreadable-file")
+    assert sqlite_api.client.post("/v1/reports", data={"source": "store"}, files=files, headers=artist).status_code == 403
+    queue = sqlite_api.client.get("/v1/reports/queue", headers=auditor).json()
+    assert [(e["link_kind"], e["link_value"], e["suggestions"]) for e in queue] == [("proprietary_id", "PX-1002", [R2])]
+    link = {"source": "store", "kind": "proprietary_id", "id": "PX-1002", "isrc": R2, "note": "same title"}
+    r = sqlite_api.client.post("/v1/reports/links", json=link, headers=accountant)
+    assert r.status_code == 200 and r.json()["changed"] is True
+    assert sqlite_api.client.get("/v1/reports/queue", headers=auditor).json() == []
+    listed = sqlite_api.client.get("/v1/reports", headers=auditor).json()
+    assert [x["report_id"] for x in listed] == [doc["report_id"]]
+    quarantined = sqlite_api.client.get("/v1/reports/quarantine", params={"source": "store"}, headers=auditor).json()
+    assert sorted(q["reason"] for q in quarantined) == ["malformed_isrc", "unknown_territory"]
