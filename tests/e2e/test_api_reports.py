@@ -20,13 +20,15 @@ def test_upload_a_report_then_link_its_unmatched_line_from_the_queue(sqlite_api:
     assert doc["changed"] and doc["lines"] == 3 and doc["quarantined_total"] == 2
     assert doc["position"] == sqlite_api.ledger.head_position()
     again = sqlite_api.client.post("/v1/reports", data={"source": "store"}, files=files, headers=accountant)
-    assert again.status_code == 200 and again.json()["changed"] is False and again.json()["report_id"] == doc["report_id"]
+    assert again.status_code == 200 and again.json()["changed"] is False
+    assert again.json()["report_id"] == doc["report_id"]
     unknown = sqlite_api.client.post("/v1/reports", data={"source": "nosuch"}, files=files, headers=accountant)
     assert unknown.status_code == 404 and "nosuch" in unknown.json()["detail"]
     bad = {"file": ("x.csv", b"ISRC\nUSRC17607839\n", "text/csv")}
     unreadable = sqlite_api.client.post("/v1/reports", data={"source": "store"}, files=bad, headers=accountant)
     assert unreadable.status_code == 422 and unreadable.json()["type"].endswith("unreadable-file")
-    assert sqlite_api.client.post("/v1/reports", data={"source": "store"}, files=files, headers=artist).status_code == 403
+    refused = sqlite_api.client.post("/v1/reports", data={"source": "store"}, files=files, headers=artist)
+    assert refused.status_code == 403
     queue = sqlite_api.client.get("/v1/reports/queue", headers=auditor).json()
     assert [(e["link_kind"], e["link_value"], e["suggestions"]) for e in queue] == [("proprietary_id", "PX-1002", [R2])]
     link = {"source": "store", "kind": "proprietary_id", "id": "PX-1002", "isrc": R2, "note": "same title"}

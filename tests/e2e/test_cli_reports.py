@@ -23,8 +23,18 @@ def test_import_queue_link_and_list_as_a_user_types_them(sqlite_config, tmp_path
     mapping.write_text(json.dumps({**STORE_MAPPING, "target_currency": "EUR"}))
     code, doc = run(sqlite_config, "reports", "mapping", "set", "--source", "shop", "--file", str(mapping))
     assert code == 0 and doc["version"] == 1
-    code, doc = run(sqlite_config, "reports", "rates", "set", "--rate", "USD/EUR=0.92",
-                    "--effective-from", "2025-01-01T00:00:00Z", "--origin", "ECB")
+    code, doc = run(
+        sqlite_config,
+        "reports",
+        "rates",
+        "set",
+        "--rate",
+        "USD/EUR=0.92",
+        "--effective-from",
+        "2025-01-01T00:00:00Z",
+        "--origin",
+        "ECB",
+    )
     assert code == 0 and doc["version"] == 1
     store_csv = str(FIXTURES / "store-2026-01.csv")
     code, doc = run(sqlite_config, "reports", "import", store_csv, "--source", "shop")
@@ -36,11 +46,35 @@ def test_import_queue_link_and_list_as_a_user_types_them(sqlite_config, tmp_path
     assert code == 1 and "unknown report source 'nosuch'" in doc["error"]
     code, doc = run(sqlite_config, "reports", "queue")
     assert code == 0 and [(e["link_kind"], e["link_value"]) for e in doc["entries"]] == [("proprietary_id", "PX-1002")]
-    code, doc = run(sqlite_config, "reports", "link", "--source", "shop", "--kind", "proprietary_id", "--id", "PX-1002",
-                    "--isrc", R2, "--note", "checked the title")
+    code, doc = run(
+        sqlite_config,
+        "reports",
+        "link",
+        "--source",
+        "shop",
+        "--kind",
+        "proprietary_id",
+        "--id",
+        "PX-1002",
+        "--isrc",
+        R2,
+        "--note",
+        "checked the title",
+    )
     assert code == 0 and doc["recorded"]
-    code, doc = run(sqlite_config, "reports", "link", "--source", "shop", "--kind", "proprietary_id", "--id", "PX-1002",
-                    "--isrc", "ZZZ999999999")
+    code, doc = run(
+        sqlite_config,
+        "reports",
+        "link",
+        "--source",
+        "shop",
+        "--kind",
+        "proprietary_id",
+        "--id",
+        "PX-1002",
+        "--isrc",
+        "ZZZ999999999",
+    )
     assert code == 1 and "recording ZZZ999999999" in doc["error"]
     code, doc = run(sqlite_config, "reports", "queue")
     assert code == 0 and doc["entries"] == []

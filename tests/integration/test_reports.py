@@ -27,7 +27,7 @@ from projections.statements.close import close_period, engine_for, replay_period
 from projections.statements.money import verify_money_equation
 from projections.statements.reports_queue import matching_queue
 from projections.statements.statement import build_statement
-from tests.reports_helpers import FIXTURES, R1, R2, T, account_totals, catalogue
+from tests.reports_helpers import FIXTURES, R2, T, account_totals, catalogue
 
 JAN, FEB = Period(2026, 1), Period(2026, 2)
 STORE = (FIXTURES / "store-2026-01.csv").read_bytes()

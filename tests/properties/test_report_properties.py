@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
-from collections import defaultdict
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path

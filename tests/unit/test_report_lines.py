@@ -16,7 +16,10 @@ from tests.reports_helpers import DSR_MAPPING, FIXTURES, STORE_MAPPING
 
 NOW = parse_period_start("2026-02-10")
 MAPPING = validate_mapping(STORE_MAPPING)
-HEADER = "Vendor Identifier,ISRC,UPC,Title,Artist,Country Code,Sales Month,Quantity,Customer Price,Partner Share,Currency,Right"
+HEADER = (
+    "Vendor Identifier,ISRC,UPC,Title,Artist,Country Code,Sales Month,Quantity,"
+    "Customer Price,Partner Share,Currency,Right"
+)
 GOOD = "V1,USRC17607839,,One,A,FR,2026-01,1,1.00,0.70,EUR,master"
 
 
@@ -84,7 +87,7 @@ def test_a_mapping_names_what_is_missing():
 
 
 def test_a_csv_without_a_mapped_column_is_unreadable():
-    with pytest.raises(UnreadableReport, match="missing column.*Customer Price"):
+    with pytest.raises(UnreadableReport, match=r"missing column.*Customer Price"):
         read_delimited(b"Vendor Identifier,ISRC\nV1,USRC17607839\n", MAPPING)
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ledger.domain.identifiers import InvalidIdentifier, parse_currency, parse_isrc
 from ledger.base import NotFound
+from ledger.domain.identifiers import InvalidIdentifier, parse_currency, parse_isrc
 from ledger.domain.party import DomainError
 from ledger.domain.period import require_utc
 from ledger.domain.sales_report import (
