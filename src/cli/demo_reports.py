@@ -8,7 +8,6 @@ One store line names a recording only by the store's own id, so the matching que
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import timedelta
 from pathlib import Path
@@ -22,6 +21,7 @@ from ledger.domain.period import Period
 from ledger.reports.commands import UnknownSource, current_mapping, rate_versions, set_mapping, set_rates
 from ledger.reports.importer import import_report
 from ledger.royalties import read_rights_history
+from ledger.safe_csv import csv_writer
 from ledger.usage.catalogue_cache import catalogue_view
 from projections.statements.reports_queue import matching_queue
 
@@ -123,7 +123,7 @@ def _dsr(period: Period, isrcs: list[str]) -> str:
 
 def _shop(isrcs: list[str], upc: str) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out, lineterminator="\n")
     writer.writerow(
         [
             "Vendor Identifier",
