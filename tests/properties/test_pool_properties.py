@@ -7,6 +7,8 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+import psycopg
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -14,7 +16,7 @@ from ledger.domain.period import Period
 from ledger.domain.pool import validate_rule
 from ledger.pools.rules import PoolInputs, distribute, equal_share, user_centric_reference
 from ledger.store.config import StoreConfig
-from ledger.store.migrate import apply_migrations
+from ledger.store.migrate import apply_migrations, pg_conninfo
 from projections.statements.pools import read_user_centric
 from tests.accounting_fixtures import COLUMNS
 
@@ -107,73 +109,101 @@ _HALVES = validate_rule({"method": "hybrid", "weights": {"pro-rata": 500_000, "u
 # equal remainders of two parts: the leftover micro-unit goes to pro-rata (the tie-break order)
 @example({LISTENERS[0]: 3}, {LISTENERS[0]: {RECORDINGS[0]: 1, RECORDINGS[1]: 1}}, _HALVES)
 def test_the_store_s_column_wise_step_is_the_reference_model(tmp_path_factory, paid, played, rule):
-    config = _store(tmp_path_factory.mktemp("uc"))
+    _check_store(_store(tmp_path_factory.mktemp("uc")), "subs", paid, played, rule)
+
+
+_EXAMPLES = iter(range(10**9))
+
+
+@pytest.mark.postgres
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(payments, plays, rules())
+@example({LISTENERS[0]: 10_000_001}, {LISTENERS[0]: {RECORDINGS[0]: 3, RECORDINGS[1]: 4}}, _HALVES)
+def test_the_store_s_column_wise_step_is_the_reference_model_on_postgresql(pg_config, paid, played, rule):
+    """One database for every example: each has its own pool and its own listeners (a prefix)."""
+    n = next(_EXAMPLES)
+    rename = {s: f"{n:08x}{s[8:]}" for s in LISTENERS}
+    paid = {rename[s]: a for s, a in paid.items()}
+    played = {rename[s]: recs for s, recs in played.items()}
+    _check_store(pg_config, f"subs{n}", paid, played, rule)
+
+
+def _check_store(config: StoreConfig, pool: str, paid, played, rule) -> None:
     jan = Period(2026, 1)
     start = 1_767_225_600_000_000  # 2026-01-01T00:00:00Z
-    conn = sqlite3.connect(config.sqlite_path)
-    with conn:
-        conn.executemany(
-            "INSERT INTO pool_contributions (position, batch_id, source, contribution_id, pool_key, kind, "
-            "occurred_at_us, funder_hash, target, currency, amount_micros, refund_of, payload_sha256) "
-            "VALUES (1, 'b', 's', ?, 'subs', 'payment', ?, ?, NULL, 'EUR', ?, NULL, 'x')",
-            [(f"c{i}", start + 5, s, a) for i, (s, a) in enumerate(sorted(paid.items()))],
+    contributions = [(f"{pool}-c{i}", start + 5, s, a) for i, (s, a) in enumerate(sorted(paid.items()))]
+    rows = []
+    for s, recs in played.items():
+        for r, n in recs.items():
+            rows += [
+                (
+                    1,
+                    "b",
+                    "t",
+                    f"{pool}{s}{r}{k}",
+                    0,
+                    "stream",
+                    start + 9,
+                    r,
+                    None,
+                    s,
+                    "DE",
+                    60,
+                    "EUR",
+                    1,
+                    "fixed_rate",
+                    1,
+                    None,
+                    True,
+                    "x",
+                    None,
+                )
+                for k in range(n)
+            ]
+    first = next(iter(played), LISTENERS[0])
+    rows.append(
+        (
+            1,
+            "b",
+            "t",
+            f"{pool}-uncounted",
+            0,
+            "stream",
+            start + 9,
+            RECORDINGS[0],
+            None,
+            first,
+            "DE",
+            10,
+            "EUR",
+            0,
+            "fixed_rate",
+            1,
+            None,
+            False,
+            "x",
+            None,
         )
-        rows = []
-        for s, recs in played.items():
-            for r, n in recs.items():
-                rows += [
-                    (
-                        1,
-                        "b",
-                        "t",
-                        f"{s[-4:]}{r}{k}",
-                        0,
-                        "stream",
-                        start + 9,
-                        r,
-                        None,
-                        s,
-                        "DE",
-                        60,
-                        "EUR",
-                        1,
-                        "fixed_rate",
-                        1,
-                        None,
-                        1,
-                        "x",
-                        None,
-                    )
-                    for k in range(n)
-                ]
-        rows.append(
-            (
-                1,
-                "b",
-                "t",
-                "uncounted",
-                0,
-                "stream",
-                start + 9,
-                RECORDINGS[0],
-                None,
-                LISTENERS[0],
-                "DE",
-                10,
-                "EUR",
-                0,
-                "fixed_rate",
-                1,
-                None,
-                0,
-                "x",
-                None,
-            )
-        )
-        conn.executemany(f"INSERT INTO usage_rows ({COLUMNS}) VALUES ({', '.join(['?'] * 20)})", rows)
-    conn.close()
+    )
+    insert = (
+        "INSERT INTO pool_contributions (position, batch_id, source, contribution_id, pool_key, kind, "
+        "occurred_at_us, funder_hash, target, currency, amount_micros, refund_of, payload_sha256) "
+        "VALUES (1, 'b', 's', ?, ?, 'payment', ?, ?, NULL, 'EUR', ?, NULL, 'x')"
+    )
+    usage = f"INSERT INTO usage_rows ({COLUMNS}) VALUES ({', '.join(['?'] * 20)})"
+    values = [(c, pool, at, s, a) for c, at, s, a in contributions]
+    if config.backend == "sqlite":
+        conn = sqlite3.connect(config.sqlite_path)
+        with conn:
+            conn.executemany(insert, values)
+            conn.executemany(usage, rows)
+        conn.close()
+    else:
+        with psycopg.connect(pg_conninfo(config)) as pg, pg.cursor() as cur:
+            cur.executemany(insert.replace("?", "%s"), values)
+            cur.executemany(usage.replace("?", "%s"), rows)
     scoped = {**rule, "plays": "contributors"}
-    stored, stored_plays = read_user_centric(config, "subs", "EUR", scoped, jan, 1)
+    stored, stored_plays = read_user_centric(config, pool, "EUR", scoped, jan, 1)
     expected, expected_plays = user_centric_reference(paid, played, rule["weights"], rule["min_plays"])
     assert stored_plays == expected_plays
     assert (stored.subscribers, stored.paid, stored.pro_rata, stored.equal, stored.no_plays) == (

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,55 +51,75 @@ _CONTRIBUTIONS = (
     "GROUP BY COALESCE(target, '')"
 )
 
+# The subscribers of the month with a positive net, each given a compact number (`sid`, in no
+# particular order: it only groups, it never breaks a tie), so the heavy grouping and sorting
+# below work on integers, not on 64-hex-digit HMACs.
 _SUBS = (
-    "subs AS MATERIALIZED (SELECT funder_hash AS s, CAST(SUM(amount_micros) AS BIGINT) AS a FROM pool_contributions "
+    "subs AS MATERIALIZED (SELECT s, a, ROW_NUMBER() OVER () AS sid FROM ("
+    "SELECT funder_hash AS s, CAST(SUM(amount_micros) AS BIGINT) AS a FROM pool_contributions "
     "WHERE pool_key = {p} AND currency = {p} AND target IS NULL AND funder_hash IS NOT NULL "
-    "AND position <= {p} AND occurred_at_us >= {p} AND occurred_at_us < {p} "
-    "GROUP BY funder_hash HAVING SUM(amount_micros) > 0)"
+    "AND position <= {p} AND occurred_at_us >= {p} AND occurred_at_us < {p}{half} "
+    "GROUP BY funder_hash HAVING SUM(amount_micros) > 0) AS nets)"
 )
+# Each subscriber's counted plays by recording.
 _PLAYS = (
-    "plays AS MATERIALIZED (SELECT u.listener_hash AS s, u.isrc AS r, COUNT(*) AS n "
+    "plays AS MATERIALIZED (SELECT subs.sid AS sid, u.isrc AS r, COUNT(*) AS n "
     "FROM usage_rows u JOIN subs ON subs.s = u.listener_hash "
     "WHERE u.kind = 'stream' AND {counted} AND u.position <= {p} AND u.occurred_at_us >= {p} "
-    "AND u.occurred_at_us < {p} GROUP BY u.listener_hash, u.isrc)"
+    "AND u.occurred_at_us < {p} GROUP BY subs.sid, u.isrc)"
 )
+# The eligible recordings: counted plays of the pool (its subscribers', or everyone's), at least
+# min_plays; with the number of subscribers who played each.
 _REC_CONTRIBUTORS = (
-    "rec AS MATERIALIZED (SELECT r, CAST(SUM(n) AS BIGINT) AS n FROM plays GROUP BY r HAVING SUM(n) >= {p})"
+    "rec AS MATERIALIZED (SELECT r, CAST(SUM(n) AS BIGINT) AS n, COUNT(*) AS listeners FROM plays "
+    "GROUP BY r HAVING SUM(n) >= {p})"
 )
 _REC_ALL = (
-    "rec AS MATERIALIZED (SELECT isrc AS r, COUNT(*) AS n FROM usage_rows u WHERE u.kind = 'stream' AND {counted} "
-    "AND u.position <= {p} AND u.occurred_at_us >= {p} AND u.occurred_at_us < {p} GROUP BY isrc HAVING COUNT(*) >= {p})"
+    "everyone AS (SELECT isrc AS r, COUNT(*) AS n FROM usage_rows u WHERE u.kind = 'stream' AND {counted} "
+    "AND u.position <= {p} AND u.occurred_at_us >= {p} AND u.occurred_at_us < {p} GROUP BY isrc HAVING COUNT(*) >= {p}), "
+    "rec AS MATERIALIZED (SELECT e.r, e.n, COALESCE(l.listeners, 0) AS listeners FROM everyone e "
+    "LEFT JOIN (SELECT r, COUNT(*) AS listeners FROM plays GROUP BY r) l ON l.r = e.r)"
 )
 # Each subscriber's net cut by the weights (LR over three parts; ties pro-rata, user-centric,
 # equal share): floors, then the leftover (0, 1 or 2) to the parts whose remainder ranks first.
 _PARTS = (
-    "eplays AS MATERIALIZED (SELECT p.s, p.r, p.n FROM plays p JOIN rec ON rec.r = p.r), "
-    "split AS (SELECT s, a, a * {wpr} / 1000000 AS fpr, a * {wuc} / 1000000 AS fuc, a * {weq} / 1000000 AS feq, "
+    "split AS (SELECT sid, a, a * {wpr} / 1000000 AS fpr, a * {wuc} / 1000000 AS fuc, a * {weq} / 1000000 AS feq, "
     "a * {wpr} % 1000000 AS rpr, a * {wuc} % 1000000 AS ruc, a * {weq} % 1000000 AS req FROM subs), "
-    "parts AS MATERIALIZED (SELECT s, a, "
+    "parts AS MATERIALIZED (SELECT sid, a, "
     "fpr + CASE WHEN 1 + CASE WHEN ruc > rpr THEN 1 ELSE 0 END + CASE WHEN req > rpr THEN 1 ELSE 0 END "
     "<= a - fpr - fuc - feq THEN 1 ELSE 0 END AS pr, "
     "fuc + CASE WHEN 1 + CASE WHEN rpr >= ruc THEN 1 ELSE 0 END + CASE WHEN req > ruc THEN 1 ELSE 0 END "
-    "<= a - fpr - fuc - feq THEN 1 ELSE 0 END AS uc FROM split), "
-    "stot AS MATERIALIZED (SELECT s, CAST(SUM(n) AS BIGINT) AS ns FROM eplays GROUP BY s)"
+    "<= a - fpr - fuc - feq THEN 1 ELSE 0 END AS uc FROM split)"
 )
+# Plays of eligible recordings only (all of them when every played recording is eligible).
+_EPLAYS_FILTERED = "eplays AS (SELECT p.sid, p.r, p.n FROM plays p JOIN rec ON rec.r = p.r)"
+_EPLAYS_ALL = "eplays AS (SELECT sid, r, n FROM plays)"
 # A subscriber's user-centric part over its own plays: floor(uc·n/ns) each, the leftover one
 # micro-unit each to the largest remainders, equal remainders to the ISRC that sorts first.
 _CUT = (
-    "cut AS (SELECT e.s, e.r, p.uc, (p.uc * e.n) / t.ns AS fl, (p.uc * e.n) % t.ns AS rem "
-    "FROM eplays e JOIN parts p ON p.s = e.s JOIN stot t ON t.s = e.s), "
-    "ranked AS (SELECT r, fl, uc, ROW_NUMBER() OVER (PARTITION BY s ORDER BY rem DESC, r) AS rk, "
-    "CAST(SUM(fl) OVER (PARTITION BY s) AS BIGINT) AS sfl FROM cut), "
-    "percut AS (SELECT r, SUM(fl + CASE WHEN rk <= uc - sfl THEN 1 ELSE 0 END) AS amount, COUNT(*) AS listeners "
-    "FROM ranked GROUP BY r)"
+    "withtot AS (SELECT e.sid, e.r, e.n, p.uc, CAST(SUM(e.n) OVER (PARTITION BY e.sid) AS BIGINT) AS ns "
+    "FROM eplays e JOIN parts p ON p.sid = e.sid WHERE p.uc > 0), "
+    "cut AS (SELECT sid, r, uc, (uc * n) / ns AS fl, (uc * n) % ns AS rem FROM withtot), "
+    "ranked AS (SELECT r, fl, uc, ROW_NUMBER() OVER (PARTITION BY sid ORDER BY rem DESC, r{collate}) AS rk, "
+    "CAST(SUM(fl) OVER (PARTITION BY sid) AS BIGINT) AS sfl FROM cut), "
+    "percut AS (SELECT r, SUM(fl + CASE WHEN rk <= uc - sfl THEN 1 ELSE 0 END) AS amount FROM ranked GROUP BY r)"
 )
-_NO_CUT = "percut AS (SELECT r, 0 AS amount, COUNT(*) AS listeners FROM eplays GROUP BY r)"
+_NO_CUT = "percut AS (SELECT r, 0 AS amount FROM rec WHERE 1 = 0)"
+# No user-centric part: only the subscribers' plays by recording are needed (no per-subscriber
+# groups), and every subscriber's parts go to pro-rata and equal share.
+_LEAN = (
+    "WITH {subs}, rec AS (SELECT u.isrc AS r, COUNT(*) AS n, 0 AS listeners FROM usage_rows u "
+    "JOIN subs ON subs.s = u.listener_hash WHERE u.kind = 'stream' AND {counted} AND u.position <= {p} "
+    "AND u.occurred_at_us >= {p} AND u.occurred_at_us < {p} GROUP BY u.isrc HAVING COUNT(*) >= {p}), {parts} "
+    "SELECT 'R', rec.r, rec.n, 0, rec.listeners FROM rec "
+    "UNION ALL SELECT 'T', NULL, COUNT(*), SUM(a), SUM(pr) FROM parts"
+)
 _SELECT = (
-    "SELECT 'R', rec.r, rec.n, COALESCE(x.amount, 0), COALESCE(x.listeners, 0) FROM rec "
+    "SELECT 'R', rec.r, rec.n, COALESCE(x.amount, 0), rec.listeners FROM rec "
     "LEFT JOIN percut x ON x.r = rec.r "
     "UNION ALL SELECT 'T', NULL, COUNT(*), SUM(a), SUM(pr) FROM parts "
     "UNION ALL SELECT 'F', NULL, COUNT(*), SUM(uc), 0 FROM parts "
-    "WHERE NOT EXISTS (SELECT 1 FROM stot WHERE stot.s = parts.s)"
+    "WHERE NOT EXISTS (SELECT 1 FROM eplays WHERE eplays.sid = parts.sid)"
 )
 
 
@@ -107,25 +128,41 @@ def query_store(config: StoreConfig, text: str, params: Sequence[Any]) -> list[t
         assert config.sqlite_path is not None
         conn = sqlite3.connect(f"file:{config.sqlite_path}?mode=ro", uri=True, timeout=30)
         try:
-            return conn.execute(text.format(p="?", counted="u.counted = 1"), tuple(params)).fetchall()
+            return conn.execute(text.format(p="?", counted="u.counted = 1", collate=""), tuple(params)).fetchall()
         finally:
             conn.close()
     with psycopg.connect(pg_conninfo(config)) as pg, pg.cursor() as cur:
-        cur.execute("SET LOCAL work_mem = '256MB'")
-        rows: list[tuple[Any, ...]] = cur.execute(
-            text.replace("%", "%%").format(p="%s", counted="u.counted"), tuple(params)
-        ).fetchall()
+        # The month's per-subscriber groups should stay in memory; compiling the statement (JIT)
+        # costs seconds and saves nothing on a query run once.
+        cur.execute("SET LOCAL work_mem = '1GB'")
+        cur.execute("SET LOCAL jit = off")
+        # ISRCs order by code point, as Python orders them (the model's tie-break).
+        query = text.replace("%", "%%").format(p="%s", counted="u.counted", collate=' COLLATE "C"')
+        rows: list[tuple[Any, ...]] = cur.execute(query, tuple(params)).fetchall()
         return rows
 
 
 def user_centric_sql(rule: dict[str, Any]) -> str:
     """The one statement of the per-subscriber step (weights are integers from the rule)."""
     w = rule["weights"]
-    rec = _REC_CONTRIBUTORS if rule["plays"] == "contributors" else _REC_ALL
     parts = _PARTS.replace("{wpr}", str(int(w["pro-rata"]))).replace("{wuc}", str(int(w["user-centric"])))
     parts = parts.replace("{weq}", str(int(w["equal-share"])))
+    if not w["user-centric"] and rule["plays"] == "contributors":
+        return _LEAN.replace("{subs}", _SUBS).replace("{parts}", parts)
+    rec = _REC_CONTRIBUTORS if rule["plays"] == "contributors" else _REC_ALL
+    eplays = _EPLAYS_ALL if rule["min_plays"] <= 1 and rule["plays"] == "contributors" else _EPLAYS_FILTERED
     per = _CUT if w["user-centric"] else _NO_CUT
-    return f"WITH {_SUBS}, {_PLAYS}, {rec}, {parts}, {per} {_SELECT}"
+    return f"WITH {_SUBS}, {_PLAYS}, {rec}, {parts}, {eplays}, {per} {_SELECT}"
+
+
+def _halves(config: StoreConfig, rule: dict[str, Any]) -> list[str]:
+    """On PostgreSQL the subscribers are cut in two by the parity of their HMAC's hash, one
+    connection each, so the server's two backends share the work; every subscriber is in exactly
+    one half and the halves' sums add up. Only when a recording's eligibility does not depend on
+    the other half's plays (min_plays ≤ 1, the subscribers' own plays)."""
+    if config.backend != "postgres" or rule["min_plays"] > 1 or rule["plays"] != "contributors":
+        return [""]
+    return [" AND (hashtext(funder_hash) & 1) = 0", " AND (hashtext(funder_hash) & 1) <> 0"]
 
 
 def read_user_centric(
@@ -134,20 +171,33 @@ def read_user_centric(
     """The store's per-subscriber step: the same result as `user_centric_reference` on the rows."""
     start, end = period_bounds_us(period)
     window = (as_of, start, end)
+    lean = not rule["weights"]["user-centric"] and rule["plays"] == "contributors"
     params: list[Any] = [pool, currency, *window, *window]
     params += [rule["min_plays"]] if rule["plays"] == "contributors" else [*window, rule["min_plays"]]
+    text = user_centric_sql(rule)
+    halves = _halves(config, rule)
+    if len(halves) == 1:
+        found = [query_store(config, text.replace("{half}", ""), params)]
+    else:
+        with ThreadPoolExecutor(max_workers=2) as pool_:
+            found = list(pool_.map(lambda h: query_store(config, text.replace("{half}", h), params), halves))
     out, plays = UserCentric(), {}
-    for tag, isrc, a, b, c in query_store(config, user_centric_sql(rule), params):
+    for tag, isrc, a, b, c in (row for rows in found for row in rows):
         if tag == "R":
-            plays[str(isrc)] = int(a)
+            r = str(isrc)
+            plays[r] = plays.get(r, 0) + int(a)
             if int(b):
-                out.per_recording[str(isrc)] = int(b)
+                out.per_recording[r] = out.per_recording.get(r, 0) + int(b)
             if int(c):
-                out.listeners[str(isrc)] = int(c)
+                out.listeners[r] = out.listeners.get(r, 0) + int(c)
         elif tag == "T":
-            out.subscribers, out.paid, out.pro_rata = int(a), int(b or 0), int(c or 0)
+            out.subscribers += int(a)
+            out.paid += int(b or 0)
+            out.pro_rata += int(c or 0)
         else:
-            out.no_plays = int(b or 0)
+            out.no_plays += int(b or 0)
+    if lean:  # a recording whose plays were cut in two halves counts once, with its total
+        plays = {r: n for r, n in plays.items() if n >= rule["min_plays"]}
     uc_total = sum(out.per_recording.values()) + out.no_plays
     out.equal = out.paid - out.pro_rata - uc_total
     return out, plays
