@@ -54,9 +54,7 @@ def generate(config: StoreConfig, plays: int, subscribers: int, recordings: int,
                     "'QZBEN26' || lpad(((i::bigint * 7919 + i / {players}) % {recs})::text, 5, '0'), "
                     "NULL, " + _LISTENER.format(n="i % {players}") + ", 'DE', 60, 'EUR', 1000 + i % 13, "
                     "'fixed_rate', 1, NULL, true, 'x', NULL FROM generate_series({low}, {high}) AS i"
-                ).format(
-                    pos=position, start=start, length=length, recs=recordings, players=players, low=low, high=high
-                )
+                ).format(pos=position, start=start, length=length, recs=recordings, players=players, low=low, high=high)
             )
         conn.execute(
             sql.SQL(

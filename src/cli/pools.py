@@ -14,7 +14,9 @@ from ledger.domain.money import format_micros, parse_decimal_micros
 from ledger.domain.party import DomainError
 from ledger.domain.period import Period
 from ledger.domain.shares import InvalidShares, percent_to_ppm
+from ledger.pools.gifts import grant_gift
 from ledger.usage.listener import ListenerSecretMissing
+from projections.gifts import gift_report
 from projections.pools_chart import png_comparison, terminal_comparison
 from projections.pools_compare import compare_pools
 from projections.statements.close import engine_for
@@ -306,5 +308,56 @@ def compare(
                 console.print(terminal_comparison(comparison, currency), highlight=False, markup=False)
         for path in doc.get("png", []):
             console.print(f"chart written to {path}")
+
+    report(doc, as_json, render)
+
+
+@app.command("gift")
+def gift(
+    listener: str = typer.Argument(..., help="Who receives the credits (hashed before anything is kept)"),
+    gift_id: str = typer.Option(..., help="Unique id of the gift"),
+    amount: str = typer.Option(..., help="Credits' value in decimal units, e.g. 5.00"),
+    currency: str = typer.Option(...),
+    friend: str = typer.Option("", help="The listener who funds it (default: the co-op)"),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Grant gift credits to a listener, funded by the co-op or by a friend; spent through stream2own."""
+    try:
+        position = grant_gift(
+            ledger(), gift_id, listener, parse_decimal_micros(amount), currency, actor(), friend=friend or None
+        )
+    except (DomainError, ValueError, ListenerSecretMissing) as exc:
+        fail(str(exc), as_json)
+    doc = {"ok": True, "gift_id": gift_id, "position": position, "funded_by": "friend" if friend else "coop"}
+    report(doc, as_json, lambda: console.print(f"gift {gift_id} granted"))
+
+
+@app.command("gifts")
+def gifts(
+    period: str = typer.Argument("", help="YYYY-MM: also what was spent on plays of this month"),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Gift credits accounted apart: granted, spent through stream2own and left, by who funded them."""
+    month = _period(period, as_json) if period else None
+    doc = gift_report(ledger().config, ledger().head_position(), month)
+
+    def render() -> None:
+        console.print(
+            table(
+                "Gift credits by funder",
+                ["funded by", "currency", "granted", "spent", "spent in period", "remaining"],
+                [
+                    (
+                        r["funded_by"],
+                        r["currency"],
+                        format_micros(r["granted_micros"]),
+                        format_micros(r["spent_micros"]),
+                        format_micros(r["spent_in_period_micros"]),
+                        format_micros(r["remaining_micros"]),
+                    )
+                    for r in doc["by_funder"]
+                ],
+            )
+        )
 
     report(doc, as_json, render)

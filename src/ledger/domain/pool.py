@@ -199,3 +199,25 @@ class PoolContributionBatch(Aggregate):
     ) -> None:
         self.source, self.rows_sha256, self.row_count = source, rows_sha256, row_count
         self.totals, self.quarantined, self.duplicates = totals, quarantined, duplicates
+
+
+def gift_credit_id(gift_id: str) -> UUID:
+    return uuid5(NAMESPACE, f"gift-credit:{gift_id}")
+
+
+class GiftCredit(Aggregate):
+    """Credits granted to a listener (an HMAC) by the co-op or by a friend (`listener:<HMAC>`),
+    spent through stream2own like bought credits; the grant's row is in `gift_credits`."""
+
+    @staticmethod
+    def create_id(gift_id: str, **_: Any) -> Any:
+        return gift_credit_id(gift_id)
+
+    @event("Granted")
+    def __init__(
+        self, gift_id: str, listener_hash: str, funded_by: str, currency: str, amount_micros: int, actor: str
+    ) -> None:
+        if amount_micros <= 0:
+            raise DomainError(f"a gift must be positive, got {amount_micros} micro-units")
+        self.gift_id, self.listener_hash, self.funded_by = gift_id, listener_hash, funded_by
+        self.currency, self.amount_micros = currency, amount_micros
