@@ -139,10 +139,9 @@ def main() -> None:
         emit(Figure(BENCH, "peak RSS (this process)", peak_rss_mib(), "MiB", target="≤ 4096 MiB"))
     finally:
         app.close()
-        if args.keep:
-            return
-        with psycopg.connect(pg_conninfo(admin), autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        if not args.keep:
+            with psycopg.connect(pg_conninfo(admin), autocommit=True) as conn:
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 if __name__ == "__main__":

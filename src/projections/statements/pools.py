@@ -76,7 +76,8 @@ _REC_CONTRIBUTORS = (
 )
 _REC_ALL = (
     "everyone AS (SELECT isrc AS r, COUNT(*) AS n FROM usage_rows u WHERE u.kind = 'stream' AND {counted} "
-    "AND u.position <= {p} AND u.occurred_at_us >= {p} AND u.occurred_at_us < {p} GROUP BY isrc HAVING COUNT(*) >= {p}), "
+    "AND u.position <= {p} AND u.occurred_at_us >= {p} AND u.occurred_at_us < {p} "
+    "GROUP BY isrc HAVING COUNT(*) >= {p}), "
     "rec AS MATERIALIZED (SELECT e.r, e.n, COALESCE(l.listeners, 0) AS listeners FROM everyone e "
     "LEFT JOIN (SELECT r, COUNT(*) AS listeners FROM plays GROUP BY r) l ON l.r = e.r)"
 )
