@@ -48,7 +48,9 @@ async def stripe_webhook(
     app: LedgerDep,
     stripe_signature: Annotated[str | None, Header(alias="Stripe-Signature")] = None,
 ) -> WebhookHandled | JSONResponse:
-    """A Stripe event. `payment_intent.succeeded` records a sale, `charge.refunded` a refund.
+    """A Stripe event. `payment_intent.succeeded` records a sale, `charge.refunded` a refund;
+    `customer.subscription.*` links a subscription to a pool, `invoice.paid` is a contribution to
+    it and `charge.refunded` of its charge a refund of one (docs/pools.md).
 
     Unsigned, stale (over 5 minutes) or mismatched signatures answer 400 and record nothing;
     so does a signed event of a handled type whose `created` is not an integer or whose

@@ -221,3 +221,27 @@ class GiftCredit(Aggregate):
             raise DomainError(f"a gift must be positive, got {amount_micros} micro-units")
         self.gift_id, self.listener_hash, self.funded_by = gift_id, listener_hash, funded_by
         self.currency, self.amount_micros = currency, amount_micros
+
+
+def pool_subscription_id(provider: str, subscription_id: str) -> UUID:
+    return uuid5(NAMESPACE, f"pool-subscription:{provider}:{subscription_id}")
+
+
+class PoolSubscription(Aggregate):
+    """A payment provider's subscription tied to a pool and a subscriber (an HMAC): its invoices
+    are that subscriber's contributions to that pool."""
+
+    @staticmethod
+    def create_id(provider: str, subscription_id: str, **_: Any) -> Any:
+        return pool_subscription_id(provider, subscription_id)
+
+    @event("Linked")
+    def __init__(
+        self, provider: str, subscription_id: str, pool: str, listener_hash: str, status: str, actor: str
+    ) -> None:
+        self.provider, self.subscription_id, self.pool = provider, subscription_id, pool
+        self.listener_hash, self.status = listener_hash, status
+
+    @event("StatusChanged")
+    def change_status(self, status: str, actor: str) -> None:
+        self.status = status

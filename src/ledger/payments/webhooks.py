@@ -28,6 +28,13 @@ from ledger.domain.identifiers import InvalidIdentifier, parse_currency
 from ledger.domain.payment_event import PaymentEventReceipt, payment_event_id
 from ledger.domain.text import check_texts
 from ledger.payments.store import STRIPE_SOURCE, HandledWebhook, StripeStore
+from ledger.pools.stripe_events import (
+    POOL_TYPES,
+    SUBSCRIPTION_TYPES,
+    handle_invoice_paid,
+    handle_subscription,
+    pool_refund,
+)
 from ledger.usage.ingest import UsageIngest
 from ledger.usage.rows import RowBatch, datetime_to_us, normalise_dicts
 from ledger.usage.store import UsageConflict
@@ -36,7 +43,7 @@ if TYPE_CHECKING:
     from ledger.application import RoyaltyLedger
 
 SALE_KINDS = ("purchase", "download", "tip")
-HANDLED_TYPES = ("payment_intent.succeeded", "charge.refunded")
+HANDLED_TYPES = ("payment_intent.succeeded", "charge.refunded", *POOL_TYPES)  # pools: ledger.pools.stripe_events
 
 
 class WebhookNotRecorded(RuntimeError):
@@ -107,7 +114,18 @@ def handle_stripe_event(
     previous = store.handled_outcome(event_id)
     if previous is not None or payment_event_id(STRIPE_SOURCE, event_id) in app.repository:
         return WebhookResult(event_id, event_type, "duplicate", detail=f"already {previous}")
-    if event_type == "payment_intent.succeeded":
+    pooled = None
+    if event_type in SUBSCRIPTION_TYPES:
+        pooled = handle_subscription(app, obj, actor, secret)
+    elif event_type == "invoice.paid":
+        pooled = handle_invoice_paid(app, event, obj, actor)
+    elif event_type == "charge.refunded":
+        pooled = pool_refund(app, event, obj, actor)  # None: the charge paid no pool invoice
+    elif isinstance(obj.get("invoice"), str) and obj["invoice"]:
+        pooled = ("ignored", None, "the payment of an invoice: recorded by invoice.paid")
+    if pooled is not None:
+        outcome, usage_id, note = pooled
+    elif event_type == "payment_intent.succeeded":
         sale = _sale_row(event, obj)
         outcome, usage_id, note = _ingest(app, lambda: (sale, ""), actor, secret, event_id)
     else:

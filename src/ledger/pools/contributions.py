@@ -19,6 +19,7 @@ from typing import Any
 from ledger.domain.identifiers import InvalidIdentifier, parse_currency
 from ledger.domain.money import parse_decimal_micros
 from ledger.domain.period import InvalidTime, parse_utc
+from ledger.usage.listener import is_listener_hash
 from ledger.usage.rows import datetime_to_us
 
 FIELDS = ("contribution_id", "pool", "kind", "occurred_at", "amount", "currency", "listener", "target", "refund_of")
@@ -107,7 +108,7 @@ def _amount(raw: dict[str, Any]) -> int:
 
 def check_row(raw: dict[str, Any], source: str, lk: Lookups, seen_refunds: dict[str, int]) -> ContributionRow:
     """One row to a ContributionRow, or Quarantined with the reason a person can act on."""
-    unknown = set(raw) - {*FIELDS, "amount_micros", "funder"}
+    unknown = set(raw) - {*FIELDS, "amount_micros", "funder", "listener_hash"}
     if unknown:
         raise Quarantined("malformed", f"unknown column(s): {', '.join(sorted(unknown))}")
     cid = _required(raw, "contribution_id")
@@ -138,9 +139,14 @@ def check_row(raw: dict[str, Any], source: str, lk: Lookups, seen_refunds: dict[
     if target is not None and not lk.party_exists(target):
         raise Quarantined("unknown_party", f"target party {target!r} is not registered")
     listener = _text(raw, "listener")
+    hashed = _text(raw, "listener_hash")  # a payment provider's link kept the HMAC only
     funder = _text(raw, "funder")
-    if listener is not None and funder is not None:
+    if sum(x is not None for x in (listener, hashed, funder)) > 1:
         raise Quarantined("malformed", "give listener or funder (coop), not both")
+    if hashed is not None:
+        if not is_listener_hash(hashed):
+            raise Quarantined("malformed", "listener_hash is not a listener HMAC (64 hex digits)")
+        return ContributionRow(cid, pool, "payment", datetime_to_us(occurred), hashed, target, currency, amount, None)
     if funder not in (None, "coop"):
         raise Quarantined("malformed", f"funder {funder!r}: only 'coop' (a listener is given as listener)")
     return ContributionRow(
