@@ -18,7 +18,7 @@ from ledger.pools.gifts import grant_gift
 from ledger.usage.listener import ListenerSecretMissing
 from projections.gifts import gift_report
 from projections.pools_chart import png_comparison, terminal_comparison
-from projections.pools_compare import compare_pools
+from projections.pools_compare import Comparison, compare_pools
 from projections.statements.close import engine_for
 from projections.statements.pools import pool_periods
 
@@ -269,6 +269,24 @@ def show(period: str = typer.Argument(..., help="YYYY-MM"), as_json: bool = JSON
     report(doc, as_json, render)
 
 
+def render_comparison(comparison: Comparison, chart: bool = True) -> None:
+    """The comparison as a table per currency (a total row: every rule's is the same) and bars."""
+    if not comparison.totals:
+        console.print(f"no pool money in {comparison.period}")
+        return
+    for currency in sorted(comparison.totals):
+        rows = [
+            (account, *(format_micros(per[currency][r]) for r in comparison.rules))
+            for account, per in sorted(comparison.accounts.items())
+            if currency in per
+        ]
+        rows.append(("total", *(format_micros(comparison.totals[currency][r]) for r in comparison.rules)))
+        title = f"Pools {comparison.period} ({currency}) as known at {comparison.as_of}"
+        console.print(table(title, ["account", *comparison.rules], rows))
+        if chart:
+            console.print(terminal_comparison(comparison, currency), highlight=False, markup=False)
+
+
 @app.command("compare")
 def compare(
     period: str = typer.Argument(..., help="YYYY-MM"),
@@ -289,23 +307,7 @@ def compare(
             doc.setdefault("png", []).append(str(written))
 
     def render() -> None:
-        if not comparison.totals:
-            console.print(f"no pool money in {month}")
-            return
-        for currency in sorted(comparison.totals):
-            rows = [
-                (account, *(format_micros(per[currency][r]) for r in comparison.rules))
-                for account, per in sorted(comparison.accounts.items())
-                if currency in per
-            ]
-            rows.append(("total", *(format_micros(comparison.totals[currency][r]) for r in comparison.rules)))
-            console.print(
-                table(
-                    f"Pools {month} ({currency}) as known at {comparison.as_of}", ["account", *comparison.rules], rows
-                )
-            )
-            if chart:
-                console.print(terminal_comparison(comparison, currency), highlight=False, markup=False)
+        render_comparison(comparison, chart)
         for path in doc.get("png", []):
             console.print(f"chart written to {path}")
 
