@@ -17,6 +17,7 @@ from ledger.audit_anchor import (
     load_anchor_log,
     signing_key_path,
 )
+from ledger.pools.verify import verify_contributions
 from ledger.usage.verify import verify_usage
 from projections.statements.money import verify_money_equation
 
@@ -102,13 +103,20 @@ def verify(as_json: bool = JSON_OPTION) -> None:
     app_ = ledger()
     chain = verify_chain(app_, load_anchor_log())
     usage = verify_usage(app_)
+    pools = verify_contributions(app_)
     try:
         money = verify_money_equation(app_, store_config())
     except Exception as exc:  # a malformed event the chain check names; report, don't crash
         money = {"ok": False, "error": f"could not be checked: {type(exc).__name__}: {exc}", "checks": []}
     failed = [c for c in money["checks"] if not c.get("ok")]
-    ok = chain.ok and usage.ok and bool(money["ok"])
-    doc: dict[str, Any] = {"chain": chain.as_dict(), "usage_rows": usage.as_dict(), "money_equation": money, "ok": ok}
+    ok = chain.ok and usage.ok and pools.ok and bool(money["ok"])
+    doc: dict[str, Any] = {
+        "chain": chain.as_dict(),
+        "usage_rows": usage.as_dict(),
+        "pool_contributions": pools.as_dict(),
+        "money_equation": money,
+        "ok": ok,
+    }
 
     def render() -> None:
         if chain.ok:
@@ -141,6 +149,13 @@ def verify(as_json: bool = JSON_OPTION) -> None:
         else:
             for position, problem in usage.problems[:_SHOWN_PROBLEMS]:
                 console.print(f"[bold red]usage rows differ at position {position}[/]: {problem}")
+        if pools.ok:
+            console.print(
+                f"[green]pool contributions ok[/]: {pools.rows} rows and {pools.quarantine_rows} quarantine rows "
+                f"in {pools.batches} batches"
+            )
+        for position, problem in pools.problems[:_SHOWN_PROBLEMS]:
+            console.print(f"[bold red]pool contributions differ at position {position}[/]: {problem}")
         status = "[green]ok[/]" if money["ok"] else "[bold red]FAILED[/]"
         console.print(
             f"money_equation: {status} {len(money['checks'])} checks"

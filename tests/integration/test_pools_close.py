@@ -194,3 +194,24 @@ def test_the_comparison_puts_every_rule_side_by_side_with_equal_totals(app):
     }
     assert by["coop-fund"]["user-centric"] == 5_000_000 and by["coop-fund"]["pro-rata"] == 0
     assert doc["pools"][0]["subscribers"] == 3 and doc["pools"][0]["counted_plays"] == 5
+
+
+def test_audit_verify_recomputes_every_contribution_against_its_batch(app):
+    import sqlite3
+
+    from ledger.pools.verify import verify_contributions
+
+    _january(app, {"method": "pro-rata"})
+    app.record_contributions([payment("c1", "subs", "s1", "10"), payment("bad", "nope", "s1", "1")], "csv:again", "t")
+    report = verify_contributions(app)
+    assert report.ok, report.problems
+    assert (report.batches, report.rows, report.quarantine_rows) == (2, 4, 1)
+    if app.config.backend != "sqlite":
+        return
+    conn = sqlite3.connect(app.config.sqlite_path)  # tamper: drop the trigger, change an amount
+    with conn:
+        conn.execute("DROP TRIGGER pool_contributions_no_update")
+        conn.execute("UPDATE pool_contributions SET amount_micros = 1 WHERE contribution_id = 'c2'")
+    conn.close()
+    problems = [text for _, text in verify_contributions(app).problems]
+    assert any("c2" in text for text in problems) and any("sum to" in text for text in problems)

@@ -224,9 +224,13 @@ def check_rows(rows: Sequence[dict[str, Any]], source: str, lk: Lookups) -> Chec
 
 
 def rows_digest(rows: Sequence[ContributionRow], quarantined: Sequence[tuple[Any, ...]]) -> str:
+    """SHA-256 of a batch's content in an order the stored rows give back: accepted rows by id
+    (unique in a batch), quarantined rows by (id, reason, content). `royalty audit verify`
+    recomputes it from the tables (ledger.pools.verify)."""
     h = hashlib.sha256()
-    for row in rows:
+    for row in sorted(rows, key=lambda r: r.contribution_id):
         h.update(f"{row.contribution_id}\t{row.payload_sha256()}\n".encode())
-    for cid, reason, _, raw in quarantined:
-        h.update(f"Q\t{cid}\t{reason}\t{json.dumps(raw, sort_keys=True)}\n".encode())
+    held = sorted((str(cid), reason, json.dumps(raw, sort_keys=True)) for cid, reason, _, raw in quarantined)
+    for cid, reason, raw in held:
+        h.update(f"Q\t{cid}\t{reason}\t{raw}\n".encode())
     return h.hexdigest()
