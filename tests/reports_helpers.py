@@ -77,3 +77,17 @@ def account_totals(app: RoyaltyLedger, periods: list[Period], as_of: int | None 
             for currency, micros in result.totals(account).items():
                 out[(account, currency)] += micros
     return {k: v for k, v in out.items() if v}
+
+
+def live_totals(app: RoyaltyLedger) -> dict[tuple[str, str], int]:
+    """The live earnings read model's totals per account, after the projector caught up."""
+    from projections.db import ViewDB
+    from projections.projector import Projector
+
+    db = ViewDB(app.config)
+    try:
+        Projector(app, db, batch_size=3).catch_up()
+        rows = db.execute("SELECT account, currency, SUM(amount_micros) FROM earn_account_day GROUP BY 1, 2")
+    finally:
+        db.close()
+    return {(str(a), str(c)): int(m) for a, c, m in rows if m}

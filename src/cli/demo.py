@@ -1,8 +1,9 @@
 """`royalty demo`: run the main job end to end on the configured store (SQLite by default).
 
 The demo is a pipeline of steps, one module per area (`cli/demo_<area>.py`, each exposing
-`run(app, period, as_json) -> dict`), run in order: catalogue, usage, pools, statements (close the month), projections,
-media. Each step is idempotent, so the demo can be run twice on the same store.
+`run(app, period, as_json) -> dict`), run in order: catalogue, usage, pools, reports (a DSR
+and a store CSV from other services), statements (close the month), projections, media. Each
+step is idempotent, so the demo can be run twice on the same store.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from ledger.domain.period import Period
 from ledger.store.migrate import apply_migrations
 
 # Later steps, in order; each module is `cli.demo_<name>` with run(app, period, as_json) -> dict.
-STEPS = ["usage", "pools", "statements", "projections", "media", "dashboard"]
+STEPS = ["usage", "pools", "reports", "statements", "projections", "media", "dashboard"]
 
 
 def _catalogue_step(app: RoyaltyLedger, period: Period, as_json: bool) -> dict[str, Any]:

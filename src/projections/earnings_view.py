@@ -27,6 +27,8 @@ from projections.batch_usage import batch_usage
 from projections.db import ViewDB
 from projections.earnings_rows import AccountDayRows
 from projections.readmodel import Batch, ReadModel
+from projections.reports_earnings import fold_report_cells
+from projections.statements.reports import unmatched_context
 
 DAY_US = 86_400_000_000
 ALL = "*"
@@ -122,6 +124,13 @@ class EarningsView(ReadModel):
             month = (isrc, month_bounds(day)[0])
             self._load_missing(db, {month})
             dirty[month] = min(dirty.get(month, day), day)
+        # Imported sales reports (issue 20): their cells change with reports, links and catalogue facts.
+        for isrc, day in fold_report_cells(db, self.t["earn_gross_day"], self.app.config, h, batch):
+            month = (str(isrc), month_bounds(int(day))[0])
+            self._cells.pop(month, None)
+            self._bases.pop(month, None)
+            self._load_missing(db, {month})
+            dirty[month] = month[1]
         changed = self._months_of(db, rights_changed)
         self._load_missing(db, changed)
         for month in changed:
@@ -232,6 +241,9 @@ class EarningsView(ReadModel):
                 for cell, gross in by_day[day].items():
                     keys.add(cell, day, gross, segment)
                 continue
+            for cell, gross in by_day[day].items():
+                if "@" in cell[1]:  # a report line: its instant is the day's start (reports_earnings)
+                    keys.add(cell, day, gross, keys.segment_at(day))
             for index, seg in enumerate(segments):
                 lo, hi = max(seg.start_us, day), min(seg.end_us, day + DAY_US)
                 if lo < hi:
@@ -310,7 +322,10 @@ class _KeyedGross:
         memo = (segment, kind, model, territory)
         ctx = self._contexts.get(memo)
         if ctx is None:
-            ctx = self.segments[segment].context.for_usage(kind, model, territory)
+            if ":" in self.isrc:  # an imported report line nothing matches (reports_earnings)
+                ctx = unmatched_context()
+            else:  # a report line's kind is RIGHT@SOURCE: its pie rule is RIGHT:SOURCE
+                ctx = self.segments[segment].context.for_usage(kind.partition("@")[0], model, territory)
             self._contexts[memo] = ctx
         self.gross[AllocationKey(currency, self.isrc, kind, territory, ctx)][day] += gross
 

@@ -43,3 +43,8 @@ def test_every_partys_live_earnings_equal_its_statement_for_the_demo_month(sqlit
     assert {p: pair for p, pair in compared.items() if pair[0] != pair[1]} == {}
     assert sum(1 for live, _ in compared.values() if live) >= 10  # most parties earned something
     assert pooled > 0 and "pools:" in demo.stdout and "user-centric" in demo.stdout  # the demo's pools
+    # The demo imports a streaming service's DSR and a store's CSV (issue 20): their lines are in
+    # the month's statements, one kind per right and source.
+    platform = _json(sqlite_config, "statements", "show", month, "--party", "platform")
+    kinds = {line["kind"] for s in platform["currencies"].values() for line in s["earnings"]}
+    assert {"master@wavestream", "master@shop"} <= kinds

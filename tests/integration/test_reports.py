@@ -27,18 +27,33 @@ from projections.statements.close import close_period, engine_for, replay_period
 from projections.statements.money import verify_money_equation
 from projections.statements.reports_queue import matching_queue
 from projections.statements.statement import build_statement
-from tests.reports_helpers import FIXTURES, R2, T, account_totals, catalogue
+from tests.reports_helpers import FIXTURES, R2, T, account_totals, catalogue, live_totals
 
 JAN, FEB = Period(2026, 1), Period(2026, 2)
 STORE = (FIXTURES / "store-2026-01.csv").read_bytes()
 DSR = (FIXTURES / "wavestream-2026-01.tsv").read_bytes()
 
 
-@pytest.fixture
-def app(store_config: StoreConfig):
-    ledger = RoyaltyLedger(store_config, clock=lambda: T(2026, 2, 10))
+def _ledger(config: StoreConfig) -> RoyaltyLedger:
+    ledger = RoyaltyLedger(config, clock=lambda: T(2026, 2, 10))
     catalogue(ledger)
     set_rates(ledger, {"USD/EUR": "0.92"}, T(2025, 1, 1), "ECB reference rate (test)", "t")
+    return ledger
+
+
+@pytest.fixture
+def app(store_config: StoreConfig):
+    """Both backends: the import, the supersession and the append-only tables run on each."""
+    ledger = _ledger(store_config)
+    yield ledger
+    ledger.close()
+
+
+@pytest.fixture
+def sqlite_app(sqlite_config: StoreConfig):
+    """Matching and the queue are the same queries on both backends (exercised above): SQLite only,
+    for the suite's time."""
+    ledger = _ledger(sqlite_config)
     yield ledger
     ledger.close()
 
@@ -70,13 +85,15 @@ def test_a_store_csv_is_matched_converted_and_distributed_to_the_micro_unit(app)
         ("party:b", "EUR"): 883_575 + 351_900,
         ("suspense:unmatched-report", "EUR"): 1_386_000,
     }
+    assert live_totals(app) == account_totals(app, [JAN])  # live earnings include it at once
     reasons = {q["line_no"]: (q["reason"], q["detail"]) for q in list_quarantine(app)}
     assert reasons[4] == ("malformed_isrc", "ISRC 'BADISRC'")
     assert reasons[5][0] == "unknown_territory" and "XX" in reasons[5][1]
     assert verify_money_equation(app, app.config)["ok"]
 
 
-def test_re_importing_a_report_changes_nothing(app):
+def test_re_importing_a_report_changes_nothing(sqlite_app):
+    app = sqlite_app
     first = import_report(app, STORE, source="store", actor="t")
     head = app.head_position()
     again = import_report(app, STORE, source="store", actor="t")
@@ -86,7 +103,8 @@ def test_re_importing_a_report_changes_nothing(app):
     assert len(list_quarantine(app)) == 2
 
 
-def test_a_dsr_matches_by_isrc_and_spreads_a_release_line_over_its_tracks(app):
+def test_a_dsr_matches_by_isrc_and_spreads_a_release_line_over_its_tracks(sqlite_app):
+    app = sqlite_app
     result = import_report(app, DSR, source="wavestream", actor="t", file_name="wavestream.tsv")
     assert result.period == "2026-01" and result.lines == 4 and result.quarantined == {}
     # EUR: R1 FR 3.5; R2 FR 0.525 (resource block of R2's ISRC); the UPC line 0.175 spread over
@@ -100,10 +118,12 @@ def test_a_dsr_matches_by_isrc_and_spreads_a_release_line_over_its_tracks(app):
         ("party:b", "EUR"): 1_524_687 + 684_250,
         ("party:c", "EUR"): 520_625,
     }
+    assert live_totals(app) == account_totals(app, [JAN])
     assert verify_money_equation(app, app.config)["ok"]
 
 
-def test_a_dsr_whose_summary_does_not_add_up_is_refused_whole(app):
+def test_a_dsr_whose_summary_does_not_add_up_is_refused_whole(sqlite_app):
+    app = sqlite_app
     broken = DSR.replace(b"\t6.000000\t4.200000", b"\t6.000001\t4.200000")
     head = app.head_position()
     with pytest.raises(UnreadableReport, match="summary 1"):
@@ -111,7 +131,8 @@ def test_a_dsr_whose_summary_does_not_add_up_is_refused_whole(app):
     assert app.head_position() == head
 
 
-def test_an_operator_links_an_unmatched_line_once_and_the_source_remembers_it(app):
+def test_an_operator_links_an_unmatched_line_once_and_the_source_remembers_it(sqlite_app):
+    app = sqlite_app
     import_report(app, STORE, source="store", actor="t")
     history = read_rights_history(app)
     queue = matching_queue(app.config, history, app.head_position())
@@ -126,11 +147,13 @@ def test_an_operator_links_an_unmatched_line_once_and_the_source_remembers_it(ap
     assert ("suspense:unmatched-report", "EUR") not in totals
     assert totals[("party:c", "EUR")] == 1_178_100 and totals[("platform", "EUR")] == 311_850 + 124_200 + 207_900
     assert matching_queue(app.config, read_rights_history(app), app.head_position()) == []
+    assert live_totals(app) == totals  # the link moved the live figures too
     with pytest.raises(DomainError):
         link_identifier(app, "nosuch", "proprietary_id", "PX-1002", R2, "", "op")
 
 
-def test_a_link_after_the_close_releases_suspense_through_adjustments_and_replay_still_matches(app):
+def test_a_link_after_the_close_releases_suspense_through_adjustments_and_replay_still_matches(sqlite_app):
+    app = sqlite_app
     import_report(app, STORE, source="store", actor="t")
     close_period(app, app.config, JAN, "acct")
     link_identifier(app, "store", "proprietary_id", "PX-1002", R2, "found it", "op")
@@ -168,6 +191,7 @@ def test_a_corrected_report_supersedes_the_old_one_with_adjustments_equal_to_the
     assert adjustments == {"platform": 15_000, "party:a": 42_500, "party:b": 42_500, "suspense:unmatched-report": 0}
     assert sum(adjustments.values()) == 100_000
     assert replay_period(app, app.config, JAN).ok
+    assert live_totals(app) == account_totals(app, [JAN])  # the old report's lines left the live figures
     assert verify_money_equation(app, app.config)["ok"]
     listed = {r["report_id"]: r for r in list_reports(app)}
     assert listed[first.report_id]["superseded_by"] == second.report_id
@@ -189,3 +213,39 @@ def test_the_report_tables_are_append_only_in_the_database(app):
             else:
                 with store.recorder.datastore.get_connection() as conn:
                     conn.execute(statement)
+
+
+def test_a_society_report_matches_by_iswc_and_by_a_proprietary_id_kept_from_a_delivery(sqlite_app):
+    app = sqlite_app
+    from ledger.domain.alias import IdentifierAlias
+    from ledger.reports.commands import set_mapping
+
+    app.save(IdentifierAlias(kind="recording", identifier="DPID:PADPIDA2014120301U:trk-9", key=R2, actor="ern"))
+    mapping = {
+        "columns": {
+            "iswc": "ISWC",
+            "proprietary_id": "Id",
+            "territory": "Territory",
+            "units": "Units",
+            "gross": "Amount",
+            "right_type": "Right",
+        },
+        "defaults": {"currency": "EUR", "period": "2026-01"},
+    }
+    set_mapping(app, "society", mapping, "first", "t")
+    data = (
+        b"ISWC,Id,Territory,Units,Amount,Right\n"
+        b"T-034.524.680-1,,FR,10,1.000000,performance\n"
+        b",DPID:PADPIDA2014120301U:trk-9,FR,5,0.500000,neighbouring\n"
+    )
+    result = import_report(app, data, source="society", actor="t")
+    assert result.lines == 2 and result.quarantined == {}
+    # performance:* = platform 10 %, publishing 90 % → the work's publisher p; neighbouring
+    # income has no rule of its own → *:* (platform 30 %, master 70 %) → c, R2's master.
+    assert account_totals(app, [JAN]) == {
+        ("platform", "EUR"): 100_000 + 150_000,
+        ("party:p", "EUR"): 900_000,
+        ("party:c", "EUR"): 350_000,
+    }
+    assert live_totals(app) == account_totals(app, [JAN])
+    assert verify_money_equation(app, app.config)["ok"]

@@ -106,7 +106,7 @@ def _app(folder: str) -> RoyaltyLedger:
     return app
 
 
-SLOW = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SLOW = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @SLOW

@@ -82,6 +82,8 @@ class _Errors:
 def _text(table: pa.Table, name: str) -> pa.Array:
     column = table.column(name)
     array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if array.null_count == len(array):  # a field the mapping does not name
+        return array
     trimmed = pc.utf8_trim_whitespace(array)
     return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
 
@@ -164,6 +166,8 @@ def _right(text: str) -> str:
 
 
 def _isrc(array: pa.Array, errors: _Errors) -> pa.Array:
+    if array.null_count == len(array) or pc.all(pc.fill_null(pc.match_substring_regex(array, _ISRC), True)).as_py():
+        return array  # every ISRC given is compact and upper case already: the common case
     compact = pc.utf8_upper(pc.replace_substring_regex(array, r"[\s-]", ""))
     errors.mark(
         pc.invert(pc.match_substring_regex(compact, _ISRC)), "malformed_isrc", lambda i: f"ISRC {array[i].as_py()!r}"

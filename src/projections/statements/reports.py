@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -225,6 +225,27 @@ def unmatched_key(group: ReportGroup) -> str:
     return "none"
 
 
+def expand_groups(
+    groups: Iterable[ReportGroup], identity: Identity, history: RightsHistory, as_of: int
+) -> Iterator[tuple[ReportGroup, str, bool, int]]:
+    """(group, recording or unmatched key, matched?, micro-units) — a release's line spread over
+    its tracks by largest remainder; statements and live earnings both cut groups this way."""
+    matches: dict[tuple[str, tuple[str | None, ...]], Match | None] = {}
+    for g in groups:
+        memo = (g.source, g.ids)
+        if memo not in matches:
+            matches[memo] = match_line(identity, history, g.source, dict(zip(_ID_COLUMNS, g.ids, strict=True)), as_of)
+        found = matches[memo]
+        if found is None:
+            yield g, unmatched_key(g), False, g.amount_micros
+        elif len(found) == 1:
+            yield g, found[0][0], True, g.amount_micros
+        else:
+            parts = allocate_largest_remainder(g.amount_micros, [(i, w) for i, (_, w) in enumerate(found)])
+            for index, (isrc, _) in enumerate(found):
+                yield g, isrc, True, parts[index]
+
+
 def report_keys(
     config: StoreConfig, history: RightsHistory, period: Period, as_of: int
 ) -> list[tuple[AllocationKey, int, int]]:
@@ -236,25 +257,16 @@ def report_keys(
     identity = read_identity(config, max(history.upto, as_of))
     out: list[tuple[AllocationKey, int, int]] = []
     contexts: dict[tuple[str, int], Any] = {}
-    for g in groups:
+    for g, isrc, matched, micros in expand_groups(groups, identity, history, as_of):
         kind = report_kind(g.right, g.source)
-        found = match_line(identity, history, g.source, dict(zip(_ID_COLUMNS, g.ids, strict=True)), as_of)
-        if found is None:
-            out.append(
-                (
-                    AllocationKey(g.currency, unmatched_key(g), kind, g.territory, unmatched_context()),
-                    g.units,
-                    g.amount_micros,
-                )
-            )
+        if not matched:
+            out.append((AllocationKey(g.currency, isrc, kind, g.territory, unmatched_context()), g.units, micros))
             continue
-        parts = allocate_largest_remainder(g.amount_micros, [(i, w) for i, (_, w) in enumerate(found)])
-        for index, (isrc, _) in enumerate(found):
-            segment = contexts.get((isrc, g.at_us))
-            if segment is None:
-                segment = contexts[(isrc, g.at_us)] = context_at(history, isrc, g.at_us, as_of)
-            ctx = segment.for_usage(g.right, g.source, g.territory)
-            out.append((AllocationKey(g.currency, isrc, kind, g.territory, ctx), g.units, parts[index]))
+        segment = contexts.get((isrc, g.at_us))
+        if segment is None:
+            segment = contexts[(isrc, g.at_us)] = context_at(history, isrc, g.at_us, as_of)
+        ctx = segment.for_usage(g.right, g.source, g.territory)
+        out.append((AllocationKey(g.currency, isrc, kind, g.territory, ctx), g.units, micros))
     return out
 
 
