@@ -30,6 +30,14 @@ def run(app: RoyaltyLedger, period: Period, as_json: bool) -> dict[str, Any]:
             get_user(app, username)
         except NotFound:
             create_user(app, username, "party", party, DEMO_PASSWORD, actor())
+    # A profile to start from (the demo artist edits it on /profile); the same content again
+    # records nothing.
+    app.update_profile(
+        ARTIST,
+        actor(),
+        biography="Aria Lune writes and records night songs.\nThis profile is demo content: edit it on /profile.",
+        links=[{"label": "Co-op page", "url": "https://example.org/aria-lune"}],
+    )
     db = ViewDB(app.config)
     try:
         Projector(app, db).catch_up()
