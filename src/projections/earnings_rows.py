@@ -6,8 +6,8 @@ with every other cache after a rollback) turns "delete the days, insert them aga
 upserts of the changed parts and deletes of the vanished ones.
 
 Each part's change (new amount minus old) is also added to two sums the dashboard reads: per
-account × month × recording × territory × currency (`earn_party_month`) and per account × day ×
-currency (`earn_party_day`) — so they always equal the per-day rows summed, for a few rows a page.
+account × recording × territory × currency, all time (`earn_party_total`), and per account × day
+× currency (`earn_party_day`) — so they always equal the per-day rows summed, for a few rows a page.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 from projections.db import ViewDB
 
 OUT_COLUMNS = ("isrc", "day_us", "account", "currency", "kind", "territory", "amount_micros")
-MONTH_COLUMNS = ("account", "month_us", "isrc", "territory", "currency", "amount_micros")
+TOTAL_COLUMNS = ("account", "currency", "isrc", "territory", "amount_micros")
 DAY_COLUMNS = ("account", "day_us", "currency", "amount_micros")
 Key = tuple[Any, ...]  # isrc, day_us, account, currency, kind, territory
 Month = tuple[str, int]  # isrc, month start (epoch µs)
@@ -27,11 +27,11 @@ Month = tuple[str, int]  # isrc, month start (epoch µs)
 
 class AccountDayRows:
     def __init__(
-        self, table: str, month_end: Callable[[int], int], party_month: str | None = None, party_day: str | None = None
+        self, table: str, month_end: Callable[[int], int], party_total: str | None = None, party_day: str | None = None
     ) -> None:
         self.table = table
         self.month_end = month_end
-        self.party_month, self.party_day = party_month, party_day
+        self.party_total, self.party_day = party_total, party_day
         self._rows: dict[Month, dict[int, dict[Key, int]]] = {}  # by day, then key
 
     def clear(self) -> None:
@@ -42,7 +42,7 @@ class AccountDayRows:
         self._load(db, set(fresh) - self._rows.keys())
         upserts: list[tuple[Any, ...]] = []
         deletes: list[Key] = []
-        by_month: dict[tuple[Any, ...], int] = defaultdict(int)
+        by_total: dict[tuple[Any, ...], int] = defaultdict(int)
         by_day: dict[tuple[Any, ...], int] = defaultdict(int)
         for month, (from_day, rows) in fresh.items():
             written = self._rows[month]
@@ -55,7 +55,7 @@ class AccountDayRows:
                     change = after.get(key, 0) - before.get(key, 0)
                     if change:
                         _isrc, day_us, account, currency, _kind, territory = key
-                        by_month[(account, month[1], month[0], territory, currency)] += change
+                        by_total[(account, currency, month[0], territory)] += change
                         by_day[(account, day_us, currency)] += change
                 upserts.extend((*key, amount) for key, amount in after.items() if before.get(key) != amount)
                 deletes.extend(key for key in before if key not in after)
@@ -66,9 +66,8 @@ class AccountDayRows:
         where = " AND ".join(f"{c} = ?" for c in OUT_COLUMNS[:6])
         db.executemany(f"DELETE FROM {self.table} WHERE {where}", deletes)
         db.upsert_rows(self.table, OUT_COLUMNS, 6, upserts)
-        if self.party_month:
-            rows_m = [(*k, v) for k, v in by_month.items() if v]
-            db.add_rows(self.party_month, MONTH_COLUMNS, 5, rows_m)
+        if self.party_total:
+            db.add_rows(self.party_total, TOTAL_COLUMNS, 4, [(*k, v) for k, v in by_total.items() if v])
         if self.party_day:
             db.add_rows(self.party_day, DAY_COLUMNS, 3, [(*k, v) for k, v in by_day.items() if v])
 

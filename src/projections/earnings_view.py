@@ -83,7 +83,7 @@ class EarningsView(ReadModel):
         "earn_gross_day",
         "earn_account_day",
         "earn_refund_day",
-        "earn_party_month",
+        "earn_party_total",
         "earn_party_day",
     )
 
@@ -96,7 +96,7 @@ class EarningsView(ReadModel):
         self._written = AccountDayRows(
             self.t["earn_account_day"],
             lambda start: month_bounds(start)[1],
-            self.t["earn_party_month"],
+            self.t["earn_party_total"],
             self.t["earn_party_day"],
         )
         self._topics = set(app.topics_of(*rights.RIGHTS_EVENT_CLASSES))  # the statement rules' own event set

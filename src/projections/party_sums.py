@@ -1,7 +1,8 @@
-"""Reads of the sums kept for the dashboard (migration 0016): a party's earnings per month ×
-recording × territory and per day, plays per recording × month. Each answers from a few rows per
-party what the per-day tables answer from hundreds of thousands for a large label — the same
-figures (the fold keeps them equal to the per-day rows summed)."""
+"""Reads of the sums kept for the dashboard (migrations 0016, 0018): a party's earnings per
+recording × territory (all time) and per day, plays per recording × source × territory (all
+time). Each answers from a few rows per party what the per-day tables answer from hundreds of
+thousands for a large label — the same figures (the folds keep them equal to the per-day rows
+summed), in a number of rows that does not grow with the months of history."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def earned_by(db: ViewDB, party: str, column: str, currency: str) -> dict[str, i
     """The party's earnings in `currency`, all time, per recording (`isrc`) or `territory`."""
     col = _COLUMNS[column]
     rows = db.execute(
-        f"SELECT {col}, SUM(amount_micros) FROM earn_party_month WHERE account = ? AND currency = ? GROUP BY {col}",
+        f"SELECT {col}, SUM(amount_micros) FROM earn_party_total WHERE account = ? AND currency = ? GROUP BY {col}",
         [_account(party), currency],
     )
     return {str(k): int(a) for k, a in rows}
@@ -58,7 +59,7 @@ def plays_by(db: ViewDB, isrcs: list[str], column: str) -> dict[str, list[int]]:
         return {}
     col = _COLUMNS[column]
     rows = db.execute(
-        f"SELECT {col}, SUM(plays), SUM(counted_plays) FROM stats_month "
+        f"SELECT {col}, SUM(plays), SUM(counted_plays) FROM stats_total "
         f"WHERE isrc IN ({','.join('?' * len(isrcs))}) GROUP BY {col}",
         isrcs,
     )

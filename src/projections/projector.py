@@ -38,10 +38,10 @@ UPSERTED_TABLES = (
     "stats_minute",
     "stats_source_hour",
     "stats_day",
-    "stats_month",
+    "stats_total",
     "earn_gross_day",
     "earn_account_day",
-    "earn_party_month",
+    "earn_party_total",
     "earn_party_day",
 )
 

@@ -54,35 +54,28 @@ DAY_US = 24 * HOUR_US
 _FOLD_DAY = _FOLD_SOURCE.replace("{stats_source_hour}", "{stats_day}").replace("hour_us", "day_us")
 
 
-# And per calendar month (migration 0016): the dashboard's all-time pies and rankings read a
-# recording's months, not its days. A month is not a fixed number of µs: each backend's calendar.
-_MONTH_START = {
-    "postgres": "(EXTRACT(EPOCH FROM date_trunc('month', to_timestamp(minute_us / 1000000) AT TIME ZONE 'UTC'))"
-    " * 1000000)::bigint",
-    "sqlite": "CAST(strftime('%s', minute_us / 1000000, 'unixepoch', 'start of month') AS INTEGER) * 1000000",
-}
-_FOLD_MONTH = """
-INSERT INTO {stats_month}
-    (isrc, month_us, source, territory, currency, plays, counted_plays, units, gross_micros)
-SELECT isrc, {month}, source, territory, currency,
-       SUM(streams), SUM(counted_streams), SUM(units), SUM(gross_micros)
+# And all time (migration 0018): the dashboard's pies and rankings read a recording's totals.
+_FOLD_TOTAL = """
+INSERT INTO {stats_total}
+    (isrc, source, territory, currency, plays, counted_plays, units, gross_micros)
+SELECT isrc, source, territory, currency, SUM(streams), SUM(counted_streams), SUM(units), SUM(gross_micros)
 FROM {usage}
-GROUP BY isrc, {month}, source, territory, currency
-ON CONFLICT (isrc, month_us, source, territory, currency) DO UPDATE SET
-    plays = {stats_month}.plays + excluded.plays,
-    counted_plays = {stats_month}.counted_plays + excluded.counted_plays,
-    units = {stats_month}.units + excluded.units,
-    gross_micros = {stats_month}.gross_micros + excluded.gross_micros
+GROUP BY isrc, source, territory, currency
+ON CONFLICT (isrc, source, territory, currency) DO UPDATE SET
+    plays = {stats_total}.plays + excluded.plays,
+    counted_plays = {stats_total}.counted_plays + excluded.counted_plays,
+    units = {stats_total}.units + excluded.units,
+    gross_micros = {stats_total}.gross_micros + excluded.gross_micros
 """
 
 
 class StatsView(ReadModel):
     name = "stats"
-    tables: ClassVar[tuple[str, ...]] = ("stats_minute", "stats_source_hour", "stats_day", "stats_month")
+    tables: ClassVar[tuple[str, ...]] = ("stats_minute", "stats_source_hour", "stats_day", "stats_total")
 
     def fold(self, db: ViewDB, batch: Batch) -> None:
         usage = batch_usage(db, batch.lo, batch.hi)
         db.execute(_FOLD.format(usage=usage, **self.t))
         db.execute(_FOLD_SOURCE.format(usage=usage, hour=HOUR_US, **self.t))
         db.execute(_FOLD_DAY.format(usage=usage, hour=DAY_US, **self.t))
-        db.execute(_FOLD_MONTH.format(usage=usage, month=_MONTH_START[db.backend], **self.t))
+        db.execute(_FOLD_TOTAL.format(usage=usage, **self.t))
