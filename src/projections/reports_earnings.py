@@ -24,6 +24,7 @@ from projections.statements.reports import (
     expand_groups,
     read_identity,
     report_kind,
+    superseded_filter,
 )
 
 DAY_US = 86_400_000_000
@@ -35,7 +36,8 @@ Cell = tuple[str, str, str, str, str, int]  # isrc or unmatched key, currency, k
 
 def report_cells(config: StoreConfig, history: RightsHistory, as_of: int) -> dict[Cell, list[int]]:
     """Every report line counted at `as_of`, matched as known then, summed by earnings cell."""
-    rows = _query(config, _GROUPS, (as_of, -(1 << 62), 1 << 62, as_of))
+    query = _GROUPS.replace("{superseded}", superseded_filter(config, as_of))
+    rows = _query(config, query, (as_of, -(1 << 62), 1 << 62))
     if not rows:
         return {}
     groups = [

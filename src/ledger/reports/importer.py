@@ -22,7 +22,7 @@ from ledger.domain.sales_report import SalesReport, sales_report_id
 from ledger.reports.commands import current_mapping, rate_versions
 from ledger.reports.lines import RateLookup, check_lines
 from ledger.reports.readers import ReadReport, UnreadableReport, read_delimited, read_dsr
-from ledger.reports.store import ReportWrite, lines_csv, lines_digest
+from ledger.reports.store import ReportWrite, lines_csv, lines_digest, refresh_statistics
 
 if TYPE_CHECKING:
     from ledger.application import RoyaltyLedger
@@ -140,6 +140,8 @@ def import_report(
     )
     write = ReportWrite(report.id.hex, csv_bytes, checked.lines, source, checked.quarantine, superseded)
     recordings = app.save(report, side_writes=[write])
+    if checked.lines.num_rows >= 10_000:
+        refresh_statistics(app)
     return ImportResult(
         str(report_id),
         source,

@@ -8,14 +8,20 @@ from typing import Any
 
 from ledger.royalties.history import RightsHistory
 from ledger.store.config import StoreConfig
-from projections.statements.reports import _ID_COLUMNS, Identity, _query, match_line, read_identity
+from projections.statements.reports import (
+    _ID_COLUMNS,
+    Identity,
+    _query,
+    match_line,
+    read_identity,
+    superseded_filter,
+)
 
 _UNMATCHED = (
     "SELECT source, "
     + ", ".join(_ID_COLUMNS)
     + ", target_currency, min(title), min(artist), count(*), CAST(sum(units) AS BIGINT), "
-    "CAST(sum(amount_micros) AS BIGINT), min(occurred_at_us) FROM report_lines l WHERE position <= {p} "
-    "AND NOT EXISTS (SELECT 1 FROM report_supersessions s WHERE s.report_id = l.report_id AND s.position <= {p}) "
+    "CAST(sum(amount_micros) AS BIGINT), min(occurred_at_us) FROM report_lines l WHERE position <= {p}{superseded} "
     "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
 )
 _WHAT = {
@@ -41,7 +47,7 @@ def matching_queue(
     config: StoreConfig, history: RightsHistory, as_of: int, source: str | None = None
 ) -> list[dict[str, Any]]:
     """Unmatched identifier groups at `as_of`, largest amount first."""
-    rows = _query(config, _UNMATCHED, (as_of, as_of))
+    rows = _query(config, _UNMATCHED.replace("{superseded}", superseded_filter(config, as_of)), (as_of,))
     identity: Identity = read_identity(config, max(history.upto, as_of))
     titles = _titles(history, as_of)
     queue: dict[tuple[str, tuple[Any, ...]], dict[str, Any]] = {}
