@@ -7,3 +7,10 @@
 -- UPDATE, DELETE and TRUNCATE stay refused by the triggers of 0030.
 ALTER TABLE report_lines DROP CONSTRAINT IF EXISTS report_lines_pkey;
 DROP INDEX IF EXISTS report_lines_position_idx;
+-- The position and report id of a report's lines come from the transaction that writes them
+-- (SET LOCAL royalty.report_position / royalty.report_id, ledger/reports/store.py), so the
+-- lines' canonical CSV goes to COPY as it is, without being rewritten line by line with them
+-- (a copy of every byte in the client). Outside such a transaction the defaults fail: no line
+-- can be written without naming its report.
+ALTER TABLE report_lines ALTER COLUMN position SET DEFAULT current_setting('royalty.report_position')::bigint;
+ALTER TABLE report_lines ALTER COLUMN report_id SET DEFAULT current_setting('royalty.report_id');

@@ -18,6 +18,7 @@ from ledger.audit_anchor import (
     signing_key_path,
 )
 from ledger.pools.verify import verify_contributions
+from ledger.reports.verify import verify_reports
 from ledger.usage.verify import verify_usage
 from projections.statements.money import verify_money_equation
 
@@ -104,16 +105,18 @@ def verify(as_json: bool = JSON_OPTION) -> None:
     chain = verify_chain(app_, load_anchor_log())
     usage = verify_usage(app_)
     pools = verify_contributions(app_)
+    reports = verify_reports(app_)
     try:
         money = verify_money_equation(app_, store_config())
     except Exception as exc:  # a malformed event the chain check names; report, don't crash
         money = {"ok": False, "error": f"could not be checked: {type(exc).__name__}: {exc}", "checks": []}
     failed = [c for c in money["checks"] if not c.get("ok")]
-    ok = chain.ok and usage.ok and pools.ok and bool(money["ok"])
+    ok = chain.ok and usage.ok and pools.ok and reports.ok and bool(money["ok"])
     doc: dict[str, Any] = {
         "chain": chain.as_dict(),
         "usage_rows": usage.as_dict(),
         "pool_contributions": pools.as_dict(),
+        "sales_reports": reports.as_dict(),
         "money_equation": money,
         "ok": ok,
     }
@@ -156,6 +159,13 @@ def verify(as_json: bool = JSON_OPTION) -> None:
             )
         for position, problem in pools.problems[:_SHOWN_PROBLEMS]:
             console.print(f"[bold red]pool contributions differ at position {position}[/]: {problem}")
+        if reports.ok:
+            console.print(
+                f"[green]sales reports ok[/]: {reports.lines} lines and {reports.quarantine_rows} quarantine rows "
+                f"in {reports.reports} reports"
+            )
+        for position, problem in reports.problems[:_SHOWN_PROBLEMS]:
+            console.print(f"[bold red]sales report lines differ at position {position}[/]: {problem}")
         status = "[green]ok[/]" if money["ok"] else "[bold red]FAILED[/]"
         console.print(
             f"money_equation: {status} {len(money['checks'])} checks"

@@ -20,6 +20,7 @@ from ledger.domain.period import Period
 from ledger.reports.commands import link_identifier, set_rates
 from ledger.reports.importer import UnreadableReport, import_report
 from ledger.reports.queries import list_quarantine, list_reports
+from ledger.reports.verify import verify_reports
 from ledger.royalties import read_rights_history
 from ledger.store.config import StoreConfig
 from ledger.usage.store import UsageStore
@@ -86,10 +87,20 @@ def test_a_store_csv_is_matched_converted_and_distributed_to_the_micro_unit(app)
         ("suspense:unmatched-report", "EUR"): 1_386_000,
     }
     assert live_totals(app) == account_totals(app, [JAN])  # live earnings include it at once
+    # a's statement shows, beside its `master@store` lines, the report: original totals, the
+    # service's fee, the rate and the converted amount (display-only, not hashed).
+    doc = build_statement(engine_for(app, app.config), "party:a", JAN, app.head_position())
+    [shown] = doc["sales_reports"]
+    assert (shown["source"], shown["report_id"], shown["lines_in_period"]) == ("store", result.report_id, 3)
+    assert shown["totals_micros"]["USD"] == {"gross": 1_290_000, "net": 900_000, "service_fee": 390_000}
+    assert [(c["rate"], c["net_micros"], c["converted_micros"]) for c in shown["conversions"]] == [
+        ("0.92", 900_000, 828_000)
+    ]
     reasons = {q["line_no"]: (q["reason"], q["detail"]) for q in list_quarantine(app)}
     assert reasons[4] == ("malformed_isrc", "ISRC 'BADISRC'")
     assert reasons[5][0] == "unknown_territory" and "XX" in reasons[5][1]
     assert verify_money_equation(app, app.config)["ok"]
+    assert verify_reports(app).ok  # the lines hash to the event's digest as stored on this backend
 
 
 def test_re_importing_a_report_changes_nothing(sqlite_app):
@@ -249,3 +260,18 @@ def test_a_society_report_matches_by_iswc_and_by_a_proprietary_id_kept_from_a_de
     }
     assert live_totals(app) == account_totals(app, [JAN])
     assert verify_money_equation(app, app.config)["ok"]
+
+
+def test_audit_verify_recomputes_every_reports_lines_and_names_an_edited_one(sqlite_app):
+    app = sqlite_app
+    first = import_report(app, STORE, source="store", actor="t")
+    import_report(app, DSR, source="wavestream", actor="t")
+    audit = verify_reports(app)
+    assert audit.ok and (audit.reports, audit.lines, audit.quarantine_rows) == (2, 7, 2), audit.as_dict()
+    store = UsageStore(app)
+    with store.recorder.datastore.transaction(commit=True) as c:
+        c.execute("DROP TRIGGER report_lines_no_update")
+        c.execute("UPDATE report_lines SET amount_micros = amount_micros + 1 WHERE line_no = 1 AND source = 'store'")
+    audit = verify_reports(app)
+    assert [problem for _, problem in audit.problems] == ["the stored lines do not hash to the report's lines_sha256"]
+    assert audit.problems[0][0] == first.position

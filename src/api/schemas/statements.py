@@ -53,6 +53,12 @@ class StatementPublic(BaseModel):
     as_of_position: int
     previous_period: str | None
     currencies: dict[str, StatementCurrency]
+    sales_reports: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Display only, not hashed: each imported sales report behind the account's `RIGHT@SOURCE` "
+        "lines — original totals per currency (gross, net, service_fee), conversions (rate, origin, net_micros, "
+        "converted_micros, fx_rest) — docs/reports.md.",
+    )
     sha256: str = Field(description="SHA-256 of the canonical document (without the hashes).")
     recorded_sha256: str | None = Field(description="The hash recorded when the period was closed, when it was.")
     closed: bool

@@ -121,8 +121,9 @@ def import_report(
         rates=_rate_lookup(app),
         stated_rate=stated_rate,
     )
-    csv_bytes = lines_csv(checked.lines, source)
     report_period = period or read.period or _period_of(checked.lines)
+    del read  # the file's text columns: not needed past the checks (peak memory)
+    csv_bytes = lines_csv(checked.lines, source)
     report = SalesReport(
         source=source,
         sha256=sha,

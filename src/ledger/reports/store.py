@@ -93,15 +93,13 @@ class ReportWrite:
     def write_postgres(self, cursor: Any, positions: Sequence[int]) -> None:
         position = self._position(positions)
         if self.csv_bytes:
-            # position and report id are the same on every line: a column default for this COPY
-            # would need DDL, so they are prefixed to each CSV line by the server-side SELECT-free
-            # path — a temporary table would cost a second copy; instead the CSV carries them.
-            prefix = f"{position},{self.report_hex},".encode()
-            body = prefix + self.csv_bytes[:-1].replace(b"\n", b"\n" + prefix) + b"\n"
-            cols = ", ".join(("position", "report_id", *LINE_COLUMNS))
-            with cursor.copy(f"COPY report_lines ({cols}) FROM STDIN (FORMAT csv)") as copy:
-                view = memoryview(body)
-                for start in range(0, len(body), 1 << 20):
+            # Position and report id are the same on every line: the columns' defaults read them
+            # from the transaction (migration 0031), so the canonical CSV is sent as it is.
+            cursor.execute(f"SET LOCAL royalty.report_position = '{int(position)}'")
+            cursor.execute(f"SET LOCAL royalty.report_id = '{self.report_hex}'")  # 32 hex digits
+            with cursor.copy(f"COPY report_lines ({', '.join(LINE_COLUMNS)}) FROM STDIN (FORMAT csv)") as copy:
+                view = memoryview(self.csv_bytes)
+                for start in range(0, len(view), 1 << 20):
                     copy.write(view[start : start + (1 << 20)])
         if self.quarantine:
             cursor.executemany(

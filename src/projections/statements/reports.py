@@ -33,7 +33,7 @@ from ledger.domain.money import allocate_largest_remainder
 from ledger.domain.period import Period
 from ledger.domain.recording import Recording
 from ledger.domain.release import Release
-from ledger.domain.sales_report import ReportSource
+from ledger.domain.sales_report import ReportSource, SalesReport
 from ledger.domain.work import Work
 from ledger.royalties import KeyTotals, RightsHistory, period_bounds_us
 from ledger.royalties.allocation import AllocationContext, RightContext, suspense_account
@@ -308,3 +308,41 @@ def report_gross(
     gross = {str(c): int(t) for c, t, _, _ in rows}
     lows, highs = [int(r[2]) for r in rows], [int(r[3]) for r in rows]
     return gross, (min(lows) if lows else None), (max(highs) if highs else None)
+
+
+_IMPORTED = f"{SalesReport.Imported.__module__}:{SalesReport.Imported.__qualname__}"  # type: ignore[attr-defined]
+_REPORTS_IN = (
+    "SELECT report_id, count(*) FROM report_lines l WHERE position <= {p} AND occurred_at_us >= {p} "
+    "AND occurred_at_us < {p}{superseded} GROUP BY report_id"
+)
+
+
+def sales_report_summaries(config: StoreConfig, period: Period, as_of: int, sources: set[str]) -> list[dict[str, Any]]:
+    """Display-only (not hashed): each report of these sources counted in the period at `as_of`,
+    with its original totals, service fee, rates and converted amounts — what a statement shows
+    beside the lines of a source (docs/reports.md)."""
+    if not sources:
+        return []
+    start, end = period_bounds_us(period)
+    query = _REPORTS_IN.replace("{superseded}", superseded_filter(config, as_of))
+    counted = {str(r[0]): int(r[1]) for r in _query(config, query, (as_of, start, end))}
+    out = []
+    for position, originator, _, state in iter_stored_events(config, [_IMPORTED], as_of):
+        hex_id = originator.replace("-", "")
+        if hex_id not in counted:
+            continue
+        e = json.loads(state)
+        if e["source"] not in sources:
+            continue
+        out.append(
+            {
+                "source": e["source"],
+                "report_id": originator,
+                "position": position,
+                "period": e["period"],
+                "lines_in_period": counted[hex_id],
+                "totals_micros": e["totals"],
+                "conversions": e["conversions"],
+            }
+        )
+    return out

@@ -24,6 +24,7 @@ from ledger.royalties.history import CloseFact
 from ledger.store.config import StoreConfig
 from projections.statements.compute import LineAmounts, LineKey, PeriodResult, compute_period
 from projections.statements.display import percent_text, versions_text
+from projections.statements.reports import sales_report_summaries
 from projections.statements.usage import UsageReader
 
 
@@ -217,7 +218,7 @@ def build_statement(
             - sec["payout_micros"]
         )
         currencies[cur] = sec
-    return {
+    doc = {
         "account": account,
         "party": party if account.startswith("party:") else None,
         "period": str(period),
@@ -225,6 +226,11 @@ def build_statement(
         "previous_period": prev.period if prev else None,
         "currencies": dict(sorted(currencies.items())),
     }
+    if display:  # imported sales reports behind the lines: original amounts, rates (docs/reports.md)
+        sources = {x["kind"].split("@", 1)[1] for s in currencies.values() for x in s["earnings"] if "@" in x["kind"]}
+        if sources:
+            doc["sales_reports"] = sales_report_summaries(engine.config, period, as_of, sources)
+    return doc
 
 
 # A statement's per-currency summary, in reading order (every rendering shows these columns).

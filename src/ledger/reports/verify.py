@@ -1,0 +1,96 @@
+"""`royalty audit verify` for imported sales reports: every report's stored lines against its event.
+
+Per `SalesReport.Imported`: the line count and the SHA-256 of the lines' canonical CSV
+(`ledger.reports.store.lines_csv`) recomputed from `report_lines`, the quarantined count from
+`report_quarantine`; and lines or quarantine rows at a position no report holds. A line changed,
+added or removed in the table is named by its report's position even with the triggers dropped.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from ledger.domain.sales_report import SalesReport
+from ledger.reports.store import LINE_COLUMNS, lines_csv, lines_digest
+from ledger.store.log_reader import iter_stored_events
+from ledger.usage.store import UsageStore
+
+if TYPE_CHECKING:
+    from ledger.application import RoyaltyLedger
+
+_INTS = {"line_no", "occurred_at_us", "units", "gross_micros", "net_micros", "amount_micros"}
+_SCHEMA = pa.schema([(c, pa.int64() if c in _INTS else pa.string()) for c in LINE_COLUMNS if c != "source"])
+_TOPIC = f"{SalesReport.Imported.__module__}:{SalesReport.Imported.__qualname__}"  # type: ignore[attr-defined]
+
+
+@dataclass
+class ReportsAudit:
+    reports: int = 0
+    lines: int = 0
+    quarantine_rows: int = 0
+    problems: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "reports": self.reports,
+            "lines": self.lines,
+            "quarantine_rows": self.quarantine_rows,
+            "problems": [{"position": p, "problem": text} for p, text in self.problems],
+        }
+
+
+def verify_reports(app: RoyaltyLedger) -> ReportsAudit:
+    audit, store = ReportsAudit(), UsageStore(app)
+    if app.config.backend not in ("sqlite", "postgres"):
+        return audit
+    columns = ", ".join(c for c in LINE_COLUMNS if c != "source")
+    mark = "?" if app.config.backend == "sqlite" else "%s"
+    held: set[int] = set()
+    for position, originator, _, state in iter_stored_events(app.config, [_TOPIC], app.head_position()):
+        event = json.loads(state)
+        hex_id = originator.replace("-", "")
+        audit.reports += 1
+        held.add(position)
+        sql = f"SELECT position, {columns} FROM report_lines WHERE report_id = {mark} ORDER BY line_no"
+        rows = store.query(sql.replace("%s", "?"), sql, (hex_id,))
+        audit.lines += len(rows)
+        if any(int(r[0]) != position for r in rows):
+            audit.problems.append((position, "report lines stored at another position than their report"))
+        table = _table([r[1:] for r in rows])
+        if len(rows) != event["line_count"]:
+            audit.problems.append((position, f"{len(rows)} lines stored, the report says {event['line_count']}"))
+        elif lines_digest(lines_csv(table, event["source"])) != event["lines_sha256"]:
+            audit.problems.append((position, "the stored lines do not hash to the report's lines_sha256"))
+        sql = f"SELECT count(*) FROM report_quarantine WHERE report_id = {mark}"
+        quarantined = int(store.query(sql.replace("%s", "?"), sql, (hex_id,))[0][0])
+        audit.quarantine_rows += quarantined
+        if quarantined != sum(event["quarantined"].values()):
+            audit.problems.append(
+                (
+                    position,
+                    f"{quarantined} quarantine rows stored, the report says {sum(event['quarantined'].values())}",
+                )
+            )
+    for table_name in ("report_lines", "report_quarantine"):
+        sql = f"SELECT DISTINCT position FROM {table_name}"
+        for (position,) in store.query(sql, sql):
+            if int(position) not in held:
+                audit.problems.append((int(position), f"{table_name} rows at a position no report holds"))
+    audit.problems.sort()
+    return audit
+
+
+def _table(rows: list[tuple[Any, ...]]) -> pa.Table:
+    if not rows:
+        return _SCHEMA.empty_table()
+    columns = list(zip(*rows, strict=True))
+    return pa.table([pa.array(c, f.type) for c, f in zip(columns, _SCHEMA, strict=True)], schema=_SCHEMA)
