@@ -50,7 +50,8 @@ def matching_queue(
     rows = _query(config, _UNMATCHED.replace("{superseded}", superseded_filter(config, as_of)), (as_of,))
     identity: Identity = read_identity(config, max(history.upto, as_of))
     titles = _titles(history, as_of)
-    queue: dict[tuple[str, tuple[Any, ...]], dict[str, Any]] = {}
+    # One entry per source and first identifier: linking that identifier matches all its lines.
+    queue: dict[tuple[str, Any], dict[str, Any]] = {}
     for row in rows:
         src, ids = str(row[0]), tuple(row[1:7])
         if source is not None and src != source:
@@ -59,10 +60,11 @@ def matching_queue(
         if match_line(identity, history, src, named, as_of) is not None:
             continue
         currency, title, artist, lines, units, micros, _first_us = row[7:]
-        entry = queue.get((src, ids))
+        present = [(k, v) for k, v in named.items() if v]
+        first = present[0] if present else None
+        entry = queue.get((src, first))
         if entry is None:
-            present = [(k, v) for k, v in named.items() if v]
-            entry = queue[(src, ids)] = {
+            entry = queue[(src, first)] = {
                 "source": src,
                 "identifiers": dict(present),
                 "link_kind": present[0][0] if present else None,
