@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from tests.e2e.api_fixtures import ISRC_A, UPC_A, Api, seed_catalogue
+from tests.e2e.test_api_content import PNG
 
 # Routes that take no API key: health reveals nothing about any party; the Stripe webhook is
 # authenticated by Stripe's signature and answers 400 to anything unsigned.
@@ -44,6 +45,10 @@ def _victim_params(api: Api, admin: dict[str, str]) -> dict[str, str]:
     api.client.app.state.webhook_key = b"cross-party-webhook-key-0123"  # type: ignore[attr-defined]
     hook = api.client.post("/v1/parties/alice/webhooks", json={"url": "https://alice.example/hook"}, headers=admin)
     assert hook.status_code == 201, hook.text
+    image = api.client.post(
+        "/v1/parties/alice/profile/images", files={"file": ("a.png", PNG, "image/png")}, headers=admin
+    )
+    assert image.status_code == 201, image.text
     return {
         "party_key": "alice",
         "isrc": ISRC_A,
@@ -58,6 +63,7 @@ def _victim_params(api: Api, admin: dict[str, str]) -> dict[str, str]:
         "batch_id": "0" * 32,
         "format": "json",
         "subscription_id": hook.json()["subscription"]["subscription_id"],
+        "sha256": image.json()["profile"]["images"][0]["sha256"],
     }
 
 
