@@ -86,7 +86,7 @@ def test_a_month_of_a_subscription_pool_from_a_csv_to_the_comparison(sqlite_conf
     assert imported.returncode == 0 and doc["accepted"] == 2
     assert doc["quarantined"] == {"malformed": 1, "currency_mismatch": 1}
     again = json.loads(run(sqlite_config, "pools", "import", str(csv_file), "--source", "csv:paypal", "--json").stdout)
-    assert again["accepted"] == 0 and again["duplicates"] == 2
+    assert again["accepted"] == 0 and again["duplicates"] == 4  # the bad rows are held once
     shown = json.loads(run(sqlite_config, "pools", "show", "2026-01", "--json").stdout)
     pool = shown["pools"][0]
     assert pool["line_kind"] == "pool:subs/v1/user-centric" and pool["subscribers"] == 2
@@ -105,5 +105,19 @@ def test_a_month_of_a_subscription_pool_from_a_csv_to_the_comparison(sqlite_conf
     closed = run(sqlite_config, "statements", "close", "2026-01", "--json")
     assert closed.returncode == 0, closed.stdout + closed.stderr
     assert json.loads(run(sqlite_config, "statements", "replay", "2026-01", "--json").stdout)["ok"]
+    exported = run(
+        sqlite_config,
+        "statements",
+        "export",
+        "2026-01",
+        *(a for f in ("csv", "json", "parquet", "pdf", "xml") for a in ("--format", f)),
+        "--out",
+        str(tmp_path / "out"),
+    )
+    assert exported.returncode == 0, exported.stderr
+    issued = json.loads((tmp_path / "out" / "statements-2026-01.json").read_text())["statements"]
+    lines = issued["party:a"]["currencies"]["EUR"]["earnings"]
+    assert {x["kind"] for x in lines} >= {"pool:subs/v1/user-centric"}
     audit = json.loads(run(sqlite_config, "audit", "verify", "--json").stdout)
     assert audit["ok"], json.dumps(audit)
+    assert audit["pool_contributions"]["rows"] == 2 and audit["pool_contributions"]["quarantine_rows"] == 2

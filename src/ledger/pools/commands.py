@@ -208,6 +208,15 @@ class PoolCommands(_Base):
                 hasher = ListenerHasher(load_listener_secret())
             return str(hasher(listener))
 
+        def quarantined_before(source: str, raw: str) -> bool:
+            return bool(
+                store.query(
+                    "SELECT 1 FROM pool_contribution_quarantine WHERE source = ? AND raw_row = ? LIMIT 1",
+                    "SELECT 1 FROM pool_contribution_quarantine WHERE source = %s AND raw_row = %s LIMIT 1",
+                    (source, raw),
+                )
+            )
+
         return Lookups(
             pool_currency,
             lambda p: self._exists(party_id(p)),
@@ -216,6 +225,7 @@ class PoolCommands(_Base):
             refunded,
             hash_listener,
             self.clock(),
+            quarantined_before,
         )
 
     def record_contributions(

@@ -68,6 +68,7 @@ class Lookups:
     refunded_so_far: Callable[[str, str], int]  # (source, payment id) → Σ |refunds| stored
     hasher: Callable[[str], str]
     now: datetime
+    quarantined_before: Callable[[str, str], bool] = lambda source, raw: False  # (source, raw row JSON)
 
 
 @dataclass
@@ -207,7 +208,11 @@ def check_rows(rows: Sequence[dict[str, Any]], source: str, lk: Lookups) -> Chec
         try:
             row = check_row(raw, source, lk, seen_refunds)
         except Quarantined as q:
-            out.quarantined.append((cid, q.reason, q.detail, _masked(raw, lk.hasher)))
+            masked = _masked(raw, lk.hasher)
+            if lk.quarantined_before(source, json.dumps(masked, sort_keys=True)):
+                out.duplicates += 1  # the same bad row sent again: held once, counted
+            else:
+                out.quarantined.append((cid, q.reason, q.detail, masked))
             continue
         payload = row.payload_sha256()
         stored = seen.get(row.contribution_id) or lk.stored_payload(source, row.contribution_id)
