@@ -59,7 +59,8 @@ def verify_contributions(app: RoyaltyLedger) -> ContributionsReport:
     for row in store.query(_QUARANTINE, _QUARANTINE):
         held.setdefault(int(row[0]), []).append(row)
     batches = set()
-    for n in app.read_log(topics=app.topics_of(PoolContributionBatch.Recorded)):
+    recorded = PoolContributionBatch.Recorded  # type: ignore[attr-defined]
+    for n in app.read_log(topics=app.topics_of(recorded)):
         position = int(n.id)
         batches.add(position)
         report.batches += 1
@@ -68,12 +69,12 @@ def verify_contributions(app: RoyaltyLedger) -> ContributionsReport:
         except Exception as exc:  # altered bytes: named here (and by the hash chain), not a crash
             report.problems.append((position, f"the batch event cannot be read: {type(exc).__name__}: {exc}"))
             continue
-        accepted = []
+        accepted: list[ContributionRow] = []
         for _, cid, pool, kind, at, funder, target, cur, amount, refund_of, payload in rows.get(position, []):
-            row = ContributionRow(cid, pool, kind, int(at), funder, target, cur, int(amount), refund_of)
-            if row.payload_sha256() != payload:
+            stored = ContributionRow(cid, pool, kind, int(at), funder, target, cur, int(amount), refund_of)
+            if stored.payload_sha256() != payload:
                 report.problems.append((position, f"contribution {cid}: its columns do not match its digest"))
-            accepted.append(row)
+            accepted.append(stored)
         quarantined = [(cid, reason, "", json.loads(raw)) for _, _, cid, reason, raw in held.get(position, [])]
         report.rows += len(accepted)
         report.quarantine_rows += len(quarantined)
