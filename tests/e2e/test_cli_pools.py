@@ -121,3 +121,99 @@ def test_a_month_of_a_subscription_pool_from_a_csv_to_the_comparison(sqlite_conf
     audit = json.loads(run(sqlite_config, "audit", "verify", "--json").stdout)
     assert audit["ok"], json.dumps(audit)
     assert audit["pool_contributions"]["rows"] == 2 and audit["pool_contributions"]["quarantine_rows"] == 2
+
+
+def test_collectives_single_contributions_and_gifts_from_the_command_line(sqlite_config):
+    app = RoyaltyLedger(sqlite_config, clock=lambda: T(2026, 3, 5))
+    build_catalogue(app)
+    for key in ("c", "d", "e"):
+        app.upsert_party(key, key.upper(), ["artist"], "t")
+    app.close()
+    made = run(
+        sqlite_config,
+        "pools",
+        "collective",
+        "c",
+        "--member",
+        "d=60%",
+        "--member",
+        "e=40%",
+        "--effective-from",
+        "2026-01",
+        "--json",
+    )
+    assert made.returncode == 0 and json.loads(made.stdout)["version"] == 1, made.stderr
+    assert (
+        run(sqlite_config, "pools", "collective", "c", "--member", "d=60%", "--effective-from", "2026-01").returncode
+        == 1
+    )
+    assert run(sqlite_config, "pools", "configure", "fans", "--kind", "patronage", "--currency", "EUR").returncode == 0
+    assert run(sqlite_config, "pools", "configure", "fans", "--kind", "patronage", "--currency", "EUR").returncode == 1
+    assert (
+        run(
+            sqlite_config,
+            "pools",
+            "rule",
+            "fans",
+            "--method",
+            "equal-share",
+            "--eligible",
+            "d,e",
+            "--effective-from",
+            "2026-01",
+            "--reason",
+            "launch",
+        ).returncode
+        == 0
+    )
+    given = run(
+        sqlite_config,
+        "pools",
+        "contribute",
+        "fans",
+        "--contribution-id",
+        "f1",
+        "--amount",
+        "3.000001",
+        "--currency",
+        "EUR",
+        "--occurred-at",
+        "2026-01-05T00:00:00Z",
+        "--listener",
+        "fan",
+        "--target",
+        "c",
+        "--json",
+    )
+    assert json.loads(given.stdout)["accepted"] == 1
+    shown = json.loads(run(sqlite_config, "pools", "show", "2026-01", "--json").stdout)["pools"][0]
+    # c's 3 000 001 by its members' shares: d 1 800 001 (remainder .6 beats .4), e 1 200 000
+    assert {(p["party"], p["via"]): p["amount_micros"] for p in shown["parties"]} == {
+        ("d", "c"): 1_800_001,
+        ("e", "c"): 1_200_000,
+    }
+    gift = run(
+        sqlite_config,
+        "pools",
+        "gift",
+        "newcomer",
+        "--gift-id",
+        "g1",
+        "--amount",
+        "0.5",
+        "--currency",
+        "EUR",
+        "--friend",
+        "old-fan",
+        "--json",
+    )
+    assert gift.returncode == 0 and json.loads(gift.stdout)["funded_by"] == "friend", gift.stderr
+    assert (
+        run(
+            sqlite_config, "pools", "gift", "newcomer", "--gift-id", "g1", "--amount", "1", "--currency", "EUR"
+        ).returncode
+        == 1
+    )
+    gifts = json.loads(run(sqlite_config, "pools", "gifts", "--json").stdout)
+    assert gifts["by_funder"][0]["granted_micros"] == 500_000 and gifts["by_funder"][0]["remaining_micros"] == 500_000
+    assert "old-fan" not in json.dumps(gifts) and "newcomer" not in json.dumps(gifts)
