@@ -56,10 +56,10 @@ def test_close_on_spark_and_replay_on_either_engine(sqlite_config, tmp_path):
         assert replayed["ok"] is True and replayed["engine"] == engine
 
 
-def test_an_unknown_engine_or_a_spark_option_without_spark_is_refused(sqlite_config):
+def test_an_unknown_engine_or_a_spark_option_without_spark_is_refused(sqlite_config, tmp_path):
     _setup(sqlite_config)
     unknown = royalty_here(sqlite_config, "statements", "close", "2026-01", "--engine", "flink", "--json")
     assert unknown.returncode != 0
     assert "unknown engine 'flink'" in json.loads(unknown.stdout)["error"]
-    stray = royalty_here(sqlite_config, "statements", "replay", "2026-01", "--archive", "/tmp/x", "--json")
+    stray = royalty_here(sqlite_config, "statements", "replay", "2026-01", "--archive", str(tmp_path), "--json")
     assert stray.returncode != 0 and "--engine spark" in json.loads(stray.stdout)["error"]
