@@ -14,8 +14,17 @@ from ledger.base import NotFound
 from ledger.domain.money import format_micros
 from ledger.domain.party import DomainError
 from ledger.domain.period import InvalidTime, parse_utc
+from ledger.domain.shares import InvalidShares, format_ppm, percent_to_ppm
 from ledger.domain.text import InvalidText
-from ledger.reports.commands import current_mapping, link_identifier, rate_versions, set_mapping, set_rates
+from ledger.reports.commands import (
+    current_mapping,
+    link_identifier,
+    rate_versions,
+    set_mapping,
+    set_rates,
+    set_withholding,
+    withholding_versions,
+)
 from ledger.reports.importer import UnreadableReport, import_report
 from ledger.reports.queries import list_quarantine, list_reports
 from ledger.royalties import read_rights_history
@@ -281,4 +290,51 @@ def rates_show(as_json: bool = JSON_OPTION) -> None:
         {"ok": True, "versions": versions},
         as_json,
         lambda: console.print(table("exchange rates", ["version", "effective from", "pair", "rate", "origin"], rows)),
+    )
+
+
+withholding_app = typer.Typer(help="Withholding tax on report income, per payee and territory.", no_args_is_help=True)
+app.add_typer(withholding_app, name="withholding")
+WITHHOLDING = typer.Option(..., "--rate", help="PARTY/TERRITORY=RATE, e.g. ann/US=30% (or ppm).")
+
+
+@withholding_app.command("set")
+def withholding_set(
+    rates: list[str] = WITHHOLDING,
+    effective_from: str = typer.Option(..., "--effective-from", help="UTC instant the rates apply from."),
+    reason: str = typer.Option(..., "--reason", help="Why (recorded)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Record the withholding table (every taxed payee and territory; the rest are not taxed)."""
+    try:
+        parsed: dict[str, dict[str, int]] = {}
+        for item in rates:
+            key, sep, value = item.partition("=")
+            party, slash, territory = key.partition("/")
+            if not sep or not slash:
+                raise DomainError(f"rate {item!r}: expected PARTY/TERRITORY=RATE")
+            ppm = percent_to_ppm(value) if value.strip().endswith("%") else int(value)
+            parsed.setdefault(party.strip(), {})[territory.strip()] = ppm
+        version = set_withholding(ledger(), parsed, parse_utc(effective_from), reason, actor())
+    except (*_ERRORS, NotFound, InvalidShares) as exc:
+        fail(str(exc), as_json)
+    report({"ok": True, "version": version}, as_json, lambda: console.print(f"withholding tax version {version}"))
+
+
+@withholding_app.command("show")
+def withholding_show(as_json: bool = JSON_OPTION) -> None:
+    """Every version of the withholding tax table."""
+    versions = withholding_versions(ledger())
+    rows = [
+        (v["version"], v["effective_from"].isoformat(), party, territory, format_ppm(ppm), v["reason"])
+        for v in versions
+        for party, by in v["rates"].items()
+        for territory, ppm in by.items()
+    ]
+    report(
+        {"ok": True, "versions": versions},
+        as_json,
+        lambda: console.print(
+            table("withholding tax", ["version", "effective from", "payee", "territory", "rate", "reason"], rows)
+        ),
     )

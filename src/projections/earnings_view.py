@@ -28,7 +28,7 @@ from projections.db import ViewDB
 from projections.earnings_rows import AccountDayRows
 from projections.readmodel import Batch, ReadModel
 from projections.reports_earnings import fold_report_cells
-from projections.statements.reports import unmatched_context
+from projections.statements.reports import unmatched_context, with_withholding
 
 DAY_US = 86_400_000_000
 ALL = "*"
@@ -226,6 +226,7 @@ class EarningsView(ReadModel):
         end = month_bounds(start)[1]
         segments = rights_timeline(h, isrc, start, end, as_of)
         keys = _KeyedGross(isrc, segments)
+        keys.history, keys.as_of = h, as_of  # withholding on report lines (reports_earnings)
         # Days before a remembered day keep their gross while the timeline is unchanged: start
         # from the cumulative per key up to that day instead of summing the period again.
         base = self._bases.get(month)
@@ -310,7 +311,9 @@ class _KeyedGross:
         self.segments = segments
         self.starts = [s.start_us for s in segments]
         self.gross: dict[AllocationKey, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-        self._contexts: dict[tuple[int, str, str, str], AllocationContext] = {}
+        self._contexts: dict[tuple[int, str, str, str, int], AllocationContext] = {}
+        self.history: RightsHistory | None = None
+        self.as_of = 0
         self.cumulative: dict[Any, int] = {}  # per key: gross of the days before the first added
         self.cumulative_before: dict[Any, int] = {}  # per key: gross of the days before from_day
 
@@ -319,13 +322,16 @@ class _KeyedGross:
 
     def add(self, cell: Cell, day: int, gross: int, segment: int) -> None:
         currency, kind, territory, model = cell
-        memo = (segment, kind, model, territory)
+        memo = (segment, kind, model, territory, day if "@" in kind else 0)  # withholding: by the line's day
         ctx = self._contexts.get(memo)
         if ctx is None:
             if ":" in self.isrc:  # an imported report line nothing matches (reports_earnings)
                 ctx = unmatched_context()
-            else:  # a report line's kind is RIGHT@SOURCE: its pie rule is RIGHT:SOURCE
+            elif "@" in kind:  # a report line's kind is RIGHT@SOURCE: its pie rule is RIGHT:SOURCE
                 ctx = self.segments[segment].context.for_usage(kind.partition("@")[0], model, territory)
+                ctx = with_withholding(ctx, self.history, territory, day, self.as_of)
+            else:
+                ctx = self.segments[segment].context.for_usage(kind, model, territory)
             self._contexts[memo] = ctx
         self.gross[AllocationKey(currency, self.isrc, kind, territory, ctx)][day] += gross
 
@@ -356,7 +362,7 @@ class _KeyedGross:
 
 def _facts(h: RightsHistory) -> dict[tuple[str, str], Any]:
     """A fingerprint of every rights fact by subject, from the history's public fields only."""
-    facts: dict[tuple[str, str], Any] = {("pie", ""): len(h.pie_versions)}
+    facts: dict[tuple[str, str], Any] = {("pie", ""): (len(h.pie_versions), len(h.withholding))}
     for (right, subject), versions in h.versions.items():
         facts[(right, subject)] = len(versions)
     for (right, subject), disputes in h.disputes.items():

@@ -82,6 +82,38 @@ def test_import_queue_link_and_list_as_a_user_types_them(sqlite_config, tmp_path
     assert code == 0 and [r["report_id"] for r in doc["reports"]] == [report_id]
     code, doc = run(sqlite_config, "reports", "quarantine", "--source", "shop")
     assert code == 0 and sorted(q["reason"] for q in doc["lines"]) == ["malformed_isrc", "unknown_territory"]
+    code, doc = run(
+        sqlite_config,
+        "reports",
+        "withholding",
+        "set",
+        "--rate",
+        "a/US=30%",
+        "--effective-from",
+        "2025-01-01T00:00:00Z",
+        "--reason",
+        "US withholding",
+    )
+    assert code == 0 and doc["version"] == 1
+    code, doc = run(
+        sqlite_config,
+        "reports",
+        "withholding",
+        "set",
+        "--rate",
+        "nobody/US=30%",
+        "--effective-from",
+        "2025-01-01T00:00:00Z",
+        "--reason",
+        "x",
+    )
+    assert code == 1 and "nobody" in doc["error"]
+    code, doc = run(sqlite_config, "reports", "withholding", "show")
+    assert code == 0 and doc["versions"][0]["rates"] == {"a": {"US": 300_000}}
+    code, doc = run(sqlite_config, "statements", "show", "2026-01", "--party", "a")
+    assert code == 0 and [
+        x["amount_micros"] for x in doc["currencies"]["EUR"]["earnings"] if x["right"] == "withholding"
+    ] == [-105_570]
     code, doc = run(sqlite_config, "statements", "show", "2026-01", "--party", "c")
     assert code == 0, doc
     earnings = doc["currencies"]["EUR"]["earnings"]

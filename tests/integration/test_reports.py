@@ -275,3 +275,26 @@ def test_audit_verify_recomputes_every_reports_lines_and_names_an_edited_one(sql
     audit = verify_reports(app)
     assert [problem for _, problem in audit.problems] == ["the stored lines do not hash to the report's lines_sha256"]
     assert audit.problems[0][0] == first.position
+
+
+def test_withholding_tax_is_a_statement_line_held_in_its_territorys_account(app):
+    from ledger.reports.commands import set_withholding
+
+    set_withholding(app, {"a": {"US": 300_000}}, T(2025, 1, 1), "US withholding on royalties to a", "acct")
+    import_report(app, STORE, source="store", actor="t")
+    # US key G = 828 000: a's part 351 900, of which 30 % (105 570) is withheld into tax:US; the
+    # FR key of a and every part of b are untaxed.
+    assert account_totals(app, [JAN]) == {
+        ("platform", "EUR"): 311_850 + 124_200,
+        ("party:a", "EUR"): 883_575 + 351_900 - 105_570,
+        ("party:b", "EUR"): 883_575 + 351_900,
+        ("tax:US", "EUR"): 105_570,
+        ("suspense:unmatched-report", "EUR"): 1_386_000,
+    }
+    doc = build_statement(engine_for(app, app.config), "party:a", JAN, app.head_position())
+    [line] = [x for x in doc["currencies"]["EUR"]["earnings"] if x["right"] == "withholding"]
+    assert (line["territory"], line["right_ppm"], line["amount_micros"]) == ("US", 300_000, -105_570)
+    assert live_totals(app) == account_totals(app, [JAN])
+    assert verify_money_equation(app, app.config)["ok"]
+    close_period(app, app.config, JAN, "acct")
+    assert replay_period(app, app.config, JAN).ok

@@ -1,7 +1,7 @@
 """Hypothesis properties of imported sales reports (issue 20): every micro-unit of every report
 line ends in exactly one place — the service's fee, a converted amount and its sub-micro FX rest,
-then exactly one account (matched: platform, a party, escrow; or suspense) — and a corrected
-report yields adjustments equal to the difference. Small by default (CI); SQLite files."""
+then exactly one account (matched: platform, a party, escrow, withholding tax held; or suspense) —
+and a corrected report yields adjustments equal to the difference. Small by default (CI); SQLite."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from ledger.application import RoyaltyLedger
 from ledger.domain.money import format_micros
 from ledger.domain.period import Period
-from ledger.reports.commands import set_rates
+from ledger.reports.commands import set_rates, set_withholding
 from ledger.reports.importer import import_report
 from ledger.reports.lines import convert_group
 from ledger.store.config import StoreConfig
@@ -103,6 +103,7 @@ def _app(folder: str) -> RoyaltyLedger:
     app = RoyaltyLedger(config, clock=lambda: T(2026, 2, 10))
     catalogue(app)
     set_rates(app, {f"{c}/EUR": r for c, r in RATES.items()}, T(2025, 1, 1), "test", "t")
+    set_withholding(app, {"a": {"US": 300_000}, "c": {"FR": 125_000, "DE": 1}}, T(2025, 1, 1), "test", "t")
     return app
 
 

@@ -114,3 +114,26 @@ class ExchangeRates(Aggregate):
         self, version: int, rates: dict[str, str], effective_from: datetime, source: str, actor: str
     ) -> None:
         self.versions.append({"version": version, "rates": rates, "effective_from": effective_from, "source": source})
+
+
+def withholding_tax_id() -> UUID:
+    return uuid5(NAMESPACE, "withholding-tax")
+
+
+class WithholdingTax(Aggregate):
+    """Withholding tax on imported report income, per payee and territory: versions of
+    {party: {territory: ppm}}, each effective from an instant (the latest ≤ a line's usage period)."""
+
+    @staticmethod
+    def create_id(**_: Any) -> Any:
+        return withholding_tax_id()
+
+    @event("Opened")
+    def __init__(self, actor: str) -> None:
+        self.versions: list[dict[str, Any]] = []
+
+    @event("RatesSet")
+    def set_rates(
+        self, version: int, rates: dict[str, dict[str, int]], effective_from: datetime, reason: str, actor: str
+    ) -> None:
+        self.versions.append({"version": version, "rates": rates, "effective_from": effective_from, "reason": reason})

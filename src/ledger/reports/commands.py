@@ -6,15 +6,17 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ledger.base import NotFound
-from ledger.domain.identifiers import InvalidIdentifier, parse_currency, parse_isrc
+from ledger.domain.identifiers import InvalidIdentifier, parse_currency, parse_isrc, parse_territory
 from ledger.domain.party import DomainError
 from ledger.domain.period import require_utc
 from ledger.domain.sales_report import (
     ID_KINDS,
     ExchangeRates,
     ReportSource,
+    WithholdingTax,
     exchange_rates_id,
     report_source_id,
+    withholding_tax_id,
 )
 from ledger.domain.text import check_text
 from ledger.reports.lines import parse_rate
@@ -118,4 +120,41 @@ def rate_versions(app: RoyaltyLedger) -> list[dict[str, Any]]:
         return []
     table = app.repository.get(exchange_rates_id())
     assert isinstance(table, ExchangeRates)
+    return list(table.versions)
+
+
+def set_withholding(
+    app: RoyaltyLedger, rates: dict[str, dict[str, int]], effective_from: datetime, reason: str, actor: str
+) -> int:
+    """Record a version of the withholding tax on report income: {party: {territory: ppm}}, the
+    whole table (a payee left out is not taxed from `effective_from`). Returns its number."""
+    require_utc(effective_from, "effective_from")
+    clean: dict[str, dict[str, int]] = {}
+    for party, by_territory in sorted(rates.items()):
+        app.require_parties([party])
+        clean[party] = {}
+        for territory, ppm in sorted(by_territory.items()):
+            try:
+                code = parse_territory(territory)
+            except InvalidIdentifier as exc:
+                raise DomainError(str(exc)) from exc
+            if not isinstance(ppm, int) or isinstance(ppm, bool) or not 0 < ppm < 1_000_000:
+                raise DomainError(f"withholding {party}/{territory}: a rate between 0 and 100 % (ppm)")
+            clean[party][code] = ppm
+    if withholding_tax_id() in app.repository:
+        table = app.repository.get(withholding_tax_id())
+        assert isinstance(table, WithholdingTax)
+    else:
+        table = WithholdingTax(actor=actor)
+    version = len(table.versions) + 1
+    table.set_rates(version=version, rates=clean, effective_from=effective_from, reason=reason, actor=actor)
+    app.save(table)
+    return version
+
+
+def withholding_versions(app: RoyaltyLedger) -> list[dict[str, Any]]:
+    if withholding_tax_id() not in app.repository:
+        return []
+    table = app.repository.get(withholding_tax_id())
+    assert isinstance(table, WithholdingTax)
     return list(table.versions)

@@ -64,6 +64,9 @@ class AllocationContext(NamedTuple):
     master: RightContext
     publishing: RightContext
     blocked_reason: str | None = None
+    # Withholding tax on imported report income (docs/reports.md): (payee account, ppm, the
+    # account holding the tax until it is remitted), empty for everything else.
+    withholding: tuple[tuple[str, int, str], ...] = ()
 
 
 # (account, right, released_from): released_from is the dispute id for escrow releases, else "".
@@ -176,6 +179,17 @@ def _add(out: dict[Part, int], part: Part, micros: int) -> None:
         out[part] = out.get(part, 0) + micros
 
 
+def _withhold(out: dict[Part, int], withholding: tuple[tuple[str, int, str], ...]) -> dict[Part, int]:
+    """Each taxed payee's total in the key (every right) is taxed once, rounded toward zero, and the
+    tax moves to the account holding it: a "withholding" part each side, so the parts still sum to G."""
+    for account, ppm, held_in in withholding:
+        earned = sum(m for (a, _, _), m in out.items() if a == account)
+        tax = (abs(earned) * ppm // 1_000_000) * (1 if earned >= 0 else -1)
+        _add(out, (account, "withholding", ""), -tax)
+        _add(out, (held_in, "withholding", ""), tax)
+    return out
+
+
 def allocate_key_detailed(gross_micros: int, ctx: AllocationContext) -> dict[Part, int]:
     """Allocate a key's cumulative gross to (account, right, released_from) parts summing to it."""
     out: dict[Part, int] = {}
@@ -191,6 +205,10 @@ def allocate_key_detailed(gross_micros: int, ctx: AllocationContext) -> dict[Par
         return out
     platform, master, publishing = _lr(gross_micros, ctx.pie_parts, sum(ctx.pie_parts))
     _add(out, (PLATFORM, "platform", ""), platform)
+    if ctx.withholding:
+        _allocate_right(master, "master", ctx.master, out)
+        _allocate_right(publishing, "publishing", ctx.publishing, out)
+        return _withhold(out, ctx.withholding)
     _allocate_right(master, "master", ctx.master, out)
     _allocate_right(publishing, "publishing", ctx.publishing, out)
     return out
@@ -236,7 +254,7 @@ class KeyPlan:
 def key_plan(ctx: AllocationContext) -> KeyPlan | None:
     """The fixed part layout of a context without takedown, missing pie or escrow release
     (None for those: use allocate_key_detailed). Cached per context."""
-    if ctx.blocked_reason is not None or ctx.pie_parts is None:
+    if ctx.blocked_reason is not None or ctx.pie_parts is None or ctx.withholding:
         return None
     master, publishing = _right_plan(ctx.master), _right_plan(ctx.publishing)
     if master.releases or publishing.releases:

@@ -22,6 +22,7 @@ from ledger.domain.payout import Payout
 from ledger.domain.period_close import PeriodClose
 from ledger.domain.recording import Recording
 from ledger.domain.rights_pie import RightsPieRuleSet
+from ledger.domain.sales_report import WithholdingTax
 from ledger.domain.split_agreement import SplitAgreement
 from ledger.pools.facts import POOL_HANDLED, PoolFacts
 from ledger.store.log_reader import iter_stored_events
@@ -102,6 +103,9 @@ class RightsHistory:
     closes: dict[str, CloseFact] = field(default_factory=dict)
     payouts: list[PayoutFact] = field(default_factory=list)
     titles: dict[str, list[tuple[int, str]]] = field(default_factory=dict)  # isrc → (position, title)
+    withholding: list[tuple[int, int, int, dict[str, dict[str, int]]]] = field(
+        default_factory=list
+    )  # (position, version, effective_from_us, {party: {territory: ppm}}) — report income only
     pools: PoolFacts = field(default_factory=PoolFacts)  # pools, their rule versions, collectives
     _subjects: dict[Any, tuple[str, str]] = field(default_factory=dict)
     _proposed: dict[tuple[Any, int], dict[str, Any]] = field(default_factory=dict)
@@ -221,6 +225,10 @@ def _pie(h: RightsHistory, position: int, e: Any) -> None:
     h.pie_versions.append((position, e.version, to_us(e.effective_from), e.rules))
 
 
+def _withholding(h: RightsHistory, position: int, e: Any) -> None:
+    h.withholding.append((position, e.version, to_us(e.effective_from), e.rates))
+
+
 def _closed(h: RightsHistory, position: int, e: Any) -> None:
     h.closes[e.period] = CloseFact(
         e.period,
@@ -258,6 +266,7 @@ _HANDLED: list[tuple[type, str, Any]] = [
     (Dispute, "Admitted", _dispute_admitted),
     (Dispute, "Resolved", _dispute_resolved),
     (RightsPieRuleSet, "RightsPieVersionRecorded", _pie),
+    (WithholdingTax, "RatesSet", _withholding),
     (PeriodClose, "PeriodClosed", _closed),
     (Payout, "PayoutRecorded", _payout),
     *((cls, name, _on_pools(fn)) for cls, name, fn in POOL_HANDLED),

@@ -64,6 +64,8 @@ class PeriodResult:
 
 
 def _shares(ctx: AllocationContext, right: str, account: str, released: str) -> tuple[int, int]:
+    if right == "withholding":  # the payee's line shows its rate; the holding account's is whole
+        return next((ppm for payee, ppm, _ in ctx.withholding if payee == account), PPM), PPM
     if right == "all" or ctx.pie_parts is None:
         return PPM, PPM
     platform, master, publishing = ctx.pie_parts

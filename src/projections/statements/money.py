@@ -1,7 +1,8 @@
 """The money equation, per currency, to the micro-unit, at head and at every close:
 
 Σ gross ingested + Σ pool contributions + Σ imported report income (converted, docs/reports.md)
-    = platform + Σ party balances + Σ payouts + escrow + suspense + pools undistributed + co-op fund.
+    = platform + Σ party balances + Σ payouts + escrow + suspense + pools undistributed + co-op fund
+      + withholding tax held (tax:<territory>, on report income).
 
 At head every period with usage is allocated as known now (party balance = earnings − payouts).
 At a close C(P) the recorded closing balances of every account plus the payouts up to C(P) must
@@ -24,7 +25,7 @@ from projections.statements.reports import report_gross
 from projections.statements.statement import StatementEngine
 from projections.statements.usage import gross_between, usage_overview
 
-CLASSES = ("platform", "party", "escrow", "suspense", "pool", "coop-fund")
+CLASSES = ("platform", "party", "escrow", "suspense", "pool", "coop-fund", "tax")
 
 
 @dataclass
@@ -41,10 +42,12 @@ class MoneyCheck:
     pools: int = 0  # pools' undistributed accounts
     coop_fund: int = 0
     reports: int = 0  # imported sales reports' converted amounts (the report account)
+    tax: int = 0  # withholding tax held until remitted (tax:<territory>)
 
     @property
     def ok(self) -> bool:
         held = self.platform + self.parties + self.payouts + self.escrow + self.suspense + self.pools + self.coop_fund
+        held += self.tax
         return self.gross + self.contributions + self.reports == held
 
     def as_dict(self) -> dict[str, Any]:
@@ -61,6 +64,7 @@ class MoneyCheck:
             "pool_undistributed_micros": self.pools,
             "coop_fund_micros": self.coop_fund,
             "report_income_micros": self.reports,
+            "withholding_tax_micros": self.tax,
             "ok": self.ok,
         }
 
@@ -112,6 +116,7 @@ def money_at(engine: StatementEngine, as_of: int, label: str = "head") -> list[M
                 sums.get((cur, "pool"), 0),
                 sums.get((cur, "coop-fund"), 0),
                 reported.get(cur, 0),
+                sums.get((cur, "tax"), 0),
             )
         )
     return checks
@@ -151,6 +156,7 @@ def money_at_closes(engine: StatementEngine) -> list[MoneyCheck]:
                     sums.get((cur, "pool"), 0),
                     sums.get((cur, "coop-fund"), 0),
                     reported.get(cur, 0),
+                    sums.get((cur, "tax"), 0),
                 )
             )
     return checks

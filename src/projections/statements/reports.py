@@ -36,7 +36,7 @@ from ledger.domain.release import Release
 from ledger.domain.sales_report import ReportSource, SalesReport
 from ledger.domain.work import Work
 from ledger.royalties import KeyTotals, RightsHistory, period_bounds_us
-from ledger.royalties.allocation import AllocationContext, RightContext, suspense_account
+from ledger.royalties.allocation import AllocationContext, RightContext, party_account, suspense_account
 from ledger.royalties.keys import AllocationKey
 from ledger.royalties.timeline import context_at
 from ledger.store.config import StoreConfig
@@ -255,6 +255,30 @@ def expand_groups(
                 yield g, isrc, True, parts[index]
 
 
+def tax_account(territory: str) -> str:
+    return f"tax:{territory}"
+
+
+def with_withholding(
+    ctx: AllocationContext, history: RightsHistory, territory: str, at_us: int, as_of: int
+) -> AllocationContext:
+    """The context of a report line with the withholding tax of its payees in its territory: the
+    rates version in force at the line's usage period start, as known at `as_of`."""
+    best = None
+    for position, version, effective_us, rates in history.withholding:
+        if position <= as_of and effective_us <= at_us and (best is None or (effective_us, version) > best[:2]):
+            best = (effective_us, version, rates)
+    if best is None or ctx.blocked_reason is not None:
+        return ctx
+    holders = {p for p, _ in ctx.master.shares} | {p for p, _ in ctx.publishing.shares}
+    taxed = tuple(
+        (party_account(p), best[2][p][territory], tax_account(territory))
+        for p in sorted(holders)
+        if best[2].get(p, {}).get(territory)
+    )
+    return ctx._replace(withholding=taxed) if taxed else ctx
+
+
 def report_keys(
     config: StoreConfig, history: RightsHistory, period: Period, as_of: int
 ) -> list[tuple[AllocationKey, int, int]]:
@@ -274,7 +298,7 @@ def report_keys(
         segment = contexts.get((isrc, g.at_us))
         if segment is None:
             segment = contexts[(isrc, g.at_us)] = context_at(history, isrc, g.at_us, as_of)
-        ctx = segment.for_usage(g.right, g.source, g.territory)
+        ctx = with_withholding(segment.for_usage(g.right, g.source, g.territory), history, g.territory, g.at_us, as_of)
         out.append((AllocationKey(g.currency, isrc, kind, g.territory, ctx), g.units, micros))
     return out
 
