@@ -20,6 +20,7 @@ import os
 import tempfile
 import time
 import uuid
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -180,7 +181,10 @@ def main() -> None:
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "store-report.csv"
-        write_csv(path, args.lines, args.recordings, seed=1)
+        # Generated in a child process: the generator's NumPy text arrays are not the import's
+        # memory, and the peak RSS printed is the importing process's.
+        with ProcessPoolExecutor(max_workers=1) as pool:
+            pool.submit(write_csv, path, args.lines, args.recordings, 1).result()
         size = path.stat().st_size
         runs, floors = [], []
         for _ in range(args.rounds):  # interleaved: the baseline beside each round
@@ -208,7 +212,7 @@ def main() -> None:
     )
     emit(Figure(BENCH, "import alone", args.lines / imported, "lines/s", "pyarrow read + group-by", args.lines / floor))
     emit(Figure(BENCH, "distribute alone (period_result)", distribute, "s", "pyarrow read + group-by", floor))
-    emit(Figure(BENCH, "peak RSS", peak_rss_mib(), "MiB", target="≤ 1024 MiB"))
+    emit(Figure(BENCH, "peak RSS (catalogue setup included)", peak_rss_mib(), "MiB", target="≤ 1024 MiB"))
 
 
 if __name__ == "__main__":
