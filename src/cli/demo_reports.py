@@ -26,7 +26,7 @@ from ledger.usage.catalogue_cache import catalogue_view
 from projections.statements.reports_queue import matching_queue
 
 DSR_MAPPING = {"format": "dsr", "defaults": {"right_type": "master"}, "target_currency": "EUR"}
-SHOP_MAPPING = {
+SHOP_MAPPING: dict[str, Any] = {
     "format": "csv",
     "columns": {
         "proprietary_id": "Vendor Identifier",

@@ -329,7 +329,8 @@ class _KeyedGross:
                 ctx = unmatched_context()
             elif "@" in kind:  # a report line's kind is RIGHT@SOURCE: its pie rule is RIGHT:SOURCE
                 ctx = self.segments[segment].context.for_usage(kind.partition("@")[0], model, territory)
-                ctx = with_withholding(ctx, self.history, territory, day, self.as_of)
+                if self.history is not None:
+                    ctx = with_withholding(ctx, self.history, territory, day, self.as_of)
             else:
                 ctx = self.segments[segment].context.for_usage(kind, model, territory)
             self._contexts[memo] = ctx

@@ -223,7 +223,7 @@ def check_lines(
         any_id = pc.or_(any_id, mask)
     errors.mark(pc.invert(any_id), "no_identifier", lambda i: f"none of {', '.join(ID_KINDS)} is given")
     for name in ("units", "gross", "currency", "territory", "period", "right_type"):
-        errors.mark(pc.is_null(text[name]), f"missing_{name}", lambda i, n=name: f"{n} is empty")
+        errors.mark(pc.is_null(text[name]), f"missing_{name}", _said(f"{name} is empty"))
     cols: dict[str, pa.Array] = {"line_no": raw.column("line_no").combine_chunks()}
     cols["isrc"] = _isrc(text["isrc"], errors)
     cols["upc"] = _by_values(text["upc"], _upc, errors, "malformed_upc", "UPC")
@@ -231,9 +231,7 @@ def check_lines(
     cols["grid"] = _by_values(text["grid"], parse_grid, errors, "malformed_grid", "GRid")
     cols["platform_id"], cols["proprietary_id"] = text["platform_id"], text["proprietary_id"]
     for name in ("title", "artist", "platform_id", "proprietary_id"):
-        errors.mark(
-            pc.match_substring_regex(text[name], _CONTROL), f"control_character_in_{name}", lambda i, n=name: f"{n}"
-        )
+        errors.mark(pc.match_substring_regex(text[name], _CONTROL), f"control_character_in_{name}", _said(name))
         cols.setdefault(name, text[name])
     cols["units"] = _integers(text["units"], errors)
     cols["gross_micros"] = _decimal_micros(text["gross"], errors, "gross")
@@ -419,3 +417,8 @@ def _integers(array: pa.Array, errors: _Errors) -> pa.Array:
     shape = pc.match_substring_regex(array, _INTEGER)
     errors.mark(pc.invert(shape), "malformed_units", lambda i: f"units {array[i].as_py()!r} is not an integer")
     return pc.cast(pc.if_else(pc.fill_null(shape, False), array, pa.scalar("0")), pa.int64())
+
+
+def _said(detail: str) -> Callable[[int], str]:
+    """A detail that is the same for every line."""
+    return lambda _: detail

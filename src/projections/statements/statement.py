@@ -218,7 +218,7 @@ def build_statement(
             - sec["payout_micros"]
         )
         currencies[cur] = sec
-    doc = {
+    doc: dict[str, Any] = {
         "account": account,
         "party": party if account.startswith("party:") else None,
         "period": str(period),
