@@ -99,7 +99,9 @@ class UsageIngest:
         self.hasher = ListenerHasher(secret if secret is not None else load_listener_secret())
         self.catalogue = catalogue_view(app)
         self.pricing = app.current_pricing()
-        self.memory = RunMemory()
+        # On PostgreSQL the key's unique index is per monthly partition: every id is looked up
+        # before it is written (never optimistic), so the same id at another instant is caught.
+        self.memory = RunMemory(optimistic=self.store.backend == "sqlite")
         self.writer: ProcessWriter | None = None
 
     def _context(self) -> Context:
@@ -243,7 +245,10 @@ class UsageIngest:
             origin=origin,
             actor=self.actor,
         )
-        write = UsageWrite(batch.id.hex, 0, p.lines, p.quarantine, p.resolved, p.ownership, p.pair_last_lines)
+        counters = [(pair[0], pair[1], n) for pair, n in p.play_counts.items()]
+        write = UsageWrite(
+            batch.id.hex, 0, p.lines, p.quarantine, p.resolved, p.ownership, p.keys, p.refund_keys, counters
+        )
         packed = pack(stored_events_of(self.app, batch), write) if self.writer is not None else None
         return Staged(p, batch, write, packed)
 
