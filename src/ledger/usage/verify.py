@@ -31,7 +31,6 @@ _QUARANTINED = (
 _RESOLVED = "SELECT quarantine_id, outcome FROM usage_quarantine_resolved WHERE position = {p}"
 _TOTAL = "SELECT COUNT(*) FROM usage_rows"
 _QUARANTINE_TOTAL = "SELECT COUNT(*) FROM usage_quarantine"
-_SQLITE_COUNTERS = "SELECT listener_hash, isrc, plays FROM usage_play_counts"
 # Stream2own counters against the plays they count: numbers are dense, so a pair's counter is
 # both its number of counted plays and its highest play number (migration 0040).
 _COUNTERS = (
@@ -134,23 +133,21 @@ def verify_usage(app: RoyaltyLedger) -> UsageReport:
 def _check_counters(store: UsageStore, report: UsageReport) -> None:
     """Each stream2own counter equals its pair's counted plays, and every counted pair has one."""
     report.play_counters = int(store.query(*["SELECT COUNT(*) FROM usage_play_counts"] * 2)[0][0])
-    # SQLite: both sides grouped, compared here (a join against the grouped plays has no index
-    # there, and SQLite before 3.39 has no FULL OUTER JOIN).
+    # SQLite before 3.39 has no FULL OUTER JOIN: both directions as two LEFT JOINs there.
     if store.backend == "sqlite":
-        plays = {
-            (r[0], r[1]): (int(r[2]), int(r[3]))
-            for r in store.query(
-                "SELECT listener_hash, isrc, COUNT(*), MAX(play_number) FROM usage_rows "
-                "WHERE pricing_model = 'stream2own' AND counted = 1 GROUP BY listener_hash, isrc",
-                "",
-            )
-        }
-        counters = {(r[0], r[1]): int(r[2]) for r in store.query(_SQLITE_COUNTERS, "")}
-        wrong = [
-            (pair[0], pair[1], counters.get(pair), *plays.get(pair, (None, None)))
-            for pair in sorted(set(plays) | set(counters))
-            if pair not in plays or counters.get(pair) != plays[pair][0] or counters.get(pair) != plays[pair][1]
-        ]
+        plays = (
+            "SELECT listener_hash, isrc, COUNT(*) AS n, MAX(play_number) AS top FROM usage_rows "
+            "WHERE pricing_model = 'stream2own' AND counted = 1 GROUP BY listener_hash, isrc"
+        )
+        wrong = store.query(
+            f"SELECT c.listener_hash, c.isrc, c.plays, u.n, u.top FROM usage_play_counts AS c LEFT JOIN ({plays}) "
+            "AS u ON u.listener_hash = c.listener_hash AND u.isrc = c.isrc "
+            "WHERE u.n IS NULL OR c.plays <> u.n OR c.plays <> u.top "
+            f"UNION ALL SELECT u.listener_hash, u.isrc, NULL, u.n, u.top FROM ({plays}) AS u "
+            "LEFT JOIN usage_play_counts AS c ON u.listener_hash = c.listener_hash AND u.isrc = c.isrc "
+            "WHERE c.plays IS NULL",
+            "",
+        )
     else:
         wrong = store.query("", _COUNTERS.format(counted="counted"))
     for listener, isrc, plays, n, top in wrong[:20]:
