@@ -45,15 +45,11 @@ def generate(config: StoreConfig, plays: int, subscribers: int, recordings: int,
     players = max(1, subscribers * 95 // 100)
     chunk = 1_000_000
     with psycopg.connect(pg_conninfo(config), autocommit=True) as conn:
-        conn.execute("SELECT royalty_usage_month(%s)", (start,))  # the month's partition (migration 0040)
         for low in range(0, plays, chunk):
             high = min(plays, low + chunk) - 1
             conn.execute(
                 sql.SQL(
-                    "INSERT INTO usage_rows (position, batch_id, usage_key, source, usage_id, line_no, kind, "
-                    "occurred_at_us, isrc, upc, listener_hash, territory, seconds_played, currency, gross_micros, "
-                    "pricing_model, pricing_version, play_number, counted, payload_sha256, refund_of) "
-                    "SELECT {pos}, 'bench', royalty_usage_slot('bench', i::text), 'bench', i::text, 0, 'stream', "
+                    "INSERT INTO usage_rows SELECT {pos}, 'bench', 'bench', i::text, 0, 'stream', "
                     "{start} + (i::bigint * 7919) % {length}, "
                     "'QZBEN26' || lpad(((i::bigint * 7919 + i / {players}) % {recs})::text, 5, '0'), "
                     "NULL, " + _LISTENER.format(n="i % {players}") + ", 'DE', 60, 'EUR', 1000 + i % 13, "

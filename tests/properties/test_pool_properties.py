@@ -18,7 +18,7 @@ from ledger.pools.rules import PoolInputs, distribute, equal_share, user_centric
 from ledger.store.config import StoreConfig
 from ledger.store.migrate import apply_migrations, pg_conninfo
 from projections.statements.pools import read_user_centric
-from tests.accounting_fixtures import KEYED_COLUMNS, keyed
+from tests.accounting_fixtures import COLUMNS
 
 FAST = settings(max_examples=50, deadline=None)
 RECORDINGS = [f"QZPOL26{i:05d}" for i in range(6)]
@@ -190,8 +190,7 @@ def _check_store(config: StoreConfig, pool: str, paid, played, rule) -> None:
         "occurred_at_us, funder_hash, target, currency, amount_micros, refund_of, payload_sha256) "
         "VALUES (1, 'b', 's', ?, ?, 'payment', ?, ?, NULL, 'EUR', ?, NULL, 'x')"
     )
-    usage = f"INSERT INTO usage_rows ({KEYED_COLUMNS}) VALUES ({', '.join(['?'] * 22)})"
-    rows = [keyed(row) for row in rows]  # with their usage_key (migration 0040)
+    usage = f"INSERT INTO usage_rows ({COLUMNS}) VALUES ({', '.join(['?'] * 20)})"
     values = [(c, pool, at, s, a) for c, at, s, a in contributions]
     if config.backend == "sqlite":
         conn = sqlite3.connect(config.sqlite_path)
