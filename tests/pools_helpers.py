@@ -53,13 +53,4 @@ def insert_plays(config: StoreConfig, position: int, plays: list[tuple[str, str,
         )
         for i, (listener, isrc, at) in enumerate(plays)
     ]
-    insert_rows(config, rows)  # with their usage_key (migration 0040)
-
-
-def payment(
-    cid: str, pool: str, listener: str | None, amount: str, at: str = "2026-01-03T10:00:00Z", **more: str
-) -> dict[str, str]:
-    row = {"contribution_id": cid, "pool": pool, "occurred_at": at, "amount": amount, "currency": "EUR", **more}
-    if listener is not None:
-        row["listener"] = listener
-    return row
+    insert_rows(config, rows)
