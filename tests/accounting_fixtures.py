@@ -9,7 +9,6 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import psycopg
 
@@ -19,11 +18,10 @@ from ledger.store.migrate import pg_conninfo
 from ledger.usage.keys import line_key, slot_of
 
 COLUMNS = (
-    "position, batch_id, source, usage_id, line_no, kind, occurred_at_us, isrc, upc, "
+    "usage_key, refund_key, position, batch_id, source, usage_id, line_no, kind, occurred_at_us, isrc, upc, "
     "listener_hash, territory, seconds_played, currency, gross_micros, pricing_model, "
     "pricing_version, play_number, counted, payload_sha256, refund_of"
 )
-KEYED_COLUMNS = COLUMNS + ", usage_key, refund_key"
 
 
 @dataclass(frozen=True)
@@ -43,6 +41,8 @@ class Play:
 def insert_usage(config: StoreConfig, position: int, plays: list[Play]) -> None:
     rows = [
         (
+            line_key(slot_of("test", p.usage_id), p.line_no),
+            None if p.refund_of is None else line_key(slot_of("test", p.refund_of), p.line_no),
             position,
             "test-batch",
             "test",
@@ -66,26 +66,13 @@ def insert_usage(config: StoreConfig, position: int, plays: list[Play]) -> None:
         )
         for p in plays
     ]
-    insert_rows(config, rows)
-
-
-def keyed(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    """A row in COLUMNS order with its usage_key and refund_key (KEYED_COLUMNS; migration 0040)."""
-    source, usage_id, line_no, refund_of = row[2], row[3], row[4], row[19]
-    refund_key = None if refund_of is None else line_key(slot_of(source, refund_of), line_no)
-    return (*row, line_key(slot_of(source, usage_id), line_no), refund_key)
-
-
-def insert_rows(config: StoreConfig, rows: list[tuple[Any, ...]]) -> None:
-    """Rows in COLUMNS order, written with their keys."""
-    rows = [keyed(row) for row in rows]
     marks = ", ".join(["?"] * 22)
     if config.backend == "sqlite":
         assert config.sqlite_path is not None
         conn = sqlite3.connect(config.sqlite_path)
         with conn:
-            conn.executemany(f"INSERT INTO usage_rows ({KEYED_COLUMNS}) VALUES ({marks})", rows)
+            conn.executemany(f"INSERT INTO usage_rows ({COLUMNS}) VALUES ({marks})", rows)
         conn.close()
     else:
         with psycopg.connect(pg_conninfo(config)) as pg, pg.cursor() as cur:
-            cur.executemany(f"INSERT INTO usage_rows ({KEYED_COLUMNS}) VALUES ({marks.replace('?', '%s')})", rows)
+            cur.executemany(f"INSERT INTO usage_rows ({COLUMNS}) VALUES ({marks.replace('?', '%s')})", rows)

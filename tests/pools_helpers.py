@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+import psycopg
 import pytest
 
 from ledger.royalties import to_us
 from ledger.store.config import StoreConfig
+from ledger.store.migrate import pg_conninfo
 from ledger.usage.listener import SECRET_ENV, ListenerHasher
-from tests.accounting_fixtures import insert_rows
+from tests.accounting_fixtures import COLUMNS
 
 SECRET = "pools-test-listener-secret-0123456789"  # noqa: S105 - a test key
 HASH = ListenerHasher(SECRET.encode())
@@ -53,4 +56,22 @@ def insert_plays(config: StoreConfig, position: int, plays: list[tuple[str, str,
         )
         for i, (listener, isrc, at) in enumerate(plays)
     ]
-    insert_rows(config, rows)
+    marks = ", ".join(["?"] * 20)
+    if config.backend == "sqlite":
+        assert config.sqlite_path is not None
+        conn = sqlite3.connect(config.sqlite_path)
+        with conn:
+            conn.executemany(f"INSERT INTO usage_rows ({COLUMNS}) VALUES ({marks})", rows)
+        conn.close()
+    else:
+        with psycopg.connect(pg_conninfo(config)) as pg, pg.cursor() as cur:
+            cur.executemany(f"INSERT INTO usage_rows ({COLUMNS}) VALUES ({marks.replace('?', '%s')})", rows)
+
+
+def payment(
+    cid: str, pool: str, listener: str | None, amount: str, at: str = "2026-01-03T10:00:00Z", **more: str
+) -> dict[str, str]:
+    row = {"contribution_id": cid, "pool": pool, "occurred_at": at, "amount": amount, "currency": "EUR", **more}
+    if listener is not None:
+        row["listener"] = listener
+    return row
