@@ -106,10 +106,8 @@ def generate_usage(config: StoreConfig, plays: int, recordings: int, position: i
             high = min(plays, low + chunk) - 1
             conn.execute(
                 sql.SQL(
-                    "INSERT INTO usage_rows (position, batch_id, usage_key, source, usage_id, line_no, kind, "
-                    "occurred_at_us, isrc, upc, listener_hash, territory, seconds_played, currency, gross_micros, "
-                    "pricing_model, pricing_version, play_number, counted, payload_sha256, refund_of, refund_key) "
-                    "SELECT {pos}, 'bench', royalty_usage_slot('bench', i::text), 'bench', i::text, 0, 'stream', "
+                    "INSERT INTO usage_rows SELECT {pos}, 'bench', royalty_usage_slot('bench', i::text), "
+                    "'bench', i::text, 0, 'stream', "
                     "{start} + (i::bigint * 7919) % {length}, 'QZBEN26' || lpad((i % {recs})::text, 5, '0'), "
                     "NULL, 'l' || (i % 50000), (ARRAY['DE','FR','US','GB','SE'])[1 + (i / {recs}) % 5], 60, 'EUR', "
                     "1000 + i % 13, 'fixed_rate', 1, NULL, true, 'x', NULL, NULL "

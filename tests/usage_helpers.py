@@ -21,11 +21,6 @@ def upc(n: int) -> str:
 
 
 ALBUM, SINGLE = upc(100), upc(200)
-# The stream2own counters, the listener as its HMAC text on both backends (SQLite, PostgreSQL).
-COUNTERS = (
-    "SELECT listener_hash, isrc, plays, position FROM usage_play_counts",
-    "SELECT royalty_listener_text(listener_key), isrc, plays, position FROM usage_play_counts",
-)
 
 
 def build_catalogue(app: RoyaltyLedger, *, with_single: bool = True) -> None:

@@ -37,29 +37,28 @@ ALTER INDEX IF EXISTS usage_rows_refund_of_idx RENAME TO usage_rows_v39_refund_o
 ALTER INDEX IF EXISTS usage_rows_stream2own_last_idx RENAME TO usage_rows_v39_stream2own_last_idx;
 
 CREATE TABLE usage_rows (
-    -- Fixed-width columns first, widest first: no alignment padding between them (≈ 20 bytes a row).
     position bigint NOT NULL,
-    usage_key bigint NOT NULL,
-    occurred_at_us bigint NOT NULL,
-    gross_micros bigint NOT NULL,
-    refund_key bigint,
-    line_no int NOT NULL CHECK (line_no >= 0 AND line_no < 1024),
-    seconds_played int,
-    pricing_version int NOT NULL,
-    play_number int,
-    counted boolean NOT NULL,
     batch_id text NOT NULL,
+    usage_key bigint NOT NULL,
     source text NOT NULL,
     usage_id text NOT NULL,
+    line_no int NOT NULL CHECK (line_no >= 0 AND line_no < 1024),
     kind text NOT NULL CHECK (kind IN ('stream', 'download', 'purchase', 'tip', 'refund')),
+    occurred_at_us bigint NOT NULL,
     isrc text NOT NULL,
     upc text,
     listener_hash text NOT NULL,
     territory text NOT NULL,
+    seconds_played int,
     currency text NOT NULL,
+    gross_micros bigint NOT NULL,
     pricing_model text NOT NULL,
+    pricing_version int NOT NULL,
+    play_number int,
+    counted boolean NOT NULL,
     payload_sha256 text NOT NULL,
-    refund_of text
+    refund_of text,
+    refund_key bigint
 ) PARTITION BY RANGE (occurred_at_us);
 
 -- Rows of a month with no partition yet (a writer that did not ask for one) land here; the
@@ -111,26 +110,15 @@ FROM usage_rows_v39
 ORDER BY position;
 
 -- Stream2own: counted plays per (listener, recording) so far, and the position of the last batch.
--- The listener HMAC is kept as its 32 bytes (royalty_listener_key; any other text, which the
--- ingest never writes, as a zero byte and its UTF-8, so the mapping stays one-to-one): half the
--- width of its hex text, in the row and in the key.
-CREATE FUNCTION royalty_listener_key(listener_hash text) RETURNS bytea
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    AS $$ SELECT CASE WHEN listener_hash ~ '^[0-9a-f]{64}$' THEN decode(listener_hash, 'hex')
-                      ELSE '\x00'::bytea || convert_to(listener_hash, 'UTF8') END $$;
-CREATE FUNCTION royalty_listener_text(listener_key bytea) RETURNS text
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    AS $$ SELECT CASE WHEN length(listener_key) = 32 THEN encode(listener_key, 'hex')
-                      ELSE convert_from(substr(listener_key, 2), 'UTF8') END $$;
 CREATE TABLE usage_play_counts (
-    listener_key bytea NOT NULL,
+    listener_hash text NOT NULL,
     isrc text NOT NULL,
     plays int NOT NULL CHECK (plays > 0),
     position bigint NOT NULL,
-    PRIMARY KEY (listener_key, isrc)
+    PRIMARY KEY (listener_hash, isrc)
 ) WITH (fillfactor = 80);
-INSERT INTO usage_play_counts (listener_key, isrc, plays, position)
-SELECT royalty_listener_key(listener_hash), isrc, max(play_number), max(position) FROM usage_rows_v39
+INSERT INTO usage_play_counts (listener_hash, isrc, plays, position)
+SELECT listener_hash, isrc, max(play_number), max(position) FROM usage_rows_v39
 WHERE pricing_model = 'stream2own' AND counted AND play_number IS NOT NULL
 GROUP BY listener_hash, isrc;
 
@@ -176,7 +164,7 @@ $$;
 CREATE TRIGGER usage_play_counts_only_grow
     BEFORE UPDATE ON usage_play_counts
     FOR EACH ROW WHEN (NEW.plays < OLD.plays OR NEW.position < OLD.position
-        OR NEW.listener_key <> OLD.listener_key OR NEW.isrc <> OLD.isrc)
+        OR NEW.listener_hash <> OLD.listener_hash OR NEW.isrc <> OLD.isrc)
     EXECUTE FUNCTION royalty_reject_change();
 CREATE TRIGGER usage_play_counts_no_delete
     BEFORE DELETE ON usage_play_counts

@@ -5,30 +5,29 @@
 -- usage_play_counts instead of the partial index over plays. `royalty_usage_slot` is the
 -- SHA-256 slot, registered by the migration runner. The table is rebuilt with its rows.
 CREATE TABLE usage_rows_v40 (
-    -- The same column order as PostgreSQL's (fixed-width first, for its alignment).
     position INTEGER NOT NULL,
-    usage_key INTEGER NOT NULL,
-    occurred_at_us INTEGER NOT NULL,
-    gross_micros INTEGER NOT NULL,
-    refund_key INTEGER,
-    line_no INTEGER NOT NULL CHECK (line_no >= 0 AND line_no < 1024),
-    seconds_played INTEGER,
-    pricing_version INTEGER NOT NULL,
-    play_number INTEGER,
-    counted INTEGER NOT NULL CHECK (counted = 0 OR counted = 1),
     batch_id TEXT NOT NULL,
+    usage_key INTEGER NOT NULL,
     source TEXT NOT NULL,
     usage_id TEXT NOT NULL,
+    line_no INTEGER NOT NULL CHECK (line_no >= 0 AND line_no < 1024),
     kind TEXT NOT NULL
         CHECK (kind = 'stream' OR kind = 'download' OR kind = 'purchase' OR kind = 'tip' OR kind = 'refund'),
+    occurred_at_us INTEGER NOT NULL,
     isrc TEXT NOT NULL,
     upc TEXT,
     listener_hash TEXT NOT NULL,
     territory TEXT NOT NULL,
+    seconds_played INTEGER,
     currency TEXT NOT NULL,
+    gross_micros INTEGER NOT NULL,
     pricing_model TEXT NOT NULL,
+    pricing_version INTEGER NOT NULL,
+    play_number INTEGER,
+    counted INTEGER NOT NULL CHECK (counted = 0 OR counted = 1),
     payload_sha256 TEXT NOT NULL,
-    refund_of TEXT
+    refund_of TEXT,
+    refund_key INTEGER
 );
 INSERT INTO usage_rows_v40 (position, batch_id, usage_key, source, usage_id, line_no, kind, occurred_at_us, isrc,
     upc, listener_hash, territory, seconds_played, currency, gross_micros, pricing_model, pricing_version,
@@ -45,7 +44,7 @@ CREATE TABLE usage_play_counts (
     plays INTEGER NOT NULL CHECK (plays > 0),
     position INTEGER NOT NULL,
     PRIMARY KEY (listener_hash, isrc)
-) WITHOUT ROWID;
+);
 INSERT INTO usage_play_counts (listener_hash, isrc, plays, position)
 SELECT listener_hash, isrc, max(play_number), max(position) FROM usage_rows
 WHERE pricing_model = 'stream2own' AND counted = 1 AND play_number IS NOT NULL

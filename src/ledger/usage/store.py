@@ -67,7 +67,7 @@ _WATERMARK = "SELECT COALESCE(MAX(position), 0) AS w FROM usage_rows"  # SQLite:
 # PostgreSQL: BRIN cannot answer max(position), the writer keeps it (migration 0040).
 _PG_WATERMARK = "SELECT position AS w FROM usage_watermark"
 _DAY_US = 86_400_000_000
-_COUNT_UPSERT = "DO UPDATE SET plays = excluded.plays, position = excluded.position"
+_COUNT_UPSERT = "ON CONFLICT (listener_hash, isrc) DO UPDATE SET plays = excluded.plays, position = excluded.position"
 
 
 class UsageConflict(RuntimeError):
@@ -177,7 +177,7 @@ class UsageStore:
         rows = self.query(
             "",
             "SELECT p.n, c.plays FROM unnest(%b::text[], %b::text[]) WITH ORDINALITY AS p(l, i, n) "
-            "JOIN usage_play_counts AS c ON c.listener_key = royalty_listener_key(p.l) AND c.isrc = p.i",
+            "JOIN usage_play_counts AS c ON c.listener_hash = p.l AND c.isrc = p.i",
             (listeners, isrcs),
         )
         return {asked[int(r[0]) - 1]: int(r[1]) for r in rows if r[1]}
@@ -272,7 +272,7 @@ class UsageWrite:
         )
         cursor.executemany(
             f"INSERT INTO usage_play_counts (listener_hash, isrc, plays, position) VALUES (?, ?, ?, {int(position)}) "
-            "ON CONFLICT (listener_hash, isrc) " + _COUNT_UPSERT,
+            + _COUNT_UPSERT,
             self.counters,
         )
         cursor.executemany(
@@ -308,9 +308,8 @@ class UsageWrite:
             cursor.execute("UPDATE usage_watermark SET position = %s", (position,))
         if self.counters:
             cursor.execute(
-                "INSERT INTO usage_play_counts (listener_key, isrc, plays, position) SELECT "
-                "royalty_listener_key(l), i, n, %s FROM unnest(%b::text[], %b::text[], %b::int4[]) AS p(l, i, n) "
-                "ON CONFLICT (listener_key, isrc) " + _COUNT_UPSERT,
+                "INSERT INTO usage_play_counts (listener_hash, isrc, plays, position) "
+                "SELECT l, i, n, %s FROM unnest(%b::text[], %b::text[], %b::int4[]) AS p(l, i, n) " + _COUNT_UPSERT,
                 (
                     position,
                     [c[0] for c in self.counters],

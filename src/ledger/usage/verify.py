@@ -34,10 +34,10 @@ _QUARANTINE_TOTAL = "SELECT COUNT(*) FROM usage_quarantine"
 # Stream2own counters against the plays they count: numbers are dense, so a pair's counter is
 # both its number of counted plays and its highest play number (migration 0040).
 _COUNTERS = (
-    "SELECT COALESCE(royalty_listener_text(c.listener_key), u.listener_hash), COALESCE(c.isrc, u.isrc), "
-    "c.plays, u.n, u.top FROM usage_play_counts AS c FULL OUTER JOIN (SELECT listener_hash, isrc, COUNT(*) AS n, "
+    "SELECT COALESCE(c.listener_hash, u.listener_hash), COALESCE(c.isrc, u.isrc), c.plays, u.n, u.top "
+    "FROM usage_play_counts AS c FULL OUTER JOIN (SELECT listener_hash, isrc, COUNT(*) AS n, "
     "MAX(play_number) AS top FROM usage_rows WHERE pricing_model = 'stream2own' AND {counted} "
-    "GROUP BY listener_hash, isrc) AS u ON royalty_listener_key(u.listener_hash) = c.listener_key AND u.isrc = c.isrc "
+    "GROUP BY listener_hash, isrc) AS u ON u.listener_hash = c.listener_hash AND u.isrc = c.isrc "
     "WHERE c.plays IS NULL OR u.n IS NULL OR c.plays <> u.n OR c.plays <> u.top"
 )
 
