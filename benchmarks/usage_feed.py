@@ -19,9 +19,8 @@ from ledger.usage.digest import batch_digest
 from ledger.usage.keys import line_key, slot_of
 from ledger.usage.store import LINE_COLUMNS
 
-# The usage_rows contract: each line with its key and a refund's sale line's key (ledger.usage.keys).
-COLUMNS = ("position", "batch_id", "usage_key", *LINE_COLUMNS, "refund_key")
-Row = tuple[Any, ...]  # LINE_COLUMNS
+COLUMNS = ("position", "batch_id", "usage_key", *LINE_COLUMNS)  # the usage_rows contract, in table order
+Row = tuple[Any, ...]  # COLUMNS without position and batch_id
 
 
 def make_plays(
@@ -81,7 +80,6 @@ class _RowsWriter:
                 *r[:15],
                 int(r[15]) if sqlite else r[15],
                 *r[16:],
-                None if r[17] is None else line_key(slot_of(r[0], r[17]), r[2]),
             )
             for r in self.rows
         ]
