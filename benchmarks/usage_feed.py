@@ -73,14 +73,7 @@ class _RowsWriter:
     def _with_position(self, positions: Sequence[int], sqlite: bool) -> list[Row]:
         position = positions[0]
         return [
-            (
-                position,
-                self.batch_id,
-                line_key(slot_of(r[0], r[1]), r[2]),
-                *r[:15],
-                int(r[15]) if sqlite else r[15],
-                *r[16:],
-            )
+            (position, self.batch_id, line_key(slot_of(r[0], r[1]), r[2]), *r[:15], int(r[15]) if sqlite else r[15], *r[16:])
             for r in self.rows
         ]
 

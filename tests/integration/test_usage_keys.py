@@ -101,7 +101,9 @@ def test_a_refund_finds_its_own_sale_among_colliding_ones(app: RoyaltyLedger) ->
     # Each refund line names its sale line's key, and reverses it by half.
     sql = "SELECT line_no, refund_key, gross_micros FROM usage_rows WHERE kind = 'refund' ORDER BY line_no"
     refund = UsageStore(app).query(sql, sql)
-    assert [(int(n), int(k), int(g)) for n, k, g in refund] == [(n, key, -1_500_000) for key, n, _ in lines["s2"]]
+    assert [(int(n), int(k), int(g)) for n, k, g in refund] == [
+        (n, key, -1_500_000) for key, n, _ in lines["s2"]
+    ]
     # A second refund of the same sale counts the first (refunds never exceed the sale).
     over = ingest(app, [sale("r3", "4.51", kind="refund", refund_of="s2", upc=ALBUM)])
     assert over.accepted == 0 and dict(over.quarantined) == {"absurd_amount": 1}

@@ -80,14 +80,7 @@ def test_stream2own_pays_2_to_the_n_once_each_then_nothing_whatever_the_batching
         _ingest(app, rows[f::files], batch_size)
     per_pair: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
     last_batch: dict[tuple[str, str], int] = {}
-    for (
-        listener,
-        isrc,
-        counted,
-        gross,
-        number,
-        position,
-    ) in _lines(app, prefix):
+    for listener, isrc, counted, gross, number, position, in _lines(app, prefix):
         if counted:
             per_pair[(listener, isrc)].append((number, gross))
             last_batch[(listener, isrc)] = max(last_batch.get((listener, isrc), 0), int(position))

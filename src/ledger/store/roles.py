@@ -16,8 +16,7 @@ Run by the owner of the tables (the user `royalty init` connects as), after the 
   trigger lets only raise a count (never lower it, change its pair, or delete it);
 - monthly partitions of `usage_rows`: nothing of their own (reached through their parent);
 - its sequences: USAGE; the lock function the recorder calls (`royalty_lock_stored_events`)
-  and the partition function the usage writer calls (`royalty_usage_month`): EXECUTE;
-  CREATE on the schema is revoked from PUBLIC.
+  and the partition function the usage writer calls (`royalty_usage_month`): EXECUTE; CREATE on the schema is revoked from PUBLIC.
 
 Re-run after every upgrade: it is idempotent and grants a new migration's tables by the same
 rules. `royalty project rebuild` creates and swaps tables, which only the owner may: run it as

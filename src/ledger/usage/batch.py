@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
 from itertools import repeat
+from collections.abc import Sequence
 from typing import Any
 
 from ledger.domain.pricing import PricingConfig
 from ledger.domain.text import escape_controls
-from ledger.usage.keys import line_key, slot_of_key, slots_of
 from ledger.usage.prepare import (
     MAX_SECONDS_PLAYED,
     Context,
@@ -20,6 +19,7 @@ from ledger.usage.prepare import (
     quarantine_id,
     raw_row_of,
 )
+from ledger.usage.keys import line_key, slot_of_key, slots_of
 from ledger.usage.pricing_lines import Refunds, price_accepted, refund_error, refunded_sales
 from ledger.usage.rows import Error, Picker, RowBatch, filled, picker
 
@@ -223,7 +223,7 @@ def _line_keys(ctx: Context, out: Prepared, refunded: Refunds) -> None:
     if missing:
         slots = dict(slots)
         for source, usage_ids in missing.items():
-            slots.update(zip(zip(repeat(source), usage_ids), slots_of(source, usage_ids), strict=True))
+            slots.update(zip(zip(repeat(source), usage_ids), slots_of(source, usage_ids)))
     firsts = [(line[0], line[1]) for line in lines if line[2] == 0]
     used = [slots[first] for first in firsts]
     if len(set(used)) < len(used):  # two ids of the batch share a slot (rare): probe on

@@ -67,7 +67,9 @@ _WATERMARK = "SELECT COALESCE(MAX(position), 0) AS w FROM usage_rows"  # SQLite:
 # PostgreSQL: BRIN cannot answer max(position), the writer keeps it (migration 0040).
 _PG_WATERMARK = "SELECT position AS w FROM usage_watermark"
 _DAY_US = 86_400_000_000
-_COUNT_UPSERT = "ON CONFLICT (listener_hash, isrc) DO UPDATE SET plays = excluded.plays, position = excluded.position"
+_COUNT_UPSERT = (
+    "ON CONFLICT (listener_hash, isrc) DO UPDATE SET plays = excluded.plays, position = excluded.position"
+)
 
 
 class UsageConflict(RuntimeError):

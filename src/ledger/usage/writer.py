@@ -120,8 +120,7 @@ def pack(stored_events: Sequence[StoredEvent], write: UsageWrite) -> bytes:
     are the same interpreter (sys.executable), which is all marshal asks."""
     rest = dataclasses.replace(write, lines=[], keys=[], refund_keys={}, counters=[])
     head = pickle.dumps((list(stored_events), rest), protocol=pickle.HIGHEST_PROTOCOL)
-    columns = marshal.dumps((write.lines, write.keys, write.refund_keys, write.counters))
-    return pickle.dumps((head, columns), protocol=pickle.HIGHEST_PROTOCOL)
+    return pickle.dumps((head, marshal.dumps((write.lines, write.keys, write.refund_keys, write.counters))), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def unpack(packed: bytes) -> tuple[list[StoredEvent], UsageWrite]:
