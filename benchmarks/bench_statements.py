@@ -101,16 +101,14 @@ def generate_usage(config: StoreConfig, plays: int, recordings: int, position: i
     start, length = to_us(PERIOD.start), to_us(PERIOD.end) - to_us(PERIOD.start)
     chunk = 1_000_000
     with psycopg.connect(pg_conninfo(config), autocommit=True) as conn:
-        conn.execute("SELECT royalty_usage_month(%s)", (start,))  # the month's partition (migration 0040)
         for low in range(0, plays, chunk):
             high = min(plays, low + chunk) - 1
             conn.execute(
                 sql.SQL(
-                    "INSERT INTO usage_rows SELECT {pos}, 'bench', royalty_usage_slot('bench', i::text), "
-                    "'bench', i::text, 0, 'stream', "
+                    "INSERT INTO usage_rows SELECT {pos}, 'bench', 'bench', i::text, 0, 'stream', "
                     "{start} + (i::bigint * 7919) % {length}, 'QZBEN26' || lpad((i % {recs})::text, 5, '0'), "
                     "NULL, 'l' || (i % 50000), (ARRAY['DE','FR','US','GB','SE'])[1 + (i / {recs}) % 5], 60, 'EUR', "
-                    "1000 + i % 13, 'fixed_rate', 1, NULL, true, 'x', NULL, NULL "
+                    "1000 + i % 13, 'fixed_rate', 1, NULL, true, 'x', NULL "
                     "FROM generate_series({low}, {high}) AS i"
                 ).format(pos=position, start=start, length=length, recs=recordings, low=low, high=high)
             )

@@ -16,10 +16,9 @@ from typing import Any
 from ledger.application import RoyaltyLedger
 from ledger.domain.usage_batch import UsageBatch
 from ledger.usage.digest import batch_digest
-from ledger.usage.keys import line_key, slot_of
 from ledger.usage.store import LINE_COLUMNS
 
-COLUMNS = ("position", "batch_id", "usage_key", *LINE_COLUMNS)  # the usage_rows contract, in table order
+COLUMNS = ("position", "batch_id", *LINE_COLUMNS)  # the usage_rows contract, in table order
 Row = tuple[Any, ...]  # COLUMNS without position and batch_id
 
 
@@ -72,10 +71,7 @@ class _RowsWriter:
 
     def _with_position(self, positions: Sequence[int], sqlite: bool) -> list[Row]:
         position = positions[0]
-        return [
-            (position, self.batch_id, line_key(slot_of(r[0], r[1]), r[2]), *r[:15], int(r[15]) if sqlite else r[15], *r[16:])
-            for r in self.rows
-        ]
+        return [(position, self.batch_id, *r[:15], int(r[15]) if sqlite else r[15], *r[16:]) for r in self.rows]
 
     def write_sqlite(self, cursor: Any, positions: Sequence[int]) -> None:
         marks = ",".join("?" * len(COLUMNS))

@@ -15,10 +15,9 @@ import psycopg
 from ledger.royalties import to_us
 from ledger.store.config import StoreConfig
 from ledger.store.migrate import pg_conninfo
-from ledger.usage.keys import line_key, slot_of
 
 COLUMNS = (
-    "usage_key, refund_key, position, batch_id, source, usage_id, line_no, kind, occurred_at_us, isrc, upc, "
+    "position, batch_id, source, usage_id, line_no, kind, occurred_at_us, isrc, upc, "
     "listener_hash, territory, seconds_played, currency, gross_micros, pricing_model, "
     "pricing_version, play_number, counted, payload_sha256, refund_of"
 )
@@ -41,8 +40,6 @@ class Play:
 def insert_usage(config: StoreConfig, position: int, plays: list[Play]) -> None:
     rows = [
         (
-            line_key(slot_of("test", p.usage_id), p.line_no),
-            None if p.refund_of is None else line_key(slot_of("test", p.refund_of), p.line_no),
             position,
             "test-batch",
             "test",
@@ -66,7 +63,7 @@ def insert_usage(config: StoreConfig, position: int, plays: list[Play]) -> None:
         )
         for p in plays
     ]
-    marks = ", ".join(["?"] * 22)
+    marks = ", ".join(["?"] * 20)
     if config.backend == "sqlite":
         assert config.sqlite_path is not None
         conn = sqlite3.connect(config.sqlite_path)

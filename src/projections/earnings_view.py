@@ -58,8 +58,7 @@ SELECT COALESCE(s.isrc, r.isrc), r.currency, COALESCE(s.territory, r.territory),
        COALESCE(s.pricing_model, r.pricing_model), COALESCE(s.occurred_at_us, r.occurred_at_us),
        r.occurred_at_us - (r.occurred_at_us % {day}), COUNT(*), SUM(r.gross_micros)
 FROM usage_rows r LEFT JOIN usage_rows s
-    ON s.usage_key = r.refund_key AND s.source = r.source AND s.usage_id = r.refund_of
-    AND s.line_no = r.line_no AND s.kind <> 'refund'
+    ON s.source = r.source AND s.usage_id = r.refund_of AND s.line_no = r.line_no AND s.kind <> 'refund'
 WHERE r.position >= ? AND r.position <= ? AND r.kind = 'refund'
 GROUP BY 1, 2, 3, 4, 5, 6, 7
 ON CONFLICT (isrc, currency, territory, sale_kind, sale_model, sale_at_us, day_us) DO UPDATE SET

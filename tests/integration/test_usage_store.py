@@ -276,23 +276,24 @@ def test_a_refund_follows_its_sale_within_one_run_of_small_batches(app: RoyaltyL
     assert q(app, "SELECT SUM(gross_micros) FROM usage_rows WHERE kind IN ('download', 'refund')")[0][0] == 0
 
 
-def test_a_pairs_counter_is_its_highest_play_number_across_batches(app: RoyaltyLedger) -> None:
-    """Stream2own numbering reads one counter per (listener, recording), written once per pair
-    and batch (usage_play_counts): numbers stay dense across batches, and the counter holds the
-    pair's highest number and the position of its last batch."""
+def test_only_each_batchs_last_play_of_a_pair_marks_the_count(app: RoyaltyLedger) -> None:
+    """The play-numbering index holds one row per (listener, recording) and batch: the pair's
+    highest number in that batch. Numbers stay dense across batches all the same."""
     rows = [play(f"p{i}", listener=f"fan{i % 2}", at=f"2026-10-{1 + i:02d}T10:00:00Z") for i in range(12)]
     rows.append(play("short", listener="fan0", seconds=10, at="2026-10-20T10:00:00Z"))
     ingest(app, rows, batch_size=5)
-    got = q(app, "SELECT position, listener_hash, play_number FROM usage_rows WHERE counted ORDER BY 1, 3")
+    got = q(app, "SELECT position, listener_hash, play_number, pair_last FROM usage_rows WHERE counted ORDER BY 1, 3")
+    by_batch: dict[tuple[Any, Any], list[tuple[Any, Any]]] = {}
+    for position, listener, number, last in got:
+        by_batch.setdefault((position, listener), []).append((number, bool(last)))
+    for plays in by_batch.values():
+        assert [last for _, last in plays] == [False] * (len(plays) - 1) + [True]
     per_listener: dict[Any, list[int]] = {}
-    last: dict[Any, int] = {}
-    for position, listener, number in got:
+    for _, listener, number, _ in got:
         per_listener.setdefault(listener, []).append(number)
-        last[listener] = max(last.get(listener, 0), int(position))
     assert sorted(sorted(v) for v in per_listener.values()) == [list(range(1, 7))] * 2
-    counters = q(app, "SELECT listener_hash, plays, position FROM usage_play_counts")
-    assert {(lh, int(n), int(p)) for lh, n, p in counters} == {(lh, 6, last[lh]) for lh in per_listener}
-    assert q(app, "SELECT play_number FROM usage_rows WHERE NOT counted") == [(None,)]
+    uncounted = q(app, "SELECT pair_last FROM usage_rows WHERE NOT counted")
+    assert [bool(v) for (v,) in uncounted] == [False]
 
 
 def test_a_refund_of_a_sale_earlier_in_the_same_batch_is_accepted(app: RoyaltyLedger) -> None:

@@ -74,10 +74,10 @@ def test_an_altered_or_removed_row_is_named_by_its_batch(app: RoyaltyLedger, sta
 def test_a_row_smuggled_in_at_no_batch_is_reported(app: RoyaltyLedger) -> None:
     _tamper(
         app,
-        "INSERT INTO usage_rows SELECT position + 1000, batch_id, usage_key + 512, source, 'ghost', line_no, kind, "
-        "occurred_at_us, isrc, upc, listener_hash, territory, seconds_played, currency, gross_micros, "
-        "pricing_model, pricing_version, play_number, counted, payload_sha256, refund_of, refund_key "
-        "FROM usage_rows WHERE usage_id = 'p1'",
+        "INSERT INTO usage_rows SELECT position + 1000, batch_id, source, 'ghost', line_no, kind, occurred_at_us, "
+        "isrc, upc, listener_hash, territory, seconds_played, currency, gross_micros, pricing_model, "
+        "pricing_version, play_number, counted, payload_sha256, refund_of, pair_last FROM usage_rows "
+        "WHERE usage_id = 'p1'",
     )
     report = verify_usage(app)
     assert report.problems == [(0, "1 usage lines stored at positions no batch event holds")]

@@ -77,12 +77,15 @@ class StripeStore:
         return str(rows[0][0]) if rows else None
 
     def sale(self, usage_id: str) -> SaleLine | None:
-        found = self._usage.lines_of(
-            STRIPE_SOURCE,
-            [usage_id],
-            "u.occurred_at_us, u.isrc, u.upc, u.listener_hash, u.territory, u.currency, u.gross_micros, u.kind",
-        ).get(usage_id, [])
-        rows = [line[2:] for line in found if line[-1] != "refund"]  # by line number
+        rows = self._usage.query(
+            "SELECT occurred_at_us, isrc, upc, listener_hash, territory, currency, gross_micros "
+            "FROM usage_rows WHERE source = ? AND usage_id = ? AND kind <> 'refund' "
+            "ORDER BY line_no",
+            "SELECT occurred_at_us, isrc, upc, listener_hash, territory, currency, gross_micros "
+            "FROM usage_rows WHERE source = %s AND usage_id = %s AND kind <> 'refund' "
+            "ORDER BY line_no",
+            (STRIPE_SOURCE, usage_id),
+        )
         if not rows:
             return None
         first = rows[0]

@@ -18,7 +18,6 @@ from psycopg import sql
 
 from ledger.resources import shipped
 from ledger.store.config import StoreConfig
-from ledger.usage.keys import sqlite_slot
 
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 _LOCK_KEY = 74_205_118  # pg advisory lock: one `royalty init` at a time
@@ -93,8 +92,6 @@ def _apply_sqlite(config: StoreConfig, migrations: list[Migration]) -> list[str]
     assert config.sqlite_path is not None
     config.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(config.sqlite_path, isolation_level=None, timeout=30)
-    # The usage key's slot, as PostgreSQL's royalty_usage_slot computes it (migration 0040).
-    conn.create_function("royalty_usage_slot", 2, sqlite_slot, deterministic=True)
     try:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("BEGIN IMMEDIATE")

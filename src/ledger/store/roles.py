@@ -12,11 +12,8 @@ Run by the owner of the tables (the user `royalty init` connects as), after the 
   (the digests are written by a SECURITY DEFINER trigger, migration 0012);
 - every other table (read models, the projector's and the media worker's tracking, failures):
   SELECT, INSERT, UPDATE, DELETE — derived data, rebuilt from the log;
-- the stream2own play counters (`usage_play_counts`): SELECT, INSERT and UPDATE, which a
-  trigger lets only raise a count (never lower it, change its pair, or delete it);
-- monthly partitions of `usage_rows`: nothing of their own (reached through their parent);
-- its sequences: USAGE; the lock function the recorder calls (`royalty_lock_stored_events`)
-  and the partition function the usage writer calls (`royalty_usage_month`): EXECUTE; CREATE on the schema is revoked from PUBLIC.
+- its sequences: USAGE; the lock function the recorder calls (`royalty_lock_stored_events`):
+  EXECUTE; CREATE on the schema is revoked from PUBLIC.
 
 Re-run after every upgrade: it is idempotent and grants a new migration's tables by the same
 rules. `royalty project rebuild` creates and swaps tables, which only the owner may: run it as
@@ -34,9 +31,7 @@ from ledger.store.config import StoreConfig
 from ledger.store.migrate import pg_conninfo
 
 READ_ONLY_TABLES = ("audit_event_digests", "audit_state", "schema_migrations")
-# Append-only but for counters that only grow (a trigger refuses any other change): UPDATE too.
-COUNTER_TABLES = ("usage_play_counts", "usage_watermark")
-FUNCTIONS = ("royalty_lock_stored_events()", "royalty_usage_month(bigint)")
+FUNCTIONS = ("royalty_lock_stored_events()",)
 
 _APPEND_ONLY = """
 SELECT DISTINCT c.relname
@@ -44,12 +39,11 @@ FROM pg_trigger t
 JOIN pg_class c ON c.oid = t.tgrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_proc p ON p.oid = t.tgfoid
-WHERE n.nspname = current_schema() AND NOT t.tgisinternal
-    AND p.proname IN ('royalty_reject_change', 'royalty_reject_usage_change')
+WHERE n.nspname = current_schema() AND p.proname = 'royalty_reject_change' AND NOT t.tgisinternal
 """
 _TABLES = """
 SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')
 """
 
 
@@ -112,8 +106,6 @@ def ensure_app_role(config: StoreConfig, name: str, password: str | None = None)
         for table in tables:
             if table in READ_ONLY_TABLES:
                 grant, bucket = "SELECT", result.read_only_tables
-            elif table in COUNTER_TABLES:
-                grant, bucket = "SELECT, INSERT, UPDATE", result.log_tables
             elif table in append_only:
                 grant, bucket = "SELECT, INSERT", result.log_tables
             else:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from itertools import repeat
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,7 +18,6 @@ from ledger.usage.prepare import (
     quarantine_id,
     raw_row_of,
 )
-from ledger.usage.keys import line_key, slot_of_key, slots_of
 from ledger.usage.pricing_lines import Refunds, price_accepted, refund_error, refunded_sales
 from ledger.usage.rows import Error, Picker, RowBatch, filled, picker
 
@@ -49,7 +47,6 @@ def prepare_batch(b: RowBatch, ctx: Context, retrying: Sequence[str] = ()) -> Pr
         still = [i for i in still if errors[i] is None]
     _quarantine(b, ctx, errors, out, retrying)
     price_accepted(b, ctx, still, hashes, payloads, out, refunded)
-    _line_keys(ctx, out, refunded)
     out.written = _written(b, fresh, ids, still, payloads)
     if retrying:
         out.resolved.extend((retrying[i], "accepted") for i in still)
@@ -171,7 +168,7 @@ def _not_known(
 ) -> list[int]:
     """Rows not stored before (`ids` holds their keys and payloads, in row order); a known id
     with the same payload is a duplicate, else an error."""
-    stored = _known_payloads(ctx, list(ids), out)
+    stored = _known_payloads(ctx, list(ids))
     if stored.count(None) == len(stored):
         return rows
     new = []
@@ -183,10 +180,9 @@ def _not_known(
     return new
 
 
-def _known_payloads(ctx: Context, keys: list[tuple[str, str]], out: Prepared) -> list[str | None]:
+def _known_payloads(ctx: Context, keys: list[tuple[str, str]]) -> list[str | None]:
     """Per (source, id), the payload already stored: from this run's memory, and from the store
-    unless the run is optimistic (then the key's unique index is the check; see memory.py).
-    The store lookup also gives each new id its slot (out.slots; ledger.usage.keys)."""
+    unless the run is optimistic (then the primary key is the check; see memory.py)."""
     known = list(map(ctx.memory.written.get, keys))
     if ctx.memory.optimistic or None not in known:
         return known
@@ -196,56 +192,9 @@ def _known_payloads(ctx: Context, keys: list[tuple[str, str]], out: Prepared) ->
             by_source.setdefault(key[0], []).append(key[1])
     found: dict[tuple[str, str], str] = {}
     for source, usage_ids in by_source.items():
-        stored, free = ctx.store.locate(source, usage_ids)
-        for usage_id, (_, payload) in stored.items():
+        for usage_id, payload in ctx.store.existing_payloads(source, usage_ids).items():
             found[(source, usage_id)] = payload
-        out.slots.update({(source, usage_id): slot for usage_id, slot in free.items()})
     return [found.get(key) if payload is None else payload for key, payload in zip(keys, known, strict=True)]
-
-
-def _line_keys(ctx: Context, out: Prepared, refunded: Refunds) -> None:
-    """Each line's usage_key: its id's slot | its line number; and each refund line's sale line's
-    key (the stored sale's slot, or the slot its sale gets here).
-
-    An id's slot is the first of its probe sequence that no stored id holds (the store lookup;
-    an optimistic run takes the first and lets the unique index refuse a taken one). Two ids of
-    this batch that get the same slot are told apart only now, among the lines actually written:
-    the later one probes on past the batch's slots. (Deciding it before the catalogue and refund
-    checks could move an id past a slot that then stays empty, where a lookup would stop.)"""
-    lines = out.lines
-    if not lines:
-        return
-    slots = out.slots
-    missing: dict[str, list[str]] = {}
-    for line in lines:
-        if line[2] == 0 and (line[0], line[1]) not in slots:
-            missing.setdefault(line[0], []).append(line[1])
-    if missing:
-        slots = dict(slots)
-        for source, usage_ids in missing.items():
-            slots.update(zip(zip(repeat(source), usage_ids), slots_of(source, usage_ids)))
-    firsts = [(line[0], line[1]) for line in lines if line[2] == 0]
-    used = [slots[first] for first in firsts]
-    if len(set(used)) < len(used):  # two ids of the batch share a slot (rare): probe on
-        slots = dict(slots)
-        taken: set[int] = set()
-        for (source, usage_id), slot in zip(firsts, used, strict=True):
-            if slot in taken:
-                _, free = ctx.store.locate(source, [usage_id], taken)
-                slot = free.get(usage_id, slot)  # stored after all (an optimistic run): the index refuses it
-                slots[(source, usage_id)] = slot
-            taken.add(slot)
-    if any(line[2] for line in lines):
-        out.keys = [line_key(slots[(line[0], line[1])], line[2]) for line in lines]
-    else:  # line 0 of each id (streams): the key is the slot
-        out.keys = [slots[(line[0], line[1])] for line in lines]
-    for n, line in enumerate(lines):
-        if line[3] == "refund":
-            sale = (line[0], line[17])
-            stored = refunded.sales.get(sale) if sale not in refunded.in_batch else None
-            slot = slot_of_key(stored[0][6]) if stored and len(stored[0]) > 6 else slots.get(sale)
-            if slot is not None:
-                out.refund_keys[n] = line_key(slot, line[2])
 
 
 def _written(

@@ -99,9 +99,7 @@ class UsageIngest:
         self.hasher = ListenerHasher(secret if secret is not None else load_listener_secret())
         self.catalogue = catalogue_view(app)
         self.pricing = app.current_pricing()
-        # On PostgreSQL the key's unique index is per monthly partition: every id is looked up
-        # before it is written (never optimistic), so the same id at another instant is caught.
-        self.memory = RunMemory(optimistic=self.store.backend == "sqlite")
+        self.memory = RunMemory()
         self.writer: ProcessWriter | None = None
 
     def _context(self) -> Context:
@@ -245,10 +243,7 @@ class UsageIngest:
             origin=origin,
             actor=self.actor,
         )
-        counters = [(pair[0], pair[1], n) for pair, n in p.play_counts.items()]
-        write = UsageWrite(
-            batch.id.hex, 0, p.lines, p.quarantine, p.resolved, p.ownership, p.keys, p.refund_keys, counters
-        )
+        write = UsageWrite(batch.id.hex, 0, p.lines, p.quarantine, p.resolved, p.ownership, p.pair_last_lines)
         packed = pack(stored_events_of(self.app, batch), write) if self.writer is not None else None
         return Staged(p, batch, write, packed)
 

@@ -17,7 +17,6 @@ from typing import Any
 from ledger.domain.ids import NAMESPACE
 from ledger.domain.pricing import PricingConfig
 from ledger.usage.catalogue_view import CatalogueView
-from ledger.usage.keys import MAX_LINES
 from ledger.usage.listener import ListenerHasher
 from ledger.usage.memory import RunMemory
 from ledger.usage.rows import FIELDS, Error, RowBatch, us_to_iso
@@ -55,11 +54,8 @@ class Prepared:
     pricing_versions: set[int] = field(default_factory=set)
     written: dict[tuple[str, str], str] = field(default_factory=dict)  # accepted (source, id)
     play_counts: dict[tuple[str, str], int] = field(default_factory=dict)  # after this batch
-    # usage_key per line, and a refund line's sale line's key (UsageWrite; ledger.usage.keys)
-    keys: list[int] = field(default_factory=list)
-    refund_keys: dict[int, int] = field(default_factory=dict)
-    # Slots the store lookup gave the batch's new ids (else each id's first slot)
-    slots: dict[tuple[str, str], int] = field(default_factory=dict)
+    # Lines that are the last counted stream2own play of their pair here (UsageWrite.last_lines)
+    pair_last_lines: list[int] = field(default_factory=list)
 
 
 def quarantine_id(source: str, raw_sha256: str) -> str:
@@ -111,9 +107,6 @@ def catalogue_error(b: RowBatch, i: int, cat: CatalogueView, pricing: PricingCon
             return "unknown_upc", f"release {upc} is not delivered"
         if isrc is not None and isrc not in cat.release_tracks[upc]:
             return "malformed", f"recording {isrc} is not a track of release {upc}"
-        if isrc is None and len(cat.release_tracks[upc]) > MAX_LINES:
-            tracks = len(cat.release_tracks[upc])
-            return "malformed", f"release {upc} has {tracks} tracks: a sale is spread over at most {MAX_LINES}"
         if at < cat.release_start_us[upc]:
             return "before_release_date", f"{us_to_iso(at)} is before release {upc} came out"
         reason = cat.release_unavailable(upc, territory, at)

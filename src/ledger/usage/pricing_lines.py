@@ -185,10 +185,13 @@ def _number_plays(
     prior = _prior_counts(ctx, {(hashes[i] or "", isrc[i] or "") for i in rows})
     _arrival_order(b, rows)
     lines, total, currency, version = out.lines, 0, config.stream_currency, ctx.pricing_version
+    ends, at = {}, len(lines)  # per pair, the line of its last (highest-numbered) play here
     for i in rows:
         pair = (hashes[i] or "", isrc[i] or "")
         n = prior.get(pair, 0) + 1
         prior[pair] = n
+        ends[pair] = at
+        at += 1
         gross = prices[n] if n <= STREAM2OWN_PAID_PLAYS else 0
         total += gross
         lines.append(
@@ -216,6 +219,7 @@ def _number_plays(
         if n == STREAM2OWN_PAID_PLAYS:
             out.ownership.append((pair[0], pair[1], src[i], uid[i], occ[i]))
     out.play_counts = prior
+    out.pair_last_lines.extend(ends.values())
     return total
 
 

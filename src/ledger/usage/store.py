@@ -12,8 +12,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ledger.usage.keys import slot_of, slot_of_key, slots_of
-
 if TYPE_CHECKING:
     from ledger.application import RoyaltyLedger
 
@@ -38,9 +36,8 @@ LINE_COLUMNS = (
     "refund_of",
 )
 _PG_TYPES = [
-    "int8",  # position
-    "text",  # batch_id
-    "int8",  # usage_key
+    "int8",
+    "text",
     "text",
     "text",
     "int4",
@@ -59,17 +56,11 @@ _PG_TYPES = [
     "bool",
     "text",
     "text",
-    "int8",  # refund_key
+    "bool",  # pair_last (UsageWrite.last_lines)
 ]
-_COLS = "position, batch_id, usage_key, " + ", ".join(LINE_COLUMNS) + ", refund_key"
+_COLS = "position, batch_id, " + ", ".join(LINE_COLUMNS) + ", pair_last"
 SQLITE_CACHE_KIB = 256 * 1024
-_WATERMARK = "SELECT COALESCE(MAX(position), 0) AS w FROM usage_rows"  # SQLite: by the position index
-# PostgreSQL: BRIN cannot answer max(position), the writer keeps it (migration 0040).
-_PG_WATERMARK = "SELECT position AS w FROM usage_watermark"
-_DAY_US = 86_400_000_000
-_COUNT_UPSERT = (
-    "ON CONFLICT (listener_hash, isrc) DO UPDATE SET plays = excluded.plays, position = excluded.position"
-)
+_WATERMARK = "SELECT COALESCE(MAX(position), 0) AS w FROM usage_rows"
 
 
 class UsageConflict(RuntimeError):
@@ -97,55 +88,21 @@ class UsageStore:
             return list(curs.fetchall())
 
     def watermark(self) -> int:
-        return int(self.query(_WATERMARK, _PG_WATERMARK)[0][0])
-
-    def _at_keys(self, keys: Sequence[int]) -> list[tuple[Any, ...]]:
-        """(usage_key, source, usage_id, payload_sha256) of the stored lines with these keys."""
-        return self.query(
-            "SELECT usage_key, source, usage_id, payload_sha256 FROM usage_rows "
-            "WHERE usage_key IN (SELECT value FROM json_each(?))",
-            "SELECT usage_key, source, usage_id, payload_sha256 FROM usage_rows WHERE usage_key = ANY(%b::int8[])",
-            (json.dumps(list(keys)),) if self.backend == "sqlite" else (list(keys),),
-        )
-
-    def locate(
-        self, source: str, usage_ids: Sequence[str], taken: set[int] | None = None
-    ) -> tuple[dict[str, tuple[int, str]], dict[str, int]]:
-        """Where each id is stored: {id: (slot, payload of its line 0)} for the stored ones, and
-        {id: slot} — the first slot of its probe sequence no stored id holds, nor one in
-        `taken` (the slots this batch's written lines hold; each slot given out is added).
-        Every row found at a slot is compared by its full (source, usage id): a slot holding
-        another id is a collision, and the id probes its next slot (ledger.usage.keys)."""
-        # None: ids of this call may share a slot (the caller tells them apart, see batch.py)
-        track, taken = taken is not None, taken if taken is not None else set()
-        found: dict[str, tuple[int, str]] = {}
-        free: dict[str, int] = {}
-        pending = dict(zip(usage_ids, slots_of(source, list(usage_ids)), strict=True))
-        probe = 0
-        while pending:
-            at: dict[int, list[tuple[str, str, str]]] = {}
-            for key, src, uid, payload in self._at_keys(list(set(pending.values()))):
-                at.setdefault(slot_of_key(int(key)), []).append((src, uid, payload))
-            probe += 1
-            following: dict[str, int] = {}
-            for uid, slot in pending.items():
-                here = at.get(slot)
-                if here is None and slot not in taken:
-                    free[uid] = slot
-                    if track:
-                        taken.add(slot)
-                    continue
-                mine = [payload for src, u, payload in here or () if src == source and u == uid]
-                if mine:
-                    found[uid] = (slot, mine[0])
-                else:  # another id holds this slot: the next probe
-                    following[uid] = slot_of(source, uid, probe)
-            pending = following
-        return found, free
+        return int(self.query(_WATERMARK, _WATERMARK)[0][0])
 
     def existing_payloads(self, source: str, usage_ids: Sequence[str]) -> dict[str, str]:
-        found, _ = self.locate(source, usage_ids)
-        return {uid: payload for uid, (_, payload) in found.items()}
+        if not usage_ids:
+            return {}
+        rows = self.query(
+            "SELECT usage_id, payload_sha256 FROM usage_rows WHERE source = ? AND line_no = 0 "
+            "AND usage_id IN (SELECT value FROM json_each(?))",
+            # LATERAL: one primary-key probe per id, whatever the planner thinks of the array.
+            "SELECT u.usage_id, u.payload_sha256 FROM unnest(%b::text[]) AS p(id) "
+            "CROSS JOIN LATERAL (SELECT usage_id, payload_sha256 FROM usage_rows "
+            "WHERE source = %s AND usage_id = p.id AND line_no = 0 LIMIT 1) AS u",
+            (source, json.dumps(list(usage_ids))) if self.backend == "sqlite" else (list(usage_ids), source),
+        )
+        return {r[0]: r[1] for r in rows}
 
     def quarantined_hashes(self, source: str, raw_hashes: Sequence[str]) -> set[str]:
         if not raw_hashes:
@@ -160,17 +117,28 @@ class UsageStore:
 
     def prior_counted_plays(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
         """Counted stream2own plays already stored per (listener_hash, isrc), in one query
-        (pairs with none are left out): the pair's counter (usage_play_counts), one primary-key
-        probe per pair, whatever the listener's history. Only pairs with plays come back, by
-        their place in the request."""
+        (pairs with none are left out)."""
         asked = list(pairs)
         if not asked:
             return {}
+        # Per pair, one descent of the index on (substr(listener_hash, 1, 16), isrc, play_number)
+        # to the highest play number (numbers are dense, so it is the count); the full hash is
+        # re-checked. Never a count or sort over a listener's whole history.
+        # Only each batch's last play of a pair is in the index (pair_last), which holds the
+        # pair's highest number as well as all of them would.
+        # Only pairs with plays come back, by their place in the request: most pairs of a
+        # batch are new, and sending each one back costs both ends for nothing.
+        latest = (
+            "SELECT u.play_number FROM usage_rows AS u "
+            "WHERE substr(u.listener_hash, 1, 16) = substr(p.l, 1, 16) AND u.isrc = p.i "
+            "AND u.listener_hash = p.l AND u.pricing_model = 'stream2own' AND u.counted{} "
+            "ORDER BY u.play_number DESC LIMIT 1"
+        )
         if self.backend == "sqlite":
             rows = self.query(
-                "SELECT p.k, c.plays FROM (SELECT key AS k, json_extract(value, '$[0]') AS l, "
-                "json_extract(value, '$[1]') AS i FROM json_each(?)) AS p "
-                "JOIN usage_play_counts AS c ON c.listener_hash = p.l AND c.isrc = p.i",
+                f"SELECT k, n FROM (SELECT p.k, ({latest.format(' = 1 AND u.pair_last IS NOT 0')}) AS n "
+                "FROM (SELECT key AS k, json_extract(value, '$[0]') AS l, json_extract(value, '$[1]') AS i "
+                "FROM json_each(?)) AS p) WHERE n IS NOT NULL",
                 "",
                 (json.dumps(asked),),
             )
@@ -178,45 +146,28 @@ class UsageStore:
         listeners, isrcs = [pair[0] for pair in asked], [pair[1] for pair in asked]
         rows = self.query(
             "",
-            "SELECT p.n, c.plays FROM unnest(%b::text[], %b::text[]) WITH ORDINALITY AS p(l, i, n) "
-            "JOIN usage_play_counts AS c ON c.listener_hash = p.l AND c.isrc = p.i",
+            "SELECT p.n, u.play_number FROM unnest(%b::text[], %b::text[]) WITH ORDINALITY AS p(l, i, n) "
+            f"CROSS JOIN LATERAL ({latest.format(' AND u.pair_last IS NOT FALSE')}) AS u",
             (listeners, isrcs),
         )
         return {asked[int(r[0]) - 1]: int(r[1]) for r in rows if r[1]}
 
-    def lines_of(self, source: str, usage_ids: Sequence[str], columns: str) -> dict[str, list[tuple[Any, ...]]]:
-        """The stored lines of these ids, by line number: usage_id → [(usage_key, line_no,
-        *columns)] — by their slots (a range of the key index), each line's full id compared."""
-        found, _ = self.locate(source, usage_ids)
-        if not found:
-            return {}
-        slots = sorted({slot for slot, _ in found.values()})
-        select = f"SELECT u.usage_key, u.source, u.usage_id, u.line_no, {columns} FROM usage_rows AS u "
-        if self.backend == "sqlite":
-            rows = self.query(
-                select + "JOIN json_each(?) AS p ON u.usage_key >= p.value AND u.usage_key <= p.value + 1023",
-                "",
-                (json.dumps(slots),),
-            )
-        else:
-            rows = self.query(
-                "",
-                select + "JOIN unnest(%b::int8[]) AS p(s) ON u.usage_key >= p.s AND u.usage_key <= p.s + 1023",
-                (slots,),
-            )
-        lines: dict[str, list[tuple[Any, ...]]] = {}
-        for r in sorted(rows, key=lambda r: (r[2], r[3])):
-            if r[1] == source and r[2] in found and slot_of_key(int(r[0])) == found[r[2]][0]:
-                lines.setdefault(r[2], []).append((int(r[0]), r[3], *r[4:]))
-        return lines
-
     def sale_lines(self, source: str, usage_ids: Sequence[str]) -> dict[str, list[tuple[Any, ...]]]:
-        """Lines of earlier sales a refund names: usage_id → [(line_no, isrc, upc, currency,
-        gross, kind, usage_key)]."""
+        """Lines of earlier sales a refund names: usage_id → [(line_no, isrc, upc, currency, gross)]."""
         if not usage_ids:
             return {}
-        found = self.lines_of(source, usage_ids, "u.isrc, u.upc, u.currency, u.gross_micros, u.kind")
-        return {uid: [(*line[1:], line[0]) for line in lines] for uid, lines in found.items()}
+        rows = self.query(
+            "SELECT usage_id, line_no, isrc, upc, currency, gross_micros, kind FROM usage_rows "
+            "WHERE source = ? AND usage_id IN (SELECT value FROM json_each(?)) "
+            "ORDER BY usage_id, line_no",
+            "SELECT usage_id, line_no, isrc, upc, currency, gross_micros, kind FROM usage_rows "
+            "WHERE source = %s AND usage_id = ANY(%b::text[]) ORDER BY usage_id, line_no",
+            (source, json.dumps(list(usage_ids)) if self.backend == "sqlite" else list(usage_ids)),
+        )
+        found: dict[str, list[tuple[Any, ...]]] = {}
+        for r in rows:
+            found.setdefault(r[0], []).append(r[1:])
+        return found
 
     def refunded_micros(self, source: str, sale_ids: Sequence[str]) -> dict[str, int]:
         """Micro-units already reversed by stored refunds, per sale id (sales with none are left
@@ -243,10 +194,16 @@ class UsageWrite:
     quarantine: list[tuple[Any, ...]] = field(default_factory=list)
     resolved: list[tuple[str, str]] = field(default_factory=list)  # (quarantine_id, outcome)
     ownership: list[tuple[Any, ...]] = field(default_factory=list)
-    keys: list[int] = field(default_factory=list)  # usage_key per line (ledger.usage.keys)
-    refund_keys: dict[int, int] = field(default_factory=dict)  # refund line → its sale line's key
-    # Stream2own counters after this batch: (listener_hash, isrc, plays), one per pair played.
-    counters: list[tuple[str, str, int]] = field(default_factory=list)
+    # Lines that are the last counted stream2own play of their (listener, recording) in the
+    # batch — the highest number, found by the numbering (Prepared.pair_last_lines). Only
+    # those go into the play-numbering index (pair_last).
+    last_lines: list[int] = field(default_factory=list)
+
+    def _last(self) -> list[bool]:
+        flags = [False] * len(self.lines)
+        for line in self.last_lines:
+            flags[line] = True
+        return flags
 
     def _position(self, positions: Sequence[int]) -> int:
         assert len(positions) == 1, "a usage batch is saved as exactly one event"
@@ -258,24 +215,16 @@ class UsageWrite:
 
     def write_sqlite(self, cursor: Any, positions: Sequence[int]) -> None:
         position, bid = self._position(positions), self.batch_hex
-        # Usage indexes are keyed on hashes (random order): the default 2 MiB page cache makes
-        # every insert a page miss. A larger cache is per connection, no effect on durability.
+        # Usage indexes are keyed on ids and hashes (random order): the default 2 MiB page
+        # cache makes every insert a page miss. A larger cache is per connection, no effect on
+        # durability.
         cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
         cursor.execute(_WATERMARK)
         self._check(int(cursor.fetchone()[0]))
-        assert len(self.keys) == len(self.lines), "every usage line has its key"
         prefix = f"{int(position)}, '{bid}', "  # an int and a hex string: safe to inline
-        refunds = self.refund_keys
         cursor.executemany(
-            f"INSERT INTO usage_rows ({_COLS}) VALUES ({prefix}{', '.join('?' * 20)})",
-            [(key, *line, refunds.get(n)) for n, (key, line) in enumerate(zip(self.keys, self.lines, strict=True))]
-            if refunds
-            else [(key, *line, None) for key, line in zip(self.keys, self.lines, strict=True)],
-        )
-        cursor.executemany(
-            f"INSERT INTO usage_play_counts (listener_hash, isrc, plays, position) VALUES (?, ?, ?, {int(position)}) "
-            + _COUNT_UPSERT,
-            self.counters,
+            f"INSERT INTO usage_rows ({_COLS}) VALUES ({prefix}{', '.join('?' * 19)})",
+            map(tuple.__add__, self.lines, [(flag,) for flag in self._last()]),
         )
         cursor.executemany(
             "INSERT INTO usage_quarantine (quarantine_id, source, usage_id, raw_sha256, reason, "
@@ -295,30 +244,14 @@ class UsageWrite:
 
     def write_postgres(self, cursor: Any, positions: Sequence[int]) -> None:
         position, bid = self._position(positions), self.batch_hex
-        cursor.execute(_PG_WATERMARK)
+        cursor.execute(_WATERMARK)
         self._check(int(cursor.fetchone()["w"]))
-        assert len(self.keys) == len(self.lines), "every usage line has its key"
         if self.lines:
-            # The month partitions the lines fall in (created if missing; migration 0040).
-            days = sorted({line[4] - line[4] % _DAY_US for line in self.lines})
-            cursor.execute("SELECT DISTINCT royalty_usage_month(d) FROM unnest(%b::int8[]) AS d", (days,))
             with cursor.copy(f"COPY usage_rows ({_COLS}) FROM STDIN (FORMAT BINARY)") as copy:
                 copy.set_types(_PG_TYPES)
-                refunds, write = self.refund_keys, copy.write_row
-                for n, (key, line) in enumerate(zip(self.keys, self.lines, strict=True)):
-                    write((position, bid, key, *line, refunds.get(n)))
-            cursor.execute("UPDATE usage_watermark SET position = %s", (position,))
-        if self.counters:
-            cursor.execute(
-                "INSERT INTO usage_play_counts (listener_hash, isrc, plays, position) "
-                "SELECT l, i, n, %s FROM unnest(%b::text[], %b::text[], %b::int4[]) AS p(l, i, n) " + _COUNT_UPSERT,
-                (
-                    position,
-                    [c[0] for c in self.counters],
-                    [c[1] for c in self.counters],
-                    [c[2] for c in self.counters],
-                ),
-            )
+                head = (position, bid)
+                for line, last in zip(self.lines, self._last(), strict=True):
+                    copy.write_row((*head, *line, last))
         if self.quarantine:
             cursor.executemany(
                 "INSERT INTO usage_quarantine (quarantine_id, source, usage_id, raw_sha256, "

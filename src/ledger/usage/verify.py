@@ -31,15 +31,6 @@ _QUARANTINED = (
 _RESOLVED = "SELECT quarantine_id, outcome FROM usage_quarantine_resolved WHERE position = {p}"
 _TOTAL = "SELECT COUNT(*) FROM usage_rows"
 _QUARANTINE_TOTAL = "SELECT COUNT(*) FROM usage_quarantine"
-# Stream2own counters against the plays they count: numbers are dense, so a pair's counter is
-# both its number of counted plays and its highest play number (migration 0040).
-_COUNTERS = (
-    "SELECT COALESCE(c.listener_hash, u.listener_hash), COALESCE(c.isrc, u.isrc), c.plays, u.n, u.top "
-    "FROM usage_play_counts AS c FULL OUTER JOIN (SELECT listener_hash, isrc, COUNT(*) AS n, "
-    "MAX(play_number) AS top FROM usage_rows WHERE pricing_model = 'stream2own' AND {counted} "
-    "GROUP BY listener_hash, isrc) AS u ON u.listener_hash = c.listener_hash AND u.isrc = c.isrc "
-    "WHERE c.plays IS NULL OR u.n IS NULL OR c.plays <> u.n OR c.plays <> u.top"
-)
 
 
 @dataclass
@@ -50,7 +41,6 @@ class UsageReport:
     digests_not_recomputable: int = 0
     quarantine_rows: int = 0
     quarantine_rows_by_id_only: int = 0  # in scheme-2 batches: their content is not in the digest
-    play_counters: int = 0  # stream2own counters recomputed from the plays
     problems: list[tuple[int, str]] = field(default_factory=list)
 
     @property
@@ -66,7 +56,6 @@ class UsageReport:
             "digests_not_recomputable": self.digests_not_recomputable,
             "quarantine_rows": self.quarantine_rows,
             "quarantine_rows_by_id_only": self.quarantine_rows_by_id_only,
-            "play_counters": self.play_counters,
             "problems": [{"position": p, "problem": text} for p, text in self.problems],
         }
 
@@ -125,38 +114,5 @@ def verify_usage(app: RoyaltyLedger) -> UsageReport:
                 "no batch event holds",
             )
         )
-    _check_counters(store, report)
     report.problems.sort()
     return report
-
-
-def _check_counters(store: UsageStore, report: UsageReport) -> None:
-    """Each stream2own counter equals its pair's counted plays, and every counted pair has one."""
-    report.play_counters = int(store.query(*["SELECT COUNT(*) FROM usage_play_counts"] * 2)[0][0])
-    # SQLite before 3.39 has no FULL OUTER JOIN: both directions as two LEFT JOINs there.
-    if store.backend == "sqlite":
-        plays = (
-            "SELECT listener_hash, isrc, COUNT(*) AS n, MAX(play_number) AS top FROM usage_rows "
-            "WHERE pricing_model = 'stream2own' AND counted = 1 GROUP BY listener_hash, isrc"
-        )
-        wrong = store.query(
-            f"SELECT c.listener_hash, c.isrc, c.plays, u.n, u.top FROM usage_play_counts AS c LEFT JOIN ({plays}) "
-            "AS u ON u.listener_hash = c.listener_hash AND u.isrc = c.isrc "
-            "WHERE u.n IS NULL OR c.plays <> u.n OR c.plays <> u.top "
-            f"UNION ALL SELECT u.listener_hash, u.isrc, NULL, u.n, u.top FROM ({plays}) AS u "
-            "LEFT JOIN usage_play_counts AS c ON u.listener_hash = c.listener_hash AND u.isrc = c.isrc "
-            "WHERE c.plays IS NULL",
-            "",
-        )
-    else:
-        wrong = store.query("", _COUNTERS.format(counted="counted"))
-    for listener, isrc, plays, n, top in wrong[:20]:
-        report.problems.append(
-            (
-                0,
-                f"the stream2own counter of listener {str(listener)[:16]}… and {isrc} says {plays} plays, "
-                f"the stored counted plays are {n or 0} (highest number {top})",
-            )
-        )
-    if len(wrong) > 20:
-        report.problems.append((0, f"{len(wrong) - 20} more stream2own counters differ from their plays"))

@@ -118,15 +118,15 @@ def pack(stored_events: Sequence[StoredEvent], write: UsageWrite) -> bytes:
     The lines — plain tuples of text, integers, None and booleans — go as marshal data: a
     third of pickle's time to write (no memo of repeated objects to keep), and parent and child
     are the same interpreter (sys.executable), which is all marshal asks."""
-    rest = dataclasses.replace(write, lines=[], keys=[], refund_keys={}, counters=[])
+    rest = dataclasses.replace(write, lines=[], last_lines=[])
     head = pickle.dumps((list(stored_events), rest), protocol=pickle.HIGHEST_PROTOCOL)
-    return pickle.dumps((head, marshal.dumps((write.lines, write.keys, write.refund_keys, write.counters))), protocol=pickle.HIGHEST_PROTOCOL)
+    return pickle.dumps((head, marshal.dumps((write.lines, write.last_lines))), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def unpack(packed: bytes) -> tuple[list[StoredEvent], UsageWrite]:
     head, lines = pickle.loads(packed)  # noqa: S301 - from our parent, private pipe
     stored_events, write = pickle.loads(head)  # noqa: S301 - from our parent, private pipe
-    write.lines, write.keys, write.refund_keys, write.counters = marshal.loads(lines)  # noqa: S302 - from our parent, private pipe
+    write.lines, write.last_lines = marshal.loads(lines)  # noqa: S302 - from our parent, private pipe
     return stored_events, write
 
 

@@ -316,14 +316,13 @@ def usage_keys(
 # Refunds occurred in the period, with what decides their key: the sale's recording, kind,
 # pricing model, territory and instant (by the sale line a refund line reverses; a refund whose
 # sale is not stored — only possible for rows written around ingestion — keys as its own sale).
-# Refunds are few; each finds its sale line by the key index (refund_key, migration 0040).
+# Refunds are few and on a partial index (usage_rows_refund_of_idx).
 _REFUNDS = (
     "SELECT COALESCE(s.isrc, r.isrc), COALESCE(s.kind, r.kind), COALESCE(s.pricing_model, r.pricing_model), "
     "COALESCE(s.territory, r.territory), r.currency, COALESCE(s.occurred_at_us, r.occurred_at_us), "
     "count(*), CAST(sum(r.gross_micros) AS BIGINT) "
     "FROM usage_rows r LEFT JOIN usage_rows s "
-    "ON s.usage_key = r.refund_key AND s.source = r.source AND s.usage_id = r.refund_of "
-    "AND s.line_no = r.line_no AND s.kind <> 'refund' "
+    "ON s.source = r.source AND s.usage_id = r.refund_of AND s.line_no = r.line_no AND s.kind <> 'refund' "
     "WHERE r.kind = 'refund' AND r.position <= {p} AND r.occurred_at_us >= {p} AND r.occurred_at_us < {p} "
     "GROUP BY 1, 2, 3, 4, 5, 6"
 )
