@@ -15,6 +15,7 @@ from cli.context import actor
 from cli.demo_catalogue import ARTISTS, slug
 from cli.output import console
 from cli.pools import render_comparison
+from cli.statements import DEMO_PIE
 from ledger.application import RoyaltyLedger
 from ledger.domain.ids import party_id
 from ledger.domain.period import Period
@@ -96,6 +97,10 @@ def _contributions(period: Period) -> list[dict[str, Any]]:
 
 def run(app: RoyaltyLedger, period: Period, as_json: bool) -> dict[str, Any]:
     _setup(app, period)
+    # The comparison goes through the recordings' rights pies: without one every recording's
+    # pool money would show as suspense:no-rights-pie. The same demo pie the statements step records.
+    if app.get_rights_pie() is None:
+        app.set_rights_pie(DEMO_PIE, period.start, "demo: co-op 30 %, rights holders 70 %", actor())
     result = app.record_contributions(_contributions(period), "demo", actor(), origin="demo")
     engine = engine_for(app, app.config)
     comparison = compare_pools(app.config, engine.history, period, engine.history.upto)

@@ -203,6 +203,25 @@ def _postgres_half(config: StoreConfig, text: str, params: list[Any], half: str)
     return query_store(config, text.replace(_SUBS + ", ", ""), params[5:], prelude)
 
 
+def _sqlite_indexed_subs(config: StoreConfig, text: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    """On SQLite the subscribers go into an indexed temporary table instead of a CTE: joined to
+    the month's usage through a CTE, SQLite scanned the usage once per subscriber (measured:
+    21 s per statement for the demo's 2 000 subscribers and 100 000 plays); with the index it
+    probes the subscribers once per play."""
+    assert config.sqlite_path is not None
+    select = _SUBS.removeprefix("subs AS MATERIALIZED (").removesuffix(")").replace("{half}", "")
+    conn = sqlite3.connect(f"file:{config.sqlite_path}?mode=ro", uri=True, timeout=30)
+    try:
+        # The temporary database is the connection's own, writable on a read-only connection.
+        conn.execute(f"CREATE TEMPORARY TABLE subs AS {select.format(p='?')}", tuple(params[:5]))
+        conn.execute("CREATE INDEX temp.subs_s ON subs (s)")
+        query = text.replace(_SUBS + ", ", "").format(p="?", counted="u.counted = 1", collate="")
+        rows: list[tuple[Any, ...]] = conn.execute(query, tuple(params[5:])).fetchall()
+        return rows
+    finally:
+        conn.close()
+
+
 def read_user_centric(
     config: StoreConfig, pool: str, currency: str, rule: dict[str, Any], period: Period, as_of: int
 ) -> tuple[UserCentric, dict[str, int]]:
@@ -216,7 +235,7 @@ def read_user_centric(
     if not fast:
         params += [rule["min_plays"]] if rule["plays"] == "contributors" else [*window, rule["min_plays"]]
     if config.backend == "sqlite":
-        found = [query_store(config, text.replace("{half}", ""), params)]
+        found = [_sqlite_indexed_subs(config, text, params)]
     else:
         with ThreadPoolExecutor(max_workers=2) as pool_:
             found = list(pool_.map(lambda h: _postgres_half(config, text, params, h), _halves(config, rule)))
