@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 from ledger.domain.period import Period
 from ledger.royalties import period_bounds_us
 from ledger.store.config import StoreConfig
+from ledger.store.migrate import pg_conninfo
 
 ARCHIVE_SCHEMA = pa.schema(
     [
@@ -99,11 +100,6 @@ class UsageArchive:
                 highest = max(highest, int(match.group(2)))
         return highest
 
-    def has_rows(self, period: Period) -> bool:
-        fs, base = self._fs()
-        selector = pafs.FileSelector(f"{base.rstrip('/')}/period={period}", allow_not_found=True)
-        return any(_FILE.match(i.base_name) for i in fs.get_file_info(selector))
-
     def export(self, config: StoreConfig, period: Period, upto: int) -> int:
         """Add the month's rows recorded in (covered, upto] as one file; return how many."""
         low = self.covered(period)
@@ -142,7 +138,7 @@ def _postgres_batches(config: StoreConfig, params: tuple[int, int, int, int]) ->
         raise RuntimeError(
             "exporting usage to Parquet from PostgreSQL needs the `spark` extra: pip install 'royalty-ledger[spark]'"
         ) from exc
-    with adbc.connect(_conninfo_uri(config)) as conn, conn.cursor() as cur:
+    with adbc.connect(pg_conninfo(config)) as conn, conn.cursor() as cur:
         for query in (_USAGE, _REFUNDS):
             cur.execute(_numbered(query), params)
             reader = cur.fetch_record_batch()
@@ -154,16 +150,6 @@ def _numbered(query: str) -> str:
     """`{p}` placeholders as PostgreSQL's $1, $2, … in order."""
     parts = query.split("{p}")
     return "".join(f"{part}${i}" if i < len(parts) else part for i, part in enumerate(parts, start=1))
-
-
-def _conninfo_uri(config: StoreConfig) -> str:
-    from urllib.parse import quote
-
-    password = f":{quote(config.pg_password, safe='')}" if config.pg_password else ""
-    return (
-        f"postgresql://{quote(config.pg_user, safe='')}{password}@{config.pg_host}:{config.pg_port}/"
-        f"{quote(config.pg_dbname, safe='')}"
-    )
 
 
 def _sqlite_batches(config: StoreConfig, params: tuple[int, int, int, int]) -> Iterator[pa.RecordBatch]:
