@@ -58,11 +58,13 @@ def _usage_reader(engine: str, archive: str | None, master: str | None, as_json:
         return None
     from projections.statements.spark_engine import SparkUnavailable, SparkUsage, spark_session
 
+    usage = SparkUsage(store_config(), archive, master)
     try:
+        usage.archive.check()
         spark_session(master)  # fail here, clearly, when pyspark or Java is missing
-    except SparkUnavailable as exc:
+    except (ValueError, SparkUnavailable) as exc:
         fail(str(exc), as_json)
-    return SparkUsage(store_config(), archive, master)
+    return usage
 
 
 def _period(text: str, as_json: bool) -> Period:

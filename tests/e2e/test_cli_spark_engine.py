@@ -61,5 +61,15 @@ def test_an_unknown_engine_or_a_spark_option_without_spark_is_refused(sqlite_con
     unknown = royalty_here(sqlite_config, "statements", "close", "2026-01", "--engine", "flink", "--json")
     assert unknown.returncode != 0
     assert "unknown engine 'flink'" in json.loads(unknown.stdout)["error"]
+    bad = royalty_here(
+        sqlite_config, "statements", "close", "2026-01", "--engine", "spark", "--archive", "foo://b/x", "--json"
+    )
+    assert bad.returncode != 0 and "usage archive 'foo://b/x' cannot be used" in json.loads(bad.stdout)["error"]
+    a_file = tmp_path / "archive.txt"
+    a_file.write_text("x")
+    bad = royalty_here(
+        sqlite_config, "statements", "close", "2026-01", "--engine", "spark", "--archive", str(a_file), "--json"
+    )
+    assert bad.returncode != 0 and "is a file" in json.loads(bad.stdout)["error"]
     stray = royalty_here(sqlite_config, "statements", "replay", "2026-01", "--archive", str(tmp_path), "--json")
     assert stray.returncode != 0 and "--engine spark" in json.loads(stray.stdout)["error"]

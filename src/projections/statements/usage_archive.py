@@ -86,6 +86,16 @@ class UsageArchive:
             return pafs.FileSystem.from_uri(self.root)  # type: ignore[no-any-return]
         return pafs.LocalFileSystem(), str(self.root)
 
+    def check(self) -> None:
+        """Refuse, with the reason, a location no filesystem here can reach (before any work)."""
+        try:
+            fs, base = self._fs()
+            info = fs.get_file_info(base)
+        except (pa.ArrowException, OSError) as exc:
+            raise ValueError(f"usage archive {self.root!r} cannot be used: {exc}") from None
+        if info.type == pafs.FileType.File:
+            raise ValueError(f"usage archive {self.root!r} is a file; it must be a folder or a URI prefix")
+
     def month_uri(self, period: Period) -> str:
         return f"{self.root.rstrip('/')}/period={period}"
 
