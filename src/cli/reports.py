@@ -50,7 +50,9 @@ def _money(totals: dict[str, int]) -> str:
 
 @app.command("import")
 def import_command(
-    file: Annotated[Path, typer.Argument(help="A DSR flat file, or a CSV/TSV read with the source's mapping.")],
+    file: Annotated[
+        Path, typer.Argument(help="A DSR flat file, or a CSV/TSV or workbook (xlsx, xls, ods) read with its mapping.")
+    ],
     source: str = SOURCE,
     period: str = typer.Option(None, "--period", help="Usage period YYYY-MM for lines that state none."),
     rate: str = typer.Option(None, "--rate", help="The exchange rate the report states, for lines without one."),

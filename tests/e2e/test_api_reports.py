@@ -7,6 +7,8 @@ from ledger.reports.commands import set_rates
 from tests.e2e.api_fixtures import Api
 from tests.reports_helpers import FIXTURES, R2, T, catalogue
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
 
 def test_upload_a_report_then_link_its_unmatched_line_from_the_queue(sqlite_api: Api) -> None:
     catalogue(sqlite_api.ledger)
@@ -39,3 +41,18 @@ def test_upload_a_report_then_link_its_unmatched_line_from_the_queue(sqlite_api:
     assert [x["report_id"] for x in listed] == [doc["report_id"]]
     quarantined = sqlite_api.client.get("/v1/reports/quarantine", params={"source": "store"}, headers=auditor).json()
     assert sorted(q["reason"] for q in quarantined) == ["malformed_isrc", "unknown_territory"]
+
+
+def test_upload_a_store_workbook_and_a_corrupt_one(sqlite_api: Api) -> None:
+    catalogue(sqlite_api.ledger)
+    set_rates(sqlite_api.ledger, {"USD/EUR": "0.92"}, T(2025, 1, 1), "test", "t")
+    accountant = sqlite_api.key("accountant")
+    workbook = (FIXTURES / "store-2026-01.xlsx").read_bytes()
+    files = {"file": ("store-2026-01.xlsx", workbook, XLSX)}
+    r = sqlite_api.client.post("/v1/reports", data={"source": "store"}, files=files, headers=accountant)
+    assert r.status_code == 200, r.text
+    assert (r.json()["lines"], r.json()["quarantined_total"]) == (3, 2)
+    corrupt = {"file": ("broken.xlsx", workbook[: len(workbook) // 2], XLSX)}
+    r = sqlite_api.client.post("/v1/reports", data={"source": "store"}, files=corrupt, headers=accountant)
+    assert r.status_code == 422 and r.json()["type"].endswith("unreadable-file")
+    assert "not a readable xlsx workbook" in r.json()["detail"]

@@ -44,6 +44,10 @@ def test_import_queue_link_and_list_as_a_user_types_them(sqlite_config, tmp_path
     assert code == 0 and doc["already_imported"] and doc["report_id"] == report_id
     code, doc = run(sqlite_config, "reports", "import", store_csv, "--source", "nosuch")
     assert code == 1 and "unknown report source 'nosuch'" in doc["error"]
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes((FIXTURES / "store-2026-01.xlsx").read_bytes()[:2000])
+    code, doc = run(sqlite_config, "reports", "import", str(broken), "--source", "shop")
+    assert code == 1 and "not a readable xlsx workbook" in doc["error"]
     code, doc = run(sqlite_config, "reports", "queue")
     assert code == 0 and [(e["link_kind"], e["link_value"]) for e in doc["entries"]] == [("proprietary_id", "PX-1002")]
     code, doc = run(

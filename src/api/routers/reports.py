@@ -31,7 +31,10 @@ Inspector = Annotated[Principal, Depends(require("admin", "platform", "accountan
 
 @router.post("", response_model=ReportImportPublic)
 def import_file(
-    file: Annotated[UploadFile, File(description="A DDEX DSR flat file, or a CSV/TSV the source's mapping reads.")],
+    file: Annotated[
+        UploadFile,
+        File(description="A DDEX DSR flat file, or a CSV/TSV or workbook (xlsx, xls, ods) the source's mapping reads."),
+    ],
     app: LedgerDep,
     principal: Importer,
     source: Annotated[str, Form(min_length=1, max_length=200)],

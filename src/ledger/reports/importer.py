@@ -22,6 +22,7 @@ from ledger.domain.sales_report import SalesReport, sales_report_id
 from ledger.reports.commands import current_mapping, rate_versions
 from ledger.reports.lines import RateLookup, check_lines
 from ledger.reports.readers import ReadReport, UnreadableReport, read_delimited, read_dsr
+from ledger.reports.spreadsheet import read_spreadsheet, spreadsheet_kind
 from ledger.reports.store import ReportWrite, lines_csv, lines_digest, refresh_statistics
 
 if TYPE_CHECKING:
@@ -82,10 +83,17 @@ def _rate_lookup(app: RoyaltyLedger) -> RateLookup:
     return lookup
 
 
-def _read(data: bytes, mapping: dict[str, Any], source: str) -> ReadReport:
+def _read(data: bytes, mapping: dict[str, Any], source: str) -> tuple[ReadReport, str]:
+    """The file's lines and its format: a CSV/TSV/xlsx mapping reads a workbook (xlsx, xls, ods,
+    told by its bytes) or a delimited text file with the same columns."""
     if mapping["format"] == "dsr":
-        return read_dsr(data, source)
-    return read_delimited(data, mapping)
+        return read_dsr(data, source), "dsr"
+    kind = spreadsheet_kind(data)
+    if kind is not None:
+        return read_spreadsheet(data, mapping, kind), kind
+    if mapping["format"] == "xlsx":
+        raise UnreadableReport("not a workbook (xlsx, xls or ods), which this source's mapping reads")
+    return read_delimited(data, mapping), mapping["format"]
 
 
 def import_report(
@@ -111,7 +119,7 @@ def import_report(
         assert isinstance(known, SalesReport)
         return ImportResult(str(report_id), source, sha, True, None, known.period, known.line_count, known.quarantined)
     superseded = _superseded(app, source, supersedes)
-    read = _read(data, mapping, source)
+    read, file_format = _read(data, mapping, source)
     now_us = (app.clock() - _EPOCH) // timedelta(microseconds=1)
     checked = check_lines(
         read.table,
@@ -127,7 +135,7 @@ def import_report(
     report = SalesReport(
         source=source,
         sha256=sha,
-        file_format=mapping["format"],
+        file_format=file_format,
         file_name=file_name,
         period=report_period,
         mapping_version=version,

@@ -11,7 +11,7 @@ from ledger.domain.identifiers import InvalidIdentifier, parse_currency, parse_t
 from ledger.domain.party import DomainError
 from ledger.domain.sales_report import ID_KINDS, RIGHT_TYPES
 
-FORMATS = ("csv", "tsv", "dsr")
+FORMATS = ("csv", "tsv", "xlsx", "dsr")  # xlsx: any workbook (xlsx, xls, ods)
 # Standard fields a mapping may name a column for, besides the identifiers.
 VALUE_FIELDS = ("title", "artist", "units", "gross", "net", "currency", "territory", "period", "right_type", "rate")
 FIELDS = (*ID_KINDS, *VALUE_FIELDS)
@@ -23,7 +23,7 @@ def validate_mapping(mapping: dict[str, Any]) -> dict[str, Any]:
     """A clean mapping, or DomainError naming what is wrong."""
     if not isinstance(mapping, dict):
         raise DomainError("a column mapping is a JSON object")
-    unknown = sorted(set(mapping) - {"format", "columns", "defaults", "target_currency", "delimiter"})
+    unknown = sorted(set(mapping) - {"format", "columns", "defaults", "target_currency", "delimiter", "sheet"})
     if unknown:
         raise DomainError(f"column mapping: unknown key(s) {', '.join(unknown)}")
     fmt = mapping.get("format", "csv")
@@ -66,6 +66,11 @@ def validate_mapping(mapping: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(delimiter, str) or len(delimiter) != 1:
             raise DomainError("column mapping: delimiter is one character")
         clean["delimiter"] = delimiter
+        sheet = mapping.get("sheet")
+        if sheet is not None:
+            if not isinstance(sheet, str) or not sheet:
+                raise DomainError("column mapping: sheet names a workbook's sheet (text); absent, the first")
+            clean["sheet"] = sheet
     elif "right_type" not in defaults:
         raise DomainError("column mapping: a DSR source needs defaults.right_type (the right it pays for)")
     return clean

@@ -32,7 +32,7 @@ class ReadReport:
     header: dict[str, Any] = field(default_factory=dict)
 
 
-def _text_table(columns: dict[str, list[str | None] | pa.Array], rows: int) -> pa.Table:
+def text_table(columns: dict[str, list[str | None] | pa.Array], rows: int) -> pa.Table:
     arrays = {"line_no": pa.array(range(1, rows + 1), pa.int64())}
     for name in (*FIELDS, "error"):
         found = columns.get(name)
@@ -61,7 +61,7 @@ def read_delimited(data: bytes, mapping: dict[str, Any]) -> ReadReport:
             raise UnreadableReport(f"missing column(s) the mapping names: {', '.join(missing)}") from exc
         raise UnreadableReport(f"not a {mapping['format'].upper()} file this mapping reads: {exc}") from exc
     columns = {name: table.column(col).combine_chunks() for name, col in wanted.items()}
-    return ReadReport(_text_table(columns, table.num_rows))
+    return ReadReport(text_table(columns, table.num_rows))
 
 
 def _missing_columns(data: bytes, mapping: dict[str, Any]) -> list[str]:
@@ -118,7 +118,7 @@ def read_dsr(data: bytes, source: str) -> ReadReport:
             # reason (never skipped silently).
             _append(columns, {"title": "\t".join(record)[:200], "error": f"unknown record type {record[0][:20]!r}"})
     _check_controls(records, summaries, columns)
-    table = _text_table(columns, len(columns["units"]))
+    table = text_table(columns, len(columns["units"]))
     return ReadReport(
         table, period=(head[8].strip()[:7] if len(head) > 8 else ""), header={"message_id": _cell(head, 4)}
     )
