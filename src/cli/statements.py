@@ -24,7 +24,7 @@ from projections.statements.display import position_time
 from projections.statements.dsr import SECTIONS as DSR_SECTIONS
 from projections.statements.dsr import DsrDetails, DsrParties, DsrRecording, DsrRelease
 from projections.statements.export import FORMATS, export_period
-from projections.statements.statement import SUMMARY_FIELDS, build_statement, statement_hash
+from projections.statements.statement import SUMMARY_FIELDS, StatementEngine, build_statement, statement_hash
 from projections.statements.usage import UsageReader
 
 app = typer.Typer(help="Monthly statements: close, show, replay, export.", no_args_is_help=True)
@@ -132,6 +132,28 @@ def close(
     )
 
 
+def _require_account(
+    app_: RoyaltyLedger, engine: StatementEngine, account: str, period: Period, position: int, as_json: bool
+) -> None:
+    """An unknown name is an error, never an empty statement: a party must be registered; any other
+    account (escrow, suspense, a pool's, tax) must have something on the period's statements."""
+    if account == "platform":
+        return
+    if account.startswith("party:"):
+        try:
+            app_.get_party(account.removeprefix("party:"))
+            return
+        except NotFound:
+            pass
+    if account not in engine.accounts(period, position):
+        kind = "party" if account.startswith("party:") else "account"
+        name = account.removeprefix("party:")
+        fail(
+            f"unknown {kind}: {name} (no such party, and nothing on the {period} statements as of position {position})",
+            as_json,
+        )
+
+
 @app.command("show")
 def show(
     period: str = typer.Argument(..., help="YYYY-MM"),
@@ -145,6 +167,7 @@ def show(
     close_ = engine.history.closes.get(str(p))
     position = as_of if as_of is not None else (close_.as_of_position if close_ else engine.history.upto)
     account = party if ":" in party or party == "platform" else f"party:{party}"
+    _require_account(app_, engine, account, p, position, as_json)
     doc = build_statement(engine, account, p, position)
     doc["sha256"] = statement_hash({k: v for k, v in doc.items()})
     doc["recorded_sha256"] = close_.statement_hashes.get(account) if close_ else None

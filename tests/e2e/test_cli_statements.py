@@ -97,3 +97,17 @@ def test_close_show_replay_payout_and_export_from_the_command_line(sqlite_config
     closing = as_xml.findtext("{urn:royalty-ledger:statement:1}Currency/{urn:royalty-ledger:statement:1}Summary/"
                               "{urn:royalty-ledger:statement:1}ClosingMicros")  # fmt: skip
     assert closing == "21000000"
+
+
+def test_show_refuses_an_unknown_party_or_account_instead_of_an_empty_statement(sqlite_config):
+    _setup(sqlite_config)
+    for name, said in (("nobody", "unknown party: nobody"), ("escrow:nothing", "unknown account: escrow:nothing")):
+        shown = royalty(sqlite_config, "statements", "show", "2026-01", "--party", name, "--json")
+        assert shown.returncode != 0 and said in json.loads(shown.stdout)["error"]
+    # a registered party with nothing in the month still gets its (empty) statement: it is a true answer
+    RoyaltyLedger(sqlite_config).upsert_party("quiet", "Quiet", ["artist"], "t")
+    quiet = royalty_json(sqlite_config, "statements", "show", "2026-01", "--party", "quiet")
+    assert quiet["account"] == "party:quiet" and quiet["currencies"] == {}
+    # an account other than a party's is shown when the month has lines for it
+    platform = royalty_json(sqlite_config, "statements", "show", "2026-01", "--party", "platform")
+    assert platform["account"] == "platform"
