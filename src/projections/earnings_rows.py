@@ -81,7 +81,7 @@ class AccountDayRows:
                 chunk = isrcs[i : i + 500]
                 rows = db.execute(
                     f"SELECT {','.join(OUT_COLUMNS)} FROM {self.table} WHERE day_us >= ? AND day_us < ? "
-                    f"AND isrc IN ({','.join('?' * len(chunk))})",
+                    f"AND isrc IN ({','.join('?' * len(chunk))}) AND kind NOT LIKE 'pool:%'",
                     [start, self.month_end(start), *chunk],
                 )
                 for row in rows:

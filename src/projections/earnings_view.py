@@ -26,6 +26,7 @@ from ledger.royalties.timeline import Segment, rights_timeline
 from projections.batch_usage import batch_usage
 from projections.db import ViewDB
 from projections.earnings_rows import AccountDayRows
+from projections.pools_earnings import PoolEarnings
 from projections.readmodel import Batch, ReadModel
 from projections.reports_earnings import fold_report_cells
 from projections.statements.reports import unmatched_context, with_withholding
@@ -85,6 +86,7 @@ class EarningsView(ReadModel):
         "earn_refund_day",
         "earn_party_total",
         "earn_party_day",
+        "earn_pool_month",
     )
 
     def __init__(self, app: Any, *, rebuild: bool = False) -> None:
@@ -100,6 +102,7 @@ class EarningsView(ReadModel):
             self.t["earn_party_day"],
         )
         self._topics = set(app.topics_of(*rights.RIGHTS_EVENT_CLASSES))  # the statement rules' own event set
+        self._pools = PoolEarnings(app.config, self.t)
 
     def reset_caches(self) -> None:
         self._history = None
@@ -107,6 +110,7 @@ class EarningsView(ReadModel):
         self._bases.clear()
         self._refunds.clear()
         self._written.clear()
+        self._pools.reset()
 
     def fold(self, db: ViewDB, batch: Batch) -> None:
         h = self._history_before(batch.lo)
@@ -140,6 +144,9 @@ class EarningsView(ReadModel):
             for month, from_day in sorted(dirty.items())
         }
         self._written.write(db, fresh)
+        # Pool money (issue 17): each month's pools as a statement at batch.hi distributes them.
+        streams = {int(r[5]) for r in totals if r[2] == "stream"}
+        self._pools.fold(db, h, batch, rights_changed=bool(rights_changed), stream_days=streams)
 
     def _history_before(self, lo: int) -> RightsHistory:
         if self._history is None or self._history.upto != lo - 1:
