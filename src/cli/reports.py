@@ -10,6 +10,7 @@ import typer
 
 from cli.context import actor, ledger, store_config
 from cli.output import JSON_OPTION, console, fail, report, table
+from cli.reports_tax import remit_tax, tax_held_command
 from ledger.base import NotFound
 from ledger.domain.money import format_micros
 from ledger.domain.party import DomainError
@@ -340,3 +341,7 @@ def withholding_show(as_json: bool = JSON_OPTION) -> None:
             table("withholding tax", ["version", "effective from", "payee", "territory", "rate", "reason"], rows)
         ),
     )
+
+
+app.command("remit-tax")(remit_tax)
+app.command("tax-held")(tax_held_command)

@@ -16,6 +16,7 @@ from ledger.application import RoyaltyLedger
 from ledger.domain.availability import is_available
 from ledger.domain.payout import Payout
 from ledger.domain.period import Period, parse_utc
+from ledger.domain.sales_report import TaxRemittance
 from projections.catalogue_view import epoch_us
 from projections.db import ViewDB
 from projections.failures import list_failures
@@ -105,8 +106,9 @@ def earnings(
 
 
 def balance(app: RoyaltyLedger, db: ViewDB, party: str, earned: dict[str, int] | None = None) -> dict[str, Any]:
-    """The live balance: earnings to date minus payouts recorded up to the same position
-    (`earned`: the earnings totals per currency when the caller has just summed them)."""
+    """The live balance: earnings to date minus payouts recorded up to the same position — for a
+    tax:<territory> account, minus the withholding tax remitted (`earned`: the earnings totals
+    per currency when the caller has just summed them)."""
     position = as_of(db, "earnings")
     if earned is None:
         earned = earnings(db, party)["totals_micros"]
@@ -116,6 +118,12 @@ def balance(app: RoyaltyLedger, db: ViewDB, party: str, earned: dict[str, int] |
             event = app.decode(n)
             if _account(event.party) == _account(party):
                 paid[event.currency] += event.amount_micros
+        if _account(party).startswith("tax:"):
+            remitted = app.topics_of(TaxRemittance.Recorded)  # type: ignore[attr-defined]
+            for n in app.read_log(1, stop=position, topics=remitted):
+                event = app.decode(n)
+                if f"tax:{event.territory}" == _account(party):
+                    paid[event.currency] += event.amount_micros
     currencies = sorted(set(earned) | set(paid))
     return {
         "account": _account(party),

@@ -3,7 +3,8 @@ tests/integration/test_reports.py): upload, re-upload, refusals, queue, link, qu
 
 from __future__ import annotations
 
-from ledger.reports.commands import set_rates
+from ledger.reports.commands import set_rates, set_withholding
+from ledger.reports.importer import import_report
 from tests.e2e.api_fixtures import Api
 from tests.reports_helpers import FIXTURES, R2, T, catalogue
 
@@ -56,3 +57,32 @@ def test_upload_a_store_workbook_and_a_corrupt_one(sqlite_api: Api) -> None:
     r = sqlite_api.client.post("/v1/reports", data={"source": "store"}, files=corrupt, headers=accountant)
     assert r.status_code == 422 and r.json()["type"].endswith("unreadable-file")
     assert "not a readable xlsx workbook" in r.json()["detail"]
+
+
+def test_only_an_admin_remits_withholding_tax_and_never_more_than_is_held(sqlite_api: Api) -> None:
+    app = sqlite_api.ledger
+    catalogue(app)
+    set_rates(app, {"USD/EUR": "0.92"}, T(2025, 1, 1), "test", "t")
+    set_withholding(app, {"a": {"US": 300_000}}, T(2025, 1, 1), "US withholding", "t")
+    import_report(app, (FIXTURES / "store-2026-01.csv").read_bytes(), source="store", actor="t")
+    admin, accountant = sqlite_api.key("admin"), sqlite_api.key("accountant")
+    body = {"territory": "US", "currency": "EUR", "amount_micros": 100_000, "periods": ["2026-01"], "reference": "R-1"}
+    refused = sqlite_api.client.post("/v1/reports/tax-remittances", json=body, headers=accountant)
+    assert refused.status_code == 403
+    r = sqlite_api.client.post("/v1/reports/tax-remittances", json=body, headers=admin)
+    assert r.status_code == 200, r.text
+    assert (r.json()["held_micros"], r.json()["remitted_micros"], r.json()["periods"]) == (5_570, 100_000, ["2026-01"])
+    assert r.json()["position"] == app.head_position()
+    r = sqlite_api.client.post("/v1/reports/tax-remittances", json={**body, "reference": "R-2"}, headers=admin)
+    assert r.status_code == 422 and "more than it holds" in r.json()["detail"]
+    held = sqlite_api.client.get("/v1/reports/tax-held", headers=accountant).json()
+    assert held == [
+        {
+            "account": "tax:US",
+            "territory": "US",
+            "currency": "EUR",
+            "withheld_micros": 105_570,
+            "remitted_micros": 100_000,
+            "held_micros": 5_570,
+        }
+    ]

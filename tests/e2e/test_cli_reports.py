@@ -114,6 +114,13 @@ def test_import_queue_link_and_list_as_a_user_types_them(sqlite_config, tmp_path
     assert code == 1 and "nobody" in doc["error"]
     code, doc = run(sqlite_config, "reports", "withholding", "show")
     assert code == 0 and doc["versions"][0]["rates"] == {"a": {"US": 300_000}}
+    remit = ("reports", "remit-tax", "--territory", "US", "--currency", "EUR", "--period", "2026-01")
+    code, doc = run(sqlite_config, *remit, "--amount", "0.10", "--reference", "IRS-2026-01")
+    assert code == 0 and (doc["amount_micros"], doc["held_micros"]) == (100_000, 5_570)
+    code, doc = run(sqlite_config, *remit, "--amount", "0.01", "--reference", "IRS-2026-01b")
+    assert code == 1 and "tax:US holds 0.005570 EUR" in doc["error"]
+    code, doc = run(sqlite_config, "reports", "tax-held")
+    assert code == 0 and [(a["account"], a["held_micros"]) for a in doc["accounts"]] == [("tax:US", 5_570)]
     code, doc = run(sqlite_config, "statements", "show", "2026-01", "--party", "a")
     assert code == 0 and [
         x["amount_micros"] for x in doc["currencies"]["EUR"]["earnings"] if x["right"] == "withholding"

@@ -16,17 +16,23 @@ from api.schemas.reports import (
     QueueEntryPublic,
     ReportImportPublic,
     ReportPublic,
+    TaxHeldPublic,
+    TaxRemittanceCreate,
+    TaxRemittancePublic,
 )
 from ledger.reports.commands import link_identifier
 from ledger.reports.importer import MAX_REPORT_BYTES, import_report
 from ledger.reports.queries import list_quarantine, list_reports
 from ledger.royalties import read_rights_history
+from projections.statements.close import engine_for
 from projections.statements.reports_queue import matching_queue
+from projections.statements.tax_remittance import remit_withholding_tax, tax_held
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"], route_class=ConflictRetryRoute)
 
 Importer = Annotated[Principal, Depends(require("admin", "platform", "accountant"))]
 Inspector = Annotated[Principal, Depends(require("admin", "platform", "accountant", "auditor"))]
+Admin = Annotated[Principal, Depends(require("admin"))]
 
 
 @router.post("", response_model=ReportImportPublic)
@@ -96,3 +102,34 @@ def quarantine(
 ) -> list[QuarantinedReportLinePublic]:
     """Report lines that could not be accepted, with reason, detail and raw values."""
     return [QuarantinedReportLinePublic.model_validate(r) for r in list_quarantine(app, source, limit)]
+
+
+@router.post("/tax-remittances", response_model=TaxRemittancePublic)
+def remit_tax(body: TaxRemittanceCreate, app: LedgerDep, principal: Admin) -> TaxRemittancePublic:
+    """Record withholding tax paid over to the tax authority: it leaves `tax:<territory>` (admin
+    only). Refused (422) when it is more than the account holds, as known at the head."""
+    remittance, after = remit_withholding_tax(
+        app,
+        territory=body.territory,
+        currency=body.currency,
+        amount_micros=body.amount_micros,
+        periods=body.periods,
+        reference=body.reference,
+        actor=principal.actor,
+    )
+    return TaxRemittancePublic(
+        **after.as_dict(),
+        position=app.head_position(),
+        changed=True,
+        remittance_id=str(remittance.id),
+        amount_micros=remittance.amount_micros,
+        periods=remittance.periods,
+        reference=remittance.reference,
+    )
+
+
+@router.get("/tax-held", response_model=list[TaxHeldPublic])
+def held_tax(app: LedgerDep, principal: Inspector) -> list[TaxHeldPublic]:
+    """Every withholding tax account at the head: withheld, remitted and still held, per currency."""
+    head = app.head_position()
+    return [TaxHeldPublic.model_validate(t.as_dict()) for t in tax_held(engine_for(app, app.config, head), head)]

@@ -83,3 +83,38 @@ class IdentifierLinkCreate(BaseModel):
     id: Id
     isrc: Annotated[StrictStr, Field(min_length=12, max_length=15)]
     note: Annotated[StrictStr, Field(max_length=500)] = ""
+
+
+class TaxRemittanceCreate(BaseModel):
+    """Withholding tax paid over to the tax authority, out of tax:<territory>."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    territory: Annotated[StrictStr, Field(min_length=2, max_length=2)]
+    currency: Annotated[StrictStr, Field(min_length=3, max_length=3)]
+    amount_micros: Annotated[int, Field(gt=0, description="Whole minor units of the currency, in micro-units.")]
+    periods: Annotated[
+        list[Annotated[StrictStr, Field(pattern=r"^\d{4}-\d{2}$")]],
+        Field(min_length=1, max_length=120, description="The periods (YYYY-MM) the remittance covers."),
+    ]
+    reference: Id
+
+
+class TaxHeldPublic(BaseModel):
+    """One tax account in one currency: withheld by the statement rules, remitted, still held."""
+
+    account: str
+    territory: str
+    currency: str
+    withheld_micros: int
+    remitted_micros: int
+    held_micros: int
+
+
+class TaxRemittancePublic(WriteResult, TaxHeldPublic):
+    """The remittance recorded, and its account after it."""
+
+    remittance_id: str
+    amount_micros: int
+    periods: list[str]
+    reference: str

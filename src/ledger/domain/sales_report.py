@@ -137,3 +137,36 @@ class WithholdingTax(Aggregate):
         self, version: int, rates: dict[str, dict[str, int]], effective_from: datetime, reason: str, actor: str
     ) -> None:
         self.versions.append({"version": version, "rates": rates, "effective_from": effective_from, "reason": reason})
+
+
+def tax_remittance_id(territory: str, currency: str, sequence: int) -> UUID:
+    """The n-th remittance from one tax account: two remittances decided on the same balance at
+    once are the same record, so the second fails and is decided again on the new balance."""
+    return uuid5(NAMESPACE, f"tax-remittance:{territory}:{currency}:{sequence}")
+
+
+class TaxRemittance(Aggregate):
+    """Withholding tax paid over to the tax authority: money leaving `tax:<territory>` in one
+    currency, for the periods it covers, with the authority's reference."""
+
+    @staticmethod
+    def create_id(territory: str, currency: str, sequence: int, **_: Any) -> Any:
+        return tax_remittance_id(territory, currency, sequence)
+
+    @event("Recorded")
+    def __init__(
+        self,
+        territory: str,
+        currency: str,
+        amount_micros: int,
+        periods: list[str],
+        reference: str,
+        sequence: int,
+        actor: str,
+    ) -> None:
+        self.territory = territory
+        self.currency = currency
+        self.amount_micros = amount_micros
+        self.periods = periods
+        self.reference = reference
+        self.sequence = sequence

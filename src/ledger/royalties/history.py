@@ -2,7 +2,7 @@
 
 Folded once from a bulk read of the log (`read_rights_history`), then asked "as known at
 position X": split versions (activated ≤ X), disputes (opened/resolved ≤ X), work links,
-takedowns, rights-pie versions, period closes and payouts. Pure: it holds decoded facts only.
+takedowns, rights-pie versions, period closes, payouts and tax remittances. Pure: it holds decoded facts only.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from ledger.domain.payout import Payout
 from ledger.domain.period_close import PeriodClose
 from ledger.domain.recording import Recording
 from ledger.domain.rights_pie import RightsPieRuleSet
-from ledger.domain.sales_report import WithholdingTax
+from ledger.domain.sales_report import TaxRemittance, WithholdingTax
 from ledger.domain.split_agreement import SplitAgreement
 from ledger.pools.facts import POOL_HANDLED, PoolFacts
 from ledger.store.log_reader import iter_stored_events
@@ -86,6 +86,19 @@ class PayoutFact:
     reference: str
 
 
+@dataclass(frozen=True, slots=True)
+class RemittanceFact:
+    """Withholding tax paid over: money leaving `account` (tax:<territory>) like a payout."""
+
+    position: int
+    remittance_id: str
+    account: str
+    currency: str
+    amount_micros: int
+    periods: tuple[str, ...]
+    reference: str
+
+
 @dataclass
 class RightsHistory:
     """Facts with positions; every query takes the as-of position it answers for."""
@@ -106,6 +119,7 @@ class RightsHistory:
     withholding: list[tuple[int, int, int, dict[str, dict[str, int]]]] = field(
         default_factory=list
     )  # (position, version, effective_from_us, {party: {territory: ppm}}) — report income only
+    remittances: list[RemittanceFact] = field(default_factory=list)
     pools: PoolFacts = field(default_factory=PoolFacts)  # pools, their rule versions, collectives
     _subjects: dict[Any, tuple[str, str]] = field(default_factory=dict)
     _proposed: dict[tuple[Any, int], dict[str, Any]] = field(default_factory=dict)
@@ -141,6 +155,9 @@ class RightsHistory:
 
     def payouts_between(self, after: int, upto: int) -> list[PayoutFact]:
         return [p for p in self.payouts if after < p.position <= upto]
+
+    def remittances_between(self, after: int, upto: int) -> list[RemittanceFact]:
+        return [r for r in self.remittances if after < r.position <= upto]
 
 
 def _split_opened(h: RightsHistory, position: int, e: Any) -> None:
@@ -246,6 +263,20 @@ def _payout(h: RightsHistory, position: int, e: Any) -> None:
     h.payouts.append(PayoutFact(position, str(e.originator_id), e.party, e.currency, e.amount_micros, e.reference))
 
 
+def _remittance(h: RightsHistory, position: int, e: Any) -> None:
+    h.remittances.append(
+        RemittanceFact(
+            position,
+            str(e.originator_id),
+            f"tax:{e.territory}",
+            e.currency,
+            e.amount_micros,
+            tuple(e.periods),
+            e.reference,
+        )
+    )
+
+
 def _on_pools(fn: Any) -> Any:
     def apply(h: RightsHistory, position: int, e: Any) -> None:
         fn(h.pools, position, e)
@@ -269,6 +300,7 @@ _HANDLED: list[tuple[type, str, Any]] = [
     (WithholdingTax, "RatesSet", _withholding),
     (PeriodClose, "PeriodClosed", _closed),
     (Payout, "PayoutRecorded", _payout),
+    (TaxRemittance, "Recorded", _remittance),
     *((cls, name, _on_pools(fn)) for cls, name, fn in POOL_HANDLED),
 ]
 # Event classes are made by eventsourcing's @event decorator, so the type checker cannot see them.

@@ -2,7 +2,7 @@
 
 Σ gross ingested + Σ pool contributions + Σ imported report income (converted, docs/reports.md)
     = platform + Σ party balances + Σ payouts + escrow + suspense + pools undistributed + co-op fund
-      + withholding tax held (tax:<territory>, on report income).
+      + withholding tax held (tax:<territory>, on report income) + withholding tax remitted.
 
 At head every period with usage is allocated as known now (party balance = earnings − payouts).
 At a close C(P) the recorded closing balances of every account plus the payouts up to C(P) must
@@ -43,11 +43,12 @@ class MoneyCheck:
     coop_fund: int = 0
     reports: int = 0  # imported sales reports' converted amounts (the report account)
     tax: int = 0  # withholding tax held until remitted (tax:<territory>)
+    remitted: int = 0  # withholding tax paid over to the tax authorities (TaxRemittance)
 
     @property
     def ok(self) -> bool:
         held = self.platform + self.parties + self.payouts + self.escrow + self.suspense + self.pools + self.coop_fund
-        held += self.tax
+        held += self.tax + self.remitted
         return self.gross + self.contributions + self.reports == held
 
     def as_dict(self) -> dict[str, Any]:
@@ -65,6 +66,7 @@ class MoneyCheck:
             "coop_fund_micros": self.coop_fund,
             "report_income_micros": self.reports,
             "withholding_tax_micros": self.tax,
+            "withholding_tax_remitted_micros": self.remitted,
             "ok": self.ok,
         }
 
@@ -73,7 +75,7 @@ def _class(account: str) -> str:
     return account.split(":", 1)[0]
 
 
-def _months(first_us: int, last_us: int) -> list[Period]:
+def months_spanning(first_us: int, last_us: int) -> list[Period]:
     period = Period.containing(EPOCH + timedelta(microseconds=first_us))
     last = Period.containing(EPOCH + timedelta(microseconds=last_us))
     out = []
@@ -91,7 +93,7 @@ def money_at(engine: StatementEngine, as_of: int, label: str = "head") -> list[M
     last = max((x for x in (last, c_last, r_last) if x is not None), default=None)
     sums: dict[tuple[str, str], int] = {}
     if first is not None and last is not None:
-        for period in _months(first, last):
+        for period in months_spanning(first, last):
             for account, lines in engine.period_result(period, as_of).lines.items():
                 for key, amounts in lines.items():
                     slot = (key.currency, _class(account))
@@ -99,8 +101,11 @@ def money_at(engine: StatementEngine, as_of: int, label: str = "head") -> list[M
     payouts: dict[str, int] = {}
     for p in engine.history.payouts_between(0, as_of):
         payouts[p.currency] = payouts.get(p.currency, 0) + p.amount_micros
+    remitted = _remitted(engine, as_of)
     checks = []
-    for cur in sorted(set(gross) | set(contributed) | set(reported) | set(payouts) | {c for c, _ in sums}):
+    for cur in sorted(
+        set(gross) | set(contributed) | set(reported) | set(payouts) | set(remitted) | {c for c, _ in sums}
+    ):
         paid = payouts.get(cur, 0)
         checks.append(
             MoneyCheck(
@@ -116,10 +121,18 @@ def money_at(engine: StatementEngine, as_of: int, label: str = "head") -> list[M
                 sums.get((cur, "pool"), 0),
                 sums.get((cur, "coop-fund"), 0),
                 reported.get(cur, 0),
-                sums.get((cur, "tax"), 0),
+                sums.get((cur, "tax"), 0) - remitted.get(cur, 0),
+                remitted.get(cur, 0),
             )
         )
     return checks
+
+
+def _remitted(engine: StatementEngine, as_of: int) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for r in engine.history.remittances_between(0, as_of):
+        out[r.currency] = out.get(r.currency, 0) + r.amount_micros
+    return out
 
 
 def money_at_closes(engine: StatementEngine) -> list[MoneyCheck]:
@@ -141,7 +154,10 @@ def money_at_closes(engine: StatementEngine) -> list[MoneyCheck]:
         payouts: dict[str, int] = {}
         for p in engine.history.payouts_between(0, close.as_of_position):
             payouts[p.currency] = payouts.get(p.currency, 0) + p.amount_micros
-        for cur in sorted(set(gross) | set(contributed) | set(reported) | set(payouts) | {c for c, _ in sums}):
+        remitted = _remitted(engine, close.as_of_position)  # the tax accounts' closings are net of them
+        for cur in sorted(
+            set(gross) | set(contributed) | set(reported) | set(payouts) | set(remitted) | {c for c, _ in sums}
+        ):
             checks.append(
                 MoneyCheck(
                     f"close {close.period}",
@@ -157,6 +173,7 @@ def money_at_closes(engine: StatementEngine) -> list[MoneyCheck]:
                     sums.get((cur, "coop-fund"), 0),
                     reported.get(cur, 0),
                     sums.get((cur, "tax"), 0),
+                    remitted.get(cur, 0),
                 )
             )
     return checks

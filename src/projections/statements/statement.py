@@ -5,7 +5,8 @@ Opening balance = the closing balance recorded by the latest closed period befor
 f(P', as_of) − f(P', C(prev)), where C(prev) is the as-of position of that latest close — for
 P' = prev this is DESIGN.md's f(party, P', C(Q)) − f(party, P', C(P')); older periods were
 already adjusted up to C(prev) by the previous statement. Payouts recorded after C(prev) and
-up to as_of. Closing = opening + earnings + escrow releases + adjustments − payouts.
+up to as_of (for a tax:<territory> account, the withholding tax remitted: its payouts to the tax
+authority). Closing = opening + earnings + escrow releases + adjustments − payouts.
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ class StatementEngine:
                 found |= set(self.period_result(earlier, prev.as_of_position).lines)
         after = prev.as_of_position if prev else 0
         found |= {f"party:{p.party}" for p in self.history.payouts_between(after, as_of)}
+        found |= {r.account for r in self.history.remittances_between(after, as_of)}
         return found
 
 
@@ -203,6 +205,18 @@ def build_statement(
                     "position": payout.position,
                     "amount_micros": payout.amount_micros,
                     "reference": payout.reference,
+                }
+            )
+    # Withholding tax paid over leaves its tax account as a payout leaves a party's balance.
+    for remittance in engine.history.remittances_between(after, as_of):
+        if remittance.account == account:
+            section(remittance.currency)["payouts"].append(
+                {
+                    "payout_id": remittance.remittance_id,
+                    "position": remittance.position,
+                    "amount_micros": remittance.amount_micros,
+                    "reference": remittance.reference,
+                    "periods": list(remittance.periods),
                 }
             )
     for cur, sec in currencies.items():
