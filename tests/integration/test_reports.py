@@ -273,8 +273,24 @@ def test_audit_verify_recomputes_every_reports_lines_and_names_an_edited_one(sql
         c.execute("DROP TRIGGER report_lines_no_update")
         c.execute("UPDATE report_lines SET amount_micros = amount_micros + 1 WHERE line_no = 1 AND source = 'store'")
     audit = verify_reports(app)
-    assert [problem for _, problem in audit.problems] == ["the stored lines do not hash to the report's lines_sha256"]
-    assert audit.problems[0][0] == first.position
+    assert sorted(problem for _, problem in audit.problems) == [
+        "the report's line groups (what statements sum) differ from its lines",
+        "the stored lines do not hash to the report's lines_sha256",
+    ]
+    assert {position for position, _ in audit.problems} == {first.position}
+
+
+def test_audit_verify_names_a_report_whose_line_groups_were_edited(sqlite_app):
+    """Statements sum the groups written at import (report_line_groups): a group edited behind
+    the triggers' back changes the money, so the audit regroups the lines and names it."""
+    app = sqlite_app
+    import_report(app, STORE, source="store", actor="t")
+    dsr = import_report(app, DSR, source="wavestream", actor="t")
+    with UsageStore(app).recorder.datastore.transaction(commit=True) as c:
+        c.execute("DROP TRIGGER report_line_groups_no_update")
+        c.execute("UPDATE report_line_groups SET amount_micros = amount_micros + 1 WHERE source = 'wavestream'")
+    audit = verify_reports(app)
+    assert audit.problems == [(dsr.position, "the report's line groups (what statements sum) differ from its lines")]
 
 
 def test_withholding_tax_is_a_statement_line_held_in_its_territorys_account(app):

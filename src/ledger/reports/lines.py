@@ -313,39 +313,51 @@ def _line_rates(
     rows = len(cols["currency"])
     if target is None:
         return np.full(rows, -1), []
-    key = pc.binary_join_element_wise(
-        pc.fill_null(cols["currency"], ""),
-        pc.fill_null(cols["rate"], ""),
-        pc.fill_null(pc.cast(cols["occurred_at_us"], pa.string()), "0"),
-        "|",
-    )
-    distinct = pc.unique(key)
+    # Each line's (currency, rate, period start) as one integer, from the columns' dictionary
+    # codes (a few distinct values each): no text key per line.
+    parts = [
+        _dictionary(pc.fill_null(cols["currency"], "")),
+        _dictionary(pc.fill_null(cols["rate"], "")),
+        _dictionary(pc.fill_null(cols["occurred_at_us"], 0)),
+    ]
+    combined = np.zeros(rows, dtype=np.int64)
+    for part in parts:
+        combined = combined * len(part.dictionary) + np.asarray(part.indices, dtype=np.int64)
+    distinct, inverse = np.unique(combined, return_inverse=True)
+    dictionaries = [part.dictionary.to_pylist() for part in parts]
     groups: list[tuple[str, str, str]] = []
     code_of_group: dict[tuple[str, str, str], int] = {}
     codes: list[int] = []
-    missing: set[str] = set()
-    for text in distinct.to_pylist():
-        currency, rate, at = text.split("|")
+    missing: list[int] = []
+    for index, value in enumerate(distinct.tolist()):
+        value, at_code = divmod(value, len(dictionaries[2]))
+        currency_code, rate_code = divmod(value, len(dictionaries[1]))
+        currency, rate, at = dictionaries[0][currency_code], dictionaries[1][rate_code], dictionaries[2][at_code]
         if not currency or currency == target:
             codes.append(-1)
             continue
         found = (rate, "stated") if rate else rates(currency, target, int(at))
         if found is None:
-            missing.add(text)
+            missing.append(index)
             codes.append(-1)
             continue
         group = (currency, *found)
         codes.append(code_of_group.setdefault(group, len(code_of_group)))
         if len(groups) < len(code_of_group):
             groups.append(group)
-    line_codes = np.asarray(pc.take(pa.array(codes, pa.int64()), pc.index_in(key, value_set=distinct)))
+    line_codes = np.asarray(codes, dtype=np.int64)[inverse] if rows else np.zeros(0, dtype=np.int64)
     if missing:
         errors.mark(
-            pc.is_in(key, value_set=pa.array(sorted(missing), pa.string())),
+            np.isin(inverse, missing),
             "no_exchange_rate",
             lambda i: f"no rate {cols['currency'][i].as_py()}/{target} stated or configured",
         )
     return line_codes, groups
+
+
+def _dictionary(array: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
+    encoded = pc.dictionary_encode(array)
+    return encoded.combine_chunks() if isinstance(encoded, pa.ChunkedArray) else encoded
 
 
 def convert_group(nets: np.ndarray, line_nos: np.ndarray, rate: str) -> tuple[np.ndarray, Fraction]:

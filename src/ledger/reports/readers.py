@@ -12,6 +12,7 @@ import io
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
@@ -33,7 +34,7 @@ class ReadReport:
 
 
 def text_table(columns: dict[str, list[str | None] | pa.Array], rows: int) -> pa.Table:
-    arrays = {"line_no": pa.array(range(1, rows + 1), pa.int64())}
+    arrays = {"line_no": pa.array(np.arange(1, rows + 1, dtype=np.int64))}  # not a Python range: 0.7 s a million
     for name in (*FIELDS, "error"):
         found = columns.get(name)
         arrays[name] = pa.nulls(rows, pa.string()) if found is None else pa.array(found, pa.string())

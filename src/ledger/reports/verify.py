@@ -2,8 +2,10 @@
 
 Per `SalesReport.Imported`: the line count and the SHA-256 of the lines' canonical CSV
 (`ledger.reports.store.lines_csv`) recomputed from `report_lines`, the quarantined count from
-`report_quarantine`; and lines or quarantine rows at a position no report holds. A line changed,
-added or removed in the table is named by its report's position even with the triggers dropped.
+`report_quarantine`, the report's groups (`report_line_groups`, what statements sum) against its
+stored lines grouped again; and lines, groups or quarantine rows at a position no report holds. A
+line or group changed, added or removed is named by its report's position even with the
+triggers dropped.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from ledger.domain.sales_report import SalesReport
-from ledger.reports.store import LINE_COLUMNS, lines_csv, lines_digest
+from ledger.reports.store import GROUP_COLUMNS, LINE_COLUMNS, line_groups, lines_csv, lines_digest
 from ledger.store.log_reader import iter_stored_events
 from ledger.usage.store import UsageStore
 
@@ -70,6 +72,11 @@ def verify_reports(app: RoyaltyLedger) -> ReportsAudit:
             audit.problems.append((position, f"{len(rows)} lines stored, the report says {event['line_count']}"))
         elif lines_digest(lines_csv(table, event["source"])) != event["lines_sha256"]:
             audit.problems.append((position, "the stored lines do not hash to the report's lines_sha256"))
+        sql = f"SELECT {', '.join(GROUP_COLUMNS)} FROM report_line_groups WHERE report_id = {mark}"
+        stored = store.query(sql.replace("%s", "?"), sql, (hex_id,))
+        regrouped = line_groups(table.append_column("source", pa.array([event["source"]] * len(rows))), event["source"])
+        if _rows(stored) != _rows(zip(*(regrouped.column(c).to_pylist() for c in GROUP_COLUMNS), strict=True)):
+            audit.problems.append((position, "the report's line groups (what statements sum) differ from its lines"))
         sql = f"SELECT count(*) FROM report_quarantine WHERE report_id = {mark}"
         quarantined = int(store.query(sql.replace("%s", "?"), sql, (hex_id,))[0][0])
         audit.quarantine_rows += quarantined
@@ -80,7 +87,7 @@ def verify_reports(app: RoyaltyLedger) -> ReportsAudit:
                     f"{quarantined} quarantine rows stored, the report says {sum(event['quarantined'].values())}",
                 )
             )
-    for table_name in ("report_lines", "report_quarantine"):
+    for table_name in ("report_lines", "report_line_groups", "report_quarantine"):
         sql = f"SELECT DISTINCT position FROM {table_name}"
         for (position,) in store.query(sql, sql):
             if int(position) not in held:
@@ -94,3 +101,9 @@ def _table(rows: list[tuple[Any, ...]]) -> pa.Table:
         return _SCHEMA.empty_table()
     columns = list(zip(*rows, strict=True))
     return pa.table([pa.array(c, f.type) for c, f in zip(columns, _SCHEMA, strict=True)], schema=_SCHEMA)
+
+
+def _rows(rows: Any) -> list[tuple[Any, ...]]:
+    """Group rows comparable across backends and orders: integers as int, null sorting first."""
+    out = [tuple(v if v is None or isinstance(v, str) else int(v) for v in row) for row in rows]
+    return sorted(out, key=lambda row: tuple((v is not None, v if v is not None else "") for v in row))

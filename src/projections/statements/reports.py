@@ -182,10 +182,13 @@ class ReportGroup(NamedTuple):
     amount_micros: int
 
 
+# Each report's lines are grouped once, at import (report_line_groups, migration 0032): a month is
+# the sum of its reports' groups, not a GROUP BY over every line again.
 _GROUPS = (
     "SELECT source, right_type, territory, target_currency, occurred_at_us, "
     + ", ".join(_ID_COLUMNS)
-    + ", count(*), CAST(sum(units) AS BIGINT), CAST(sum(amount_micros) AS BIGINT) FROM report_lines l "
+    + ", CAST(sum(lines) AS BIGINT), CAST(sum(units) AS BIGINT), CAST(sum(amount_micros) AS BIGINT) "
+    "FROM report_line_groups l "
     "WHERE position <= {p} AND occurred_at_us >= {p} AND occurred_at_us < {p}{superseded} "
     "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11"
 )
@@ -318,7 +321,7 @@ def merge_report_keys(
 
 _GROSS = (
     "SELECT target_currency, CAST(sum(amount_micros) AS BIGINT), min(occurred_at_us), max(occurred_at_us) "
-    "FROM report_lines l WHERE position <= {p} AND occurred_at_us >= {p} AND occurred_at_us < {p}{superseded} "
+    "FROM report_line_groups l WHERE position <= {p} AND occurred_at_us >= {p} AND occurred_at_us < {p}{superseded} "
     "GROUP BY target_currency"
 )
 
@@ -336,8 +339,8 @@ def report_gross(
 
 _IMPORTED = f"{SalesReport.Imported.__module__}:{SalesReport.Imported.__qualname__}"  # type: ignore[attr-defined]
 _REPORTS_IN = (
-    "SELECT report_id, count(*) FROM report_lines l WHERE position <= {p} AND occurred_at_us >= {p} "
-    "AND occurred_at_us < {p}{superseded} GROUP BY report_id"
+    "SELECT report_id, CAST(sum(lines) AS BIGINT) FROM report_line_groups l WHERE position <= {p} "
+    "AND occurred_at_us >= {p} AND occurred_at_us < {p}{superseded} GROUP BY report_id"
 )
 
 
