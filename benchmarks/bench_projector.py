@@ -10,9 +10,15 @@ Figures, each beside a baseline measured in the same run:
   from a batch's commit to its earnings being visible, with the projector following in its own
   process (LISTEN/NOTIFY). Plays are written as UsageBatch events + usage_rows directly (the
   usage contract, synthetic fixed-rate pricing), not through `royalty usage ingest`.
+- pools (issue 17): catch-up plays/s of a log whose month has a user-centric subscription pool
+  (BENCH_POOL_SUBSCRIBERS subscribers of the 5 000 listeners paid before the plays, so every usage
+  batch of the month moves the pool's money and the month's pool is distributed again), beside
+  the same plays without a pool, in the same run: the catch-up from position 0, then
+  BENCH_POOL_TAIL more plays of the month folded one usage event (10 000 plays) a step, the way a
+  follower sees a steady feed.
 `python -m benchmarks.bench_projector lag` runs one part.
 Sizes: BENCH_PLAYS, BENCH_SPAN_SECONDS, BENCH_NAIVE_PLAYS, BENCH_LAG_RATE, BENCH_LAG_SECONDS,
-BENCH_RECORDINGS.
+BENCH_RECORDINGS, BENCH_POOL_PLAYS, BENCH_POOL_SUBSCRIBERS, BENCH_POOL_TAIL.
 """
 
 from __future__ import annotations
@@ -39,7 +45,9 @@ from ledger.application import RoyaltyLedger
 from ledger.domain.usage_batch import UsageBatch
 from ledger.store.config import StoreConfig
 from ledger.store.migrate import apply_migrations, pg_conninfo
+from ledger.usage.listener import SECRET_ENV, ListenerHasher
 from projections.db import ViewDB
+from projections.pools_earnings import PoolEarnings
 from projections.projector import Projector
 
 BENCH = "projector"
@@ -52,6 +60,9 @@ RECORDINGS = int(os.environ.get("BENCH_RECORDINGS", 300))
 # plays/s by default); per-minute stats cells grow with it, so it is printed with the figure.
 SPAN_US = int(os.environ.get("BENCH_SPAN_SECONDS", 3_600)) * 1_000_000
 PER_EVENT = 10_000
+POOL_PLAYS = int(os.environ.get("BENCH_POOL_PLAYS", 500_000))
+POOL_SUBSCRIBERS = int(os.environ.get("BENCH_POOL_SUBSCRIBERS", 4_000))
+POOL_TAIL = int(os.environ.get("BENCH_POOL_TAIL", 100_000))
 TERRITORIES = ["DE", "FR", "GB", "US", "NL", "SE", "ES", "IT", "BR", "JP"]
 ADMIN = os.environ.get("ROYALTY_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 OCT_US = int(datetime(2026, 10, 1, tzinfo=UTC).timestamp()) * 1_000_000
@@ -244,7 +255,103 @@ def _watch(
     db.close()
 
 
+def _pool_log(with_pool: bool) -> tuple[StoreConfig, RoyaltyLedger, list[str]]:
+    """POOL_PLAYS plays of October in UsageBatch events of PER_EVENT (listeners as HMACs), after
+    a user-centric pool paid by POOL_SUBSCRIBERS of the listeners (`with_pool`), or none."""
+    config = fresh_database("pool" if with_pool else "nopool")
+    app = RoyaltyLedger(config, clock=lambda: datetime(2026, 11, 2, tzinfo=UTC))
+    isrcs = seed(app)
+    if with_pool:
+        app.configure_pool("subs", "Subscriptions", "subscription", "EUR", "bench")
+        app.set_pool_rule("subs", {"method": "user-centric", "fallback": "pro-rata"}, "2026-10", "bench", "bench")
+        rows = [
+            {
+                "contribution_id": f"c{n}",
+                "pool": "subs",
+                "listener": f"l{n:05d}",
+                "occurred_at": "2026-10-01T12:00:00Z",
+                "amount": "9.99",
+                "currency": "EUR",
+            }
+            for n in range(POOL_SUBSCRIBERS)
+        ]
+        assert app.record_contributions(rows, "csv:bench", "bench").accepted == POOL_SUBSCRIBERS
+    _october_plays(app, isrcs, 0, POOL_PLAYS)
+    return config, app, isrcs
+
+
+def _october_plays(app: RoyaltyLedger, isrcs: list[str], first: int, count: int) -> None:
+    hasher = ListenerHasher(os.environ[SECRET_ENV].encode())
+    rng = random.Random(8 + first)
+    for n in range(first, first + count, PER_EVENT):
+        plays = make_plays(rng, PER_EVENT, isrcs, TERRITORIES, OCT_US, 28 * DAY_US, first_id=n)
+        record_plays(app, [(*r[:7], hasher(r[7]), *r[8:]) for r in plays])
+
+
+def _project(app: RoyaltyLedger, batch_size: int, plays: int) -> float:
+    """Plays/s folded by a fresh projector up to the head (and the time in the pool fold)."""
+    db = ViewDB(app.config)
+    in_pools = [0.0]
+    fold = PoolEarnings.fold
+
+    def timed(self: PoolEarnings, *args: Any, **kwargs: Any) -> None:
+        began = time.perf_counter()
+        try:
+            fold(self, *args, **kwargs)
+        finally:
+            in_pools[0] += time.perf_counter() - began
+
+    PoolEarnings.fold = timed  # type: ignore[method-assign]
+    try:
+        started = time.perf_counter()
+        Projector(app, db, batch_size=batch_size).catch_up()
+        elapsed = time.perf_counter() - started
+    finally:
+        PoolEarnings.fold = fold  # type: ignore[method-assign]
+    pooled = db.execute("SELECT COALESCE(SUM(amount_micros), 0) FROM earn_pool_month WHERE account LIKE 'party:%'")
+    print(
+        f"[{BENCH}]   {plays:,} plays, batch {batch_size}: {elapsed:.1f} s, of which the pool fold "
+        f"{in_pools[0]:.1f} s; pool money to parties {int(pooled[0][0]):,} µ",
+        flush=True,
+    )
+    db.close()
+    return plays / elapsed
+
+
+def pools() -> None:
+    os.environ.setdefault(SECRET_ENV, "bench-listener-secret-0123456789")
+    made = [_pool_log(with_pool) for with_pool in (False, True)]
+    try:
+        shape = f"{POOL_PLAYS:,} plays of October, {PER_EVENT:,} per UsageBatch, {RECORDINGS} recordings"
+        print(f"[{BENCH}] pool log: {shape}; {POOL_SUBSCRIBERS:,} of 5,000 listeners subscribe", flush=True)
+        rates = [_project(app, 5_000, POOL_PLAYS) for _, app, _ in made]
+        print(f"[{BENCH}]   load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
+        emit(
+            Figure(BENCH, "catch-up plays/s, user-centric pool in the month", rates[1], "plays/s", "no pool", rates[0])
+        )
+        # A follower: POOL_TAIL more plays of the same month arrive, folded one usage event a step.
+        tail = POOL_TAIL // PER_EVENT * PER_EVENT
+        for _, app, isrcs in made:
+            _october_plays(app, isrcs, POOL_PLAYS, tail)
+        rates = [_project(app, 1, tail) for _, app, _ in made]
+        print(f"[{BENCH}]   load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
+        emit(
+            Figure(
+                BENCH,
+                "following: plays/s, one usage event a step, pool in the month",
+                rates[1],
+                "plays/s",
+                "no pool",
+                rates[0],
+            )
+        )
+    finally:
+        for config, app, _ in made:
+            app.close()
+            drop_database(config)
+
+
 if __name__ == "__main__":
-    # `python -m benchmarks.bench_projector [catch_up] [lag]`: both by default.
-    for part in sys.argv[1:] or ["catch_up", "lag"]:
-        {"catch_up": catch_up, "lag": lag}[part]()
+    # `python -m benchmarks.bench_projector [catch_up] [lag] [pools]`: all by default.
+    for part in sys.argv[1:] or ["catch_up", "lag", "pools"]:
+        {"catch_up": catch_up, "lag": lag, "pools": pools}[part]()

@@ -215,3 +215,22 @@ def test_audit_verify_recomputes_every_contribution_against_its_batch(app):
     conn.close()
     problems = [text for _, text in verify_contributions(app).problems]
     assert any("c2" in text for text in problems) and any("sum to" in text for text in problems)
+
+
+def test_an_earlier_month_s_pools_are_computed_once_while_nothing_of_theirs_is_recorded(app):
+    """A close computes each earlier month at two positions (adjustments); the pool SQL runs once
+    when nothing the month's pools read was recorded in between, and again when something was."""
+    _january(app, {"method": "user-centric", "fallback": "coop-fund"})
+    close_period(app, app.config, JAN, "t")
+    closed = app.head_position()
+    app.record_contributions([payment("f1", "subs", "s1", "10", at="2026-02-03T10:00:00Z")], "csv:test", "t")
+    insert_plays(app.config, app.head_position(), [("s1", R2, T(2026, 2, 4))], start=100)
+    engine = engine_for(app, app.config)
+    at_close = engine.pool_periods(JAN, closed)
+    assert engine.pool_periods(JAN, app.head_position()) is at_close  # February's money only
+    insert_plays(app.config, app.head_position(), [("s2", R1, T(2026, 1, 20))], start=200)  # late January
+    engine = engine_for(app, app.config)
+    at_close = engine.pool_periods(JAN, closed)
+    late = engine.pool_periods(JAN, app.head_position())
+    assert late is not at_close and late[0].inputs.plays != at_close[0].inputs.plays
+    assert replay_period(app, app.config, JAN).ok

@@ -171,6 +171,20 @@ def live_totals(db: ViewDB, suffix: str = "") -> dict[tuple[str, str, str, int],
     return {k: v for k, v in totals.items() if v}
 
 
+def live_money_equation_holds(db: ViewDB, as_of: int) -> None:
+    """Σ every account's live earnings (platform, parties, escrow, suspense, the pools' own
+    accounts, the co-op fund) = Σ gross ingested + Σ pool contributions, per currency."""
+    live = dict(db.execute("SELECT currency, SUM(amount_micros) FROM earn_account_day GROUP BY currency"))
+    money: dict[str, int] = defaultdict(int)
+    for table in ("usage_rows", "pool_contributions"):
+        amount = "gross_micros" if table == "usage_rows" else "amount_micros"
+        for currency, total in db.execute(
+            f"SELECT currency, SUM({amount}) FROM {table} WHERE position <= ? GROUP BY currency", [as_of]
+        ):
+            money[str(currency)] += int(total)
+    assert {c: int(v) for c, v in live.items() if v} == {c: v for c, v in money.items() if v}
+
+
 def kept_sums_agree(db: ViewDB) -> None:
     """earn_party_total and earn_party_day equal the per-day rows summed (pool rows included)."""
     by_total = db.execute(
@@ -201,12 +215,14 @@ def run(config: StoreConfig, steps: list[tuple[Any, ...]], final_batch: int) -> 
                 follower.catch_up()
                 as_of = min(follower.positions().values())
                 assert live_totals(db) == statement_totals(app, as_of)
+                live_money_equation_holds(db, as_of)
             else:
                 scenario.apply(s)
         Projector(app, db, batch_size=final_batch).catch_up()
         head = app.head_position()
         live = live_totals(db)
         assert live == statement_totals(app, head)
+        live_money_equation_holds(db, head)
         kept_sums_agree(db)
         rebuild(app, ["earnings"], batch_size=final_batch + 3, db=db)
         assert live_totals(db) == live

@@ -7,10 +7,11 @@ key add up to the key's gross exactly, because they are the key's largest-remain
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import pyarrow as pa
 
@@ -22,6 +23,9 @@ from ledger.store.config import StoreConfig
 from projections.statements.batch import allocate_many
 from projections.statements.reports import merge_report_keys
 from projections.statements.usage import StoreUsage, UsageReader, usage_keys
+
+if TYPE_CHECKING:
+    from projections.statements.pools import PoolPeriod
 
 PPM = 1_000_000
 _new_line = tuple.__new__
@@ -130,9 +134,11 @@ def compute_period(
     as_of: int,
     coarse: Future[pa.Table] | None = None,
     reader: UsageReader | None = None,
+    pools: Callable[[Period, int], list[PoolPeriod]] | None = None,
 ) -> PeriodResult:
     """f(period, as_of); `coarse` is the usage pre-sum started before the history was read;
-    `reader` where the usage is summed (default: the store)."""
+    `reader` where the usage is summed (default: the store); `pools` the period's pool
+    distributions as known at as_of (default: computed afresh; StatementEngine memoises them)."""
     result = PeriodResult(period, as_of)
     usage: list[tuple[AllocationKey, KeyTotals]] = []
     refunds: list[tuple[AllocationKey, KeyTotals]] = []
@@ -148,7 +154,7 @@ def compute_period(
         # Pool money (docs/pools.md) is revenue of the period too, distributed as known at as_of.
         from projections.statements.pools import add_pool_lines
 
-        add_pool_lines(config, history, result)
+        add_pool_lines(config, history, result, pools(period, as_of) if pools is not None else None)
     return result
 
 

@@ -329,6 +329,33 @@ def pool_periods(
     return out
 
 
+_CONTRIBUTED_BETWEEN = (
+    "SELECT 1 FROM pool_contributions WHERE position > {p} AND position <= {p} "
+    "AND occurred_at_us >= {p} AND occurred_at_us < {p} LIMIT 1"
+)
+_STREAMED_BETWEEN = (
+    "SELECT 1 FROM usage_rows u WHERE u.position > {p} AND u.position <= {p} "
+    "AND u.occurred_at_us >= {p} AND u.occurred_at_us < {p} AND u.kind = 'stream' LIMIT 1"
+)
+
+
+def pools_unchanged(config: StoreConfig, history: RightsHistory, period: Period, a: int, b: int) -> bool:
+    """Whether `pool_periods(…, period, a)` and `(…, period, b)` are the same: nothing they read
+    was recorded between the two positions — no pool, rule or collective event, no contribution
+    and no stream that occurred in the period (the units, counted plays, are compared too)."""
+    lo, hi = min(a, b), max(a, b)
+    facts = history.pools
+    positions = [p.position for p in facts.pools.values()]
+    positions += [r.position for rules in facts.rules.values() for r in rules]
+    positions += [v[0] for versions in facts.collectives.values() for v in versions]
+    if any(lo < position <= hi for position in positions):
+        return False
+    start, end = period_bounds_us(period)
+    return not any(
+        query_store(config, text, (lo, hi, start, end)) for text in (_CONTRIBUTED_BETWEEN, _STREAMED_BETWEEN)
+    )
+
+
 def _account_line(
     result: PeriodResult, account: str, currency: str, kind: str, isrc: str, share_ppm: int, micros: int
 ) -> None:

@@ -25,6 +25,7 @@ from ledger.royalties.history import CloseFact
 from ledger.store.config import StoreConfig
 from projections.statements.compute import LineAmounts, LineKey, PeriodResult, compute_period
 from projections.statements.display import percent_text, versions_text
+from projections.statements.pools import PoolPeriod, pool_periods, pools_unchanged
 from projections.statements.reports import sales_report_summaries
 from projections.statements.usage import UsageReader
 
@@ -41,11 +42,27 @@ class StatementEngine:
     # Where usage is summed: None is the store; see projections.statements.spark_engine.
     usage: UsageReader | None = None
 
+    # Pool distributions by period, each with the position it was computed at (pool_periods).
+    _pools: dict[Period, list[tuple[int, list[PoolPeriod]]]] = field(default_factory=dict)
+
     def period_result(self, period: Period, as_of: int) -> PeriodResult:
         if (period, as_of) not in self._memo:
             coarse = self.prefetched.pop((period, as_of), None)
-            self._memo[(period, as_of)] = compute_period(self.config, self.history, period, as_of, coarse, self.usage)
+            self._memo[(period, as_of)] = compute_period(
+                self.config, self.history, period, as_of, coarse, self.usage, self.pool_periods
+            )
         return self._memo[(period, as_of)]
+
+    def pool_periods(self, period: Period, as_of: int) -> list[PoolPeriod]:
+        """The period's pool distributions at as_of, reused from another position when nothing
+        they read was recorded in between: adjustments compute an earlier month at two positions
+        (docs/pools.md), and its pool SQL is the costly part of f(P', ·)."""
+        for known_at, periods in self._pools.get(period, []):
+            if known_at == as_of or pools_unchanged(self.config, self.history, period, known_at, as_of):
+                return periods
+        periods = pool_periods(self.config, self.history, period, as_of)
+        self._pools.setdefault(period, []).append((as_of, periods))
+        return periods
 
     def previous_close(self, period: Period, as_of: int) -> CloseFact | None:
         earlier = [c for p, c in self.history.closes_as_of(as_of).items() if Period.parse(p) < period]
