@@ -14,8 +14,8 @@ Figures, each beside a baseline measured in the same run:
   (BENCH_POOL_SUBSCRIBERS subscribers of the 5 000 listeners paid before the plays, so every usage
   batch of the month moves the pool's money and the month's pool is distributed again), beside
   the same plays without a pool, in the same run: the catch-up from position 0, then
-  BENCH_POOL_TAIL more plays of the month folded one usage event (10 000 plays) a step, the way a
-  follower sees a steady feed.
+  BENCH_POOL_TAIL more plays of the month's last day folded one usage event (10 000 plays) a step,
+  the way a follower sees a steady feed.
 `python -m benchmarks.bench_projector lag` runs one part.
 Sizes: BENCH_PLAYS, BENCH_SPAN_SECONDS, BENCH_NAIVE_PLAYS, BENCH_LAG_RATE, BENCH_LAG_SECONDS,
 BENCH_RECORDINGS, BENCH_POOL_PLAYS, BENCH_POOL_SUBSCRIBERS, BENCH_POOL_TAIL.
@@ -285,11 +285,13 @@ def _pool_log(with_pool: bool) -> tuple[StoreConfig, RoyaltyLedger, list[str]]:
     return config, app, isrcs
 
 
-def _october_plays(app: RoyaltyLedger, isrcs: list[str], first: int, count: int) -> None:
+def _october_plays(
+    app: RoyaltyLedger, isrcs: list[str], first: int, count: int, start_us: int = OCT_US, span_us: int = 28 * DAY_US
+) -> None:
     hasher = ListenerHasher(os.environ[SECRET_ENV].encode())
     rng = random.Random(8 + first)
     for n in range(first, first + count, PER_EVENT):
-        plays = make_plays(rng, PER_EVENT, isrcs, TERRITORIES, OCT_US, 28 * DAY_US, first_id=n)
+        plays = make_plays(rng, PER_EVENT, isrcs, TERRITORIES, start_us, span_us, first_id=n)
         record_plays(app, [(*r[:7], hasher(r[7]), *r[8:]) for r in plays])
 
 
@@ -334,10 +336,12 @@ def pools() -> None:
         emit(
             Figure(BENCH, "catch-up plays/s, user-centric pool in the month", rates[1], "plays/s", "no pool", rates[0])
         )
-        # A follower: POOL_TAIL more plays of the same month arrive, folded one usage event a step.
+        # A follower: POOL_TAIL more plays of the month's last day (today's, as a live feed has
+        # them) arrive, folded one usage event a step: without a pool a step re-allocates that
+        # day; with one it also distributes the whole month's pool again.
         tail = POOL_TAIL // PER_EVENT * PER_EVENT
         for _, app, isrcs in made:
-            _october_plays(app, isrcs, POOL_PLAYS, tail)
+            _october_plays(app, isrcs, POOL_PLAYS, tail, OCT_US + 27 * DAY_US, DAY_US)
         rates = [_project(app, 1, tail) for _, app, _ in made]
         print(f"[{BENCH}]   load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
         emit(
