@@ -8,6 +8,9 @@ upserts of the changed parts and deletes of the vanished ones.
 Each part's change (new amount minus old) is also added to two sums the dashboard reads: per
 account × recording × territory × currency, all time (`earn_party_total`), and per account × day
 × currency (`earn_party_day`) — so they always equal the per-day rows summed, for a few rows a page.
+
+Pool rows (kind `pool:…`, projections.pools_earnings) share `earn_account_day` but are written
+by the pool fold alone: they are never loaded here, so a recomputed day never deletes them.
 """
 
 from __future__ import annotations

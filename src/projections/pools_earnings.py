@@ -18,6 +18,8 @@ or rollback loses nothing. A month is recomputed when the batch has pool events 
 collectives: every month with contributions), contributions occurring in it, rights changes
 (every month: only the pie and split step runs again when the distribution is cached), or streams
 occurring in it while one of its pools' rules counts plays (pro-rata or user-centric weight).
+A migration that folds the earnings again from position 0 must empty `earn_pool_month` with the
+other earnings tables (the rows as last written are what each rewrite subtracts).
 """
 
 from __future__ import annotations

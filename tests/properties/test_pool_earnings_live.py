@@ -277,3 +277,38 @@ SCENARIO: list[tuple[Any, ...]] = [
 def test_a_month_of_three_pools_projected_live_equals_its_statements(store_config):
     """The same comparison on both backends, over a fixed story (a close, late usage, a refund)."""
     assert run(store_config, SCENARIO, 2) > 10
+
+
+MIGRATION = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def _refold_statements(backend: str) -> list[str]:
+    """Migration 0021's statements after its table: empty the earnings and restart the model."""
+    text = (MIGRATION / backend / "0021_earnings_pools.sql").read_text()
+    bodies = ["\n".join(x for x in s.splitlines() if not x.strip().startswith("--")).strip() for s in text.split(";")]
+    return [b for b in bodies if b.startswith(("DELETE", "UPDATE"))]
+
+
+@pytest.mark.parametrize("contributed", [True, False])
+def test_migration_0021_refolds_the_earnings_of_a_store_with_pool_contributions_only(store_config, contributed):
+    app = RoyaltyLedger(store_config)
+    db = ViewDB(store_config)
+    try:
+        seed(app)
+        scenario = Scenario(app)
+        scenario.apply(("plays", [("s1", R1, 3), ("s2", R2, 4)]))
+        if contributed:
+            scenario.apply(("pay", "subs", "s1", 9_990_000, 2, None))
+        Projector(app, db).catch_up()
+        folded = live_totals(db)
+        db.execute("DELETE FROM earn_pool_month")  # as the migration created it: empty
+        for statement in _refold_statements(store_config.backend):
+            db.execute(statement)
+        (position,) = db.execute("SELECT position FROM projection_tracking WHERE model = 'earnings'")[0]
+        assert (position == 0) is contributed and (live_totals(db) == {}) is contributed
+        Projector(app, db).catch_up()
+        assert live_totals(db) == folded == statement_totals(app, app.head_position())
+        kept_sums_agree(db)
+    finally:
+        db.close()
+        app.close()
