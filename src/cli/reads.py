@@ -57,7 +57,9 @@ def _utc(text: str | None, name: str, as_json: bool) -> datetime | None:
 
 
 def earnings(
-    party: str = typer.Argument(..., help="Party key (or an account: platform, escrow:…)."),
+    party: str = typer.Argument(
+        ..., help="Party key (or an account: platform, coop-fund, escrow:…, suspense:…, pool:…, tax:…)."
+    ),
     by: str = typer.Option("day", "--by", help=" | ".join(EARNINGS_CHOICES)),
     period: str = typer.Option(None, "--period", help="Only this month, YYYY-MM."),
     isrc: str = typer.Option(None, "--isrc", help="Only this recording."),

@@ -14,6 +14,7 @@ from ledger.domain.money import format_micros
 from ledger.domain.party import DomainError
 from ledger.domain.period import InvalidTime, Period
 from ledger.usage.catalogue_cache import releases_carrying
+from projections.queries import BARE_ACCOUNTS, account_name
 from projections.statements.close import (
     close_period,
     compute_statements,
@@ -137,7 +138,7 @@ def _require_account(
 ) -> None:
     """An unknown name is an error, never an empty statement: a party must be registered; any other
     account (escrow, suspense, a pool's, tax) must have something on the period's statements."""
-    if account == "platform":
+    if account in BARE_ACCOUNTS:
         return
     if account.startswith("party:"):
         try:
@@ -157,7 +158,9 @@ def _require_account(
 @app.command("show")
 def show(
     period: str = typer.Argument(..., help="YYYY-MM"),
-    party: str = typer.Option(..., "--party", help="Party key (or an account: platform, …)."),
+    party: str = typer.Option(
+        ..., "--party", help="Party key (or an account: platform, coop-fund, escrow:…, suspense:…, pool:…, tax:…)."
+    ),
     as_of: int = typer.Option(None, "--as-of", help="Log position (default: the close, else head)."),
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -166,7 +169,7 @@ def show(
     engine = engine_for(app_, store_config())
     close_ = engine.history.closes.get(str(p))
     position = as_of if as_of is not None else (close_.as_of_position if close_ else engine.history.upto)
-    account = party if ":" in party or party == "platform" else f"party:{party}"
+    account = account_name(party)
     _require_account(app_, engine, account, p, position, as_json)
     doc = build_statement(engine, account, p, position)
     doc["sha256"] = statement_hash({k: v for k, v in doc.items()})

@@ -12,7 +12,7 @@ from typing import Any
 
 from projections.catalogue_view import epoch_us as _epoch_us
 from projections.db import ViewDB
-from projections.queries import _account
+from projections.queries import account_name
 from projections.rollups import bucket_label
 
 __all__ = ["earned_by", "earned_by_bucket", "earned_totals", "plays_by"]
@@ -26,7 +26,7 @@ def earned_by(db: ViewDB, party: str, column: str, currency: str) -> dict[str, i
     col = _COLUMNS[column]
     rows = db.execute(
         f"SELECT {col}, SUM(amount_micros) FROM earn_party_total WHERE account = ? AND currency = ? GROUP BY {col}",
-        [_account(party), currency],
+        [account_name(party), currency],
     )
     return {str(k): int(a) for k, a in rows}
 
@@ -36,7 +36,7 @@ def earned_totals(db: ViewDB, party: str, start: datetime | None = None) -> dict
     lo = _epoch_us(start) if start else 0
     rows = db.execute(
         "SELECT currency, SUM(amount_micros) FROM earn_party_day WHERE account = ? AND day_us >= ? GROUP BY currency",
-        [_account(party), lo],
+        [account_name(party), lo],
     )
     return {str(c): int(a) for c, a in rows}
 
@@ -47,7 +47,7 @@ def earned_by_bucket(db: ViewDB, party: str, by: str, start: datetime | None = N
     cells: dict[tuple[str, str], int] = defaultdict(int)
     for day, currency, amount in db.execute(
         "SELECT day_us, currency, amount_micros FROM earn_party_day WHERE account = ? AND day_us >= ?",
-        [_account(party), lo],
+        [account_name(party), lo],
     ):
         cells[(bucket_label(int(day), by), str(currency))] += int(amount)
     return [{"bucket": b, "currency": c, "amount_micros": a} for (b, c), a in sorted(cells.items())]

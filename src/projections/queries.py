@@ -32,8 +32,13 @@ def iso(us: int) -> str:
     return datetime.fromtimestamp(us // 1_000_000, tz=UTC).isoformat().replace("+00:00", "Z")
 
 
-def _account(party: str) -> str:
-    return party if ":" in party or party == "platform" else f"party:{party}"
+BARE_ACCOUNTS = ("platform", "coop-fund")  # accounts named without a class prefix
+
+
+def account_name(name: str) -> str:
+    """The account a name means: `aria` → `party:aria`; `platform`, `coop-fund` and prefixed names
+    (`party:…`, `escrow:…`, `suspense:…`, `pool:…`, `tax:…`) as they are."""
+    return name if ":" in name or name in BARE_ACCOUNTS else f"party:{name}"
 
 
 def _range(period: str | None) -> tuple[int, int]:
@@ -78,7 +83,7 @@ def earnings(
         raise ValueError(f"earnings by {by!r}: expected one of {sorted(EARNINGS_BY)}")
     column = EARNINGS_BY[by]
     start, end = _range(period)
-    where, params = ["account = ?", "day_us >= ?", "day_us < ?"], [_account(party), start, end]
+    where, params = ["account = ?", "day_us >= ?", "day_us < ?"], [account_name(party), start, end]
     for name, value in (("isrc", isrc), ("territory", territory)):
         if value:
             where.append(f"{name} = ?")
@@ -96,7 +101,7 @@ def earnings(
     for line in lines:
         totals[line["currency"]] += line["amount_micros"]
     return {
-        "account": _account(party),
+        "account": account_name(party),
         "by": by,
         "period": period,
         "as_of": as_of(db, "earnings"),
@@ -116,17 +121,17 @@ def balance(app: RoyaltyLedger, db: ViewDB, party: str, earned: dict[str, int] |
     if position:
         for n in app.read_log(1, stop=position, topics=app.topics_of(Payout.PayoutRecorded)):  # type: ignore[attr-defined]
             event = app.decode(n)
-            if _account(event.party) == _account(party):
+            if account_name(event.party) == account_name(party):
                 paid[event.currency] += event.amount_micros
-        if _account(party).startswith("tax:"):
+        if account_name(party).startswith("tax:"):
             remitted = app.topics_of(TaxRemittance.Recorded)  # type: ignore[attr-defined]
             for n in app.read_log(1, stop=position, topics=remitted):
                 event = app.decode(n)
-                if f"tax:{event.territory}" == _account(party):
+                if f"tax:{event.territory}" == account_name(party):
                     paid[event.currency] += event.amount_micros
     currencies = sorted(set(earned) | set(paid))
     return {
-        "account": _account(party),
+        "account": account_name(party),
         "as_of": position,
         "balances": [
             {

@@ -14,7 +14,7 @@ from typing import Any
 
 from projections.catalogue_view import epoch_us
 from projections.db import ViewDB
-from projections.queries import EARNINGS_BY, _account, as_of, iso
+from projections.queries import EARNINGS_BY, account_name, as_of, iso
 
 MINUTE_US = 60_000_000
 HOUR_US = 60 * MINUTE_US
@@ -182,7 +182,7 @@ def earnings(
         raise ValueError(f"earnings are kept per day: by {by!r} is finer; use day, week, month or year")
     lo, hi = _bounds(start, end)
     where = "s.account = ? AND s.day_us >= ? AND s.day_us < ?"
-    params: list[Any] = [_account(party), lo, hi]
+    params: list[Any] = [account_name(party), lo, hi]
     clause, values = _isrc_filter(isrcs)
     where += clause
     params += values
@@ -212,7 +212,7 @@ def earnings(
     kept = set(order[:top] if top else order)
     labels = _labels(db, group, kept)
     return {
-        "account": _account(party),
+        "account": account_name(party),
         "by": by,
         "group": group,
         "top": top,
@@ -264,7 +264,7 @@ def artist_recordings(db: ViewDB, artist: str) -> list[str]:
 
 
 def party_of_account(account: str) -> str | None:
-    """The party key an account names (`aria`, `party:aria`); None for platform, escrow:…, suspense:…."""
-    if account == "platform" or account.split(":", 1)[0] in ("escrow", "suspense"):
-        return None
-    return account.removeprefix("party:")
+    """The party key an account names (`aria`, `party:aria`); None for any other account (platform,
+    coop-fund, escrow:…, suspense:…, pool:…, tax:…)."""
+    name = account_name(account)
+    return name.removeprefix("party:") if name.startswith("party:") else None
