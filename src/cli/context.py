@@ -16,8 +16,18 @@ def store_config() -> StoreConfig:
 
 @cache
 def ledger() -> ApiLedger:
-    """The ledger as the API runs it, so a write from the CLI answers with the positions it wrote."""
-    return ApiLedger(store_config())
+    """The ledger as the API runs it, so a write from the CLI answers with the positions it wrote.
+
+    A store that is missing, unreachable or behind the migrations is a clear error and exit 1.
+    """
+    from cli.output import fail
+    from ledger.store.migrate import store_problem
+
+    config = store_config()
+    problem = store_problem(config)
+    if problem:
+        fail(problem)
+    return ApiLedger(config)
 
 
 def actor() -> str:

@@ -183,3 +183,53 @@ def _apply_postgres(config: StoreConfig, migrations: list[Migration]) -> list[st
                 done.append(m.version)
         conn.commit()
         return done
+
+
+def store_problem(config: StoreConfig) -> str | None:
+    """Why this store cannot be used as it is, in words a person can act on; None when it can.
+
+    Checked before a command opens the ledger, so a missing store, an unreachable server or a
+    store behind the code's migrations is one clear sentence, not a traceback — and never creates
+    an empty SQLite file as a side effect. Nothing is written.
+    """
+    where = config.describe()
+    try:
+        applied = _applied_versions(config)
+    except FileNotFoundError:
+        return f"no store at {where}: run `royalty init` to create it, or set ROYALTY_DATABASE_URL to an existing one"
+    except (sqlite3.Error, psycopg.Error) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if "does not exist" in reason:
+            return f"no store at {where}: {reason}; run `royalty init` to create it"
+        return f"cannot open the store at {where}: {reason}"
+    if applied is None:
+        return f"the store at {where} has no tables: run `royalty init`"
+    missing = [m for m in load_migrations(config.backend) if m.version not in applied]
+    if missing:
+        names = ", ".join(f"{m.version}_{m.name}" for m in missing[:3]) + (" …" if len(missing) > 3 else "")
+        return (
+            f"the store at {where} is behind this version of royalty-ledger: {len(missing)} migration(s) "
+            f"not applied ({names}); run `royalty init` to apply them"
+        )
+    return None
+
+
+def _applied_versions(config: StoreConfig) -> set[str] | None:
+    """The applied migration versions; None when the store has no schema_migrations table."""
+    probe = "SELECT version FROM schema_migrations"
+    if config.backend == "sqlite":
+        assert config.sqlite_path is not None
+        if not config.sqlite_path.exists():
+            raise FileNotFoundError(config.sqlite_path)
+        conn = sqlite3.connect(f"file:{config.sqlite_path}?mode=ro", uri=True, timeout=30)
+        try:
+            known = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
+            if known.fetchone() is None:
+                return None
+            return {str(row[0]) for row in conn.execute(probe)}
+        finally:
+            conn.close()
+    with psycopg.connect(pg_conninfo(config)) as pg:
+        if pg.execute("SELECT to_regclass('schema_migrations')").fetchone() == (None,):
+            return None
+        return {str(row[0]) for row in pg.execute(probe)}

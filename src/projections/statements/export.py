@@ -19,7 +19,6 @@ from ledger.safe_csv import csv_writer
 from projections.statements.close import PeriodStatements
 from projections.statements.display import Letterhead, known_at_words, platform_name
 from projections.statements.dsr import DsrDetails, write_statement_dsr
-from projections.statements.pdf import write_pdf
 from projections.statements.statement import SUMMARY_FIELDS
 from projections.statements.xml_export import write_xml
 
@@ -195,6 +194,8 @@ def export_period(
                 elif fmt == "xml":
                     write_xml(doc, path, statements.hashes.get(account))
                 elif fmt == "pdf":
+                    from projections.statements.pdf import write_pdf  # fpdf: 0.25 s, paid only for PDFs
+
                     write_pdf(doc, letterhead, path)
                 else:
                     stamp = created_at or period.end
