@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +13,7 @@ from ledger.domain.party import DomainError
 from ledger.domain.period import Period
 from ledger.royalties import RightsHistory, read_rights_history
 from ledger.store.config import StoreConfig
+from projections.statements.compute import without_cyclic_gc as _without_cyclic_gc
 from projections.statements.statement import (
     StatementEngine,
     build_statement,
@@ -56,24 +55,6 @@ class PeriodStatements:
     @property
     def totals(self) -> dict[str, dict[str, dict[str, int]]]:
         return {account: totals_of(doc) for account, doc in sorted(self.documents.items())}
-
-
-@contextmanager
-def _without_cyclic_gc() -> Iterator[None]:
-    """No cyclic garbage collection while a period is computed.
-
-    Computing a month builds millions of small acyclic objects (keys, lines, statement
-    dicts) that reference counting frees; the cyclic collector's full passes over them (and
-    over whatever else the process holds, e.g. a close's statements during its replay) took
-    a third of the time. Cycles are collected when the block ends.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def engine_for(

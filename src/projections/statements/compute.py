@@ -7,8 +7,10 @@ key add up to the key's gross exactly, because they are the key's largest-remain
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
@@ -21,7 +23,6 @@ from ledger.royalties.allocation import AllocationContext, Part, right_weights
 from ledger.royalties.keys import AllocationKey, allocate, refund_key
 from ledger.store.config import StoreConfig
 from projections.statements.batch import allocate_many
-from projections.statements.reports import merge_report_keys
 from projections.statements.usage import StoreUsage, UsageReader, usage_keys
 
 if TYPE_CHECKING:
@@ -89,7 +90,8 @@ def allocation_keys(
     coarse: Future[pa.Table] | None = None,
     reader: UsageReader | None = None,
 ) -> dict[AllocationKey, KeyTotals]:
-    """The period's usage and refunds as known at `as_of`, summed by allocation key.
+    """The period's usage and refunds as known at `as_of`, summed by allocation key (imported
+    report income is keyed and allocated apart: report_columns.add_report_lines).
 
     Grouped usage comes cut by rights segment (a stretch of time with one context); segments
     whose contexts are equal for a group — e.g. on both sides of another territory's takedown
@@ -114,7 +116,6 @@ def allocation_keys(
             sale_at_us=g.sale_at_us,
         )
         _merge(grouped, key, g.units, g.gross_micros)
-    merge_report_keys(grouped, config, history, period, as_of)  # imported sales reports (issue 20)
     return grouped
 
 
@@ -125,6 +126,24 @@ def _merge(grouped: dict[AllocationKey, KeyTotals], key: AllocationKey, units: i
     else:
         found.units += units
         found.gross_micros += gross
+
+
+@contextmanager
+def without_cyclic_gc() -> Iterator[None]:
+    """No cyclic garbage collection while a period is computed.
+
+    Computing a month builds millions of small acyclic objects (keys, lines, statement
+    dicts) that reference counting frees; the cyclic collector's full passes over them (and
+    over whatever else the process holds, e.g. a close's statements during its replay) took
+    a third of the time. Cycles are collected when the block ends.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def compute_period(
@@ -139,6 +158,19 @@ def compute_period(
     """f(period, as_of); `coarse` is the usage pre-sum started before the history was read;
     `reader` where the usage is summed (default: the store); `pools` the period's pool
     distributions as known at as_of (default: computed afresh; StatementEngine memoises them)."""
+    with without_cyclic_gc():  # hundreds of thousands of lines: see without_cyclic_gc
+        return _compute_period(config, history, period, as_of, coarse, reader, pools)
+
+
+def _compute_period(
+    config: StoreConfig,
+    history: RightsHistory,
+    period: Period,
+    as_of: int,
+    coarse: Future[pa.Table] | None,
+    reader: UsageReader | None,
+    pools: Callable[[Period, int], list[PoolPeriod]] | None,
+) -> PeriodResult:
     result = PeriodResult(period, as_of)
     usage: list[tuple[AllocationKey, KeyTotals]] = []
     refunds: list[tuple[AllocationKey, KeyTotals]] = []
@@ -150,6 +182,11 @@ def compute_period(
     for key, totals in refunds:
         detailed = allocate(key, totals.gross_micros)
         add_parts(result, key, totals.units, totals.gross_micros, tuple(detailed), list(detailed.values()))
+    # Imported sales reports (issue 20): their kind (RIGHT@SOURCE) keeps their keys and lines
+    # apart from usage, so they are keyed and allocated column-wise on their own.
+    from projections.statements.report_columns import add_report_lines
+
+    add_report_lines(result, config, history, period, as_of)
     if history.pools.pools:
         # Pool money (docs/pools.md) is revenue of the period too, distributed as known at as_of.
         from projections.statements.pools import add_pool_lines

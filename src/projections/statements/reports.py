@@ -35,7 +35,7 @@ from ledger.domain.recording import Recording
 from ledger.domain.release import Release
 from ledger.domain.sales_report import ReportSource, SalesReport
 from ledger.domain.work import Work
-from ledger.royalties import KeyTotals, RightsHistory, period_bounds_us
+from ledger.royalties import RightsHistory, period_bounds_us
 from ledger.royalties.allocation import AllocationContext, RightContext, party_account, suspense_account
 from ledger.royalties.keys import AllocationKey
 from ledger.royalties.timeline import context_at
@@ -285,7 +285,8 @@ def with_withholding(
 def report_keys(
     config: StoreConfig, history: RightsHistory, period: Period, as_of: int
 ) -> list[tuple[AllocationKey, int, int]]:
-    """(key, units, gross) for every matched or unmatched report group of the period at `as_of`."""
+    """(key, units, gross) for every matched or unmatched report group of the period at `as_of`,
+    one group at a time: the reference that report_columns.add_report_lines computes column-wise."""
     start, end = period_bounds_us(period)
     groups = report_groups(config, start, end, as_of)
     if not groups:
@@ -304,19 +305,6 @@ def report_keys(
         ctx = with_withholding(segment.for_usage(g.right, g.source, g.territory), history, g.territory, g.at_us, as_of)
         out.append((AllocationKey(g.currency, isrc, kind, g.territory, ctx), g.units, micros))
     return out
-
-
-def merge_report_keys(
-    grouped: dict[AllocationKey, KeyTotals], config: StoreConfig, history: RightsHistory, period: Period, as_of: int
-) -> None:
-    """Add the period's report keys to the usage keys (compute.allocation_keys)."""
-    for key, units, gross in report_keys(config, history, period, as_of):
-        found = grouped.get(key)
-        if found is None:
-            grouped[key] = KeyTotals(units, 0, gross)
-        else:
-            found.units += units
-            found.gross_micros += gross
 
 
 _GROSS = (
