@@ -143,3 +143,24 @@ def test_an_unknown_dsr_record_is_a_quarantined_line_not_a_skipped_one():
     assert [q[1] for q in checked.quarantine] == ["unreadable_record"]
     assert "XX01.01" in checked.quarantine[0][2]
     assert isinstance(checked.lines, pa.Table) and checked.lines.num_rows == 4
+
+
+def test_plain_decimals_read_as_exact_micro_units_at_both_ends_of_the_range():
+    """The fast path reads micro-units from Arrow's 128-bit decimal storage: signs, the smallest
+    unit and the largest accepted amount come out exact; one more micro-unit is absurd."""
+    amounts = ["-0.000001", "-12.345678", "0", "0.000001", "999999999.999999", "1000000000.000000"]
+    lines = [f"V1,USRC17607839,,One,A,FR,2026-01,1,{a},{a},EUR,master" for a in amounts]
+    checked = check(*lines)
+    assert checked.lines.column("gross_micros").to_pylist() == [
+        -1,
+        -12_345_678,
+        0,
+        1,
+        999_999_999_999_999,
+        1_000_000_000_000_000,
+    ]
+    assert checked.lines.column("net_micros").to_pylist() == checked.lines.column("gross_micros").to_pylist()
+    too_big = check(GOOD, "V1,USRC17607839,,One,A,FR,2026-01,1,1000000000.000001,0.70,EUR,master")
+    assert [(q[0], q[1]) for q in too_big.quarantine] == [(2, "absurd_amount")]
+    beyond_64_bits = check(GOOD, "V1,USRC17607839,,One,A,FR,2026-01,1,99999999999999.5,0.70,EUR,master")
+    assert [(q[0], q[1]) for q in beyond_64_bits.quarantine] == [(2, "absurd_amount")]
