@@ -8,7 +8,7 @@ takedowns, rights-pie versions, period closes, payouts and tax remittances. Pure
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -125,6 +125,14 @@ class RightsHistory:
     _proposed: dict[tuple[Any, int], dict[str, Any]] = field(default_factory=dict)
     _isrcs: dict[Any, str] = field(default_factory=dict)
     _disputes: dict[Any, DisputeFact] = field(default_factory=dict)
+
+    def recordings_registered(self, upto: int) -> Iterator[tuple[str, str, int]]:
+        """(recording id, ISRC, position) of each recording registered at or before `upto`: a
+        recording's first event is its registration."""
+        for originator, isrc in self._isrcs.items():
+            at = self.work_links[isrc][0][0]
+            if at <= upto:
+                yield str(originator), isrc, at
 
     def fold(self, position: int, event: Any) -> None:
         """Apply one decoded event recorded at `position` (events arrive in position order)."""

@@ -40,8 +40,8 @@ from projections.statements.reports import (
     _GROUPS,
     _ID_COLUMNS,
     _query,
+    identity_at,
     match_line,
-    read_identity,
     superseded_filter,
     unmatched_context,
     with_withholding,
@@ -158,7 +158,7 @@ def add_report_lines(
     table = report_group_table(config, start, end, as_of)
     if table.num_rows == 0:
         return
-    identity = read_identity(config, max(history.upto, as_of))
+    identity = identity_at(config, history, max(history.upto, as_of))
     text = {c: table.column(c).to_pylist() for c in _TEXT}
     ats = table.column("occurred_at_us").to_pylist()
     units = np.asarray(table.column("units"), dtype=np.int64)

@@ -22,7 +22,7 @@ import json
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -110,10 +110,26 @@ def _fold(identity: Identity, position: int, what: str, originator: str, e: dict
 
 
 @lru_cache(maxsize=8)
-def read_identity(config: StoreConfig, upto: int) -> Identity:
+def read_identity(config: StoreConfig, upto: int, recordings: bool = True) -> Identity:
+    """The identifier facts up to `upto` (`recordings=False`: without the recordings, which a
+    rights history holds already — see identity_at)."""
     identity = Identity(upto)
-    for position, originator, topic, state in iter_stored_events(config, list(_TOPICS.values()), upto):
+    topics = [t for w, t in _TOPICS.items() if recordings or w != "recording"]
+    for position, originator, topic, state in iter_stored_events(config, topics, upto):
         _fold(identity, position, _BY_TOPIC[topic], originator, json.loads(state))
+    return identity
+
+
+def identity_at(config: StoreConfig, history: RightsHistory, upto: int) -> Identity:
+    """read_identity(config, upto), with the recordings taken from a rights history read at least
+    that far instead of decoding every recording's event again: the history keeps each
+    recording's id → ISRC and the positions of its events, the first being its registration."""
+    if history.upto < upto:
+        return read_identity(config, upto)
+    identity = replace(read_identity(config, upto, recordings=False), recordings={}, platform_ids={})
+    for originator, isrc, at in history.recordings_registered(upto):
+        identity.recordings.setdefault(isrc, at)
+        identity.platform_ids.setdefault(originator, (at, isrc))
     return identity
 
 
