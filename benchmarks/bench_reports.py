@@ -10,12 +10,7 @@ the store's GROUP BY, matching, keys, largest-remainder allocation of every key 
 account). Baseline: `pyarrow.csv.read_csv` of the same file and a `group_by(ISRC, Country)`
 sum. Medians of `--rounds` (each round imports a new copy of the file into a new database).
 
-`--history-during-import`: the distribution's rights history (the rights facts recorded before
-the report) is read in a thread while the import checks its lines and waits on its COPY, then
-continued to the head (`engine_for(…, history=…)`: only the report's own event is new) — the
-same work, overlapped; it gains only when the machine has a core to spare for it.
-
-    python -m benchmarks reports [--lines N] [--recordings N] [--rounds N] [--history-during-import]
+    python -m benchmarks reports [--lines N] [--recordings N] [--rounds N]
 """
 
 from __future__ import annotations
@@ -25,7 +20,7 @@ import os
 import tempfile
 import time
 import uuid
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -43,7 +38,6 @@ from ledger.domain.recording import Recording
 from ledger.domain.split_agreement import SplitAgreement
 from ledger.reports.commands import set_mapping, set_rates
 from ledger.reports.importer import import_report
-from ledger.royalties import read_rights_history
 from ledger.store.config import StoreConfig
 from ledger.store.migrate import apply_migrations, pg_conninfo
 from projections.statements.close import engine_for
@@ -148,9 +142,7 @@ def pyarrow_baseline(path: Path) -> float:
     return time.perf_counter() - started
 
 
-def one_round(
-    admin: StoreConfig, path: Path, recordings: int, parties: int, overlap: bool = False
-) -> tuple[float, float, float, int]:
+def one_round(admin: StoreConfig, path: Path, recordings: int, parties: int) -> tuple[float, float, float, int]:
     name = f"royalty_bench_{uuid.uuid4().hex[:8]}"
     config = StoreConfig.from_url(f"postgresql://{admin.pg_user}@{admin.pg_host}:{admin.pg_port}/{name}")
     apply_migrations(config)
@@ -158,13 +150,11 @@ def one_round(
     try:
         build_catalogue(app, recordings, parties)
         data = path.read_bytes()
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            started = time.perf_counter()
-            known = pool.submit(read_rights_history, app, app.head_position()) if overlap else None
-            result = import_report(app, data, source="store", actor="bench", file_name=path.name)
-            imported = time.perf_counter() - started
-            head = app.head_position()
-            engine = engine_for(app, config, head, history=None if known is None else known.result())
+        started = time.perf_counter()
+        result = import_report(app, data, source="store", actor="bench", file_name=path.name)
+        imported = time.perf_counter() - started
+        head = app.head_position()
+        engine = engine_for(app, config, head)
         distributed = engine.period_result(PERIOD, head)
         total = time.perf_counter() - started
         accounts = len(distributed.lines)
@@ -186,7 +176,6 @@ def main() -> None:
     parser.add_argument("--recordings", type=int, default=20_000)
     parser.add_argument("--parties", type=int, default=5_000)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--history-during-import", action="store_true", help="read the rights history in a thread")
     args = parser.parse_args()
     admin = StoreConfig.from_url(ADMIN)
     load = os.getloadavg()[0]
@@ -200,15 +189,14 @@ def main() -> None:
         runs, floors = [], []
         for _ in range(args.rounds):  # interleaved: the baseline beside each round
             floors.append(pyarrow_baseline(path))
-            runs.append(one_round(admin, path, args.recordings, args.parties, args.history_during_import))
+            runs.append(one_round(admin, path, args.recordings, args.parties))
     imported = float(np.median([r[0] for r in runs]))
     total = float(np.median([r[1] for r in runs]))
     distribute = float(np.median([r[2] for r in runs]))
     floor = float(np.median(floors))
     print(
         f"[{BENCH}] {args.lines:,} lines ({size / 2**20:.0f} MiB CSV), {args.recordings:,} recordings, "
-        f"{runs[0][3]:,} accounts; median of {args.rounds}; load average {load:.1f} at the start"
-        + ("; rights history read during the import" if args.history_during_import else ""),
+        f"{runs[0][3]:,} accounts; median of {args.rounds}; load average {load:.1f} at the start",
         flush=True,
     )
     emit(

@@ -97,7 +97,10 @@ def _text(table: pa.Table, name: str) -> pa.Array:
     if array.null_count == len(array):  # a field the mapping does not name
         return array
     trimmed = pc.utf8_trim_whitespace(array)
-    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+    empty = pc.equal(trimmed, "")
+    if not pc.any(empty).as_py():  # the common case: no blank cell, no second copy of the column
+        return trimmed
+    return pc.if_else(empty, pa.scalar(None, pa.string()), trimmed)
 
 
 def _by_values(
