@@ -16,10 +16,12 @@ from typing import Any
 from ledger.application import RoyaltyLedger
 from ledger.domain.usage_batch import UsageBatch
 from ledger.usage.digest import batch_digest
-from ledger.usage.store import LINE_COLUMNS
+from ledger.usage.store import LINE_COLUMNS, PG_COPY, PG_TYPES, postgres_row
 
 COLUMNS = ("position", "batch_id", *LINE_COLUMNS)  # the usage_rows contract, in table order
 Row = tuple[Any, ...]  # COLUMNS without position and batch_id
+# Listener references are HMACs (64 hex digits), as ingest stores them.
+_LISTENERS = [hashlib.sha256(f"l{n:05d}".encode()).hexdigest() for n in range(5000)]
 
 
 def make_plays(
@@ -48,7 +50,7 @@ def make_plays(
                 start_us + rng.randrange(span_us),
                 rng.choice(isrcs),
                 None,
-                f"l{rng.randrange(5000):05d}",
+                _LISTENERS[rng.randrange(5000)],
                 rng.choice(territories),
                 seconds,
                 currency,
@@ -81,9 +83,12 @@ class _RowsWriter:
         )
 
     def write_postgres(self, cursor: Any, positions: Sequence[int]) -> None:
-        with cursor.copy(f"COPY usage_rows ({','.join(COLUMNS)}) FROM STDIN") as copy:
-            for row in self._with_position(positions, sqlite=False):
-                copy.write_row(row)
+        # The lean table (migration 0040), as ledger.usage.store writes it.
+        with cursor.copy(PG_COPY) as copy:
+            copy.set_types(PG_TYPES)
+            for row in self.rows:
+                copy.write_row(postgres_row(positions[0], row))
+        cursor.execute("INSERT INTO usage_positions (position) VALUES (%s)", (positions[0],))
 
 
 def record_plays(app: RoyaltyLedger, rows: Sequence[Row], source: str = "player") -> int:

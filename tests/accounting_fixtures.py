@@ -6,15 +6,18 @@ gross amounts at a chosen log position, so every expected number can be computed
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import psycopg
 
 from ledger.royalties import to_us
 from ledger.store.config import StoreConfig
 from ledger.store.migrate import pg_conninfo
+from ledger.usage.store import PG_COLUMN_NAMES, postgres_row
 
 COLUMNS = (
     "position, batch_id, source, usage_id, line_no, kind, occurred_at_us, isrc, upc, "
@@ -63,6 +66,23 @@ def insert_usage(config: StoreConfig, position: int, plays: list[Play]) -> None:
         )
         for p in plays
     ]
+    insert_usage_rows(config, rows)
+
+
+def _hex(value: str) -> str:
+    """A hash column's value as 64 hex digits (fixtures may use short placeholders)."""
+    try:
+        if len(bytes.fromhex(value)) == 32:
+            return value
+    except ValueError:
+        pass
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def insert_usage_rows(config: StoreConfig, rows: list[tuple[Any, ...]], cursor: Any = None) -> None:
+    """Rows in COLUMNS order straight into usage_rows: as they are on SQLite; on PostgreSQL as
+    the lean table stores them (migration 0040: 64-bit key, bytea hashes, no batch id, the
+    position in usage_positions), placeholder hashes replaced by a SHA-256 of their text."""
     marks = ", ".join(["?"] * 20)
     if config.backend == "sqlite":
         assert config.sqlite_path is not None
@@ -70,6 +90,16 @@ def insert_usage(config: StoreConfig, position: int, plays: list[Play]) -> None:
         with conn:
             conn.executemany(f"INSERT INTO usage_rows ({COLUMNS}) VALUES ({marks})", rows)
         conn.close()
-    else:
-        with psycopg.connect(pg_conninfo(config)) as pg, pg.cursor() as cur:
-            cur.executemany(f"INSERT INTO usage_rows ({COLUMNS}) VALUES ({marks.replace('?', '%s')})", rows)
+        return
+    lean = []
+    for position, _batch, *line in rows:
+        line[7], line[16] = _hex(line[7]), _hex(line[16])
+        lean.append(postgres_row(position, line))
+    with psycopg.connect(pg_conninfo(config)) as pg, pg.cursor() as cur:
+        cur.executemany(
+            f"INSERT INTO usage_rows ({PG_COLUMN_NAMES}) VALUES ({', '.join(['%s'] * len(lean[0]))})", lean
+        )
+        cur.executemany(
+            "INSERT INTO usage_positions (position) VALUES (%s) ON CONFLICT DO NOTHING",
+            [(p,) for p in sorted({r[0] for r in rows})],
+        )

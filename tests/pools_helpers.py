@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-import psycopg
 import pytest
 
 from ledger.royalties import to_us
 from ledger.store.config import StoreConfig
-from ledger.store.migrate import pg_conninfo
 from ledger.usage.listener import SECRET_ENV, ListenerHasher
-from tests.accounting_fixtures import COLUMNS
+from tests.accounting_fixtures import insert_usage_rows
 
 SECRET = "pools-test-listener-secret-0123456789"  # noqa: S105 - a test key
 HASH = ListenerHasher(SECRET.encode())
@@ -56,16 +53,7 @@ def insert_plays(config: StoreConfig, position: int, plays: list[tuple[str, str,
         )
         for i, (listener, isrc, at) in enumerate(plays)
     ]
-    marks = ", ".join(["?"] * 20)
-    if config.backend == "sqlite":
-        assert config.sqlite_path is not None
-        conn = sqlite3.connect(config.sqlite_path)
-        with conn:
-            conn.executemany(f"INSERT INTO usage_rows ({COLUMNS}) VALUES ({marks})", rows)
-        conn.close()
-    else:
-        with psycopg.connect(pg_conninfo(config)) as pg, pg.cursor() as cur:
-            cur.executemany(f"INSERT INTO usage_rows ({COLUMNS}) VALUES ({marks.replace('?', '%s')})", rows)
+    insert_usage_rows(config, rows)
 
 
 def payment(

@@ -23,6 +23,7 @@ from ledger.royalties.allocation import AllocationContext
 from ledger.royalties.history import RightsHistory, read_rights_history
 from ledger.royalties.keys import AllocationKey, allocate_accounts, refund_key
 from ledger.royalties.timeline import Segment, rights_timeline
+from ledger.usage.keys import sale_join
 from projections.batch_usage import batch_usage
 from projections.db import ViewDB
 from projections.earnings_rows import AccountDayRows
@@ -59,7 +60,7 @@ SELECT COALESCE(s.isrc, r.isrc), r.currency, COALESCE(s.territory, r.territory),
        COALESCE(s.pricing_model, r.pricing_model), COALESCE(s.occurred_at_us, r.occurred_at_us),
        r.occurred_at_us - (r.occurred_at_us % {day}), COUNT(*), SUM(r.gross_micros)
 FROM usage_rows r LEFT JOIN usage_rows s
-    ON s.source = r.source AND s.usage_id = r.refund_of AND s.line_no = r.line_no AND s.kind <> 'refund'
+    ON {sale} AND s.kind <> 'refund'
 WHERE r.position >= ? AND r.position <= ? AND r.kind = 'refund'
 GROUP BY 1, 2, 3, 4, 5, 6, 7
 ON CONFLICT (isrc, currency, territory, sale_kind, sale_model, sale_at_us, day_us) DO UPDATE SET
@@ -179,7 +180,9 @@ class EarningsView(ReadModel):
             return []
         touched = [
             (str(isrc), int(day))
-            for isrc, day in db.execute(_FOLD_REFUNDS.format(day=DAY_US, **self.t), [batch.lo, batch.hi])
+            for isrc, day in db.execute(
+                _FOLD_REFUNDS.format(day=DAY_US, sale=sale_join(db.backend), **self.t), [batch.lo, batch.hi]
+            )
         ]
         for isrc, _ in touched:
             self._refunds.pop(isrc, None)

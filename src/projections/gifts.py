@@ -22,9 +22,9 @@ _GRANTS = (
     "WHERE kind = 'grant' AND position <= {p} ORDER BY position, gift_id"
 )
 _PLAYS = (
-    "SELECT u.position, u.occurred_at_us, u.listener_hash, u.currency, u.gross_micros FROM usage_rows u "
+    "SELECT u.position, u.occurred_at_us, {usage_hash}, u.currency, u.gross_micros FROM usage_rows u "
     "WHERE u.pricing_model = 'stream2own' AND u.kind = 'stream' AND {counted} AND u.gross_micros > 0 "
-    "AND u.position <= {p} AND u.listener_hash IN (SELECT listener_hash FROM gift_credits WHERE position <= {p}) "
+    "AND u.position <= {p} AND u.listener_hash IN (SELECT {gift_hash} FROM gift_credits WHERE position <= {p}) "
     "ORDER BY u.position, u.occurred_at_us, u.source, u.usage_id"
 )
 

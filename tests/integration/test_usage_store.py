@@ -158,7 +158,10 @@ def test_batch_events_state_their_rows_totals_and_positions(app: RoyaltyLedger) 
         )
         assert {c: s for c, s, _ in got} == event.totals
         assert sum(n for _, _, n in got) == event.line_count
-    raw = q(app, "SELECT listener_hash FROM usage_rows")
+    # PostgreSQL keeps the HMAC as 32 bytes (migration 0040), shown as hex like SQLite's text.
+    raw = UsageStore(app).query(
+        "SELECT listener_hash FROM usage_rows", "SELECT encode(listener_hash, 'hex') FROM usage_rows"
+    )
     assert all(len(h) == 64 and not h.startswith("l") for (h,) in raw)
 
 

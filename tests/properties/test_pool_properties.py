@@ -18,7 +18,7 @@ from ledger.pools.rules import PoolInputs, distribute, equal_share, user_centric
 from ledger.store.config import StoreConfig
 from ledger.store.migrate import apply_migrations, pg_conninfo
 from projections.statements.pools import read_user_centric
-from tests.accounting_fixtures import COLUMNS
+from tests.accounting_fixtures import insert_usage_rows
 
 FAST = settings(max_examples=50, deadline=None)
 RECORDINGS = [f"QZPOL26{i:05d}" for i in range(6)]
@@ -190,18 +190,16 @@ def _check_store(config: StoreConfig, pool: str, paid, played, rule) -> None:
         "occurred_at_us, funder_hash, target, currency, amount_micros, refund_of, payload_sha256) "
         "VALUES (1, 'b', 's', ?, ?, 'payment', ?, ?, NULL, 'EUR', ?, NULL, 'x')"
     )
-    usage = f"INSERT INTO usage_rows ({COLUMNS}) VALUES ({', '.join(['?'] * 20)})"
     values = [(c, pool, at, s, a) for c, at, s, a in contributions]
     if config.backend == "sqlite":
         conn = sqlite3.connect(config.sqlite_path)
         with conn:
             conn.executemany(insert, values)
-            conn.executemany(usage, rows)
         conn.close()
     else:
         with psycopg.connect(pg_conninfo(config)) as pg, pg.cursor() as cur:
             cur.executemany(insert.replace("?", "%s"), values)
-            cur.executemany(usage.replace("?", "%s"), rows)
+    insert_usage_rows(config, rows)
     scoped = {**rule, "plays": "contributors"}
     stored, stored_plays = read_user_centric(config, pool, "EUR", scoped, jan, 1)
     expected, expected_plays = user_centric_reference(paid, played, rule["weights"], rule["min_plays"])

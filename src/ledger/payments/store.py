@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ledger.usage.keys import PROBE, usage_key
 from ledger.usage.store import UsageStore
 
 if TYPE_CHECKING:
@@ -81,10 +82,13 @@ class StripeStore:
             "SELECT occurred_at_us, isrc, upc, listener_hash, territory, currency, gross_micros "
             "FROM usage_rows WHERE source = ? AND usage_id = ? AND kind <> 'refund' "
             "ORDER BY line_no",
-            "SELECT occurred_at_us, isrc, upc, listener_hash, territory, currency, gross_micros "
-            "FROM usage_rows WHERE source = %s AND usage_id = %s AND kind <> 'refund' "
-            "ORDER BY line_no",
-            (STRIPE_SOURCE, usage_id),
+            # The lean table (migration 0040): by the primary key's probe range, the id re-checked.
+            "SELECT occurred_at_us, isrc, upc, encode(listener_hash, 'hex'), territory, currency, gross_micros "
+            f"FROM usage_rows WHERE usage_key BETWEEN %s AND %s + {PROBE - 1} AND source = %s AND usage_id = %s "
+            "AND kind <> 'refund' ORDER BY line_no",
+            (STRIPE_SOURCE, usage_id)
+            if self._usage.backend == "sqlite"
+            else (usage_key(STRIPE_SOURCE, usage_id), usage_key(STRIPE_SOURCE, usage_id), STRIPE_SOURCE, usage_id),
         )
         if not rows:
             return None

@@ -12,6 +12,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from psycopg.errors import UniqueViolation
+
+from ledger.usage.keys import PROBE, KeyspaceFull, pair_key, usage_key
+
 if TYPE_CHECKING:
     from ledger.application import RoyaltyLedger
 
@@ -35,32 +39,77 @@ LINE_COLUMNS = (
     "payload_sha256",
     "refund_of",
 )
-_PG_TYPES = [
-    "int8",
-    "text",
-    "text",
-    "text",
-    "int4",
-    "text",
-    "int8",
-    "text",
-    "text",
-    "text",
-    "text",
-    "int4",
-    "text",
-    "int8",
-    "text",
-    "int4",
-    "int4",
-    "bool",
-    "text",
-    "text",
-    "bool",  # pair_last (UsageWrite.last_lines)
-]
-_COLS = "position, batch_id, " + ", ".join(LINE_COLUMNS) + ", pair_last"
+_SQLITE_COLS = "position, batch_id, " + ", ".join(LINE_COLUMNS) + ", pair_last"
+# The lean PostgreSQL table (migration 0040): 64-bit keys, bytea hashes, no batch id.
+_PG_COLUMNS = (
+    ("position", "int8"),
+    ("usage_key", "int8"),
+    ("occurred_at_us", "int8"),
+    ("gross_micros", "int8"),
+    ("pair_key", "int8"),
+    ("pricing_version", "int4"),
+    ("play_number", "int4"),
+    ("seconds_played", "int4"),
+    ("line_no", "int2"),
+    ("counted", "bool"),
+    ("pair_last", "bool"),
+    ("listener_hash", "bytea"),
+    ("payload_sha256", "bytea"),
+    ("source", "text"),
+    ("usage_id", "text"),
+    ("kind", "text"),
+    ("isrc", "text"),
+    ("upc", "text"),
+    ("territory", "text"),
+    ("currency", "text"),
+    ("pricing_model", "text"),
+    ("refund_of", "text"),
+)
+PG_COPY = f"COPY usage_rows ({', '.join(c for c, _ in _PG_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+PG_TYPES = [t for _, t in _PG_COLUMNS]
+# LINE_COLUMNS as stored on each backend (the hashes as hex text, as the digest reads them).
+PG_LINE_SELECT = ", ".join(
+    f"encode({c}, 'hex')" if c in ("listener_hash", "payload_sha256") else c for c in LINE_COLUMNS
+)
 SQLITE_CACHE_KIB = 256 * 1024
 _WATERMARK = "SELECT COALESCE(MAX(position), 0) AS w FROM usage_rows"
+# PostgreSQL: the table's position index is BRIN (no MAX by index); one row per batch instead.
+_PG_WATERMARK = "SELECT COALESCE(MAX(position), 0) AS w FROM usage_positions"
+
+
+PG_COLUMN_NAMES = ", ".join(c for c, _ in _PG_COLUMNS)
+
+
+def postgres_row(position: int, line: Sequence[Any], last: bool = False, key: int | None = None) -> tuple[Any, ...]:
+    """A line (LINE_COLUMNS order, hashes as hex) as the lean table's row (PG_COLUMN_NAMES order):
+    its usage key (the first of its probe range unless `key` says otherwise), the pair key on
+    the batch's last counted play of a pair, the hashes as bytes."""
+    s, u, n, k, at, i, e, lh, t, sec, c, g, m, v, pn, o, h, r = line
+    listener = bytes.fromhex(lh)
+    return (
+        position,
+        usage_key(s, u) if key is None else key,
+        at,
+        g,
+        pair_key(listener, i) if last else None,
+        v,
+        pn,
+        sec,
+        n,
+        o,
+        last,
+        listener,
+        bytes.fromhex(h),
+        s,
+        u,
+        k,
+        i,
+        e,
+        t,
+        c,
+        m,
+        r,
+    )
 
 
 class UsageConflict(RuntimeError):
@@ -88,19 +137,28 @@ class UsageStore:
             return list(curs.fetchall())
 
     def watermark(self) -> int:
-        return int(self.query(_WATERMARK, _WATERMARK)[0][0])
+        return int(self.query(_WATERMARK, _PG_WATERMARK)[0][0])
 
     def existing_payloads(self, source: str, usage_ids: Sequence[str]) -> dict[str, str]:
         if not usage_ids:
             return {}
+        if self.backend == "sqlite":
+            rows = self.query(
+                "SELECT usage_id, payload_sha256 FROM usage_rows WHERE source = ? AND line_no = 0 "
+                "AND usage_id IN (SELECT value FROM json_each(?))",
+                "",
+                (source, json.dumps(list(usage_ids))),
+            )
+            return {r[0]: r[1] for r in rows}
+        # One range probe of the primary key per id (its key and the keys a colliding id may
+        # have taken), the full id re-checked.
         rows = self.query(
-            "SELECT usage_id, payload_sha256 FROM usage_rows WHERE source = ? AND line_no = 0 "
-            "AND usage_id IN (SELECT value FROM json_each(?))",
-            # LATERAL: one primary-key probe per id, whatever the planner thinks of the array.
-            "SELECT u.usage_id, u.payload_sha256 FROM unnest(%b::text[]) AS p(id) "
+            "",
+            "SELECT u.usage_id, encode(u.payload_sha256, 'hex') FROM unnest(%b::int8[], %b::text[]) AS p(k, id) "
             "CROSS JOIN LATERAL (SELECT usage_id, payload_sha256 FROM usage_rows "
-            "WHERE source = %s AND usage_id = p.id AND line_no = 0 LIMIT 1) AS u",
-            (source, json.dumps(list(usage_ids))) if self.backend == "sqlite" else (list(usage_ids), source),
+            f"WHERE usage_key BETWEEN p.k AND p.k + {PROBE - 1} AND line_no = 0 AND source = %s "
+            "AND usage_id = p.id LIMIT 1) AS u",
+            ([usage_key(source, i) for i in usage_ids], list(usage_ids), source),
         )
         return {r[0]: r[1] for r in rows}
 
@@ -143,12 +201,18 @@ class UsageStore:
                 (json.dumps(asked),),
             )
             return {asked[int(r[0])]: int(r[1]) for r in rows}
-        listeners, isrcs = [pair[0] for pair in asked], [pair[1] for pair in asked]
+        # PostgreSQL: one descent of (pair_key, play_number) WHERE pair_last per pair, the full
+        # listener hash and ISRC re-checked on the row (another pair with the same key is
+        # stepped over).
+        hashes = [bytes.fromhex(pair[0]) for pair in asked]
+        isrcs = [pair[1] for pair in asked]
         rows = self.query(
             "",
-            "SELECT p.n, u.play_number FROM unnest(%b::text[], %b::text[]) WITH ORDINALITY AS p(l, i, n) "
-            f"CROSS JOIN LATERAL ({latest.format(' AND u.pair_last IS NOT FALSE')}) AS u",
-            (listeners, isrcs),
+            "SELECT p.n, u.play_number FROM unnest(%b::int8[], %b::bytea[], %b::text[]) WITH ORDINALITY "
+            "AS p(k, l, i, n) CROSS JOIN LATERAL (SELECT play_number FROM usage_rows "
+            "WHERE pair_key = p.k AND pair_last AND listener_hash = p.l AND isrc = p.i "
+            "ORDER BY play_number DESC LIMIT 1) AS u",
+            ([pair_key(h, i) for h, i in zip(hashes, isrcs, strict=True)], hashes, isrcs),
         )
         return {asked[int(r[0]) - 1]: int(r[1]) for r in rows if r[1]}
 
@@ -156,14 +220,24 @@ class UsageStore:
         """Lines of earlier sales a refund names: usage_id → [(line_no, isrc, upc, currency, gross)]."""
         if not usage_ids:
             return {}
-        rows = self.query(
-            "SELECT usage_id, line_no, isrc, upc, currency, gross_micros, kind FROM usage_rows "
-            "WHERE source = ? AND usage_id IN (SELECT value FROM json_each(?)) "
-            "ORDER BY usage_id, line_no",
-            "SELECT usage_id, line_no, isrc, upc, currency, gross_micros, kind FROM usage_rows "
-            "WHERE source = %s AND usage_id = ANY(%b::text[]) ORDER BY usage_id, line_no",
-            (source, json.dumps(list(usage_ids)) if self.backend == "sqlite" else list(usage_ids)),
-        )
+        if self.backend == "sqlite":
+            rows = self.query(
+                "SELECT usage_id, line_no, isrc, upc, currency, gross_micros, kind FROM usage_rows "
+                "WHERE source = ? AND usage_id IN (SELECT value FROM json_each(?)) "
+                "ORDER BY usage_id, line_no",
+                "",
+                (source, json.dumps(list(usage_ids))),
+            )
+        else:
+            unique = list(dict.fromkeys(usage_ids))
+            rows = self.query(
+                "",
+                "SELECT u.usage_id, u.line_no, u.isrc, u.upc, u.currency, u.gross_micros, u.kind "
+                "FROM unnest(%b::int8[], %b::text[]) AS p(k, id) CROSS JOIN LATERAL (SELECT * FROM usage_rows "
+                f"WHERE usage_key BETWEEN p.k AND p.k + {PROBE - 1} AND source = %s AND usage_id = p.id) AS u "
+                "ORDER BY u.usage_id, u.line_no",
+                ([usage_key(source, i) for i in unique], unique, source),
+            )
         found: dict[str, list[tuple[Any, ...]]] = {}
         for r in rows:
             found.setdefault(r[0], []).append(r[1:])
@@ -223,7 +297,7 @@ class UsageWrite:
         self._check(int(cursor.fetchone()[0]))
         prefix = f"{int(position)}, '{bid}', "  # an int and a hex string: safe to inline
         cursor.executemany(
-            f"INSERT INTO usage_rows ({_COLS}) VALUES ({prefix}{', '.join('?' * 19)})",
+            f"INSERT INTO usage_rows ({_SQLITE_COLS}) VALUES ({prefix}{', '.join('?' * 19)})",
             map(tuple.__add__, self.lines, [(flag,) for flag in self._last()]),
         )
         cursor.executemany(
@@ -242,16 +316,63 @@ class UsageWrite:
             self.ownership,
         )
 
+    def _keys(self) -> dict[tuple[str, str], int]:
+        """Each id's 64-bit key; two ids of this batch with the same key (never seen, but
+        possible) are left to `_probe`, through the primary key's refusal."""
+        keys: dict[tuple[str, str], int] = {}
+        for line in self.lines:
+            if line[2] == 0:
+                keys[(line[0], line[1])] = usage_key(line[0], line[1])
+        return keys
+
+    def _probe(self, cursor: Any) -> dict[tuple[str, str], int]:
+        """Keys by linear probing, under the log's write lock: refuse (the primary key's error)
+        an id that is stored already, else give each id the first key of its range that no
+        stored or earlier id of the batch holds."""
+        ids = list(dict.fromkeys((line[0], line[1]) for line in self.lines))
+        starts = [usage_key(s, u) for s, u in ids]
+        cursor.execute(
+            "SELECT u.usage_key, u.source, u.usage_id FROM unnest(%b::int8[]) AS p(k) CROSS JOIN LATERAL "
+            f"(SELECT usage_key, source, usage_id FROM usage_rows WHERE usage_key BETWEEN p.k AND p.k + {PROBE - 1} "
+            "AND line_no = 0) AS u",
+            (sorted(set(starts)),),
+        )
+        held = {int(r["usage_key"]): (r["source"], r["usage_id"]) for r in cursor.fetchall()}
+        keys: dict[tuple[str, str], int] = {}
+        for key_id, start in zip(ids, starts, strict=True):
+            if key_id in held.values():
+                raise UniqueViolation(f"usage id {key_id[1]!r} of source {key_id[0]!r} is stored already")
+            for key in range(start, start + PROBE):
+                if key not in held:
+                    held[key] = key_id
+                    keys[key_id] = key
+                    break
+            else:
+                raise KeyspaceFull(f"{PROBE} stored ids share the 64-bit key of usage id {key_id[1]!r}")
+        return keys
+
+    def _copy(self, cursor: Any, position: int, keys: dict[tuple[str, str], int]) -> None:
+        with cursor.copy(PG_COPY) as copy:
+            copy.set_types(PG_TYPES)
+            for line, last in zip(self.lines, self._last(), strict=True):
+                copy.write_row(postgres_row(position, line, last, keys[(line[0], line[1])]))
+
     def write_postgres(self, cursor: Any, positions: Sequence[int]) -> None:
         position, bid = self._position(positions), self.batch_hex
-        cursor.execute(_WATERMARK)
+        cursor.execute(_PG_WATERMARK)
         self._check(int(cursor.fetchone()["w"]))
         if self.lines:
-            with cursor.copy(f"COPY usage_rows ({_COLS}) FROM STDIN (FORMAT BINARY)") as copy:
-                copy.set_types(_PG_TYPES)
-                head = (position, bid)
-                for line, last in zip(self.lines, self._last(), strict=True):
-                    copy.write_row((*head, *line, last))
+            keys = self._keys()
+            try:
+                with cursor.connection.transaction():  # a savepoint: a refused key is looked at below
+                    self._copy(cursor, position, keys)
+            except UniqueViolation:
+                # A key is taken: by one of these ids (a duplicate — the caller looks every id up
+                # and prepares the batch again) or, rarely, by another id whose 64-bit key is the
+                # same (then the next free key of its probe range, found under the log's lock).
+                keys = self._probe(cursor)
+                self._copy(cursor, position, keys)
+            cursor.execute("INSERT INTO usage_positions (position) VALUES (%s)", (position,))
         if self.quarantine:
             cursor.executemany(
                 "INSERT INTO usage_quarantine (quarantine_id, source, usage_id, raw_sha256, "

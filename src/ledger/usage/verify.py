@@ -18,12 +18,14 @@ from typing import TYPE_CHECKING, Any
 
 from ledger.domain.usage_batch import UsageBatch
 from ledger.usage.digest import batch_digest
-from ledger.usage.store import LINE_COLUMNS, UsageStore
+from ledger.usage.store import LINE_COLUMNS, PG_LINE_SELECT, UsageStore
 
 if TYPE_CHECKING:
     from ledger.application import RoyaltyLedger
 
+# The hashes as hex text on both backends (PostgreSQL stores them as bytea, migration 0040).
 _LINES = f"SELECT {', '.join(LINE_COLUMNS)} FROM usage_rows WHERE position = {{p}}"
+_PG_LINES = f"SELECT {PG_LINE_SELECT} FROM usage_rows WHERE position = {{p}}"
 _QUARANTINED = (
     "SELECT quarantine_id, source, usage_id, raw_sha256, reason, detail, raw_row FROM usage_quarantine "
     "WHERE position = {p}"
@@ -60,8 +62,8 @@ class UsageReport:
         }
 
 
-def _query(store: UsageStore, sql: str, position: int) -> list[tuple[Any, ...]]:
-    return store.query(sql.format(p="?"), sql.format(p="%s"), (position,))
+def _query(store: UsageStore, sql: str, position: int, pg_sql: str | None = None) -> list[tuple[Any, ...]]:
+    return store.query(sql.format(p="?"), (pg_sql or sql).format(p="%s"), (position,))
 
 
 def verify_usage(app: RoyaltyLedger) -> UsageReport:
@@ -74,7 +76,7 @@ def verify_usage(app: RoyaltyLedger) -> UsageReport:
         except Exception as exc:  # altered bytes: named here (and by the hash chain), not a crash
             report.problems.append((position, f"the batch event cannot be read: {type(exc).__name__}: {exc}"))
             continue
-        lines = _query(store, _LINES, position)
+        lines = _query(store, _LINES, position, _PG_LINES)
         report.lines += len(lines)
         if len(lines) != event.line_count:
             report.problems.append((position, f"{len(lines)} usage lines stored, the batch states {event.line_count}"))

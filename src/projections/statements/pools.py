@@ -56,11 +56,21 @@ _CONTRIBUTIONS = (
 # below work on integers, not on 64-hex-digit HMACs.
 _SUBS = (
     "subs AS MATERIALIZED (SELECT s, a, ROW_NUMBER() OVER () AS sid FROM ("
-    "SELECT funder_hash AS s, CAST(SUM(amount_micros) AS BIGINT) AS a FROM pool_contributions "
+    "SELECT {funder} AS s, CAST(SUM(amount_micros) AS BIGINT) AS a FROM pool_contributions "
     "WHERE pool_key = {p} AND currency = {p} AND target IS NULL AND funder_hash IS NOT NULL "
     "AND position <= {p} AND occurred_at_us >= {p} AND occurred_at_us < {p}{half} "
     "GROUP BY funder_hash HAVING SUM(amount_micros) > 0) AS nets)"
 )
+# Listener hashes: text on SQLite; on PostgreSQL usage_rows holds them as bytea (migration
+# 0040), so the other tables' hex text is decoded to join them, and usage's shown as hex.
+LISTENER_SQL = {
+    "sqlite": {"funder": "funder_hash", "gift_hash": "listener_hash", "usage_hash": "u.listener_hash"},
+    "postgres": {
+        "funder": "decode(funder_hash, 'hex')",
+        "gift_hash": "decode(listener_hash, 'hex')",
+        "usage_hash": "encode(u.listener_hash, 'hex')",
+    },
+}
 # Each subscriber's counted plays by recording.
 _PLAYS = (
     "plays AS MATERIALIZED (SELECT subs.sid AS sid, u.isrc AS r, COUNT(*) AS n "
@@ -132,7 +142,9 @@ def query_store(
         assert config.sqlite_path is not None
         conn = sqlite3.connect(f"file:{config.sqlite_path}?mode=ro", uri=True, timeout=30)
         try:
-            return conn.execute(text.format(p="?", counted="u.counted = 1", collate=""), tuple(params)).fetchall()
+            return conn.execute(
+                text.format(p="?", counted="u.counted = 1", collate="", **LISTENER_SQL["sqlite"]), tuple(params)
+            ).fetchall()
         finally:
             conn.close()
     with psycopg.connect(pg_conninfo(config)) as pg, pg.cursor() as cur:
@@ -141,9 +153,11 @@ def query_store(
         cur.execute("SET LOCAL work_mem = '1GB'")
         cur.execute("SET LOCAL jit = off")
         for statement, values in prelude:
-            cur.execute(statement.replace("%", "%%").format(p="%s"), tuple(values))
+            cur.execute(statement.replace("%", "%%").format(p="%s", **LISTENER_SQL["postgres"]), tuple(values))
         # ISRCs order by code point, as Python orders them (the model's tie-break).
-        query = text.replace("%", "%%").format(p="%s", counted="u.counted", collate=' COLLATE "C"')
+        query = text.replace("%", "%%").format(
+            p="%s", counted="u.counted", collate=' COLLATE "C"', **LISTENER_SQL["postgres"]
+        )
         rows: list[tuple[Any, ...]] = cur.execute(query, tuple(params)).fetchall()
         return rows
 
@@ -213,9 +227,13 @@ def _sqlite_indexed_subs(config: StoreConfig, text: str, params: list[Any]) -> l
     conn = sqlite3.connect(f"file:{config.sqlite_path}?mode=ro", uri=True, timeout=30)
     try:
         # The temporary database is the connection's own, writable on a read-only connection.
-        conn.execute(f"CREATE TEMPORARY TABLE subs AS {select.format(p='?')}", tuple(params[:5]))
+        conn.execute(
+            f"CREATE TEMPORARY TABLE subs AS {select.format(p='?', **LISTENER_SQL['sqlite'])}", tuple(params[:5])
+        )
         conn.execute("CREATE INDEX temp.subs_s ON subs (s)")
-        query = text.replace(_SUBS + ", ", "").format(p="?", counted="u.counted = 1", collate="")
+        query = text.replace(_SUBS + ", ", "").format(
+            p="?", counted="u.counted = 1", collate="", **LISTENER_SQL["sqlite"]
+        )
         rows: list[tuple[Any, ...]] = conn.execute(query, tuple(params[5:])).fetchall()
         return rows
     finally:
