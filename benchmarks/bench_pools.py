@@ -49,11 +49,15 @@ def generate(config: StoreConfig, plays: int, subscribers: int, recordings: int,
             high = min(plays, low + chunk) - 1
             conn.execute(
                 sql.SQL(
-                    "INSERT INTO usage_rows SELECT {pos}, 'bench', 'bench', i::text, 0, 'stream', "
+                    # The lean table (migration 0040): 64-bit key, bytea hashes, no batch id.
+                    "INSERT INTO usage_rows (position, usage_key, source, usage_id, line_no, kind, occurred_at_us, "
+                    "isrc, upc, listener_hash, territory, seconds_played, currency, gross_micros, pricing_model, "
+                    "pricing_version, play_number, counted, pair_last, payload_sha256, refund_of) "
+                    "SELECT {pos}, royalty_usage_key('bench', i::text), 'bench', i::text, 0, 'stream', "
                     "{start} + (i::bigint * 7919) % {length}, "
                     "'QZBEN26' || lpad(((i::bigint * 7919 + i / {players}) % {recs})::text, 5, '0'), "
-                    "NULL, " + _LISTENER.format(n="i % {players}") + ", 'DE', 60, 'EUR', 1000 + i % 13, "
-                    "'fixed_rate', 1, NULL, true, 'x', NULL FROM generate_series({low}, {high}) AS i"
+                    "NULL, decode(" + _LISTENER.format(n="i % {players}") + ", 'hex'), 'DE', 60, 'EUR', 1000 + i % 13, "
+                    "'fixed_rate', 1, NULL, true, false, '\\x00'::bytea, NULL FROM generate_series({low}, {high}) AS i"
                 ).format(pos=position, start=start, length=length, recs=recordings, players=players, low=low, high=high)
             )
         conn.execute(
@@ -63,6 +67,7 @@ def generate(config: StoreConfig, plays: int, subscribers: int, recordings: int,
                 "FROM generate_series(0, {last}) AS j"
             ).format(pos=position, start=start, last=subscribers - 1)
         )
+        conn.execute(sql.SQL("INSERT INTO usage_positions VALUES ({pos})").format(pos=position))
         conn.execute("ANALYZE usage_rows")
         conn.execute("ANALYZE pool_contributions")
 

@@ -96,9 +96,7 @@ def insert_usage_rows(config: StoreConfig, rows: list[tuple[Any, ...]], cursor: 
         line[7], line[16] = _hex(line[7]), _hex(line[16])
         lean.append(postgres_row(position, line))
     with psycopg.connect(pg_conninfo(config)) as pg, pg.cursor() as cur:
-        cur.executemany(
-            f"INSERT INTO usage_rows ({PG_COLUMN_NAMES}) VALUES ({', '.join(['%s'] * len(lean[0]))})", lean
-        )
+        cur.executemany(f"INSERT INTO usage_rows ({PG_COLUMN_NAMES}) VALUES ({', '.join(['%s'] * len(lean[0]))})", lean)
         cur.executemany(
             "INSERT INTO usage_positions (position) VALUES (%s) ON CONFLICT DO NOTHING",
             [(p,) for p in sorted({r[0] for r in rows})],

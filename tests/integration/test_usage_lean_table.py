@@ -1,0 +1,192 @@
+"""PostgreSQL's lean usage table (migration 0040): its 64-bit keys, what happens when two ids share
+one, and a store written before the migration moved into it and still working."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from ledger.application import RoyaltyLedger
+from ledger.domain.period import Period
+from ledger.store.config import StoreConfig
+from ledger.store.migrate import apply_migrations, migrations_dir, pg_conninfo
+from ledger.usage import store as usage_store
+from ledger.usage.ingest import ingest_rows
+from ledger.usage.keys import PROBE, KeyspaceFull, pair_key, usage_key
+from ledger.usage.store import LINE_COLUMNS, PG_LINE_SELECT, UsageStore, UsageWrite
+from ledger.usage.verify import verify_usage
+from projections.statements.usage import refund_groups
+from tests.conftest import _admin_config, _drop_database
+from tests.usage_helpers import ALBUM, ISRCS, SECRET, build_catalogue, clock, play, sale
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def app(pg_config: StoreConfig) -> Iterator[RoyaltyLedger]:
+    ledger = RoyaltyLedger(pg_config, clock=clock)
+    build_catalogue(ledger)
+    yield ledger
+    ledger.close()
+
+
+def ingest(app: RoyaltyLedger, rows: list[dict[str, Any]], batch_size: int = 1000) -> Any:
+    return ingest_rows(app, rows, actor="test", secret=SECRET, batch_size=batch_size)
+
+
+def q(app: RoyaltyLedger, text: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    return UsageStore(app).query("", text, params)
+
+
+def test_the_keys_are_the_ones_the_database_computes(app: RoyaltyLedger) -> None:
+    ids = [("player", "p1"), ("store", "s-ü-1"), ("stripe", "ch_3N" + "x" * 120), ("a\x1fb", ""), ("", "a\x1fb")]
+    for source, usage_id in ids:
+        ((expected,),) = q(app, "SELECT royalty_usage_key(%s, %s)", (source, usage_id))
+        assert usage_key(source, usage_id) == expected
+        assert usage_key(source, usage_id) + PROBE - 1 < 2**63  # the probe range never overflows
+    listener = bytes(range(32))
+    for isrc in ISRCS:
+        ((expected,),) = q(app, "SELECT royalty_pair_key(%s, %s)", (listener, isrc))
+        assert pair_key(listener, isrc) == expected
+    # The separator keeps (source, id) pairs apart that concatenate alike.
+    assert usage_key("a\x1fb", "") != usage_key("", "a\x1fb") or ("a\x1fb", "") == ("", "a\x1fb")
+
+
+def test_ids_whose_keys_collide_take_the_next_free_key_and_still_deduplicate(
+    app: RoyaltyLedger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every id given the same 64-bit key (as if SHA-256 collided): the writer probes the next
+    keys, lookups re-check the full id, and a ninth id is refused rather than mis-keyed."""
+    monkeypatch.setattr(usage_store, "usage_key", lambda source, usage_id: 4_242)
+    first = ingest(app, [play(f"p{i}", listener=f"l{i}") for i in range(5)], batch_size=3)
+    assert (first.accepted, first.duplicates) == (5, 0)
+    keys = q(app, "SELECT usage_key, usage_id FROM usage_rows ORDER BY usage_key")
+    assert [k for k, _ in keys] == list(range(4_242, 4_247))
+    assert sorted(u for _, u in keys) == [f"p{i}" for i in range(5)]
+
+    # The same ids again: duplicates (found by their full id in the probe range), nothing written.
+    again = ingest(app, [play(f"p{i}", listener=f"l{i}") for i in range(5)])
+    assert (again.accepted, again.duplicates, sum(again.quarantined.values())) == (0, 5, 0)
+    # A stored id with another payload is an error (quarantined), not a new row under a new key.
+    changed = ingest(app, [play("p2", listener="someone-else")])
+    assert (changed.accepted, changed.quarantined) == (0, {"different_payload": 1})
+    # Three more fill the probe range; the one after has no key left: refused, nothing written.
+    more = ingest(app, [play(f"q{i}") for i in range(3)])
+    assert more.accepted == 3
+    rows = q(app, "SELECT count(*) FROM usage_rows")[0][0]
+    with pytest.raises(KeyspaceFull):
+        ingest(app, [play("q9")])
+    assert q(app, "SELECT count(*) FROM usage_rows")[0][0] == rows == 8
+    report = verify_usage(app)
+    assert report.ok, report.problems
+
+
+# --- a store written before migration 0040 -------------------------------------------------
+
+_OLD_COLS = "position, batch_id, " + ", ".join(LINE_COLUMNS) + ", pair_last"
+_OLD_TYPES = ["int8", "text", "text", "text", "int4", "text", "int8", "text", "text", "text", "text", "int4"]
+_OLD_TYPES += ["text", "int8", "text", "int4", "int4", "bool", "text", "text", "bool"]
+
+
+def _old_write_postgres(self: UsageWrite, cursor: Any, positions: Sequence[int]) -> None:
+    """The writer as it was before migration 0040 (text hashes, a batch id per row)."""
+    position = positions[0]
+    if self.lines:
+        with cursor.copy(f"COPY usage_rows ({_OLD_COLS}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(_OLD_TYPES)
+            for line, last in zip(self.lines, self._last(), strict=True):
+                copy.write_row((position, self.batch_hex, *line, last))
+    if self.ownership:
+        cursor.executemany(
+            "INSERT INTO usage_ownership (listener_hash, isrc, source, usage_id, occurred_at_us, position, batch_id) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            [(*o, position, self.batch_hex) for o in self.ownership],
+        )
+    assert not self.quarantine and not self.resolved
+
+
+@pytest.fixture
+def old_store(tmp_path: Path) -> Iterator[StoreConfig]:
+    """A new database migrated up to, not including, 0040."""
+    folder = tmp_path / "migrations"
+    shutil.copytree(migrations_dir(), folder)
+    for path in (folder / "postgres").glob("004*.sql"):
+        path.unlink()
+    admin, name = _admin_config(), f"royalty_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_conninfo(admin), autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    config = StoreConfig.from_url(f"postgresql://{admin.pg_user}@{admin.pg_host}:{admin.pg_port}/{name}")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ROYALTY_MIGRATIONS_DIR", str(folder))
+        apply_migrations(config)
+    yield config
+    _drop_database(name)
+
+
+def _lines(app: RoyaltyLedger, select: str) -> list[tuple[Any, ...]]:
+    return sorted(tuple(r) for r in q(app, f"SELECT position, {select} FROM usage_rows"))
+
+
+def test_a_store_written_before_the_lean_table_moves_into_it_and_keeps_working(old_store: StoreConfig) -> None:
+    fan = [play(f"f{i}", listener="fan", at=f"2026-10-0{i + 1}T10:00:00Z") for i in range(5)]
+    rows = [
+        *fan,
+        play("x1", listener="other", isrc=ISRCS[1]),
+        sale("s1", "9.00", upc=ALBUM),  # three lines, one per track
+        sale("r1", "3.00", kind="refund", refund_of="s1", upc=ALBUM, at="2026-10-20T10:00:00Z"),
+    ]
+    with pytest.MonkeyPatch.context() as patch:
+        # Write as the code before 0040 did: its table, its watermark; every pair is new.
+        patch.setattr(UsageWrite, "write_postgres", _old_write_postgres)
+        patch.setattr(
+            UsageStore,
+            "watermark",
+            lambda self: int(self.query("", "SELECT COALESCE(MAX(position), 0) FROM usage_rows")[0][0]),
+        )
+        patch.setattr(UsageStore, "prior_counted_plays", lambda self, pairs: {})
+        patch.setattr(UsageStore, "sale_lines", lambda self, source, ids: {})  # the sale is in the batch
+        old = RoyaltyLedger(old_store, clock=clock)
+        build_catalogue(old)
+        assert ingest(old, rows, batch_size=2).accepted == len(rows)
+        # Rows from before migration 0009 had no pair_last: they stay in the numbering index.
+        with psycopg.connect(pg_conninfo(old_store)) as conn:
+            conn.execute("ALTER TABLE usage_rows DISABLE TRIGGER usage_rows_append_only")
+            conn.execute("UPDATE usage_rows SET pair_last = NULL WHERE usage_id IN ('f0', 'f1', 'f2')")
+            conn.execute("ALTER TABLE usage_rows ENABLE TRIGGER usage_rows_append_only")
+        before = _lines(old, ", ".join(LINE_COLUMNS))
+        assert [r[15] for r in before if r[2] == "f4"] == [5]
+        old.close()
+
+    assert apply_migrations(old_store) == ["0040"]
+    app = RoyaltyLedger(old_store, clock=clock)
+    try:
+        assert _lines(app, PG_LINE_SELECT) == before
+        report = verify_usage(app)
+        assert report.ok, report.problems
+        assert report.digests_recomputed == report.batches == 4
+        keys = q(app, "SELECT usage_key, source, usage_id FROM usage_rows")
+        assert all(k == usage_key(s, u) for k, s, u in keys)
+        assert UsageStore(app).watermark() == max(r[0] for r in before)
+        # Idempotent across the move: every id is a duplicate.
+        again = ingest(app, rows)
+        assert (again.accepted, again.duplicates) == (0, len(rows))
+        # Numbering continues from the moved rows (their highest number, pair_last or NULL).
+        nxt = ingest(app, [play("f5", listener="fan", at="2026-10-09T10:00:00Z")])
+        assert nxt.accepted == 1
+        assert q(app, "SELECT play_number FROM usage_rows WHERE usage_id = 'f5'") == [(6,)]
+        # The refund still finds its sale (the statements' refund join on the new key).
+        groups = refund_groups(old_store, Period.parse("2026-10"), app.head_position())
+        assert sum(g.gross_micros for g in groups) == -3_000_000
+        assert {g.sale_kind for g in groups} == {"purchase"} and len(groups) == 3
+        # Append-only still enforced by the database.
+        with psycopg.connect(pg_conninfo(old_store)) as conn, pytest.raises(psycopg.Error):
+            conn.execute("UPDATE usage_rows SET gross_micros = 0")
+    finally:
+        app.close()
