@@ -1,11 +1,12 @@
 -- The lean usage table (issue 18): the same lines, the same guarantees, about 40 % fewer bytes a
 -- row and about 40 % less server work per row written (docs/usage-formats.md, "Stored tables").
 --
--- - Dedupe on a 64-bit key: usage_key = royalty_usage_key(source, usage_id), the first 8 bytes
---   of SHA-256(source ‖ U+001F ‖ usage_id) shifted right by one (so key + 7 never overflows).
---   The primary key is (usage_key, line_no); source and usage_id are kept in full and every
---   lookup re-checks them. Two ids whose keys collide: the later takes the next free key of
---   usage_key … usage_key + 7 (linear probing; a lookup reads that range of the primary key).
+-- - Dedupe on a 64-bit key: usage_key = royalty_usage_key(source, usage_id) + probe, computed by
+--   the database (a generated column), where royalty_usage_key is PostgreSQL's 64-bit
+--   hashtextextended of source ‖ U+001F ‖ usage_id, shifted right by one (so + 7 never
+--   overflows). The primary key is (usage_key, line_no); source and usage_id are kept in full and
+--   every lookup re-checks them. Two ids whose keys collide: the later gets probe 1…7, the next
+--   free key (linear probing; a lookup reads the range royalty_usage_key … + 7).
 -- - listener_hash and payload_sha256 as 32-byte bytea, not 64 hex digits; readers show them as
 --   hex (encode(…, 'hex')), which is what the digest and the API use.
 -- - No batch_id per row: a row's batch is the UsageBatch event at its position.
@@ -13,8 +14,10 @@
 --   batch's rows are one run of pages). The usage watermark (the highest position holding
 --   usage) is usage_positions, one row per batch, written with the batch's rows.
 -- - Stream2own numbering by a partial btree on (pair_key, play_number) WHERE pair_last, where
---   pair_key = royalty_pair_key(listener_hash, isrc) (8 bytes of SHA-256) and is stored on the
---   rows in that index only; lookups re-check the full listener hash and ISRC.
+--   pair_key = royalty_pair_key(listener_hash, isrc) (a 64-bit hash, generated on the rows in
+--   that index only, NULL on the others); lookups re-check the full listener hash and ISRC.
+-- Both keys are computed by the database, in C, not by the client: the same immutable functions
+-- serve the generated columns, the lookups and the refund joins.
 -- Rows written before this migration move here with their keys computed by the same functions;
 -- pair_last NULL (rows older than 0009) is kept in the numbering index as before.
 LOCK TABLE stored_events IN EXCLUSIVE MODE;
@@ -22,26 +25,25 @@ LOCK TABLE usage_rows IN ACCESS EXCLUSIVE MODE;
 
 CREATE OR REPLACE FUNCTION royalty_usage_key(source text, usage_id text) RETURNS bigint
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-    SELECT ('x' || encode(substring(sha256(convert_to(source || chr(31) || usage_id, 'UTF8')) FROM 1 FOR 8),
-                          'hex'))::bit(64)::bigint >> 1
+    SELECT hashtextextended(source || E'\x1f' || usage_id, 0) >> 1
 $$;
 CREATE OR REPLACE FUNCTION royalty_pair_key(listener_hash bytea, isrc text) RETURNS bigint
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-    SELECT ('x' || encode(substring(sha256(listener_hash || convert_to(isrc, 'UTF8')) FROM 1 FOR 8),
-                          'hex'))::bit(64)::bigint
+    SELECT hashtextextended(encode(listener_hash, 'hex') || isrc, 0)
 $$;
 
 -- Fixed-width columns first, widest first (no alignment padding), then the variable ones.
 CREATE TABLE usage_rows_lean (
     position bigint NOT NULL,
-    usage_key bigint NOT NULL,
+    usage_key bigint NOT NULL GENERATED ALWAYS AS (royalty_usage_key(source, usage_id) + probe) STORED,
     occurred_at_us bigint NOT NULL,
     gross_micros bigint NOT NULL,
-    pair_key bigint,
+    pair_key bigint GENERATED ALWAYS AS (CASE WHEN pair_last THEN royalty_pair_key(listener_hash, isrc) END) STORED,
     pricing_version int NOT NULL,
     play_number int,
     seconds_played int,
     line_no smallint NOT NULL,
+    probe smallint NOT NULL DEFAULT 0 CHECK (probe BETWEEN 0 AND 7),
     counted boolean NOT NULL,
     pair_last boolean NOT NULL,
     listener_hash bytea NOT NULL,
@@ -56,20 +58,18 @@ CREATE TABLE usage_rows_lean (
     pricing_model text NOT NULL,
     refund_of text,
     CONSTRAINT usage_rows_kind_check
-        CHECK (kind IN ('stream', 'download', 'purchase', 'tip', 'refund')),
-    CONSTRAINT usage_rows_pair_key_check CHECK (pair_key IS NOT NULL OR NOT pair_last)
+        CHECK (kind IN ('stream', 'download', 'purchase', 'tip', 'refund'))
 );
 
-INSERT INTO usage_rows_lean
-SELECT m.position, m.k + dense_rank() OVER (PARTITION BY m.k ORDER BY m.source, m.usage_id) - 1,
-       m.occurred_at_us, m.gross_micros,
-       CASE WHEN m.last THEN royalty_pair_key(decode(m.listener_hash, 'hex'), m.isrc) END,
-       m.pricing_version, m.play_number, m.seconds_played, m.line_no, m.counted, m.last,
+INSERT INTO usage_rows_lean (position, occurred_at_us, gross_micros, pricing_version, play_number, seconds_played,
+                             line_no, probe, counted, pair_last, listener_hash, payload_sha256, source, usage_id,
+                             kind, isrc, upc, territory, currency, pricing_model, refund_of)
+SELECT m.position, m.occurred_at_us, m.gross_micros, m.pricing_version, m.play_number, m.seconds_played, m.line_no,
+       dense_rank() OVER (PARTITION BY royalty_usage_key(m.source, m.usage_id) ORDER BY m.source, m.usage_id) - 1,
+       m.counted, m.pricing_model = 'stream2own' AND m.counted AND m.pair_last IS NOT FALSE,
        decode(m.listener_hash, 'hex'), decode(m.payload_sha256, 'hex'),
        m.source, m.usage_id, m.kind, m.isrc, m.upc, m.territory, m.currency, m.pricing_model, m.refund_of
-FROM (SELECT u.*, royalty_usage_key(u.source, u.usage_id) AS k,
-             (u.pricing_model = 'stream2own' AND u.counted AND u.pair_last IS NOT FALSE) AS last
-      FROM usage_rows u) AS m
+FROM usage_rows AS m
 ORDER BY m.position, m.source, m.usage_id, m.line_no;
 
 CREATE TABLE usage_positions (position bigint PRIMARY KEY);

@@ -17,9 +17,8 @@ from ledger.application import RoyaltyLedger
 from ledger.domain.period import Period
 from ledger.store.config import StoreConfig
 from ledger.store.migrate import apply_migrations, migrations_dir, pg_conninfo
-from ledger.usage import store as usage_store
 from ledger.usage.ingest import ingest_rows
-from ledger.usage.keys import PROBE, KeyspaceFull, pair_key, usage_key
+from ledger.usage.keys import PROBE, KeyspaceFull
 from ledger.usage.store import LINE_COLUMNS, PG_LINE_SELECT, UsageStore, UsageWrite
 from ledger.usage.verify import verify_usage
 from projections.statements.usage import refund_groups
@@ -45,26 +44,51 @@ def q(app: RoyaltyLedger, text: str, params: Sequence[Any] = ()) -> list[tuple[A
     return UsageStore(app).query("", text, params)
 
 
-def test_the_keys_are_the_ones_the_database_computes(app: RoyaltyLedger) -> None:
-    ids = [("player", "p1"), ("store", "s-ü-1"), ("stripe", "ch_3N" + "x" * 120), ("a\x1fb", ""), ("", "a\x1fb")]
-    for source, usage_id in ids:
-        ((expected,),) = q(app, "SELECT royalty_usage_key(%s, %s)", (source, usage_id))
-        assert usage_key(source, usage_id) == expected
-        assert usage_key(source, usage_id) + PROBE - 1 < 2**63  # the probe range never overflows
-    listener = bytes(range(32))
-    for isrc in ISRCS:
-        ((expected,),) = q(app, "SELECT royalty_pair_key(%s, %s)", (listener, isrc))
-        assert pair_key(listener, isrc) == expected
-    # The separator keeps (source, id) pairs apart that concatenate alike.
-    assert usage_key("a\x1fb", "") != usage_key("", "a\x1fb") or ("a\x1fb", "") == ("", "a\x1fb")
-
-
-def test_ids_whose_keys_collide_take_the_next_free_key_and_still_deduplicate(
-    app: RoyaltyLedger, monkeypatch: pytest.MonkeyPatch
+def test_the_keys_are_generated_by_the_database_and_the_pair_key_only_where_numbering_needs_it(
+    app: RoyaltyLedger,
 ) -> None:
+    rows = [play(f"p{i}", listener=f"l{i % 2}", at=f"2026-10-0{1 + i}T10:00:00Z") for i in range(4)]
+    rows += [play("short", listener="l0", seconds=10), sale("s1", "9.00", upc=ALBUM)]
+    assert ingest(app, rows).accepted == 6
+    stored = q(
+        app,
+        "SELECT usage_id, line_no, usage_key = royalty_usage_key(source, usage_id), probe, usage_key < %s, "
+        "pair_last, pair_key IS NOT DISTINCT FROM CASE WHEN pair_last THEN royalty_pair_key(listener_hash, isrc) END, "
+        "pair_key IS NULL FROM usage_rows ORDER BY usage_id, line_no",
+        (2**63 - PROBE,),
+    )
+    assert [(u, n) for u, n, *_ in stored] == [
+        *[(f"p{i}", 0) for i in range(4)],
+        ("s1", 0),
+        ("s1", 1),
+        ("s1", 2),
+        ("short", 0),
+    ]
+    assert all(same and probe == 0 and below for _, _, same, probe, below, _, _, _ in stored)
+    # The last counted play of each listener on the recording carries the pair key; no other row.
+    assert [(u, last, null) for u, n, _, _, _, last, ok, null in stored if ok] == [
+        ("p0", False, True),
+        ("p1", False, True),
+        ("p2", True, False),
+        ("p3", True, False),
+        ("s1", False, True),
+        ("s1", False, True),
+        ("s1", False, True),
+        ("short", False, True),
+    ]
+    # The separator keeps (source, id) pairs apart that concatenate alike.
+    ((a, b),) = q(app, "SELECT royalty_usage_key(%s, ''), royalty_usage_key('', %s)", ("ab", "ab"))
+    assert a != b
+
+
+def test_ids_whose_keys_collide_take_the_next_free_key_and_still_deduplicate(app: RoyaltyLedger) -> None:
     """Every id given the same 64-bit key (as if SHA-256 collided): the writer probes the next
     keys, lookups re-check the full id, and a ninth id is refused rather than mis-keyed."""
-    monkeypatch.setattr(usage_store, "usage_key", lambda source, usage_id: 4_242)
+    with psycopg.connect(pg_conninfo(app.config)) as conn:
+        conn.execute(
+            "CREATE OR REPLACE FUNCTION royalty_usage_key(source text, usage_id text) RETURNS bigint "
+            "LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS 'SELECT 4242::bigint'"
+        )
     first = ingest(app, [play(f"p{i}", listener=f"l{i}") for i in range(5)], batch_size=3)
     assert (first.accepted, first.duplicates) == (5, 0)
     keys = q(app, "SELECT usage_key, usage_id FROM usage_rows ORDER BY usage_key")
@@ -171,8 +195,9 @@ def test_a_store_written_before_the_lean_table_moves_into_it_and_keeps_working(o
         report = verify_usage(app)
         assert report.ok, report.problems
         assert report.digests_recomputed == report.batches == 4
-        keys = q(app, "SELECT usage_key, source, usage_id FROM usage_rows")
-        assert all(k == usage_key(s, u) for k, s, u in keys)
+        assert q(app, "SELECT count(*) FROM usage_rows WHERE usage_key <> royalty_usage_key(source, usage_id)") == [
+            (0,)
+        ]
         assert UsageStore(app).watermark() == max(r[0] for r in before)
         # Idempotent across the move: every id is a duplicate.
         again = ingest(app, rows)

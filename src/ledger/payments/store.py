@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ledger.usage.keys import PROBE, usage_key
+from ledger.usage.keys import key_range
 from ledger.usage.store import UsageStore
 
 if TYPE_CHECKING:
@@ -84,11 +84,9 @@ class StripeStore:
             "ORDER BY line_no",
             # The lean table (migration 0040): by the primary key's probe range, the id re-checked.
             "SELECT occurred_at_us, isrc, upc, encode(listener_hash, 'hex'), territory, currency, gross_micros "
-            f"FROM usage_rows WHERE usage_key BETWEEN %s AND %s + {PROBE - 1} AND source = %s AND usage_id = %s "
+            f"FROM usage_rows WHERE usage_key BETWEEN {key_range('%s', '%s')} AND source = %s AND usage_id = %s "
             "AND kind <> 'refund' ORDER BY line_no",
-            (STRIPE_SOURCE, usage_id)
-            if self._usage.backend == "sqlite"
-            else (usage_key(STRIPE_SOURCE, usage_id), usage_key(STRIPE_SOURCE, usage_id), STRIPE_SOURCE, usage_id),
+            (STRIPE_SOURCE, usage_id) if self._usage.backend == "sqlite" else (STRIPE_SOURCE, usage_id) * 3,
         )
         if not rows:
             return None
