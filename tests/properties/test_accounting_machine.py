@@ -217,6 +217,9 @@ class Reference:
         return {k: v for k, v in out.items() if v}
 
 
+_LISTENER = hashlib.sha256(b"listener").hexdigest()  # stored as an HMAC is: 64 hex digits
+
+
 def _row(r: dict[str, Any]) -> tuple[Any, ...]:
     digest = hashlib.sha256(f"{r['id']}/{r['line']}".encode()).hexdigest()
     return (
@@ -227,7 +230,7 @@ def _row(r: dict[str, Any]) -> tuple[Any, ...]:
         r["t"],
         r["isrc"],
         None,
-        "listener",
+        _LISTENER,
         r["terr"],
         60 if r["kind"] == "stream" else None,
         r["cur"],
