@@ -49,11 +49,11 @@ def generate(config: StoreConfig, plays: int, subscribers: int, recordings: int,
             high = min(plays, low + chunk) - 1
             conn.execute(
                 sql.SQL(
-                    # The lean table (migration 0040): 64-bit key, bytea hashes, no batch id.
-                    "INSERT INTO usage_rows (position, usage_key, source, usage_id, line_no, kind, occurred_at_us, "
+                    # The lean table (migrations 0040, 0041): bytea hashes, no batch id, keys in its indexes.
+                    "INSERT INTO usage_rows (position, source, usage_id, line_no, kind, occurred_at_us, "
                     "isrc, upc, listener_hash, territory, seconds_played, currency, gross_micros, pricing_model, "
                     "pricing_version, play_number, counted, pair_last, payload_sha256, refund_of) "
-                    "SELECT {pos}, royalty_usage_key('bench', i::text), 'bench', i::text, 0, 'stream', "
+                    "SELECT {pos}, 'bench', i::text, 0, 'stream', "
                     "{start} + (i::bigint * 7919) % {length}, "
                     "'QZBEN26' || lpad(((i::bigint * 7919 + i / {players}) % {recs})::text, 5, '0'), "
                     "NULL, decode(" + _LISTENER.format(n="i % {players}") + ", 'hex'), 'DE', 60, 'EUR', 1000 + i % 13, "

@@ -23,7 +23,7 @@ from ledger.royalties.allocation import AllocationContext
 from ledger.royalties.history import RightsHistory, read_rights_history
 from ledger.royalties.keys import AllocationKey, allocate_accounts, refund_key
 from ledger.royalties.timeline import Segment, rights_timeline
-from ledger.usage.keys import sale_join
+from ledger.usage.keys import sale_of_refund
 from projections.batch_usage import batch_usage
 from projections.db import ViewDB
 from projections.earnings_rows import AccountDayRows
@@ -59,8 +59,7 @@ INSERT INTO {earn_refund_day}
 SELECT COALESCE(s.isrc, r.isrc), r.currency, COALESCE(s.territory, r.territory), COALESCE(s.kind, r.kind),
        COALESCE(s.pricing_model, r.pricing_model), COALESCE(s.occurred_at_us, r.occurred_at_us),
        r.occurred_at_us - (r.occurred_at_us % {day}), COUNT(*), SUM(r.gross_micros)
-FROM usage_rows r LEFT JOIN usage_rows s
-    ON {sale} AND s.kind <> 'refund'
+FROM usage_rows r {sale}
 WHERE r.position >= ? AND r.position <= ? AND r.kind = 'refund'
 GROUP BY 1, 2, 3, 4, 5, 6, 7
 ON CONFLICT (isrc, currency, territory, sale_kind, sale_model, sale_at_us, day_us) DO UPDATE SET
@@ -181,7 +180,7 @@ class EarningsView(ReadModel):
         touched = [
             (str(isrc), int(day))
             for isrc, day in db.execute(
-                _FOLD_REFUNDS.format(day=DAY_US, sale=sale_join(db.backend), **self.t), [batch.lo, batch.hi]
+                _FOLD_REFUNDS.format(day=DAY_US, sale=sale_of_refund(db.backend), **self.t), [batch.lo, batch.hi]
             )
         ]
         for isrc, _ in touched:

@@ -18,7 +18,7 @@ from ledger.domain.period import Period
 from ledger.store.config import StoreConfig
 from ledger.store.migrate import apply_migrations, migrations_dir, pg_conninfo
 from ledger.usage.ingest import ingest_rows
-from ledger.usage.keys import PROBE, KeyspaceFull
+from ledger.usage.keys import PROBE, KeyspaceFull, key_of, key_range, sale_of_refund
 from ledger.usage.store import LINE_COLUMNS, PG_LINE_SELECT, UsageStore, UsageWrite
 from ledger.usage.verify import verify_usage
 from projections.statements.usage import refund_groups
@@ -44,38 +44,45 @@ def q(app: RoyaltyLedger, text: str, params: Sequence[Any] = ()) -> list[tuple[A
     return UsageStore(app).query("", text, params)
 
 
-def test_the_keys_are_generated_by_the_database_and_the_pair_key_only_where_numbering_needs_it(
-    app: RoyaltyLedger,
-) -> None:
+def test_the_keys_live_in_the_indexes_and_every_lookup_reads_them(app: RoyaltyLedger) -> None:
     rows = [play(f"p{i}", listener=f"l{i % 2}", at=f"2026-10-0{1 + i}T10:00:00Z") for i in range(4)]
     rows += [play("short", listener="l0", seconds=10), sale("s1", "9.00", upc=ALBUM)]
     assert ingest(app, rows).accepted == 6
     stored = q(
         app,
-        "SELECT usage_id, line_no, usage_key = royalty_usage_key(source, usage_id), probe, usage_key < %s, "
-        "pair_last, pair_key IS NOT DISTINCT FROM CASE WHEN pair_last THEN royalty_pair_key(listener_hash, isrc) END, "
-        "pair_key IS NULL FROM usage_rows ORDER BY usage_id, line_no",
+        "SELECT usage_id, line_no, probe, royalty_usage_key(source, usage_id) < %s, pair_last "
+        "FROM usage_rows ORDER BY usage_id, line_no",
         (2**63 - PROBE,),
     )
-    assert [(u, n) for u, n, *_ in stored] == [
-        *[(f"p{i}", 0) for i in range(4)],
-        ("s1", 0),
-        ("s1", 1),
-        ("s1", 2),
-        ("short", 0),
+    # No collision here (probe 0), the key range never overflows, and only the last counted play
+    # of each listener on the recording is in the numbering index.
+    assert stored == [
+        ("p0", 0, 0, True, False),
+        ("p1", 0, 0, True, False),
+        ("p2", 0, 0, True, True),
+        ("p3", 0, 0, True, True),
+        ("s1", 0, 0, True, False),
+        ("s1", 1, 0, True, False),
+        ("s1", 2, 0, True, False),
+        ("short", 0, 0, True, False),
     ]
-    assert all(same and probe == 0 and below for _, _, same, probe, below, _, _, _ in stored)
-    # The last counted play of each listener on the recording carries the pair key; no other row.
-    assert [(u, last, null) for u, n, _, _, _, last, ok, null in stored if ok] == [
-        ("p0", False, True),
-        ("p1", False, True),
-        ("p2", True, False),
-        ("p3", True, False),
-        ("s1", False, True),
-        ("s1", False, True),
-        ("s1", False, True),
-        ("short", False, True),
-    ]
+    # The lookups name the indexed expressions exactly, so the planner can use the indexes.
+    p1, s1 = key_range("'player'", "'p1'"), key_range("'store'", "'s1'")
+    lookups = {
+        "usage_rows_key": f"SELECT 1 FROM usage_rows WHERE {key_of()} BETWEEN {p1} AND line_no = 0",
+        "usage_rows_key_lines": f"SELECT 1 FROM usage_rows WHERE {key_of()} BETWEEN {s1} AND line_no > 0",
+        "usage_rows_pair_last_idx": "SELECT play_number FROM usage_rows WHERE royalty_pair_key(listener_hash, isrc) = "
+        "royalty_pair_key(decode('00', 'hex'), 'X') AND pair_last ORDER BY play_number DESC LIMIT 1",
+    }
+    with psycopg.connect(pg_conninfo(app.config)) as conn:
+        conn.execute("SET enable_seqscan = off")
+        for index, lookup in lookups.items():
+            plan = "\n".join(str(r[0]) for r in conn.execute(f"EXPLAIN {lookup}").fetchall())
+            assert index in plan, plan
+        refund = conn.execute(
+            f"EXPLAIN SELECT s.isrc FROM usage_rows r {sale_of_refund('postgres')} WHERE r.kind = 'refund'"
+        ).fetchall()
+        assert "usage_rows_key " in "\n".join(str(r[0]) + " " for r in refund)
     # The separator keeps (source, id) pairs apart that concatenate alike.
     ((a, b),) = q(app, "SELECT royalty_usage_key(%s, ''), royalty_usage_key('', %s)", ("ab", "ab"))
     assert a != b
@@ -91,7 +98,7 @@ def test_ids_whose_keys_collide_take_the_next_free_key_and_still_deduplicate(app
         )
     first = ingest(app, [play(f"p{i}", listener=f"l{i}") for i in range(5)], batch_size=3)
     assert (first.accepted, first.duplicates) == (5, 0)
-    keys = q(app, "SELECT usage_key, usage_id FROM usage_rows ORDER BY usage_key")
+    keys = q(app, f"SELECT {key_of()}, usage_id FROM usage_rows ORDER BY 1")
     assert [k for k, _ in keys] == list(range(4_242, 4_247))
     assert sorted(u for _, u in keys) == [f"p{i}" for i in range(5)]
 
@@ -188,14 +195,14 @@ def test_a_store_written_before_the_lean_table_moves_into_it_and_keeps_working(o
         assert [r[15] for r in before if r[2] == "f4"] == [5]
         old.close()
 
-    assert apply_migrations(old_store) == ["0040"]
+    assert apply_migrations(old_store) == ["0040", "0041"]
     app = RoyaltyLedger(old_store, clock=clock)
     try:
         assert _lines(app, PG_LINE_SELECT) == before
         report = verify_usage(app)
         assert report.ok, report.problems
         assert report.digests_recomputed == report.batches == 4
-        assert q(app, "SELECT count(*) FROM usage_rows WHERE usage_key <> royalty_usage_key(source, usage_id)") == [
+        assert q(app, "SELECT count(*) FROM usage_rows WHERE probe <> 0") == [
             (0,)
         ]
         assert UsageStore(app).watermark() == max(r[0] for r in before)

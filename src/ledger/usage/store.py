@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from psycopg.errors import UniqueViolation
 
-from ledger.usage.keys import PROBE, KeyspaceFull, key_range
+from ledger.usage.keys import PROBE, KeyspaceFull, key_of, key_range
 
 if TYPE_CHECKING:
     from ledger.application import RoyaltyLedger
@@ -125,13 +125,13 @@ class UsageStore:
                 (source, json.dumps(list(usage_ids))),
             )
             return {r[0]: r[1] for r in rows}
-        # One range probe of the primary key per id (its key and the keys a colliding id may
+        # One range probe of the key index per id (its key and the keys a colliding id may
         # have taken), the full id re-checked.
         rows = self.query(
             "",
             "SELECT u.usage_id, encode(u.payload_sha256, 'hex') FROM unnest(%b::text[]) AS p(id) "
             "CROSS JOIN LATERAL (SELECT usage_id, payload_sha256 FROM usage_rows "
-            f"WHERE usage_key BETWEEN {key_range('%s', 'p.id')} AND line_no = 0 AND source = %s "
+            f"WHERE {key_of()} BETWEEN {key_range('%s', 'p.id')} AND line_no = 0 AND source = %s "
             "AND usage_id = p.id LIMIT 1) AS u",
             (list(usage_ids), source, source, source),
         )
@@ -176,7 +176,7 @@ class UsageStore:
                 (json.dumps(asked),),
             )
             return {asked[int(r[0])]: int(r[1]) for r in rows}
-        # PostgreSQL: one descent of (pair_key, play_number) WHERE pair_last per pair, the full
+        # PostgreSQL: one descent of (pair key, play_number) WHERE pair_last per pair, the full
         # listener hash and ISRC re-checked on the row (another pair with the same key is
         # stepped over).
         hashes = [bytes.fromhex(pair[0]) for pair in asked]
@@ -185,7 +185,8 @@ class UsageStore:
             "",
             "SELECT p.n, u.play_number FROM unnest(%b::bytea[], %b::text[]) WITH ORDINALITY "
             "AS p(l, i, n) CROSS JOIN LATERAL (SELECT play_number FROM usage_rows "
-            "WHERE pair_key = royalty_pair_key(p.l, p.i) AND pair_last AND listener_hash = p.l AND isrc = p.i "
+            "WHERE royalty_pair_key(listener_hash, isrc) = royalty_pair_key(p.l, p.i) AND pair_last "
+            "AND listener_hash = p.l AND isrc = p.i "
             "ORDER BY play_number DESC LIMIT 1) AS u",
             (hashes, isrcs),
         )
@@ -204,14 +205,17 @@ class UsageStore:
                 (source, json.dumps(list(usage_ids))),
             )
         else:
+            # Line 0 and the further lines of a purchase, each by its own unique index.
             unique = list(dict.fromkeys(usage_ids))
+            where = f"{key_of()} BETWEEN {key_range('%s', 'p.id')} AND source = %s AND usage_id = p.id"
             rows = self.query(
                 "",
                 "SELECT u.usage_id, u.line_no, u.isrc, u.upc, u.currency, u.gross_micros, u.kind "
-                "FROM unnest(%b::text[]) AS p(id) CROSS JOIN LATERAL (SELECT * FROM usage_rows "
-                f"WHERE usage_key BETWEEN {key_range('%s', 'p.id')} AND source = %s AND usage_id = p.id) AS u "
+                "FROM unnest(%b::text[]) AS p(id) CROSS JOIN LATERAL ("
+                f"SELECT * FROM usage_rows WHERE {where} AND line_no = 0 UNION ALL "
+                f"SELECT * FROM usage_rows WHERE {where} AND line_no > 0) AS u "
                 "ORDER BY u.usage_id, u.line_no",
-                (unique, source, source, source),
+                (unique, source, source, source, source, source, source),
             )
         found: dict[str, list[tuple[Any, ...]]] = {}
         for r in rows:
@@ -303,8 +307,8 @@ class UsageWrite:
         starts = [int(r["k"]) for r in cursor.fetchall()]
         cursor.execute(
             "SELECT u.usage_key, u.source, u.usage_id FROM unnest(%b::int8[]) AS p(k) CROSS JOIN LATERAL "
-            f"(SELECT usage_key, source, usage_id FROM usage_rows WHERE usage_key BETWEEN p.k AND p.k + {PROBE - 1} "
-            "AND line_no = 0) AS u",
+            f"(SELECT {key_of()} AS usage_key, source, usage_id FROM usage_rows "
+            f"WHERE {key_of()} BETWEEN p.k AND p.k + {PROBE - 1} AND line_no = 0) AS u",
             (sorted(set(starts)),),
         )
         held = {int(r["usage_key"]): (r["source"], r["usage_id"]) for r in cursor.fetchall()}

@@ -26,7 +26,7 @@ from ledger.royalties import KeyTotals, RightsHistory, UsageKey, period_bounds_u
 from ledger.royalties.timeline import Segment
 from ledger.store.config import StoreConfig
 from ledger.store.migrate import pg_conninfo
-from ledger.usage.keys import sale_join
+from ledger.usage.keys import sale_of_refund
 
 GROUP_SCHEMA = pa.schema(
     [
@@ -322,8 +322,7 @@ _REFUNDS = (
     "SELECT COALESCE(s.isrc, r.isrc), COALESCE(s.kind, r.kind), COALESCE(s.pricing_model, r.pricing_model), "
     "COALESCE(s.territory, r.territory), r.currency, COALESCE(s.occurred_at_us, r.occurred_at_us), "
     "count(*), CAST(sum(r.gross_micros) AS BIGINT) "
-    "FROM usage_rows r LEFT JOIN usage_rows s "
-    "ON {sale} AND s.kind <> 'refund' "
+    "FROM usage_rows r {sale} "
     "WHERE r.kind = 'refund' AND r.position <= {p} AND r.occurred_at_us >= {p} AND r.occurred_at_us < {p} "
     "GROUP BY 1, 2, 3, 4, 5, 6"
 )
@@ -354,11 +353,11 @@ def _query(config: StoreConfig, query: str, params: tuple[int, ...]) -> list[tup
         assert config.sqlite_path is not None
         conn = sqlite3.connect(f"file:{config.sqlite_path}?mode=ro", uri=True, timeout=30)
         try:
-            return conn.execute(query.format(p="?", sale=sale_join("sqlite")), params).fetchall()
+            return conn.execute(query.format(p="?", sale=sale_of_refund("sqlite")), params).fetchall()
         finally:
             conn.close()
     with psycopg.connect(pg_conninfo(config)) as pg:
-        return pg.execute(query.format(p="%s", sale=sale_join("postgres")), params).fetchall()
+        return pg.execute(query.format(p="%s", sale=sale_of_refund("postgres")), params).fetchall()
 
 
 def usage_overview(config: StoreConfig, as_of: int) -> tuple[dict[str, int], int | None, int | None]:

@@ -31,7 +31,7 @@ from ledger.domain.period import Period
 from ledger.royalties import period_bounds_us
 from ledger.store.config import StoreConfig
 from ledger.store.migrate import pg_conninfo
-from ledger.usage.keys import sale_join
+from ledger.usage.keys import sale_of_refund
 
 ARCHIVE_SCHEMA = pa.schema(
     [
@@ -69,8 +69,7 @@ _REFUNDS = (
     f"SELECT {_COLUMNS}, COALESCE(s.isrc, r.isrc), COALESCE(s.kind, r.kind), "
     "COALESCE(s.pricing_model, r.pricing_model), COALESCE(s.territory, r.territory), "
     "COALESCE(s.occurred_at_us, r.occurred_at_us) "
-    "FROM usage_rows r LEFT JOIN usage_rows s "
-    "ON {sale} AND s.kind <> 'refund' "
+    "FROM usage_rows r {sale} "
     "WHERE r.kind = 'refund' AND r.position > {p} AND r.position <= {p} "
     "AND r.occurred_at_us >= {p} AND r.occurred_at_us < {p}"
 )
@@ -151,7 +150,7 @@ def _postgres_batches(config: StoreConfig, params: tuple[int, int, int, int]) ->
         ) from exc
     with adbc.connect(pg_conninfo(config)) as conn, conn.cursor() as cur:
         for query in (_USAGE, _REFUNDS):
-            cur.execute(_numbered(query.replace("{sale}", sale_join("postgres"))), params)
+            cur.execute(_numbered(query.replace("{sale}", sale_of_refund("postgres"))), params)
             reader = cur.fetch_record_batch()
             for batch in reader:
                 yield _conform(batch)
@@ -168,7 +167,7 @@ def _sqlite_batches(config: StoreConfig, params: tuple[int, int, int, int]) -> I
     conn = sqlite3.connect(f"file:{config.sqlite_path}?mode=ro", uri=True, timeout=30)
     try:
         for query in (_USAGE, _REFUNDS):
-            cur = conn.execute(query.format(p="?", sale=sale_join("sqlite")), params)
+            cur = conn.execute(query.format(p="?", sale=sale_of_refund("sqlite")), params)
             while rows := cur.fetchmany(100_000):
                 columns = list(zip(*rows, strict=True))
                 arrays = [_sqlite_array(c, f.type) for c, f in zip(columns, ARCHIVE_SCHEMA, strict=True)]
