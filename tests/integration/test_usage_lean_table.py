@@ -202,9 +202,7 @@ def test_a_store_written_before_the_lean_table_moves_into_it_and_keeps_working(o
         report = verify_usage(app)
         assert report.ok, report.problems
         assert report.digests_recomputed == report.batches == 4
-        assert q(app, "SELECT count(*) FROM usage_rows WHERE probe <> 0") == [
-            (0,)
-        ]
+        assert q(app, "SELECT count(*) FROM usage_rows WHERE probe <> 0") == [(0,)]
         assert UsageStore(app).watermark() == max(r[0] for r in before)
         # Idempotent across the move: every id is a duplicate.
         again = ingest(app, rows)
