@@ -49,7 +49,7 @@ def generate(config: StoreConfig, plays: int, subscribers: int, recordings: int,
             high = min(plays, low + chunk) - 1
             conn.execute(
                 sql.SQL(
-                    # The lean table (migrations 0040, 0041): bytea hashes, no batch id, keys in its indexes.
+                    # The lean table (migration 0040): bytea hashes, no batch id, keys in its indexes.
                     "INSERT INTO usage_rows (position, source, usage_id, line_no, kind, occurred_at_us, "
                     "isrc, upc, listener_hash, territory, seconds_played, currency, gross_micros, pricing_model, "
                     "pricing_version, play_number, counted, pair_last, payload_sha256, refund_of) "

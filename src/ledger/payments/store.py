@@ -82,7 +82,7 @@ class StripeStore:
             "SELECT occurred_at_us, isrc, upc, listener_hash, territory, currency, gross_micros "
             "FROM usage_rows WHERE source = ? AND usage_id = ? AND kind <> 'refund' "
             "ORDER BY line_no",
-            # The lean table (migrations 0040, 0041): by the key indexes' probe range, the id re-checked.
+            # The lean table (migration 0040): by the key indexes' probe range, the id re-checked.
             "SELECT occurred_at_us, isrc, upc, encode(listener_hash, 'hex'), territory, currency, gross_micros, "
             f"line_no FROM usage_rows WHERE {key_of()} BETWEEN {key_range('%s', '%s')} AND source = %s "
             "AND usage_id = %s AND kind <> 'refund' AND line_no = 0 UNION ALL "

@@ -1,4 +1,4 @@
-"""The 64-bit keys of the lean PostgreSQL usage table (migrations 0040, 0041), computed by the database.
+"""The 64-bit keys of the lean PostgreSQL usage table (migration 0040), computed by the database.
 
 - `royalty_usage_key(source, usage_id)`: PostgreSQL's 64-bit `hashtextextended` of source ‖
   U+001F ‖ usage_id, shifted right by one. A row's key is that plus its `probe` — the
