@@ -228,15 +228,28 @@ def add_parts(
             continue
         # tuple.__new__: half the cost of LineKey(...)'s keyword-aware constructor, same tuple
         line = _new_line(LineKey, (currency, key.isrc, kind, key.territory, right, right_ppm, share_ppm, released))
-        per_account = lines.get(account)
-        if per_account is None:
-            per_account = lines[account] = {}
-        amounts_ = per_account.get(line)
-        if amounts_ is None:
-            per_account[line] = LineAmounts(units, gross, micros, () if version is None else (version,))
-        else:
-            amounts_.units += units
-            amounts_.gross_micros += gross
-            amounts_.amount_micros += micros
-            if version is not None and version not in amounts_.versions:
-                amounts_.versions = tuple(sorted((*amounts_.versions, version)))
+        merge_line(lines, account, line, units, gross, micros, version)
+
+
+def merge_line(
+    lines: dict[str, dict[LineKey, LineAmounts]],
+    account: str,
+    line: LineKey,
+    units: int,
+    gross: int,
+    micros: int,
+    version: int | None,
+) -> None:
+    """Add one part to an account's statement line: a new line, or summed into the one there."""
+    per_account = lines.get(account)
+    if per_account is None:
+        per_account = lines[account] = {}
+    amounts = per_account.get(line)
+    if amounts is None:
+        per_account[line] = LineAmounts(units, gross, micros, () if version is None else (version,))
+    else:
+        amounts.units += units
+        amounts.gross_micros += gross
+        amounts.amount_micros += micros
+        if version is not None and version not in amounts.versions:
+            amounts.versions = tuple(sorted((*amounts.versions, version)))

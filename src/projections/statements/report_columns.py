@@ -35,7 +35,7 @@ from ledger.royalties.timeline import SegmentContext, _blocked_at, _pie_at, _rig
 from ledger.store.config import StoreConfig
 from ledger.store.migrate import pg_conninfo
 from projections.statements.batch import _SAFE, _lr_rows
-from projections.statements.compute import LineAmounts, LineKey, PeriodResult, _line_meta
+from projections.statements.compute import LineKey, PeriodResult, _line_meta, merge_line
 from projections.statements.reports import (
     _GROUPS,
     _ID_COLUMNS,
@@ -282,15 +282,4 @@ def _add_lines(
             if not micros:
                 continue
             line = _new_line(LineKey, (currency, isrc, kind, territory, right, right_ppm, share_ppm, released))
-            per_account = lines.get(account)
-            if per_account is None:
-                per_account = lines[account] = {}
-            found = per_account.get(line)
-            if found is None:
-                per_account[line] = LineAmounts(units, gross, micros, () if version is None else (version,))
-            else:
-                found.units += units
-                found.gross_micros += gross
-                found.amount_micros += micros
-                if version is not None and version not in found.versions:
-                    found.versions = tuple(sorted((*found.versions, version)))
+            merge_line(lines, account, line, units, gross, micros, version)
