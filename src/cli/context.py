@@ -11,7 +11,13 @@ from ledger.store.config import StoreConfig
 
 
 def store_config() -> StoreConfig:
-    return StoreConfig.from_env()
+    """The store ROYALTY_DATABASE_URL names; a URL that names none is a clear error and exit 1."""
+    try:
+        return StoreConfig.from_env()
+    except ValueError as exc:
+        from cli.output import fail
+
+        fail(f"ROYALTY_DATABASE_URL: {exc}")
 
 
 @cache

@@ -51,6 +51,16 @@ def test_postgres_a_missing_database_and_an_unreachable_server_are_named(pg_conf
     with psycopg.connect(pg_conninfo(pg_config), autocommit=True) as conn:
         conn.execute("DROP TABLE schema_migrations")
     assert store_problem(pg_config) == f"the store at {pg_config.describe()} has no tables: run `royalty init`"
+    stranger = StoreConfig.from_url(f"postgresql://royalty_no_such_role@{pg_config.pg_host}:{pg_config.pg_port}/x")
+    problem = store_problem(stranger)  # a missing role is not a missing store: no "run royalty init"
+    assert problem is not None and problem.startswith("cannot open the store at") and "royalty init" not in problem
     closed = StoreConfig.from_url(f"postgresql://{pg_config.pg_user}@127.0.0.1:1/x")
     problem = store_problem(closed)
     assert problem is not None and problem.startswith("cannot open the store at") and "refused" in problem
+
+
+def test_a_url_that_names_no_store_is_a_clear_error(tmp_path: Path) -> None:
+    config = StoreConfig.from_url(str(tmp_path / "royalty.db"))
+    result = royalty(config, "earnings", "aria", env={"ROYALTY_DATABASE_URL": "mysql://root@localhost/x"})
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "ROYALTY_DATABASE_URL" in result.stderr and "expected postgresql:// or sqlite:///" in result.stderr

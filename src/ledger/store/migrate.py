@@ -199,7 +199,7 @@ def store_problem(config: StoreConfig) -> str | None:
         return f"no store at {where}: run `royalty init` to create it, or set ROYALTY_DATABASE_URL to an existing one"
     except (sqlite3.Error, psycopg.Error) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        if "does not exist" in reason:
+        if config.backend == "postgres" and f'database "{config.pg_dbname}" does not exist' in reason:
             return f"no store at {where}: {reason}; run `royalty init` to create it"
         return f"cannot open the store at {where}: {reason}"
     if applied is None:
