@@ -30,6 +30,7 @@ from ledger.reports.importer import UnreadableReport, import_report
 from ledger.reports.queries import list_quarantine, list_reports
 from ledger.royalties import read_rights_history
 from projections.statements.reports_queue import matching_queue
+from projections.statements.tax_remittance import over_remitted, over_remitted_text
 
 app = typer.Typer(
     help="Sales reports from other services (DSR, store CSVs): import, match, convert.", no_args_is_help=True
@@ -63,9 +64,10 @@ def import_command(
     """Import one report: one SalesReport event with its lines, in one transaction (re-import: no-op)."""
     if not file.is_file():
         fail(f"{file}: no such file", as_json)
+    app = ledger()
     try:
         result = import_report(
-            ledger(),
+            app,
             file.read_bytes(),
             source=source,
             actor=actor(),
@@ -77,6 +79,8 @@ def import_command(
     except _ERRORS as exc:
         fail(str(exc), as_json)
     doc = result.to_dict()
+    over = over_remitted(app) if supersedes and not result.already_imported else []
+    doc["tax_over_remitted"] = [t.as_dict() for t in over]
 
     def render() -> None:
         if result.already_imported:
@@ -105,6 +109,8 @@ def import_command(
             console.print(table("Conversions", ["pair", "rate", "from", "net", "converted"], conv))
         if result.quarantined:
             console.print(table("Quarantined by reason", ["reason", "lines"], sorted(result.quarantined.items())))
+        for account in over:
+            console.print(f"[yellow]over-remitted:[/] {over_remitted_text(account)}")
 
     report(doc, as_json, render)
 

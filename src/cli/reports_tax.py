@@ -11,7 +11,7 @@ from ledger.domain.money import format_micros, parse_decimal_micros
 from ledger.domain.party import DomainError
 from ledger.domain.text import InvalidText
 from projections.statements.close import engine_for
-from projections.statements.tax_remittance import remit_withholding_tax, tax_held
+from projections.statements.tax_remittance import over_remitted_text, remit_withholding_tax, tax_held
 
 PERIODS = typer.Option(..., "--period", help="A period YYYY-MM the remittance covers (repeatable).")
 
@@ -62,7 +62,8 @@ def tax_held_command(as_json: bool = JSON_OPTION) -> None:
     """Every tax:<territory> account as known now: withheld, remitted and still held, per currency."""
     app = ledger()
     head = app.head_position()
-    accounts = [t.as_dict() for t in tax_held(engine_for(app, app.config, head), head)]
+    held = tax_held(engine_for(app, app.config, head), head)
+    accounts = [t.as_dict() for t in held]
     rows = [
         (
             a["account"],
@@ -73,8 +74,11 @@ def tax_held_command(as_json: bool = JSON_OPTION) -> None:
         )
         for a in accounts
     ]
-    report(
-        {"ok": True, "position": head, "accounts": accounts},
-        as_json,
-        lambda: console.print(table("withholding tax", ["account", "currency", "withheld", "remitted", "held"], rows)),
-    )
+
+    def render() -> None:
+        console.print(table("withholding tax", ["account", "currency", "withheld", "remitted", "held"], rows))
+        for account in held:
+            if account.over_remitted_micros:
+                console.print(f"[yellow]over-remitted:[/] {over_remitted_text(account)}")
+
+    report({"ok": True, "position": head, "accounts": accounts}, as_json, render)

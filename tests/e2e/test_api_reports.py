@@ -84,5 +84,6 @@ def test_only_an_admin_remits_withholding_tax_and_never_more_than_is_held(sqlite
             "withheld_micros": 105_570,
             "remitted_micros": 100_000,
             "held_micros": 5_570,
+            "over_remitted_micros": 0,
         }
     ]

@@ -129,3 +129,14 @@ def test_import_queue_link_and_list_as_a_user_types_them(sqlite_config, tmp_path
     assert code == 0, doc
     earnings = doc["currencies"]["EUR"]["earnings"]
     assert [(e["kind"], e["amount_micros"]) for e in earnings] == [("master@shop", 1_178_100)]
+    # A correction after the tax was remitted: the import names the over-remitted account, and
+    # so does tax-held (0.90 → 0.45 USD: a's US tax 105 570 → 52 785 µ EUR, 100 000 paid over).
+    corrected = tmp_path / "store-2026-01-corrected.csv"
+    corrected.write_bytes((FIXTURES / "store-2026-01.csv").read_bytes().replace(b"1.29,0.90,USD", b"1.29,0.45,USD"))
+    code, doc = run(sqlite_config, "reports", "import", str(corrected), "--source", "shop", "--supersedes", report_id)
+    assert code == 0 and doc["supersedes"] == report_id.replace("-", ""), doc
+    assert [(a["account"], a["held_micros"], a["over_remitted_micros"]) for a in doc["tax_over_remitted"]] == [
+        ("tax:US", -47_215, 47_215)
+    ]
+    text = royalty_here(sqlite_config, "reports", "tax-held", env={"COLUMNS": "200"}).stdout
+    assert "tax:US was paid over 0.047215 EUR more than the corrected reports withhold" in " ".join(text.split())

@@ -15,6 +15,7 @@ from ledger.domain.party import DomainError
 from ledger.domain.period import Period
 from ledger.reports.commands import set_rates, set_withholding
 from ledger.reports.importer import import_report
+from ledger.reports.queries import list_reports
 from ledger.store.config import StoreConfig
 from projections.db import ViewDB
 from projections.projector import Projector
@@ -22,7 +23,7 @@ from projections.queries import balance
 from projections.statements.close import close_period, engine_for, replay_period
 from projections.statements.money import verify_money_equation
 from projections.statements.statement import build_statement
-from projections.statements.tax_remittance import remit_withholding_tax, tax_held
+from projections.statements.tax_remittance import over_remitted, over_remitted_text, remit_withholding_tax, tax_held
 from tests.reports_helpers import FIXTURES, T, catalogue
 
 JAN, FEB = Period(2026, 1), Period(2026, 2)
@@ -114,4 +115,26 @@ def test_a_remittance_of_more_than_the_account_holds_is_refused_and_nothing_is_r
     with pytest.raises(DomainError, match="YYYY-MM"):
         _remit(app, 10_000, periods=[])
     assert app.head_position() == head
+    assert _held(app) == [("tax:US", "EUR", 105_570, 100_000, 5_570)]
+
+
+def test_a_correction_after_the_tax_was_remitted_is_named_over_remitted_and_later_withholding_fills_it(app):
+    """The store report's US line 0.90 USD is corrected to 0.45 after 100 000 µ EUR of tax:US was
+    paid over. a's US money: 0.45 × 0.92 = 414 000 µ EUR, 85 % after the platform's fee, half of
+    it a's = 175 950, withheld 30 % = 52 785; remitted 100 000, so 47 215 was paid over too much."""
+    _remit(app, 100_000)
+    [original] = list_reports(app)
+    corrected = STORE.replace(b"1.29,0.90,USD", b"1.29,0.45,USD")
+    import_report(app, corrected, source="store", actor="t", supersedes=original["report_id"])
+    [account] = over_remitted(app)
+    assert (account.account, account.withheld_micros, account.remitted_micros) == ("tax:US", 52_785, 100_000)
+    assert (account.held_micros, account.over_remitted_micros) == (-47_215, 47_215)
+    assert "was paid over 0.047215 EUR more" in over_remitted_text(account)
+    with pytest.raises(DomainError, match=r"tax:US holds -0\.047215 EUR"):
+        _remit(app, 10_000, reference="second")
+    # The money equation still holds: the account is below zero, nothing was lost or made.
+    assert verify_money_equation(app, app.config)["ok"]
+    # February's US sale withholds 52 785 again: it fills the gap first, and nothing is over-paid.
+    import_report(app, corrected.replace(b"2026-01", b"2026-02"), source="store", actor="t")
+    assert over_remitted(app) == []
     assert _held(app) == [("tax:US", "EUR", 105_570, 100_000, 5_570)]

@@ -26,7 +26,7 @@ from ledger.reports.queries import list_quarantine, list_reports
 from ledger.royalties import read_rights_history
 from projections.statements.close import engine_for
 from projections.statements.reports_queue import matching_queue
-from projections.statements.tax_remittance import remit_withholding_tax, tax_held
+from projections.statements.tax_remittance import over_remitted, remit_withholding_tax, tax_held
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"], route_class=ConflictRetryRoute)
 
@@ -65,6 +65,8 @@ def import_file(
     doc.pop("ok")
     doc.pop("position")
     doc.pop("seconds")
+    if supersedes and not result.already_imported:
+        doc["tax_over_remitted"] = [TaxHeldPublic.model_validate(t.as_dict()) for t in over_remitted(app)]
     return ReportImportPublic(
         **doc, position=result.position or app.head_position(), changed=not result.already_imported
     )

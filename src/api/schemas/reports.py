@@ -9,6 +9,21 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from api.schemas.common import WriteResult, checked
 
 
+class TaxHeldPublic(BaseModel):
+    """One tax account in one currency: withheld by the statement rules, remitted, still held."""
+
+    account: str
+    territory: str
+    currency: str
+    withheld_micros: int
+    remitted_micros: int
+    held_micros: int = Field(description="withheld − remitted; below zero when over-remitted")
+    over_remitted_micros: int = Field(
+        description="More paid over than the statement rules now withhold (a report superseded after its tax "
+        "was remitted): to reclaim from the tax authority; 0 otherwise"
+    )
+
+
 class ReportImportPublic(WriteResult):
     """One report: its id (uuid5 of source and file SHA-256), lines, quarantine by reason,
     totals per original currency (gross, net, service_fee in micro-units) and conversions."""
@@ -27,6 +42,10 @@ class ReportImportPublic(WriteResult):
         "fx_rest (the sub-micro rest as a fraction)."
     )
     supersedes: str | None
+    tax_over_remitted: list[TaxHeldPublic] = Field(
+        default_factory=list,
+        description="For a correction: the tax accounts it leaves paid over more than they now withhold",
+    )
 
 
 class ReportPublic(BaseModel):
@@ -98,17 +117,6 @@ class TaxRemittanceCreate(BaseModel):
         Field(min_length=1, max_length=120, description="The periods (YYYY-MM) the remittance covers."),
     ]
     reference: Id
-
-
-class TaxHeldPublic(BaseModel):
-    """One tax account in one currency: withheld by the statement rules, remitted, still held."""
-
-    account: str
-    territory: str
-    currency: str
-    withheld_micros: int
-    remitted_micros: int
-    held_micros: int
 
 
 class TaxRemittancePublic(WriteResult, TaxHeldPublic):

@@ -5,6 +5,12 @@ An account's withheld total is the sum, over every month with report income, of 
 lines as known at the position asked (so a superseded report or a late link changes it the way it
 changes statements); its remitted total is the sum of its `TaxRemittance.Recorded` events up to
 that position. Held = withheld − remitted, per currency; a remittance never takes it below zero.
+
+A correction can: a report superseded after its tax was remitted withholds less than was paid
+over. The account is then *over-remitted* (held below zero) — money the platform can reclaim from
+the tax authority. Nothing is hidden or refused: `over_remitted_micros` names it, the import of
+the correction and `reports tax-held` say so, and later withholding fills the gap first (a
+remittance is refused until the account holds money again).
 """
 
 from __future__ import annotations
@@ -37,6 +43,11 @@ class TaxHeld:
     def held_micros(self) -> int:
         return self.withheld_micros - self.remitted_micros
 
+    @property
+    def over_remitted_micros(self) -> int:
+        """More paid over than the statement rules now withhold (after a correction), else 0."""
+        return max(0, -self.held_micros)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "account": self.account,
@@ -45,6 +56,7 @@ class TaxHeld:
             "withheld_micros": self.withheld_micros,
             "remitted_micros": self.remitted_micros,
             "held_micros": self.held_micros,
+            "over_remitted_micros": self.over_remitted_micros,
         }
 
 
@@ -63,6 +75,25 @@ def tax_held(engine: StatementEngine, as_of: int) -> list[TaxHeld]:
     for r in engine.history.remittances_between(0, as_of):
         remitted[(r.account, r.currency)] = remitted.get((r.account, r.currency), 0) + r.amount_micros
     return [TaxHeld(a, c, withheld.get((a, c), 0), remitted.get((a, c), 0)) for a, c in sorted(withheld | remitted)]
+
+
+def over_remitted(app: RoyaltyLedger) -> list[TaxHeld]:
+    """The tax accounts paid over more than the statement rules now withhold, as known at the head
+    (a report superseded after its tax was remitted); none when nothing was ever remitted."""
+    head = app.head_position()
+    engine = engine_for(app, app.config, head)
+    if not engine.history.remittances_between(0, head):
+        return []
+    return [t for t in tax_held(engine, head) if t.over_remitted_micros]
+
+
+def over_remitted_text(account: TaxHeld) -> str:
+    return (
+        f"{account.account} was paid over {format_micros(account.over_remitted_micros)} {account.currency} more "
+        f"than the corrected reports withhold (withheld {format_micros(account.withheld_micros)}, remitted "
+        f"{format_micros(account.remitted_micros)}): reclaim it from the tax authority; later withholding "
+        "fills it first"
+    )
 
 
 def remit_withholding_tax(
