@@ -6,9 +6,11 @@ test_reports.py."""
 
 from __future__ import annotations
 
+import io
 from datetime import date, datetime
 from uuid import UUID
 
+import openpyxl
 import pytest
 
 from ledger.application import RoyaltyLedger
@@ -143,3 +145,34 @@ def test_a_truncated_workbook_is_refused_and_an_xlsx_source_refuses_text(app):
     with pytest.raises(UnreadableReport, match="not a workbook"):
         import_report(app, STORE_CSV, source="store", actor="t")
     assert app.head_position() == head
+
+
+def test_an_error_cell_or_a_formula_without_its_result_is_quarantined_as_what_it_holds(app):
+    """python-calamine reads both as empty; the line names the error or the formula instead of a
+    missing value. The sheet starts at B3, so the XML's cell references are offset."""
+    rows = [
+        HEADER,
+        _line(gross="#DIV/0!"),  # openpyxl stores an error string as an error cell (t="e")
+        _line(isrc="#N/A"),
+        _line(net="=1/0"),  # a formula: openpyxl stores no result, as a script's export may
+        _line(gross=None),  # truly blank: still missing
+        _line(gross=2.0),
+    ]
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            sheet.cell(row=3 + r, column=2 + c, value=value)
+    assert sheet.cell(row=4, column=2 + HEADER.index("Customer Price")).data_type == "e"
+    out = io.BytesIO()
+    book.save(out)
+    result = import_report(app, out.getvalue(), source="store", actor="t")
+    reasons = {q["line_no"]: (q["reason"], q["detail"]) for q in list_quarantine(app)}
+    assert {n: reason for n, (reason, _) in reasons.items()} == {
+        1: "malformed_gross",
+        2: "malformed_isrc",
+        3: "malformed_net",
+        4: "missing_gross",
+    }
+    assert "'#DIV/0!'" in reasons[1][1] and "'#N/A'" in reasons[2][1] and "'=1/0'" in reasons[3][1]
+    assert result.lines == 1
