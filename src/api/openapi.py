@@ -34,7 +34,7 @@ READ_MODEL_PARAMS = {  # routes answered from the projector's read models
     "search_parties",
 }
 # Query parameters that name a thing (an unknown one is a 404, not an empty answer).
-NAMING_QUERY = {"stats_rollup": {"isrc", "upc", "party", "artist"}}
+NAMING_QUERY = {"stats_rollup": {"isrc", "upc", "party", "artist"}, "queue": {"source"}, "quarantine": {"source"}}
 
 
 class ProblemFieldError(BaseModel):

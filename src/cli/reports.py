@@ -19,6 +19,7 @@ from ledger.domain.shares import InvalidShares, format_ppm, percent_to_ppm
 from ledger.domain.text import InvalidText
 from ledger.reports.commands import (
     current_mapping,
+    get_source,
     link_identifier,
     rate_versions,
     set_mapping,
@@ -148,7 +149,10 @@ def quarantine_command(
     source: str = typer.Option(None, "--source", help="Only this source's lines."), as_json: bool = JSON_OPTION
 ) -> None:
     """Report lines that could not be accepted, with their reasons and raw values."""
-    rows = list_quarantine(ledger(), source)
+    try:
+        rows = list_quarantine(ledger(), source)
+    except NotFound as exc:  # an unknown source is an error, never an empty table
+        fail(str(exc), as_json)
     report(
         {"ok": True, "count": len(rows), "lines": rows},
         as_json,
@@ -168,6 +172,11 @@ def queue_command(
 ) -> None:
     """The matching queue: lines nothing matches (in suspense), with the reason and title suggestions."""
     app_ = ledger()
+    try:
+        if source is not None:
+            get_source(app_, source)  # an unknown source is an error, never an empty queue
+    except NotFound as exc:
+        fail(str(exc), as_json)
     head = app_.head_position()
     entries = matching_queue(store_config(), read_rights_history(app_, head), head, source)
     rows = [

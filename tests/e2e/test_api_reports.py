@@ -42,6 +42,9 @@ def test_upload_a_report_then_link_its_unmatched_line_from_the_queue(sqlite_api:
     assert [x["report_id"] for x in listed] == [doc["report_id"]]
     quarantined = sqlite_api.client.get("/v1/reports/quarantine", params={"source": "store"}, headers=auditor).json()
     assert sorted(q["reason"] for q in quarantined) == ["malformed_isrc", "unknown_territory"]
+    for route in ("/v1/reports/quarantine", "/v1/reports/queue"):  # an unknown source: 404, not []
+        r = sqlite_api.client.get(route, params={"source": "nosuch"}, headers=auditor)
+        assert r.status_code == 404 and "unknown report source 'nosuch'" in r.json()["detail"], (route, r.text)
 
 
 def test_upload_a_store_workbook_and_a_corrupt_one(sqlite_api: Api) -> None:

@@ -86,6 +86,9 @@ def test_import_queue_link_and_list_as_a_user_types_them(sqlite_config, tmp_path
     assert code == 0 and [r["report_id"] for r in doc["reports"]] == [report_id]
     code, doc = run(sqlite_config, "reports", "quarantine", "--source", "shop")
     assert code == 0 and sorted(q["reason"] for q in doc["lines"]) == ["malformed_isrc", "unknown_territory"]
+    for listing in ("quarantine", "queue"):  # an unknown source is an error, never an empty table
+        code, doc = run(sqlite_config, "reports", listing, "--source", "nosuch")
+        assert code == 1 and "unknown report source 'nosuch'" in doc["error"], (listing, doc)
     code, doc = run(
         sqlite_config,
         "reports",

@@ -20,7 +20,7 @@ from api.schemas.reports import (
     TaxRemittanceCreate,
     TaxRemittancePublic,
 )
-from ledger.reports.commands import link_identifier
+from ledger.reports.commands import get_source, link_identifier
 from ledger.reports.importer import MAX_REPORT_BYTES, import_report
 from ledger.reports.queries import list_quarantine, list_reports
 from ledger.royalties import read_rights_history
@@ -82,7 +82,10 @@ def reports(app: LedgerDep, principal: Inspector) -> list[ReportPublic]:
 def queue(
     app: LedgerDep, principal: Inspector, source: Annotated[str | None, Query(max_length=200)] = None
 ) -> list[QueueEntryPublic]:
-    """The matching queue at the head: unmatched lines (held in `suspense:unmatched-report`)."""
+    """The matching queue at the head: unmatched lines (held in `suspense:unmatched-report`). An
+    unknown source is 404."""
+    if source is not None:
+        get_source(app, source)
     head = app.head_position()
     entries = matching_queue(app.config, read_rights_history(app, head), head, source)
     return [QueueEntryPublic.model_validate(e) for e in entries]
@@ -102,7 +105,8 @@ def quarantine(
     source: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1_000,
 ) -> list[QuarantinedReportLinePublic]:
-    """Report lines that could not be accepted, with reason, detail and raw values."""
+    """Report lines that could not be accepted, with reason, detail and raw values. An unknown
+    source is 404."""
     return [QuarantinedReportLinePublic.model_validate(r) for r in list_quarantine(app, source, limit)]
 
 

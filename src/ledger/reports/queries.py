@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ledger.reports.commands import get_source
 from ledger.usage.store import UsageStore
 
 if TYPE_CHECKING:
@@ -20,6 +21,9 @@ def superseded_by(app: RoyaltyLedger, report_hex: str) -> str | None:
 
 
 def list_quarantine(app: RoyaltyLedger, source: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+    """A source's quarantined lines (every source's when None); an unknown source is UnknownSource."""
+    if source is not None:
+        get_source(app, source)
     where = "" if source is None else "WHERE source = {p} "
     sql = (
         "SELECT position, report_id, line_no, source, reason, detail, raw_line FROM report_quarantine "
