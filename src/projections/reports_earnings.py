@@ -28,9 +28,7 @@ from projections.statements.reports import (
 )
 
 DAY_US = 86_400_000_000
-REPORT_TOPICS = frozenset(
-    {*_TOPICS.values(), f"{SalesReport.Imported.__module__}:{SalesReport.Imported.__qualname__}"}  # type: ignore[attr-defined]
-)
+REPORT_TOPICS = frozenset({*_TOPICS.values(), f"{SalesReport.Imported.__module__}:{SalesReport.Imported.__qualname__}"})
 Cell = tuple[str, str, str, str, str, int]  # isrc or unmatched key, currency, kind, territory, source, day
 
 

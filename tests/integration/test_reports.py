@@ -271,7 +271,10 @@ def test_audit_verify_recomputes_every_reports_lines_and_names_an_edited_one(sql
     store = UsageStore(app)
     with store.recorder.datastore.transaction(commit=True) as c:
         c.execute("DROP TRIGGER report_lines_no_update")
-        c.execute("UPDATE report_lines SET amount_micros = amount_micros + 1 WHERE line_no = 1 AND source = 'store'")
+        c.execute(
+            f"UPDATE report_lines SET amount_micros = amount_micros + 1 "
+            f"WHERE line_no = 1 AND position = {first.position}"
+        )
     audit = verify_reports(app)
     assert sorted(problem for _, problem in audit.problems) == [
         "the report's line groups (what statements sum) differ from its lines",

@@ -35,12 +35,40 @@ def exchange_rates_id() -> UUID:
     return uuid5(NAMESPACE, "exchange-rates")
 
 
+# How `lines_sha256` was computed (docs/reports.md "Lines and their digest"): 1 = the lines' CSV
+# with the source and target currency on every line (reports imported before migration 0033),
+# 2 = without them (the report's own). `royalty audit verify` recomputes either from the table.
+LINES_FORMAT = 2
+
+
 class SalesReport(Aggregate):
+    class Imported(Aggregate.Created):
+        class_version = 2
+
+        source: str
+        sha256: str
+        file_format: str
+        file_name: str
+        period: str
+        mapping_version: int
+        line_count: int
+        quarantined: dict[str, int]
+        totals: dict[str, dict[str, int]]
+        conversions: list[dict[str, Any]]
+        supersedes: str | None
+        lines_sha256: str
+        actor: str
+        lines_format: int
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["lines_format"] = 1
+
     @staticmethod
     def create_id(source: str, sha256: str, **_: Any) -> Any:
         return sales_report_id(source, sha256)
 
-    @event("Imported")
+    @event(Imported)
     def __init__(
         self,
         source: str,
@@ -56,11 +84,13 @@ class SalesReport(Aggregate):
         supersedes: str | None,
         lines_sha256: str,
         actor: str,
+        lines_format: int = LINES_FORMAT,
     ) -> None:
         """`totals`: per original currency, `gross`, `net` and `service_fee` (gross − net) in
         micro-units; `conversions`: per (currency → target), the rate as an exact decimal text,
         where it came from (`stated`, `rates:<version>` or `same`), the net converted and the
-        converted total (floor of the exact product; the sub-micro rest as `fx_rest`)."""
+        converted total (floor of the exact product; the sub-micro rest as `fx_rest`);
+        `lines_format`: which canonical form of the lines `lines_sha256` digests (LINES_FORMAT)."""
         self.source = source
         self.sha256 = sha256
         self.file_format = file_format
@@ -73,6 +103,7 @@ class SalesReport(Aggregate):
         self.conversions = conversions
         self.supersedes = supersedes
         self.lines_sha256 = lines_sha256
+        self.lines_format = lines_format
 
 
 class ReportSource(Aggregate):

@@ -18,7 +18,7 @@ from uuid import UUID
 import pyarrow.compute as pc
 
 from ledger.domain.party import DomainError
-from ledger.domain.sales_report import SalesReport, sales_report_id
+from ledger.domain.sales_report import LINES_FORMAT, SalesReport, sales_report_id
 from ledger.reports.commands import current_mapping, rate_versions
 from ledger.reports.lines import RateLookup, check_lines
 from ledger.reports.readers import ReadReport, UnreadableReport, read_delimited, read_dsr
@@ -131,7 +131,7 @@ def import_report(
     )
     report_period = period or read.period or _period_of(checked.lines)
     del read  # the file's text columns: not needed past the checks (peak memory)
-    csv_bytes = lines_csv(checked.lines, source)
+    csv_bytes = lines_csv(checked.lines)
     report = SalesReport(
         source=source,
         sha256=sha,
@@ -146,6 +146,7 @@ def import_report(
         supersedes=superseded,
         lines_sha256=lines_digest(csv_bytes),
         actor=actor,
+        lines_format=LINES_FORMAT,
     )
     write = ReportWrite(report.id.hex, csv_bytes, checked.lines, source, checked.quarantine, superseded)
     recordings = app.save(report, side_writes=[write])

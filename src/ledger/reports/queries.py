@@ -59,9 +59,11 @@ def list_reports(app: RoyaltyLedger) -> list[dict[str, Any]]:
             "SELECT report_id, superseded_by FROM report_supersessions",
         )
     }
+    # A report with accepted lines has groups (report_line_groups, one per distinct key), one
+    # without has quarantine rows: the small tables name every report and its position.
     rows = UsageStore(app).query(
-        "SELECT report_id, MIN(position), COUNT(*) FROM report_lines GROUP BY report_id",
-        "SELECT report_id, MIN(position), COUNT(*) FROM report_lines GROUP BY report_id",
+        "SELECT report_id, MIN(position) FROM report_line_groups GROUP BY report_id",
+        "SELECT report_id, MIN(position) FROM report_line_groups GROUP BY report_id",
     )
     held = {str(r[0]): int(r[1]) for r in rows}
     rows = UsageStore(app).query(

@@ -1,10 +1,16 @@
 """The report tables: the side write of one report (its lines, quarantine and supersession, in
 the transaction of its `SalesReport.Imported` event) and the canonical digest of its lines.
 
-The lines' canonical form is their CSV text in `LINE_COLUMNS` order, sorted by line number,
-without a header (pyarrow's CSV writer: null as an empty cell, text quoted). On PostgreSQL the
-same bytes go to `COPY … (FORMAT csv)`, so the digest costs nothing extra and the server parses
-the rows in C.
+A line is stored with what differs from line to line (`LINE_COLUMNS`) and the position of its
+report's event; what every line of a report shares is the report's (its source, its target
+currency: the conversions' target, else each line's own currency), since migration 0033.
+
+The lines' canonical form is their CSV text, sorted by line number, without a header (pyarrow's
+CSV writer: null as an empty cell, text quoted when needed), in the columns of the report's
+`lines_format` (an event field): format 2 is `LINE_COLUMNS`; format 1 (reports imported before
+0033) is `LINE_COLUMNS_V1`, which repeated the source and the target currency on every line. On
+PostgreSQL the format-2 bytes go to `COPY … (FORMAT csv)` as they are, so the digest costs
+nothing extra and the server parses the rows in C.
 """
 
 from __future__ import annotations
@@ -18,7 +24,28 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from ledger.domain.sales_report import LINES_FORMAT
+
 LINE_COLUMNS = (
+    "line_no",
+    "right_type",
+    "occurred_at_us",
+    "territory",
+    "isrc",
+    "upc",
+    "iswc",
+    "grid",
+    "platform_id",
+    "proprietary_id",
+    "title",
+    "artist",
+    "units",
+    "currency",
+    "gross_micros",
+    "net_micros",
+    "amount_micros",
+)
+LINE_COLUMNS_V1 = (
     "line_no",
     "source",
     "right_type",
@@ -39,6 +66,7 @@ LINE_COLUMNS = (
     "target_currency",
     "amount_micros",
 )
+_COLUMNS_OF_FORMAT = {1: LINE_COLUMNS_V1, 2: LINE_COLUMNS}
 
 
 # What distribution reads of a report's lines: one row per distinct key, with lines, units and
@@ -80,10 +108,24 @@ def line_groups(lines: pa.Table, source: str) -> pa.Table:
     return pa.table(columns)
 
 
-def lines_csv(lines: pa.Table, source: str) -> bytes:
-    """The canonical CSV of a report's accepted lines (see the module docstring)."""
-    table = lines.append_column("source", pa.array([source] * lines.num_rows, pa.string()))
-    table = table.select(list(LINE_COLUMNS))  # lines arrive in line order (the file's)
+def with_report_columns(lines: pa.Table, source: str, conversions: Sequence[dict[str, Any]]) -> pa.Table:
+    """Stored lines (LINE_COLUMNS) with the columns every line of their report shares: `source`
+    and `target_currency` — the conversions' one target when the report converted anything, else
+    each line's own currency (a line in another currency than the target is either converted or
+    quarantined, so this is the target currency the import gave every accepted line)."""
+    rows = lines.num_rows
+    targets = {c["target_currency"] for c in conversions}
+    if len(targets) > 1:
+        raise ValueError(f"a report converts to one target currency, not {sorted(targets)}")
+    target = pa.repeat(pa.scalar(targets.pop(), pa.string()), rows) if targets else lines.column("currency")
+    out = lines.append_column("source", pa.repeat(pa.scalar(source, pa.string()), rows))
+    return out.append_column("target_currency", target)
+
+
+def lines_csv(lines: pa.Table, lines_format: int = LINES_FORMAT) -> bytes:
+    """The canonical CSV of a report's accepted lines (see the module docstring); format 1 needs
+    `source` and `target_currency` columns (with_report_columns)."""
+    table = lines.select(list(_COLUMNS_OF_FORMAT[lines_format]))  # lines arrive in line order (the file's)
     out = io.BytesIO()
     pacsv.write_csv(table, out, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
     return out.getvalue()
@@ -116,12 +158,10 @@ class ReportWrite:
 
     def write_sqlite(self, cursor: Any, positions: Sequence[int]) -> None:
         position = self._position(positions)
-        table = self.lines.append_column("source", pa.array([self.source] * self.lines.num_rows, pa.string()))
-        columns = [table.column(c).to_pylist() for c in LINE_COLUMNS]
+        columns = [self.lines.column(c).to_pylist() for c in LINE_COLUMNS]
         cols = ", ".join(LINE_COLUMNS)
         cursor.executemany(
-            f"INSERT INTO report_lines (position, report_id, {cols}) "
-            f"VALUES ({position}, '{self.report_hex}', {', '.join('?' * len(LINE_COLUMNS))})",
+            f"INSERT INTO report_lines (position, {cols}) VALUES ({position}, {', '.join('?' * len(LINE_COLUMNS))})",
             zip(*columns, strict=True),
         )
         cursor.executemany(
@@ -144,10 +184,9 @@ class ReportWrite:
     def write_postgres(self, cursor: Any, positions: Sequence[int]) -> None:
         position = self._position(positions)
         if self.csv_bytes:
-            # Position and report id are the same on every line: the columns' defaults read them
-            # from the transaction (migration 0031), so the canonical CSV is sent as it is.
+            # The position is the same on every line: the column's default reads it from the
+            # transaction (migration 0031), so the canonical CSV is sent as it is.
             cursor.execute(f"SET LOCAL royalty.report_position = '{int(position)}'")
-            cursor.execute(f"SET LOCAL royalty.report_id = '{self.report_hex}'")  # 32 hex digits
             with cursor.copy(f"COPY report_lines ({', '.join(LINE_COLUMNS)}) FROM STDIN (FORMAT csv)") as copy:
                 view = memoryview(self.csv_bytes)
                 for start in range(0, len(view), 1 << 20):

@@ -1,7 +1,9 @@
 """`royalty audit verify` for imported sales reports: every report's stored lines against its event.
 
 Per `SalesReport.Imported`: the line count and the SHA-256 of the lines' canonical CSV
-(`ledger.reports.store.lines_csv`) recomputed from `report_lines`, the quarantined count from
+(`ledger.reports.store.lines_csv`, in the event's `lines_format`: 1 for reports imported before
+migration 0033, with the source and target currency rebuilt from the event) recomputed from the
+`report_lines` at the event's position, the quarantined count from
 `report_quarantine`, the report's groups (`report_line_groups`, what statements sum) against its
 stored lines grouped again; and lines, groups or quarantine rows at a position no report holds. A
 line or group changed, added or removed is named by its report's position even with the
@@ -17,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from ledger.domain.sales_report import SalesReport
-from ledger.reports.store import GROUP_COLUMNS, LINE_COLUMNS, line_groups, lines_csv, lines_digest
+from ledger.reports.store import GROUP_COLUMNS, LINE_COLUMNS, line_groups, lines_csv, lines_digest, with_report_columns
 from ledger.store.log_reader import iter_stored_events
 from ledger.usage.store import UsageStore
 
@@ -25,8 +27,8 @@ if TYPE_CHECKING:
     from ledger.application import RoyaltyLedger
 
 _INTS = {"line_no", "occurred_at_us", "units", "gross_micros", "net_micros", "amount_micros"}
-_SCHEMA = pa.schema([(c, pa.int64() if c in _INTS else pa.string()) for c in LINE_COLUMNS if c != "source"])
-_TOPIC = f"{SalesReport.Imported.__module__}:{SalesReport.Imported.__qualname__}"  # type: ignore[attr-defined]
+_SCHEMA = pa.schema([(c, pa.int64() if c in _INTS else pa.string()) for c in LINE_COLUMNS])
+_TOPIC = f"{SalesReport.Imported.__module__}:{SalesReport.Imported.__qualname__}"
 
 
 @dataclass
@@ -54,27 +56,25 @@ def verify_reports(app: RoyaltyLedger) -> ReportsAudit:
     audit, store = ReportsAudit(), UsageStore(app)
     if app.config.backend not in ("sqlite", "postgres"):
         return audit
-    columns = ", ".join(c for c in LINE_COLUMNS if c != "source")
+    columns = ", ".join(LINE_COLUMNS)
     mark = "?" if app.config.backend == "sqlite" else "%s"
     held: set[int] = set()
     for position, originator, _, state in iter_stored_events(app.config, [_TOPIC], app.head_position()):
-        event = json.loads(state)
+        event = json.loads(state)  # as stored: a report from before lines_format has none (format 1)
         hex_id = originator.replace("-", "")
         audit.reports += 1
         held.add(position)
-        sql = f"SELECT position, {columns} FROM report_lines WHERE report_id = {mark} ORDER BY line_no"
-        rows = store.query(sql.replace("%s", "?"), sql, (hex_id,))
+        sql = f"SELECT {columns} FROM report_lines WHERE position = {mark} ORDER BY line_no"
+        rows = store.query(sql.replace("%s", "?"), sql, (position,))
         audit.lines += len(rows)
-        if any(int(r[0]) != position for r in rows):
-            audit.problems.append((position, "report lines stored at another position than their report"))
-        table = _table([r[1:] for r in rows])
+        table = with_report_columns(_table(rows), event["source"], event["conversions"])
         if len(rows) != event["line_count"]:
             audit.problems.append((position, f"{len(rows)} lines stored, the report says {event['line_count']}"))
-        elif lines_digest(lines_csv(table, event["source"])) != event["lines_sha256"]:
+        elif lines_digest(lines_csv(table, event.get("lines_format", 1))) != event["lines_sha256"]:
             audit.problems.append((position, "the stored lines do not hash to the report's lines_sha256"))
         sql = f"SELECT {', '.join(GROUP_COLUMNS)} FROM report_line_groups WHERE report_id = {mark}"
         stored = store.query(sql.replace("%s", "?"), sql, (hex_id,))
-        regrouped = line_groups(table.append_column("source", pa.array([event["source"]] * len(rows))), event["source"])
+        regrouped = line_groups(table, event["source"])
         if _rows(stored) != _rows(zip(*(regrouped.column(c).to_pylist() for c in GROUP_COLUMNS), strict=True)):
             audit.problems.append((position, "the report's line groups (what statements sum) differ from its lines"))
         sql = f"SELECT count(*) FROM report_quarantine WHERE report_id = {mark}"

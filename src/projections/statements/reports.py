@@ -341,7 +341,7 @@ def report_gross(
     return gross, (min(lows) if lows else None), (max(highs) if highs else None)
 
 
-_IMPORTED = f"{SalesReport.Imported.__module__}:{SalesReport.Imported.__qualname__}"  # type: ignore[attr-defined]
+_IMPORTED = f"{SalesReport.Imported.__module__}:{SalesReport.Imported.__qualname__}"
 _REPORTS_IN = (
     "SELECT report_id, CAST(sum(lines) AS BIGINT) FROM report_line_groups l WHERE position <= {p} "
     "AND occurred_at_us >= {p} AND occurred_at_us < {p}{superseded} GROUP BY report_id"

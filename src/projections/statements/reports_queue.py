@@ -17,12 +17,21 @@ from projections.statements.reports import (
     superseded_filter,
 )
 
+# Amounts from the reports' groups (what statements sum); a line's title and artist from the
+# lines themselves, found by their report's position (the lines carry no source: migration 0033).
 _UNMATCHED = (
     "SELECT source, "
     + ", ".join(_ID_COLUMNS)
-    + ", target_currency, min(title), min(artist), count(*), CAST(sum(units) AS BIGINT), "
-    "CAST(sum(amount_micros) AS BIGINT), min(occurred_at_us) FROM report_lines l WHERE position <= {p}{superseded} "
-    "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
+    + ", target_currency, CAST(sum(lines) AS BIGINT), CAST(sum(units) AS BIGINT), "
+    "CAST(sum(amount_micros) AS BIGINT), min(occurred_at_us) FROM report_line_groups l "
+    "WHERE position <= {p}{superseded} GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
+)
+_TITLES = (
+    "SELECT r.source, "
+    + ", ".join(f"l.{c}" for c in _ID_COLUMNS)
+    + ", min(l.title), min(l.artist) FROM report_lines l JOIN (SELECT DISTINCT position, source "
+    "FROM report_line_groups l WHERE position <= {p}{superseded}) r ON r.position = l.position "
+    "GROUP BY 1, 2, 3, 4, 5, 6, 7"
 )
 _WHAT = {
     "isrc": "ISRC {} is not a registered recording",
@@ -47,19 +56,28 @@ def matching_queue(
     config: StoreConfig, history: RightsHistory, as_of: int, source: str | None = None
 ) -> list[dict[str, Any]]:
     """Unmatched identifier groups at `as_of`, largest amount first."""
-    rows = _query(config, _UNMATCHED.replace("{superseded}", superseded_filter(config, as_of)), (as_of,))
+    superseded = superseded_filter(config, as_of)
+    rows = _query(config, _UNMATCHED.replace("{superseded}", superseded), (as_of,))
     identity: Identity = read_identity(config, max(history.upto, as_of))
+    unmatched = []
+    for row in rows:
+        src, named = str(row[0]), dict(zip(_ID_COLUMNS, row[1:7], strict=True))
+        if source is not None and src != source:
+            continue
+        if match_line(identity, history, src, named, as_of) is None:
+            unmatched.append((src, named, row))
+    if not unmatched:
+        return []
+    line_titles = {
+        (str(r[0]), *r[1:7]): (r[7], r[8])
+        for r in _query(config, _TITLES.replace("{superseded}", superseded), (as_of,))
+    }
     titles = _titles(history, as_of)
     # One entry per source and first identifier: linking that identifier matches all its lines.
     queue: dict[tuple[str, Any], dict[str, Any]] = {}
-    for row in rows:
-        src, ids = str(row[0]), tuple(row[1:7])
-        if source is not None and src != source:
-            continue
-        named = dict(zip(_ID_COLUMNS, ids, strict=True))
-        if match_line(identity, history, src, named, as_of) is not None:
-            continue
-        currency, title, artist, lines, units, micros, _first_us = row[7:]
+    for src, named, row in unmatched:
+        currency, lines, units, micros, _first_us = row[7:]
+        title, artist = line_titles.get((src, *row[1:7]), (None, None))
         present = [(k, v) for k, v in named.items() if v]
         first = present[0] if present else None
         entry = queue.get((src, first))
