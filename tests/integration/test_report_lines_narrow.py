@@ -157,7 +157,7 @@ def _import_as_before(config: StoreConfig) -> tuple[RoyaltyLedger, list[importer
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(ReportWrite, "write_sqlite", _old_write_sqlite)
         patch.setattr(ReportWrite, "write_postgres", _old_write_postgres)
-        patch.setattr(importer, "lines_csv", lambda lines: _v1_csv(lines, sources[-1]))
+        patch.setattr(importer, "lines_csv_parts", lambda lines, *_: [_v1_csv(lines, sources[-1])])
         patch.setattr(app.recorder, "insert_events", _v1_events(app.recorder.insert_events))
         results = []
         for data, source in ((STORE, "store"), (DSR, "wavestream")):

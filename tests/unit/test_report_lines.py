@@ -164,3 +164,23 @@ def test_plain_decimals_read_as_exact_micro_units_at_both_ends_of_the_range():
     assert [(q[0], q[1]) for q in too_big.quarantine] == [(2, "absurd_amount")]
     beyond_64_bits = check(GOOD, "V1,USRC17607839,,One,A,FR,2026-01,1,99999999999999.5,0.70,EUR,master")
     assert [(q[0], q[1]) for q in beyond_64_bits.quarantine] == [(2, "absurd_amount")]
+
+
+def test_the_canonical_csv_written_in_parts_side_by_side_is_the_whole_csv(monkeypatch):
+    """Quoted text (a comma, a quote, a newline-free title), nulls and a row count the parts do
+    not divide: the parts joined are byte for byte the CSV written in one piece."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ledger.reports import store
+
+    lines = [GOOD.replace("V1", f"V{i}").replace(",One,", f',"One, {i} ""live""",') for i in range(7)]
+    lines.append("V9,,3760000000000,,,FR,2026-01,1,1.00,0.70,EUR,master")  # no ISRC, no title
+    checked = check(*lines)
+    assert checked.lines.num_rows == 8 and not checked.quarantine
+    monkeypatch.setattr(store, "_CSV_PART_MIN_ROWS", 1)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        parts = store.lines_csv_parts(checked.lines, pool=pool)
+    whole = store.lines_csv(checked.lines)
+    assert len(parts) == store._CSV_PARTS and b"".join(parts) == whole
+    assert whole.count(b"\n") == 8 and b'"One, 3 ""live"""' in whole
+    assert store.lines_digest(parts) == store.lines_digest(whole)

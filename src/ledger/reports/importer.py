@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -23,7 +24,7 @@ from ledger.reports.commands import current_mapping, rate_versions
 from ledger.reports.lines import RateLookup, check_lines
 from ledger.reports.readers import ReadReport, UnreadableReport, read_delimited, read_dsr
 from ledger.reports.spreadsheet import read_spreadsheet, spreadsheet_kind
-from ledger.reports.store import ReportWrite, lines_csv, lines_digest, refresh_statistics
+from ledger.reports.store import ReportWrite, line_groups, lines_csv_parts, lines_digest, refresh_statistics
 
 if TYPE_CHECKING:
     from ledger.application import RoyaltyLedger
@@ -131,7 +132,14 @@ def import_report(
     )
     report_period = period or read.period or _period_of(checked.lines)
     del read  # the file's text columns: not needed past the checks (peak memory)
-    csv_bytes = lines_csv(checked.lines)
+    # The canonical CSV (COPY's payload) and the groups statements sum are independent: written
+    # side by side (Arrow releases the GIL), the CSV itself in parts.
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        groups = pool.submit(line_groups, checked.lines, source)
+        csv_parts = lines_csv_parts(checked.lines, LINES_FORMAT, pool)
+        lines_sha256 = lines_digest(csv_parts)
+        write = ReportWrite(report_id.hex, csv_parts, checked.lines, source, checked.quarantine, superseded)
+        write.groups = groups.result()
     report = SalesReport(
         source=source,
         sha256=sha,
@@ -144,11 +152,10 @@ def import_report(
         totals=checked.totals,
         conversions=checked.conversions,
         supersedes=superseded,
-        lines_sha256=lines_digest(csv_bytes),
+        lines_sha256=lines_sha256,
         actor=actor,
         lines_format=LINES_FORMAT,
     )
-    write = ReportWrite(report.id.hex, csv_bytes, checked.lines, source, checked.quarantine, superseded)
     recordings = app.save(report, side_writes=[write])
     if checked.lines.num_rows >= 10_000:
         refresh_statistics(app)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -125,14 +126,36 @@ def with_report_columns(lines: pa.Table, source: str, conversions: Sequence[dict
 def lines_csv(lines: pa.Table, lines_format: int = LINES_FORMAT) -> bytes:
     """The canonical CSV of a report's accepted lines (see the module docstring); format 1 needs
     `source` and `target_currency` columns (with_report_columns)."""
+    return b"".join(lines_csv_parts(lines, lines_format))
+
+
+def lines_csv_parts(lines: pa.Table, lines_format: int = LINES_FORMAT, pool: Executor | None = None) -> list[bytes]:
+    """`lines_csv` as consecutive parts, written side by side on `pool` (pyarrow's writer releases
+    the GIL): a line's text does not depend on its neighbours and no header is written, so the
+    parts joined are exactly the whole CSV."""
     table = lines.select(list(_COLUMNS_OF_FORMAT[lines_format]))  # lines arrive in line order (the file's)
+    rows = table.num_rows
+    count = _CSV_PARTS if pool is not None and rows >= _CSV_PART_MIN_ROWS else 1
+    slices = [table.slice(i * rows // count, (i + 1) * rows // count - i * rows // count) for i in range(count)]
+    if count == 1 or pool is None:
+        return [_csv(part) for part in slices]
+    return list(pool.map(_csv, slices))
+
+
+_CSV_PARTS, _CSV_PART_MIN_ROWS = 4, 100_000
+
+
+def _csv(table: pa.Table) -> bytes:
     out = io.BytesIO()
     pacsv.write_csv(table, out, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
     return out.getvalue()
 
 
-def lines_digest(csv_bytes: bytes) -> str:
-    return hashlib.sha256(csv_bytes).hexdigest()
+def lines_digest(csv: bytes | Sequence[bytes]) -> str:
+    digest = hashlib.sha256()
+    for part in [csv] if isinstance(csv, bytes) else csv:
+        digest.update(part)
+    return digest.hexdigest()
 
 
 @dataclass
@@ -140,7 +163,7 @@ class ReportWrite:
     """One report's rows, written after its event, knowing its position."""
 
     report_hex: str
-    csv_bytes: bytes
+    csv_parts: Sequence[bytes]  # lines_csv_parts(lines): the canonical CSV, COPY's payload
     lines: pa.Table
     source: str
     quarantine: list[tuple[int, str, str, str]] = field(default_factory=list)
@@ -183,14 +206,15 @@ class ReportWrite:
 
     def write_postgres(self, cursor: Any, positions: Sequence[int]) -> None:
         position = self._position(positions)
-        if self.csv_bytes:
+        if self.lines.num_rows:
             # The position is the same on every line: the column's default reads it from the
             # transaction (migration 0031), so the canonical CSV is sent as it is.
             cursor.execute(f"SET LOCAL royalty.report_position = '{int(position)}'")
             with cursor.copy(f"COPY report_lines ({', '.join(LINE_COLUMNS)}) FROM STDIN (FORMAT csv)") as copy:
-                view = memoryview(self.csv_bytes)
-                for start in range(0, len(view), 1 << 20):
-                    copy.write(view[start : start + (1 << 20)])
+                for part in self.csv_parts:
+                    view = memoryview(part)
+                    for start in range(0, len(view), 1 << 20):
+                        copy.write(view[start : start + (1 << 20)])
             groups = self._groups()
             rows = groups.num_rows
             groups = groups.add_column(0, "report_id", pa.array([self.report_hex] * rows, pa.string()))
