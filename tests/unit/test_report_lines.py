@@ -42,6 +42,7 @@ def check(*lines: str, mapping: dict = MAPPING, stated_rate: str | None = None):
         ("V1,,1234567890129,One,A,FR,2026-01,1,1.00,0.70,EUR,master", "malformed_upc"),
         ("V1,USRC17607839,,One,A,FR,2026-01,1.5,1.00,0.70,EUR,master", "malformed_units"),
         ("V1,USRC17607839,,One,A,FR,2026-01,1,1e3,0.70,EUR,master", "malformed_gross"),
+        ("V1,USRC17607839,,One,A,FR,2026-01,1,1.00,7E-1,EUR,master", "malformed_net"),
         ("V1,USRC17607839,,One,A,FR,2026-01,1,1.0000001,0.70,EUR,master", "malformed_gross"),
         ("V1,USRC17607839,,One,A,FR,2026-01,1,1.00,1.70,EUR,master", "net_outside_gross"),
         ("V1,USRC17607839,,One,A,FR,2026-01,1,2000000000,0.70,EUR,master", "absurd_amount"),
