@@ -19,6 +19,7 @@ from ledger.audit_anchor import (
 )
 from ledger.pools.verify import verify_contributions
 from ledger.reports.verify import verify_reports
+from ledger.royalties.stored_facts import stored_facts_problems
 from ledger.usage.verify import verify_usage
 from projections.statements.money import verify_money_equation
 
@@ -106,17 +107,23 @@ def verify(as_json: bool = JSON_OPTION) -> None:
     usage = verify_usage(app_)
     pools = verify_contributions(app_)
     reports = verify_reports(app_)
+    try:  # the split versions and recordings statements read (migration 0036) against the events
+        rights: dict[str, Any] = {"problems": stored_facts_problems(store_config(), chain.head)}
+    except Exception as exc:  # a malformed event the chain check names; report, don't crash
+        rights = {"problems": [f"could not be checked: {type(exc).__name__}: {exc}"]}
+    rights["ok"] = not rights["problems"]
     try:
         money = verify_money_equation(app_, store_config())
     except Exception as exc:  # a malformed event the chain check names; report, don't crash
         money = {"ok": False, "error": f"could not be checked: {type(exc).__name__}: {exc}", "checks": []}
     failed = [c for c in money["checks"] if not c.get("ok")]
-    ok = chain.ok and usage.ok and pools.ok and reports.ok and bool(money["ok"])
+    ok = chain.ok and usage.ok and pools.ok and reports.ok and rights["ok"] and bool(money["ok"])
     doc: dict[str, Any] = {
         "chain": chain.as_dict(),
         "usage_rows": usage.as_dict(),
         "pool_contributions": pools.as_dict(),
         "sales_reports": reports.as_dict(),
+        "rights_facts": rights,
         "money_equation": money,
         "ok": ok,
     }
@@ -166,6 +173,10 @@ def verify(as_json: bool = JSON_OPTION) -> None:
             )
         for position, problem in reports.problems[:_SHOWN_PROBLEMS]:
             console.print(f"[bold red]sales report lines differ at position {position}[/]: {problem}")
+        if rights["ok"]:
+            console.print("[green]rights facts ok[/]: split versions and recordings equal a fold of their events")
+        for problem in rights["problems"][:_SHOWN_PROBLEMS]:
+            console.print(f"[bold red]rights facts[/]: {problem}")
         status = "[green]ok[/]" if money["ok"] else "[bold red]FAILED[/]"
         console.print(
             f"money_equation: {status} {len(money['checks'])} checks"

@@ -81,7 +81,15 @@ def test_the_service_works_as_the_app_role_and_cannot_undo_append_only(pg_config
     granted = ensure_app_role(pg_config, role, PASSWORD)
     assert granted.created
     assert {"stored_events", "usage_rows", "usage_quarantine", "stripe_webhook_events"} <= set(granted.log_tables)
-    assert set(granted.read_only_tables) == {"audit_event_digests", "audit_state", "schema_migrations"}
+    assert set(granted.read_only_tables) == {
+        "audit_event_digests",
+        "audit_state",
+        "schema_migrations",
+        "rights_split_subjects",
+        "rights_split_proposals",
+        "rights_split_versions",
+        "rights_recording_facts",
+    }
     assert "projection_tracking" in granted.read_write_tables and "cat_parties" in granted.read_write_tables
     prepare_read_models(pg_config)
     app_config = _as(pg_config, role)

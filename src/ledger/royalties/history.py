@@ -25,6 +25,7 @@ from ledger.domain.rights_pie import RightsPieRuleSet
 from ledger.domain.sales_report import TaxRemittance, WithholdingTax
 from ledger.domain.split_agreement import SplitAgreement
 from ledger.pools.facts import POOL_HANDLED, PoolFacts
+from ledger.royalties.stored_facts import STORED_TOPICS, load_stored_facts
 from ledger.store.log_reader import iter_stored_events
 from ledger.store.recorders import PostgresLedgerRecorder, SQLiteLedgerRecorder
 
@@ -375,7 +376,13 @@ def read_rights_history(
     plain = mapper.cipher is None and mapper.compressor is None
     if plain and isinstance(app.recorder, SQLiteLedgerRecorder | PostgresLedgerRecorder):
         history = RightsHistory() if into is None else into
-        for position, originator_id, topic, state in iter_stored_events(app.config, list(by_topic), stop, start):
+        topics = list(by_topic)
+        if not skip:  # the stored facts hold every position: a skipped one needs the events
+            # Split versions and recordings from the tables the database keeps (migration 0036);
+            # recordings first, as their events precede the takedowns folded below.
+            load_stored_facts(app.config, history, start, stop)
+            topics = [t for t in topics if t not in STORED_TOPICS]
+        for position, originator_id, topic, state in iter_stored_events(app.config, topics, stop, start):
             if position in skip:
                 continue
             _HANDLERS[by_topic[topic]](history, position, _fact(originator_id, state))

@@ -8,8 +8,9 @@ Run by the owner of the tables (the user `royalty init` connects as), after the 
 - **log tables** — every table an append-only trigger (`royalty_reject_change`) guards, found in
   the catalogue rather than listed here, so a later migration's insert-only table is one too:
   SELECT and INSERT only, no UPDATE, DELETE or TRUNCATE;
-- the audit tables (`audit_event_digests`, `audit_state`) and `schema_migrations`: SELECT only
-  (the digests are written by a SECURITY DEFINER trigger, migration 0012);
+- the audit tables (`audit_event_digests`, `audit_state`), the rights facts (`rights_split_*`,
+  `rights_recording_facts`) and `schema_migrations`: SELECT only (the digests and the facts are
+  written by SECURITY DEFINER triggers, migrations 0012 and 0036);
 - every other table (read models, the projector's and the media worker's tracking, failures):
   SELECT, INSERT, UPDATE, DELETE — derived data, rebuilt from the log;
 - its sequences: USAGE; the lock function the recorder calls (`royalty_lock_stored_events`):
@@ -30,7 +31,16 @@ from psycopg import sql
 from ledger.store.config import StoreConfig
 from ledger.store.migrate import pg_conninfo
 
-READ_ONLY_TABLES = ("audit_event_digests", "audit_state", "schema_migrations")
+# Written only by the database's own SECURITY DEFINER triggers (migrations 0012 and 0036).
+READ_ONLY_TABLES = (
+    "audit_event_digests",
+    "audit_state",
+    "schema_migrations",
+    "rights_split_subjects",
+    "rights_split_proposals",
+    "rights_split_versions",
+    "rights_recording_facts",
+)
 FUNCTIONS = ("royalty_lock_stored_events()",)
 
 _APPEND_ONLY = """
