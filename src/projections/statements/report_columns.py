@@ -35,7 +35,9 @@ from ledger.royalties.timeline import SegmentContext, _blocked_at, _pie_at, _rig
 from ledger.store.config import StoreConfig
 from ledger.store.migrate import pg_conninfo
 from projections.statements.batch import _SAFE, _lr_rows
+from projections.statements.column_codes import codes, combined, numbered
 from projections.statements.compute import LineKey, PeriodResult, _line_meta, merge_line
+from projections.statements.part_lines import PartLines
 from projections.statements.reports import (
     _GROUPS,
     _ID_COLUMNS,
@@ -116,10 +118,18 @@ class _Contexts:
             _blocked_at(h, isrc, at_us, as_of),
         )
 
-    def of_line(self, isrc: str, at_us: int, right: str, source: str, territory: str) -> int:
+    def _segment_of(self, isrc: str, at_us: int) -> SegmentContext:
         seg = self._segments.get((isrc, at_us))
         if seg is None:
             seg = self._segments[(isrc, at_us)] = self.segment(isrc, at_us)
+        return seg
+
+    def territorial(self, isrc: str, at_us: int) -> bool:
+        """Whether a line's territory can change its context: a takedown or a withholding tax."""
+        return bool(self._segment_of(isrc, at_us).availability or self.history.withholding)
+
+    def of_line(self, isrc: str, at_us: int, right: str, source: str, territory: str) -> int:
+        seg = self._segment_of(isrc, at_us)
         # The territory matters only through a takedown or a withholding tax.
         memo = (isrc, at_us, right, source) if not seg.availability and not self.history.withholding else None
         if memo is not None and memo in self._memo:
@@ -158,42 +168,117 @@ def add_report_lines(
     table = report_group_table(config, start, end, as_of)
     if table.num_rows == 0:
         return
+    groups = _Groups(table)
     identity = identity_at(config, history, max(history.upto, as_of))
-    text = {c: table.column(c).to_pylist() for c in _TEXT}
-    ats = table.column("occurred_at_us").to_pylist()
-    units = np.asarray(table.column("units"), dtype=np.int64)
-    micros = np.asarray(table.column("amount_micros"), dtype=np.int64)
+    # Each distinct (source, identifiers) is matched once.
+    match_first, groups.match_of = numbered(combined([groups.codes[c] for c in ("source", *_ID_COLUMNS)]))
+    ids = list(zip(*(groups.values(c, match_first) for c in _ID_COLUMNS), strict=True))
+    found = [
+        match_line(identity, history, source, dict(zip(_ID_COLUMNS, i, strict=True)), as_of)
+        for source, i in zip(groups.values("source", match_first), ids, strict=True)
+    ]
+    how = np.array([0 if f is None else 1 if len(f) == 1 else 2 for f in found], dtype=np.int8)[groups.match_of]
     contexts, keys = _Contexts(history, as_of), _Keys()
-    matches: dict[tuple[Any, ...], Any] = {}
-    kinds: dict[tuple[str, str], str] = {}
-    group_key = np.empty(table.num_rows, dtype=np.int64)
-    ids_of = zip(*(text[c] for c in _ID_COLUMNS), strict=True)
-    rows = zip(text["source"], text["right_type"], text["territory"], text["target_currency"], ats, ids_of, strict=True)
-    for index, (source, right, territory, currency, at_us, ids) in enumerate(rows):
-        memo = (source, ids)
-        found = matches.get(memo, False)
-        if found is False:
-            found = matches[memo] = match_line(
-                identity, history, source, dict(zip(_ID_COLUMNS, ids, strict=True)), as_of
-            )
-        kind = kinds.get((right, source))
-        if kind is None:
-            kind = kinds[(right, source)] = f"{right}@{source}"
-        if found is None:
-            first = next((f"{k}:{v}" for k, v in zip(_ID_COLUMNS, ids, strict=True) if v), "none")
-            group_key[index] = keys.number((currency, first, kind, territory, contexts.unmatched))
-        elif len(found) == 1:
-            ctx = contexts.of_line(found[0][0], at_us, right, source, territory)
-            group_key[index] = keys.number((currency, found[0][0], kind, territory, ctx))
-        else:  # a release's line, spread over its tracks (reports.expand_groups)
-            group_key[index] = -1
-            parts = allocate_largest_remainder(int(micros[index]), [(i, w) for i, (_, w) in enumerate(found)])
-            for track, (isrc, _) in enumerate(found):
-                ctx = contexts.of_line(isrc, at_us, right, source, territory)
-                keys.extra_key.append(keys.number((currency, isrc, kind, territory, ctx)))
-                keys.extra_units.append(int(units[index]))
-                keys.extra_micros.append(parts[track])
-    _allocate_and_add(result, contexts.of, keys, group_key, units, micros)
+    ctx = _line_contexts(groups, found, np.flatnonzero(how == 1), contexts)
+    # An unmatched line's key names its first identifier (reports.report_keys).
+    key_isrc = [_key_isrc(f, i) for f, i in zip(found, ids, strict=True)]
+    group_key = _whole_keys(groups, np.flatnonzero(how < 2), key_isrc, ctx, keys)
+    for row in np.flatnonzero(how == 2).tolist():  # a release's lines, spread over its tracks
+        _spread(groups, row, found[groups.match_of[row]], contexts, keys)
+    _allocate_and_add(result, contexts.of, keys, group_key, groups.units, groups.micros)
+
+
+def _key_isrc(found: list[tuple[str, int]] | None, ids: tuple[str | None, ...]) -> str:
+    """A key's recording: the one matched, or for an unmatched line its first identifier."""
+    if found is not None and len(found) == 1:
+        return found[0][0]
+    return next((f"{k}:{v}" for k, v in zip(_ID_COLUMNS, ids, strict=True) if v), "none")
+
+
+class _Groups:
+    """The period's report groups as columns, each text column also as a number per distinct value."""
+
+    def __init__(self, table: pa.Table) -> None:
+        self.table = table
+        self.codes = {c: codes(table.column(c)) for c in _TEXT}
+        self.ats = np.asarray(table.column("occurred_at_us"), dtype=np.int64)
+        self.units = np.asarray(table.column("units"), dtype=np.int64)
+        self.micros = np.asarray(table.column("amount_micros"), dtype=np.int64)
+        self.kind_first, self.kind_of = numbered(combined([self.codes["right_type"], self.codes["source"]]))
+        self.match_of = np.zeros(table.num_rows, dtype=np.int64)
+
+    def values(self, column: str, rows: np.ndarray) -> list[Any]:
+        values: list[Any] = self.table.column(column).take(pa.array(rows)).to_pylist()
+        return values
+
+    def row(self, row: int, columns: tuple[str, ...]) -> list[Any]:
+        return [self.table.column(c)[row].as_py() for c in columns]
+
+
+def _line_contexts(groups: _Groups, found: list[Any], single: np.ndarray, contexts: _Contexts) -> np.ndarray:
+    """Each row's context number (matched to one recording; others: unmatched). Each distinct
+    (recording, usage period start, right, source) gets its context once — per territory only
+    where a takedown or a withholding tax can make the territory matter."""
+    ctx = np.full(groups.table.num_rows, contexts.unmatched, dtype=np.int64)
+    if not single.size:
+        return ctx
+    at_code = np.unique(groups.ats, return_inverse=True)[1].astype(np.int64).reshape(-1)
+    combo_first, combo_of = numbered(combined([groups.match_of[single], at_code[single], groups.kind_of[single]]))
+    rows = single[combo_first]
+    territorial, combo_ctx = [], np.empty(len(rows), dtype=np.int64)
+    columns = [groups.match_of[rows].tolist(), groups.ats[rows].tolist()]
+    columns += [groups.values(c, rows) for c in ("right_type", "source", "territory")]
+    for i, (m, at_us, right, source, territory) in enumerate(zip(*columns, strict=True)):
+        if contexts.territorial(found[m][0][0], at_us):
+            territorial.append(i)
+        else:
+            combo_ctx[i] = contexts.of_line(found[m][0][0], at_us, right, source, territory)
+    ctx[single] = combo_ctx[combo_of]
+    for row in single[np.isin(combo_of, territorial)].tolist():
+        right, source, territory = groups.row(row, ("right_type", "source", "territory"))
+        isrc = found[groups.match_of[row]][0][0]
+        ctx[row] = contexts.of_line(isrc, int(groups.ats[row]), right, source, territory)
+    return ctx
+
+
+def _whole_keys(groups: _Groups, whole: np.ndarray, key_isrc: list[str], ctx: np.ndarray, keys: _Keys) -> np.ndarray:
+    """Number the keys (currency, recording, kind, territory, context) of the rows not spread
+    over a release's tracks, as they first appear; each row's key number (-1: spread)."""
+    group_key = np.full(groups.table.num_rows, -1, dtype=np.int64)
+    if not whole.size:
+        return group_key
+    isrc_codes: dict[str, int] = {}
+    isrc_of = np.array([isrc_codes.setdefault(i, len(isrc_codes)) for i in key_isrc], dtype=np.int64)
+    c = groups.codes
+    columns = [c["target_currency"], isrc_of[groups.match_of], groups.kind_of, c["territory"], ctx]
+    key_first, group_key[whole] = numbered(combined([column[whole] for column in columns]))
+    rows = whole[key_first]
+    rights, sources = (groups.values(x, groups.kind_first) for x in ("right_type", "source"))
+    kinds = [f"{r}@{s}" for r, s in zip(rights, sources, strict=True)]
+    keys.of = list(
+        zip(
+            groups.values("target_currency", rows),
+            [key_isrc[m] for m in groups.match_of[rows].tolist()],
+            [kinds[k] for k in groups.kind_of[rows].tolist()],
+            groups.values("territory", rows),
+            ctx[rows].tolist(),
+            strict=True,
+        )
+    )
+    keys.ids = {k: i for i, k in enumerate(keys.of)}
+    return group_key
+
+
+def _spread(groups: _Groups, row: int, tracks: list[tuple[str, int]], contexts: _Contexts, keys: _Keys) -> None:
+    """A release's line over its tracks by largest remainder (reports.expand_groups)."""
+    source, right, territory, currency = groups.row(row, _TEXT[:4])
+    at_us = int(groups.ats[row])
+    parts = allocate_largest_remainder(int(groups.micros[row]), [(i, w) for i, (_, w) in enumerate(tracks)])
+    for track, (isrc, _) in enumerate(tracks):
+        number = contexts.of_line(isrc, at_us, right, source, territory)
+        keys.extra_key.append(keys.number((currency, isrc, f"{right}@{source}", territory, number)))
+        keys.extra_units.append(int(groups.units[row]))
+        keys.extra_micros.append(parts[track])
 
 
 def _key_sums(keys: _Keys, group_key: np.ndarray, units: np.ndarray, micros: np.ndarray) -> tuple[list[int], list[int]]:
@@ -231,37 +316,52 @@ def _allocate_and_add(
         result.gross[currency] = result.gross.get(currency, 0) + g
         result.units[currency] = result.units.get(currency, 0) + u
     plans = [key_plan(ctx) for ctx in ctxs]
-    shapes: dict[tuple[Any, ...], list[int]] = {}
-    single: list[int] = []
-    for k, ((_, _, _, _, cid), gross) in enumerate(zip(keys.of, key_gross, strict=True)):
-        plan = plans[cid]
-        if plan is None or not -_SAFE < gross < _SAFE:
-            single.append(k)
-        else:
-            shapes.setdefault((plan.pie, len(plan.master.weights), len(plan.publishing.weights)), []).append(k)
-    for k in single:
+    # Keys are cut together by context layout (pie, number of master and publishing accounts);
+    # a key whose context has no fixed layout, or too large for int64 products, one by one.
+    layouts: dict[tuple[Any, ...], int] = {}
+    layout_of = np.array(
+        [
+            -1
+            if p is None
+            else layouts.setdefault((p.pie, len(p.master.weights), len(p.publishing.weights)), len(layouts))
+            for p in plans
+        ],
+        dtype=np.int64,
+    )
+    key_cid = np.fromiter((k[4] for k in keys.of), dtype=np.int64, count=len(keys.of))
+    safe = np.fromiter((-_SAFE < g < _SAFE for g in key_gross), dtype=bool, count=len(key_gross))
+    key_layout = np.where(safe, layout_of[key_cid], -1)
+    for k in np.flatnonzero(key_layout < 0).tolist():
         cid = keys.of[k][4]
         parts, amounts = allocate_key_parts(key_gross[k], ctxs[cid])
         _add_lines(result, keys.of, key_units, key_gross, [k], [amounts], {cid: _line_meta(ctxs[cid], parts)})
-    for (pie, _, _), members in shapes.items():
-        cids = [keys.of[k][4] for k in members]
-        shape_plans = [plans[c] for c in cids]
-        amounts_in = np.array([key_gross[k] for k in members], dtype=np.int64)
+    gross = np.array([g if ok else 0 for g, ok in zip(key_gross, safe.tolist(), strict=True)], dtype=np.int64)
+    cut_parts = PartLines()
+    for layout, (pie, _, _) in enumerate(layouts):
+        members = np.flatnonzero(key_layout == layout)
+        if not members.size:
+            continue
+        cids, at = np.unique(key_cid[members], return_inverse=True)
+        shape_plans: list[Any] = [plans[c] for c in cids.tolist()]
         size = len(members)
-        cut = _lr_rows(amounts_in, np.tile(np.array(pie, dtype=np.int64), (size, 1)), np.full(size, sum(pie)))
+        cut = _lr_rows(gross[members], np.tile(np.array(pie, dtype=np.int64), (size, 1)), np.full(size, sum(pie)))
         master = _lr_rows(
             cut[:, 1],
-            np.array([p.master.weights for p in shape_plans], dtype=np.int64),  # type: ignore[union-attr]
-            np.array([p.master.total for p in shape_plans], dtype=np.int64),  # type: ignore[union-attr]
+            np.array([p.master.weights for p in shape_plans], dtype=np.int64)[at],
+            np.array([p.master.total for p in shape_plans], dtype=np.int64)[at],
         )
         publishing = _lr_rows(
             cut[:, 2],
-            np.array([p.publishing.weights for p in shape_plans], dtype=np.int64),  # type: ignore[union-attr]
-            np.array([p.publishing.total for p in shape_plans], dtype=np.int64),  # type: ignore[union-attr]
+            np.array([p.publishing.weights for p in shape_plans], dtype=np.int64)[at],
+            np.array([p.publishing.total for p in shape_plans], dtype=np.int64)[at],
         )
-        rows = np.concatenate([cut[:, :1], master, publishing], axis=1).tolist()
-        metas = {c: _line_meta(ctxs[c], plans[c].parts) for c in set(cids)}  # type: ignore[union-attr]
-        _add_lines(result, keys.of, key_units, key_gross, members, rows, metas)
+        rows = np.concatenate([cut[:, :1], master, publishing], axis=1)
+        metas = np.array(
+            [cut_parts.meta_row(ctxs[c], p.parts) for c, p in zip(cids.tolist(), shape_plans, strict=True)],
+            dtype=np.int64,
+        )[at]
+        cut_parts.add(np.repeat(members, rows.shape[1]), metas.ravel(), rows.ravel())
+    cut_parts.add_lines(result, keys.of, key_units, key_gross)
 
 
 def _add_lines(
@@ -273,7 +373,7 @@ def _add_lines(
     amounts: Iterable[list[int]],
     metas: dict[int, Any],
 ) -> None:
-    """compute.add_parts for many keys: one line per account and line key, merged."""
+    """compute.add_parts for keys allocated one by one: one line per account and line key, merged."""
     lines = result.lines
     for k, row in zip(members, amounts, strict=True):
         currency, isrc, kind, territory, cid = key_of[k]

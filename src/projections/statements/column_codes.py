@@ -1,0 +1,39 @@
+"""Numbering the distinct values and rows of columns (NumPy, Arrow), so per-distinct work runs
+once per distinct value and its result is spread back to every row by index."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+
+def codes(column: pa.ChunkedArray) -> np.ndarray:
+    """A number per distinct value of a text column (null included)."""
+    encoded = pc.dictionary_encode(column.combine_chunks(), null_encoding="encode")
+    return np.asarray(encoded.indices, dtype=np.int64)
+
+
+def combined(columns: list[np.ndarray]) -> np.ndarray:
+    """A number per distinct row of several code columns."""
+    out = columns[0]
+    for more in columns[1:]:
+        out = pairs(out, more)
+    return out
+
+
+def numbered(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(first row of each distinct code, each row's number): numbered as they first appear."""
+    _, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    number = np.empty(len(first), dtype=np.int64)
+    number[order] = np.arange(len(first))
+    return first[order], number[inverse.reshape(-1)]
+
+
+def pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """A number per distinct (a, b) pair, below len(a): combined codes never overflow."""
+    if not len(a):
+        return a
+    _, codes = np.unique(a * (int(b.max()) + 1) + b, return_inverse=True)
+    return codes.astype(np.int64)
