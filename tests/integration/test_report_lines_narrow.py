@@ -32,7 +32,7 @@ from ledger.reports import importer
 from ledger.reports.commands import set_rates
 from ledger.reports.importer import import_report
 from ledger.reports.queries import list_reports
-from ledger.reports.store import LINE_COLUMNS_V1, ReportWrite
+from ledger.reports.store import LINE_COLUMNS_V1, LineBlock, ReportWrite
 from ledger.reports.verify import verify_reports
 from ledger.royalties import read_rights_history
 from ledger.store.config import StoreConfig
@@ -84,13 +84,13 @@ class _NoLines:
         self._cursor = cursor
 
     def executemany(self, query: str, rows: Any) -> Any:
-        return None if "INTO report_lines " in query else self._cursor.executemany(query, rows)
+        return None if "INTO report_line_blocks " in query else self._cursor.executemany(query, rows)
 
     def execute(self, query: str, *args: Any) -> Any:
         return self._cursor.execute(query, *args)
 
     def copy(self, statement: str) -> Any:
-        if statement.startswith("COPY report_lines "):
+        if statement.startswith("COPY report_line_blocks "):
             return _Discard()
         return self._cursor.copy(statement)
 
@@ -102,7 +102,10 @@ class _Discard:
     def __exit__(self, *_: Any) -> None:
         return None
 
-    def write(self, _: Any) -> None:
+    def set_types(self, _: Any) -> None:
+        return None
+
+    def write_row(self, _: Any) -> None:
         return None
 
 
@@ -131,7 +134,7 @@ def old_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreC
     """A new store migrated up to, not including, 0033."""
     folder = tmp_path / "migrations"
     shutil.copytree(migrations_dir(), folder)
-    for path in folder.glob("*/0033_*.sql"):
+    for path in [*folder.glob("*/0033_*.sql"), *folder.glob("*/0034_*.sql")]:
         path.unlink()
     if request.param == "sqlite":
         config = StoreConfig.from_url(str(tmp_path / "old.db"))
@@ -157,7 +160,8 @@ def _import_as_before(config: StoreConfig) -> tuple[RoyaltyLedger, list[importer
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(ReportWrite, "write_sqlite", _old_write_sqlite)
         patch.setattr(ReportWrite, "write_postgres", _old_write_postgres)
-        patch.setattr(importer, "lines_csv_parts", lambda lines, *_: [_v1_csv(lines, sources[-1])])
+        v1_blocks = lambda lines, *_: [LineBlock(1, lines.num_rows, _v1_csv(lines, sources[-1]))]  # noqa: E731
+        patch.setattr(importer, "line_blocks", v1_blocks)
         patch.setattr(app.recorder, "insert_events", _v1_events(app.recorder.insert_events))
         results = []
         for data, source in ((STORE, "store"), (DSR, "wavestream")):
@@ -194,26 +198,29 @@ def _queue(app: RoyaltyLedger) -> list[dict[str, Any]]:
 
 def test_reports_imported_before_0033_still_verify_and_count_after_it(old_store: StoreConfig) -> None:
     old, (store, dsr) = _import_as_before(old_store)
-    money, queue = account_totals(old, [JAN]), _queue(old)
-    assert queue and queue[0]["title"] == "Two"  # PX-1002, read from the old table
+    money = account_totals(old, [JAN])
     old.close()
     states = _q(old_store, "SELECT state FROM stored_events")
     assert not any(b'"lines_format"' in bytes(s[0]) for s in states)  # recorded as v1 events
 
-    assert apply_migrations(old_store) == ["0033"]
+    assert apply_migrations(old_store) == ["0033", "0034"]
     app = RoyaltyLedger(old_store, clock=lambda: T(2026, 2, 10))
     try:
         report = app.repository.get(uuid.UUID(store.report_id))
         assert isinstance(report, SalesReport) and report.lines_format == 1  # by the upcaster
         audit = verify_reports(app)
         assert audit.ok and (audit.reports, audit.lines) == (2, store.lines + dsr.lines), audit.as_dict()
-        assert account_totals(app, [JAN]) == money and _queue(app) == queue
+        assert account_totals(app, [JAN]) == money
+        queue = _queue(app)  # PX-1002's title, from the old rows
+        assert [(e["link_value"], e["title"], e["lines"]) for e in queue] == [("PX-1002", "Two", 1)]
         # A new report beside them is recorded in format 2; all three verify.
         third = import_report(app, STORE.replace(b"2026-01", b"2026-02"), source="store", actor="t")
         assert app.repository.get(uuid.UUID(third.report_id)).lines_format == 2
         audit = verify_reports(app)
         assert audit.ok and audit.reports == 3, audit.as_dict()
         assert {r["report_id"] for r in list_reports(app)} == {store.report_id, dsr.report_id, third.report_id}
+        # The queue reads the new report's title from its blocks and sums both months' lines.
+        assert [(e["link_value"], e["title"], e["lines"]) for e in _queue(app)] == [("PX-1002", "Two", 2)]
         # An old report's line edited after the migration is still named, by its position.
         _edit_lines(old_store, f"UPDATE report_lines SET units = units + 1 WHERE position = {store.position}")
         audit = verify_reports(app)

@@ -212,8 +212,11 @@ def test_the_report_tables_are_append_only_in_the_database(app):
     import_report(app, STORE, source="store", actor="t")
     store = UsageStore(app)
     for statement in (
-        "UPDATE report_lines SET amount_micros = 0",
-        "DELETE FROM report_lines",
+        "UPDATE report_line_blocks SET line_count = 1",
+        "DELETE FROM report_line_blocks",
+        "INSERT OR REPLACE INTO report_line_blocks SELECT * FROM report_line_blocks"
+        if app.config.backend == "sqlite"
+        else "TRUNCATE report_line_blocks",
         "DELETE FROM report_quarantine",
         "UPDATE report_quarantine SET reason = 'x'",
     ):
@@ -270,10 +273,11 @@ def test_audit_verify_recomputes_every_reports_lines_and_names_an_edited_one(sql
     assert audit.ok and (audit.reports, audit.lines, audit.quarantine_rows) == (2, 7, 2), audit.as_dict()
     store = UsageStore(app)
     with store.recorder.datastore.transaction(commit=True) as c:
-        c.execute("DROP TRIGGER report_lines_no_update")
+        # Line 1's converted amount, 2 079 000 µ, one micro-unit more in its stored CSV.
+        c.execute("DROP TRIGGER report_line_blocks_no_update")
         c.execute(
-            f"UPDATE report_lines SET amount_micros = amount_micros + 1 "
-            f"WHERE line_no = 1 AND position = {first.position}"
+            "UPDATE report_line_blocks SET lines = CAST(replace(CAST(lines AS TEXT), ',2079000' || char(10), "
+            f"',2079001' || char(10)) AS BLOB) WHERE position = {first.position}"
         )
     audit = verify_reports(app)
     assert sorted(problem for _, problem in audit.problems) == [
@@ -281,6 +285,30 @@ def test_audit_verify_recomputes_every_reports_lines_and_names_an_edited_one(sql
         "the stored lines do not hash to the report's lines_sha256",
     ]
     assert {position for position, _ in audit.problems} == {first.position}
+
+
+def test_audit_verify_checks_each_line_block_against_the_lines_it_holds(sqlite_app, monkeypatch):
+    """Since 0034 a report's lines are blocks of its canonical CSV: a block that says other line
+    numbers than it holds, or holds no lines at all, is named too."""
+    from ledger.reports import store as report_store
+
+    app = sqlite_app
+    monkeypatch.setattr(report_store, "BLOCK_LINES", 1)
+    first = import_report(app, STORE, source="store", actor="t")
+    blocks = "SELECT block_no, first_line_no, line_count FROM report_line_blocks ORDER BY block_no"
+    assert UsageStore(app).query(blocks, blocks) == [(0, 1, 1), (1, 2, 1), (2, 3, 1)]  # lines 4, 5 quarantined
+    assert verify_reports(app).ok
+    with UsageStore(app).recorder.datastore.transaction(commit=True) as c:
+        c.execute("DROP TRIGGER report_line_blocks_no_update")
+        c.execute("UPDATE report_line_blocks SET first_line_no = 9 WHERE block_no = 1")
+    assert verify_reports(app).problems == [
+        (first.position, "line block 1 does not hold the lines it says (from line 9, 1 lines)")
+    ]
+    with UsageStore(app).recorder.datastore.transaction(commit=True) as c:
+        c.execute("UPDATE report_line_blocks SET lines = X'00ff0a' WHERE block_no = 2")
+    assert verify_reports(app).problems == [
+        (first.position, "the stored line blocks are not the canonical CSV of report lines")
+    ]
 
 
 def test_audit_verify_names_a_report_whose_line_groups_were_edited(sqlite_app):

@@ -167,9 +167,10 @@ def test_plain_decimals_read_as_exact_micro_units_at_both_ends_of_the_range():
     assert [(q[0], q[1]) for q in beyond_64_bits.quarantine] == [(2, "absurd_amount")]
 
 
-def test_the_canonical_csv_written_in_parts_side_by_side_is_the_whole_csv(monkeypatch):
-    """Quoted text (a comma, a quote, a newline-free title), nulls and a row count the parts do
-    not divide: the parts joined are byte for byte the CSV written in one piece."""
+def test_the_canonical_csv_in_blocks_written_side_by_side_is_the_whole_csv_and_reads_back(monkeypatch):
+    """Quoted text (a comma, a quote), nulls and a line count the blocks do not divide: the blocks
+    joined are byte for byte the CSV written in one piece, each says its first line and count,
+    and parsing the CSV gives the lines back exactly (what the audit regroups)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from ledger.reports import store
@@ -178,10 +179,11 @@ def test_the_canonical_csv_written_in_parts_side_by_side_is_the_whole_csv(monkey
     lines.append("V9,,3760000000000,,,FR,2026-01,1,1.00,0.70,EUR,master")  # no ISRC, no title
     checked = check(*lines)
     assert checked.lines.num_rows == 8 and not checked.quarantine
-    monkeypatch.setattr(store, "_CSV_PART_MIN_ROWS", 1)
+    monkeypatch.setattr(store, "BLOCK_LINES", 3)
     with ThreadPoolExecutor(max_workers=3) as pool:
-        parts = store.lines_csv_parts(checked.lines, pool=pool)
+        blocks = store.line_blocks(checked.lines, pool)
     whole = store.lines_csv(checked.lines)
-    assert len(parts) == store._CSV_PARTS and b"".join(parts) == whole
-    assert whole.count(b"\n") == 8 and b'"One, 3 ""live"""' in whole
-    assert store.lines_digest(parts) == store.lines_digest(whole)
+    assert [(b.first_line_no, b.line_count) for b in blocks] == [(1, 3), (4, 3), (7, 2)]
+    assert b"".join(b.csv for b in blocks) == whole and b'"One, 3 ""live"""' in whole
+    assert store.lines_digest([b.csv for b in blocks]) == store.lines_digest(whole)
+    assert store.parse_lines_csv(whole).equals(checked.lines.select(list(store.LINE_COLUMNS)))

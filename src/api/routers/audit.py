@@ -27,7 +27,8 @@ def status(app: LedgerDep, principal: Auditor) -> AuditStatusPublic:
     """Recompute the hash chain over every position to the head against the digests written
     with the events, every checkpoint and the signed anchors (naming every position that does
     not match), recompute every usage batch's lines, totals and digest from the usage table
-    (`usage_rows`), every imported sales report's lines and digest from `report_lines`, every
+    (`usage_rows`), every imported sales report's lines and digest from `report_line_blocks`
+    (`report_lines` for reports imported before migration 0034), every
     pool contribution batch from `pool_contributions`, and check the money equation (Σ gross +
     Σ pool contributions + report income = platform + Σ balances + Σ payouts + escrow + suspense
     + pools' undistributed accounts + co-op fund) per currency.

@@ -1,7 +1,8 @@
 """Sales reports from other services: the report itself, each source's settings, exchange rates.
 
 A `SalesReport` is one event (`Imported`) with the file's SHA-256, source, period, counts and
-totals; its lines live in the insert-only `report_lines` table, written in the same transaction.
+totals; its lines live in the insert-only `report_line_blocks` table (`report_lines` for reports
+imported before migration 0034), written in the same transaction.
 A `ReportSource` holds one source's versioned column mapping and the identifiers an operator
 linked to a recording (remembered for every later report of that source). `ExchangeRates` is the
 configured rate source: versioned rates, each effective from an instant.

@@ -24,7 +24,7 @@ from ledger.reports.commands import current_mapping, rate_versions
 from ledger.reports.lines import RateLookup, check_lines
 from ledger.reports.readers import ReadReport, UnreadableReport, read_delimited, read_dsr
 from ledger.reports.spreadsheet import read_spreadsheet, spreadsheet_kind
-from ledger.reports.store import ReportWrite, line_groups, lines_csv_parts, lines_digest, refresh_statistics
+from ledger.reports.store import ReportWrite, line_blocks, line_groups, lines_digest, refresh_statistics
 
 if TYPE_CHECKING:
     from ledger.application import RoyaltyLedger
@@ -132,13 +132,13 @@ def import_report(
     )
     report_period = period or read.period or _period_of(checked.lines)
     del read  # the file's text columns: not needed past the checks (peak memory)
-    # The canonical CSV (COPY's payload) and the groups statements sum are independent: written
-    # side by side (Arrow releases the GIL), the CSV itself in parts.
+    # The canonical CSV (what is stored, in blocks) and the groups statements sum are
+    # independent: written side by side (Arrow releases the GIL), the blocks too.
     with ThreadPoolExecutor(max_workers=3) as pool:
         groups = pool.submit(line_groups, checked.lines, source)
-        csv_parts = lines_csv_parts(checked.lines, LINES_FORMAT, pool)
-        lines_sha256 = lines_digest(csv_parts)
-        write = ReportWrite(report_id.hex, csv_parts, checked.lines, source, checked.quarantine, superseded)
+        blocks = line_blocks(checked.lines, pool)
+        lines_sha256 = lines_digest([b.csv for b in blocks])
+        write = ReportWrite(report_id.hex, blocks, checked.lines, source, checked.quarantine, superseded)
         write.groups = groups.result()
     report = SalesReport(
         source=source,

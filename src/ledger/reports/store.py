@@ -1,16 +1,18 @@
 """The report tables: the side write of one report (its lines, quarantine and supersession, in
 the transaction of its `SalesReport.Imported` event) and the canonical digest of its lines.
 
-A line is stored with what differs from line to line (`LINE_COLUMNS`) and the position of its
-report's event; what every line of a report shares is the report's (its source, its target
-currency: the conversions' target, else each line's own currency), since migration 0033.
-
 The lines' canonical form is their CSV text, sorted by line number, without a header (pyarrow's
-CSV writer: null as an empty cell, text quoted when needed), in the columns of the report's
-`lines_format` (an event field): format 2 is `LINE_COLUMNS`; format 1 (reports imported before
-0033) is `LINE_COLUMNS_V1`, which repeated the source and the target currency on every line. On
-PostgreSQL the format-2 bytes go to `COPY … (FORMAT csv)` as they are, so the digest costs
-nothing extra and the server parses the rows in C.
+CSV writer: null as an empty cell, text quoted), in the columns of the report's `lines_format`
+(an event field): format 2 is `LINE_COLUMNS`; format 1 (reports imported before migration 0033)
+is `LINE_COLUMNS_V1`, which repeated the source and the target currency on every line. What
+every line of a report shares is the report's: its source, and its target currency (the
+conversions' target, else each line's own currency).
+
+Where the lines are: since migration 0034, in `report_line_blocks`, the canonical CSV itself in
+blocks of `BLOCK_LINES` consecutive lines (so the digest is of the stored bytes, and a million
+lines are ~16 rows for the server to write, not a million); reports imported before, one row per
+line in `report_lines` (format 1 before 0033, format 2 from 0033 to 0034), the lines at the
+report's position. `report_lines_of` reads either as one Arrow table.
 """
 
 from __future__ import annotations
@@ -126,29 +128,68 @@ def with_report_columns(lines: pa.Table, source: str, conversions: Sequence[dict
 def lines_csv(lines: pa.Table, lines_format: int = LINES_FORMAT) -> bytes:
     """The canonical CSV of a report's accepted lines (see the module docstring); format 1 needs
     `source` and `target_currency` columns (with_report_columns)."""
-    return b"".join(lines_csv_parts(lines, lines_format))
+    return _csv(lines.select(list(_COLUMNS_OF_FORMAT[lines_format])))
 
 
-def lines_csv_parts(lines: pa.Table, lines_format: int = LINES_FORMAT, pool: Executor | None = None) -> list[bytes]:
-    """`lines_csv` as consecutive parts, written side by side on `pool` (pyarrow's writer releases
-    the GIL): a line's text does not depend on its neighbours and no header is written, so the
-    parts joined are exactly the whole CSV."""
-    table = lines.select(list(_COLUMNS_OF_FORMAT[lines_format]))  # lines arrive in line order (the file's)
-    rows = table.num_rows
-    count = _CSV_PARTS if pool is not None and rows >= _CSV_PART_MIN_ROWS else 1
-    slices = [table.slice(i * rows // count, (i + 1) * rows // count - i * rows // count) for i in range(count)]
-    if count == 1 or pool is None:
-        return [_csv(part) for part in slices]
-    return list(pool.map(_csv, slices))
+BLOCK_LINES = 65_536  # ~5.6 MiB of CSV a block in the benchmark; ~16 blocks a million lines
 
 
-_CSV_PARTS, _CSV_PART_MIN_ROWS = 4, 100_000
+@dataclass(frozen=True)
+class LineBlock:
+    """Consecutive lines of a report: `csv` is exactly their stretch of the canonical CSV."""
+
+    first_line_no: int
+    line_count: int
+    csv: bytes
+
+
+def line_blocks(lines: pa.Table, pool: Executor | None = None) -> list[LineBlock]:
+    """The canonical CSV (format 2) in blocks of BLOCK_LINES lines, written side by side on `pool`
+    (pyarrow's writer releases the GIL): a line's text does not depend on its neighbours and no
+    header is written, so the blocks joined are exactly `lines_csv(lines)`."""
+    table = lines.select(list(LINE_COLUMNS))  # lines arrive in line order (the file's)
+    starts = range(0, table.num_rows, BLOCK_LINES)
+    slices = [table.slice(start, BLOCK_LINES) for start in starts]
+    texts = list(pool.map(_csv, slices)) if pool is not None else [_csv(part) for part in slices]
+    line_nos = table.column("line_no")
+    return [
+        LineBlock(int(line_nos[start].as_py()), part.num_rows, text)
+        for start, part, text in zip(starts, slices, texts, strict=True)
+    ]
 
 
 def _csv(table: pa.Table) -> bytes:
     out = io.BytesIO()
     pacsv.write_csv(table, out, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
     return out.getvalue()
+
+
+_STORED_TYPES = {
+    c: pa.int64()
+    if c in ("line_no", "occurred_at_us", "units", "gross_micros", "net_micros", "amount_micros")
+    else pa.string()
+    for c in LINE_COLUMNS
+}
+STORED_SCHEMA = pa.schema([(c, _STORED_TYPES[c]) for c in LINE_COLUMNS])
+
+
+def parse_lines_csv(data: bytes, columns: Sequence[str] = LINE_COLUMNS) -> pa.Table:
+    """Lines back from their canonical CSV (format 2): the inverse of `lines_csv` (an unquoted
+    empty cell is null, a quoted one the empty text). Raises pa.ArrowInvalid on bytes that are
+    not such lines."""
+    if not data:
+        return STORED_SCHEMA.empty_table().select(list(columns))
+    return pacsv.read_csv(
+        io.BytesIO(data),
+        read_options=pacsv.ReadOptions(column_names=list(LINE_COLUMNS), block_size=1 << 24),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types=_STORED_TYPES,
+            include_columns=list(columns),
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
+        ),
+    )
 
 
 def lines_digest(csv: bytes | Sequence[bytes]) -> str:
@@ -158,12 +199,15 @@ def lines_digest(csv: bytes | Sequence[bytes]) -> str:
     return digest.hexdigest()
 
 
+_BLOCK_COLUMNS = "position, block_no, first_line_no, line_count, lines"
+
+
 @dataclass
 class ReportWrite:
     """One report's rows, written after its event, knowing its position."""
 
     report_hex: str
-    csv_parts: Sequence[bytes]  # lines_csv_parts(lines): the canonical CSV, COPY's payload
+    blocks: Sequence[LineBlock]  # line_blocks(lines): the canonical CSV, as stored
     lines: pa.Table
     source: str
     quarantine: list[tuple[int, str, str, str]] = field(default_factory=list)
@@ -181,11 +225,9 @@ class ReportWrite:
 
     def write_sqlite(self, cursor: Any, positions: Sequence[int]) -> None:
         position = self._position(positions)
-        columns = [self.lines.column(c).to_pylist() for c in LINE_COLUMNS]
-        cols = ", ".join(LINE_COLUMNS)
         cursor.executemany(
-            f"INSERT INTO report_lines (position, {cols}) VALUES ({position}, {', '.join('?' * len(LINE_COLUMNS))})",
-            zip(*columns, strict=True),
+            f"INSERT INTO report_line_blocks ({_BLOCK_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
+            [(position, n, b.first_line_no, b.line_count, b.csv) for n, b in enumerate(self.blocks)],
         )
         cursor.executemany(
             "INSERT INTO report_quarantine (position, report_id, line_no, source, reason, detail, raw_line) "
@@ -206,15 +248,12 @@ class ReportWrite:
 
     def write_postgres(self, cursor: Any, positions: Sequence[int]) -> None:
         position = self._position(positions)
-        if self.lines.num_rows:
-            # The position is the same on every line: the column's default reads it from the
-            # transaction (migration 0031), so the canonical CSV is sent as it is.
-            cursor.execute(f"SET LOCAL royalty.report_position = '{int(position)}'")
-            with cursor.copy(f"COPY report_lines ({', '.join(LINE_COLUMNS)}) FROM STDIN (FORMAT csv)") as copy:
-                for part in self.csv_parts:
-                    view = memoryview(part)
-                    for start in range(0, len(view), 1 << 20):
-                        copy.write(view[start : start + (1 << 20)])
+        if self.blocks:
+            # A few rows of a few MiB (binary: the bytes as they are, no escaping).
+            with cursor.copy(f"COPY report_line_blocks ({_BLOCK_COLUMNS}) FROM STDIN (FORMAT binary)") as copy:
+                copy.set_types(["int8", "int4", "int4", "int4", "bytea"])
+                for n, b in enumerate(self.blocks):
+                    copy.write_row((position, n, b.first_line_no, b.line_count, b.csv))
             groups = self._groups()
             rows = groups.num_rows
             groups = groups.add_column(0, "report_id", pa.array([self.report_hex] * rows, pa.string()))

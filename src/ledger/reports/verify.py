@@ -18,8 +18,16 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from ledger.domain.sales_report import SalesReport
-from ledger.reports.store import GROUP_COLUMNS, LINE_COLUMNS, line_groups, lines_csv, lines_digest, with_report_columns
+from ledger.domain.sales_report import LINES_FORMAT, SalesReport
+from ledger.reports.store import (
+    GROUP_COLUMNS,
+    LINE_COLUMNS,
+    line_groups,
+    lines_csv,
+    lines_digest,
+    parse_lines_csv,
+    with_report_columns,
+)
 from ledger.store.log_reader import iter_stored_events
 from ledger.usage.store import UsageStore
 
@@ -64,13 +72,16 @@ def verify_reports(app: RoyaltyLedger) -> ReportsAudit:
         hex_id = originator.replace("-", "")
         audit.reports += 1
         held.add(position)
-        sql = f"SELECT {columns} FROM report_lines WHERE position = {mark} ORDER BY line_no"
-        rows = store.query(sql.replace("%s", "?"), sql, (position,))
-        audit.lines += len(rows)
-        table = with_report_columns(_table(rows), event["source"], event["conversions"])
-        if len(rows) != event["line_count"]:
-            audit.problems.append((position, f"{len(rows)} lines stored, the report says {event['line_count']}"))
-        elif lines_digest(lines_csv(table, event.get("lines_format", 1))) != event["lines_sha256"]:
+        stored_lines = _stored_lines(store, mark, position, columns, event)
+        if isinstance(stored_lines, str):
+            audit.problems.append((position, stored_lines))
+            continue
+        lines, digest = stored_lines
+        audit.lines += lines.num_rows
+        table = with_report_columns(lines, event["source"], event["conversions"])
+        if lines.num_rows != event["line_count"]:
+            audit.problems.append((position, f"{lines.num_rows} lines stored, the report says {event['line_count']}"))
+        elif digest != event["lines_sha256"]:
             audit.problems.append((position, "the stored lines do not hash to the report's lines_sha256"))
         sql = f"SELECT {', '.join(GROUP_COLUMNS)} FROM report_line_groups WHERE report_id = {mark}"
         stored = store.query(sql.replace("%s", "?"), sql, (hex_id,))
@@ -87,13 +98,43 @@ def verify_reports(app: RoyaltyLedger) -> ReportsAudit:
                     f"{quarantined} quarantine rows stored, the report says {sum(event['quarantined'].values())}",
                 )
             )
-    for table_name in ("report_lines", "report_line_groups", "report_quarantine"):
+    for table_name in ("report_lines", "report_line_blocks", "report_line_groups", "report_quarantine"):
         sql = f"SELECT DISTINCT position FROM {table_name}"
         for (position,) in store.query(sql, sql):
             if int(position) not in held:
                 audit.problems.append((int(position), f"{table_name} rows at a position no report holds"))
     audit.problems.sort()
     return audit
+
+
+def _stored_lines(store: UsageStore, mark: str, position: int, columns: str, event: dict[str, Any]) -> Any:
+    """The report's stored lines and the SHA-256 of their canonical form, or what is wrong.
+
+    Blocks (since 0034) are the canonical CSV itself: hashed as stored, parsed to regroup, and
+    their line numbers and counts checked against the lines they hold. Rows (before 0034) are
+    written out again in the event's lines_format."""
+    sql = f"SELECT block_no, first_line_no, line_count, lines FROM report_line_blocks WHERE position = {mark}"
+    blocks = sorted(store.query(sql.replace("%s", "?"), sql, (position,)))
+    if blocks:
+        texts = [bytes(b[3]) for b in blocks]
+        try:
+            lines = parse_lines_csv(b"".join(texts))
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            return "the stored line blocks are not the canonical CSV of report lines"
+        line_nos, start = lines.column("line_no").to_pylist(), 0
+        for n, (block_no, first, count, _) in enumerate(blocks):
+            if block_no != n or count < 1 or line_nos[start : start + 1] != [first]:
+                return f"line block {block_no} does not hold the lines it says (from line {first}, {count} lines)"
+            start += count
+        if start != lines.num_rows:
+            return "the line blocks' line counts do not add up to the lines they hold"
+        if event.get("lines_format", 1) != LINES_FORMAT:  # blocks hold format 2 only
+            return f"line blocks stored for a report of lines_format {event.get('lines_format', 1)}"
+        return lines, lines_digest(texts)
+    sql = f"SELECT {columns} FROM report_lines WHERE position = {mark} ORDER BY line_no"
+    lines = _table(store.query(sql.replace("%s", "?"), sql, (position,)))
+    full = with_report_columns(lines, event["source"], event["conversions"])
+    return lines, lines_digest(lines_csv(full, event.get("lines_format", 1)))
 
 
 def _table(rows: list[tuple[Any, ...]]) -> pa.Table:

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pyarrow as pa
+
+from ledger.reports.store import parse_lines_csv
 from ledger.royalties.history import RightsHistory
 from ledger.store.config import StoreConfig
 from projections.statements.reports import (
@@ -26,12 +29,17 @@ _UNMATCHED = (
     "CAST(sum(amount_micros) AS BIGINT), min(occurred_at_us) FROM report_line_groups l "
     "WHERE position <= {p}{superseded} GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
 )
+_REPORTS = "SELECT DISTINCT position, source FROM report_line_groups l WHERE position <= {p}{superseded}"
 _TITLES = (
     "SELECT r.source, "
     + ", ".join(f"l.{c}" for c in _ID_COLUMNS)
-    + ", min(l.title), min(l.artist) FROM report_lines l JOIN (SELECT DISTINCT position, source "
-    "FROM report_line_groups l WHERE position <= {p}{superseded}) r ON r.position = l.position "
+    + f", min(l.title), min(l.artist) FROM report_lines l JOIN ({_REPORTS}) r ON r.position = l.position "
     "GROUP BY 1, 2, 3, 4, 5, 6, 7"
+)
+# Reports since migration 0034 keep their lines as blocks of their canonical CSV: parsed here.
+_BLOCKS = (
+    f"SELECT r.source, b.position, b.block_no, b.lines FROM report_line_blocks b JOIN ({_REPORTS}) r "
+    "ON r.position = b.position"
 )
 _WHAT = {
     "isrc": "ISRC {} is not a registered recording",
@@ -52,6 +60,36 @@ def _titles(history: RightsHistory, as_of: int) -> dict[str, list[str]]:
     return out
 
 
+def _line_titles(config: StoreConfig, superseded: str, as_of: int) -> dict[tuple[Any, ...], tuple[Any, Any]]:
+    """(source, identifiers) → the least title and artist of the lines naming them."""
+    found: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+
+    def add(key: tuple[Any, ...], title: Any, artist: Any) -> None:
+        old = found.get(key, (None, None))
+        found[key] = (_least(old[0], title), _least(old[1], artist))
+
+    for r in _query(config, _TITLES.replace("{superseded}", superseded), (as_of,)):
+        add((str(r[0]), *r[1:7]), r[7], r[8])
+    blocks: dict[tuple[str, int], list[tuple[int, bytes]]] = {}
+    for src, position, block_no, data in _query(config, _BLOCKS.replace("{superseded}", superseded), (as_of,)):
+        blocks.setdefault((str(src), int(position)), []).append((int(block_no), bytes(data)))
+    tables = []
+    for (src, _), parts in blocks.items():
+        lines = parse_lines_csv(b"".join(data for _, data in sorted(parts)), (*_ID_COLUMNS, "title", "artist"))
+        tables.append(lines.append_column("source", pa.repeat(pa.scalar(src, pa.string()), lines.num_rows)))
+    if tables:
+        grouped = pa.concat_tables(tables).group_by(["source", *_ID_COLUMNS], use_threads=False)
+        table = grouped.aggregate([("title", "min"), ("artist", "min")])
+        names = ("source", *_ID_COLUMNS, "title_min", "artist_min")
+        for row in zip(*(table.column(c).to_pylist() for c in names), strict=True):
+            add(tuple(row[:7]), row[7], row[8])
+    return found
+
+
+def _least(a: Any, b: Any) -> Any:
+    return b if a is None else a if b is None else min(a, b)
+
+
 def matching_queue(
     config: StoreConfig, history: RightsHistory, as_of: int, source: str | None = None
 ) -> list[dict[str, Any]]:
@@ -68,10 +106,7 @@ def matching_queue(
             unmatched.append((src, named, row))
     if not unmatched:
         return []
-    line_titles = {
-        (str(r[0]), *r[1:7]): (r[7], r[8])
-        for r in _query(config, _TITLES.replace("{superseded}", superseded), (as_of,))
-    }
+    line_titles = _line_titles(config, superseded, as_of)
     titles = _titles(history, as_of)
     # One entry per source and first identifier: linking that identifier matches all its lines.
     queue: dict[tuple[str, Any], dict[str, Any]] = {}
