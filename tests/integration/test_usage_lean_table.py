@@ -19,6 +19,7 @@ from ledger.store.config import StoreConfig
 from ledger.store.migrate import apply_migrations, migrations_dir, pg_conninfo
 from ledger.usage.ingest import ingest_rows
 from ledger.usage.keys import PROBE, KeyspaceFull, key_of, key_range, sale_of_refund
+from ledger.usage.lines import line_rows
 from ledger.usage.store import LINE_COLUMNS, PG_LINE_SELECT, UsageStore, UsageWrite
 from ledger.usage.verify import verify_usage
 from projections.statements.usage import refund_groups
@@ -129,10 +130,10 @@ _OLD_TYPES += ["text", "int8", "text", "int4", "int4", "bool", "text", "text", "
 def _old_write_postgres(self: UsageWrite, cursor: Any, positions: Sequence[int]) -> None:
     """The writer as it was before migration 0040 (text hashes, a batch id per row)."""
     position = positions[0]
-    if self.lines:
+    if self.lines.num_rows:
         with cursor.copy(f"COPY usage_rows ({_OLD_COLS}) FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types(_OLD_TYPES)
-            for line, last in zip(self.lines, self._last(), strict=True):
+            for line, last in zip(line_rows(self.lines), self.lines.column("pair_last").to_pylist(), strict=True):
                 copy.write_row((position, self.batch_hex, *line, last))
     if self.ownership:
         cursor.executemany(

@@ -14,6 +14,7 @@ from ledger.store.config import StoreConfig
 from ledger.store.migrate import apply_migrations
 from ledger.usage import writer as writer_module
 from ledger.usage.ingest import UsageIngest
+from ledger.usage.lines import lines_from_rows
 from ledger.usage.rows import normalise_dicts
 from ledger.usage.store import UsageConflict, UsageStore, UsageWrite
 from tests.usage_helpers import ALBUM, ISRCS, SECRET, build_catalogue, clock, play, sale
@@ -129,7 +130,7 @@ def test_a_batch_the_writer_process_refuses_leaves_nothing_behind(tmp_path: Path
             "p" * 64,
             None,
         )
-        stale = UsageWrite(batch.id.hex, expected_watermark=head + 99, lines=[line])
+        stale = UsageWrite(batch.id.hex, expected_watermark=head + 99, lines=lines_from_rows([line]))
         with pytest.raises(UsageConflict, match="watermark moved"):
             writer.save(writer_module.stored_events_of(app, batch), stale)
     finally:

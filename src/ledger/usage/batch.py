@@ -7,8 +7,12 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from ledger.domain.pricing import PricingConfig
 from ledger.domain.text import escape_controls
+from ledger.usage.digest import canonical_text
 from ledger.usage.prepare import (
     MAX_SECONDS_PLAYED,
     Context,
@@ -86,35 +90,42 @@ def _listener_hashes(b: RowBatch, ctx: Context) -> list[str | None]:
 
 def payloads_of(b: RowBatch, hashes: list[str | None], errors: list[Error | None]) -> list[str | None]:
     """SHA-256 of each valid row's canonical form: the same fact from any file format hashes
-    the same. Fields joined by U+001F; an absent value is empty."""
+    the same. Fields joined by U+001F; an absent value is empty. The text is built column-wise
+    (ledger.usage.digest.canonical_text); only the hashing runs per row."""
+    valid = [i for i, e in enumerate(errors) if e is None]
+    if not valid:
+        return [None] * len(b)
+    take = None if len(valid) == len(b) else pa.array(valid, pa.int64())
+    columns = [pa.array(hashes, pa.string()) if name == "listener" else b.arrow(name) for name in _PAYLOAD_FIELDS]
+    text = canonical_text([c if take is None else pc.take(c, take) for c in columns], _PAYLOAD_BLANK)
     sha = hashlib.sha256
-    return [
-        None
-        if e is not None
-        else sha(
-            (
-                f"{src}\x1f{uid}\x1f{kind}\x1f{occ}\x1f{isrc or ''}\x1f{upc or ''}\x1f{lh}\x1f{terr}"
-                f"\x1f{'' if sec is None else sec}\x1f{'' if amt is None else amt}\x1f{cur or ''}"
-                f"\x1f{ref or ''}"
-            ).encode()
-        ).hexdigest()
-        for e, src, uid, kind, occ, isrc, upc, lh, terr, sec, amt, cur, ref in zip(
-            errors,
-            b.source,
-            b.usage_id,
-            b.kind,
-            b.occurred_at_us,
-            b.isrc,
-            b.upc,
-            hashes,
-            b.territory,
-            b.seconds_played,
-            b.amount_micros,
-            b.currency,
-            b.refund_of,
-            strict=True,
-        )
-    ]
+    digests = [sha(row).hexdigest() for row in text.cast(pa.binary()).to_pylist()]
+    if take is None:
+        return digests  # type: ignore[return-value]
+    payloads: list[str | None] = [None] * len(b)
+    for i, digest in zip(valid, digests, strict=True):
+        payloads[i] = digest
+    return payloads
+
+
+# The payload's fields in order, and which read as empty when absent (text columns: also when "").
+_PAYLOAD_FIELDS = (
+    "source",
+    "usage_id",
+    "kind",
+    "occurred_at_us",
+    "isrc",
+    "upc",
+    "listener",
+    "territory",
+    "seconds_played",
+    "amount_micros",
+    "currency",
+    "refund_of",
+)
+_PAYLOAD_BLANK = [
+    f in ("isrc", "upc", "seconds_played", "amount_micros", "currency", "refund_of") for f in _PAYLOAD_FIELDS
+]
 
 
 def _check_catalogue(b: RowBatch, ctx: Context, rows: list[int], errors: list[Error | None]) -> list[int]:

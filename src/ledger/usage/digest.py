@@ -20,7 +20,16 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from ledger.domain.usage_batch import DIGEST_SCHEME
+from ledger.usage.lines import LINE_COLUMNS
+
+# Line fields that are empty when absent; any other absent field reads "None", as the canonical
+# form has always written it (none is ever absent in a stored line).
+_BLANK_WHEN_ABSENT = {"upc", "seconds_played", "play_number", "refund_of"}
 
 
 def quarantine_entry(row: Sequence[Any], scheme: int = DIGEST_SCHEME) -> str:
@@ -32,12 +41,39 @@ def quarantine_entry(row: Sequence[Any], scheme: int = DIGEST_SCHEME) -> str:
     return f"{row[0]}\x1f{hashlib.sha256(content.encode()).hexdigest()}"
 
 
-def batch_digest(
-    lines: Iterable[Sequence[Any]],
-    quarantine: Iterable[Sequence[Any]],
-    resolved: Iterable[tuple[str, str]],
-    scheme: int = DIGEST_SCHEME,
-) -> str:
+def canonical_text(columns: Sequence[pa.Array | pa.ChunkedArray], blank: Sequence[bool]) -> pa.Array:
+    """Per row, its fields as text joined by U+001F (integers in decimal, booleans as 0/1): the
+    Arrow form of an f-string over the row. An absent field is empty where `blank` says so,
+    else "None" (what the f-string writes)."""
+    texts = []
+    for column, empty in zip(columns, blank, strict=True):
+        if pa.types.is_boolean(column.type):
+            column = pc.cast(column, pa.int8())
+        if not pa.types.is_string(column.type):
+            column = pc.cast(column, pa.string())
+        texts.append(pc.fill_null(column, "" if empty else "None"))
+    return pc.binary_join_element_wise(*texts, "\x1f")
+
+
+def lines_text(lines: pa.Table) -> bytes:
+    """The lines' part of the canonical form: each line's text, sorted (by code point: UTF-8
+    bytes sort the same), joined by LF."""
+    if lines.num_rows == 0:
+        return b""
+    columns = [lines.column(c).combine_chunks() for c in LINE_COLUMNS]
+    text = pc.cast(canonical_text(columns, [c in _BLANK_WHEN_ABSENT for c in LINE_COLUMNS]), pa.large_string())
+    # Sorted, each followed by LF (64-bit offsets: a large batch's text may pass 2 GiB), so the
+    # values' buffer is the joined text plus one LF too many.
+    lf = pa.scalar("\n", pa.large_string())
+    text = pc.binary_join_element_wise(pc.take(text, pc.sort_indices(text)), pa.scalar("", pa.large_string()), lf)
+    _, offsets, data = text.buffers()
+    ends = np.frombuffer(offsets, dtype=np.int64, count=len(text) + 1 + text.offset)[text.offset :]
+    return memoryview(data)[int(ends[0]) : int(ends[-1]) - 1].tobytes()
+
+
+def rows_text(lines: Iterable[Sequence[Any]]) -> bytes:
+    """`lines_text` for lines given as tuples, one f-string per line: the reference form (the
+    Arrow one is tested against it)."""
     text = sorted(
         [
             f"{s}\x1f{u}\x1f{n}\x1f{k}\x1f{at}\x1f{i}\x1f{'' if e is None else e}\x1f{lh}\x1f{t}"
@@ -46,7 +82,18 @@ def batch_digest(
             for s, u, n, k, at, i, e, lh, t, sec, c, g, m, v, pn, o, h, r in lines
         ]
     )
-    digest = hashlib.sha256("\n".join(text).encode())
+    return "\n".join(text).encode()
+
+
+def batch_digest(
+    lines: pa.Table | Sequence[Sequence[Any]],
+    quarantine: Iterable[Sequence[Any]],
+    resolved: Iterable[tuple[str, str]],
+    scheme: int = DIGEST_SCHEME,
+) -> str:
+    """`lines`: an Arrow table of lines (ledger.usage.lines; the ingest), or tuples in
+    LINE_COLUMNS order (stored rows as audit verify reads them, whatever their types)."""
+    digest = hashlib.sha256(lines_text(lines) if isinstance(lines, pa.Table) else rows_text(lines))
     for entry in sorted(quarantine_entry(row, scheme) for row in quarantine):
         digest.update(f"\nQ{entry}".encode())
     for quarantine_id, outcome in sorted(resolved):

@@ -60,7 +60,7 @@ class IngestSummary:
     def add(self, rows: int, prepared: Prepared, position: int | None) -> None:
         self.rows += rows
         self.accepted += prepared.accepted
-        self.lines += len(prepared.lines)
+        self.lines += prepared.lines.num_rows
         self.duplicates += prepared.duplicates
         self.quarantined.update(prepared.quarantined)
         self.revenue.update(prepared.totals)
@@ -171,7 +171,7 @@ class UsageIngest:
                     self.memory.check(expected)
                     ahead = _done(None if following is None else (following[0], None))
                 else:
-                    expected = position if position is not None and prepared.lines else expected
+                    expected = position if position is not None and prepared.lines.num_rows else expected
                 yield len(batch), prepared, position
 
     def _prepare(self, batch: RowBatch) -> Prepared:
@@ -218,7 +218,9 @@ class UsageIngest:
                 if attempt == _ATTEMPTS - 1:
                     raise
                 continue
-            self.memory.absorb(prepared.written, prepared.play_counts, position if prepared.lines else watermark)
+            self.memory.absorb(
+                prepared.written, prepared.play_counts, position if prepared.lines.num_rows else watermark
+            )
             return prepared, position
         raise AssertionError("unreachable")
 
@@ -231,7 +233,7 @@ class UsageIngest:
             source="+".join(sorted(p.sources | {q[1] for q in p.quarantine})),
             kind=kinds[0] if len(kinds) == 1 else ("mixed" if kinds else "none"),
             row_count=p.accepted,
-            line_count=len(p.lines),
+            line_count=p.lines.num_rows,
             rows_sha256=batch_digest(p.lines, p.quarantine, p.resolved),
             totals=dict(sorted(p.totals.items())),
             kinds=dict(sorted(p.kinds.items())),
@@ -243,7 +245,7 @@ class UsageIngest:
             origin=origin,
             actor=self.actor,
         )
-        write = UsageWrite(batch.id.hex, 0, p.lines, p.quarantine, p.resolved, p.ownership, p.pair_last_lines)
+        write = UsageWrite(batch.id.hex, 0, p.lines, p.quarantine, p.resolved, p.ownership)
         packed = pack(stored_events_of(self.app, batch), write) if self.writer is not None else None
         return Staged(p, batch, write, packed)
 
@@ -269,7 +271,7 @@ class Staged:
 
 
 def _writes(prepared: Prepared) -> bool:
-    return bool(prepared.lines or prepared.quarantine or prepared.resolved)
+    return bool(prepared.lines.num_rows or prepared.quarantine or prepared.resolved)
 
 
 def _peek_several(batches: Iterable[RowBatch]) -> tuple[Iterable[RowBatch], bool]:

@@ -14,9 +14,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+import pyarrow as pa
+
 from ledger.domain.ids import NAMESPACE
 from ledger.domain.pricing import PricingConfig
 from ledger.usage.catalogue_view import CatalogueView
+from ledger.usage.lines import empty_lines
 from ledger.usage.listener import ListenerHasher
 from ledger.usage.memory import RunMemory
 from ledger.usage.rows import FIELDS, Error, RowBatch, us_to_iso
@@ -41,7 +44,7 @@ class Context:
 
 @dataclass
 class Prepared:
-    lines: list[tuple[Any, ...]] = field(default_factory=list)
+    lines: pa.Table = field(default_factory=empty_lines)  # ledger.usage.lines.LINE_SCHEMA
     quarantine: list[tuple[Any, ...]] = field(default_factory=list)
     resolved: list[tuple[str, str]] = field(default_factory=list)
     ownership: list[tuple[Any, ...]] = field(default_factory=list)
@@ -54,8 +57,6 @@ class Prepared:
     pricing_versions: set[int] = field(default_factory=set)
     written: dict[tuple[str, str], str] = field(default_factory=dict)  # accepted (source, id)
     play_counts: dict[tuple[str, str], int] = field(default_factory=dict)  # after this batch
-    # Lines that are the last counted stream2own play of their pair here (UsageWrite.last_lines)
-    pair_last_lines: list[int] = field(default_factory=list)
 
 
 def quarantine_id(source: str, raw_sha256: str) -> str:

@@ -10,11 +10,13 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from operator import itemgetter
 from typing import Any
+
+import pyarrow as pa
 
 from ledger.domain.identifiers import InvalidIdentifier, parse_currency, parse_isrc, parse_territory, parse_upc
 from ledger.domain.money import parse_decimal_micros
@@ -23,6 +25,7 @@ from ledger.domain.text import TEXT_LIMITS, text_problem
 from ledger.domain.usage_batch import USAGE_KINDS
 
 Error = tuple[str, str]  # (reason code, detail a person can act on)
+_INT_COLUMNS = {"occurred_at_us", "seconds_played", "amount_micros"}
 Picker = Callable[[Sequence[Any]], Sequence[Any]]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_ID_LENGTH = TEXT_LIMITS["id"]
@@ -73,9 +76,24 @@ class RowBatch:
     listener_hashed: bool = False
     origin_name: str = ""  # where the rows came from: row i is data row origin_offset + i + 1
     origin_offset: int = 0
+    _arrays: dict[str, pa.Array] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return len(self.usage_id)
+
+    def arrow(self, name: str) -> pa.Array:
+        """Column `name` as an Arrow array (converted once), for the bulk steps. An integer
+        beyond 64 bits (a bad row's, quarantined) reads as absent there."""
+        found = self._arrays.get(name)
+        if found is None:
+            values = getattr(self, name)
+            kind = pa.int64() if name in _INT_COLUMNS else pa.string()
+            try:
+                found = pa.array(values, kind)
+            except (OverflowError, pa.ArrowInvalid):
+                found = pa.array([v if v is None or -(2**63) <= v < 2**63 else None for v in values], kind)
+            self._arrays[name] = found
+        return found
 
     def origin(self, i: int) -> str:
         return f"{self.origin_name} row {self.origin_offset + i + 1}" if self.origin_name else ""

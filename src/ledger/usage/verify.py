@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from ledger.domain.usage_batch import UsageBatch
 from ledger.usage.digest import batch_digest
-from ledger.usage.store import LINE_COLUMNS, PG_LINE_SELECT, UsageStore
+from ledger.usage.lines import LINE_COLUMNS
+from ledger.usage.store import PG_LINE_SELECT, UsageStore
 
 if TYPE_CHECKING:
     from ledger.application import RoyaltyLedger
