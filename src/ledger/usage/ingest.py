@@ -247,6 +247,8 @@ class UsageIngest:
         )
         write = UsageWrite(batch.id.hex, 0, p.lines, p.quarantine, p.resolved, p.ownership)
         packed = pack(stored_events_of(self.app, batch), write) if self.writer is not None else None
+        if self.store.backend == "postgres":
+            write.stage_copy()
         return Staged(p, batch, write, packed)
 
     def _commit(self, staged: Staged, watermark: int) -> int:

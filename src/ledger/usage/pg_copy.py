@@ -9,6 +9,7 @@ element-wise into rows, and the rows' data buffer is the stream's body as it sta
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -51,8 +52,23 @@ def _field(column: pa.Array, pg_type: str) -> pa.Array:
     return out
 
 
-def copy_body(columns: Sequence[pa.Array], pg_types: Sequence[str]) -> memoryview:
-    """The rows of a binary COPY (without SIGNATURE and TRAILER) of equal-length columns."""
+@dataclass
+class CopyBody:
+    """The rows of a binary COPY (without SIGNATURE and TRAILER), and where each row starts."""
+
+    data: np.ndarray  # uint8
+    starts: np.ndarray  # int64, one per row
+
+    def set_first_int8(self, value: int) -> None:
+        """Write `value` into every row's first field, an int8 (a batch's position, known only
+        once its event is inserted): 8 bytes after the field count and the field's length."""
+        if len(self.starts):
+            at = (self.starts + 6)[:, None] + np.arange(8)
+            self.data[at] = np.frombuffer(int(value).to_bytes(8, "big", signed=True), dtype=np.uint8)
+
+
+def copy_body(columns: Sequence[pa.Array], pg_types: Sequence[str]) -> CopyBody:
+    """The rows of a binary COPY of equal-length columns."""
     n = len(columns[0])
     count = np.full(n, len(columns), dtype=">i2")
     rows = pc.binary_join_element_wise(
@@ -60,4 +76,5 @@ def copy_body(columns: Sequence[pa.Array], pg_types: Sequence[str]) -> memoryvie
     )
     _, offsets, data = rows.buffers()
     ends = np.frombuffer(offsets, dtype=np.int64, count=n + 1 + rows.offset)[rows.offset :]
-    return memoryview(data)[int(ends[0]) : int(ends[-1])]
+    body = np.frombuffer(data, dtype=np.uint8, count=int(ends[-1]))[int(ends[0]) :].copy()
+    return CopyBody(body, ends[:-1] - ends[0])
