@@ -38,6 +38,7 @@ def prepare_batch(b: RowBatch, ctx: Context, retrying: Sequence[str] = ()) -> Pr
     errors = list(b.errors)
     _check_intrinsic(b, ctx, errors)
     hashes = _listener_hashes(b, ctx)
+    prefetch_play_counts(b, ctx, hashes, errors)
     payloads = payloads_of(b, hashes, errors)
     fresh, ids = _first_sightings(b, errors, payloads, out, retrying)
     accepted = _not_known(ctx, fresh, ids, errors, out, retrying)
@@ -86,6 +87,23 @@ def _listener_hashes(b: RowBatch, ctx: Context) -> list[str | None]:
         return list(b.listener)
     cached, hasher = ctx.hasher.cache, ctx.hasher
     return [None if v is None else (cached.get(v) or hasher(v)) for v in b.listener]
+
+
+def prefetch_play_counts(b: RowBatch, ctx: Context, hashes: list[str | None], errors: list[Error | None]) -> None:
+    """Start the store lookup of stored stream2own plays now, for every counted stream's
+    (listener, recording) this run has not seen (a superset of the pairs numbering will ask
+    for), so the server answers while this batch is checked and hashed."""
+    if ctx.lookups is None or ctx.pricing is None or "stream" not in b.kind:
+        return
+    threshold, cached = ctx.pricing.counted_after_seconds, ctx.memory.play_counts
+    wanted = {
+        (h, i)
+        for e, k, s, h, i in zip(errors, b.kind, b.seconds_played, hashes, b.isrc, strict=True)
+        if e is None and k == "stream" and s is not None and s >= threshold and h and i
+    }
+    asked = wanted.difference(cached)
+    if asked:
+        ctx.prefetched = (asked, ctx.lookups.submit(ctx.store.prior_counted_plays, list(asked)))
 
 
 def payloads_of(b: RowBatch, hashes: list[str | None], errors: list[Error | None]) -> list[str | None]:

@@ -101,12 +101,13 @@ class UsageIngest:
         self.pricing = app.current_pricing()
         self.memory = RunMemory()
         self.writer: ProcessWriter | None = None
+        self.lookups: ThreadPoolExecutor | None = None  # PostgreSQL: stream2own lookups run ahead
 
     def _context(self) -> Context:
         now = self.app.clock()
         version, config = self.pricing if self.pricing else (0, None)
         now_us = datetime_to_us(now)
-        return Context(self.store, self.catalogue, self.hasher, now_us, version, config, self.memory)
+        return Context(self.store, self.catalogue, self.hasher, now_us, version, config, self.memory, self.lookups)
 
     def run(
         self,
@@ -124,6 +125,8 @@ class UsageIngest:
         batches, several = _peek_several(batches)
         if several and self.writer_process and self.store.backend == "sqlite":
             self.writer = ProcessWriter(self.app.config, self.app.env)
+        if self.store.backend == "postgres":
+            self.lookups = ThreadPoolExecutor(max_workers=1, thread_name_prefix="usage-lookup")
         try:
             steps = self._pipelined(batches, origin) if several else self._one_by_one(batches, origin)
             for rows, prepared, position in steps:
@@ -136,6 +139,9 @@ class UsageIngest:
             if self.writer is not None:
                 self.writer.close()
                 self.writer = None
+            if self.lookups is not None:
+                self.lookups.shutdown()
+                self.lookups = None
         return summary
 
     def _one_by_one(self, batches: Iterable[RowBatch], origin: str) -> Iterator[Step]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +41,9 @@ class Context:
     pricing_version: int
     pricing: PricingConfig | None
     memory: RunMemory = field(default_factory=RunMemory)
+    # Where the stream2own lookup may run while the batch is checked (None: when it is needed).
+    lookups: Executor | None = None
+    prefetched: tuple[set[tuple[str, str]], Future[dict[tuple[str, str], int]]] | None = None
 
 
 @dataclass

@@ -203,6 +203,11 @@ def _prior_counts(ctx: Context, pairs: list[tuple[str, str]]) -> dict[tuple[str,
     cached = ctx.memory.play_counts
     prior = {pair: cached[pair] for pair in pairs if pair in cached}
     missing = [pair for pair in pairs if pair not in cached]
+    if ctx.prefetched is not None and missing:  # asked ahead (batch.prefetch_play_counts)
+        asked, answer = ctx.prefetched
+        found = answer.result()
+        prior.update({pair: found.get(pair, 0) for pair in missing if pair in asked})
+        missing = [pair for pair in missing if pair not in asked]
     if missing:
         found = ctx.store.prior_counted_plays(missing)
         prior.update({pair: found.get(pair, 0) for pair in missing})
