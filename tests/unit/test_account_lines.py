@@ -11,21 +11,24 @@ from typing import Any
 import pytest
 
 from projections.statements.compute import LineAmounts, LineKey
-from projections.statements.part_lines import AccountLines, BuiltLines
+from projections.statements.part_lines import _ONE_BY_ONE, AccountLines, BuiltLines, _Columns
 
 USAGE = LineKey("EUR", "USRC17607839", "stream", "FR", "master", 700_000, 500_000, "")
 REPORT = LineKey("EUR", "USRC17607839", "master@store", "FR", "master", 850_000, 500_000, "")
 
 
-class _Source:
-    """What AccountLines asks of the columns: the rows of its run as a dict."""
+class _Source(_Columns):
+    """The columns, with every run's rows the same two lines."""
+
+    def __init__(self) -> None:
+        self.pending = []
 
     def lines(self, begin: int, end: int) -> dict[LineKey, LineAmounts]:
         return {REPORT: LineAmounts(3, 100, 42, (1,)), USAGE: LineAmounts(1, 10, 5, (2,))}
 
 
 def _lines() -> AccountLines:
-    return AccountLines({USAGE: LineAmounts(2, 20, 7, (1,))}, _Source(), 0, 2)  # type: ignore[arg-type]
+    return AccountLines({USAGE: LineAmounts(2, 20, 7, (1,))}, _Source(), 0, 2)
 
 
 BUILT = {USAGE: LineAmounts(3, 30, 12, (1, 2)), REPORT: LineAmounts(3, 100, 42, (1,))}
@@ -57,3 +60,15 @@ def test_every_dict_operation_sees_the_built_lines(operation: str) -> None:
     seen = OPERATIONS[operation](lines)
     assert type(lines) is BuiltLines and lines == BUILT and list(lines) == [USAGE, REPORT]
     assert seen == OPERATIONS[operation](dict(BUILT))  # type: ignore[arg-type]
+
+
+def test_accounts_are_built_one_by_one_then_all_the_rest_at_once() -> None:
+    """A party's statement builds its own lines; a reader going through many builds the rest in
+    one pass."""
+    source = _Source()
+    accounts = [AccountLines({}, source, 0, 2) for _ in range(_ONE_BY_ONE + 10)]
+    for n, lines in enumerate(accounts[:_ONE_BY_ONE]):
+        assert len(lines) == 2
+        assert [type(a) for a in accounts].count(BuiltLines) == n + 1
+    assert REPORT in accounts[_ONE_BY_ONE]
+    assert all(type(a) is BuiltLines and dict(a) == source.lines(0, 2) for a in accounts)

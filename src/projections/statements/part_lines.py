@@ -13,9 +13,10 @@ import numpy as np
 
 from ledger.royalties.allocation import AllocationContext
 from projections.statements.column_codes import pairs
-from projections.statements.compute import LineAmounts, LineKey, PeriodResult, _line_meta
+from projections.statements.compute import LineAmounts, LineKey, PeriodResult, _line_meta, without_cyclic_gc
 
 _new_line = tuple.__new__
+_ONE_BY_ONE = 32  # accounts built one by one before all the rest at once (_Columns.build)
 
 
 class PartLines:
@@ -138,6 +139,22 @@ class _Columns:
         self.parts, self.key_of, self.key_units, self.key_gross = parts, key_of, key_units, key_gross
         self.keys, self.metas, self.micros, self.groups, self.merged = keys, metas, micros, groups, merged
         self.one_version = [() if v is None else (v,) for v in parts.version]
+        self.pending: list[AccountLines] = []  # the accounts not built yet
+
+    def build(self, account: AccountLines) -> None:
+        """Build one account's lines — or, from the 33rd account on, every account's still
+        pending: a reader going through many accounts (a close, the money equation) then pays one
+        pass with the cyclic GC off instead of one collection after another (measured: 0.23 s
+        for the 186 598 lines of issue 20's month, against 0.6 s account by account)."""
+        self.built = getattr(self, "built", 0) + 1
+        with without_cyclic_gc():  # new acyclic objects: see compute.without_cyclic_gc
+            if self.built <= _ONE_BY_ONE:
+                account.build_from(self)
+                return
+            pending, self.pending = self.pending, []
+            for one in pending:
+                if "pending" in vars(one):
+                    one.build_from(self)
 
     def lines(self, begin: int, end: int) -> dict[LineKey, LineAmounts]:
         ks, ms, key_of, suffix = (
@@ -171,9 +188,13 @@ class AccountLines(dict):  # type: ignore[type-arg]
     def __init__(self, existing: dict[LineKey, LineAmounts], source: _Columns, begin: int, end: int) -> None:
         dict.__init__(self, existing)
         self.pending = (source, begin, end)
+        source.pending.append(self)
 
     def build(self) -> None:
-        source, begin, end = self.pending
+        self.pending[0].build(self)
+
+    def build_from(self, source: _Columns) -> None:
+        _, begin, end = self.pending
         new = source.lines(begin, end)
         for key in dict.keys(self) & new.keys():  # the account's lines of keys allocated one by one
             found, more = dict.__getitem__(self, key), new.pop(key)
