@@ -134,7 +134,7 @@ def old_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreC
     """A new store migrated up to, not including, 0033."""
     folder = tmp_path / "migrations"
     shutil.copytree(migrations_dir(), folder)
-    for path in [*folder.glob("*/0033_*.sql"), *folder.glob("*/0034_*.sql")]:
+    for path in [*folder.glob("*/0033_*.sql"), *folder.glob("*/0034_*.sql"), *folder.glob("*/0035_*.sql")]:
         path.unlink()
     if request.param == "sqlite":
         config = StoreConfig.from_url(str(tmp_path / "old.db"))
@@ -160,7 +160,7 @@ def _import_as_before(config: StoreConfig) -> tuple[RoyaltyLedger, list[importer
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(ReportWrite, "write_sqlite", _old_write_sqlite)
         patch.setattr(ReportWrite, "write_postgres", _old_write_postgres)
-        v1_blocks = lambda lines, *_: [LineBlock(1, lines.num_rows, _v1_csv(lines, sources[-1]))]  # noqa: E731
+        v1_blocks = lambda lines, *_: [LineBlock(1, lines.num_rows, _v1_csv(lines, sources[-1]), b"")]  # noqa: E731
         patch.setattr(importer, "line_blocks", v1_blocks)
         patch.setattr(app.recorder, "insert_events", _v1_events(app.recorder.insert_events))
         results = []
@@ -203,7 +203,7 @@ def test_reports_imported_before_0033_still_verify_and_count_after_it(old_store:
     states = _q(old_store, "SELECT state FROM stored_events")
     assert not any(b'"lines_format"' in bytes(s[0]) for s in states)  # recorded as v1 events
 
-    assert apply_migrations(old_store) == ["0033", "0034"]
+    assert apply_migrations(old_store) == ["0033", "0034", "0035"]
     app = RoyaltyLedger(old_store, clock=lambda: T(2026, 2, 10))
     try:
         report = app.repository.get(uuid.UUID(store.report_id))

@@ -12,6 +12,8 @@ converted to EUR, USD at the configured 0.92:
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
 from ledger.application import RoyaltyLedger
@@ -20,6 +22,7 @@ from ledger.domain.period import Period
 from ledger.reports.commands import link_identifier, set_rates
 from ledger.reports.importer import UnreadableReport, import_report
 from ledger.reports.queries import list_quarantine, list_reports
+from ledger.reports.store import unpack_block
 from ledger.reports.verify import verify_reports
 from ledger.royalties import read_rights_history
 from ledger.store.config import StoreConfig
@@ -271,13 +274,17 @@ def test_audit_verify_recomputes_every_reports_lines_and_names_an_edited_one(sql
     import_report(app, DSR, source="wavestream", actor="t")
     audit = verify_reports(app)
     assert audit.ok and (audit.reports, audit.lines, audit.quarantine_rows) == (2, 7, 2), audit.as_dict()
-    store = UsageStore(app)
-    with store.recorder.datastore.transaction(commit=True) as c:
-        # Line 1's converted amount, 2 079 000 µ, one micro-unit more in its stored CSV.
-        c.execute("DROP TRIGGER report_line_blocks_no_update")
-        c.execute(
-            "UPDATE report_line_blocks SET lines = CAST(replace(CAST(lines AS TEXT), ',2079000' || char(10), "
-            f"',2079001' || char(10)) AS BLOB) WHERE position = {first.position}"
+    # Line 1's converted amount, 2 079 000 µ, one micro-unit more in its stored CSV (left
+    # uncompressed: codec 'none').
+    assert app.config.sqlite_path is not None
+    with sqlite3.connect(app.config.sqlite_path) as conn:
+        conn.execute("DROP TRIGGER report_line_blocks_no_update")
+        packed, codec, size = conn.execute(
+            "SELECT lines, codec, csv_size FROM report_line_blocks WHERE position = ?", (first.position,)
+        ).fetchone()
+        edited = unpack_block(packed, codec, size).replace(b",2079000\n", b",2079001\n", 1)
+        conn.execute(
+            "UPDATE report_line_blocks SET lines = ?, codec = 'none' WHERE position = ?", (edited, first.position)
         )
     audit = verify_reports(app)
     assert sorted(problem for _, problem in audit.problems) == [
@@ -306,6 +313,10 @@ def test_audit_verify_checks_each_line_block_against_the_lines_it_holds(sqlite_a
     ]
     with UsageStore(app).recorder.datastore.transaction(commit=True) as c:
         c.execute("UPDATE report_line_blocks SET lines = X'00ff0a' WHERE block_no = 2")
+    [(position, problem)] = verify_reports(app).problems
+    assert position == first.position and "lz4_frame bytes do not decompress" in problem
+    with UsageStore(app).recorder.datastore.transaction(commit=True) as c:
+        c.execute("UPDATE report_line_blocks SET codec = 'none' WHERE block_no = 2")
     assert verify_reports(app).problems == [
         (first.position, "the stored line blocks are not the canonical CSV of report lines")
     ]

@@ -187,3 +187,7 @@ def test_the_canonical_csv_in_blocks_written_side_by_side_is_the_whole_csv_and_r
     assert b"".join(b.csv for b in blocks) == whole and b'"One, 3 ""live"""' in whole
     assert store.lines_digest([b.csv for b in blocks]) == store.lines_digest(whole)
     assert store.parse_lines_csv(whole).equals(checked.lines.select(list(store.LINE_COLUMNS)))
+    assert [store.unpack_block(b.packed, b.codec, len(b.csv)) for b in blocks] == [b.csv for b in blocks]
+    assert blocks[0].codec == "lz4_frame" and blocks[0].packed[:4] == bytes.fromhex("04224d18")  # LZ4 frame magic
+    with pytest.raises(ValueError, match=r"decompresses to|do not decompress"):
+        store.unpack_block(blocks[0].packed, "lz4_frame", len(blocks[0].csv) + 1)

@@ -134,28 +134,58 @@ def lines_csv(lines: pa.Table, lines_format: int = LINES_FORMAT) -> bytes:
 BLOCK_LINES = 65_536  # ~5.6 MiB of CSV a block in the benchmark; ~16 blocks a million lines
 
 
+# How a block's bytes are stored (migration 0035): the LZ4 frame format (any lz4 tool reads it),
+# compressed here so the server stores them as they come.
+CODEC = "lz4_frame"
+_LZ4 = pa.Codec("lz4")  # Arrow's "lz4" is the frame format
+
+
 @dataclass(frozen=True)
 class LineBlock:
-    """Consecutive lines of a report: `csv` is exactly their stretch of the canonical CSV."""
+    """Consecutive lines of a report: `csv` is exactly their stretch of the canonical CSV, `packed`
+    the same compressed as stored (`codec`)."""
 
     first_line_no: int
     line_count: int
     csv: bytes
+    packed: bytes
+    codec: str = CODEC
 
 
 def line_blocks(lines: pa.Table, pool: Executor | None = None) -> list[LineBlock]:
-    """The canonical CSV (format 2) in blocks of BLOCK_LINES lines, written side by side on `pool`
-    (pyarrow's writer releases the GIL): a line's text does not depend on its neighbours and no
-    header is written, so the blocks joined are exactly `lines_csv(lines)`."""
+    """The canonical CSV (format 2) in blocks of BLOCK_LINES lines, each written and compressed
+    side by side on `pool` (pyarrow releases the GIL): a line's text does not depend on its
+    neighbours and no header is written, so the blocks joined are exactly `lines_csv(lines)`."""
     table = lines.select(list(LINE_COLUMNS))  # lines arrive in line order (the file's)
     starts = range(0, table.num_rows, BLOCK_LINES)
     slices = [table.slice(start, BLOCK_LINES) for start in starts]
-    texts = list(pool.map(_csv, slices)) if pool is not None else [_csv(part) for part in slices]
+    texts = list(pool.map(_packed_csv, slices)) if pool is not None else [_packed_csv(part) for part in slices]
     line_nos = table.column("line_no")
     return [
-        LineBlock(int(line_nos[start].as_py()), part.num_rows, text)
-        for start, part, text in zip(starts, slices, texts, strict=True)
+        LineBlock(int(line_nos[start].as_py()), part.num_rows, text, packed)
+        for start, part, (text, packed) in zip(starts, slices, texts, strict=True)
     ]
+
+
+def _packed_csv(table: pa.Table) -> tuple[bytes, bytes]:
+    text = _csv(table)
+    return text, _LZ4.compress(text, asbytes=True)
+
+
+def unpack_block(stored: bytes, codec: str, csv_size: int | None) -> bytes:
+    """A stored block's CSV; raises ValueError when its bytes are not what its row says."""
+    if codec == "none":
+        return stored
+    if codec != CODEC or csv_size is None:
+        raise ValueError(f"a line block stored with codec {codec!r} and size {csv_size!r}")
+    try:
+        text: bytes = _LZ4.decompress(stored, decompressed_size=csv_size, asbytes=True)
+    except (pa.ArrowInvalid, pa.ArrowIOError) as exc:
+        raise ValueError(f"a line block's {codec} bytes do not decompress: {exc}") from exc
+    # Arrow pads the output to the size asked for: a block's CSV ends with its last line's newline.
+    if csv_size and not text.endswith(b"\n"):
+        raise ValueError(f"a line block decompresses to fewer bytes than its csv_size {csv_size}")
+    return bytes(text)
 
 
 def _csv(table: pa.Table) -> bytes:
@@ -199,7 +229,11 @@ def lines_digest(csv: bytes | Sequence[bytes]) -> str:
     return digest.hexdigest()
 
 
-_BLOCK_COLUMNS = "position, block_no, first_line_no, line_count, lines"
+_BLOCK_COLUMNS = "position, block_no, first_line_no, line_count, lines, codec, csv_size"
+
+
+def _block_row(position: int, block_no: int, block: LineBlock) -> tuple[Any, ...]:
+    return (position, block_no, block.first_line_no, block.line_count, block.packed, block.codec, len(block.csv))
 
 
 @dataclass
@@ -226,8 +260,8 @@ class ReportWrite:
     def write_sqlite(self, cursor: Any, positions: Sequence[int]) -> None:
         position = self._position(positions)
         cursor.executemany(
-            f"INSERT INTO report_line_blocks ({_BLOCK_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
-            [(position, n, b.first_line_no, b.line_count, b.csv) for n, b in enumerate(self.blocks)],
+            f"INSERT INTO report_line_blocks ({_BLOCK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [_block_row(position, n, b) for n, b in enumerate(self.blocks)],
         )
         cursor.executemany(
             "INSERT INTO report_quarantine (position, report_id, line_no, source, reason, detail, raw_line) "
@@ -251,9 +285,9 @@ class ReportWrite:
         if self.blocks:
             # A few rows of a few MiB (binary: the bytes as they are, no escaping).
             with cursor.copy(f"COPY report_line_blocks ({_BLOCK_COLUMNS}) FROM STDIN (FORMAT binary)") as copy:
-                copy.set_types(["int8", "int4", "int4", "int4", "bytea"])
+                copy.set_types(["int8", "int4", "int4", "int4", "bytea", "text", "int8"])
                 for n, b in enumerate(self.blocks):
-                    copy.write_row((position, n, b.first_line_no, b.line_count, b.csv))
+                    copy.write_row(_block_row(position, n, b))
             groups = self._groups()
             rows = groups.num_rows
             groups = groups.add_column(0, "report_id", pa.array([self.report_hex] * rows, pa.string()))

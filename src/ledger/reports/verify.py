@@ -26,6 +26,7 @@ from ledger.reports.store import (
     lines_csv,
     lines_digest,
     parse_lines_csv,
+    unpack_block,
     with_report_columns,
 )
 from ledger.store.log_reader import iter_stored_events
@@ -113,16 +114,22 @@ def _stored_lines(store: UsageStore, mark: str, position: int, columns: str, eve
     Blocks (since 0034) are the canonical CSV itself: hashed as stored, parsed to regroup, and
     their line numbers and counts checked against the lines they hold. Rows (before 0034) are
     written out again in the event's lines_format."""
-    sql = f"SELECT block_no, first_line_no, line_count, lines FROM report_line_blocks WHERE position = {mark}"
+    sql = (
+        "SELECT block_no, first_line_no, line_count, lines, codec, csv_size FROM report_line_blocks "
+        f"WHERE position = {mark}"
+    )
     blocks = sorted(store.query(sql.replace("%s", "?"), sql, (position,)))
     if blocks:
-        texts = [bytes(b[3]) for b in blocks]
+        try:
+            texts = [unpack_block(bytes(b[3]), str(b[4]), None if b[5] is None else int(b[5])) for b in blocks]
+        except ValueError as exc:
+            return str(exc)
         try:
             lines = parse_lines_csv(b"".join(texts))
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             return "the stored line blocks are not the canonical CSV of report lines"
         line_nos, start = lines.column("line_no").to_pylist(), 0
-        for n, (block_no, first, count, _) in enumerate(blocks):
+        for n, (block_no, first, count, *_) in enumerate(blocks):
             if block_no != n or count < 1 or line_nos[start : start + 1] != [first]:
                 return f"line block {block_no} does not hold the lines it says (from line {first}, {count} lines)"
             start += count

@@ -8,7 +8,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from ledger.reports.store import parse_lines_csv
+from ledger.reports.store import parse_lines_csv, unpack_block
 from ledger.royalties.history import RightsHistory
 from ledger.store.config import StoreConfig
 from projections.statements.reports import (
@@ -38,8 +38,8 @@ _TITLES = (
 )
 # Reports since migration 0034 keep their lines as blocks of their canonical CSV: parsed here.
 _BLOCKS = (
-    f"SELECT r.source, b.position, b.block_no, b.lines FROM report_line_blocks b JOIN ({_REPORTS}) r "
-    "ON r.position = b.position"
+    "SELECT r.source, b.position, b.block_no, b.lines, b.codec, b.csv_size "
+    f"FROM report_line_blocks b JOIN ({_REPORTS}) r ON r.position = b.position"
 )
 _WHAT = {
     "isrc": "ISRC {} is not a registered recording",
@@ -71,8 +71,11 @@ def _line_titles(config: StoreConfig, superseded: str, as_of: int) -> dict[tuple
     for r in _query(config, _TITLES.replace("{superseded}", superseded), (as_of,)):
         add((str(r[0]), *r[1:7]), r[7], r[8])
     blocks: dict[tuple[str, int], list[tuple[int, bytes]]] = {}
-    for src, position, block_no, data in _query(config, _BLOCKS.replace("{superseded}", superseded), (as_of,)):
-        blocks.setdefault((str(src), int(position)), []).append((int(block_no), bytes(data)))
+    for src, position, block_no, data, codec, size in _query(
+        config, _BLOCKS.replace("{superseded}", superseded), (as_of,)
+    ):
+        text = unpack_block(bytes(data), str(codec), None if size is None else int(size))
+        blocks.setdefault((str(src), int(position)), []).append((int(block_no), text))
     tables = []
     for (src, _), parts in blocks.items():
         lines = parse_lines_csv(b"".join(data for _, data in sorted(parts)), (*_ID_COLUMNS, "title", "artist"))
