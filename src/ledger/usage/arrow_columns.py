@@ -19,8 +19,6 @@ from ledger.usage.rows import MAX_ID_LENGTH, Columns, Error, RowBatch, build
 
 _UTC_ISO = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|\+00:00)$"
 _DIGITS = r"^-?[0-9]+$"
-# C0, DEL and C1 controls (RE2 syntax): such a column takes the row-by-row path, which refuses them.
-_CONTROL = r"[\x00-\x1f\x7f-\x{9f}]"
 
 
 class _Lists(Mapping[str, list[Any]]):
@@ -45,6 +43,24 @@ def _blank_to_null(arr: Any) -> Any:
     return pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr)
 
 
+def _has_control(arr: Any) -> bool:
+    """Whether any value holds a C0, DEL or C1 control character: a look at the UTF-8 bytes
+    themselves (bytes below 0x20, 0x7F, or 0xC2 then 0x80–0x9F), not a regex per value."""
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    for chunk in chunks:
+        if len(chunk) == 0:
+            continue
+        offsets, data = chunk.buffers()[1:3]
+        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        ends = np.frombuffer(offsets, dtype=width, count=len(chunk) + 1 + chunk.offset)[chunk.offset :]
+        if data is None or ends[-1] == ends[0]:
+            continue
+        raw = np.frombuffer(data, dtype=np.uint8, count=int(ends[-1]))[int(ends[0]) :]
+        if np.any((raw < 0x20) | (raw == 0x7F)) or np.any((raw[:-1] == 0xC2) & (raw[1:] >= 0x80) & (raw[1:] <= 0x9F)):
+            return True
+    return False
+
+
 def _is_text(arr: Any) -> bool:
     return bool(pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type))
 
@@ -66,7 +82,7 @@ class ArrowColumns(Columns):
             longest = pc.max(pc.utf8_length(arr)).as_py()
             if (
                 longest > MAX_ID_LENGTH
-                or pc.any(pc.match_substring_regex(arr, _CONTROL)).as_py()
+                or _has_control(arr)
                 or not pc.all(pc.equal(arr, pc.utf8_trim_whitespace(arr))).as_py()
             ):
                 return super().text(*names, required=required, upper=upper)

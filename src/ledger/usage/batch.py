@@ -117,7 +117,8 @@ def payloads_of(b: RowBatch, hashes: list[str | None], errors: list[Error | None
     columns = [pa.array(hashes, pa.string()) if name == "listener" else b.arrow(name) for name in _PAYLOAD_FIELDS]
     text = canonical_text([c if take is None else pc.take(c, take) for c in columns], _PAYLOAD_BLANK)
     sha = hashlib.sha256
-    digests = [sha(row).hexdigest() for row in text.cast(pa.binary()).to_pylist()]
+    raw = text.cast(pa.large_binary() if pa.types.is_large_string(text.type) else pa.binary())
+    digests = [sha(row).hexdigest() for row in raw.to_pylist()]
     if take is None:
         return digests  # type: ignore[return-value]
     payloads: list[str | None] = [None] * len(b)

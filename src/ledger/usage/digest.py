@@ -41,34 +41,38 @@ def quarantine_entry(row: Sequence[Any], scheme: int = DIGEST_SCHEME) -> str:
     return f"{row[0]}\x1f{hashlib.sha256(content.encode()).hexdigest()}"
 
 
-def canonical_text(columns: Sequence[pa.Array | pa.ChunkedArray], blank: Sequence[bool]) -> pa.Array:
-    """Per row, its fields as text joined by U+001F (integers in decimal, booleans as 0/1): the
-    Arrow form of an f-string over the row. An absent field is empty where `blank` says so,
-    else "None" (what the f-string writes)."""
+def canonical_text(columns: Sequence[pa.Array | pa.ChunkedArray], blank: Sequence[bool], end: str = "") -> pa.Array:
+    """Per row, its fields as text joined by U+001F (integers in decimal, booleans as 0/1), then
+    `end`: the Arrow form of an f-string over the row. An absent field is empty where `blank`
+    says so, else "None" (what the f-string writes). 64-bit offsets when the text may pass 2 GiB."""
+    kind = pa.large_string() if sum(c.nbytes for c in columns) > 2**30 else pa.string()
     texts = []
     for column, empty in zip(columns, blank, strict=True):
         if pa.types.is_boolean(column.type):
             column = pc.cast(column, pa.int8())
-        if not pa.types.is_string(column.type):
-            column = pc.cast(column, pa.string())
-        texts.append(pc.fill_null(column, "" if empty else "None"))
-    return pc.binary_join_element_wise(*texts, "\x1f")
+        texts.append(pc.fill_null(pc.cast(column, kind), "" if empty else "None"))
+    if end:
+        texts[-1] = pc.binary_join_element_wise(texts[-1], pa.scalar("", kind), pa.scalar(end, kind))
+    return pc.binary_join_element_wise(*texts, pa.scalar("\x1f", kind))
 
 
-def lines_text(lines: pa.Table) -> bytes:
+def lines_text(lines: pa.Table) -> bytes | memoryview:
     """The lines' part of the canonical form: each line's text, sorted (by code point: UTF-8
-    bytes sort the same), joined by LF."""
+    bytes sort the same), joined by LF.
+
+    Each line's text is built with its LF at the end and then sorted: no line is a prefix of
+    another (each begins with its own source, usage id and line number, and no field holds
+    U+001F), so the LF changes no order, and the sorted values' buffer is the joined text
+    with one LF too many."""
     if lines.num_rows == 0:
         return b""
     columns = [lines.column(c).combine_chunks() for c in LINE_COLUMNS]
-    text = pc.cast(canonical_text(columns, [c in _BLANK_WHEN_ABSENT for c in LINE_COLUMNS]), pa.large_string())
-    # Sorted, each followed by LF (64-bit offsets: a large batch's text may pass 2 GiB), so the
-    # values' buffer is the joined text plus one LF too many.
-    lf = pa.scalar("\n", pa.large_string())
-    text = pc.binary_join_element_wise(pc.take(text, pc.sort_indices(text)), pa.scalar("", pa.large_string()), lf)
+    text = canonical_text(columns, [c in _BLANK_WHEN_ABSENT for c in LINE_COLUMNS], end="\n")
+    text = pc.take(text, pc.sort_indices(text))
     _, offsets, data = text.buffers()
-    ends = np.frombuffer(offsets, dtype=np.int64, count=len(text) + 1 + text.offset)[text.offset :]
-    return memoryview(data)[int(ends[0]) : int(ends[-1]) - 1].tobytes()
+    width = np.int64 if pa.types.is_large_string(text.type) else np.int32
+    ends = np.frombuffer(offsets, dtype=width, count=len(text) + 1 + text.offset)[text.offset :]
+    return memoryview(data)[int(ends[0]) : int(ends[-1]) - 1]
 
 
 def rows_text(lines: Iterable[Sequence[Any]]) -> bytes:
