@@ -32,7 +32,7 @@ from ledger.reports import importer
 from ledger.reports.commands import set_rates
 from ledger.reports.importer import import_report
 from ledger.reports.queries import list_reports
-from ledger.reports.store import LINE_COLUMNS_V1, LineBlock, ReportWrite
+from ledger.reports.store import LINE_COLUMNS_V1, ReportWrite, lines_digest
 from ledger.reports.verify import verify_reports
 from ledger.royalties import read_rights_history
 from ledger.store.config import StoreConfig
@@ -160,7 +160,7 @@ def _import_as_before(config: StoreConfig) -> tuple[RoyaltyLedger, list[importer
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(ReportWrite, "write_sqlite", _old_write_sqlite)
         patch.setattr(ReportWrite, "write_postgres", _old_write_postgres)
-        v1_blocks = lambda lines, *_: [LineBlock(1, lines.num_rows, _v1_csv(lines, sources[-1]), b"")]  # noqa: E731
+        v1_blocks = lambda lines, *_: ([], lines_digest(_v1_csv(lines, sources[-1])))  # noqa: E731
         patch.setattr(importer, "line_blocks", v1_blocks)
         patch.setattr(app.recorder, "insert_events", _v1_events(app.recorder.insert_events))
         results = []

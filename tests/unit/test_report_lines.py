@@ -181,11 +181,11 @@ def test_the_canonical_csv_in_blocks_written_side_by_side_is_the_whole_csv_and_r
     assert checked.lines.num_rows == 8 and not checked.quarantine
     monkeypatch.setattr(store, "BLOCK_LINES", 3)
     with ThreadPoolExecutor(max_workers=3) as pool:
-        blocks = store.line_blocks(checked.lines, pool)
+        blocks, digest = store.line_blocks(checked.lines, pool)
     whole = store.lines_csv(checked.lines)
     assert [(b.first_line_no, b.line_count) for b in blocks] == [(1, 3), (4, 3), (7, 2)]
     assert b"".join(b.csv for b in blocks) == whole and b'"One, 3 ""live"""' in whole
-    assert store.lines_digest([b.csv for b in blocks]) == store.lines_digest(whole)
+    assert digest == store.lines_digest([b.csv for b in blocks]) == store.lines_digest(whole)
     assert store.parse_lines_csv(whole).equals(checked.lines.select(list(store.LINE_COLUMNS)))
     assert [store.unpack_block(b.packed, b.codec, len(b.csv)) for b in blocks] == [b.csv for b in blocks]
     assert blocks[0].codec == "lz4_frame" and blocks[0].packed[:4] == bytes.fromhex("04224d18")  # LZ4 frame magic

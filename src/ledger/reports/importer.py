@@ -24,7 +24,7 @@ from ledger.reports.commands import current_mapping, rate_versions
 from ledger.reports.lines import RateLookup, check_lines
 from ledger.reports.readers import ReadReport, UnreadableReport, read_delimited, read_dsr
 from ledger.reports.spreadsheet import read_spreadsheet, spreadsheet_kind
-from ledger.reports.store import ReportWrite, line_blocks, line_groups, lines_digest, refresh_statistics
+from ledger.reports.store import ReportWrite, line_blocks, line_groups, refresh_statistics
 
 if TYPE_CHECKING:
     from ledger.application import RoyaltyLedger
@@ -113,14 +113,24 @@ def import_report(
     if len(data) > MAX_REPORT_BYTES:
         raise UnreadableReport(f"a report file is at most {MAX_REPORT_BYTES >> 20} MiB")
     version, mapping = current_mapping(app, source)
-    sha = hashlib.sha256(data).hexdigest()
+    # The file's SHA-256 (its report id) is computed beside the read, which is wasted only when
+    # the file turns out to be imported already.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        hashed = pool.submit(lambda: hashlib.sha256(data).hexdigest())
+        try:
+            read_or_error: tuple[ReadReport, str] | UnreadableReport = _read(data, mapping, source)
+        except UnreadableReport as exc:
+            read_or_error = exc
+        sha = hashed.result()
     report_id = sales_report_id(source, sha)
     if report_id in app.repository:
         known = app.repository.get(report_id)
         assert isinstance(known, SalesReport)
         return ImportResult(str(report_id), source, sha, True, None, known.period, known.line_count, known.quarantined)
     superseded = _superseded(app, source, supersedes)
-    read, file_format = _read(data, mapping, source)
+    if isinstance(read_or_error, UnreadableReport):
+        raise read_or_error
+    read, file_format = read_or_error
     now_us = (app.clock() - _EPOCH) // timedelta(microseconds=1)
     checked = check_lines(
         read.table,
@@ -136,8 +146,7 @@ def import_report(
     # independent: written side by side (Arrow releases the GIL), the blocks too.
     with ThreadPoolExecutor(max_workers=3) as pool:
         groups = pool.submit(line_groups, checked.lines, source)
-        blocks = line_blocks(checked.lines, pool)
-        lines_sha256 = lines_digest([b.csv for b in blocks])
+        blocks, lines_sha256 = line_blocks(checked.lines, pool)
         write = ReportWrite(report_id.hex, blocks, checked.lines, source, checked.quarantine, superseded)
         write.groups = groups.result()
     report = SalesReport(

@@ -152,19 +152,20 @@ class LineBlock:
     codec: str = CODEC
 
 
-def line_blocks(lines: pa.Table, pool: Executor | None = None) -> list[LineBlock]:
+def line_blocks(lines: pa.Table, pool: Executor | None = None) -> tuple[list[LineBlock], str]:
     """The canonical CSV (format 2) in blocks of BLOCK_LINES lines, each written and compressed
-    side by side on `pool` (pyarrow releases the GIL): a line's text does not depend on its
-    neighbours and no header is written, so the blocks joined are exactly `lines_csv(lines)`."""
+    side by side on `pool` (pyarrow releases the GIL), and the SHA-256 of the whole, hashed block
+    by block as they come: a line's text does not depend on its neighbours and no header is
+    written, so the blocks joined are exactly `lines_csv(lines)`."""
     table = lines.select(list(LINE_COLUMNS))  # lines arrive in line order (the file's)
     starts = range(0, table.num_rows, BLOCK_LINES)
     slices = [table.slice(start, BLOCK_LINES) for start in starts]
-    texts = list(pool.map(_packed_csv, slices)) if pool is not None else [_packed_csv(part) for part in slices]
-    line_nos = table.column("line_no")
-    return [
-        LineBlock(int(line_nos[start].as_py()), part.num_rows, text, packed)
-        for start, part, (text, packed) in zip(starts, slices, texts, strict=True)
-    ]
+    texts = pool.map(_packed_csv, slices) if pool is not None else map(_packed_csv, slices)
+    line_nos, digest, blocks = table.column("line_no"), hashlib.sha256(), []
+    for start, part, (text, packed) in zip(starts, slices, texts, strict=True):
+        digest.update(text)  # in line order, while the later blocks are still being written
+        blocks.append(LineBlock(int(line_nos[start].as_py()), part.num_rows, text, packed))
+    return blocks, digest.hexdigest()
 
 
 def _packed_csv(table: pa.Table) -> tuple[bytes, bytes]:
@@ -288,6 +289,7 @@ class ReportWrite:
                 copy.set_types(["int8", "int4", "int4", "int4", "bytea", "text", "int8"])
                 for n, b in enumerate(self.blocks):
                     copy.write_row(_block_row(position, n, b))
+        if self.lines.num_rows:
             groups = self._groups()
             rows = groups.num_rows
             groups = groups.add_column(0, "report_id", pa.array([self.report_hex] * rows, pa.string()))
