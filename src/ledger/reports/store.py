@@ -9,10 +9,11 @@ every line of a report shares is the report's: its source, and its target curren
 conversions' target, else each line's own currency).
 
 Where the lines are: since migration 0034, in `report_line_blocks`, the canonical CSV itself in
-blocks of `BLOCK_LINES` consecutive lines (so the digest is of the stored bytes, and a million
-lines are ~16 rows for the server to write, not a million); reports imported before, one row per
-line in `report_lines` (format 1 before 0033, format 2 from 0033 to 0034), the lines at the
-report's position. `report_lines_of` reads either as one Arrow table.
+blocks of `BLOCK_LINES` consecutive lines, LZ4-compressed here since 0035 (so the digest is of
+the stored bytes decompressed, and a million lines are ~16 rows for the server to write, not a
+million); `unpack_block` and `parse_lines_csv` read them back. Reports imported before: one row
+per line in `report_lines` (format 1 before 0033, format 2 from 0033 to 0034), the lines at the
+report's position.
 """
 
 from __future__ import annotations
