@@ -322,6 +322,22 @@ def test_audit_verify_checks_each_line_block_against_the_lines_it_holds(sqlite_a
     ]
 
 
+def test_audit_verify_names_a_line_row_added_beside_a_reports_blocks(sqlite_app):
+    """report_lines is insert-only, not closed: a row added at a block report's position (the
+    statements never read it) is named, not ignored."""
+    app = sqlite_app
+    first = import_report(app, STORE, source="store", actor="t")
+    with UsageStore(app).recorder.datastore.transaction(commit=True) as c:
+        c.execute(
+            "INSERT INTO report_lines (position, line_no, right_type, occurred_at_us, territory, units, currency, "
+            "gross_micros, net_micros, amount_micros) "
+            f"VALUES ({first.position}, 9, 'master', 0, 'FR', 1, 'EUR', 1, 1, 1)"
+        )
+    assert verify_reports(app).problems == [
+        (first.position, "the report's lines are stored twice: as line blocks and as report_lines rows")
+    ]
+
+
 def test_audit_verify_names_a_report_whose_line_groups_were_edited(sqlite_app):
     """Statements sum the groups written at import (report_line_groups): a group edited behind
     the triggers' back changes the money, so the audit regroups the lines and names it."""

@@ -68,18 +68,19 @@ def verify_reports(app: RoyaltyLedger) -> ReportsAudit:
     columns = ", ".join(LINE_COLUMNS)
     mark = "?" if app.config.backend == "sqlite" else "%s"
     held: set[int] = set()
+    sql = "SELECT DISTINCT position FROM report_lines"
+    row_positions = {int(p) for (p,) in store.query(sql, sql)}
     for position, originator, _, state in iter_stored_events(app.config, [_TOPIC], app.head_position()):
         event = json.loads(state)  # as stored: a report from before lines_format has none (format 1)
         hex_id = originator.replace("-", "")
         audit.reports += 1
         held.add(position)
-        stored_lines = _stored_lines(store, mark, position, columns, event)
+        stored_lines = _stored_lines(store, mark, position, columns, event, position in row_positions)
         if isinstance(stored_lines, str):
             audit.problems.append((position, stored_lines))
             continue
-        lines, digest = stored_lines
+        lines, digest, table = stored_lines
         audit.lines += lines.num_rows
-        table = with_report_columns(lines, event["source"], event["conversions"])
         if lines.num_rows != event["line_count"]:
             audit.problems.append((position, f"{lines.num_rows} lines stored, the report says {event['line_count']}"))
         elif digest != event["lines_sha256"]:
@@ -108,8 +109,11 @@ def verify_reports(app: RoyaltyLedger) -> ReportsAudit:
     return audit
 
 
-def _stored_lines(store: UsageStore, mark: str, position: int, columns: str, event: dict[str, Any]) -> Any:
-    """The report's stored lines and the SHA-256 of their canonical form, or what is wrong.
+def _stored_lines(
+    store: UsageStore, mark: str, position: int, columns: str, event: dict[str, Any], has_rows: bool
+) -> Any:
+    """The report's stored lines, the SHA-256 of their canonical form and the lines with the
+    report's own columns (with_report_columns), or what is wrong.
 
     Blocks (since 0034) are the canonical CSV itself: hashed as stored, parsed to regroup, and
     their line numbers and counts checked against the lines they hold. Rows (before 0034) are
@@ -119,6 +123,8 @@ def _stored_lines(store: UsageStore, mark: str, position: int, columns: str, eve
         f"WHERE position = {mark}"
     )
     blocks = sorted(store.query(sql.replace("%s", "?"), sql, (position,)))
+    if blocks and has_rows:
+        return "the report's lines are stored twice: as line blocks and as report_lines rows"
     if blocks:
         try:
             texts = [unpack_block(bytes(b[3]), str(b[4]), None if b[5] is None else int(b[5])) for b in blocks]
@@ -137,11 +143,17 @@ def _stored_lines(store: UsageStore, mark: str, position: int, columns: str, eve
             return "the line blocks' line counts do not add up to the lines they hold"
         if event.get("lines_format", 1) != LINES_FORMAT:  # blocks hold format 2 only
             return f"line blocks stored for a report of lines_format {event.get('lines_format', 1)}"
-        return lines, lines_digest(texts)
-    sql = f"SELECT {columns} FROM report_lines WHERE position = {mark} ORDER BY line_no"
-    lines = _table(store.query(sql.replace("%s", "?"), sql, (position,)))
-    full = with_report_columns(lines, event["source"], event["conversions"])
-    return lines, lines_digest(lines_csv(full, event.get("lines_format", 1)))
+        digest = lines_digest(texts)
+    else:
+        sql = f"SELECT {columns} FROM report_lines WHERE position = {mark} ORDER BY line_no"
+        lines = _table(store.query(sql.replace("%s", "?"), sql, (position,)))
+    try:
+        full = with_report_columns(lines, event["source"], event["conversions"])
+    except ValueError as exc:
+        return str(exc)
+    if not blocks:
+        digest = lines_digest(lines_csv(full, event.get("lines_format", 1)))
+    return lines, digest, full
 
 
 def _table(rows: list[tuple[Any, ...]]) -> pa.Table:
