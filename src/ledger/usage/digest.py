@@ -1,6 +1,6 @@
 """The canonical form of a usage batch and its SHA-256 (`UsageBatch.rows_sha256`, schemes 2 and 3).
 
-One text line per usage line — every stored column in ledger.usage.store.LINE_COLUMNS order
+One text line per usage line — every stored column in ledger.usage.lines.LINE_COLUMNS order
 (source, usage id, line number, kind, occurred_at_us, isrc, upc, listener hash, territory,
 seconds played, currency, gross micros, pricing model, pricing version, play number, counted as
 0/1, payload SHA-256, refund_of; an absent value is empty), fields joined by U+001F, the lines

@@ -1,7 +1,7 @@
 """Pricing accepted rows into usage lines: fixed rate, stream2own, sales, tips and refunds.
 
 Line columns follow ledger.usage.lines.LINE_SCHEMA. Streams — nearly every row — are priced
-column-wise (Arrow and numpy, no Python per row); sales, tips and refunds row by row. A release
+column-wise (ledger.usage.stream_lines); sales, tips and refunds here, row by row. A release
 purchase becomes one line per track, equal shares by largest remainder (track order breaks
 ties), so every micro-unit belongs to one recording.
 """
@@ -12,15 +12,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
-
 from ledger.domain.money import allocate_largest_remainder
-from ledger.domain.pricing import STREAM2OWN_PAID_PLAYS, stream2own_price_micros
-from ledger.usage.lines import LINE_SCHEMA, concat_lines, lines_from_rows
+from ledger.usage.lines import concat_lines, lines_from_rows
 from ledger.usage.prepare import Context, Prepared
 from ledger.usage.rows import Error, RowBatch, picker
+from ledger.usage.stream_lines import Bulk, price_streams
 
 
 def price_accepted(
@@ -40,7 +36,7 @@ def price_accepted(
         others = [i for i, kind in zip(rows, kinds, strict=True) if kind != "stream"]
     tables = []
     if streams:
-        tables.extend(_price_streams(b, ctx, streams, _Bulk(b, hashes, payloads), out))
+        tables.extend(price_streams(b, ctx, streams, Bulk(b, hashes, payloads), out))
     lines: list[tuple[Any, ...]] = []
     for i in others:
         if b.kind[i] == "refund":
@@ -94,164 +90,6 @@ def _line(
         payloads[i],
         b.refund_of[i],
     )
-
-
-class _Bulk:
-    """The batch's columns as one Arrow table, gathered for chosen rows in one call."""
-
-    def __init__(self, b: RowBatch, hashes: list[str | None], payloads: list[str | None]) -> None:
-        columns = {name: b.arrow(name) for name in _FROM_ROWS if name not in ("listener_hash", "payload_sha256")}
-        columns["listener_hash"] = pa.array(hashes, pa.string())
-        columns["payload_sha256"] = pa.array(payloads, pa.string())
-        self.table = pa.table(columns)
-
-    def take(self, rows: np.ndarray, names: tuple[str, ...] = ()) -> pa.Table:
-        table = self.table.select(list(names)) if names else self.table
-        return table.take(pa.array(rows, pa.int64())).combine_chunks()
-
-
-def _codes(*columns: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, list[tuple[Any, ...]]]:
-    """Per row, the number of its distinct combination of values, and the combinations."""
-    encoded = [
-        c.combine_chunks().dictionary_encode() if isinstance(c, pa.ChunkedArray) else c.dictionary_encode()
-        for c in columns
-    ]
-    code = np.zeros(len(columns[0]), dtype=np.int64)
-    for enc in encoded:
-        code = code * len(enc.dictionary) + enc.indices.to_numpy(zero_copy_only=False)
-    unique, inverse = np.unique(code, return_inverse=True)
-    parts = []
-    for enc in reversed(encoded):
-        unique, at = np.divmod(unique, len(enc.dictionary))
-        parts.append(enc.dictionary.take(pa.array(at)).to_pylist())
-    return inverse.reshape(-1), list(zip(*reversed(parts), strict=True))
-
-
-def _price_streams(b: RowBatch, ctx: Context, rows: list[int], bulk: _Bulk, out: Prepared) -> list[pa.Table]:
-    """Streams, column-wise: model and rate by (source, territory); counted from the threshold;
-    a fixed rate's price, or a stream2own play number (`_number_plays`)."""
-    config = ctx.pricing
-    assert config is not None  # rows without pricing were quarantined as no_pricing
-    at = np.asarray(rows, dtype=np.int64)
-    where = bulk.take(at, ("source", "territory", "seconds_played"))
-    group, combos = _codes(where.column("source"), where.column("territory"))
-    models = [config.stream_model_for(s or "", t or "") for s, t in combos]
-    rates = np.array([config.fixed_rate_micros(t or "") for _, t in combos], dtype=np.int64)
-    seconds = where.column("seconds_played").to_numpy()
-    counted = seconds >= config.counted_after_seconds
-    numbered = counted & np.array([m == "stream2own" for m in models], dtype=bool)[group]
-    fixed = counted & np.array([m == "fixed_rate" for m in models], dtype=bool)[group]
-    plain = ~numbered
-    gross = np.where(fixed, rates[group], 0)[plain]
-    model = pc.take(pa.array(models, pa.string()), pa.array(group[plain]))
-    tables = [_stream_lines(bulk, at[plain], ctx, gross, model, None, counted[plain], None)]
-    total = int(gross.sum())
-    if numbered.any():
-        table, numbered_total = _number_plays(ctx, bulk, at[numbered], out)
-        tables.append(table)
-        total += numbered_total
-    out.totals[config.stream_currency] += total
-    out.pricing_versions.add(ctx.pricing_version)
-    return tables
-
-
-def _stream_lines(
-    bulk: _Bulk,
-    rows: np.ndarray,
-    ctx: Context,
-    gross: np.ndarray,
-    model: pa.Array,
-    play_number: np.ndarray | None,
-    counted: np.ndarray,
-    last: np.ndarray | None,
-) -> pa.Table:
-    """Stream lines of `rows`, in that order, as a LINE_SCHEMA table."""
-    assert ctx.pricing is not None
-    n = len(rows)
-    taken = bulk.take(rows)
-    columns = {
-        **{name: taken.column(name) for name in _FROM_ROWS},
-        "line_no": pa.array(np.zeros(n, dtype=np.int64)),
-        "currency": pa.array([ctx.pricing.stream_currency] * n, pa.string()),
-        "gross_micros": pa.array(gross.astype(np.int64)),
-        "pricing_model": model,
-        "pricing_version": pa.array(np.full(n, ctx.pricing_version, dtype=np.int64)),
-        "play_number": pa.nulls(n, pa.int64()) if play_number is None else pa.array(play_number.astype(np.int64)),
-        "counted": pa.array(counted.astype(bool)),
-        "pair_last": pa.array(np.zeros(n, dtype=bool) if last is None else last),
-    }
-    return pa.Table.from_arrays([columns[c] for c in LINE_SCHEMA.names], schema=LINE_SCHEMA)
-
-
-_FROM_ROWS = (
-    "source",
-    "usage_id",
-    "kind",
-    "occurred_at_us",
-    "isrc",
-    "upc",
-    "listener_hash",
-    "territory",
-    "seconds_played",
-    "payload_sha256",
-    "refund_of",
-)
-
-
-def _prior_counts(ctx: Context, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    """Counted stream2own plays stored per pair: this run's memory, the store for the rest."""
-    cached = ctx.memory.play_counts
-    prior = {pair: cached[pair] for pair in pairs if pair in cached}
-    missing = [pair for pair in pairs if pair not in cached]
-    if ctx.prefetched is not None and missing:  # asked ahead (batch.prefetch_play_counts)
-        asked, answer = ctx.prefetched
-        found = answer.result()
-        prior.update({pair: found.get(pair, 0) for pair in missing if pair in asked})
-        missing = [pair for pair in missing if pair not in asked]
-    if missing:
-        found = ctx.store.prior_counted_plays(missing)
-        prior.update({pair: found.get(pair, 0) for pair in missing})
-    return prior
-
-
-def _number_plays(ctx: Context, bulk: _Bulk, rows: np.ndarray, out: Prepared) -> tuple[pa.Table, int]:
-    """Stream2own, by window over each (listener, recording): in arrival order — (occurred_at,
-    source, usage_id) — play n is the pair's counted plays already stored plus its rank here.
-    The pair's last play here is its `pair_last` line; the 9th buys the track (ownership)."""
-    config = ctx.pricing
-    assert config is not None
-    arrival = bulk.take(rows, ("occurred_at_us", "source", "usage_id"))
-    order = pc.sort_indices(
-        arrival, [("occurred_at_us", "ascending"), ("source", "ascending"), ("usage_id", "ascending")]
-    )
-    rows = rows[order.to_numpy()]
-    pair_of = bulk.take(rows, ("listener_hash", "isrc"))
-    pair, pairs = _codes(pair_of.column("listener_hash"), pair_of.column("isrc"))
-    prior = _prior_counts(ctx, pairs)
-    by_pair = np.argsort(pair, kind="stable")  # each pair's plays together, in arrival order
-    grouped = pair[by_pair]
-    starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
-    sizes = np.diff(np.r_[starts, len(grouped)])
-    rank, last = np.empty(len(rows), dtype=np.int64), np.empty(len(rows), dtype=bool)
-    rank[by_pair] = np.arange(len(grouped)) - np.repeat(starts, sizes)
-    last[by_pair] = np.r_[grouped[1:] != grouped[:-1], True]
-    before = np.array([prior[p] for p in pairs], dtype=np.int64)
-    number = before[pair] + rank + 1
-    prices = [stream2own_price_micros(n, config.credit_micros) for n in range(STREAM2OWN_PAID_PLAYS + 1)]
-    gross = np.array([*prices, 0], dtype=np.int64)[np.minimum(number, STREAM2OWN_PAID_PLAYS + 1)]
-    n = len(rows)
-    model = pa.array(["stream2own"] * n, pa.string())
-    table = _stream_lines(bulk, rows, ctx, gross, model, number, np.ones(n, dtype=bool), last)
-    owners = np.flatnonzero(number == STREAM2OWN_PAID_PLAYS)
-    if len(owners):
-        picked = table.take(pa.array(owners))
-        out.ownership.extend(zip(*(picked.column(c).to_pylist() for c in _OWNERSHIP), strict=True))
-    after = before + np.bincount(pair, minlength=len(pairs))
-    out.play_counts = dict(zip(pairs, after.tolist(), strict=True))
-    return table, int(gross.sum())
-
-
-_OWNERSHIP = ("listener_hash", "isrc", "source", "usage_id", "occurred_at_us")
 
 
 def _sale_lines(b: RowBatch, i: int, ctx: Context) -> list[tuple[str, int]]:
