@@ -191,3 +191,25 @@ def test_the_canonical_csv_in_blocks_written_side_by_side_is_the_whole_csv_and_r
     assert blocks[0].codec == "lz4_frame" and blocks[0].packed[:4] == bytes.fromhex("04224d18")  # LZ4 frame magic
     with pytest.raises(ValueError, match=r"decompresses to|do not decompress"):
         store.unpack_block(blocks[0].packed, "lz4_frame", len(blocks[0].csv) + 1)
+
+
+def test_cells_are_trimmed_of_ascii_and_unicode_whitespace_and_a_blank_one_is_missing():
+    nbsp, em = "\u00a0", "\u2003"
+    checked = check(
+        f"V1, USRC17607839 ,,One,A,{nbsp}FR{em},2026-01,\t2,1.00 , 0.70,EUR,master",
+        "V2,USRC17607839,,One,A,FR,2026-01,1,1.00,0.70,EUR,master",
+        "V3,USRC17607839,,One,A,FR,2026-01,  ,1.00,0.70,EUR,master",
+        '"V4","USRC17607839",,One,A,FR,2026-01,"",1.00,0.70,EUR,master',
+    )
+    rows = checked.lines.select(["line_no", "isrc", "territory", "units", "gross_micros"]).to_pylist()
+    assert rows == [
+        {"line_no": 1, "isrc": "USRC17607839", "territory": "FR", "units": 2, "gross_micros": 1_000_000},
+        {"line_no": 2, "isrc": "USRC17607839", "territory": "FR", "units": 1, "gross_micros": 1_000_000},
+    ]
+    assert [(n, reason) for n, reason, _, _ in checked.quarantine] == [(3, "missing_units"), (4, "missing_units")]
+
+
+def test_an_empty_quoted_cell_in_an_otherwise_plain_column_is_missing():
+    """The column has no whitespace at all, so it is not trimmed: its empty value is still seen."""
+    checked = check(GOOD, '"V2","USRC17607839",,One,A,FR,2026-01,"",1.00,0.70,EUR,master')
+    assert [(n, reason) for n, reason, _, _ in checked.quarantine] == [(2, "missing_units")]
