@@ -101,7 +101,8 @@ def anchor_command(as_json: bool = JSON_OPTION) -> None:
 def verify(as_json: bool = JSON_OPTION) -> None:
     """Recompute the hash chain over every position to the head (against the digests written
     with the events, the checkpoints and the signed anchors), the usage and quarantine rows
-    against their batches, and the money equation; exit 1 on any mismatch, naming its position."""
+    against their batches, the split versions and recordings statements read against their
+    events, and the money equation; exit 1 on any mismatch, naming its position."""
     app_ = ledger()
     chain = verify_chain(app_, load_anchor_log())
     usage = verify_usage(app_)
