@@ -372,3 +372,13 @@ def test_withholding_tax_is_a_statement_line_held_in_its_territorys_account(app)
     assert verify_money_equation(app, app.config)["ok"]
     close_period(app, app.config, JAN, "acct")
     assert replay_period(app, app.config, JAN).ok
+
+
+def test_a_report_whose_every_line_is_quarantined_is_recorded_and_verifies(app):
+    """No accepted line: no block, no group, the empty canonical form's digest, its quarantine."""
+    bad = b"\n".join(STORE.splitlines()[:1] + [line for line in STORE.splitlines()[1:] if b"BADISRC" in line]) + b"\n"
+    result = import_report(app, bad, source="store", actor="t")
+    assert (result.lines, result.quarantined) == (0, {"malformed_isrc": 1})
+    audit = verify_reports(app)
+    assert audit.ok and (audit.reports, audit.lines, audit.quarantine_rows) == (1, 0, 1), audit.as_dict()
+    assert [r["lines"] for r in list_reports(app)] == [0]
