@@ -183,7 +183,8 @@ class AccountLines(dict):  # type: ignore[type-arg]
     """An account's statement lines, its report lines still in columns until first used: a
     statement for one party builds that party's line objects only (a month's report income is
     ~190 000 of them across 5 000 accounts). Every dict operation builds them first and turns
-    the object into a BuiltLines, so nothing sees it half built."""
+    the object into a BuiltLines, so nothing sees it half built. Like the rest of a PeriodResult
+    (one per request or close), not for several threads at once."""
 
     def __init__(self, existing: dict[LineKey, LineAmounts], source: _Columns, begin: int, end: int) -> None:
         dict.__init__(self, existing)
