@@ -8,7 +8,8 @@ Timed, end to end: `import_report` (read the CSV, check and convert column-wise,
 COPY of the lines) and then the month's distribution as known at the head (`period_result`:
 the store's GROUP BY, matching, keys, largest-remainder allocation of every key to every
 account; each account's statement line objects are built when first used, so building all of
-them is timed apart, after). Baseline: `pyarrow.csv.read_csv` of the same file and a
+them is timed apart, after). The headline end-to-end figure includes building every line object,
+as a close does; the figure without it is printed beside. Baseline: `pyarrow.csv.read_csv` of the same file and a
 `group_by(ISRC, Country)` sum. Medians of `--rounds` (each round imports a new copy of the file into a new database).
 
     python -m benchmarks reports [--lines N] [--recordings N] [--rounds N]
@@ -199,6 +200,8 @@ def main() -> None:
             runs.append(one_round(admin, path, args.recordings, args.parties))
     imported = float(np.median([r[0] for r in runs]))
     total = float(np.median([r[1] for r in runs]))
+    # The headline counts every account's line objects built, as a close builds them.
+    whole = float(np.median([r[1] + r[4] for r in runs]))
     distribute = float(np.median([r[2] for r in runs]))
     built = float(np.median([r[4] for r in runs]))
     floor = float(np.median(floors))
@@ -210,12 +213,22 @@ def main() -> None:
     emit(
         Figure(
             BENCH,
-            "import + distribute (end to end)",
-            args.lines / total,
+            "import + distribute, every line object built (end to end)",
+            args.lines / whole,
             "lines/s",
             "pyarrow read + group-by",
             args.lines / floor,
             "≥ 200 000 lines/s",
+        )
+    )
+    emit(
+        Figure(
+            BENCH,
+            "import + distribute (line objects not built)",
+            args.lines / total,
+            "lines/s",
+            "pyarrow read + group-by",
+            args.lines / floor,
         )
     )
     emit(Figure(BENCH, "import alone", args.lines / imported, "lines/s", "pyarrow read + group-by", args.lines / floor))
