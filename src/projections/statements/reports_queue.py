@@ -30,6 +30,13 @@ _UNMATCHED = (
     "WHERE position <= {p}{superseded} GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"
 )
 _REPORTS = "SELECT DISTINCT position, source FROM report_line_groups l WHERE position <= {p}{superseded}"
+# Which reports hold which identifier sets: only the reports with an unmatched one are read for
+# titles (their lines are blocks to unpack and parse since migration 0034).
+_GROUP_KEYS = (
+    "SELECT DISTINCT position, source, "
+    + ", ".join(_ID_COLUMNS)
+    + " FROM report_line_groups l WHERE position <= {p}{superseded}"
+)
 _TITLES = (
     "SELECT r.source, "
     + ", ".join(f"l.{c}" for c in _ID_COLUMNS)
@@ -60,13 +67,22 @@ def _titles(history: RightsHistory, as_of: int) -> dict[str, list[str]]:
     return out
 
 
-def _line_titles(config: StoreConfig, superseded: str, as_of: int) -> dict[tuple[Any, ...], tuple[Any, Any]]:
-    """(source, identifiers) → the least title and artist of the lines naming them."""
+def _line_titles(
+    config: StoreConfig, superseded: str, as_of: int, wanted: set[tuple[Any, ...]]
+) -> dict[tuple[Any, ...], tuple[Any, Any]]:
+    """(source, identifiers) → the least title and artist of the lines naming them, for the
+    `wanted` keys; only the reports holding one of them are read."""
     found: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+    groups = _query(config, _GROUP_KEYS.replace("{superseded}", superseded), (as_of,))
+    positions = sorted({int(r[0]) for r in groups if (str(r[1]), *r[2:8]) in wanted})
+    if not positions:
+        return found
+    superseded += f" AND position IN ({', '.join(str(p) for p in positions)})"
 
     def add(key: tuple[Any, ...], title: Any, artist: Any) -> None:
-        old = found.get(key, (None, None))
-        found[key] = (_least(old[0], title), _least(old[1], artist))
+        if key in wanted:
+            old = found.get(key, (None, None))
+            found[key] = (_least(old[0], title), _least(old[1], artist))
 
     for r in _query(config, _TITLES.replace("{superseded}", superseded), (as_of,)):
         add((str(r[0]), *r[1:7]), r[7], r[8])
@@ -109,7 +125,8 @@ def matching_queue(
             unmatched.append((src, named, row))
     if not unmatched:
         return []
-    line_titles = _line_titles(config, superseded, as_of)
+    wanted = {(src, *row[1:7]) for src, _, row in unmatched}
+    line_titles = _line_titles(config, superseded, as_of, wanted)
     titles = _titles(history, as_of)
     # One entry per source and first identifier: linking that identifier matches all its lines.
     queue: dict[tuple[str, Any], dict[str, Any]] = {}
