@@ -53,6 +53,12 @@ def check(*lines: str, mapping: dict = MAPPING, stated_rate: str | None = None):
         ("V1,USRC17607839,,One,A,FR,2026-01,1,1.00,0.70,EUR,lyrics", "unknown_right_type"),
         ("V1,USRC17607839,,One,A,FR,2026-01,1,1.00,0.70,GBP,master", "no_exchange_rate"),
         ("V1,USRC17607839,,One,A,,2026-01,1,1.00,0.70,EUR,master", "missing_territory"),
+        # Only an empty cell is empty: pyarrow's default null markers (N/A, #N/A, NULL, NaN…) are
+        # text, so a net of "N/A" is not taken for an absent net (which would pay out the gross).
+        ("V1,USRC17607839,,One,A,FR,2026-01,1,1.00,N/A,EUR,master", "malformed_net"),
+        ("V1,USRC17607839,,One,A,FR,2026-01,1,1.00,#N/A,EUR,master", "malformed_net"),
+        ("V1,USRC17607839,,One,A,FR,2026-01,1,NaN,0.70,EUR,master", "malformed_gross"),
+        ("V1,USRC17607839,NULL,One,A,FR,2026-01,1,1.00,0.70,EUR,master", "malformed_upc"),
     ],
 )
 def test_a_bad_line_is_quarantined_with_its_reason_and_its_raw_values(line, reason):

@@ -52,6 +52,10 @@ def read_delimited(data: bytes, mapping: dict[str, Any]) -> ReadReport:
             convert_options=pacsv.ConvertOptions(
                 column_types={name: pa.string() for name in wanted.values()},
                 include_columns=list(dict.fromkeys(wanted.values())),
+                # Only an empty cell is empty: pyarrow's default null markers (N/A, #N/A, NULL,
+                # NaN, …) stay text and are checked as such — an absent net is the gross, so a net
+                # of "N/A" read as absent would pay out the gross.
+                null_values=[""],
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=False,
             ),
