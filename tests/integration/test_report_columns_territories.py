@@ -61,3 +61,27 @@ def test_territories_that_change_the_context_key_apart_as_the_reference_does(
     assert (fast.gross, fast.units) == (slow.gross, slow.units)
     territories = {key.territory for lines in fast.lines.values() for key in lines}
     assert territories == {"FR", "US", "DE"}
+
+
+def test_namibia_and_null_looking_ids_keep_their_text_on_both_backends(app: RoyaltyLedger) -> None:
+    """On PostgreSQL the groups come back as the server's CSV, where text is quoted only when it
+    must be: "NA" (Namibia) or a store's proprietary id "NULL" arrived unquoted and pyarrow's
+    default null markers read them as absent — Namibian income lost its territory (a withholding
+    rate for NA would not apply) and the id its match, on PostgreSQL only."""
+    catalogue(app)
+    set_withholding(app, {"a": {"NA": 250_000}}, T(2025, 1, 1), "test", "t")
+    rows = [
+        (R1, "", "", "NA", "2026-01", 3, 1_234_567, "EUR", "master"),
+        (R1, "NULL", "", "DE", "2026-01", 2, 765_432, "EUR", "master"),
+        (R2, "nan", "", "NA", "2026-01", 1, 5_000_001, "EUR", "master"),
+    ]
+    import_report(app, _csv(rows), source="store", actor="t")
+    history = read_rights_history(app)
+    head = app.head_position()
+    fast = PeriodResult(JAN, head)
+    add_report_lines(fast, app.config, history, JAN, head)
+    slow = reference(app.config, history, JAN, head)
+    assert fast.lines == slow.lines
+    assert (fast.gross, fast.units) == (slow.gross, slow.units)
+    territories = {key.territory for lines in fast.lines.values() for key in lines}
+    assert territories == {"NA", "DE"}

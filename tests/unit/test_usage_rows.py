@@ -154,3 +154,25 @@ def test_control_characters_are_refused_per_field_on_every_path(tmp_path):
     [batch] = read_batches(tmp_path / "plays.parquet", 100, "player")
     assert [e and (e[0], e[1].split(" (")[0]) for e in batch.errors] == expected
     assert batch.usage_id[3] == "p4"
+
+
+def test_a_csv_cell_is_empty_only_when_empty_namibia_is_a_territory(tmp_path):
+    """pyarrow's default null markers ("NA", "N/A", "NULL", "null", "nan", …) are text in a usage
+    file: "NA" is Namibia's code, and "null" or "NaN" may be somebody's listener id. Read as
+    absent, every Namibian play was quarantined as having no territory."""
+    from ledger.usage.readers import read_batches
+
+    csv = tmp_path / "plays.csv"
+    csv.write_text(
+        "play_id,occurred_at,isrc,listener_id,territory,seconds_played\n"
+        "p1,2026-10-05T10:00:00Z,USRL12600001,l,NA,61\n"
+        "p2,2026-10-05T10:00:00Z,USRL12600001,null,DE,61\n"
+        "p3,2026-10-05T10:00:00Z,USRL12600001,NaN,na,61\n"
+        'p4,2026-10-05T10:00:00Z,USRL12600001,l,"",61\n'
+        "p5,2026-10-05T10:00:00Z,USRL12600001,l,,61\n"
+    )
+    [batch] = read_batches(csv, 100, "player")
+    assert batch.errors[:3] == [None, None, None]
+    assert batch.territory[:3] == ["NA", "DE", "NA"]
+    # An empty cell, quoted or not, is still an absent territory (the batch's checks quarantine it).
+    assert batch.territory[3:] == [None, None]

@@ -100,7 +100,11 @@ def _csv(path: Path, batch_size: int) -> Iterator[pa.Table]:
             read_options=pacsv.ReadOptions(block_size=1 << 22),
             parse_options=pacsv.ParseOptions(invalid_row_handler=keep_bad),
             convert_options=pacsv.ConvertOptions(
-                column_types={name: pa.string() for name in FIELDS}, strings_can_be_null=True
+                column_types={name: pa.string() for name in FIELDS},
+                # Only an empty cell is empty: pyarrow's default null markers ("NA", "N/A",
+                # "NULL", "null", "NaN", …) stay text — "NA" is Namibia's territory code.
+                null_values=[""],
+                strings_can_be_null=True,
             ),
         )
     except (pa.ArrowInvalid, OSError) as exc:

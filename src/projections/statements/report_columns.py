@@ -79,7 +79,12 @@ def report_group_table(config: StoreConfig, start_us: int, end_us: int, as_of: i
         io.BytesIO(out.getvalue()),
         read_options=pacsv.ReadOptions(column_names=_SCHEMA.names, block_size=1 << 24),
         convert_options=pacsv.ConvertOptions(
-            column_types=_SCHEMA, strings_can_be_null=True, quoted_strings_can_be_null=False
+            column_types=_SCHEMA,
+            # The server writes NULL as an unquoted empty cell and quotes text only when it must:
+            # "NA" (Namibia) or an id "NULL" arrive bare, and are text, not pyarrow's null markers.
+            null_values=[""],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
         ),
     )
 
