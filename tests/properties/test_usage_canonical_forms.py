@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.usage.batch import payloads_of
+from ledger.usage.batch import payload_digests
 from ledger.usage.digest import batch_digest, lines_text, rows_text
 from ledger.usage.lines import line_rows, lines_from_rows
 from ledger.usage.rows import RowBatch
@@ -128,4 +129,5 @@ def test_the_column_wise_payload_hashes_are_the_row_by_row_ones(rows: list[tuple
         ).hexdigest()
         for src, uid, kind, occ, isrc, upc, lh, terr, sec, amt, cur, ref, bad in rows
     ]
-    assert payloads_of(batch, list(batch.listener), batch.errors) == expected
+    hashes = pa.array(list(batch.listener), pa.string())
+    assert payload_digests(batch, hashes, batch.errors).to_pylist() == expected

@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ledger.usage.rows import MAX_ID_LENGTH, Columns, Error, RowBatch, build
+from ledger.usage.rows import MAX_ID_LENGTH, ArrowColumn, Columns, Error, RowBatch, build
 
 _UTC_ISO = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|\+00:00)$"
 _DIGITS = r"^-?[0-9]+$"
@@ -61,6 +61,16 @@ def _has_control(arr: Any) -> bool:
     return False
 
 
+# Time zones that name UTC itself (a datetime in them passes require_utc).
+_UTC_ZONES = frozenset({"UTC", "Etc/UTC", "+00:00"})
+
+
+def _as_string(arr: Any) -> Any:
+    """Text as a plain `string` array (large_string from a big file, dictionary from Parquet)."""
+    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    return arr if arr.type == pa.string() else pc.cast(arr, pa.string())
+
+
 def _is_text(arr: Any) -> bool:
     return bool(pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type))
 
@@ -86,29 +96,45 @@ class ArrowColumns(Columns):
                 or not pc.all(pc.equal(arr, pc.utf8_trim_whitespace(arr))).as_py()
             ):
                 return super().text(*names, required=required, upper=upper)
-        if required and arr.null_count:
+        self._missing(arr, names[0] if required else None)
+        return ArrowColumn(_as_string(pc.utf8_upper(arr) if upper else arr))  # type: ignore[return-value]
+
+    def _missing(self, arr: Any, name: str | None) -> None:
+        """Rows where `arr` is null fail as missing `name` (None: nothing is required)."""
+        if name is not None and arr.null_count:
             for i in np.flatnonzero(pc.is_null(arr).to_numpy(zero_copy_only=False)):
-                self.fail(int(i), "malformed", f"{names[0]} is missing")
-        return (pc.utf8_upper(arr) if upper else arr).to_pylist()  # type: ignore[no-any-return]
+                self.fail(int(i), "malformed", f"{name} is missing")
 
     def integer(self, name: str) -> list[int | None]:
         arrays = self._arrays((name,))
         if arrays and pa.types.is_integer(arrays[0].type):
-            return arrays[0].to_pylist()  # type: ignore[no-any-return]
+            if pa.types.is_uint64(arrays[0].type) and (pc.max(arrays[0]).as_py() or 0) >= 2**63:
+                return arrays[0].to_pylist()  # type: ignore[no-any-return]
+            return ArrowColumn(pc.cast(arrays[0], pa.int64()))  # type: ignore[return-value]
         if arrays and _is_text(arrays[0]):  # CSV: plain decimal digits convert in bulk
             arr = _blank_to_null(arrays[0])
             if pc.all(pc.match_substring_regex(arr, _DIGITS)).as_py() is not False:
                 try:
-                    return pc.cast(arr, pa.int64()).to_pylist()  # type: ignore[no-any-return]
+                    return ArrowColumn(pc.cast(arr, pa.int64()))  # type: ignore[return-value]
                 except pa.ArrowInvalid:  # beyond int64: Python's int takes it row by row
                     pass
         return super().integer(name)
 
     def instant(self) -> list[int | None]:
         arrays = self._arrays(("occurred_at",))
-        if not arrays or not _is_text(arrays[0]) or "occurred_at_us" in self.table.column_names:
+        if not arrays or "occurred_at_us" in self.table.column_names:
             return super().instant()
-        text = arrays[0]
+        given = arrays[0]
+        if pa.types.is_timestamp(given.type):  # Parquet: aware UTC instants convert in bulk
+            scale = {"s": 1_000_000, "ms": 1_000, "us": 1}.get(given.type.unit)
+            if scale is None or given.type.tz not in _UTC_ZONES:
+                return super().instant()  # nanoseconds, naive or another zone: row by row
+            micros = pc.multiply_checked(pc.cast(given, pa.int64()), scale)
+            self._missing(micros, "occurred_at")
+            return ArrowColumn(micros)  # type: ignore[return-value]
+        if not _is_text(given):
+            return super().instant()
+        text = given
         good = pc.fill_null(pc.match_substring_regex(text, _UTC_ISO), False)
         if not pc.all(good).as_py():
             return super().instant()
@@ -116,7 +142,7 @@ class ArrowColumns(Columns):
             stamps = pc.cast(text, pa.timestamp("us", tz="UTC"))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return super().instant()
-        return stamps.cast(pa.int64()).to_pylist()  # type: ignore[no-any-return]
+        return ArrowColumn(stamps.cast(pa.int64()))  # type: ignore[return-value]
 
 
 class _RawRows:

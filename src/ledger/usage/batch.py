@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ledger.domain.pricing import PricingConfig
 from ledger.domain.text import escape_controls
 from ledger.usage.digest import canonical_text
+from ledger.usage.lines import hex_to_bytes
 from ledger.usage.prepare import (
     MAX_SECONDS_PLAYED,
     Context,
@@ -23,10 +26,11 @@ from ledger.usage.prepare import (
     raw_row_of,
 )
 from ledger.usage.pricing_lines import Refunds, price_accepted, refund_error, refunded_sales
-from ledger.usage.rows import Error, Picker, RowBatch, filled, picker
+from ledger.usage.rows import Error, RowBatch
+from ledger.usage.stream_lines import stored_play_counts
 
 _DEFAULT_LIMITS = PricingConfig(stream_currency="XXX")
-_NEVER = 2**63
+_NEVER = 2**63 - 1  # no stream passes in bulk (a later one is in the future)
 # The quarantined row's stored text; one encoder, as json.dumps(raw, sort_keys=True,
 # separators=(",", ":"), default=str) would build for every row.
 _RAW_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
@@ -37,94 +41,137 @@ def prepare_batch(b: RowBatch, ctx: Context, retrying: Sequence[str] = ()) -> Pr
     out = Prepared()
     errors = list(b.errors)
     _check_intrinsic(b, ctx, errors)
-    hashes = _listener_hashes(b, ctx)
-    prefetch_play_counts(b, ctx, hashes, errors)
-    payloads = payloads_of(b, hashes, errors)
-    fresh, ids = _first_sightings(b, errors, payloads, out, retrying)
+    hashes = listener_hashes(b, ctx)
+    pairs = pair_numbers(b, ctx, hashes)
+    prefetch_play_counts(b, ctx, hashes, pairs, errors)
+    payloads = payload_digests(b, hashes, errors)
+    keys = _id_keys(b)
+    fresh, ids = _first_sightings(keys, errors, payloads, out, retrying)
     accepted = _not_known(ctx, fresh, ids, errors, out, retrying)
     still = _check_catalogue(b, ctx, accepted, errors)
     refunded = Refunds()
     if "refund" in b.kind:
-        refunded = refunded_sales(b, ctx, still)
-        for i in still:
+        rows = still.tolist()
+        b.gather(rows)
+        refunded = refunded_sales(b, ctx, rows)
+        for i in rows:
             if b.kind[i] == "refund":
                 errors[i] = refund_error(b, i, refunded)
-        still = [i for i in still if errors[i] is None]
+        still = np.array([i for i in rows if errors[i] is None], dtype=np.int64)
     _quarantine(b, ctx, errors, out, retrying)
-    price_accepted(b, ctx, still, hashes, payloads, out, refunded)
-    out.written = _written(b, fresh, ids, still, payloads)
+    price_accepted(b, ctx, still, hashes, payloads, pairs, out, refunded)
+    out.written = _written(keys, fresh, ids, still, payloads)
     if retrying:
-        out.resolved.extend((retrying[i], "accepted") for i in still)
+        out.resolved.extend((retrying[i], "accepted") for i in still.tolist())
     return out
 
 
+def _valid(errors: list[Error | None]) -> np.ndarray:
+    """The rows without an error, as a numpy mask."""
+    if errors.count(None) == len(errors):
+        return np.ones(len(errors), dtype=bool)
+    return np.array([e is None for e in errors], dtype=bool)
+
+
+def _mask(condition: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """An Arrow boolean column as numpy booleans, null as False."""
+    return pc.fill_null(condition, False).to_numpy(zero_copy_only=False)  # type: ignore[no-any-return]
+
+
 def _check_intrinsic(b: RowBatch, ctx: Context, errors: list[Error | None]) -> None:
-    """A plain, well-formed stream passes in bulk; every other row gets the full check."""
-    now, top = ctx.now_us, MAX_SECONDS_PLAYED
+    """A plain, well-formed stream passes in bulk (Arrow over the whole batch); every other row
+    gets the full check, row by row."""
     max_amount = (ctx.pricing or _DEFAULT_LIMITS).max_amount_micros
-    suspects = [
-        i
-        for i, (e, k, o, t, s, c) in enumerate(
-            zip(errors, b.kind, b.occurred_at_us, b.territory, b.isrc, b.seconds_played, strict=True)
-        )
-        if e is None
-        and not (
-            k == "stream"
-            and o is not None
-            and o <= now
-            and t is not None
-            and s is not None
-            and c is not None
-            and 0 <= c <= top
-        )
-    ]
+    seconds = b.arrow("seconds_played")
+    plain = pc.and_(
+        pc.and_(pc.equal(b.arrow("kind"), "stream"), pc.less_equal(b.arrow("occurred_at_us"), ctx.now_us)),
+        pc.and_(
+            pc.and_(pc.is_valid(b.arrow("territory")), pc.is_valid(b.arrow("isrc"))),
+            pc.and_(pc.greater_equal(seconds, 0), pc.less_equal(seconds, MAX_SECONDS_PLAYED)),
+        ),
+    )
+    suspects = np.flatnonzero(_valid(errors) & ~_mask(plain)).tolist()
+    b.gather(suspects)
     for i in suspects:
-        errors[i] = intrinsic_error(b, i, now, max_amount)
+        errors[i] = intrinsic_error(b, i, ctx.now_us, max_amount)
 
 
-def _listener_hashes(b: RowBatch, ctx: Context) -> list[str | None]:
+def listener_hashes(b: RowBatch, ctx: Context) -> pa.Array:
+    """Per row, its listener's HMAC as hex text (null without a listener): each distinct
+    listener of the batch is hashed once (and cached for the run)."""
+    listeners = b.arrow("listener")
     if b.listener_hashed:
-        return list(b.listener)
+        return listeners
+    encoded = listeners.dictionary_encode()
     cached, hasher = ctx.hasher.cache, ctx.hasher
-    return [None if v is None else (cached.get(v) or hasher(v)) for v in b.listener]
+    hashed = [cached.get(v) or hasher(v) for v in encoded.dictionary.to_pylist()]
+    return pa.array(hashed, pa.string()).take(encoded.indices)
 
 
-def prefetch_play_counts(b: RowBatch, ctx: Context, hashes: list[str | None], errors: list[Error | None]) -> None:
+def pair_numbers(b: RowBatch, ctx: Context, hashes: pa.Array) -> np.ndarray | None:
+    """Per row, the run-local number of its (listener, recording) (memory.py), when the batch
+    has streams to price."""
+    if ctx.pricing is None or "stream" not in b.kind:
+        return None
+    return ctx.memory.pair_numbers(hashes, b.arrow("isrc"))
+
+
+def prefetch_play_counts(
+    b: RowBatch, ctx: Context, hashes: pa.Array, pairs: np.ndarray | None, errors: list[Error | None]
+) -> None:
     """Start the store lookup of stored stream2own plays now, for every counted stream's
     (listener, recording) this run has not seen (a superset of the pairs numbering will ask
     for), so the server answers while this batch is checked and hashed."""
-    if ctx.lookups is None or ctx.pricing is None or "stream" not in b.kind:
+    if ctx.lookups is None or ctx.pricing is None or pairs is None:
         return
-    threshold, cached = ctx.pricing.counted_after_seconds, ctx.memory.play_counts
-    wanted = {
-        (h, i)
-        for e, k, s, h, i in zip(errors, b.kind, b.seconds_played, hashes, b.isrc, strict=True)
-        if e is None and k == "stream" and s is not None and s >= threshold and h and i
-    }
-    asked = wanted.difference(cached)
-    if asked:
-        ctx.prefetched = (asked, ctx.lookups.submit(ctx.store.prior_counted_plays, list(asked)))
+    counted = pc.and_(
+        pc.equal(b.arrow("kind"), "stream"),
+        pc.greater_equal(b.arrow("seconds_played"), ctx.pricing.counted_after_seconds),
+    )
+    rows = np.flatnonzero(_valid(errors) & _mask(counted) & (pairs >= 0))
+    unique, first = np.unique(pairs[rows], return_index=True)
+    seen, _ = ctx.memory.play_counts.find(unique)
+    if not seen.all():
+        asked = rows[first[~seen]]
+        ctx.prefetched = (
+            unique[~seen],
+            ctx.lookups.submit(stored_play_counts, ctx.store, hashes, b.arrow("isrc"), asked),
+        )
 
 
-def payloads_of(b: RowBatch, hashes: list[str | None], errors: list[Error | None]) -> list[str | None]:
-    """SHA-256 of each valid row's canonical form: the same fact from any file format hashes
-    the same. Fields joined by U+001F; an absent value is empty. The text is built column-wise
-    (ledger.usage.digest.canonical_text); only the hashing runs per row."""
-    valid = [i for i, e in enumerate(errors) if e is None]
-    if not valid:
-        return [None] * len(b)
-    take = None if len(valid) == len(b) else pa.array(valid, pa.int64())
-    columns = [pa.array(hashes, pa.string()) if name == "listener" else b.arrow(name) for name in _PAYLOAD_FIELDS]
+def payload_digests(b: RowBatch, hashes: pa.Array, errors: list[Error | None]) -> pa.Array:
+    """SHA-256 (hex text) of each valid row's canonical form, null for a row with an error: the
+    same fact from any file format hashes the same. Fields joined by U+001F; an absent value
+    is empty. The text is built column-wise (ledger.usage.digest.canonical_text); only the
+    hashing runs per row, over slices of the text's one buffer, the digests joined and
+    hex-encoded at once."""
+    n = len(b)
+    valid = np.flatnonzero(_valid(errors))
+    if not len(valid):
+        return pa.nulls(n, pa.string())
+    take = None if len(valid) == n else pa.array(valid, pa.int64())
+    columns = [hashes if name == "listener" else b.arrow(name) for name in _PAYLOAD_FIELDS]
     text = canonical_text([c if take is None else pc.take(c, take) for c in columns], _PAYLOAD_BLANK)
-    sha = hashlib.sha256
-    raw = text.cast(pa.large_binary() if pa.types.is_large_string(text.type) else pa.binary())
-    digests = [sha(row).hexdigest() for row in raw.to_pylist()]
+    _, offsets, data = text.buffers()
+    width = np.int64 if pa.types.is_large_string(text.type) else np.int32
+    ends = np.frombuffer(offsets, dtype=width, count=len(text) + 1 + text.offset)[text.offset :].tolist()
+    raw = data.to_pybytes()
+    start = hashlib.sha256()  # each row's hash starts as a copy of an empty one
+    copy = start.copy
+    digests = []
+    for s, e in itertools.pairwise(ends):
+        h = copy()
+        h.update(raw[s:e])
+        digests.append(h.digest())
+    hexed = b"".join(digests).hex().encode("ascii")
+    out = pa.StringArray.from_buffers(
+        len(valid), pa.py_buffer(np.arange(0, 64 * len(valid) + 1, 64, dtype=np.int32)), pa.py_buffer(hexed)
+    )
     if take is None:
-        return digests  # type: ignore[return-value]
-    payloads: list[str | None] = [None] * len(b)
-    for i, digest in zip(valid, digests, strict=True):
-        payloads[i] = digest
-    return payloads
+        return out
+    where = np.full(n, -1, dtype=np.int64)
+    where[valid] = np.arange(len(valid))
+    return out.take(pa.array(where, mask=where < 0))
 
 
 # The payload's fields in order, and which read as empty when absent (text columns: also when "").
@@ -147,71 +194,97 @@ _PAYLOAD_BLANK = [
 ]
 
 
-def _check_catalogue(b: RowBatch, ctx: Context, rows: list[int], errors: list[Error | None]) -> list[int]:
+def _check_catalogue(b: RowBatch, ctx: Context, rows: np.ndarray, errors: list[Error | None]) -> np.ndarray:
     """Streams of released, never-taken-down recordings pass in bulk; others get the full check."""
-    cat, priced = ctx.catalogue, ctx.pricing is not None
+    if not len(rows):
+        return rows
+    cat = ctx.catalogue
     first, risky = cat.first_release_us, cat.maybe_unavailable()
+    isrcs = b.arrow("isrc").dictionary_encode()
     # Per recording, the earliest instant a stream of it passes in bulk (never when risky).
-    since = {isrc: _NEVER if isrc in risky else first.get(isrc, _NEVER) for isrc in set(filled(b.isrc))}
-    kinds, isrcs, upcs, occs = b.kind, b.isrc, b.upc, b.occurred_at_us
-    still = []
-    for i in rows:
-        if priced and kinds[i] == "stream" and upcs[i] is None and (occs[i] or 0) >= since[isrcs[i] or ""]:
-            still.append(i)
-            continue
+    since = np.array(
+        [_NEVER if isrc in risky else first.get(isrc, _NEVER) for isrc in isrcs.dictionary.to_pylist()] + [_NEVER],
+        dtype=np.int64,
+    )
+    at = pc.fill_null(isrcs.indices, len(since) - 1).to_numpy(zero_copy_only=False)
+    occurred = pc.fill_null(b.arrow("occurred_at_us"), 0).to_numpy(zero_copy_only=False)
+    bulk = _mask(pc.and_(pc.equal(b.arrow("kind"), "stream"), pc.is_null(b.arrow("upc")))) & (occurred >= since[at])
+    if ctx.pricing is None:
+        bulk[:] = False
+    rest = rows[~bulk[rows]].tolist()
+    if not rest:
+        return rows
+    b.gather(rest)
+    for i in rest:
         errors[i] = catalogue_error(b, i, cat, ctx.pricing)
-        if errors[i] is None:
-            still.append(i)
-    return still
+    failed = [i for i in rest if errors[i] is not None]
+    return rows[~np.isin(rows, failed)] if failed else rows
+
+
+def _id_keys(b: RowBatch) -> pa.Array:
+    """Per row, its id as one text: source U+001F usage id (no id holds a control character),
+    missing parts empty."""
+    return pc.binary_join_element_wise(
+        pc.fill_null(b.arrow("source"), ""), pc.fill_null(b.arrow("usage_id"), ""), "\x1f"
+    )
 
 
 def _first_sightings(
-    b: RowBatch, errors: list[Error | None], payloads: list[str | None], out: Prepared, retrying: Sequence[str]
-) -> tuple[list[int], dict[tuple[str, str], str]]:
-    """Valid rows whose (source, id) the batch has not shown before, with their payloads; a
-    repeat with the same payload is a duplicate, else an error."""
-    rows = [i for i, payload in enumerate(payloads) if payload is not None]
-    pick = picker(rows)
-    keys, hashed = _keys(b, pick), pick(payloads)
-    ids = dict(zip(keys, hashed, strict=True))
-    if len(ids) == len(keys):
-        return rows, ids
-    first = dict(zip(reversed(keys), reversed(hashed), strict=True))  # each id's first payload
-    fresh: list[int] = []
-    ids = {}
-    for i, key, payload in zip(rows, keys, hashed, strict=True):
-        if key in ids:
-            _duplicate_or_conflict(i, first[key] == payload, errors, out, retrying)
-        else:
-            ids[key] = payload
-            fresh.append(i)
-    return fresh, ids
+    keys: pa.Array, errors: list[Error | None], payloads: pa.Array, out: Prepared, retrying: Sequence[str]
+) -> tuple[np.ndarray, dict[str, str]]:
+    """Valid rows whose id the batch has not shown before, with their payloads (id key →
+    payload hex); a repeat with the same payload as the id's first is a duplicate, else an error."""
+    rows = np.flatnonzero(_mask(pc.is_valid(payloads)))
+    at = pa.array(rows, pa.int64())
+    picked = keys.take(at)
+    encoded = picked.dictionary_encode()
+    if len(encoded.dictionary) < len(rows):
+        codes = encoded.indices.to_numpy(zero_copy_only=False)
+        _, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
+        first_of = first[inverse.reshape(-1)]  # per picked row, its id's first sighting
+        repeats = np.flatnonzero(first_of != np.arange(len(rows)))
+        raw = _digest_bytes(payloads.take(at))
+        same = (raw[repeats] == raw[first_of[repeats]]).all(axis=1)
+        for r, equal in zip(repeats.tolist(), same.tolist(), strict=True):
+            _duplicate_or_conflict(int(rows[r]), equal, errors, out, retrying)
+        kept = np.ones(len(rows), dtype=bool)
+        kept[repeats] = False
+        rows = rows[kept]
+        at = pa.array(rows, pa.int64())
+        picked = keys.take(at)
+    ids = dict(zip(picked.to_pylist(), payloads.take(at).to_pylist(), strict=True))
+    return rows, ids
+
+
+def _digest_bytes(hexed: pa.Array) -> np.ndarray:
+    """Hex digests (never null) as an (n, 32) array of bytes."""
+    return np.frombuffer(hex_to_bytes(hexed).buffers()[1], dtype=np.uint8).reshape(-1, 32)
 
 
 def _not_known(
     ctx: Context,
-    rows: list[int],
-    ids: dict[tuple[str, str], str],
+    rows: np.ndarray,
+    ids: dict[str, str],
     errors: list[Error | None],
     out: Prepared,
     retrying: Sequence[str],
-) -> list[int]:
+) -> np.ndarray:
     """Rows not stored before (`ids` holds their keys and payloads, in row order); a known id
     with the same payload is a duplicate, else an error."""
     stored = _known_payloads(ctx, list(ids))
     if stored.count(None) == len(stored):
         return rows
     new = []
-    for i, known, payload in zip(rows, stored, ids.values(), strict=True):
+    for i, known, payload in zip(rows.tolist(), stored, ids.values(), strict=True):
         if known is None:
             new.append(i)
         else:
             _duplicate_or_conflict(i, known == payload, errors, out, retrying)
-    return new
+    return np.array(new, dtype=np.int64)
 
 
-def _known_payloads(ctx: Context, keys: list[tuple[str, str]]) -> list[str | None]:
-    """Per (source, id), the payload already stored: from this run's memory, and from the store
+def _known_payloads(ctx: Context, keys: list[str]) -> list[str | None]:
+    """Per id key, the payload already stored: from this run's memory, and from the store
     unless the run is optimistic (then the primary key is the check; see memory.py)."""
     known = list(map(ctx.memory.written.get, keys))
     if ctx.memory.optimistic or None not in known:
@@ -219,33 +292,29 @@ def _known_payloads(ctx: Context, keys: list[tuple[str, str]]) -> list[str | Non
     by_source: dict[str, list[str]] = {}
     for key, payload in zip(keys, known, strict=True):
         if payload is None:
-            by_source.setdefault(key[0], []).append(key[1])
-    found: dict[tuple[str, str], str] = {}
+            source, _, usage_id = key.partition("\x1f")
+            by_source.setdefault(source, []).append(usage_id)
+    found: dict[str, str] = {}
     for source, usage_ids in by_source.items():
         for usage_id, payload in ctx.store.existing_payloads(source, usage_ids).items():
-            found[(source, usage_id)] = payload
+            found[f"{source}\x1f{usage_id}"] = payload
     return [found.get(key) if payload is None else payload for key, payload in zip(keys, known, strict=True)]
 
 
 def _written(
-    b: RowBatch, fresh: list[int], ids: dict[tuple[str, str], str], still: list[int], payloads: list[str | None]
-) -> dict[tuple[str, str], str]:
-    """(source, id) → payload of the accepted rows: the first sightings less those not accepted."""
+    keys: pa.Array, fresh: np.ndarray, ids: dict[str, str], still: np.ndarray, payloads: pa.Array
+) -> dict[str, str]:
+    """Id key → payload of the accepted rows: the first sightings less those not accepted."""
     if len(still) == len(fresh):  # still is a subset of fresh
         return ids
-    gone = set(fresh).difference(still)
+    gone = np.setdiff1d(fresh, still)
     if 2 * len(gone) > len(fresh):
-        pick = picker(still)
-        return dict(zip(_keys(b, pick), filled(pick(payloads)), strict=True))
+        at = pa.array(still, pa.int64())
+        return dict(zip(keys.take(at).to_pylist(), payloads.take(at).to_pylist(), strict=True))
     written = dict(ids)
-    for i in gone:
-        del written[(b.source[i] or "", b.usage_id[i] or "")]
+    for key in keys.take(pa.array(gone, pa.int64())).to_pylist():
+        del written[key]
     return written
-
-
-def _keys(b: RowBatch, pick: Picker) -> list[tuple[str, str]]:
-    """(source, usage_id) of the picked rows, missing parts as empty text."""
-    return list(zip(filled(pick(b.source)), filled(pick(b.usage_id)), strict=True))
 
 
 def _duplicate_or_conflict(
@@ -262,6 +331,7 @@ def _duplicate_or_conflict(
 def _quarantine(b: RowBatch, ctx: Context, errors: list[Error | None], out: Prepared, retrying: Sequence[str]) -> None:
     """Rows with an error are kept with their reason, once: a row quarantined before is a duplicate."""
     held: dict[str, list[tuple[Any, ...]]] = {}
+    b.gather([i for i, error in enumerate(errors) if error is not None])
     for i, error in enumerate(errors):
         if error is None:
             continue

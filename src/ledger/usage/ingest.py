@@ -102,6 +102,10 @@ class UsageIngest:
         self.memory = RunMemory()
         self.writer: ProcessWriter | None = None
         self.lookups: ThreadPoolExecutor | None = None  # PostgreSQL: stream2own lookups run ahead
+        # PostgreSQL: a prepared batch is staged on its own thread (`staging`), its COPY bytes
+        # built on another (`stager`) beside its digest.
+        self.staging: ThreadPoolExecutor | None = None
+        self.stager: ThreadPoolExecutor | None = None
 
     def _context(self) -> Context:
         now = self.app.clock()
@@ -127,6 +131,8 @@ class UsageIngest:
             self.writer = ProcessWriter(self.app.config, self.app.env)
         if self.store.backend == "postgres":
             self.lookups = ThreadPoolExecutor(max_workers=1, thread_name_prefix="usage-lookup")
+            self.stager = ThreadPoolExecutor(max_workers=1, thread_name_prefix="usage-copy-bytes")
+            self.staging = ThreadPoolExecutor(max_workers=1, thread_name_prefix="usage-stage")
         try:
             steps = self._pipelined(batches, origin) if several else self._one_by_one(batches, origin)
             for rows, prepared, position in steps:
@@ -142,6 +148,12 @@ class UsageIngest:
             if self.lookups is not None:
                 self.lookups.shutdown()
                 self.lookups = None
+            if self.staging is not None:
+                self.staging.shutdown()
+                self.staging = None
+            if self.stager is not None:
+                self.stager.shutdown()
+                self.stager = None
         return summary
 
     def _one_by_one(self, batches: Iterable[RowBatch], origin: str) -> Iterator[Step]:
@@ -159,14 +171,18 @@ class UsageIngest:
         expected = self.store.watermark()
         self.memory.check(expected)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="usage-prepare") as pool:
-            ahead: Future[tuple[RowBatch, Staged | None] | None] = pool.submit(self._prepare_next, rows, origin)
+            ahead: Future[tuple[RowBatch, Future[Staged] | None] | None] = pool.submit(self._prepare_next, rows, origin)
             while (current := ahead.result()) is not None:
                 batch, ready = current
-                # A batch with refunds is prepared only now, every earlier batch committed: its
-                # refunds are checked against the stored sales and refunds they follow.
-                staged = ready if ready is not None else self._stage(self._prepare(batch), origin)
+                if ready is None:
+                    # A batch with refunds is prepared only now, every earlier batch committed:
+                    # its refunds are checked against the stored sales and refunds they follow.
+                    staged = self._stage(self._prepare(batch), origin)
+                    ahead = pool.submit(self._prepare_next, rows, origin)
+                else:  # the next batch is prepared while this one's staging ends
+                    ahead = pool.submit(self._prepare_next, rows, origin)
+                    staged = ready.result()
                 prepared = staged.prepared
-                ahead = pool.submit(self._prepare_next, rows, origin)
                 try:
                     position = self._commit(staged, expected) if staged.batch is not None else None
                 except (UsageConflict, IntegrityError):
@@ -186,13 +202,19 @@ class UsageIngest:
         self.memory.remember(prepared.written, prepared.play_counts)
         return prepared
 
-    def _prepare_next(self, rows: Iterator[RowBatch], origin: str) -> tuple[RowBatch, Staged | None] | None:
-        """Read the next batch and prepare and stage it ahead, unless it holds refunds (None:
-        prepare it after the batch being written has committed)."""
+    def _prepare_next(self, rows: Iterator[RowBatch], origin: str) -> tuple[RowBatch, Future[Staged] | None] | None:
+        """Read the next batch and prepare it ahead, unless it holds refunds (None: prepare it
+        after the batch being written has committed). Its staging (digest, event, COPY bytes)
+        is left to the staging thread on PostgreSQL, so this thread goes on to the next batch."""
         batch = next(rows, None)
         if batch is None:
             return None
-        return batch, (None if "refund" in batch.kind else self._stage(self._prepare(batch), origin))
+        if "refund" in batch.kind:
+            return batch, None
+        prepared = self._prepare(batch)
+        if self.staging is not None:
+            return batch, self.staging.submit(self._stage, prepared, origin)
+        return batch, _done(self._stage(prepared, origin))
 
     def record(self, batch: RowBatch, origin: str = "", retrying: Sequence[str] = ()) -> tuple[Prepared, int | None]:
         """Prepare and write one batch; returns what it held and its position (None: no-op)."""
@@ -235,6 +257,10 @@ class UsageIngest:
         if not _writes(p):
             return Staged(p)
         kinds = sorted(p.kinds)
+        write = UsageWrite("", 0, p.lines, p.quarantine, p.resolved, p.ownership)
+        # PostgreSQL: the COPY bytes are built on another thread while this one computes the
+        # digest; both are Arrow kernels that run without the GIL, so they take both cores.
+        copying = self.stager.submit(write.stage_copy) if self.stager is not None and p.lines.num_rows else None
         batch = UsageBatch(
             source="+".join(sorted(p.sources | {q[1] for q in p.quarantine})),
             kind=kinds[0] if len(kinds) == 1 else ("mixed" if kinds else "none"),
@@ -251,10 +277,10 @@ class UsageIngest:
             origin=origin,
             actor=self.actor,
         )
-        write = UsageWrite(batch.id.hex, 0, p.lines, p.quarantine, p.resolved, p.ownership)
+        write.batch_hex = batch.id.hex
+        if copying is not None:
+            copying.result()
         packed = pack(stored_events_of(self.app, batch), write) if self.writer is not None else None
-        if self.store.backend == "postgres":
-            write.stage_copy()
         return Staged(p, batch, write, packed)
 
     def _commit(self, staged: Staged, watermark: int) -> int:

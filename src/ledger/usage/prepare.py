@@ -15,6 +15,7 @@ from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from ledger.domain.ids import NAMESPACE
@@ -22,7 +23,7 @@ from ledger.domain.pricing import PricingConfig
 from ledger.usage.catalogue_view import CatalogueView
 from ledger.usage.lines import empty_lines
 from ledger.usage.listener import ListenerHasher
-from ledger.usage.memory import RunMemory
+from ledger.usage.memory import PlayCounts, RunMemory
 from ledger.usage.rows import FIELDS, Error, RowBatch, us_to_iso
 from ledger.usage.store import UsageStore
 
@@ -43,7 +44,8 @@ class Context:
     memory: RunMemory = field(default_factory=RunMemory)
     # Where the stream2own lookup may run while the batch is checked (None: when it is needed).
     lookups: Executor | None = None
-    prefetched: tuple[set[tuple[str, str]], Future[dict[tuple[str, str], int]]] | None = None
+    # The pairs asked ahead (run-local pair numbers, sorted) and their stored counts to come.
+    prefetched: tuple[np.ndarray, Future[np.ndarray]] | None = None
 
 
 @dataclass
@@ -59,8 +61,8 @@ class Prepared:
     kinds: Counter[str] = field(default_factory=Counter)
     sources: set[str] = field(default_factory=set)
     pricing_versions: set[int] = field(default_factory=set)
-    written: dict[tuple[str, str], str] = field(default_factory=dict)  # accepted (source, id)
-    play_counts: dict[tuple[str, str], int] = field(default_factory=dict)  # after this batch
+    written: dict[str, str] = field(default_factory=dict)  # accepted "source U+001F usage_id"
+    play_counts: PlayCounts = field(default_factory=PlayCounts)  # after this batch
 
 
 def quarantine_id(source: str, raw_sha256: str) -> str:

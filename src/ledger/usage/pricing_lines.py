@@ -9,35 +9,44 @@ ties), so every micro-unit belongs to one recording.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ledger.domain.money import allocate_largest_remainder
 from ledger.usage.lines import concat_lines, lines_from_rows
 from ledger.usage.prepare import Context, Prepared
-from ledger.usage.rows import Error, RowBatch, picker
+from ledger.usage.rows import ArrowColumn, Error, RowBatch
 from ledger.usage.stream_lines import Bulk, price_streams
 
 
 def price_accepted(
     b: RowBatch,
     ctx: Context,
-    rows: list[int],
-    hashes: list[str | None],
-    payloads: list[str | None],
+    rows: np.ndarray,
+    hashes: pa.Array,
+    payloads: pa.Array,
+    pairs: np.ndarray | None,
     out: Prepared,
     refunded: Refunds,
 ) -> None:
     """The accepted rows' lines, as one table: streams column-wise, other kinds row by row."""
-    kinds = picker(rows)(b.kind)
-    streams, others = rows, []
-    if kinds.count("stream") < len(rows):
-        streams = [i for i, kind in zip(rows, kinds, strict=True) if kind == "stream"]
-        others = [i for i, kind in zip(rows, kinds, strict=True) if kind != "stream"]
     tables = []
-    if streams:
-        tables.extend(price_streams(b, ctx, streams, Bulk(b, hashes, payloads), out))
+    kinds = b.arrow("kind").take(pa.array(rows, pa.int64()))
+    stream = pc.fill_null(pc.equal(kinds, "stream"), False).to_numpy(zero_copy_only=False)
+    streams, others = rows[stream], rows[~stream].tolist()
+    if len(streams):
+        tables.extend(price_streams(b, ctx, streams, Bulk(b, hashes, payloads, pairs), out))
     lines: list[tuple[Any, ...]] = []
+    if others:
+        b.gather(others)
+        hashed, payload = ArrowColumn(hashes), ArrowColumn(payloads)
+        hashed.gather(others)
+        payload.gather(others)
     for i in others:
         if b.kind[i] == "refund":
             sale = (b.source[i] or "", b.refund_of[i] or "")
@@ -46,11 +55,16 @@ def price_accepted(
             parts = _sale_lines(b, i, ctx)
         model = {"tip": "tip", "refund": "refund"}.get(b.kind[i] or "", "sale")
         for line_no, (isrc, gross) in enumerate(parts):
-            lines.append(_line(b, i, ctx, out, line_no, isrc, gross, model, hashes, payloads))
+            lines.append(_line(b, i, ctx, out, line_no, isrc, gross, model, hashed, payload))
     tables.append(lines_from_rows(lines))
     out.lines = concat_lines(tables)
-    out.kinds.update(kinds if None not in kinds else [k or "" for k in kinds])
-    out.sources.update(s or "" for s in set(picker(rows)(b.source)))
+    counts = pc.value_counts(kinds)
+    out.kinds.update(
+        dict(
+            zip([k or "" for k in counts.field("values").to_pylist()], counts.field("counts").to_pylist(), strict=True)
+        )
+    )
+    out.sources.update(s or "" for s in pc.unique(b.arrow("source").take(pa.array(rows, pa.int64()))).to_pylist())
     out.accepted += len(rows)
 
 
@@ -63,8 +77,8 @@ def _line(
     isrc: str,
     gross: int,
     model: str,
-    hashes: list[str | None],
-    payloads: list[str | None],
+    hashes: Sequence[str | None],
+    payloads: Sequence[str | None],
 ) -> tuple[Any, ...]:
     """One line of a sale, tip or refund (LINE_COLUMNS order), counted into the totals."""
     currency = b.currency[i] or ""

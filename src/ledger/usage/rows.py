@@ -9,14 +9,16 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ledger.domain.identifiers import InvalidIdentifier, parse_currency, parse_isrc, parse_territory, parse_upc
 from ledger.domain.money import parse_decimal_micros
@@ -55,22 +57,95 @@ FIELDS = (
 )
 
 
+class ArrowColumn(Sequence[Any]):
+    """An Arrow column read as a Python sequence by the row-by-row code, converted only as far
+    as it asks: rows gathered ahead in one call (`gather`), a few rows one at a time, the whole
+    column once many are asked for. The bulk steps read the array itself (RowBatch.arrow)."""
+
+    __slots__ = ("array", "asked", "known", "values")
+    _MANY = 256  # single-row reads before the whole column is converted
+
+    def __init__(self, array: pa.Array | pa.ChunkedArray) -> None:
+        self.array = array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+        self.values: list[Any] | None = None
+        self.known: dict[int, Any] = {}
+        self.asked = 0
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    def list(self) -> list[Any]:
+        if self.values is None:
+            self.values = self.array.to_pylist()
+        return self.values
+
+    def __getitem__(self, i: Any) -> Any:
+        if self.values is not None:
+            return self.values[i]
+        if isinstance(i, int):
+            if i in self.known:
+                return self.known[i]
+            self.asked += 1
+            if self.asked < self._MANY:
+                return self.array[i].as_py()
+        return self.list()[i]
+
+    def gather(self, rows: Sequence[int]) -> None:
+        """Convert the values of `rows` in one call, for the row-by-row code to read next."""
+        if self.values is None and rows:
+            wanted = [i for i in rows if i not in self.known]
+            if len(wanted) > len(self.array) // 4:
+                self.list()
+            elif wanted:
+                self.known.update(zip(wanted, self.array.take(pa.array(wanted, pa.int64())).to_pylist(), strict=True))
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.list())
+
+    def __contains__(self, value: object) -> bool:
+        if self.values is not None:
+            return value in self.values
+        if value is None:
+            return bool(self.array.null_count)
+        try:
+            return bool(pc.any(pc.equal(self.array, pa.scalar(value, self.array.type))).as_py())
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            return value in self.list()
+
+    def count(self, value: Any) -> int:
+        if value is None and self.values is None:
+            return int(self.array.null_count)
+        return self.list().count(value)
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == (list(other) if isinstance(other, ArrowColumn) else other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+Column = list[Any] | ArrowColumn
+
+
 @dataclass
 class RowBatch:
-    """Typed columns of one batch; `errors[i]` is set when row i could not be normalised."""
+    """Typed columns of one batch; `errors[i]` is set when row i could not be normalised.
 
-    source: list[str | None]
-    usage_id: list[str | None]
-    kind: list[str | None]
-    occurred_at_us: list[int | None]
-    isrc: list[str | None]
-    upc: list[str | None]
-    listener: list[str | None]  # raw id, or the HMAC when listener_hashed
-    territory: list[str | None]
-    seconds_played: list[int | None]
-    amount_micros: list[int | None]
-    currency: list[str | None]
-    refund_of: list[str | None]
+    A column is a list (rows given as dicts, a column that needed the row-by-row checks) or an
+    ArrowColumn (a file's column that passed its checks in bulk): the bulk steps read either as
+    Arrow (`arrow`), the row-by-row code either as a sequence."""
+
+    source: Column
+    usage_id: Column
+    kind: Column
+    occurred_at_us: Column
+    isrc: Column
+    upc: Column
+    listener: Column  # raw id, or the HMAC when listener_hashed
+    territory: Column
+    seconds_played: Column
+    amount_micros: Column
+    currency: Column
+    refund_of: Column
     errors: list[Error | None]
     raw: Callable[[int], dict[str, Any]]
     listener_hashed: bool = False
@@ -88,6 +163,9 @@ class RowBatch:
         if found is None:
             values = getattr(self, name)
             kind = pa.int64() if name in _INT_COLUMNS else pa.string()
+            if isinstance(values, ArrowColumn) and values.array.type == kind:
+                self._arrays[name] = values.array
+                return values.array
             try:
                 found = pa.array(values, kind)
             except (OverflowError, pa.ArrowInvalid):
@@ -95,8 +173,40 @@ class RowBatch:
             self._arrays[name] = found
         return found
 
+    def gather(self, rows: Sequence[int]) -> None:
+        """Convert the given rows of every Arrow column ahead, in one call per column, for the
+        row-by-row code about to read them."""
+        if rows:
+            for name in _COLUMN_NAMES:
+                column = getattr(self, name)
+                if isinstance(column, ArrowColumn):
+                    column.gather(rows)
+
     def origin(self, i: int) -> str:
         return f"{self.origin_name} row {self.origin_offset + i + 1}" if self.origin_name else ""
+
+
+_COLUMN_NAMES = (
+    "source",
+    "usage_id",
+    "kind",
+    "occurred_at_us",
+    "isrc",
+    "upc",
+    "listener",
+    "territory",
+    "seconds_played",
+    "amount_micros",
+    "currency",
+    "refund_of",
+)
+
+
+def values_valid(array: pa.Array) -> np.ndarray:
+    """Per value, whether it is not null, as numpy booleans."""
+    if not array.null_count:
+        return np.ones(len(array), dtype=bool)
+    return pc.is_valid(array).to_numpy(zero_copy_only=False)  # type: ignore[no-any-return]
 
 
 def picker(rows: Sequence[int]) -> Picker:
@@ -233,8 +343,10 @@ class Columns:
                     self.fail(i, "malformed", f"{name} is missing")
         return out
 
-    def code(self, kind: str, values: list[str | None]) -> list[str | None]:
+    def code(self, kind: str, values: Column) -> Column:
         """Each distinct value is checked once; a batch has few distinct codes."""
+        if isinstance(values, ArrowColumn):
+            return self._arrow_code(kind, values)
         parsed: dict[str | None, str | None] = {v: _code(kind, v) for v in set(values) if v is not None}
         out = list(map(parsed.get, values))  # None is never a key: it stays None
         if any(p is None for p in parsed.values()):
@@ -242,6 +354,20 @@ class Columns:
                 if v is not None and out[i] is None:
                     self.fail(i, _UNKNOWN[kind], f"{kind} {v!r}: not a valid code")
         return out
+
+    def _arrow_code(self, kind: str, values: ArrowColumn) -> Column:
+        """`code` over an Arrow column: the distinct values parsed, then taken per row."""
+        encoded = values.array.dictionary_encode()
+        distinct = encoded.dictionary.to_pylist()
+        parsed = [_code(kind, v) for v in distinct]
+        if None in parsed:
+            bad = np.flatnonzero(np.array([p is None for p in parsed], dtype=bool))
+            at = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+            for i in np.flatnonzero(np.isin(at, bad)).tolist():
+                self.fail(i, _UNKNOWN[kind], f"{kind} {distinct[at[i]]!r}: not a valid code")
+        if parsed == distinct:
+            return values
+        return ArrowColumn(pa.array(parsed, pa.string()).take(encoded.indices))
 
     def integer(self, name: str) -> list[int | None]:
         if name not in self.columns:
@@ -261,6 +387,7 @@ class Columns:
         micros = self.integer("amount_micros")
         if "amount" not in self.columns:
             return micros
+        micros = list(micros)
         for i, v in enumerate(self.raw_column("amount")):
             if micros[i] is None and v not in (None, ""):
                 try:
@@ -274,6 +401,8 @@ class Columns:
     def instant(self) -> list[int | None]:
         out = self.integer("occurred_at_us")
         texts = self.raw_column("occurred_at") if "occurred_at" in self.columns else []
+        if texts or None in out:
+            out = list(out)
         for i, v in enumerate(texts):
             if out[i] is not None or v in (None, ""):
                 continue
@@ -322,10 +451,17 @@ def build(
         cols.errors[i] = error
     usage_id = cols.text("play_id", "sale_id", "usage_id", required=True)
     kinds = cols.text("kind")
-    # One str object per kind (Arrow gives a new one per row): every line repeats it, and a
-    # repeated object is pickled once per batch (the SQLite writer's pipe), not once per row.
-    kinds = list(map(_KIND_OBJECTS.get, kinds, kinds))
-    odd = [] if _KIND_OBJECTS.keys() >= set(kinds) else [i for i, k in enumerate(kinds) if k not in _KIND_OBJECTS]
+    if isinstance(kinds, ArrowColumn) and (
+        kinds.array.null_count or not _KIND_OBJECTS.keys() >= set(pc.unique(kinds.array).to_pylist())
+    ):
+        kinds = kinds.list()
+    odd = []
+    if not isinstance(kinds, ArrowColumn):  # every kind known: the column stays as it is
+        # One str object per kind (a list gets a new one per row): every line repeats it, and a
+        # repeated object is pickled once per batch (the SQLite writer's pipe), not once per row.
+        kinds = list(map(_KIND_OBJECTS.get, kinds, kinds))
+        if not _KIND_OBJECTS.keys() >= set(kinds):
+            odd = [i for i, k in enumerate(kinds) if k not in _KIND_OBJECTS]
     has_play = cols.raw_column("play_id") if odd else []
     for i in odd:
         k = kinds[i]
@@ -333,9 +469,12 @@ def build(
             kinds[i] = "stream"
         else:
             cols.fail(i, "malformed", f"kind {k!r}: expected one of {', '.join(USAGE_KINDS)}")
-    sources = cols.text("source")
+    sources: Column = cols.text("source")
     if sources.count(None) == cols.n:
-        sources = [default_source] * cols.n
+        sources = ArrowColumn(pa.array([default_source] * cols.n, pa.string()))
+    elif isinstance(sources, ArrowColumn):
+        if sources.array.null_count:
+            sources = ArrowColumn(pc.fill_null(sources.array, default_source))
     else:  # one object per source, as for kinds
         if None in sources or "" in sources:
             sources = [s or default_source for s in sources]

@@ -17,17 +17,20 @@ import pyarrow.compute as pc
 
 from ledger.domain.pricing import STREAM2OWN_PAID_PLAYS, stream2own_price_micros
 from ledger.usage.lines import LINE_SCHEMA
+from ledger.usage.memory import PlayCounts
 from ledger.usage.prepare import Context, Prepared
 from ledger.usage.rows import RowBatch
+from ledger.usage.store import UsageStore
 
 
 class Bulk:
     """The batch's columns as one Arrow table, gathered for chosen rows in one call."""
 
-    def __init__(self, b: RowBatch, hashes: list[str | None], payloads: list[str | None]) -> None:
+    def __init__(self, b: RowBatch, hashes: pa.Array, payloads: pa.Array, pairs: np.ndarray | None) -> None:
+        self.pairs = pairs  # per row, its (listener, recording)'s run-local number (memory.py)
         columns = {name: b.arrow(name) for name in _FROM_ROWS if name not in ("listener_hash", "payload_sha256")}
-        columns["listener_hash"] = pa.array(hashes, pa.string())
-        columns["payload_sha256"] = pa.array(payloads, pa.string())
+        columns["listener_hash"] = hashes
+        columns["payload_sha256"] = payloads
         self.table = pa.table(columns)
 
     def take(self, rows: np.ndarray, names: tuple[str, ...] = ()) -> pa.Table:
@@ -52,7 +55,7 @@ def _codes(*columns: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, list[tuple
     return inverse.reshape(-1), list(zip(*reversed(parts), strict=True))
 
 
-def price_streams(b: RowBatch, ctx: Context, rows: list[int], bulk: Bulk, out: Prepared) -> list[pa.Table]:
+def price_streams(b: RowBatch, ctx: Context, rows: np.ndarray, bulk: Bulk, out: Prepared) -> list[pa.Table]:
     """Streams, column-wise: model and rate by (source, territory); counted from the threshold;
     a fixed rate's price, or a stream2own play number (`_number_plays`)."""
     config = ctx.pricing
@@ -123,20 +126,35 @@ _FROM_ROWS = (
 )
 
 
-def _prior_counts(ctx: Context, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    """Counted stream2own plays stored per pair: this run's memory, the store for the rest."""
-    cached = ctx.memory.play_counts
-    prior = {pair: cached[pair] for pair in pairs if pair in cached}
-    missing = [pair for pair in pairs if pair not in cached]
-    if ctx.prefetched is not None and missing:  # asked ahead (batch.prefetch_play_counts)
+def stored_play_counts(store: UsageStore, hashes: pa.Array, isrcs: pa.Array, rows: np.ndarray) -> np.ndarray:
+    """Counted stream2own plays stored for the (listener hash, isrc) of each of `rows`."""
+    at = pa.array(rows, pa.int64())
+    pairs = list(zip(hashes.take(at).to_pylist(), isrcs.take(at).to_pylist(), strict=True))
+    counts = np.zeros(len(pairs), dtype=np.int64)
+    found = store.prior_counted_plays(pairs)
+    if found:
+        where = {pair: i for i, pair in enumerate(pairs)}
+        for pair, count in found.items():
+            counts[where[pair]] = count
+    return counts
+
+
+def _prior_counts(ctx: Context, bulk: Bulk, pairs: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Counted stream2own plays stored per pair (`pairs` sorted, unique; `rows[k]` a row of
+    pair k): this run's memory, the lookup sent ahead, the store for the rest."""
+    found, before = ctx.memory.play_counts.find(pairs)
+    missing = np.flatnonzero(~found)
+    if len(missing) and ctx.prefetched is not None:  # asked ahead (batch.prefetch_play_counts)
         asked, answer = ctx.prefetched
-        found = answer.result()
-        prior.update({pair: found.get(pair, 0) for pair in missing if pair in asked})
-        missing = [pair for pair in missing if pair not in asked]
-    if missing:
-        found = ctx.store.prior_counted_plays(missing)
-        prior.update({pair: found.get(pair, 0) for pair in missing})
-    return prior
+        counts = answer.result()
+        at = np.minimum(np.searchsorted(asked, pairs[missing]), len(asked) - 1)
+        hit = asked[at] == pairs[missing]
+        before[missing[hit]] = counts[at[hit]]
+        missing = missing[~hit]
+    if len(missing):
+        table = bulk.table
+        before[missing] = stored_play_counts(ctx.store, table["listener_hash"], table["isrc"], rows[missing])
+    return before
 
 
 def _number_plays(ctx: Context, bulk: Bulk, rows: np.ndarray, out: Prepared) -> tuple[pa.Table, int]:
@@ -144,15 +162,15 @@ def _number_plays(ctx: Context, bulk: Bulk, rows: np.ndarray, out: Prepared) -> 
     source, usage_id) — play n is the pair's counted plays already stored plus its rank here.
     The pair's last play here is its `pair_last` line; the 9th buys the track (ownership)."""
     config = ctx.pricing
-    assert config is not None
+    assert config is not None and bulk.pairs is not None
     arrival = bulk.take(rows, ("occurred_at_us", "source", "usage_id"))
     order = pc.sort_indices(
         arrival, [("occurred_at_us", "ascending"), ("source", "ascending"), ("usage_id", "ascending")]
     )
     rows = rows[order.to_numpy()]
-    pair_of = bulk.take(rows, ("listener_hash", "isrc"))
-    pair, pairs = _codes(pair_of.column("listener_hash"), pair_of.column("isrc"))
-    prior = _prior_counts(ctx, pairs)
+    pairs, first, pair = np.unique(bulk.pairs[rows], return_index=True, return_inverse=True)
+    pair = pair.reshape(-1)
+    before = _prior_counts(ctx, bulk, pairs, rows[first])
     by_pair = np.argsort(pair, kind="stable")  # each pair's plays together, in arrival order
     grouped = pair[by_pair]
     starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
@@ -160,7 +178,6 @@ def _number_plays(ctx: Context, bulk: Bulk, rows: np.ndarray, out: Prepared) -> 
     rank, last = np.empty(len(rows), dtype=np.int64), np.empty(len(rows), dtype=bool)
     rank[by_pair] = np.arange(len(grouped)) - np.repeat(starts, sizes)
     last[by_pair] = np.r_[grouped[1:] != grouped[:-1], True]
-    before = np.array([prior[p] for p in pairs], dtype=np.int64)
     number = before[pair] + rank + 1
     prices = [stream2own_price_micros(n, config.credit_micros) for n in range(STREAM2OWN_PAID_PLAYS + 1)]
     gross = np.array([*prices, 0], dtype=np.int64)[np.minimum(number, STREAM2OWN_PAID_PLAYS + 1)]
@@ -171,8 +188,7 @@ def _number_plays(ctx: Context, bulk: Bulk, rows: np.ndarray, out: Prepared) -> 
     if len(owners):
         picked = table.take(pa.array(owners))
         out.ownership.extend(zip(*(picked.column(c).to_pylist() for c in _OWNERSHIP), strict=True))
-    after = before + np.bincount(pair, minlength=len(pairs))
-    out.play_counts = dict(zip(pairs, after.tolist(), strict=True))
+    out.play_counts = PlayCounts(pairs, before + np.bincount(pair, minlength=len(pairs)))
     return table, int(gross.sum())
 
 
