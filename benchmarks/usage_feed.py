@@ -16,7 +16,7 @@ from typing import Any
 from ledger.application import RoyaltyLedger
 from ledger.domain.usage_batch import UsageBatch
 from ledger.usage.digest import batch_digest
-from ledger.usage.store import LINE_COLUMNS, PG_COPY, PG_TYPES, postgres_row
+from ledger.usage.store import LINE_COLUMNS, PG_COPY, PG_TYPES, SQLITE_COLUMN_NAMES, postgres_row, sqlite_row
 
 COLUMNS = ("position", "batch_id", *LINE_COLUMNS)  # the usage_rows contract, in table order
 Row = tuple[Any, ...]  # COLUMNS without position and batch_id
@@ -71,15 +71,13 @@ class _RowsWriter:
     batch_id: str
     rows: Sequence[Row]
 
-    def _with_position(self, positions: Sequence[int], sqlite: bool) -> list[Row]:
-        position = positions[0]
-        return [(position, self.batch_id, *r[:15], int(r[15]) if sqlite else r[15], *r[16:]) for r in self.rows]
-
     def write_sqlite(self, cursor: Any, positions: Sequence[int]) -> None:
-        marks = ",".join("?" * len(COLUMNS))
+        # The lean table (migration 0045), as ledger.usage.store writes it.
+        rows = [sqlite_row(positions[0], row) for row in self.rows]
+        if not rows:
+            return
         cursor.executemany(
-            f"INSERT INTO usage_rows ({','.join(COLUMNS)}) VALUES ({marks})",
-            self._with_position(positions, sqlite=True),
+            f"INSERT INTO usage_rows ({SQLITE_COLUMN_NAMES}) VALUES ({','.join('?' * len(rows[0]))})", rows
         )
 
     def write_postgres(self, cursor: Any, positions: Sequence[int]) -> None:

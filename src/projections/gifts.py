@@ -24,7 +24,7 @@ _GRANTS = (
 _PLAYS = (
     "SELECT u.position, u.occurred_at_us, {usage_hash}, u.currency, u.gross_micros FROM usage_rows u "
     "WHERE u.pricing_model = 'stream2own' AND u.kind = 'stream' AND {counted} AND u.gross_micros > 0 "
-    "AND u.position <= {p} AND u.listener_hash IN (SELECT {gift_hash} FROM gift_credits WHERE position <= {p}) "
+    "AND u.position <= {p} AND {usage_match} IN (SELECT {gift_hash} FROM gift_credits WHERE position <= {p}) "
     "ORDER BY u.position, u.occurred_at_us, u.source, u.usage_id"
 )
 

@@ -56,15 +56,16 @@ def _snapshot(app: RoyaltyLedger) -> dict[str, Any]:
 
     events = [app.decode(n) for n in app.read_log(topics=app.topics_of(UsageBatch.Recorded))]
     return {
-        # PostgreSQL's lean table (migration 0040) has no batch id per row: the batch event at
-        # the row's position names it; hashes are bytea there, compared as hex.
+        # The lean tables (migrations 0040 and 0045) have no batch id per row: the batch event at
+        # the row's position names it; hashes are bytes there, compared as hex.
         "rows": [
             tuple(r)
             for r in store.query(
-                "SELECT batch_id, source, usage_id, line_no, kind, occurred_at_us, isrc, upc, "
-                "listener_hash, territory, seconds_played, currency, gross_micros, "
-                "pricing_model, pricing_version, play_number, counted, payload_sha256 "
-                "FROM usage_rows ORDER BY source, usage_id, line_no",
+                "SELECT replace(e.originator_id, '-', ''), source, usage_id, line_no, kind, occurred_at_us, "
+                "isrc, upc, lower(hex(listener_hash)), territory, seconds_played, currency, gross_micros, "
+                "pricing_model, pricing_version, play_number, counted, lower(hex(payload_sha256)) "
+                "FROM usage_rows u JOIN stored_events e ON e.rowid = u.position "
+                "ORDER BY source, usage_id, line_no",
                 "SELECT replace(e.originator_id::text, '-', ''), source, usage_id, line_no, kind, occurred_at_us, "
                 "isrc, upc, encode(listener_hash, 'hex'), territory, seconds_played, currency, gross_micros, "
                 "pricing_model, pricing_version, play_number, counted, encode(payload_sha256, 'hex') "

@@ -158,9 +158,9 @@ def test_batch_events_state_their_rows_totals_and_positions(app: RoyaltyLedger) 
         )
         assert {c: s for c, s, _ in got} == event.totals
         assert sum(n for _, _, n in got) == event.line_count
-    # PostgreSQL keeps the HMAC as 32 bytes (migration 0040), shown as hex like SQLite's text.
+    # Both keep the HMAC as 32 bytes (migrations 0040 and 0045), shown as hex.
     raw = UsageStore(app).query(
-        "SELECT listener_hash FROM usage_rows", "SELECT encode(listener_hash, 'hex') FROM usage_rows"
+        "SELECT lower(hex(listener_hash)) FROM usage_rows", "SELECT encode(listener_hash, 'hex') FROM usage_rows"
     )
     assert all(len(h) == 64 and not h.startswith("l") for (h,) in raw)
 

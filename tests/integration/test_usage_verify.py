@@ -13,8 +13,9 @@ from ledger.application import RoyaltyLedger
 from ledger.domain.usage_batch import UsageBatch
 from ledger.store.config import StoreConfig
 from ledger.usage.ingest import ingest_rows
+from ledger.usage.keys import usage_key
 from ledger.usage.quarantine import retry_quarantine
-from ledger.usage.store import PG_COLUMN_NAMES
+from ledger.usage.store import PG_COLUMN_NAMES, SQLITE_COLUMN_NAMES
 from ledger.usage.verify import verify_usage
 from tests.usage_helpers import ISRCS, SECRET, build_catalogue, clock, play, sale
 
@@ -73,16 +74,13 @@ def test_an_altered_or_removed_row_is_named_by_its_batch(app: RoyaltyLedger, sta
 
 
 def test_a_row_smuggled_in_at_no_batch_is_reported(app: RoyaltyLedger) -> None:
-    sqlite = (
-        "INSERT INTO usage_rows SELECT position + 1000, batch_id, source, 'ghost', line_no, kind, occurred_at_us, "
-        "isrc, upc, listener_hash, territory, seconds_played, currency, gross_micros, pricing_model, "
-        "pricing_version, play_number, counted, payload_sha256, refund_of, pair_last FROM usage_rows "
-        "WHERE usage_id = 'p1'"
-    )
-    # PostgreSQL's lean table (migration 0040): the ghost under its own key.
+    # The lean tables (migrations 0040 and 0045): the ghost under its own key.
     ghost = {"position": "position + 1000", "usage_key": "royalty_usage_key(source, 'ghost')", "usage_id": "'ghost'"}
     values = ", ".join(ghost.get(c, c) for c in PG_COLUMN_NAMES.split(", "))
     postgres = f"INSERT INTO usage_rows ({PG_COLUMN_NAMES}) SELECT {values} FROM usage_rows WHERE usage_id = 'p1'"
+    ghost["usage_key"] = str(usage_key("player", "ghost"))
+    values = ", ".join(ghost.get(c, c) for c in SQLITE_COLUMN_NAMES.split(", "))
+    sqlite = f"INSERT INTO usage_rows ({SQLITE_COLUMN_NAMES}) SELECT {values} FROM usage_rows WHERE usage_id = 'p1'"
     _tamper(app, sqlite if app.config.backend == "sqlite" else postgres)
     report = verify_usage(app)
     assert report.problems == [(0, "1 usage lines stored at positions no batch event holds")]

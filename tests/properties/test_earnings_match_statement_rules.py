@@ -68,7 +68,7 @@ def apply_step(app: RoyaltyLedger, s: tuple, counter: list[int]) -> None:  # typ
                     us,
                     isrc,
                     None,
-                    "l1",
+                    hashlib.sha256(b"l1").hexdigest(),  # an HMAC, as ingest stores it
                     territory,
                     None,
                     "EUR",

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ledger.usage.keys import key_of, key_range
+from ledger.usage.keys import PROBE, key_of, key_range, usage_key
 from ledger.usage.store import UsageStore
 
 if TYPE_CHECKING:
@@ -79,9 +79,10 @@ class StripeStore:
 
     def sale(self, usage_id: str) -> SaleLine | None:
         rows = self._usage.query(
-            "SELECT occurred_at_us, isrc, upc, listener_hash, territory, currency, gross_micros "
-            "FROM usage_rows WHERE source = ? AND usage_id = ? AND kind <> 'refund' "
-            "ORDER BY line_no",
+            # The lean table (migration 0045): by the key index's probe range, the id re-checked.
+            "SELECT occurred_at_us, isrc, upc, lower(hex(listener_hash)), territory, currency, gross_micros "
+            f"FROM usage_rows WHERE usage_key BETWEEN ?3 AND ?3 + {PROBE - 1} AND source = ?1 AND usage_id = ?2 "
+            "AND kind <> 'refund' ORDER BY line_no",
             # The lean table (migration 0040): by the key indexes' probe range, the id re-checked.
             "SELECT occurred_at_us, isrc, upc, encode(listener_hash, 'hex'), territory, currency, gross_micros, "
             f"line_no FROM usage_rows WHERE {key_of()} BETWEEN {key_range('%s', '%s')} AND source = %s "
@@ -89,7 +90,9 @@ class StripeStore:
             "SELECT occurred_at_us, isrc, upc, encode(listener_hash, 'hex'), territory, currency, gross_micros, "
             f"line_no FROM usage_rows WHERE {key_of()} BETWEEN {key_range('%s', '%s')} AND source = %s "
             "AND usage_id = %s AND kind <> 'refund' AND line_no > 0 ORDER BY 8",
-            (STRIPE_SOURCE, usage_id) if self._usage.backend == "sqlite" else (STRIPE_SOURCE, usage_id) * 6,
+            (STRIPE_SOURCE, usage_id, usage_key(STRIPE_SOURCE, usage_id))
+            if self._usage.backend == "sqlite"
+            else (STRIPE_SOURCE, usage_id) * 6,
         )
         if not rows:
             return None

@@ -92,6 +92,7 @@ def _apply_sqlite(config: StoreConfig, migrations: list[Migration]) -> list[str]
     assert config.sqlite_path is not None
     config.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(config.sqlite_path, isolation_level=None, timeout=30)
+    _lend_functions(conn)
     try:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("BEGIN IMMEDIATE")
@@ -115,6 +116,18 @@ def _apply_sqlite(config: StoreConfig, migrations: list[Migration]) -> list[str]
         raise
     finally:
         conn.close()
+
+
+def _lend_functions(conn: sqlite3.Connection) -> None:
+    """Functions a migration may call to convert stored rows (0045: the usage table's keys and
+    hashes), on this connection only: no index, trigger or view may name them, as no other
+    connection has them."""
+    from ledger.usage.keys import usage_key
+
+    conn.create_function("royalty_usage_key", 2, usage_key, deterministic=True)
+    conn.create_function(
+        "royalty_unhex", 1, lambda text: None if text is None else bytes.fromhex(text), deterministic=True
+    )
 
 
 def _split_sqlite(text: str) -> list[str]:

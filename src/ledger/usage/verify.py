@@ -18,14 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 from ledger.domain.usage_batch import UsageBatch
 from ledger.usage.digest import batch_digest
-from ledger.usage.lines import LINE_COLUMNS
-from ledger.usage.store import PG_LINE_SELECT, UsageStore
+from ledger.usage.store import PG_LINE_SELECT, SQLITE_LINE_SELECT, UsageStore
 
 if TYPE_CHECKING:
     from ledger.application import RoyaltyLedger
 
-# The hashes as hex text on both backends (PostgreSQL stores them as bytea, migration 0040).
-_LINES = f"SELECT {', '.join(LINE_COLUMNS)} FROM usage_rows WHERE position = {{p}}"
+# The hashes as hex text on both backends (both store them as bytes: migrations 0040 and 0045).
+_LINES = f"SELECT {SQLITE_LINE_SELECT} FROM usage_rows WHERE position = {{p}}"
 _PG_LINES = f"SELECT {PG_LINE_SELECT} FROM usage_rows WHERE position = {{p}}"
 _QUARANTINED = (
     "SELECT quarantine_id, source, usage_id, raw_sha256, reason, detail, raw_row FROM usage_quarantine "

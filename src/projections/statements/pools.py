@@ -61,20 +61,27 @@ _SUBS = (
     "AND position <= {p} AND occurred_at_us >= {p} AND occurred_at_us < {p}{half} "
     "GROUP BY funder_hash HAVING SUM(amount_micros) > 0) AS nets)"
 )
-# Listener hashes: text on SQLite; on PostgreSQL usage_rows holds them as bytea (migration
-# 0040), so the other tables' hex text is decoded to join them, and usage's shown as hex.
+# Listener hashes: usage_rows holds them as bytes (migrations 0040 and 0045), the other tables as
+# hex text. On PostgreSQL the hex is decoded to join them (`usage_match` is the stored bytes); on
+# SQLite (3.40 has no unhex) usage's are shown as hex to join. `usage_hash` shows them as hex.
 LISTENER_SQL = {
-    "sqlite": {"funder": "funder_hash", "gift_hash": "listener_hash", "usage_hash": "u.listener_hash"},
+    "sqlite": {
+        "funder": "funder_hash",
+        "gift_hash": "listener_hash",
+        "usage_hash": "lower(hex(u.listener_hash))",
+        "usage_match": "lower(hex(u.listener_hash))",
+    },
     "postgres": {
         "funder": "decode(funder_hash, 'hex')",
         "gift_hash": "decode(listener_hash, 'hex')",
         "usage_hash": "encode(u.listener_hash, 'hex')",
+        "usage_match": "u.listener_hash",
     },
 }
 # Each subscriber's counted plays by recording.
 _PLAYS = (
     "plays AS MATERIALIZED (SELECT subs.sid AS sid, u.isrc AS r, COUNT(*) AS n "
-    "FROM usage_rows u JOIN subs ON subs.s = u.listener_hash "
+    "FROM usage_rows u JOIN subs ON subs.s = {usage_match} "
     "WHERE u.kind = 'stream' AND {counted} AND u.position <= {p} AND u.occurred_at_us >= {p} "
     "AND u.occurred_at_us < {p} GROUP BY subs.sid, u.isrc)"
 )
@@ -120,7 +127,7 @@ _NO_CUT = "percut AS (SELECT r, 0 AS amount FROM rec WHERE 1 = 0)"
 # groups), and every subscriber's parts go to pro-rata and equal share.
 _LEAN = (
     "WITH {subs}, rec AS (SELECT u.isrc AS r, COUNT(*) AS n, 0 AS listeners FROM usage_rows u "
-    "JOIN subs ON subs.s = u.listener_hash WHERE u.kind = 'stream' AND {counted} AND u.position <= {p} "
+    "JOIN subs ON subs.s = {usage_match} WHERE u.kind = 'stream' AND {counted} AND u.position <= {p} "
     "AND u.occurred_at_us >= {p} AND u.occurred_at_us < {p} GROUP BY u.isrc HAVING COUNT(*) >= {p}), {parts} "
     "SELECT 'R', rec.r, rec.n, 0, rec.listeners FROM rec "
     "UNION ALL SELECT 'T', NULL, COUNT(*), SUM(a), SUM(pr) FROM parts"
@@ -170,7 +177,7 @@ def query_store(
 _FAST = (
     "WITH {subs}, {parts}, "
     "withtot AS (SELECT g.sid, g.r, g.n, q.uc, CAST(SUM(g.n) OVER (PARTITION BY g.sid) AS BIGINT) AS ns FROM ("
-    "SELECT subs.sid AS sid, u.isrc AS r, COUNT(*) AS n FROM usage_rows u JOIN subs ON subs.s = u.listener_hash "
+    "SELECT subs.sid AS sid, u.isrc AS r, COUNT(*) AS n FROM usage_rows u JOIN subs ON subs.s = {usage_match} "
     "WHERE u.kind = 'stream' AND {counted} AND u.position <= {p} AND u.occurred_at_us >= {p} "
     "AND u.occurred_at_us < {p} GROUP BY subs.sid, u.isrc) AS g JOIN parts q ON q.sid = g.sid), "
     "cut AS (SELECT sid, r, n, uc, (uc * n) / ns AS fl, (uc * n) % ns AS rem FROM withtot), "
