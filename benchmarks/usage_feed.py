@@ -16,7 +16,15 @@ from typing import Any
 from ledger.application import RoyaltyLedger
 from ledger.domain.usage_batch import UsageBatch
 from ledger.usage.digest import batch_digest
-from ledger.usage.store import LINE_COLUMNS, PG_COPY, PG_TYPES, SQLITE_COLUMN_NAMES, postgres_row, sqlite_row
+from ledger.usage.store import (
+    LINE_COLUMNS,
+    PG_COPY,
+    PG_TYPES,
+    SQLITE_COLUMN_NAMES,
+    SQLITE_POSITIONS_AFTER,
+    postgres_row,
+    sqlite_row,
+)
 
 COLUMNS = ("position", "batch_id", *LINE_COLUMNS)  # the usage_rows contract, in table order
 Row = tuple[Any, ...]  # COLUMNS without position and batch_id
@@ -76,9 +84,12 @@ class _RowsWriter:
         rows = [sqlite_row(positions[0], row) for row in self.rows]
         if not rows:
             return
+        cursor.execute("SELECT COALESCE(MAX(rowid), 0) FROM usage_rows")
+        before = cursor.fetchone()[0]
         cursor.executemany(
             f"INSERT INTO usage_rows ({SQLITE_COLUMN_NAMES}) VALUES ({','.join('?' * len(rows[0]))})", rows
         )
+        cursor.execute(SQLITE_POSITIONS_AFTER, (before,))
 
     def write_postgres(self, cursor: Any, positions: Sequence[int]) -> None:
         # The lean table (migration 0040), as ledger.usage.store writes it.

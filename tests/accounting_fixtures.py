@@ -17,7 +17,7 @@ import psycopg
 from ledger.royalties import to_us
 from ledger.store.config import StoreConfig
 from ledger.store.migrate import pg_conninfo
-from ledger.usage.store import PG_COLUMN_NAMES, SQLITE_COLUMN_NAMES, postgres_row, sqlite_row
+from ledger.usage.store import PG_COLUMN_NAMES, SQLITE_COLUMN_NAMES, SQLITE_POSITIONS_AFTER, postgres_row, sqlite_row
 
 COLUMNS = (
     "position, batch_id, source, usage_id, line_no, kind, occurred_at_us, isrc, upc, "
@@ -93,7 +93,9 @@ def insert_usage_rows(config: StoreConfig, rows: list[tuple[Any, ...]], cursor: 
         conn = sqlite3.connect(config.sqlite_path)
         with conn:
             marks = ", ".join(["?"] * len(lean[0]))
+            ((before,),) = conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM usage_rows")
             conn.executemany(f"INSERT INTO usage_rows ({SQLITE_COLUMN_NAMES}) VALUES ({marks})", lean)
+            conn.execute(SQLITE_POSITIONS_AFTER, (before,))
         conn.close()
         return
     with psycopg.connect(pg_conninfo(config)) as pg, pg.cursor() as cur:

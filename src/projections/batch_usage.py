@@ -8,6 +8,7 @@ table lives in the batch's transaction (emptied at commit on PostgreSQL, before 
 
 from __future__ import annotations
 
+from ledger.usage.positions import position_params, rows_between
 from projections.db import ViewDB
 
 TABLE = "batch_usage"
@@ -29,7 +30,7 @@ SELECT isrc, occurred_at_us - (occurred_at_us % {MINUTE_US}), territory, currenc
        SUM(CASE WHEN kind = 'stream' AND counted THEN 1 ELSE 0 END),
        SUM(gross_micros), source
 FROM usage_rows
-WHERE position >= ? AND position <= ?
+WHERE {{rows}}
 GROUP BY isrc, occurred_at_us - (occurred_at_us % {MINUTE_US}), territory, currency, kind, pricing_model, source
 """
 
@@ -39,6 +40,6 @@ def batch_usage(db: ViewDB, lo: int, hi: int) -> str:
     if db.batch_memo.get(TABLE) != (lo, hi):
         db.execute(_CREATE[db.backend])
         db.execute(f"DELETE FROM {TABLE}")
-        db.execute(_FILL, [lo, hi])
+        db.execute(_FILL.format(rows=rows_between(db.backend)), position_params(db.backend, lo, hi))
         db.batch_memo[TABLE] = (lo, hi)
     return TABLE

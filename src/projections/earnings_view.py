@@ -24,6 +24,7 @@ from ledger.royalties.history import RightsHistory, read_rights_history
 from ledger.royalties.keys import AllocationKey, allocate_accounts, refund_key
 from ledger.royalties.timeline import Segment, rights_timeline
 from ledger.usage.keys import sale_of_refund
+from ledger.usage.positions import position_params, rows_between
 from projections.batch_usage import batch_usage
 from projections.db import ViewDB
 from projections.earnings_rows import AccountDayRows
@@ -60,7 +61,7 @@ SELECT COALESCE(s.isrc, r.isrc), r.currency, COALESCE(s.territory, r.territory),
        COALESCE(s.pricing_model, r.pricing_model), COALESCE(s.occurred_at_us, r.occurred_at_us),
        r.occurred_at_us - (r.occurred_at_us % {day}), COUNT(*), SUM(r.gross_micros)
 FROM usage_rows r {sale}
-WHERE r.position >= ? AND r.position <= ? AND r.kind = 'refund'
+WHERE {rows} AND r.kind = 'refund'
 GROUP BY 1, 2, 3, 4, 5, 6, 7
 ON CONFLICT (isrc, currency, territory, sale_kind, sale_model, sale_at_us, day_us) DO UPDATE SET
     units = {earn_refund_day}.units + excluded.units,
@@ -180,7 +181,10 @@ class EarningsView(ReadModel):
         touched = [
             (str(isrc), int(day))
             for isrc, day in db.execute(
-                _FOLD_REFUNDS.format(day=DAY_US, sale=sale_of_refund(db.backend), **self.t), [batch.lo, batch.hi]
+                _FOLD_REFUNDS.format(
+                    day=DAY_US, sale=sale_of_refund(db.backend), rows=rows_between(db.backend, "r."), **self.t
+                ),
+                position_params(db.backend, batch.lo, batch.hi),
             )
         ]
         for isrc, _ in touched:

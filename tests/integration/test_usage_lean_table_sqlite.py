@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +23,12 @@ from ledger.usage import store as usage_store
 from ledger.usage.ingest import UsageIngest, ingest_rows
 from ledger.usage.keys import PROBE, KeyspaceFull, sale_of_refund, usage_key, usage_keys
 from ledger.usage.lines import line_rows
+from ledger.usage.positions import position_params, rows_between
 from ledger.usage.rows import normalise_dicts
 from ledger.usage.store import LINE_COLUMNS, SQLITE_LINE_SELECT, UsageStore, UsageWrite
 from ledger.usage.verify import verify_usage
 from projections.statements.usage import refund_groups
+from tests.accounting_fixtures import Play, insert_usage
 from tests.usage_helpers import ALBUM, ISRCS, SECRET, build_catalogue, clock, play, sale
 
 
@@ -209,6 +212,11 @@ def test_a_store_written_before_the_lean_table_moves_into_it_and_keeps_working(o
         # is new to the store's lookups (the run's memory numbers the fan's plays).
         patch.setattr(UsageWrite, "write_sqlite", _old_write_sqlite)
         patch.setattr(UsageStore, "existing_payloads", _old_existing_payloads)
+        patch.setattr(
+            UsageStore,
+            "watermark",
+            lambda self: int(self.query("SELECT COALESCE(MAX(position), 0) FROM usage_rows", "")[0][0]),
+        )
         patch.setattr(UsageStore, "prior_counted_plays", lambda self, pairs: {})
         patch.setattr(UsageStore, "sale_lines", lambda self, source, ids: {})  # the sale is in the batch
         old = RoyaltyLedger(old_store, clock=clock)
@@ -237,6 +245,9 @@ def test_a_store_written_before_the_lean_table_moves_into_it_and_keeps_working(o
         assert all(rk == (None if r is None else usage_key(s, r)) for s, _, _, r, rk in keyed)
         # Each batch's last play of a pair, and the three rows from "before 0009".
         last = q(app, "SELECT usage_id FROM usage_rows WHERE pair_last = 1 ORDER BY 1")
+        runs = q(app, "SELECT position, first_row, last_row FROM usage_positions ORDER BY 1")
+        assert runs == q(app, "SELECT position, MIN(rowid), MAX(rowid) FROM usage_rows GROUP BY 1 ORDER BY 1")
+        assert [r[0] for r in runs] == sorted({r[0] for r in before})
         assert last == [("f0",), ("f1",), ("f2",), ("f3",), ("f4",), ("x1",)]
         assert UsageStore(app).watermark() == max(r[0] for r in before)
         # Idempotent across the move: every id is a duplicate.
@@ -260,3 +271,41 @@ def test_a_store_written_before_the_lean_table_moves_into_it_and_keeps_working(o
             conn.close()
     finally:
         app.close()
+
+
+def test_a_position_range_is_read_by_its_batches_rowid_runs(app: RoyaltyLedger) -> None:
+    """No per-row position index (migration 0046): each batch's rows are one rowid run in
+    usage_positions, and a position range reads the runs' span of the table, re-checking the
+    position on each row."""
+    summary = ingest(app, [play(f"p{i}", listener=f"l{i}") for i in range(7)], batch_size=3)
+    runs = q(app, "SELECT position, first_row, last_row FROM usage_positions ORDER BY position")
+    assert [p for p, _, _ in runs] == summary.positions
+    assert [(first, last) for _, first, last in runs] == [(1, 3), (4, 6), (7, 7)]
+    stored = q(app, "SELECT position, MIN(rowid), MAX(rowid) FROM usage_rows GROUP BY position ORDER BY 1")
+    assert stored == runs
+    assert UsageStore(app).watermark() == summary.positions[-1]
+    lo, hi = summary.positions[1], summary.positions[2]
+    between = f"SELECT usage_id FROM usage_rows WHERE {rows_between('sqlite')} ORDER BY 1"
+    assert q(app, between, position_params("sqlite", lo, hi)) == [("p3",), ("p4",), ("p5",), ("p6",)]
+    assert q(app, between, position_params("sqlite", hi + 1, hi + 9)) == []
+    conn = sqlite3.connect(str(app.config.sqlite_path))
+    try:
+        assert not conn.execute("SELECT name FROM sqlite_schema WHERE name = 'usage_rows_position_idx'").fetchall()
+        plan = " ".join(
+            str(r[3]) for r in conn.execute(f"EXPLAIN QUERY PLAN {between}", position_params("sqlite", 1, 2))
+        )
+        assert "SEARCH usage_rows USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)" in plan, plan
+        for statement in ("UPDATE usage_positions SET last_row = 1", "DELETE FROM usage_positions"):
+            with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+                conn.execute(statement)
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            conn.execute(
+                "INSERT OR REPLACE INTO usage_positions (rowid, position, first_row, last_row) VALUES (1, 1, 1, 1)"
+            )
+    finally:
+        conn.close()
+    # Lines written apart from their batch's run (a fixture's rows at an earlier position) are
+    # still read with it: the runs recorded for a position are all spanned.
+    insert_usage(app.config, summary.positions[0], [Play("late", ISRCS[0], datetime(2026, 10, 3, tzinfo=UTC), 5)])
+    first = position_params("sqlite", summary.positions[0], summary.positions[0])
+    assert q(app, between, first) == [("late",), ("p0",), ("p1",), ("p2",)]

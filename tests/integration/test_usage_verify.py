@@ -83,7 +83,8 @@ def test_a_row_smuggled_in_at_no_batch_is_reported(app: RoyaltyLedger) -> None:
     sqlite = f"INSERT INTO usage_rows ({SQLITE_COLUMN_NAMES}) SELECT {values} FROM usage_rows WHERE usage_id = 'p1'"
     _tamper(app, sqlite if app.config.backend == "sqlite" else postgres)
     report = verify_usage(app)
-    assert report.problems == [(0, "1 usage lines stored at positions no batch event holds")]
+    assert len(report.problems) == 1 and report.problems[0][0] == 0
+    assert report.problems[0][1].startswith("1 usage lines stored ") and "no batch event holds" in report.problems[0][1]
 
 
 def test_a_batch_from_before_digest_scheme_2_is_counted_not_failed(app: RoyaltyLedger) -> None:

@@ -91,9 +91,10 @@ SQLITE_LINE_SELECT = ", ".join(
     f"lower(hex({c}))" if c in ("listener_hash", "payload_sha256") else c for c in LINE_COLUMNS
 )
 SQLITE_CACHE_KIB = 256 * 1024
-_WATERMARK = "SELECT COALESCE(MAX(position), 0) AS w FROM usage_rows"
-# PostgreSQL: the table's position index is BRIN (no MAX by index); one row per batch instead.
-_PG_WATERMARK = "SELECT COALESCE(MAX(position), 0) AS w FROM usage_positions"
+# No position index on either table (BRIN on PostgreSQL, none on SQLite: migrations 0040, 0046);
+# one row per batch instead.
+_WATERMARK = "SELECT COALESCE(MAX(position), 0) AS w FROM usage_positions"
+_PG_WATERMARK = _WATERMARK
 
 
 def postgres_row(position: int, line: Sequence[Any], last: bool = False) -> tuple[Any, ...]:
@@ -105,6 +106,12 @@ def postgres_row(position: int, line: Sequence[Any], last: bool = False) -> tupl
 
 
 SQLITE_COLUMN_NAMES = "position, " + ", ".join(_SQLITE_COLUMNS)
+# Rows written apart from the writer (a test's fixture, a synthetic feed): their rowid runs per
+# position, recorded for the readers (migration 0046), given the highest rowid before them.
+SQLITE_POSITIONS_AFTER = (
+    "INSERT INTO usage_positions (position, first_row, last_row) "
+    "SELECT position, MIN(rowid), MAX(rowid) FROM usage_rows WHERE rowid > ? GROUP BY position"
+)
 
 
 def sqlite_row(position: int, line: Sequence[Any], last: bool = False) -> tuple[Any, ...]:
@@ -334,6 +341,10 @@ class UsageWrite:
         self._check(int(cursor.fetchone()[0]))
         if self.lines.num_rows:
             keys = usage_keys(self.lines.column("source"), self.lines.column("usage_id"))
+            # The batch's rows are one rowid run (usage_positions, migration 0046): rowids are
+            # the highest + 1 (no row is ever deleted), checked rather than assumed.
+            cursor.execute("SELECT COALESCE(MAX(rowid), 0) FROM usage_rows")
+            before = int(cursor.fetchone()[0])
             cursor.execute("SAVEPOINT usage_lines")  # a refused key is looked at below
             try:
                 _sqlite_insert(cursor, position, self.lines, keys)
@@ -345,6 +356,14 @@ class UsageWrite:
                 cursor.execute("ROLLBACK TO usage_lines")
                 _sqlite_insert(cursor, position, self.lines, keys + self._probe_sqlite(cursor, keys))
             cursor.execute("RELEASE usage_lines")
+            cursor.execute("SELECT MAX(rowid) FROM usage_rows")
+            last = int(cursor.fetchone()[0])
+            if last - before != self.lines.num_rows:
+                raise RuntimeError(f"usage rows {before + 1}…{last} are not this batch's {self.lines.num_rows} lines")
+            cursor.execute(
+                "INSERT INTO usage_positions (position, first_row, last_row) VALUES (?, ?, ?)",
+                (position, before + 1, last),
+            )
         prefix = f"{int(position)}, '{bid}'"  # an int and a hex string: safe to inline
         cursor.executemany(
             "INSERT INTO usage_quarantine (quarantine_id, source, usage_id, raw_sha256, reason, "

@@ -18,13 +18,16 @@ from typing import TYPE_CHECKING, Any
 
 from ledger.domain.usage_batch import UsageBatch
 from ledger.usage.digest import batch_digest
+from ledger.usage.positions import rows_between
 from ledger.usage.store import PG_LINE_SELECT, SQLITE_LINE_SELECT, UsageStore
 
 if TYPE_CHECKING:
     from ledger.application import RoyaltyLedger
 
 # The hashes as hex text on both backends (both store them as bytes: migrations 0040 and 0045).
-_LINES = f"SELECT {SQLITE_LINE_SELECT} FROM usage_rows WHERE position = {{p}}"
+# SQLite: the batch's rowid run (migration 0046), the position re-checked on each row; a row
+# outside every run is still counted (`_TOTAL`), as a line at no batch's position.
+_LINES = f"SELECT {SQLITE_LINE_SELECT} FROM usage_rows WHERE {rows_between('sqlite', mark='{p}')}"
 _PG_LINES = f"SELECT {PG_LINE_SELECT} FROM usage_rows WHERE position = {{p}}"
 _QUARANTINED = (
     "SELECT quarantine_id, source, usage_id, raw_sha256, reason, detail, raw_row FROM usage_quarantine "
@@ -63,7 +66,9 @@ class UsageReport:
 
 
 def _query(store: UsageStore, sql: str, position: int, pg_sql: str | None = None) -> list[tuple[Any, ...]]:
-    return store.query(sql.format(p="?"), (pg_sql or sql).format(p="%s"), (position,))
+    pg = pg_sql or sql
+    marks = (sql if store.backend == "sqlite" else pg).count("{p}")  # every one is the position
+    return store.query(sql.format(p="?"), pg.format(p="%s"), (position,) * marks)
 
 
 def verify_usage(app: RoyaltyLedger) -> UsageReport:
@@ -106,7 +111,10 @@ def verify_usage(app: RoyaltyLedger) -> UsageReport:
             )
     stored = int(store.query(_TOTAL, _TOTAL)[0][0])
     if stored != report.lines:
-        report.problems.append((0, f"{stored - report.lines} usage lines stored at positions no batch event holds"))
+        where = "at positions no batch event holds"
+        if store.backend == "sqlite":  # a line is read by its batch's rowid run (migration 0046)
+            where = "outside every batch's rows (at a position no batch event holds, or apart from its batch's run)"
+        report.problems.append((0, f"{stored - report.lines} usage lines stored {where}"))
     stored_quarantine = int(store.query(_QUARANTINE_TOTAL, _QUARANTINE_TOTAL)[0][0])
     if stored_quarantine != report.quarantine_rows:
         report.problems.append(

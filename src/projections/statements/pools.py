@@ -29,6 +29,7 @@ from ledger.royalties.keys import AllocationKey, allocate
 from ledger.royalties.timeline import context_at
 from ledger.store.config import StoreConfig
 from ledger.store.migrate import pg_conninfo
+from ledger.usage.positions import position_params, rows_between
 from projections.statements.compute import LineAmounts, LineKey, PeriodResult, add_parts
 
 PPM = 1_000_000
@@ -359,8 +360,8 @@ _CONTRIBUTED_BETWEEN = (
     "AND occurred_at_us >= {p} AND occurred_at_us < {p} LIMIT 1"
 )
 _STREAMED_BETWEEN = (
-    "SELECT 1 FROM usage_rows u WHERE u.position > {p} AND u.position <= {p} "
-    "AND u.occurred_at_us >= {p} AND u.occurred_at_us < {p} AND u.kind = 'stream' LIMIT 1"
+    "SELECT 1 FROM usage_rows u WHERE {rows} "
+    "AND u.occurred_at_us >= {{p}} AND u.occurred_at_us < {{p}} AND u.kind = 'stream' LIMIT 1"
 )
 
 
@@ -376,9 +377,10 @@ def pools_unchanged(config: StoreConfig, history: RightsHistory, period: Period,
     if any(lo < position <= hi for position in positions):
         return False
     start, end = period_bounds_us(period)
-    return not any(
-        query_store(config, text, (lo, hi, start, end)) for text in (_CONTRIBUTED_BETWEEN, _STREAMED_BETWEEN)
-    )
+    if query_store(config, _CONTRIBUTED_BETWEEN, (lo, hi, start, end)):
+        return False
+    streamed = _STREAMED_BETWEEN.format(rows=rows_between(config.backend, "u.", after=True, mark="{p}"))
+    return not query_store(config, streamed, (*position_params(config.backend, lo, hi), start, end))
 
 
 def _account_line(

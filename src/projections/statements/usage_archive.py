@@ -32,6 +32,7 @@ from ledger.royalties import period_bounds_us
 from ledger.store.config import StoreConfig
 from ledger.store.migrate import pg_conninfo
 from ledger.usage.keys import sale_of_refund
+from ledger.usage.positions import position_params, rows_between
 
 ARCHIVE_SCHEMA = pa.schema(
     [
@@ -61,7 +62,7 @@ _COLUMNS = (
 )
 _USAGE = (
     f"SELECT {_COLUMNS}, NULL, NULL, NULL, NULL, NULL FROM usage_rows r "
-    "WHERE r.kind <> 'refund' AND r.position > {p} AND r.position <= {p} "
+    "WHERE r.kind <> 'refund' AND {rows} "
     "AND r.occurred_at_us >= {p} AND r.occurred_at_us < {p}"
 )
 # The same join as the store engine's refund pre-sum (projections.statements.usage._REFUNDS).
@@ -70,7 +71,7 @@ _REFUNDS = (
     "COALESCE(s.pricing_model, r.pricing_model), COALESCE(s.territory, r.territory), "
     "COALESCE(s.occurred_at_us, r.occurred_at_us) "
     "FROM usage_rows r {sale} "
-    "WHERE r.kind = 'refund' AND r.position > {p} AND r.position <= {p} "
+    "WHERE r.kind = 'refund' AND {rows} "
     "AND r.occurred_at_us >= {p} AND r.occurred_at_us < {p}"
 )
 
@@ -150,7 +151,10 @@ def _postgres_batches(config: StoreConfig, params: tuple[int, int, int, int]) ->
         ) from exc
     with adbc.connect(pg_conninfo(config)) as conn, conn.cursor() as cur:
         for query in (_USAGE, _REFUNDS):
-            cur.execute(_numbered(query.replace("{sale}", sale_of_refund("postgres"))), params)
+            text = query.replace("{sale}", sale_of_refund("postgres"))
+            cur.execute(
+                _numbered(text.replace("{rows}", rows_between("postgres", "r.", after=True, mark="{p}"))), params
+            )
             reader = cur.fetch_record_batch()
             for batch in reader:
                 yield _conform(batch)
@@ -167,7 +171,13 @@ def _sqlite_batches(config: StoreConfig, params: tuple[int, int, int, int]) -> I
     conn = sqlite3.connect(f"file:{config.sqlite_path}?mode=ro", uri=True, timeout=30)
     try:
         for query in (_USAGE, _REFUNDS):
-            cur = conn.execute(query.format(p="?", sale=sale_of_refund("sqlite")), params)
+            # The position range as the batches' rowid runs (migration 0046).
+            rows = rows_between("sqlite", "r.", after=True)
+            low, upto, start, end = params
+            cur = conn.execute(
+                query.format(p="?", sale=sale_of_refund("sqlite"), rows=rows),
+                (*position_params("sqlite", low, upto), start, end),
+            )
             while rows := cur.fetchmany(100_000):
                 columns = list(zip(*rows, strict=True))
                 arrays = [_sqlite_array(c, f.type) for c, f in zip(columns, ARCHIVE_SCHEMA, strict=True)]
