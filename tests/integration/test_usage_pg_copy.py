@@ -4,6 +4,8 @@ text, and a position written in after the bytes were built."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg
 import pyarrow as pa
 import pytest
@@ -22,9 +24,10 @@ ROWS = [
 
 
 @pytest.mark.postgres
-def test_copy_bytes_built_in_bulk_read_back_as_the_values(pg_config: StoreConfig) -> None:
+@pytest.mark.parametrize("rows", [ROWS, ROWS[:2]], ids=["with NULLs", "fixed-width columns packed by numpy"])
+def test_copy_bytes_built_in_bulk_read_back_as_the_values(pg_config: StoreConfig, rows: list[tuple[Any, ...]]) -> None:
     kinds = [pa.int64()] * 4 + [pa.bool_(), pa.string(), pa.string(), pa.string()]
-    arrays = [pa.array(list(values), kind) for values, kind in zip(zip(*ROWS, strict=True), kinds, strict=True)]
+    arrays = [pa.array(list(values), kind) for values, kind in zip(zip(*rows, strict=True), kinds, strict=True)]
     arrays[5] = hex_to_bytes(arrays[5])
     body = copy_body(arrays, TYPES)
     body.set_first_int8(1_234_567)  # the batch's position, known only once its event is written
@@ -35,7 +38,7 @@ def test_copy_bytes_built_in_bulk_read_back_as_the_values(pg_config: StoreConfig
             copy.write(body.data.data)
             copy.write(TRAILER)
         back = conn.execute("SELECT p, a, b, c, d, encode(h, 'hex'), s, r FROM t ORDER BY a NULLS LAST").fetchall()
-    expected = sorted(ROWS, key=lambda row: (row[1] is None, row[1] or 0))
+    expected = sorted(rows, key=lambda row: (row[1] is None, row[1] or 0))
     assert back == [(1_234_567, *row[1:]) for row in expected]
 
 

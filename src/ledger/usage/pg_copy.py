@@ -4,12 +4,14 @@ A binary COPY stream is a signature, then per row a 16-bit field count and per f
 length (-1: NULL) and the value in network byte order, then a 16-bit -1. Each column becomes one
 Arrow binary array of its fields' bytes (numpy does the byte order), the columns are joined
 element-wise into rows, and the rows' data buffer is the stream's body as it stands.
+Fixed-width columns without NULLs are packed together by numpy first (copy_body).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -68,12 +70,45 @@ class CopyBody:
 
 
 def copy_body(columns: Sequence[pa.Array], pg_types: Sequence[str]) -> CopyBody:
-    """The rows of a binary COPY of equal-length columns."""
+    """The rows of a binary COPY of equal-length columns.
+
+    Consecutive fixed-width columns without NULLs (and 32-byte hashes given as fixed-size
+    binary) are packed together by numpy, lengths and values, as one block per row; a text or
+    nullable column adds its lengths (-1: NULL) and its values as two more pieces; one Arrow
+    join of all the pieces makes the rows."""
     n = len(columns[0])
-    count = np.full(n, len(columns), dtype=">i2")
-    rows = pc.binary_join_element_wise(
-        _fixed_size(count, n, 2), *(_field(c, t) for c, t in zip(columns, pg_types, strict=True)), _NOTHING
-    )
+    pieces: list[pa.Array] = []
+    block: list[tuple[str, Any, Any]] = [("count", ">i2", len(columns))]
+
+    def flush() -> None:
+        if block:
+            packed = np.empty(n, dtype=[(name, kind) for name, kind, _ in block])
+            for name, _, values in block:
+                packed[name] = values
+            pieces.append(_fixed_size(packed, n, packed.dtype.itemsize))
+            block.clear()
+
+    for k, (column, pg_type) in enumerate(zip(columns, pg_types, strict=True)):
+        if pg_type in _FIXED and not column.null_count:
+            numpy_type, width = _FIXED[pg_type]
+            values = pc.cast(column, pa.uint8() if pg_type == "bool" else pa.int64())
+            if pg_type in ("int4", "int2"):  # range-checked by Arrow's safe cast
+                values = pc.cast(values, pa.int32() if pg_type == "int4" else pa.int16())
+            block += [(f"l{k}", ">i4", width), (f"v{k}", numpy_type, values.to_numpy(zero_copy_only=False))]
+        elif pg_type == "bytea" and pa.types.is_fixed_size_binary(column.type) and not column.null_count:
+            width = column.type.byte_width
+            raw = np.frombuffer(column.buffers()[1], dtype=np.uint8, count=n * width, offset=column.offset * width)
+            block += [(f"l{k}", ">i4", width), (f"v{k}", (np.uint8, width), raw.reshape(n, width))]
+        elif pg_type in _FIXED:
+            flush()
+            pieces.append(_field(column, pg_type))
+        else:  # text and bytea: lengths (-1: NULL), then the bytes as they are (text is UTF-8)
+            flush()
+            raw = pc.cast(column, pa.large_binary())
+            lengths = pc.fill_null(pc.binary_length(raw), -1).to_numpy(zero_copy_only=False).astype(">i4")
+            pieces += [_fixed_size(lengths, n, 4), pc.fill_null(raw, _NOTHING) if raw.null_count else raw]
+    flush()
+    rows = pc.binary_join_element_wise(*pieces, _NOTHING)
     _, offsets, data = rows.buffers()
     ends = np.frombuffer(offsets, dtype=np.int64, count=n + 1 + rows.offset)[rows.offset :]
     body = np.frombuffer(data, dtype=np.uint8, count=int(ends[-1]))[int(ends[0]) :].copy()
