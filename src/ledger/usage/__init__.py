@@ -9,7 +9,10 @@ One batch goes through one pipeline, column-wise over the whole batch wherever r
   digest      digest.py: the batch's canonical SHA-256 (UsageBatch.rows_sha256)
   write       store.py (lookups, the side write; pg_copy.py: binary COPY bytes), writer.py
               (SQLite's writer process)
-ingest.py drives it: the next batch is read and prepared while the current one is written.
+ingest.py drives it: the next batch is read and prepared while the current one is written (on
+PostgreSQL the prepared batch's digest and COPY bytes are built on two more threads meanwhile).
+A file's columns stay Arrow arrays throughout (rows.ArrowColumn); the run's memory of ids and
+stream2own counts is in memory.py.
 
 Public entry points (import them from their modules; this package imports nothing on purpose,
 so the ledger application stays light):
