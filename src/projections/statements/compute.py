@@ -19,10 +19,9 @@ import pyarrow as pa
 
 from ledger.domain.period import Period
 from ledger.royalties import KeyTotals, RightsHistory
-from ledger.royalties.allocation import AllocationContext, Part, right_weights
+from ledger.royalties.allocation import AllocationContext, Part, allocate_key_parts, right_weights
 from ledger.royalties.keys import AllocationKey, allocate, refund_key
 from ledger.store.config import StoreConfig
-from projections.statements.batch import allocate_many
 from projections.statements.usage import StoreUsage, UsageReader, usage_keys
 
 if TYPE_CHECKING:
@@ -171,17 +170,11 @@ def _compute_period(
     reader: UsageReader | None,
     pools: Callable[[Period, int], list[PoolPeriod]] | None,
 ) -> PeriodResult:
+    from projections.statements.usage_columns import add_usage_lines
+
     result = PeriodResult(period, as_of)
-    usage: list[tuple[AllocationKey, KeyTotals]] = []
-    refunds: list[tuple[AllocationKey, KeyTotals]] = []
-    for key, totals in allocation_keys(config, history, period, as_of, coarse, reader).items():
-        (refunds if key.sale_period_us is not None else usage).append((key, totals))
-    allocated = allocate_many([totals.gross_micros for _, totals in usage], [key.context for key, _ in usage])
-    for (key, totals), (parts, amounts) in zip(usage, allocated, strict=True):
-        add_parts(result, key, totals.units, totals.gross_micros, parts, amounts)
-    for key, totals in refunds:
-        detailed = allocate(key, totals.gross_micros)
-        add_parts(result, key, totals.units, totals.gross_micros, tuple(detailed), list(detailed.values()))
+    if not add_usage_lines(result, config, history, period, as_of, coarse, reader):
+        reference_usage_lines(result, config, history, period, as_of, coarse, reader)
     # Imported sales reports (issue 20): their kind (RIGHT@SOURCE) keeps their keys and lines
     # apart from usage, so they are keyed and allocated column-wise on their own.
     from projections.statements.report_columns import add_report_lines
@@ -193,6 +186,30 @@ def _compute_period(
 
         add_pool_lines(config, history, result, pools(period, as_of) if pools is not None else None)
     return result
+
+
+def reference_usage_lines(
+    result: PeriodResult,
+    config: StoreConfig,
+    history: RightsHistory,
+    period: Period,
+    as_of: int,
+    coarse: Future[pa.Table] | None = None,
+    reader: UsageReader | None = None,
+) -> None:
+    """The period's usage and refund lines key by key: the reference for
+    usage_columns.add_usage_lines (a property test checks they agree), and the path for a key
+    whose gross does not fit int64."""
+    usage: list[tuple[AllocationKey, KeyTotals]] = []
+    refunds: list[tuple[AllocationKey, KeyTotals]] = []
+    for key, totals in allocation_keys(config, history, period, as_of, coarse, reader).items():
+        (refunds if key.sale_period_us is not None else usage).append((key, totals))
+    for key, totals in usage:
+        parts, amounts = allocate_key_parts(totals.gross_micros, key.context)
+        add_parts(result, key, totals.units, totals.gross_micros, parts, amounts)
+    for key, totals in refunds:
+        detailed = allocate(key, totals.gross_micros)
+        add_parts(result, key, totals.units, totals.gross_micros, tuple(detailed), list(detailed.values()))
 
 
 def _version(ctx: AllocationContext, right: str) -> int | None:

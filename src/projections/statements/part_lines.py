@@ -61,19 +61,37 @@ class PartLines:
         key_units: list[int],
         key_gross: list[int],
     ) -> None:
+        """add_columns with each key given as a tuple (currency, recording, kind, territory, …)."""
+        prefix_of: dict[tuple[str, str, str, str], int] = {}
+        key_prefix = np.array([prefix_of.setdefault(k[:4], len(prefix_of)) for k in key_of], dtype=np.int64)
+        prefixes = KeyPrefixes()
+        prefixes.append(list(prefix_of))
+        self.add_columns(result, prefixes, key_prefix, key_units, key_gross)
+
+    def add_columns(
+        self,
+        result: PeriodResult,
+        prefixes: KeyPrefixes,
+        key_prefix: np.ndarray,
+        key_units: np.ndarray | list[int],
+        key_gross: np.ndarray | list[int],
+    ) -> None:
+        """Merge the parts added into `result`'s lines; a key k is (prefixes[key_prefix[k]], its
+        units and gross)."""
         if not self.keys:
             return
         nonzero = np.concatenate(self.micros) != 0  # a zero part makes no line (compute.add_parts)
         keys, metas = np.concatenate(self.keys)[nonzero], np.concatenate(self.metas)[nonzero]
         micros = np.concatenate(self.micros)[nonzero]
-        prefix_of: dict[tuple[str, str, str, str], int] = {}
-        key_prefix = np.array([prefix_of.setdefault(k[:4], len(prefix_of)) for k in key_of], dtype=np.int64)
+        if not len(keys):
+            return
         account_of: dict[str, int] = {}
         meta_account = np.array([account_of.setdefault(a, len(account_of)) for a in self.account], dtype=np.int64)
         suffix_of: dict[tuple[str, int, int, str], int] = {}
         meta_suffix = np.array([suffix_of.setdefault(x, len(suffix_of)) for x in self.suffix], dtype=np.int64)
         line = pairs(pairs(meta_account[metas], key_prefix[keys]), meta_suffix[metas])
         _, first, inverse, counts = np.unique(line, return_index=True, return_inverse=True, return_counts=True)
+        inverse = inverse.reshape(-1)
         merged = self._merged(np.flatnonzero(counts > 1), inverse, keys, metas, micros, key_units, key_gross)
         # merge_line's order: accounts as they first appear, each one's lines as they first appear.
         line_account = meta_account[metas[first]]
@@ -81,7 +99,9 @@ class PartLines:
         np.minimum.at(account_rank, line_account, first)
         order = np.lexsort((first, account_rank[line_account]))
         rep = first[order]
-        source = _Columns(self, key_of, key_units, key_gross, keys[rep], metas[rep], micros[rep], order, merged)
+        source = _Columns(
+            self, prefixes, key_prefix, key_units, key_gross, keys[rep], metas[rep], micros[rep], order, merged
+        )
         runs = [*np.flatnonzero(np.diff(line_account[order], prepend=-1)).tolist(), len(order)]
         accounts, lines = source.metas[runs[:-1]].tolist(), result.lines
         for meta, (begin, end) in zip(accounts, pairwise(runs), strict=True):
@@ -95,48 +115,105 @@ class PartLines:
         keys: np.ndarray,
         metas: np.ndarray,
         micros: np.ndarray,
-        key_units: list[int],
-        key_gross: list[int],
+        key_units: np.ndarray | list[int],
+        key_gross: np.ndarray | list[int],
     ) -> dict[int, tuple[int, int, int, tuple[int, ...]]]:
         """Lines made of several parts: their sums as Python ints (exact), their versions."""
         if not groups.size:
             return {}
         sums: dict[int, list[Any]] = {}
         members = np.flatnonzero(np.isin(inverse, groups))
-        for g, k, m, a in zip(
+        member_keys = keys[members]
+        for g, u, gross, m, a in zip(
             inverse[members].tolist(),
-            keys[members].tolist(),
+            _take(key_units, member_keys),
+            _take(key_gross, member_keys),
             metas[members].tolist(),
             micros[members].tolist(),
             strict=True,
         ):
             found = sums.setdefault(g, [0, 0, 0, set()])
-            found[0] += key_units[k]
-            found[1] += key_gross[k]
+            found[0] += u
+            found[1] += gross
             found[2] += a
             if self.version[m] is not None:
                 found[3].add(self.version[m])
         return {g: (u, gross, a, tuple(sorted(v))) for g, (u, gross, a, v) in sums.items()}
 
 
+def _take(values: np.ndarray | list[int], rows: np.ndarray) -> list[int]:
+    """Python integers of `values` at `rows`."""
+    if isinstance(values, np.ndarray):
+        taken: list[int] = values[rows].tolist()
+        return taken
+    return [values[k] for k in rows.tolist()]
+
+
+class KeyPrefixes:
+    """The distinct (currency, recording, kind, territory) of keys, numbered: four columns of
+    codes over each column's distinct values (a statement's lines read them as columns)."""
+
+    def __init__(self) -> None:
+        self.values: tuple[list[str], ...] = ([], [], [], [])
+        self._ids: tuple[dict[str, int], ...] = ({}, {}, {}, {})
+        self._chunks: list[list[np.ndarray]] = [[], [], [], []]
+        self.size = 0
+
+    def _code(self, column: int, value: str) -> int:
+        ids = self._ids[column]
+        found = ids.get(value)
+        if found is None:
+            found = ids[value] = len(self.values[column])
+            self.values[column].append(value)
+        return found
+
+    def extend(self, *columns: tuple[np.ndarray, list[str]]) -> None:
+        """More prefixes: per column, codes into that column's own list of values."""
+        for column, (codes, values) in enumerate(columns):
+            remap = np.array([self._code(column, v) for v in values], dtype=np.int64)
+            self._chunks[column].append(remap[codes] if len(codes) else np.zeros(0, dtype=np.int64))
+        self.size += len(columns[0][0])
+
+    def append(self, prefixes: list[tuple[str, str, str, str]]) -> None:
+        """More prefixes, each as a tuple."""
+        for column in range(4):
+            codes = [self._code(column, p[column]) for p in prefixes]
+            self._chunks[column].append(np.array(codes, dtype=np.int64))
+        self.size += len(prefixes)
+
+    def codes(self, column: int) -> np.ndarray:
+        chunks = self._chunks[column]
+        if len(chunks) != 1:
+            self._chunks[column] = chunks = [np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)]
+        return chunks[0]
+
+    def tuples(self, prefixes: np.ndarray) -> list[tuple[str, str, str, str]]:
+        columns = [[self.values[c][v] for v in self.codes(c)[prefixes].tolist()] for c in range(4)]
+        return list(zip(*columns, strict=True))
+
+
 class _Columns:
-    """The merged report lines of every account, in columns, in merge_line's order (accounts as
-    they first appear, each one's lines as they first appear): an account's run of rows becomes
-    its LineKey → LineAmounts dict when that account's lines are first used."""
+    """The merged lines of every account, in columns, in merge_line's order (accounts as they
+    first appear, each one's lines as they first appear): an account's run of rows becomes its
+    LineKey → LineAmounts dict when that account's lines are first used."""
+
+    statement_texts: Any = None  # their canonical records, once a statement needs them (statement_columns)
 
     def __init__(
         self,
         parts: PartLines,
-        key_of: list[tuple[str, str, str, str, int]],
-        key_units: list[int],
-        key_gross: list[int],
+        prefixes: KeyPrefixes,
+        key_prefix: np.ndarray,
+        key_units: np.ndarray | list[int],
+        key_gross: np.ndarray | list[int],
         keys: np.ndarray,
         metas: np.ndarray,
         micros: np.ndarray,
         groups: np.ndarray,
         merged: dict[int, tuple[int, int, int, tuple[int, ...]]],
     ) -> None:
-        self.parts, self.key_of, self.key_units, self.key_gross = parts, key_of, key_units, key_gross
+        self.parts, self.prefixes, self.key_prefix = parts, prefixes, key_prefix
+        self.key_units, self.key_gross = key_units, key_gross
         self.keys, self.metas, self.micros, self.groups, self.merged = keys, metas, micros, groups, merged
         self.one_version = [() if v is None else (v,) for v in parts.version]
         self.pending: list[AccountLines] = []  # the accounts not built yet
@@ -157,15 +234,11 @@ class _Columns:
                     one.build_from(self)
 
     def lines(self, begin: int, end: int) -> dict[LineKey, LineAmounts]:
-        ks, ms, key_of, suffix = (
-            self.keys[begin:end].tolist(),
-            self.metas[begin:end].tolist(),
-            self.key_of,
-            self.parts.suffix,
-        )
-        line_keys = map(_new_line, repeat(LineKey), map(add, [key_of[k][:4] for k in ks], [suffix[m] for m in ms]))
-        units = [self.key_units[k] for k in ks]
-        gross = [self.key_gross[k] for k in ks]
+        rows = self.keys[begin:end]
+        ms, suffix = self.metas[begin:end].tolist(), self.parts.suffix
+        prefixes = self.prefixes.tuples(self.key_prefix[rows])
+        line_keys = map(_new_line, repeat(LineKey), map(add, prefixes, [suffix[m] for m in ms]))
+        units, gross = _take(self.key_units, rows), _take(self.key_gross, rows)
         amounts = self.micros[begin:end].tolist()
         versions = [self.one_version[m] for m in ms]
         if self.merged:  # lines made of several parts: their sums and versions

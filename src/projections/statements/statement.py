@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,7 @@ from projections.statements.compute import LineAmounts, LineKey, PeriodResult, c
 from projections.statements.display import percent_text, versions_text
 from projections.statements.pools import PoolPeriod, pool_periods, pools_unchanged
 from projections.statements.reports import sales_report_summaries
+from projections.statements.statement_columns import LazyStatement, earnings_blocks, raw
 from projections.statements.usage import UsageReader
 
 
@@ -171,30 +173,22 @@ def build_statement(
         then = engine.period_result(earlier, after).lines.get(account, {}).get(key)
         return _shown(key, title(key.isrc), _versions(now, then))
 
-    current: tuple[str, list[dict[str, Any]]] | None = None
-    for key, amounts in sorted(engine.period_result(period, as_of).lines.get(account, {}).items()):
-        shown = _shown(key, title(key.isrc), amounts.versions) if display else {}
-        if key.released_from:
-            section(key.currency)["escrow_releases"].append(
-                {**_line(key, amounts), **shown, "dispute": key.released_from, "original_period": str(period)}
-            )
-            continue
-        if current is None or current[0] != key.currency:
-            current = (key.currency, section(key.currency)["earnings"])
-        current[1].append(
-            {
-                "isrc": key.isrc,
-                "kind": key.kind,
-                "territory": key.territory,
-                "right": key.right,
-                "right_ppm": key.right_ppm,
-                "share_ppm": key.share_ppm,
-                "units": amounts.units,
-                "gross_micros": amounts.gross_micros,
-                "amount_micros": amounts.amount_micros,
-                **shown,
-            }
+    lines = engine.period_result(period, as_of).lines.get(account, {})
+    # A close or a replay hashes the lines' canonical records straight from their columns; the
+    # document builds its earnings lists when something reads it (statement_columns).
+    blocks = None if display else earnings_blocks(lines)
+    pending = {}
+    if blocks is None:
+        _current_lines(
+            section,
+            lines,
+            period,
+            (lambda key, amounts: _shown(key, title(key.isrc), amounts.versions)) if display else None,
         )
+    else:
+        for block in blocks:
+            section(block.currency)
+            pending[block.currency] = block
     for earlier, key, diff in engine.adjustments(account, period, as_of):
         entry = {
             "original_period": str(earlier),
@@ -237,7 +231,8 @@ def build_statement(
                 }
             )
     for cur, sec in currencies.items():
-        sec["earnings_micros"] = sum(x["amount_micros"] for x in sec["earnings"])
+        in_columns = pending.get(cur)
+        sec["earnings_micros"] = in_columns.micros if in_columns else sum(x["amount_micros"] for x in sec["earnings"])
         sec["escrow_release_micros"] = sum(x["amount_micros"] for x in sec["escrow_releases"])
         sec["adjustment_micros"] = sum(x["amount_micros"] for x in sec["adjustments"])
         sec["payout_micros"] = sum(x["amount_micros"] for x in sec["payouts"])
@@ -261,7 +256,43 @@ def build_statement(
         sources = {x["kind"].split("@", 1)[1] for s in currencies.values() for x in s["earnings"] if "@" in x["kind"]}
         if sources:
             doc["sales_reports"] = sales_report_summaries(engine.config, period, as_of, sources)
+    if pending:
+        texts = {cur: block.text for cur, block in pending.items()}
+        return LazyStatement(doc, texts, lambda: _current_lines(section, lines, period, None))
     return doc
+
+
+def _current_lines(
+    section: Callable[[str], dict[str, Any]],
+    lines: dict[LineKey, LineAmounts],
+    period: Period,
+    shown_of: Callable[[LineKey, LineAmounts], dict[str, Any]] | None,
+) -> None:
+    """The period's lines into their currency's section: earnings, and escrow releases apart."""
+    current: tuple[str, list[dict[str, Any]]] | None = None
+    for key, amounts in sorted(lines.items()):
+        shown = shown_of(key, amounts) if shown_of is not None else {}
+        if key.released_from:
+            section(key.currency)["escrow_releases"].append(
+                {**_line(key, amounts), **shown, "dispute": key.released_from, "original_period": str(period)}
+            )
+            continue
+        if current is None or current[0] != key.currency:
+            current = (key.currency, section(key.currency)["earnings"])
+        current[1].append(
+            {
+                "isrc": key.isrc,
+                "kind": key.kind,
+                "territory": key.territory,
+                "right": key.right,
+                "right_ppm": key.right_ppm,
+                "share_ppm": key.share_ppm,
+                "units": amounts.units,
+                "gross_micros": amounts.gross_micros,
+                "amount_micros": amounts.amount_micros,
+                **shown,
+            }
+        )
 
 
 # A statement's per-currency summary, in reading order (every rendering shows these columns).
@@ -302,11 +333,14 @@ def canonical(document: dict[str, Any]) -> bytes:
     micro-units; a line-oriented form hashes hundreds of thousands of lines in well under a
     second, which a sorted-keys JSON dump does not.
     """
+    document, pending = raw(document)  # earnings still in columns: their records as they are
     out = ["royalty-statement/1"]
     for name in ("account", "period", "as_of_position", "previous_period"):
         out.append(f"{name}\t{_text(document[name])}")
     for currency, sec in sorted(document["currencies"].items()):
         out.append("\t".join(["C", currency, *(str(sec[k]) for k in SUMMARY_FIELDS)]))
+        if currency in pending:
+            out.append(pending[currency])
         out.extend(
             f"E\t{_plain(x['isrc'])}\t{_plain(x['kind'])}\t{_plain(x['territory'])}\t"
             f"{_plain(x['right'])}\t{x['right_ppm']:d}\t{x['share_ppm']:d}\t{x['units']:d}\t"
@@ -343,6 +377,7 @@ def statement_hash(document: dict[str, Any]) -> str:
 
 def totals_of(document: dict[str, Any]) -> dict[str, dict[str, int]]:
     """The per-currency totals a PeriodClosed records for one account."""
+    document, _ = raw(document)
     return {
         cur: {
             "opening": s["opening_micros"],
