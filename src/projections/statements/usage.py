@@ -200,6 +200,12 @@ def _fetch_postgres(config: StoreConfig, query: sql.Composed) -> list[tuple[obje
     with psycopg.connect(pg_conninfo(config)) as conn, conn.cursor(binary=True) as cur:
         # The hash aggregate of a month's usage should stay in memory, not spill to disk.
         cur.execute("SET LOCAL work_mem = '256MB'")
+        # A half's predicate on hashtext() is estimated at 0.5 % of the rows (the default for an
+        # expression) where it is 50 %: the planner then sorts millions of rows to group them
+        # (EXPLAIN ANALYZE at 10 M plays: the sort took 3.3 s of a 6.6 s half). Hashing is what
+        # a month's few hundred thousand groups want; JIT compiling pays nothing back here.
+        cur.execute("SET LOCAL enable_sort = off")
+        cur.execute("SET LOCAL jit = off")
         # One result set, rows built in C (COPY TO would hand back one libpq message per row).
         rows: list[tuple[object, ...]] = cur.execute(query).fetchall()
     return rows
