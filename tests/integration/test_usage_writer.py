@@ -118,7 +118,7 @@ def test_a_batch_the_writer_process_refuses_leaves_nothing_behind(tmp_path: Path
             1,
             ISRCS[0],
             None,
-            "h" * 64,
+            "ab" * 32,  # hex, as every stored hash
             "DE",
             60,
             "EUR",
@@ -127,7 +127,7 @@ def test_a_batch_the_writer_process_refuses_leaves_nothing_behind(tmp_path: Path
             1,
             1,
             True,
-            "p" * 64,
+            "cd" * 32,
             None,
         )
         stale = UsageWrite(batch.id.hex, expected_watermark=head + 99, lines=lines_from_rows([line]))

@@ -323,6 +323,7 @@ class UsageWrite:
     resolved: list[tuple[str, str]] = field(default_factory=list)  # (quarantine_id, outcome)
     ownership: list[tuple[Any, ...]] = field(default_factory=list)
     copy_body: CopyBody | None = None  # PostgreSQL: the lines' COPY bytes, built ahead (stage_copy)
+    sqlite_rows: SqliteRows | None = None  # SQLite: the lean table's columns, built ahead (stage_sqlite)
 
     def _position(self, positions: Sequence[int]) -> int:
         assert len(positions) == 1, "a usage batch is saved as exactly one event"
@@ -339,27 +340,27 @@ class UsageWrite:
         cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
         cursor.execute(_WATERMARK)
         self._check(int(cursor.fetchone()[0]))
-        if self.lines.num_rows:
-            keys = usage_keys(self.lines.column("source"), self.lines.column("usage_id"))
+        rows = self.sqlite_rows if self.sqlite_rows is not None else sqlite_rows(self.lines)
+        if rows.num_rows:
             # The batch's rows are one rowid run (usage_positions, migration 0046): rowids are
             # the highest + 1 (no row is ever deleted), checked rather than assumed.
             cursor.execute("SELECT COALESCE(MAX(rowid), 0) FROM usage_rows")
             before = int(cursor.fetchone()[0])
             cursor.execute("SAVEPOINT usage_lines")  # a refused key is looked at below
             try:
-                _sqlite_insert(cursor, position, self.lines, keys)
+                _sqlite_insert(cursor, position, rows)
             except (sqlite3.IntegrityError, IntegrityError):
                 # A key is taken: by one of these ids (a duplicate: refused below, and the caller
                 # looks every id up and prepares the batch again) or, rarely, by another id with
                 # the same 64-bit key (then the next free key of its probe range, found under the
                 # log's write lock).
                 cursor.execute("ROLLBACK TO usage_lines")
-                _sqlite_insert(cursor, position, self.lines, keys + self._probe_sqlite(cursor, keys))
+                _sqlite_insert(cursor, position, rows, _probe_sqlite(cursor, rows))
             cursor.execute("RELEASE usage_lines")
             cursor.execute("SELECT MAX(rowid) FROM usage_rows")
             last = int(cursor.fetchone()[0])
-            if last - before != self.lines.num_rows:
-                raise RuntimeError(f"usage rows {before + 1}…{last} are not this batch's {self.lines.num_rows} lines")
+            if last - before != rows.num_rows:
+                raise RuntimeError(f"usage rows {before + 1}…{last} are not this batch's {rows.num_rows} lines")
             cursor.execute(
                 "INSERT INTO usage_positions (position, first_row, last_row) VALUES (?, ?, ?)",
                 (position, before + 1, last),
@@ -381,18 +382,10 @@ class UsageWrite:
             self.ownership,
         )
 
-    def _probe_sqlite(self, cursor: Any, keys: np.ndarray) -> np.ndarray:
-        """`_probe` on SQLite: per line, its probe, the keys being the client's."""
-        ids = list(zip(self.lines.column("source").to_pylist(), self.lines.column("usage_id").to_pylist(), strict=True))
-        starts = dict(zip(ids, keys.tolist(), strict=True))
-        cursor.execute(
-            "SELECT u.usage_key, u.source, u.usage_id FROM json_each(?) AS p CROSS JOIN usage_rows AS u "
-            f"ON u.usage_key BETWEEN p.value AND p.value + {PROBE - 1} AND u.line_no = 0",
-            (json.dumps(sorted(set(starts.values()))),),
-        )
-        held = {int(r[0]): (r[1], r[2]) for r in cursor.fetchall()}
-        probes = _assign_probes(starts, held, sqlite3.IntegrityError)
-        return np.array([probes[line] for line in ids], dtype=np.int64)
+    def stage_sqlite(self) -> None:
+        """Build the lean SQLite table's columns now (on the thread that stages batches)."""
+        if self.sqlite_rows is None:
+            self.sqlite_rows = sqlite_rows(self.lines)
 
     def _probe(self, cursor: Any) -> list[int]:
         """Per line, its probe (0 … PROBE-1), under the log's write lock: refuse (the primary
@@ -516,14 +509,29 @@ def _sql_literal(value: Any) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def _sqlite_insert(cursor: Any, position: int, lines: pa.Table, keys: np.ndarray) -> None:
-    """The lines into the lean table by one executemany. A column with one value for the whole
-    batch (kind, source, currency, pricing model and version, an absent upc or refund …) is
-    written as a literal in the statement instead of a parameter per row: parameter binding was
-    the writer's largest cost after the indexes (docs/usage-formats.md, "Performance")."""
+@dataclass
+class SqliteRows:
+    """A batch's lines as the lean SQLite table's columns (`sqlite_rows`): the ones that vary, as
+    Arrow, and the ones with one value for the whole batch (kind, source, currency, pricing model
+    and version, an absent upc or refund …) as constants, written as literals in the statement
+    instead of a parameter per row — parameter binding was the writer's largest cost after the
+    indexes (docs/usage-formats.md, "Performance"). usage_key (before any probe), source and
+    usage_id always vary: the probe reads them."""
+
+    varying: pa.Table
+    constants: dict[str, Any]
+
+    @property
+    def num_rows(self) -> int:
+        return int(self.varying.num_rows)
+
+
+def sqlite_rows(lines: pa.Table) -> SqliteRows:
+    """The lines' keys, refund keys and BLOB hashes, column-wise (built ahead of the write, on the
+    thread that stages the batch, so the writer process only binds them)."""
     columns: dict[str, Any] = {name: lines.column(name) for name in LINE_COLUMNS}
     columns["pair_last"] = lines.column("pair_last")
-    columns["usage_key"] = pa.array(keys, pa.int64())
+    columns["usage_key"] = pa.array(usage_keys(columns["source"], columns["usage_id"]), pa.int64())
     refund_of = columns["refund_of"]
     if refund_of.null_count == len(refund_of):
         columns["refund_key"] = pa.nulls(len(refund_of), pa.int64())
@@ -533,20 +541,43 @@ def _sqlite_insert(cursor: Any, position: int, lines: pa.Table, keys: np.ndarray
         columns["refund_key"] = pc.if_else(has, pa.array(refund_keys, pa.int64()), pa.scalar(None, pa.int64()))
     for digest in ("listener_hash", "payload_sha256"):
         columns[digest] = hex_to_bytes(columns[digest])
+    varying, constants = {}, {}
+    for name in _SQLITE_COLUMNS:
+        one = _VARIES if name in ("usage_key", "source", "usage_id") else _single_value(columns[name])
+        if one is _VARIES:
+            varying[name] = columns[name]
+        else:
+            constants[name] = one
+    return SqliteRows(pa.table(varying), constants)
+
+
+def _sqlite_insert(cursor: Any, position: int, rows: SqliteRows, probes: np.ndarray | None = None) -> None:
+    """The lines into the lean table by one executemany, `probes` added to their keys."""
     values, bound = [], []
     for name in _SQLITE_COLUMNS:
-        column = columns[name]
-        one = _single_value(column)
-        if one is not _VARIES:
-            values.append(_sql_literal(one))
+        if name in rows.constants:
+            values.append(_sql_literal(rows.constants[name]))
+            continue
+        values.append("?")
+        column = rows.varying.column(name)
+        if name == "usage_key" and probes is not None:
+            bound.append((column.to_numpy() + probes).tolist())
         else:
-            values.append("?")
-            bound.append(column.to_pylist())
+            bound.append(_python_values(column))
     names = ", ".join(_SQLITE_COLUMNS)
     cursor.executemany(
         f"INSERT INTO usage_rows (position, {names}) VALUES ({int(position)}, {', '.join(values)})",
         zip(*bound, strict=True),
     )
+
+
+def _python_values(column: pa.ChunkedArray) -> list[Any]:
+    """A column's values as Python objects for binding: integers and booleans (as 0/1) without
+    a null through numpy, ≈ 4x faster than `to_pylist`."""
+    if column.null_count == 0 and (pa.types.is_integer(column.type) or pa.types.is_boolean(column.type)):
+        values = column.to_numpy()
+        return (values.astype(np.int8) if values.dtype == bool else values).tolist()  # type: ignore[no-any-return]
+    return column.to_pylist()  # type: ignore[no-any-return]
 
 
 _VARIES = object()
@@ -567,3 +598,18 @@ def _single_value(column: pa.Array | pa.ChunkedArray) -> Any:
         return column[0].as_py()
     low, high = pc.min_max(column).values()
     return low.as_py() if low == high else _VARIES
+
+
+def _probe_sqlite(cursor: Any, rows: SqliteRows) -> np.ndarray:
+    """`UsageWrite._probe` on SQLite: per line, its probe, the keys being the client's."""
+    table = rows.varying
+    ids = list(zip(table.column("source").to_pylist(), table.column("usage_id").to_pylist(), strict=True))
+    starts = dict(zip(ids, table.column("usage_key").to_pylist(), strict=True))
+    cursor.execute(
+        "SELECT u.usage_key, u.source, u.usage_id FROM json_each(?) AS p CROSS JOIN usage_rows AS u "
+        f"ON u.usage_key BETWEEN p.value AND p.value + {PROBE - 1} AND u.line_no = 0",
+        (json.dumps(sorted(set(starts.values()))),),
+    )
+    held = {int(r[0]): (r[1], r[2]) for r in cursor.fetchall()}
+    probes = _assign_probes(starts, held, sqlite3.IntegrityError)
+    return np.array([probes[line] for line in ids], dtype=np.int64)

@@ -24,7 +24,7 @@ from eventsourcing.persistence import StoredEvent
 
 from ledger.store.config import StoreConfig
 from ledger.usage.lines import empty_lines
-from ledger.usage.store import UsageWrite
+from ledger.usage.store import SqliteRows, UsageWrite
 
 
 class WriterDied(RuntimeError):
@@ -116,19 +116,27 @@ def serve(inbox: IO[bytes], outbox: IO[bytes]) -> None:
 def pack(stored_events: Sequence[StoredEvent], write: UsageWrite) -> bytes:
     """A batch serialised for the writer process (its watermark is sent with it, apart).
 
-    The lines go as an Arrow IPC stream: their buffers as they are, no object per value."""
-    rest = dataclasses.replace(write, lines=empty_lines())
-    head = pickle.dumps((list(stored_events), rest), protocol=pickle.HIGHEST_PROTOCOL)
+    The lines go as the lean table's columns, built here (`stage_sqlite`: keys, BLOB hashes,
+    the batch's constant columns apart), on the thread that stages the batch: the writer process
+    bounds the ingest, so it only binds and inserts. They go as an Arrow IPC stream: their
+    buffers as they are, no object per value."""
+    write.stage_sqlite()
+    assert write.sqlite_rows is not None
+    rows = write.sqlite_rows
+    rest = dataclasses.replace(
+        write, lines=empty_lines(), sqlite_rows=SqliteRows(rows.varying.schema.empty_table(), {})
+    )
+    head = pickle.dumps((list(stored_events), rest, rows.constants), protocol=pickle.HIGHEST_PROTOCOL)
     sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, write.lines.schema) as stream:
-        stream.write_table(write.lines)
+    with pa.ipc.new_stream(sink, rows.varying.schema) as stream:
+        stream.write_table(rows.varying)
     return pickle.dumps((head, sink.getvalue().to_pybytes()), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def unpack(packed: bytes) -> tuple[list[StoredEvent], UsageWrite]:
-    head, lines = pickle.loads(packed)  # noqa: S301 - from our parent, private pipe
-    stored_events, write = pickle.loads(head)  # noqa: S301 - from our parent, private pipe
-    write.lines = pa.ipc.open_stream(lines).read_all()
+    head, varying = pickle.loads(packed)  # noqa: S301 - from our parent, private pipe
+    stored_events, write, constants = pickle.loads(head)  # noqa: S301 - from our parent, private pipe
+    write.sqlite_rows = SqliteRows(pa.ipc.open_stream(varying).read_all(), constants)
     return stored_events, write
 
 
