@@ -573,10 +573,15 @@ def _sqlite_insert(cursor: Any, position: int, rows: SqliteRows, probes: np.ndar
 
 def _python_values(column: pa.ChunkedArray) -> list[Any]:
     """A column's values as Python objects for binding: integers and booleans (as 0/1) without
-    a null through numpy, ≈ 4x faster than `to_pylist`."""
+    a null through numpy, ≈ 4x faster than `to_pylist`; the 32-byte hashes as slices of their
+    buffer, ≈ 4x faster than `to_pylist` on a fixed-size binary column."""
     if column.null_count == 0 and (pa.types.is_integer(column.type) or pa.types.is_boolean(column.type)):
         values = column.to_numpy()
         return (values.astype(np.int8) if values.dtype == bool else values).tolist()  # type: ignore[no-any-return]
+    if column.null_count == 0 and pa.types.is_fixed_size_binary(column.type):
+        width, array = column.type.byte_width, column.combine_chunks()
+        raw = array.buffers()[1].to_pybytes()[array.offset * width : (array.offset + len(array)) * width]
+        return [raw[i : i + width] for i in range(0, len(raw), width)]
     return column.to_pylist()  # type: ignore[no-any-return]
 
 
