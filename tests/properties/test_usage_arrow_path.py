@@ -9,6 +9,8 @@ as the dict it replaced.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.usage.arrow_columns import normalise_arrow
+from ledger.usage.listener import ListenerHasher
 from ledger.usage.memory import PlayCounts, RunMemory
 from ledger.usage.rows import normalise_dicts
 
@@ -97,3 +100,14 @@ def test_the_run_memory_counts_pairs_as_a_dict_would(batches: list[list[tuple[tu
 def test_a_missing_listener_or_recording_has_no_pair_number() -> None:
     numbers = RunMemory().pair_numbers(pa.array(["a" * 64, None, "a" * 64]), pa.array(["X1", "X1", None]))
     assert numbers[0] >= 0 and numbers[1] == -1 and numbers[2] == -1
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(min_size=16, max_size=200), st.text(min_size=1, max_size=40))
+def test_the_listener_hash_is_hmac_sha256_of_the_id(secret: bytes, listener: str) -> None:
+    """Its keyed states are precomputed (keys longer than a block hashed first, as RFC 2104 says):
+    the values must stay those of hmac.new, which every stored listener hash was made with."""
+    hasher = ListenerHasher(secret)
+    expected = hmac.new(secret, listener.encode(), hashlib.sha256).hexdigest()
+    assert hasher(listener) == expected
+    assert hasher(listener) == expected  # from its cache
