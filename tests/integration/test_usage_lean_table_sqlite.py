@@ -25,7 +25,7 @@ from ledger.usage.keys import PROBE, KeyspaceFull, sale_of_refund, usage_key, us
 from ledger.usage.lines import line_rows
 from ledger.usage.positions import position_params, rows_between
 from ledger.usage.rows import normalise_dicts
-from ledger.usage.store import LINE_COLUMNS, SQLITE_LINE_SELECT, UsageStore, UsageWrite
+from ledger.usage.store import _SQLITE_ID_RANGE, LINE_COLUMNS, SQLITE_LINE_SELECT, UsageStore, UsageWrite
 from ledger.usage.verify import verify_usage
 from projections.statements.usage import refund_groups
 from tests.accounting_fixtures import Play, insert_usage
@@ -103,6 +103,10 @@ def test_lines_are_stored_lean_and_every_lookup_reads_an_index(app: RoyaltyLedge
             params = (b"\0" * 32,) if "?1" in lookup else ()
             plan = " ".join(str(r[3]) for r in conn.execute(f"EXPLAIN QUERY PLAN {lookup}", params))
             assert index in plan, plan
+        # The ingest's id lookups (existing payloads, sale lines): a key-range probe per id.
+        ids = f"SELECT u.usage_id FROM json_each(?) AS p CROSS JOIN usage_rows AS u ON {_SQLITE_ID_RANGE}"
+        plan = " ".join(str(r[3]) for r in conn.execute(f"EXPLAIN QUERY PLAN {ids}", ('[[1, "a"]]', "player")))
+        assert "SEARCH u USING INDEX usage_rows_key (usage_key>? AND usage_key<?)" in plan, plan
         refund = conn.execute(
             f"EXPLAIN QUERY PLAN SELECT s.isrc FROM usage_rows r {sale_of_refund('sqlite')} WHERE r.kind = 'refund'"
         ).fetchall()

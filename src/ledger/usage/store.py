@@ -91,6 +91,12 @@ SQLITE_LINE_SELECT = ", ".join(
     f"lower(hex({c}))" if c in ("listener_hash", "payload_sha256") else c for c in LINE_COLUMNS
 )
 SQLITE_CACHE_KIB = 256 * 1024
+# SQLite: a stored line of the id `p.value` ([key, usage id], json_each of `_keyed_ids`) of the
+# source bound as the second parameter: the id's probe range on the key index, the id re-checked.
+_SQLITE_ID_RANGE = (
+    "u.usage_key BETWEEN json_extract(p.value, '$[0]') AND json_extract(p.value, '$[0]') + "
+    f"{PROBE - 1} AND u.source = ? AND u.usage_id = json_extract(p.value, '$[1]')"
+)
 # No position index on either table (BRIN on PostgreSQL, none on SQLite: migrations 0040, 0046);
 # one row per batch instead.
 _WATERMARK = "SELECT COALESCE(MAX(position), 0) AS w FROM usage_positions"
@@ -185,8 +191,7 @@ class UsageStore:
             # One range probe of (usage_key, line_no) per id, the full id re-checked.
             rows = self.query(
                 "SELECT u.usage_id, lower(hex(u.payload_sha256)) FROM json_each(?) AS p CROSS JOIN usage_rows AS u "
-                f"ON u.usage_key BETWEEN p.value ->> 0 AND (p.value ->> 0) + {PROBE - 1} AND u.line_no = 0 "
-                "AND u.source = ? AND u.usage_id = p.value ->> 1",
+                f"ON {_SQLITE_ID_RANGE} AND u.line_no = 0",
                 "",
                 (_keyed_ids(source, usage_ids), source),
             )
@@ -233,16 +238,17 @@ class UsageStore:
             # is the count); the full hash re-checked. The hashes go as one BLOB of 32-byte
             # hashes end to end (SQLite 3.40 has no unhex), the ISRCs as a JSON array.
             hashes = bytes.fromhex("".join(pair[0] for pair in asked))
+            # Every pair comes back (in this process, cheap), the ones without plays dropped
+            # here: filtering in SQL would run the correlated lookup twice per pair.
             rows = self.query(
-                "WITH found AS MATERIALIZED (SELECT p.key AS k, (SELECT u.play_number FROM usage_rows AS u "
+                "SELECT p.key, (SELECT u.play_number FROM usage_rows AS u "
                 "WHERE substr(u.listener_hash, 1, 8) = substr(?1, p.key * 32 + 1, 8) AND u.isrc = p.value "
                 "AND u.pair_last = 1 AND u.listener_hash = substr(?1, p.key * 32 + 1, 32) "
-                "ORDER BY u.play_number DESC LIMIT 1) AS n FROM json_each(?2) AS p) "
-                "SELECT k, n FROM found WHERE n IS NOT NULL",
+                "ORDER BY u.play_number DESC LIMIT 1) FROM json_each(?2) AS p",
                 "",
                 (hashes, json.dumps([pair[1] for pair in asked])),
             )
-            return {asked[int(r[0])]: int(r[1]) for r in rows}
+            return {asked[int(k)]: int(n) for k, n in rows if n is not None}
         # PostgreSQL: one descent of (pair key, play_number) WHERE pair_last per pair, the full
         # listener hash and ISRC re-checked on the row (another pair with the same key is
         # stepped over).
@@ -270,9 +276,8 @@ class UsageStore:
         if self.backend == "sqlite":
             rows = self.query(
                 "SELECT u.usage_id, u.line_no, u.isrc, u.upc, u.currency, u.gross_micros, u.kind "
-                "FROM json_each(?) AS p CROSS JOIN usage_rows AS u "
-                f"ON u.usage_key BETWEEN p.value ->> 0 AND (p.value ->> 0) + {PROBE - 1} "
-                "AND u.source = ? AND u.usage_id = p.value ->> 1 ORDER BY u.usage_id, u.line_no",
+                f"FROM json_each(?) AS p CROSS JOIN usage_rows AS u ON {_SQLITE_ID_RANGE} "
+                "ORDER BY u.usage_id, u.line_no",
                 "",
                 (_keyed_ids(source, list(dict.fromkeys(usage_ids))), source),
             )
