@@ -184,3 +184,17 @@ def test_an_accounts_lines_are_hashed_in_line_key_order(monkeypatch):
     assert type(document) is LazyStatement
     assert statement_hash(document) == statement_hash(build_statement(by_line, "party:a", PERIOD, AS_OF, display=False))
     assert [x["right_ppm"] for x in document["currencies"]["EUR"]["earnings"]] == [560_000, 1_000_000]
+
+
+@given(st.lists(st.lists(st.integers(0, 6), min_size=5, max_size=5), min_size=2, max_size=4))
+def test_rows_numbered_at_once_get_the_numbers_of_pairs_numbered_one_by_one(columns):
+    """column_codes.combined's one sort (a mixed-radix number per row) ranks rows as chained pairs do."""
+    import numpy as np
+
+    from projections.statements.column_codes import combined, pairs
+
+    arrays = [np.array(c, dtype=np.int64) for c in columns]
+    chained = arrays[0]
+    for more in arrays[1:]:
+        chained = pairs(chained, more)
+    assert combined(arrays).tolist() == chained.tolist()

@@ -10,6 +10,7 @@ escrow part by LR between the claimant (awarded ppm) and the holders it was take
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
@@ -130,6 +131,9 @@ def _right_plan(ctx: RightContext) -> RightPlan:
         account = suspense_account(ctx.suspense_reason or NO_MASTER_SPLIT)
         return RightPlan((account,), (1,), 1, (), account)
     shares = dict(ctx.shares)
+    if not ctx.disputes:  # the common case, without the escrow bookkeeping below
+        ordered = sorted((party_account(p), s) for p, s in shares.items() if s > 0)
+        return RightPlan(tuple(a for a, _ in ordered), tuple(w for _, w in ordered), sum(w for _, w in ordered), ())
     held: list[tuple[DisputeClaim, int, tuple[tuple[str, int], ...]]] = []
     for claim in ctx.disputes:
         taken = _take(shares, claim)
@@ -254,9 +258,28 @@ class KeyPlan:
 def key_plan(ctx: AllocationContext) -> KeyPlan | None:
     """The fixed part layout of a context without takedown, missing pie or escrow release
     (None for those: use allocate_key_detailed). Cached per context."""
+    return _key_plan(ctx, _right_plan)
+
+
+def key_plan_once(ctx: AllocationContext) -> KeyPlan | None:
+    """`key_plan` without its caches, for a context used once: a month's close plans each of its
+    (hundreds of thousands of) contexts once, and cached they would outlive it by the process's
+    life — and be walked by every full pass of the cyclic garbage collector."""
+    return _key_plan(ctx, _right_plan_once)
+
+
+def _right_plan_once(ctx: RightContext) -> RightPlan:
+    """A right's plan uncached, but for a right in suspense (few distinct ones, cached)."""
+    if ctx.suspense_reason is not None or ctx.version is None:
+        return _right_plan(ctx)
+    plan: RightPlan = _right_plan.__wrapped__(ctx)
+    return plan
+
+
+def _key_plan(ctx: AllocationContext, right_plan: Callable[[RightContext], RightPlan]) -> KeyPlan | None:
     if ctx.blocked_reason is not None or ctx.pie_parts is None or ctx.withholding:
         return None
-    master, publishing = _right_plan(ctx.master), _right_plan(ctx.publishing)
+    master, publishing = right_plan(ctx.master), right_plan(ctx.publishing)
     if master.releases or publishing.releases:
         return None
     parts: list[Part] = [(PLATFORM, "platform", "")]

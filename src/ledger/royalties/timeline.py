@@ -186,3 +186,50 @@ def rights_timeline(h: RightsHistory, isrc: str, start_us: int, end_us: int, as_
         else:
             segments.append(Segment(cut, stop, ctx))
     return segments
+
+
+def rights_timelines(
+    h: RightsHistory, isrcs: list[str], start_us: int, end_us: int, as_of: int
+) -> dict[str, list[Segment]]:
+    """`rights_timeline` of each recording, the same segments: the rights-pie cuts and each cut's
+    pie version are found once for all of them, and a recording's work once (a close reads
+    100 000 timelines; the per-recording lookups were most of their time)."""
+    pie_cuts = {e for position, _, e, _ in h.pie_versions if position <= as_of and start_us < e < end_us}
+    common = sorted({start_us} | pie_cuts)
+    pies: dict[int, tuple[int | None, PieRules]] = {}
+    out: dict[str, list[Segment]] = {}
+    for isrc in isrcs:
+        work = h.work_of(isrc, as_of)
+        own = {b for b in _own_boundaries(h, isrc, work, as_of) if start_us < b < end_us}
+        cuts = sorted(own.union(common)) if own - pie_cuts else common
+        blocked = isrc in h.availability
+        segments: list[Segment] = []
+        for index, cut in enumerate(cuts):
+            pie = pies.get(cut)
+            if pie is None:
+                pie = pies[cut] = _pie_at(h, cut, as_of)
+            ctx = SegmentContext(
+                pie[0],
+                pie[1],
+                _right_at(h, "master", isrc, cut, as_of, NO_MASTER_SPLIT),
+                _right_at(h, "publishing", work, cut, as_of, NO_PUBLISHING_SPLIT),
+                _blocked_at(h, isrc, cut, as_of) if blocked else (),
+            )
+            stop = cuts[index + 1] if index + 1 < len(cuts) else end_us
+            if segments and segments[-1].context == ctx:
+                segments[-1] = Segment(segments[-1].start_us, stop, ctx)
+            else:
+                segments.append(Segment(cut, stop, ctx))
+        out[isrc] = segments
+    return out
+
+
+def _own_boundaries(h: RightsHistory, isrc: str, work: str | None, as_of: int) -> set[int]:
+    """`_boundaries` without the rights-pie versions' (the same for every recording)."""
+    found = {v.effective_from_us for v in h.versions.get(("master", isrc), ()) if v.activated_at <= as_of}
+    if work is not None:
+        found |= {v.effective_from_us for v in h.versions.get(("publishing", work), ()) if v.activated_at <= as_of}
+    for subject in (("master", isrc), ("publishing", work or "")):
+        found |= {d.effective_from_us for d in h.disputes.get(subject, ()) if d.opened_at <= as_of}
+    found |= {c[1] for c in h.availability.get(isrc, ()) if c[0] <= as_of}
+    return found

@@ -14,7 +14,7 @@ from typing import NamedTuple
 from ledger.domain.period import Period
 from ledger.royalties.allocation import AllocationContext, allocate_key
 from ledger.royalties.history import RightsHistory, to_us
-from ledger.royalties.timeline import Segment, rights_timeline
+from ledger.royalties.timeline import Segment, rights_timelines
 
 
 class UsageKey(NamedTuple):
@@ -40,7 +40,7 @@ def period_bounds_us(period: Period) -> tuple[int, int]:
 def timelines_for(history: RightsHistory, isrcs: Iterable[str], period: Period, as_of: int) -> dict[str, list[Segment]]:
     """The rights timeline of each recording over the period, as known at `as_of`."""
     start, end = period_bounds_us(period)
-    return {isrc: rights_timeline(history, isrc, start, end, as_of) for isrc in sorted(set(isrcs))}
+    return rights_timelines(history, sorted(set(isrcs)), start, end, as_of)
 
 
 def key_context(key: UsageKey, timelines: Mapping[str, list[Segment]]) -> AllocationContext:

@@ -3,6 +3,8 @@ once per distinct value and its result is spread back to every row by index."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -15,8 +17,16 @@ def codes(column: pa.ChunkedArray) -> np.ndarray:
 
 
 def combined(columns: list[np.ndarray]) -> np.ndarray:
-    """A number per distinct row of several code columns."""
+    """A number per distinct row of several code columns (numbered in the rows' order)."""
     out = columns[0]
+    if len(columns) > 1 and len(out):
+        sizes = [int(c.max()) + 1 for c in columns]
+        if min(int(c.min()) for c in columns) >= 0 and math.prod(sizes) < 2**62:
+            # The rows as one mixed-radix number, ranked by one sort (pairs sorts once per column).
+            mixed = np.zeros(len(out), dtype=np.int64)
+            for column, size in zip(columns, sizes, strict=True):
+                mixed = mixed * size + column
+            return np.unique(mixed, return_inverse=True)[1].astype(np.int64).reshape(-1)
     for more in columns[1:]:
         out = pairs(out, more)
     return out

@@ -11,11 +11,12 @@ from typing import Any
 
 import numpy as np
 
-from ledger.royalties.allocation import AllocationContext
-from projections.statements.column_codes import pairs
+from ledger.royalties.allocation import PLATFORM, AllocationContext, KeyPlan
+from projections.statements.column_codes import combined
 from projections.statements.compute import LineAmounts, LineKey, PeriodResult, _line_meta, without_cyclic_gc
 
 _new_line = tuple.__new__
+PPM = 1_000_000
 _ONE_BY_ONE = 32  # accounts built one by one before all the rest at once (_Columns.build)
 
 
@@ -28,6 +29,7 @@ class PartLines:
 
     def __init__(self) -> None:
         self.ids: dict[tuple[str, str, int, int, str, int | None], int] = {}
+        self._suffixes: dict[tuple[str, int, int, str], tuple[str, int, int, str]] = {}
         self.account: list[str] = []
         self.suffix: list[tuple[str, int, int, str]] = []
         self.version: list[int | None] = []
@@ -39,13 +41,29 @@ class PartLines:
         """The part numbers of a context's layout (compute._line_meta)."""
         return [self._number(meta) for meta in _line_meta(ctx, parts)]
 
+    def plan_row(self, ctx: AllocationContext, plan: KeyPlan) -> list[int]:
+        """meta_row for a context with a fixed layout (allocation.key_plan), read off the plan:
+        the platform's part, then each right's accounts with the right's pie ppm and the
+        account's weight (a whole share for a right in suspense) and the right's version."""
+        pie = plan.pie
+        metas: list[tuple[str, str, int, int, str, int | None]] = [(PLATFORM, "platform", pie[0], PPM, "", None)]
+        for right, right_ppm, right_plan, version in (
+            ("master", pie[1], plan.master, ctx.master.version),
+            ("publishing", pie[2], plan.publishing, ctx.publishing.version),
+        ):
+            whole = right_plan.suspense is not None
+            for account, weight in zip(right_plan.accounts, right_plan.weights, strict=True):
+                metas.append((account, right, right_ppm, PPM if whole else weight, "", version))
+        return [self._number(meta) for meta in metas]
+
     def _number(self, meta: tuple[str, str, int, int, str, int | None]) -> int:
         found = self.ids.get(meta)
         if found is None:
             found = self.ids[meta] = len(self.account)
             account, right, right_ppm, share_ppm, released, version = meta
             self.account.append(account)
-            self.suffix.append((right, right_ppm, share_ppm, released))
+            suffix = (right, right_ppm, share_ppm, released)
+            self.suffix.append(self._suffixes.setdefault(suffix, suffix))  # one tuple per distinct one
             self.version.append(version)
         return found
 
@@ -80,6 +98,7 @@ class PartLines:
         units and gross)."""
         if not self.keys:
             return
+        self.ids, self._suffixes = {}, {}  # numbered: only the lines' columns are read from here on
         nonzero = np.concatenate(self.micros) != 0  # a zero part makes no line (compute.add_parts)
         keys, metas = np.concatenate(self.keys)[nonzero], np.concatenate(self.metas)[nonzero]
         micros = np.concatenate(self.micros)[nonzero]
@@ -89,7 +108,7 @@ class PartLines:
         meta_account = np.array([account_of.setdefault(a, len(account_of)) for a in self.account], dtype=np.int64)
         suffix_of: dict[tuple[str, int, int, str], int] = {}
         meta_suffix = np.array([suffix_of.setdefault(x, len(suffix_of)) for x in self.suffix], dtype=np.int64)
-        line = pairs(pairs(meta_account[metas], key_prefix[keys]), meta_suffix[metas])
+        line = combined([meta_account[metas], key_prefix[keys], meta_suffix[metas]])
         _, first, inverse, counts = np.unique(line, return_index=True, return_inverse=True, return_counts=True)
         inverse = inverse.reshape(-1)
         merged = self._merged(np.flatnonzero(counts > 1), inverse, keys, metas, micros, key_units, key_gross)

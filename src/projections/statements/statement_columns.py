@@ -64,13 +64,7 @@ class _Texts:
         # np.lexsort's last key sorts first: the account's run, then the line key's fields.
         keys = (lines.released, lines.share_ppm, lines.right_ppm, lines.right, lines.territory, lines.kind)
         order = np.lexsort((*keys, lines.isrc, lines.currency, lines.run))
-        fields: list[Any] = [pa.scalar("E", pa.large_string())]
-        for values, codes in zip(lines.values[1:], (lines.isrc, lines.kind, lines.territory, lines.right), strict=True):
-            fields.append(pa.array([_plain(v) for v in values], pa.large_string()).take(pa.array(codes[order])))
-        for figures in (lines.right_ppm, lines.share_ppm, lines.units, lines.gross, lines.micros):
-            fields.append(pc.cast(pa.array(figures[order]), pa.large_string()))
-        tab, newline, empty = (pa.scalar(x, pa.large_string()) for x in ("\t", "\n", ""))
-        text = pc.binary_join_element_wise(pc.binary_join_element_wise(*fields, tab), empty, newline)
+        text = _records(source, lines, order)
         return _Texts(text, lines, order)
 
     def blocks(self, begin: int, end: int) -> list[EarningsBlock] | None:
@@ -84,6 +78,39 @@ class _Texts:
             micros = sum(self.micros[start:stop].tolist())  # exact, whatever the number of lines
             out.append(EarningsBlock(self.currencies[int(self.currency[start])], text, micros))
         return out
+
+
+def _records(source: _Columns, lines: _Lines, order: np.ndarray) -> pa.Array:
+    """The lines' canonical E records in `order`, each ending in a newline: the text of each
+    distinct recording prefix, right suffix and key's figures is built once and taken per line."""
+    string = pa.large_string()
+    tab, newline, empty = (pa.scalar(x, string) for x in ("\t", "\n", ""))
+    rows = source.keys[order]
+    prefixes = source.prefixes
+    codes = [
+        pa.array([_plain(v) for v in prefixes.values[c]], string).take(pa.array(prefixes.codes(c))) for c in (1, 2, 3)
+    ]
+    prefix_text = pc.binary_join_element_wise(pa.scalar("E", string), *codes, tab)  # E, recording, kind, territory
+    suffixes: dict[tuple[str, int, int, str], int] = {}
+    meta_suffix = np.array([suffixes.setdefault(x, len(suffixes)) for x in source.parts.suffix], dtype=np.int64)
+    suffix_text = pa.array([f"{_plain(r)}\t{rp:d}\t{sp:d}" for r, rp, sp, _ in suffixes], string)
+    if source.merged:  # a line made of several parts has its own units and gross
+        figures = pc.binary_join_element_wise(
+            *(pc.cast(pa.array(f[order]), string) for f in (lines.units, lines.gross)), tab
+        )
+    else:
+        every_key = np.arange(len(source.key_prefix))
+        per_key = [_figures(f, every_key) for f in (source.key_units, source.key_gross)]
+        figures = pc.binary_join_element_wise(*(pc.cast(pa.array(f), string) for f in per_key), tab).take(
+            pa.array(rows)
+        )
+    fields = [
+        prefix_text.take(pa.array(source.key_prefix[rows])),
+        suffix_text.take(pa.array(meta_suffix[source.metas[order]])),
+        figures,
+        pc.cast(pa.array(lines.micros[order]), string),
+    ]
+    return pc.binary_join_element_wise(pc.binary_join_element_wise(*fields, tab), empty, newline)
 
 
 def _plain(value: str) -> str:

@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from ledger.domain.period import Period
 from ledger.royalties import KeyTotals, RightsHistory, timelines_for
-from ledger.royalties.allocation import AllocationContext, allocate_key_parts, key_plan
+from ledger.royalties.allocation import AllocationContext, allocate_key_parts, key_plan_once
 from ledger.royalties.keys import AllocationKey, allocate, refund_key
 from ledger.royalties.timeline import SegmentContext
 from ledger.store.config import StoreConfig
@@ -211,7 +211,7 @@ def allocate_key_columns(parts: PartLines, contexts: list[AllocationContext], ke
     """Every key's largest-remainder parts into `parts`: keys cut together by context layout
     (pie, number of master and publishing accounts); a key whose context has no fixed layout
     (takedown, no pie, escrow release), or too large for int64 products, one by one."""
-    plans = [key_plan(ctx) for ctx in contexts]
+    plans = [key_plan_once(ctx) for ctx in contexts]  # each context is used once
     layouts: dict[tuple[Any, ...], int] = {}
     layout_of = np.array(
         [
@@ -266,7 +266,7 @@ def _cut_layout(
     )
     rows = np.concatenate([cut[:, :1], master, publishing], axis=1)
     metas = np.array(
-        [parts.meta_row(contexts[c], p.parts) for c, p in zip(cids.tolist(), shape_plans, strict=True)],
+        [parts.plan_row(contexts[c], p) for c, p in zip(cids.tolist(), shape_plans, strict=True)],
         dtype=np.int64,
     )[at]
     parts.add(np.repeat(members, rows.shape[1]), metas.ravel(), rows.ravel())
