@@ -334,7 +334,7 @@ def canonical(document: dict[str, Any]) -> bytes:
     second, which a sorted-keys JSON dump does not.
     """
     document, pending = raw(document)  # earnings still in columns: their records as they are
-    out = ["royalty-statement/1"]
+    out: list[str | bytes] = ["royalty-statement/1"]
     for name in ("account", "period", "as_of_position", "previous_period"):
         out.append(f"{name}\t{_text(document[name])}")
     for currency, sec in sorted(document["currencies"].items()):
@@ -368,7 +368,9 @@ def canonical(document: dict[str, Any]) -> bytes:
                     ]
                 )
             )
-    return ("\n".join(out) + "\n").encode()
+    if pending:  # the records in columns are UTF-8 already: encode the rest around them
+        return b"\n".join(x if isinstance(x, bytes) else x.encode() for x in out) + b"\n"
+    return ("\n".join(x for x in out if isinstance(x, str)) + "\n").encode()  # all of them str here
 
 
 def statement_hash(document: dict[str, Any]) -> str:

@@ -27,7 +27,7 @@ class EarningsBlock:
 
     __slots__ = ("currency", "micros", "text")
 
-    def __init__(self, currency: str, text: str, micros: int) -> None:
+    def __init__(self, currency: str, text: bytes, micros: int) -> None:
         self.currency, self.text, self.micros = currency, text, micros
 
 
@@ -74,7 +74,7 @@ class _Texts:
         starts = [begin, *(begin + np.flatnonzero(np.diff(currency)) + 1).tolist()]
         out = []
         for start, stop in zip(starts, [*starts[1:], end], strict=True):
-            text = self.data[self.offsets[start] : self.offsets[stop] - 1].decode()
+            text = self.data[self.offsets[start] : self.offsets[stop] - 1]  # UTF-8, as canonical encodes
             micros = sum(self.micros[start:stop].tolist())  # exact, whatever the number of lines
             out.append(EarningsBlock(self.currencies[int(self.currency[start])], text, micros))
         return out
@@ -196,7 +196,7 @@ def _figures(values: Any, rows: np.ndarray) -> np.ndarray | None:
 class LazyStatement(dict):  # type: ignore[type-arg]
     """A statement document whose earnings lines are still in columns (see the module)."""
 
-    def __init__(self, document: dict[str, Any], pending: dict[str, str], build: Callable[[], None]) -> None:
+    def __init__(self, document: dict[str, Any], pending: dict[str, bytes], build: Callable[[], None]) -> None:
         dict.__init__(self, document)
         self.pending = pending  # currency → the canonical E records of its earnings
         self.builder = build
@@ -212,7 +212,7 @@ class BuiltStatement(dict):  # type: ignore[type-arg]
     """A statement document once built: a plain dict (a LazyStatement turns into one)."""
 
 
-def raw(document: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+def raw(document: dict[str, Any]) -> tuple[dict[str, Any], dict[str, bytes]]:
     """(the document's fields without building it, each pending currency's canonical E records)."""
     if type(document) is LazyStatement and "pending" in vars(document):
         return {k: dict.__getitem__(document, k) for k in dict.keys(document)}, document.pending
