@@ -172,10 +172,10 @@ def _sqlite_batches(config: StoreConfig, params: tuple[int, int, int, int]) -> I
     try:
         for query in (_USAGE, _REFUNDS):
             # The position range as the batches' rowid runs (migration 0046).
-            rows = rows_between("sqlite", "r.", after=True)
+            span = rows_between("sqlite", "r.", after=True)
             low, upto, start, end = params
             cur = conn.execute(
-                query.format(p="?", sale=sale_of_refund("sqlite"), rows=rows),
+                query.format(p="?", sale=sale_of_refund("sqlite"), rows=span),
                 (*position_params("sqlite", low, upto), start, end),
             )
             while rows := cur.fetchmany(100_000):
