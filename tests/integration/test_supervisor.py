@@ -35,9 +35,11 @@ def test_sigterm_stops_every_child_and_kills_one_that_ignores_it() -> None:
     script = (
         "import signal, sys, time\n"
         "from operations.supervisor import Child, Supervisor\n"
-        "stubborn = 'import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); '\n"
-        "stubborn += 'print(1, flush=True); time.sleep(60)'\n"
-        "polite = 'import time; print(1, flush=True); time.sleep(60)'\n"
+        # Each child says it is up with one write of two bytes (atomic on a pipe): two print()s
+        # to the shared pipe could interleave as "11\n\n" on a busy machine.
+        "stubborn = 'import os, signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); '\n"
+        "stubborn += 'os.write(1, b\"1\\\\n\"); time.sleep(60)'\n"
+        "polite = 'import os, time; os.write(1, b\"1\\\\n\"); time.sleep(60)'\n"
         "children = [Child('stubborn', [sys.executable, '-c', stubborn]),\n"
         "            Child('polite', [sys.executable, '-c', polite])]\n"
         "code = Supervisor(children, grace_s=1.0).run(poll_s=0.05)\n"
