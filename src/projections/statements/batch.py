@@ -10,6 +10,7 @@ int64 products go through the per-key function.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -38,6 +39,26 @@ def _lr_rows(amounts: Matrix, weights: Matrix, totals: Matrix) -> Matrix:
     np.put_along_axis(ranks, order, np.arange(weights.shape[1])[None, :], axis=1)
     result: Matrix = floors + (ranks < leftover[:, None])
     return result
+
+
+def layout_rows(gross: Matrix, pie: tuple[int, ...], shape_plans: Sequence[Any], at: Matrix) -> Matrix:
+    """Keys of one layout cut column-wise: each gross by the layout's pie (performer, master,
+    publishing), then the master and the publishing cut by each key's plan (`at` numbers the
+    key's plan in `shape_plans`), every cut by largest remainder in integer micro-units. One row
+    per key: the performer's share, then the master's parts, then the publishing parts."""
+    size = len(gross)
+    cut = _lr_rows(gross, np.tile(np.array(pie, dtype=np.int64), (size, 1)), np.full(size, sum(pie), dtype=np.int64))
+    master = _lr_rows(
+        cut[:, 1],
+        np.array([p.master.weights for p in shape_plans], dtype=np.int64)[at],
+        np.array([p.master.total for p in shape_plans], dtype=np.int64)[at],
+    )
+    publishing = _lr_rows(
+        cut[:, 2],
+        np.array([p.publishing.weights for p in shape_plans], dtype=np.int64)[at],
+        np.array([p.publishing.total for p in shape_plans], dtype=np.int64)[at],
+    )
+    return np.concatenate([cut[:, :1], master, publishing], axis=1)
 
 
 def _plan(ctx: AllocationContext) -> KeyPlan:

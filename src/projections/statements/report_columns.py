@@ -5,7 +5,7 @@ The same numbers as keying every report group (`reports.report_keys`) and alloca
 to what cannot be shared: each distinct (source, identifiers) is matched once, each distinct
 (recording, usage period start, right, source[, territory]) gets its context once, the groups'
 units and amounts are summed into keys and each key's gross is cut by largest remainder with
-integer matrix arithmetic per context layout (`batch._lr_rows`). Only the statement lines
+integer matrix arithmetic per context layout (`batch.layout_rows`). Only the statement lines
 themselves are built one by one. Report keys never meet usage keys (their kind is
 "RIGHT@SOURCE"), so they are allocated apart from them.
 """
@@ -34,7 +34,7 @@ from ledger.royalties.allocation import (
 from ledger.royalties.timeline import SegmentContext, _blocked_at, _pie_at, _right_at
 from ledger.store.config import StoreConfig
 from ledger.store.migrate import pg_conninfo
-from projections.statements.batch import _SAFE, _lr_rows
+from projections.statements.batch import _SAFE, layout_rows
 from projections.statements.column_codes import codes, combined, numbered
 from projections.statements.compute import LineKey, PeriodResult, _line_meta, merge_line
 from projections.statements.part_lines import PartLines
@@ -348,19 +348,7 @@ def _allocate_and_add(
             continue
         cids, at = np.unique(key_cid[members], return_inverse=True)
         shape_plans: list[Any] = [plans[c] for c in cids.tolist()]
-        size = len(members)
-        cut = _lr_rows(gross[members], np.tile(np.array(pie, dtype=np.int64), (size, 1)), np.full(size, sum(pie)))
-        master = _lr_rows(
-            cut[:, 1],
-            np.array([p.master.weights for p in shape_plans], dtype=np.int64)[at],
-            np.array([p.master.total for p in shape_plans], dtype=np.int64)[at],
-        )
-        publishing = _lr_rows(
-            cut[:, 2],
-            np.array([p.publishing.weights for p in shape_plans], dtype=np.int64)[at],
-            np.array([p.publishing.total for p in shape_plans], dtype=np.int64)[at],
-        )
-        rows = np.concatenate([cut[:, :1], master, publishing], axis=1)
+        rows = layout_rows(gross[members], pie, shape_plans, at)
         metas = np.array(
             [cut_parts.meta_row(ctxs[c], p.parts) for c, p in zip(cids.tolist(), shape_plans, strict=True)],
             dtype=np.int64,

@@ -7,7 +7,7 @@ checks the two agree — with the per-group work cut to what cannot be shared: e
 its rights segment by a sorted merge (NumPy), each distinct (segment, kind, pricing model[,
 territory where a takedown can matter]) gets its context once, the groups are summed into keys
 by number, every key is cut by largest remainder with integer matrix arithmetic per context
-layout (`batch._lr_rows`: floors, remainders, leftover units; never floats), and the parts stay
+layout (`batch.layout_rows`: floors, remainders, leftover units; never floats), and the parts stay
 columns (`part_lines.PartLines`) until a statement reads them.
 """
 
@@ -26,7 +26,7 @@ from ledger.royalties.allocation import AllocationContext, allocate_key_parts, k
 from ledger.royalties.keys import AllocationKey, allocate, refund_key
 from ledger.royalties.timeline import SegmentContext
 from ledger.store.config import StoreConfig
-from projections.statements.batch import _SAFE, _lr_rows
+from projections.statements.batch import _SAFE, layout_rows
 from projections.statements.column_codes import combined, numbered
 from projections.statements.part_lines import KeyPrefixes, PartLines
 from projections.statements.usage import StoreUsage, UsageReader
@@ -252,19 +252,7 @@ def _cut_layout(
     cids, at = np.unique(key_cid[members], return_inverse=True)
     at = at.reshape(-1)
     shape_plans = [plans[c] for c in cids.tolist()]
-    size = len(members)
-    cut = _lr_rows(gross, np.tile(np.array(pie, dtype=np.int64), (size, 1)), np.full(size, sum(pie), dtype=np.int64))
-    master = _lr_rows(
-        cut[:, 1],
-        np.array([p.master.weights for p in shape_plans], dtype=np.int64)[at],
-        np.array([p.master.total for p in shape_plans], dtype=np.int64)[at],
-    )
-    publishing = _lr_rows(
-        cut[:, 2],
-        np.array([p.publishing.weights for p in shape_plans], dtype=np.int64)[at],
-        np.array([p.publishing.total for p in shape_plans], dtype=np.int64)[at],
-    )
-    rows = np.concatenate([cut[:, :1], master, publishing], axis=1)
+    rows = layout_rows(gross, pie, shape_plans, at)
     metas = np.array(
         [parts.plan_row(contexts[c], p) for c, p in zip(cids.tolist(), shape_plans, strict=True)],
         dtype=np.int64,
