@@ -41,6 +41,22 @@ def _lr_rows(amounts: Matrix, weights: Matrix, totals: Matrix) -> Matrix:
     return result
 
 
+def number_layouts(plans: Sequence[Any]) -> tuple[dict[tuple[Any, ...], int], Matrix]:
+    """Plans numbered by layout (pie, number of master and publishing accounts), the keys of one
+    layout being cut together by `layout_rows`; -1 for a context without a fixed plan."""
+    layouts: dict[tuple[Any, ...], int] = {}
+    layout_of = np.array(
+        [
+            -1
+            if p is None
+            else layouts.setdefault((p.pie, len(p.master.weights), len(p.publishing.weights)), len(layouts))
+            for p in plans
+        ],
+        dtype=np.int64,
+    )
+    return layouts, layout_of
+
+
 def layout_rows(gross: Matrix, pie: tuple[int, ...], shape_plans: Sequence[Any], at: Matrix) -> Matrix:
     """Keys of one layout cut column-wise: each gross by the layout's pie (performer, master,
     publishing), then the master and the publishing cut by each key's plan (`at` numbers the

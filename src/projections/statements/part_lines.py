@@ -301,7 +301,7 @@ class AccountLines(dict):  # type: ignore[type-arg]
 
 
 def _building(name: str) -> Any:
-    def method(self: AccountLines, *args: Any, **kwargs: Any) -> Any:
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
         self.build()
         return getattr(self, name)(*args, **kwargs)
 
@@ -309,9 +309,18 @@ def _building(name: str) -> Any:
     return method
 
 
-for _name in (
+_DICT_METHODS = (
     "__getitem__", "__setitem__", "__delitem__", "__contains__", "__iter__", "__reversed__", "__len__",
     "__eq__", "__ne__", "__repr__", "__or__", "__ror__", "__ior__", "__reduce__", "__reduce_ex__",
     "get", "setdefault", "pop", "popitem", "keys", "values", "items", "update", "copy", "clear",
-):  # fmt: skip
-    setattr(AccountLines, _name, _building(_name))
+)  # fmt: skip
+
+
+def build_on_first_use(cls: type) -> None:
+    """Every dict method of `cls` (a dict subclass with a `build()` that fills it and puts the
+    plain dict methods back) builds it first."""
+    for name in _DICT_METHODS:
+        setattr(cls, name, _building(name))
+
+
+build_on_first_use(AccountLines)

@@ -34,7 +34,7 @@ from ledger.royalties.allocation import (
 from ledger.royalties.timeline import SegmentContext, _blocked_at, _pie_at, _right_at
 from ledger.store.config import StoreConfig
 from ledger.store.migrate import pg_conninfo
-from projections.statements.batch import _SAFE, layout_rows
+from projections.statements.batch import _SAFE, layout_rows, number_layouts
 from projections.statements.column_codes import codes, combined, numbered
 from projections.statements.compute import LineKey, PeriodResult, _line_meta, merge_line
 from projections.statements.part_lines import PartLines
@@ -323,16 +323,7 @@ def _allocate_and_add(
     plans = [key_plan(ctx) for ctx in ctxs]
     # Keys are cut together by context layout (pie, number of master and publishing accounts);
     # a key whose context has no fixed layout, or too large for int64 products, one by one.
-    layouts: dict[tuple[Any, ...], int] = {}
-    layout_of = np.array(
-        [
-            -1
-            if p is None
-            else layouts.setdefault((p.pie, len(p.master.weights), len(p.publishing.weights)), len(layouts))
-            for p in plans
-        ],
-        dtype=np.int64,
-    )
+    layouts, layout_of = number_layouts(plans)
     key_cid = np.fromiter((k[4] for k in keys.of), dtype=np.int64, count=len(keys.of))
     safe = np.fromiter((-_SAFE < g < _SAFE for g in key_gross), dtype=bool, count=len(key_gross))
     key_layout = np.where(safe, layout_of[key_cid], -1)

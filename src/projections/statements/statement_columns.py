@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from projections.statements.part_lines import AccountLines, _Columns
+from projections.statements.part_lines import AccountLines, _Columns, build_on_first_use
 
 _INT64 = 2**63
 
@@ -219,18 +219,4 @@ def raw(document: dict[str, Any]) -> tuple[dict[str, Any], dict[str, bytes]]:
     return document, {}
 
 
-def _building(name: str) -> Any:
-    def method(self: LazyStatement, *args: Any, **kwargs: Any) -> Any:
-        self.build()
-        return getattr(self, name)(*args, **kwargs)
-
-    method.__name__ = name
-    return method
-
-
-for _name in (
-    "__getitem__", "__setitem__", "__delitem__", "__contains__", "__iter__", "__reversed__", "__len__",
-    "__eq__", "__ne__", "__repr__", "__or__", "__ror__", "__ior__", "__reduce__", "__reduce_ex__",
-    "get", "setdefault", "pop", "popitem", "keys", "values", "items", "update", "copy", "clear",
-):  # fmt: skip
-    setattr(LazyStatement, _name, _building(_name))
+build_on_first_use(LazyStatement)

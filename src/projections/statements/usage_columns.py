@@ -26,7 +26,7 @@ from ledger.royalties.allocation import AllocationContext, allocate_key_parts, k
 from ledger.royalties.keys import AllocationKey, allocate, refund_key
 from ledger.royalties.timeline import SegmentContext
 from ledger.store.config import StoreConfig
-from projections.statements.batch import _SAFE, layout_rows
+from projections.statements.batch import _SAFE, layout_rows, number_layouts
 from projections.statements.column_codes import combined, numbered
 from projections.statements.part_lines import KeyPrefixes, PartLines
 from projections.statements.usage import StoreUsage, UsageReader
@@ -212,16 +212,7 @@ def allocate_key_columns(parts: PartLines, contexts: list[AllocationContext], ke
     (pie, number of master and publishing accounts); a key whose context has no fixed layout
     (takedown, no pie, escrow release), or too large for int64 products, one by one."""
     plans = [key_plan_once(ctx) for ctx in contexts]  # each context is used once
-    layouts: dict[tuple[Any, ...], int] = {}
-    layout_of = np.array(
-        [
-            -1
-            if p is None
-            else layouts.setdefault((p.pie, len(p.master.weights), len(p.publishing.weights)), len(layouts))
-            for p in plans
-        ],
-        dtype=np.int64,
-    )
+    layouts, layout_of = number_layouts(plans)
     if isinstance(gross, np.ndarray):
         safe = (gross > -_SAFE) & (gross < _SAFE)
         amounts = np.where(safe, gross, 0)
