@@ -206,8 +206,16 @@ def test_artist_edits_its_profile_and_uploads_a_press_image(page_for: Any, serve
     page.fill("#caption-input", "On stage")
     page.click("#image-form button[type=submit]")
     page.wait_for_selector("text=Recorded: image added")
+    # The confirmation can show before the browser has fetched the image: wait for the fetch to settle.
+    # A broken image (or one the CSP refuses) settles through 'error', as 0.
     image = page.locator(".press img").first
-    assert image.evaluate("img => img.complete && img.naturalWidth === 240")  # served by this host, and decoded
+    image.wait_for()
+    loaded = image.evaluate(
+        """img => img.complete ? img.naturalWidth
+               : new Promise(done => { img.addEventListener('load', () => done(img.naturalWidth));
+                                       img.addEventListener('error', () => done(0)); })"""
+    )
+    assert loaded == 240  # served by this host, and decoded
     assert (page.text_content(".press figcaption") or "").startswith("On stage")
     assert api.ledger.get_party("alice").profile["images"][0]["content_type"] == "image/png"
     _shot(page, "profile")
