@@ -223,7 +223,9 @@ def stats(
             top=top,
         )
     except (ValueError, LookupError) as exc:
-        fail(str(exc).strip("'\""), as_json)
+        # A KeyError's str() is its repr (quoted); its message is the argument, which may itself
+        # begin or end with a quote ("'XX1' is neither an ISRC …"): read the argument, not str().
+        fail(exc.args[0] if len(exc.args) == 1 and isinstance(exc.args[0], str) else str(exc), as_json)
     finally:
         db.close()
     plays: dict[str, int] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from ledger.application import RoyaltyLedger
@@ -102,3 +103,7 @@ def test_unknown_party_recording_or_upc_is_an_error_not_an_empty_table(sqlite_co
         result = royalty(store_config, *args)
         assert result.returncode != 0, args
         assert needle in result.stderr, (args, result.stderr)
+    # Not a code at all: a non-zero exit naming what was typed, quotes intact.
+    unknown = royalty(store_config, "stats", "XX123", "--json")
+    assert unknown.returncode != 0
+    assert json.loads(unknown.stdout)["error"] == "'XX123' is neither an ISRC (12 characters) nor a UPC (12–14 digits)"
