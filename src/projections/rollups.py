@@ -12,6 +12,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
+from ledger.domain.period import InvalidTime
 from projections.catalogue_view import epoch_us
 from projections.db import ViewDB
 from projections.queries import EARNINGS_BY, account_name, as_of, iso
@@ -58,6 +59,10 @@ def _check(by: str, group: str | None, groups: tuple[str, ...]) -> None:
 
 
 def _bounds(start: datetime | None, end: datetime | None) -> tuple[int, int]:
+    """[start, end) in epoch µs; a window that holds no instant is a mistake, not an empty series."""
+    if start and end and start >= end:
+        window = f"start {start.isoformat()} is not before end {end.isoformat()}"
+        raise InvalidTime(f"{window}: the window [start, end) is empty")
     return (epoch_us(start) if start else 0), (epoch_us(end) if end else 2**62)
 
 

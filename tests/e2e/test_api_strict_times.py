@@ -66,3 +66,18 @@ def test_iso_text_in_utc_is_accepted(sqlite_api: Api, admin: dict[str, str]) -> 
         f"/v1/recordings/{ISRC_A}/stats", params={"start": "2026-01-01T00:00:00Z"}, headers=admin
     )
     assert stats.status_code == 200, stats.text
+
+
+@pytest.mark.parametrize("end", ["2026-01-02T00:00:00Z", "2026-01-01T00:00:00Z"])
+def test_a_stats_window_whose_start_is_not_before_its_end_is_refused(
+    sqlite_api: Api, admin: dict[str, str], end: str
+) -> None:
+    window = {"start": "2026-01-02T00:00:00Z", "end": end}
+    for path, params in ((f"/v1/recordings/{ISRC_A}/stats", window), ("/v1/stats", window)):
+        r = sqlite_api.client.get(path, params=params, headers=admin)
+        assert r.status_code == 422, (path, r.text)
+        assert "is not before end" in r.json()["detail"], r.text
+    ok = sqlite_api.client.get(
+        f"/v1/recordings/{ISRC_A}/stats", params={"start": end, "end": "2026-01-03T00:00:00Z"}, headers=admin
+    )
+    assert ok.status_code == 200, ok.text

@@ -97,6 +97,7 @@ def test_unknown_party_recording_or_upc_is_an_error_not_an_empty_table(sqlite_co
         (("stats", "USRC17699999"), "unknown recording"),
         (("stats", "--party", "nobody"), "unknown party"),
         (("stats", "--by", "fortnight"), "fortnight"),
+        (("stats", "--start", "2026-01-02T00:00:00Z", "--end", "2026-01-01T00:00:00Z"), "is not before end"),
         (("earnings", "aria", "--by", "hour"), "hour"),
         (("catalogue", "search", "songs"), "songs"),
     ):
