@@ -1,3 +1,6 @@
+from hypothesis import given
+from hypothesis import strategies as st
+
 from ledger.usage.rows import normalise_dicts
 
 
@@ -176,3 +179,50 @@ def test_a_csv_cell_is_empty_only_when_empty_namibia_is_a_territory(tmp_path):
     assert batch.territory[:3] == ["NA", "DE", "NA"]
     # An empty cell, quoted or not, is still an absent territory (the batch's checks quarantine it).
     assert batch.territory[3:] == [None, None]
+
+
+SALE = {
+    "sale_id": "s",
+    "kind": "download",
+    "occurred_at": BASE["occurred_at"],
+    "isrc": BASE["isrc"],
+    "listener_id": "l",
+    "territory": "DE",
+    "currency": "EUR",
+}
+
+
+@given(
+    micros=st.integers(min_value=0, max_value=10**12),
+    amount=st.decimals(min_value=0, max_value=10**6, places=6, allow_nan=False, allow_infinity=False),
+)
+def test_an_amount_given_twice_is_taken_only_when_both_say_the_same(micros, amount):
+    """`amount` and `amount_micros` on one row: the same value written twice is that value; two
+    different values are a contradiction, quarantined — never settled by taking one of them."""
+    batch, error = _one({**SALE, "amount": str(amount), "amount_micros": micros})
+    if int(amount * 1_000_000) == micros:
+        assert error is None and batch.amount_micros[0] == micros
+    else:
+        assert error is not None and error[0] == "malformed" and "disagree" in error[1], (amount, micros)
+    agreed, error = _one({**SALE, "amount": str(amount), "amount_micros": int(amount * 1_000_000)})
+    assert error is None and agreed.amount_micros[0] == int(amount * 1_000_000)
+
+
+def test_an_instant_given_twice_must_be_the_same_instant(tmp_path):
+    at_us = 1_791_194_400_000_000  # 2026-10-05T10:00:00Z
+    assert _one({**BASE, "occurred_at_us": at_us})[1] is None
+    _, error = _one({**BASE, "occurred_at_us": at_us + 1})
+    assert error is not None and error[0] == "malformed" and "disagree" in error[1]
+    from ledger.usage.readers import read_batches
+
+    csv = tmp_path / "sales.csv"  # the CSV path reads columns in bulk (Arrow)
+    csv.write_text(
+        "sale_id,kind,occurred_at,occurred_at_us,isrc,listener_id,territory,amount,amount_micros,currency\n"
+        f"s1,download,2026-10-05T10:00:00Z,{at_us},USRL12600001,l,DE,0.99,990000,EUR\n"
+        f"s2,download,2026-10-05T10:00:00Z,{at_us},USRL12600001,l,DE,0.99,5,EUR\n"
+        f"s3,download,2026-10-05T11:00:00Z,{at_us},USRL12600001,l,DE,0.99,990000,EUR\n"
+    )
+    [batch] = read_batches(csv, 100, "store")
+    assert batch.errors[0] is None and batch.amount_micros[0] == 990_000
+    assert batch.errors[1] == ("malformed", "amount '0.99' and amount_micros 5 disagree: give one")
+    assert batch.errors[2] is not None and "occurred_at_us" in batch.errors[2][1]

@@ -389,6 +389,18 @@ class Columns:
             return micros
         micros = list(micros)
         for i, v in enumerate(self.raw_column("amount")):
+            if micros[i] is not None and v not in (None, ""):
+                # Both given: one value, written twice, or a contradiction that must not be settled
+                # by picking one of them.
+                try:
+                    same = not isinstance(v, float) and parse_decimal_micros(str(v)) == micros[i]
+                except ValueError:
+                    same = False
+                if not same:
+                    self.fail(
+                        i, "malformed", f"amount {str(v)[:40]!r} and amount_micros {micros[i]} disagree: give one"
+                    )
+                continue
             if micros[i] is None and v not in (None, ""):
                 try:
                     micros[i] = parse_decimal_micros(str(v)) if not isinstance(v, float) else None
@@ -404,7 +416,18 @@ class Columns:
         if texts or None in out:
             out = list(out)
         for i, v in enumerate(texts):
-            if out[i] is not None or v in (None, ""):
+            if v in (None, ""):
+                continue
+            if out[i] is not None:  # both given: they must name the same instant
+                try:
+                    given = v if isinstance(v, datetime) else parse_utc(str(v), "occurred_at")
+                    same = datetime_to_us(require_utc(given, "occurred_at")) == out[i]
+                except (InvalidTime, TypeError):
+                    same = False
+                if not same:
+                    self.fail(
+                        i, "malformed", f"occurred_at {str(v)[:40]!r} and occurred_at_us {out[i]} disagree: give one"
+                    )
                 continue
             try:
                 if isinstance(v, datetime):
