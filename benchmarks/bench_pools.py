@@ -45,6 +45,7 @@ def generate(config: StoreConfig, plays: int, subscribers: int, recordings: int,
     players = max(1, subscribers * 95 // 100)
     chunk = 1_000_000
     with psycopg.connect(pg_conninfo(config), autocommit=True) as conn:
+        conn.execute("SELECT royalty_usage_month(%s)", (str(PERIOD),))  # its partition (migration 0047)
         for low in range(0, plays, chunk):
             high = min(plays, low + chunk) - 1
             conn.execute(

@@ -101,6 +101,7 @@ def generate_usage(config: StoreConfig, plays: int, recordings: int, position: i
     start, length = to_us(PERIOD.start), to_us(PERIOD.end) - to_us(PERIOD.start)
     chunk = 1_000_000
     with psycopg.connect(pg_conninfo(config), autocommit=True) as conn:
+        conn.execute("SELECT royalty_usage_month(%s)", (str(PERIOD),))  # its partition (migration 0047)
         for low in range(0, plays, chunk):
             high = min(plays, low + chunk) - 1
             conn.execute(

@@ -16,6 +16,10 @@ the machine's other load, so before/after comparisons read them beside the rates
 Each measurement runs in its own process so its peak RSS is its own.
 ROYALTY_BENCH_USAGE_PLAYS changes the count (default 1 000 000); ROYALTY_BENCH_ROUNDS the number
 of interleaved rounds whose medians are printed (default 3); ROYALTY_BENCH_BACKENDS which stores.
+ROYALTY_BENCH_USAGE_MONTHS=N (N > 1) fills the ingest's store beforehand, untimed, with the plays of
+the N - 1 months before (ROYALTY_BENCH_USAGE_PREFILL plays each, default a third of the plays), so
+on PostgreSQL every batch of the timed month meets N - 1 other months' partitions (migration 0047)
+— or, before it, one table that much larger.
 """
 
 from __future__ import annotations
@@ -80,6 +84,11 @@ class BenchPlay(Aggregate):
         pass
 
 
+MONTHS = int(os.environ.get("ROYALTY_BENCH_USAGE_MONTHS", "1"))
+# With earlier months to fill, the catalogue is released a year earlier, so they have plays.
+RELEASE_YEAR = 2026 if MONTHS <= 1 else 2025
+
+
 def build_catalogue(app: RoyaltyLedger) -> None:
     app.upsert_party("bench-artist", "Bench Artist", ["artist"], "bench")
     for r in range(RELEASES):
@@ -88,7 +97,7 @@ def build_catalogue(app: RoyaltyLedger) -> None:
             app.upsert_recording(isrc, f"Track {r}-{n}", "Bench Artist", 200_000, "bench")
         body = f"{r + 1:011d}"
         app.deliver_release(
-            body + ean.calc_check_digit(body), f"Release {r}", isrcs, date(2026, 1, 1 + r % 28), "bench"
+            body + ean.calc_check_digit(body), f"Release {r}", isrcs, date(RELEASE_YEAR, 1, 1 + r % 28), "bench"
         )
     app.set_pricing(demo_pricing("EUR"), "benchmark", "bench")
 
@@ -197,6 +206,21 @@ def _server_cpu(config: StoreConfig) -> float:
     return total / ticks
 
 
+def _partitions(config: StoreConfig) -> int:
+    """Partitions of usage_rows (0: one table, or SQLite)."""
+    if config.backend != "postgres":
+        return 0
+    with psycopg.connect(pg_conninfo(config), autocommit=True) as conn:
+        return int(_one(conn, "SELECT count(*) FROM pg_inherits WHERE inhparent = 'usage_rows'::regclass"))
+
+
+def prefill(config: StoreConfig, files: list[Path]) -> None:
+    """The earlier months' plays, ingested untimed before the measured month."""
+    app = RoyaltyLedger(config, clock=clock)
+    ingest_files(app, files, actor="bench", secret=SECRET, batch_size=50_000)
+    app.close()
+
+
 def measure_ingest(config: StoreConfig, parquet: Path) -> dict[str, Any]:
     app = RoyaltyLedger(config, clock=clock)
     client, server = _client_cpu(), _server_cpu(config)
@@ -208,6 +232,7 @@ def measure_ingest(config: StoreConfig, parquet: Path) -> dict[str, Any]:
     client = _client_cpu() - client
     size, stored = stored_bytes(config, USAGE_TABLES, "usage_rows")
     return {
+        "partitions": _partitions(config),
         "rows": summary.rows,
         "seconds": seconds,
         "accepted": summary.accepted,
@@ -315,14 +340,19 @@ def store_url(config: StoreConfig) -> str:
     return config.describe() if config.backend == "postgres" else str(config.sqlite_path)
 
 
-def measure_once(backend: str, workdir: Path, parquet: Path, naive: int) -> tuple[dict[str, Any], ...]:
-    """One round: the ingest and both baselines back to back, each on a fresh store."""
+def measure_once(
+    backend: str, workdir: Path, parquet: Path, naive: int, earlier: list[Path]
+) -> tuple[dict[str, Any], ...]:
+    """One round: the ingest and both baselines back to back, each on a fresh store (the
+    ingest's holding the `earlier` months' plays first)."""
     stores = [fresh_store(backend, workdir) for _ in range(3)]
     try:
         for config in stores[0], stores[2]:
             app = RoyaltyLedger(config, clock=clock)
             build_catalogue(app)
             app.close()
+        if earlier:
+            prefill(stores[0], earlier)
         ingest = run_child("ingest", store_url(stores[0]), str(parquet))
         copy = run_child("copy", store_url(stores[1]), str(parquet))
         slow = run_child("naive", store_url(stores[2]), str(parquet), str(naive))
@@ -332,10 +362,10 @@ def measure_once(backend: str, workdir: Path, parquet: Path, naive: int) -> tupl
     return ingest, copy, slow
 
 
-def bench_backend(backend: str, workdir: Path, parquet: Path, naive: int, rounds: int) -> None:
+def bench_backend(backend: str, workdir: Path, parquet: Path, naive: int, rounds: int, earlier: list[Path]) -> None:
     """Rounds interleave the three measurements, so a noisy neighbour hits all of them; the
     figures are medians over rounds."""
-    results = [measure_once(backend, workdir, parquet, naive) for _ in range(rounds)]
+    results = [measure_once(backend, workdir, parquet, naive, earlier) for _ in range(rounds)]
     ingest = max((r[0] for r in results), key=lambda d: d["peak_rss_mib"])
     slow = results[0][2]
     rate = statistics.median(r[0]["rows"] / r[0]["seconds"] for r in results)
@@ -394,7 +424,8 @@ def bench_backend(backend: str, workdir: Path, parquet: Path, naive: int, rounds
     print(
         f"[{BENCH}] {backend}: {ingest['rows']:,} rows in {ingest['seconds']:.1f} s — accepted "
         f"{ingest['accepted']:,}, duplicates {ingest['duplicates']:,}, quarantined "
-        f"{ingest['quarantined']:,}",
+        f"{ingest['quarantined']:,}; usage_rows partitions after it: {ingest['partitions']}"
+        + (f" (the store held {len(earlier)} earlier months' plays first)" if earlier else ""),
         flush=True,
     )
 
@@ -411,6 +442,14 @@ def main() -> None:
         app = RoyaltyLedger(config, clock=clock)
         build_catalogue(app)
         info = generate_usage(app, GenerateOptions(plays, Period.parse("2026-10"), seed=42), parquet)
+        earlier = []
+        prefill_plays = int(os.environ.get("ROYALTY_BENCH_USAGE_PREFILL", str(max(1, plays // 3))))
+        for back in range(MONTHS - 1, 0, -1):
+            month = Period.parse("2026-10")
+            for _ in range(back):
+                month = month.previous()
+            earlier.append(workdir / f"plays-{month}.parquet")
+            generate_usage(app, GenerateOptions(prefill_plays, month, seed=100 + back), earlier[-1])
         app.close()
         print(
             f"[{BENCH}] {info['rows']:,} rows generated ({plays:,} plays + duplicates, late "
@@ -419,7 +458,7 @@ def main() -> None:
             flush=True,
         )
         for backend in backends:
-            bench_backend(backend, workdir, parquet, naive, rounds)
+            bench_backend(backend, workdir, parquet, naive, rounds, earlier)
 
 
 if __name__ == "__main__":

@@ -13,9 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from ledger.application import RoyaltyLedger
 from ledger.domain.usage_batch import UsageBatch
 from ledger.usage.digest import batch_digest
+from ledger.usage.months import ensure_months, months_of
 from ledger.usage.store import (
     LINE_COLUMNS,
     PG_COPY,
@@ -92,7 +95,8 @@ class _RowsWriter:
         cursor.execute(SQLITE_POSITIONS_AFTER, (before,))
 
     def write_postgres(self, cursor: Any, positions: Sequence[int]) -> None:
-        # The lean table (migration 0040), as ledger.usage.store writes it.
+        # The lean table (migration 0040), as ledger.usage.store writes it, a partition per month (0047).
+        ensure_months(cursor, months_of(np.array([row[4] for row in self.rows], dtype=np.int64)), set())
         with cursor.copy(PG_COPY) as copy:
             copy.set_types(PG_TYPES)
             for row in self.rows:

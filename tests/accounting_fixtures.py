@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import psycopg
 
 from ledger.royalties import to_us
 from ledger.store.config import StoreConfig
 from ledger.store.migrate import pg_conninfo
+from ledger.usage.months import ensure_months, months_of
 from ledger.usage.store import PG_COLUMN_NAMES, SQLITE_COLUMN_NAMES, SQLITE_POSITIONS_AFTER, postgres_row, sqlite_row
 
 COLUMNS = (
@@ -99,6 +101,8 @@ def insert_usage_rows(config: StoreConfig, rows: list[tuple[Any, ...]], cursor: 
         conn.close()
         return
     with psycopg.connect(pg_conninfo(config)) as pg, pg.cursor() as cur:
+        # One partition per month (migration 0047): the writer makes a month's on demand, so here too.
+        ensure_months(cur, months_of(np.array([r[1] for r in lean], dtype=np.int64)), set())
         cur.executemany(f"INSERT INTO usage_rows ({PG_COLUMN_NAMES}) VALUES ({', '.join(['%s'] * len(lean[0]))})", lean)
         cur.executemany(
             "INSERT INTO usage_positions (position) VALUES (%s) ON CONFLICT DO NOTHING",

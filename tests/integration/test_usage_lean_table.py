@@ -67,13 +67,15 @@ def test_the_keys_live_in_the_indexes_and_every_lookup_reads_them(app: RoyaltyLe
         ("s1", 2, 0, True, False),
         ("short", 0, 0, True, False),
     ]
-    # The lookups name the indexed expressions exactly, so the planner can use the indexes.
+    # The lookups name the indexed expressions exactly, so the planner can use the indexes (each
+    # month's own, migration 0047: its key indexes, and its copy of the parent's numbering index).
     p1, s1 = key_range("'player'", "'p1'"), key_range("'store'", "'s1'")
     lookups = {
-        "usage_rows_key": f"SELECT 1 FROM usage_rows WHERE {key_of()} BETWEEN {p1} AND line_no = 0",
-        "usage_rows_key_lines": f"SELECT 1 FROM usage_rows WHERE {key_of()} BETWEEN {s1} AND line_no > 0",
-        "usage_rows_pair_last_idx": "SELECT play_number FROM usage_rows WHERE royalty_pair_key(listener_hash, isrc) = "
-        "royalty_pair_key(decode('00', 'hex'), 'X') AND pair_last ORDER BY play_number DESC LIMIT 1",
+        "usage_rows_2026_10_key ": f"SELECT 1 FROM usage_rows WHERE {key_of()} BETWEEN {p1} AND line_no = 0",
+        "usage_rows_2026_10_key_lines ": f"SELECT 1 FROM usage_rows WHERE {key_of()} BETWEEN {s1} AND line_no > 0",
+        "usage_rows_2026_10_royalty_pair_key_play_number_idx ": "SELECT play_number FROM usage_rows "
+        "WHERE royalty_pair_key(listener_hash, isrc) = royalty_pair_key(decode('00', 'hex'), 'X') AND pair_last "
+        "ORDER BY play_number DESC LIMIT 1",
     }
     with psycopg.connect(pg_conninfo(app.config)) as conn:
         conn.execute("SET enable_seqscan = off")
@@ -83,7 +85,7 @@ def test_the_keys_live_in_the_indexes_and_every_lookup_reads_them(app: RoyaltyLe
         refund = conn.execute(
             f"EXPLAIN SELECT s.isrc FROM usage_rows r {sale_of_refund('postgres')} WHERE r.kind = 'refund'"
         ).fetchall()
-        assert "usage_rows_key " in "\n".join(str(r[0]) + " " for r in refund)
+        assert "usage_rows_2026_10_key " in "\n".join(str(r[0]) + " " for r in refund)
     # The separator keeps (source, id) pairs apart that concatenate alike.
     ((a, b),) = q(app, "SELECT royalty_usage_key(%s, ''), royalty_usage_key('', %s)", ("ab", "ab"))
     assert a != b

@@ -13,8 +13,9 @@ Run by the owner of the tables (the user `royalty init` connects as), after the 
   written by SECURITY DEFINER triggers, migrations 0012 and 0036);
 - every other table (read models, the projector's and the media worker's tracking, failures):
   SELECT, INSERT, UPDATE, DELETE — derived data, rebuilt from the log;
-- its sequences: USAGE; the lock function the recorder calls (`royalty_lock_stored_events`):
-  EXECUTE; CREATE on the schema is revoked from PUBLIC.
+- its sequences: USAGE; the lock function the recorder calls (`royalty_lock_stored_events`) and
+  the one the usage writer makes a month's partition of usage_rows with (`royalty_usage_month`,
+  SECURITY DEFINER, migration 0047): EXECUTE; CREATE on the schema is revoked from PUBLIC.
 
 Re-run after every upgrade: it is idempotent and grants a new migration's tables by the same
 rules. `royalty project rebuild` creates and swaps tables, which only the owner may: run it as
@@ -41,7 +42,7 @@ READ_ONLY_TABLES = (
     "rights_split_versions",
     "rights_recording_facts",
 )
-FUNCTIONS = ("royalty_lock_stored_events()",)
+FUNCTIONS = ("royalty_lock_stored_events()", "royalty_usage_month(text)")  # the latter: usage_rows by month (0047)
 
 _APPEND_ONLY = """
 SELECT DISTINCT c.relname

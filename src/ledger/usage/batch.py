@@ -16,6 +16,7 @@ from ledger.domain.pricing import PricingConfig
 from ledger.domain.text import escape_controls
 from ledger.usage.digest import canonical_text
 from ledger.usage.lines import hex_to_bytes
+from ledger.usage.months import months_of
 from ledger.usage.prepare import (
     MAX_SECONDS_PLAYED,
     Context,
@@ -47,7 +48,8 @@ def prepare_batch(b: RowBatch, ctx: Context, retrying: Sequence[str] = ()) -> Pr
     payloads = payload_digests(b, hashes, errors)
     keys = _id_keys(b)
     fresh, ids = _first_sightings(keys, errors, payloads, out, retrying)
-    accepted = _not_known(ctx, fresh, ids, errors, out, retrying)
+    months = months_of(b.arrow("occurred_at_us").take(pa.array(fresh, pa.int64())))
+    accepted = _not_known(ctx, fresh, ids, months, errors, out, retrying)
     still = _check_catalogue(b, ctx, accepted, errors)
     refunded = Refunds()
     if "refund" in b.kind:
@@ -265,13 +267,14 @@ def _not_known(
     ctx: Context,
     rows: np.ndarray,
     ids: dict[str, str],
+    months: list[str],
     errors: list[Error | None],
     out: Prepared,
     retrying: Sequence[str],
 ) -> np.ndarray:
-    """Rows not stored before (`ids` holds their keys and payloads, in row order); a known id
-    with the same payload is a duplicate, else an error."""
-    stored = _known_payloads(ctx, list(ids))
+    """Rows not stored before (`ids` holds their keys and payloads, in row order; `months` the
+    rows' UTC months); a known id with the same payload is a duplicate, else an error."""
+    stored = _known_payloads(ctx, list(ids), months, out)
     if stored.count(None) == len(stored):
         return rows
     new = []
@@ -283,11 +286,25 @@ def _not_known(
     return np.array(new, dtype=np.int64)
 
 
-def _known_payloads(ctx: Context, keys: list[str]) -> list[str | None]:
+def _known_payloads(ctx: Context, keys: list[str], months: list[str], out: Prepared) -> list[str | None]:
     """Per id key, the payload already stored: from this run's memory, and from the store
-    unless the run is optimistic (then the primary key is the check; see memory.py)."""
+    unless the run is optimistic (then the primary key is the check; see memory.py).
+
+    PostgreSQL holds an id once per month (ledger.usage.months): an optimistic run still looks
+    its ids up in the other months' partitions, and the watermark it looked at goes with the
+    batch (`out.looked_up_at`) for the write to check what was stored since."""
     known = list(map(ctx.memory.written.get, keys))
-    if ctx.memory.optimistic or None not in known:
+    if None not in known:
+        return known
+    outside_months: list[str] | None = None
+    if ctx.store.backend == "postgres":
+        out.looked_up_at = ctx.store.watermark()  # read first: the lookup sees every row up to it
+        if ctx.memory.optimistic:
+            out.looked_up_outside = tuple(months)
+            if not ctx.store.months() - set(months):
+                return known
+            outside_months = months
+    elif ctx.memory.optimistic:
         return known
     by_source: dict[str, list[str]] = {}
     for key, payload in zip(keys, known, strict=True):
@@ -296,7 +313,7 @@ def _known_payloads(ctx: Context, keys: list[str]) -> list[str | None]:
             by_source.setdefault(source, []).append(usage_id)
     found: dict[str, str] = {}
     for source, usage_ids in by_source.items():
-        for usage_id, payload in ctx.store.existing_payloads(source, usage_ids).items():
+        for usage_id, payload in ctx.store.existing_payloads(source, usage_ids, outside_months).items():
             found[f"{source}\x1f{usage_id}"] = payload
     return [found.get(key) if payload is None else payload for key, payload in zip(keys, known, strict=True)]
 

@@ -258,6 +258,7 @@ class UsageIngest:
             return Staged(p)
         kinds = sorted(p.kinds)
         write = UsageWrite("", 0, p.lines, p.quarantine, p.resolved, p.ownership)
+        write.looked_up_at, write.looked_up_outside = p.looked_up_at, p.looked_up_outside
         # PostgreSQL: the COPY bytes are built on another thread while this one computes the
         # digest; both are Arrow kernels that run without the GIL, so they take both cores.
         copying = self.stager.submit(write.stage_copy) if self.stager is not None and p.lines.num_rows else None

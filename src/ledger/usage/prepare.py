@@ -63,6 +63,10 @@ class Prepared:
     pricing_versions: set[int] = field(default_factory=set)
     written: dict[str, str] = field(default_factory=dict)  # accepted "source U+001F usage_id"
     play_counts: PlayCounts = field(default_factory=PlayCounts)  # after this batch
+    # PostgreSQL: the usage watermark at which the ids were looked up, and the months whose
+    # partitions that lookup left to the key indexes (ledger.usage.months).
+    looked_up_at: int | None = None
+    looked_up_outside: tuple[str, ...] = ()
 
 
 def quarantine_id(source: str, raw_sha256: str) -> str:

@@ -23,6 +23,7 @@ from psycopg.errors import UniqueViolation
 
 from ledger.usage.keys import PROBE, KeyspaceFull, key_of, key_range, usage_key, usage_keys
 from ledger.usage.lines import LINE_COLUMNS, empty_lines, hex_to_bytes
+from ledger.usage.months import check_other_months, ensure_months, months_of, outside, stored_months
 from ledger.usage.pg_copy import SIGNATURE, TRAILER, CopyBody, copy_body
 
 if TYPE_CHECKING:
@@ -184,7 +185,18 @@ class UsageStore:
     def watermark(self) -> int:
         return int(self.query(_WATERMARK, _PG_WATERMARK)[0][0])
 
-    def existing_payloads(self, source: str, usage_ids: Sequence[str]) -> dict[str, str]:
+    def months(self) -> set[str]:
+        """PostgreSQL: the months that have a partition of usage_rows (ledger.usage.months)."""
+        from psycopg.rows import dict_row
+
+        with self.recorder.datastore.get_connection() as conn, conn.cursor(row_factory=dict_row) as curs:
+            return stored_months(curs)
+
+    def existing_payloads(
+        self, source: str, usage_ids: Sequence[str], outside_months: Sequence[str] | None = None
+    ) -> dict[str, str]:
+        """Payload hashes of the ids stored already; PostgreSQL: `outside_months` looks only in the
+        partitions of the other months (ledger.usage.months)."""
         if not usage_ids:
             return {}
         if self.backend == "sqlite":
@@ -203,7 +215,7 @@ class UsageStore:
             "SELECT u.usage_id, encode(u.payload_sha256, 'hex') FROM unnest(%b::text[]) AS p(id) "
             "CROSS JOIN LATERAL (SELECT usage_id, payload_sha256 FROM usage_rows "
             f"WHERE {key_of()} BETWEEN {key_range('%s', 'p.id')} AND line_no = 0 AND source = %s "
-            "AND usage_id = p.id LIMIT 1) AS u",
+            f"AND usage_id = p.id AND {'true' if outside_months is None else outside(outside_months)} LIMIT 1) AS u",
             (list(usage_ids), source, source, source),
         )
         return {r[0]: r[1] for r in rows}
@@ -328,6 +340,10 @@ class UsageWrite:
     resolved: list[tuple[str, str]] = field(default_factory=list)  # (quarantine_id, outcome)
     ownership: list[tuple[Any, ...]] = field(default_factory=list)
     copy_body: CopyBody | None = None  # PostgreSQL: the lines' COPY bytes, built ahead (stage_copy)
+    # PostgreSQL: the usage watermark at which the batch's ids were looked up in the other months'
+    # partitions (None: never; ledger.usage.months).
+    looked_up_at: int | None = None
+    looked_up_outside: tuple[str, ...] = ()  # the months that lookup left to the key indexes
     sqlite_rows: SqliteRows | None = None  # SQLite: the lean table's columns, built ahead (stage_sqlite)
 
     def _position(self, positions: Sequence[int]) -> int:
@@ -445,8 +461,12 @@ class UsageWrite:
     def write_postgres(self, cursor: Any, positions: Sequence[int]) -> None:
         position, bid = self._position(positions), self.batch_hex
         cursor.execute(_PG_WATERMARK)
-        self._check(int(cursor.fetchone()["w"]))
+        watermark = int(cursor.fetchone()["w"])
+        self._check(watermark)
         if self.lines.num_rows:
+            # One partition per month (migration 0047), made here for a month that has none.
+            months, have = months_of(self.lines.column("occurred_at_us")), stored_months(cursor)
+            ensure_months(cursor, months, have)
             try:
                 with cursor.connection.transaction():  # a savepoint: a refused key is looked at below
                     self._copy(cursor, position)
@@ -455,6 +475,10 @@ class UsageWrite:
                 # and prepares the batch again) or, rarely, by another id whose 64-bit key is the
                 # same (then the next free key of its probe range, found under the log's lock).
                 self._copy(cursor, position, self._probe(cursor))
+            # The key indexes hold an id once per month: one stored in another month is refused here.
+            # A month the lookup left out but no line is in was never looked up: check it all.
+            since = self.looked_up_at if set(self.looked_up_outside) <= set(months) else None
+            check_other_months(cursor, position, months, have, since, watermark)
             cursor.execute("INSERT INTO usage_positions (position) VALUES (%s)", (position,))
         if self.quarantine:
             cursor.executemany(
