@@ -129,8 +129,8 @@ def drop_store(config: StoreConfig) -> None:
 # What a stored usage line costs on disk: usage_rows (with every partition, should it be
 # partitioned) and its indexes; on PostgreSQL usage_positions too (the watermark, one row per
 # batch, migration 0040); `usage_play_counts`, should stream2own counters replace the numbering
-# index (absent, skipped).
-USAGE_TABLES = ("usage_rows", "usage_positions", "usage_play_counts")
+# index (absent, skipped); on SQLite `usage_listeners`, each listener's HMAC once (migration 0050).
+USAGE_TABLES = ("usage_rows", "usage_positions", "usage_play_counts", "usage_listeners")
 
 
 def _one(conn: Any, query: Any, params: tuple[Any, ...] = ()) -> Any:

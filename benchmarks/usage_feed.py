@@ -18,15 +18,15 @@ import numpy as np
 from ledger.application import RoyaltyLedger
 from ledger.domain.usage_batch import UsageBatch
 from ledger.usage.digest import batch_digest
+from ledger.usage.lines import lines_from_rows
 from ledger.usage.months import ensure_months, months_of
 from ledger.usage.store import (
     LINE_COLUMNS,
     PG_COPY,
     PG_TYPES,
-    SQLITE_COLUMN_NAMES,
     SQLITE_POSITIONS_AFTER,
+    insert_sqlite_lines,
     postgres_row,
-    sqlite_row,
 )
 
 COLUMNS = ("position", "batch_id", *LINE_COLUMNS)  # the usage_rows contract, in table order
@@ -83,15 +83,12 @@ class _RowsWriter:
     rows: Sequence[Row]
 
     def write_sqlite(self, cursor: Any, positions: Sequence[int]) -> None:
-        # The lean table (migration 0045), as ledger.usage.store writes it.
-        rows = [sqlite_row(positions[0], row) for row in self.rows]
-        if not rows:
+        # The lean table (migrations 0045, 0050), as ledger.usage.store writes it.
+        if not self.rows:
             return
         cursor.execute("SELECT COALESCE(MAX(rowid), 0) FROM usage_rows")
         before = cursor.fetchone()[0]
-        cursor.executemany(
-            f"INSERT INTO usage_rows ({SQLITE_COLUMN_NAMES}) VALUES ({','.join('?' * len(rows[0]))})", rows
-        )
+        insert_sqlite_lines(cursor, positions[0], lines_from_rows(list(self.rows)))
         cursor.execute(SQLITE_POSITIONS_AFTER, (before,))
 
     def write_postgres(self, cursor: Any, positions: Sequence[int]) -> None:

@@ -1,6 +1,6 @@
-"""SQLite's lean usage table (migration 0045): its client-computed 64-bit keys, what happens when
-two ids share one, the plans its lookups use, and a store written before the migration moved
-into it and still working."""
+"""SQLite's lean usage table (migrations 0045, 0050): its client-computed 64-bit keys, what happens
+when two ids share one, its listener dictionary and codes, the plans its lookups use, and stores
+written before either migration moved into it and still working."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from ledger.usage import store as usage_store
 from ledger.usage.ingest import UsageIngest, ingest_rows
 from ledger.usage.keys import PROBE, KeyspaceFull, sale_of_refund, usage_key, usage_keys
 from ledger.usage.lines import line_rows
+from ledger.usage.payload import with_payloads
 from ledger.usage.positions import position_params, rows_between
 from ledger.usage.rows import normalise_dicts
 from ledger.usage.store import _SQLITE_ID_RANGE, LINE_COLUMNS, SQLITE_LINE_SELECT, UsageStore, UsageWrite
@@ -79,21 +80,31 @@ def test_lines_are_stored_lean_and_every_lookup_reads_an_index(app: RoyaltyLedge
     assert ingest(app, rows[-1:]).accepted == 1
     stored = q(
         app,
-        "SELECT usage_id, line_no, usage_key, pair_last, typeof(listener_hash), length(payload_sha256), refund_key "
-        "FROM usage_rows ORDER BY usage_id, line_no",
+        "SELECT usage_id, line_no, usage_key, pair_last, listener_id, length(payload_sha256), refund_key, "
+        "kind_code, pricing_code FROM usage_rows ORDER BY usage_id, line_no",
     )
     key = {u: usage_key(s, u) for s, u in [("player", "p0"), ("player", "p1"), ("player", "p2"), ("player", "p3")]}
     key |= {"short": usage_key("player", "short"), "s1": usage_key("player", "s1"), "r1": usage_key("player", "r1")}
     # Only the last counted play of each listener on the recording is in the numbering index.
-    expected = [(u, 0, key[u], int(u in ("p2", "p3")), "blob", 32, None) for u in ("p0", "p1", "p2", "p3")]
-    expected += [("r1", n, key["r1"], 0, "blob", 32, key["s1"]) for n in range(3)]
-    expected += [("s1", n, key["s1"], 0, "blob", 32, None) for n in range(3)]
-    expected += [("short", 0, key["short"], 0, "blob", 32, None)]
+    # Listeners by their id in usage_listeners (0050): l0 came first; the sale's listener third.
+    # Kind and model as codes (stream 0, purchase 2, refund 4; stream2own 0, sale 2, refund 4).
+    # A stream's payload hash is recomputable from its line: NULL; a release's lines keep theirs.
+    listener = {"p0": 1, "p1": 2, "p2": 1, "p3": 2, "short": 1}
+    expected = [(u, 0, key[u], int(u in ("p2", "p3")), listener[u], None, None, 0, 0) for u in ("p0", "p1", "p2", "p3")]
+    expected += [("r1", n, key["r1"], 0, 3, 32, key["s1"], 4, 4) for n in range(3)]
+    expected += [("s1", n, key["s1"], 0, 3, 32, None, 2, 2) for n in range(3)]
+    expected += [("short", 0, key["short"], 0, 1, None, None, 0, 0)]
     assert sorted(stored) == sorted(expected)
+    assert q(app, "SELECT listener_id, length(listener_hash) FROM usage_listeners ORDER BY 1") == [
+        (1, 32),
+        (2, 32),
+        (3, 32),
+    ]
     lookups = {
         "usage_rows_key": f"SELECT 1 FROM usage_rows WHERE usage_key BETWEEN 5 AND 5 + {PROBE - 1} AND line_no = 0",
-        "usage_rows_pair_last_idx": "SELECT play_number FROM usage_rows u WHERE substr(u.listener_hash, 1, 8) = "
-        "substr(?1, 1, 8) AND u.isrc = 'X' AND u.pair_last = 1 ORDER BY u.play_number DESC LIMIT 1",
+        "usage_rows_pair_last_idx": "SELECT play_number FROM usage_rows u WHERE u.listener_id = (SELECT listener_id "
+        "FROM usage_listeners WHERE listener_hash = ?1) AND u.isrc = 'X' AND u.pair_last = 1 "
+        "ORDER BY u.play_number DESC LIMIT 1",
         "usage_rows_refund_of_idx": "SELECT 1 FROM usage_rows WHERE kind = 'refund' AND source = 'a' "
         "AND refund_of = 'b'",
     }
@@ -115,6 +126,14 @@ def test_lines_are_stored_lean_and_every_lookup_reads_an_index(app: RoyaltyLedge
         conn.close()
     groups = refund_groups(app.config, Period.parse("2026-10"), app.head_position())
     assert {g.sale_kind for g in groups} == {"purchase"} and sum(g.gross_micros for g in groups) == -3_000_000
+    # A kept hash (a release's line: its gross is a share of the amount sent) dropped: the rule's
+    # recomputed one is not what the line was sent with, and audit verify says so.
+    assert verify_usage(app).ok
+    with app.recorder.datastore.transaction(commit=True) as c:
+        c.execute("DROP TRIGGER usage_rows_no_update")
+        c.execute("UPDATE usage_rows SET payload_sha256 = NULL WHERE usage_id = 's1' AND line_no = 1")
+    report = verify_usage(app)
+    assert [text for _, text in report.problems if "canonical SHA-256" in text], report.problems
 
 
 def test_ids_whose_keys_collide_take_the_next_free_key_and_still_deduplicate(
@@ -124,7 +143,6 @@ def test_ids_whose_keys_collide_take_the_next_free_key_and_still_deduplicate(
     the full id, a refund finds its own sale among them, and a ninth id is refused rather than
     mis-keyed. (One batch per call: the writer runs in this process, where the key is patched.)"""
     monkeypatch.setattr(usage_store, "usage_keys", lambda sources, ids: np.full(len(ids), 4242, dtype=np.int64))
-    monkeypatch.setattr(usage_store, "usage_key", lambda source, usage_id: 4242)
     assert ingest(app, [play(f"p{i}", listener=f"l{i}") for i in range(3)]).accepted == 3
     assert ingest(app, [sale("s1", "9.00", upc=ALBUM), play("p3", listener="l3")]).accepted == 2
     keys = q(app, "SELECT usage_key, usage_id, line_no FROM usage_rows ORDER BY 1, 3")
@@ -190,7 +208,7 @@ def old_store(tmp_path: Path) -> Iterator[StoreConfig]:
     """A store migrated up to, not including, 0045."""
     folder = tmp_path / "migrations"
     shutil.copytree(migrations_dir(), folder)
-    for path in (folder / "sqlite").glob("004[5-9]*.sql"):
+    for path in [*(folder / "sqlite").glob("004[5-9]*.sql"), *(folder / "sqlite").glob("005*.sql")]:
         path.unlink()
     config = StoreConfig.from_url(str(tmp_path / "old.db"))
     with pytest.MonkeyPatch.context() as patch:
@@ -200,7 +218,8 @@ def old_store(tmp_path: Path) -> Iterator[StoreConfig]:
 
 
 def _lines(app: RoyaltyLedger, select: str) -> list[tuple[Any, ...]]:
-    return sorted(tuple(r) for r in q(app, f"SELECT position, {select} FROM usage_rows"))
+    """(position, *line) per stored line; a NULL payload hash (migration 0050) recomputed."""
+    return sorted((r[0], *with_payloads([r[1:]])[0]) for r in q(app, f"SELECT position, {select} FROM usage_rows"))
 
 
 def test_a_store_written_before_the_lean_table_moves_into_it_and_keeps_working(old_store: StoreConfig) -> None:
@@ -269,6 +288,142 @@ def test_a_store_written_before_the_lean_table_moves_into_it_and_keeps_working(o
         conn = sqlite3.connect(str(old_store.sqlite_path))
         try:
             for statement in ("UPDATE usage_rows SET gross_micros = 0", "DELETE FROM usage_rows"):
+                with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+                    conn.execute(statement)
+        finally:
+            conn.close()
+    finally:
+        app.close()
+
+
+# --- a store written before migration 0050 (the 0045/0046 table, as the code before it wrote) ----
+
+_LEAN_COLS = (
+    "position, usage_key, line_no, kind, occurred_at_us, isrc, territory, currency, gross_micros, pricing_model, "
+    "pricing_version, counted, pair_last, play_number, seconds_played, upc, source, usage_id, refund_of, "
+    "refund_key, listener_hash, payload_sha256"
+)
+
+
+def _lean_write_sqlite(self: UsageWrite, cursor: Any, positions: Sequence[int]) -> None:
+    """The writer as it was before migration 0050: keys and BLOB hashes per row, kind and
+    pricing model as text, each batch one rowid run in usage_positions."""
+    position = positions[0]
+    rows = []
+    for line, last in zip(line_rows(self.lines), self.lines.column("pair_last").to_pylist(), strict=True):
+        s, u, n, k, at, i, e, lh, t, sec, c, g, m, v, pn, o, h, r = line
+        refund_key = None if r is None else usage_key(s, r)
+        key, blobs = usage_key(s, u), (bytes.fromhex(lh), bytes.fromhex(h))
+        rows.append(
+            (position, key, n, k, at, i, t, c, g, m, v, int(o), int(last), pn, sec, e, s, u, r, refund_key, *blobs)
+        )
+    cursor.execute("SELECT COALESCE(MAX(rowid), 0) FROM usage_rows")
+    before = int(cursor.fetchone()[0])
+    cursor.executemany(f"INSERT INTO usage_rows ({_LEAN_COLS}) VALUES ({', '.join('?' * 22)})", rows)
+    cursor.execute(
+        "INSERT INTO usage_positions (position, first_row, last_row) VALUES (?, ?, ?)",
+        (position, before + 1, before + len(rows)),
+    )
+    cursor.executemany(
+        "INSERT INTO usage_ownership (listener_hash, isrc, source, usage_id, occurred_at_us, position, batch_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(*o, position, self.batch_hex) for o in self.ownership],
+    )
+    assert not self.quarantine and not self.resolved
+
+
+def _lean_existing_payloads(self: UsageStore, source: str, usage_ids: Sequence[str]) -> dict[str, str]:
+    rows = self.query(
+        "SELECT usage_id, lower(hex(payload_sha256)) FROM usage_rows WHERE source = ? AND line_no = 0 "
+        "AND usage_id IN (SELECT value FROM json_each(?))",
+        "",
+        (source, __import__("json").dumps(list(usage_ids))),
+    )
+    return {r[0]: r[1] for r in rows}
+
+
+@pytest.fixture
+def lean_store(tmp_path: Path) -> Iterator[StoreConfig]:
+    """A store migrated up to, not including, 0050."""
+    folder = tmp_path / "migrations"
+    shutil.copytree(migrations_dir(), folder)
+    for path in (folder / "sqlite").glob("005*.sql"):
+        path.unlink()
+    config = StoreConfig.from_url(str(tmp_path / "lean-0046.db"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ROYALTY_MIGRATIONS_DIR", str(folder))
+        apply_migrations(config)
+    yield config
+
+
+def test_a_store_written_before_the_listener_dictionary_moves_into_it_and_keeps_working(
+    lean_store: StoreConfig,
+) -> None:
+    fan = [play(f"f{i}", listener="fan", at=f"2026-10-0{i + 1}T10:00:00Z") for i in range(5)]
+    rows = [
+        *fan,
+        play("x1", listener="other", isrc=ISRCS[1]),
+        sale("s1", "9.00", upc=ALBUM),  # three lines, one per track
+        sale("r1", "3.00", kind="refund", refund_of="s1", upc=ALBUM, at="2026-10-20T10:00:00Z"),
+        play("t1", listener="fan", seconds=10),  # not counted
+    ]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(UsageWrite, "write_sqlite", _lean_write_sqlite)
+        patch.setattr(UsageStore, "existing_payloads", _lean_existing_payloads)
+        patch.setattr(UsageStore, "prior_counted_plays", lambda self, pairs: {})  # the run's memory numbers
+        patch.setattr(UsageStore, "sale_lines", lambda self, source, ids: {})  # the sale is in the batch
+        old = RoyaltyLedger(lean_store, clock=clock)
+        build_catalogue(old)
+        assert ingest_here(old, rows, batch_size=2).accepted == len(rows)
+        old_select = ", ".join(
+            f"lower(hex({c}))" if c in ("listener_hash", "payload_sha256") else c for c in LINE_COLUMNS
+        )
+        before = _lines(old, old_select)
+        rowids = q(old, "SELECT rowid, usage_id, line_no FROM usage_rows ORDER BY rowid")
+        hashes = {r[8] for r in before}
+        old.close()
+
+    assert apply_migrations(lean_store) == ["0050"]
+    app = RoyaltyLedger(lean_store, clock=clock)
+    try:
+        # Every line reads back as it was written, at the same rowid (usage_positions' runs).
+        assert _lines(app, SQLITE_LINE_SELECT) == before
+        assert q(app, "SELECT rowid, usage_id, line_no FROM usage_rows ORDER BY rowid") == rowids
+        # Each listener's HMAC once; the streams' payload hashes left to be recomputed, the
+        # release's lines (their gross is a share of the amount sent) keep theirs.
+        assert {h.hex() for (h,) in q(app, "SELECT listener_hash FROM usage_listeners")} == hashes
+        kept = q(app, "SELECT DISTINCT kind FROM usage_rows WHERE payload_sha256 IS NOT NULL ORDER BY 1")
+        assert kept == [("purchase",), ("refund",)]
+        assert q(app, "SELECT count(*) FROM usage_rows WHERE payload_sha256 IS NULL")[0][0] == 7
+        report = verify_usage(app)
+        assert report.ok, report.problems
+        assert report.digests_recomputed == report.batches == 5
+        # Idempotent across the move: every id is a duplicate; a changed payload is still seen.
+        again = ingest(app, rows)
+        assert (again.accepted, again.duplicates) == (0, len(rows))
+        changed = ingest(app, [play("f1", listener="fan", at="2026-10-02T10:00:00Z", seconds=61)])
+        assert changed.quarantined == {"different_payload": 1}
+        # Numbering continues from the moved rows, by the listener's id.
+        nxt = ingest(app, [play("f5", listener="fan", at="2026-10-09T10:00:00Z")])
+        assert nxt.accepted == 1
+        assert q(app, "SELECT play_number FROM usage_rows WHERE usage_id = 'f5'") == [(6,)]
+        assert q(app, "SELECT count(*) FROM usage_listeners")[0][0] == len(hashes)  # no new listener
+        # The refund still finds its sale.
+        groups = refund_groups(lean_store, Period.parse("2026-10"), app.head_position())
+        assert sum(g.gross_micros for g in groups) == -3_000_000
+        assert {g.sale_kind for g in groups} == {"purchase"} and len(groups) == 3
+        assert verify_usage(app).ok
+        # Append-only enforced by the database, on the new table too.
+        conn = sqlite3.connect(str(lean_store.sqlite_path))
+        try:
+            for statement in (
+                "UPDATE usage_rows SET gross_micros = 0",
+                "DELETE FROM usage_rows",
+                "UPDATE usage_listeners SET listener_hash = zeroblob(32)",
+                "DELETE FROM usage_listeners",
+                "INSERT OR REPLACE INTO usage_listeners (listener_id, listener_hash) VALUES (1, zeroblob(32))",
+                "REPLACE INTO usage_listeners (listener_hash) SELECT listener_hash FROM usage_listeners LIMIT 1",
+            ):
                 with pytest.raises(sqlite3.IntegrityError, match="append-only"):
                     conn.execute(statement)
         finally:

@@ -23,7 +23,7 @@ from ledger.store.config import StoreConfig
 from ledger.store.migrate import apply_migrations, pg_conninfo
 from ledger.usage.generator import GenerateOptions, generate_usage
 from ledger.usage.ingest import ingest_files
-from ledger.usage.store import UsageStore
+from ledger.usage.store import UsageStore, sqlite_listener_hex
 from tests.usage_helpers import SECRET, build_catalogue, clock
 
 ROYALTY = Path(sys.executable).parent / "royalty"
@@ -62,7 +62,7 @@ def _snapshot(app: RoyaltyLedger) -> dict[str, Any]:
             tuple(r)
             for r in store.query(
                 "SELECT replace(e.originator_id, '-', ''), source, usage_id, line_no, kind, occurred_at_us, "
-                "isrc, upc, lower(hex(listener_hash)), territory, seconds_played, currency, gross_micros, "
+                f"isrc, upc, {sqlite_listener_hex('u.')}, territory, seconds_played, currency, gross_micros, "
                 "pricing_model, pricing_version, play_number, counted, lower(hex(payload_sha256)) "
                 "FROM usage_rows u JOIN stored_events e ON e.rowid = u.position "
                 "ORDER BY source, usage_id, line_no",

@@ -13,7 +13,7 @@ from ledger.domain.usage_batch import UsageBatch
 from ledger.store.config import StoreConfig
 from ledger.usage.ingest import ingest_rows
 from ledger.usage.quarantine import list_quarantine, retry_quarantine
-from ledger.usage.store import UsageStore, UsageWrite
+from ledger.usage.store import UsageStore, UsageWrite, sqlite_listener_hex
 from tests.usage_helpers import ALBUM, ISRCS, SECRET, build_catalogue, clock, play, sale, upc
 
 
@@ -158,9 +158,9 @@ def test_batch_events_state_their_rows_totals_and_positions(app: RoyaltyLedger) 
         )
         assert {c: s for c, s, _ in got} == event.totals
         assert sum(n for _, _, n in got) == event.line_count
-    # Both keep the HMAC as 32 bytes (migrations 0040 and 0045), shown as hex.
+    # Both keep the HMAC as 32 bytes (migrations 0040 and 0045; SQLite once per listener, 0050), shown as hex.
     raw = UsageStore(app).query(
-        "SELECT lower(hex(listener_hash)) FROM usage_rows", "SELECT encode(listener_hash, 'hex') FROM usage_rows"
+        f"SELECT {sqlite_listener_hex()} FROM usage_rows", "SELECT encode(listener_hash, 'hex') FROM usage_rows"
     )
     assert all(len(h) == 64 and not h.startswith("l") for (h,) in raw)
 
@@ -213,8 +213,14 @@ def test_the_raw_listener_id_is_stored_nowhere_not_even_for_unparseable_lines(
     ndjson_file.write_text('{"play_id": "n1", "listener_id": "listener-secret-4", broken\n')
     summary = ingest_files(app, [csv_file, ndjson_file], actor="test", secret=SECRET)
     assert (summary.accepted, summary.quarantined["malformed"]) == (1, 3)
-    stored = q(app, "SELECT listener_hash FROM usage_rows") + q(app, "SELECT raw_row FROM usage_quarantine")
+    listeners = UsageStore(app).query(  # SQLite: each listener's HMAC once, in usage_listeners (0050)
+        f"SELECT {sqlite_listener_hex()} FROM usage_rows", "SELECT listener_hash FROM usage_rows"
+    )
+    stored = listeners + q(app, "SELECT raw_row FROM usage_quarantine")
     assert len(stored) == 4
+    if app.config.backend == "sqlite":
+        everything = q(app, "SELECT * FROM usage_listeners") + q(app, "SELECT * FROM usage_rows")
+        assert everything and not any("listener-secret" in str(value) for value in everything)
     assert not any("listener-secret" in str(value) for value in stored)
     assert all("listener_hash" in raw for (raw,) in stored[1:3])
 
@@ -285,7 +291,10 @@ def test_only_each_batchs_last_play_of_a_pair_marks_the_count(app: RoyaltyLedger
     rows = [play(f"p{i}", listener=f"fan{i % 2}", at=f"2026-10-{1 + i:02d}T10:00:00Z") for i in range(12)]
     rows.append(play("short", listener="fan0", seconds=10, at="2026-10-20T10:00:00Z"))
     ingest(app, rows, batch_size=5)
-    got = q(app, "SELECT position, listener_hash, play_number, pair_last FROM usage_rows WHERE counted ORDER BY 1, 3")
+    got = UsageStore(app).query(
+        "SELECT position, listener_id, play_number, pair_last FROM usage_rows WHERE counted ORDER BY 1, 3",
+        "SELECT position, listener_hash, play_number, pair_last FROM usage_rows WHERE counted ORDER BY 1, 3",
+    )
     by_batch: dict[tuple[Any, Any], list[tuple[Any, Any]]] = {}
     for position, listener, number, last in got:
         by_batch.setdefault((position, listener), []).append((number, bool(last)))

@@ -73,6 +73,35 @@ def test_an_altered_or_removed_row_is_named_by_its_batch(app: RoyaltyLedger, sta
     assert any(problem in text for _, text in report.problems)
 
 
+@pytest.mark.parametrize(
+    "statement",
+    [
+        # A stream's payload hash left to be recomputed (NULL), given one: the row no longer
+        # reads as it was sent.
+        "UPDATE usage_rows SET payload_sha256 = zeroblob(32) WHERE usage_id = 'p3'",
+        # A play moved to another listener (fan0 → fan1's id), or a listener's HMAC rewritten.
+        "UPDATE usage_rows SET listener_id = listener_id % 3 + 1 WHERE usage_id = 'p3'",
+        "UPDATE usage_listeners SET listener_hash = zeroblob(32) WHERE listener_id = "
+        "(SELECT listener_id FROM usage_rows WHERE usage_id = 'p3')",
+        # Kind and pricing model by their codes.
+        "UPDATE usage_rows SET pricing_code = 1 WHERE usage_id = 'p3'",
+        "UPDATE usage_rows SET kind_code = 1 WHERE usage_id = 'p3'",
+    ],
+)
+def test_sqlite_packed_columns_altered_are_caught(app: RoyaltyLedger, statement: str) -> None:
+    """Migration 0050's stored forms (listener ids, codes, payload hashes left out) are still
+    covered by every batch's digest."""
+    if app.config.backend != "sqlite":
+        pytest.skip("SQLite's packed columns (migration 0050)")
+    assert verify_usage(app).ok
+    with app.recorder.datastore.transaction(commit=True) as c:
+        c.execute("DROP TRIGGER usage_listeners_no_update")
+    _tamper(app, statement)
+    report = verify_usage(app)
+    assert not report.ok
+    assert any("canonical SHA-256" in text for _, text in report.problems), report.problems
+
+
 def test_a_row_smuggled_in_at_no_batch_is_reported(app: RoyaltyLedger) -> None:
     # The lean tables (migrations 0040 and 0045): the ghost under its own key.
     ghost = {"position": "position + 1000", "usage_key": "royalty_usage_key(source, 'ghost')", "usage_id": "'ghost'"}

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from ledger.usage.batch import payload_digests
 from ledger.usage.digest import batch_digest, lines_text, rows_text
-from ledger.usage.lines import line_rows, lines_from_rows
+from ledger.usage.lines import LINE_COLUMNS, hex_to_bytes, line_rows, lines_from_rows
+from ledger.usage.payload import recomputable, stored_payload_sha256, with_payloads
 from ledger.usage.rows import RowBatch
 
 # Ids as clients send them: any printable text, non-ASCII included (no control characters:
@@ -131,3 +132,56 @@ def test_the_column_wise_payload_hashes_are_the_row_by_row_ones(rows: list[tuple
     ]
     hashes = pa.array(list(batch.listener), pa.string())
     assert payload_digests(batch, hashes, batch.errors).to_pylist() == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(line, max_size=30), st.lists(st.booleans(), min_size=30, max_size=30))
+def test_the_stored_payload_rule_is_the_same_row_by_row_and_column_wise(
+    lines: list[tuple[Any, ...]], own: list[bool]
+) -> None:
+    """SQLite stores NULL for a payload hash the rule recomputes (migration 0050): the writer's
+    column-wise check and the readers' row-by-row recomputation agree on every line, and a line
+    whose hash is anything else keeps it."""
+    at = LINE_COLUMNS.index("payload_sha256")
+    lines = [
+        (*row[:at], stored_payload_sha256(row) if mine else row[at], *row[at + 1 :])
+        for row, mine in zip(lines, own, strict=False)
+    ]
+    table = lines_from_rows(lines)
+    found = recomputable(table, hex_to_bytes(table.column("payload_sha256")))
+    assert found.tolist() == [stored_payload_sha256(row) == row[at] for row in lines]
+    nulled = [(*row[:at], None, *row[at + 1 :]) if keep else row for row, keep in zip(lines, found, strict=True)]
+    assert with_payloads(nulled) == [tuple(row) for row in lines]
+
+
+def test_the_stored_payload_rule_gives_the_ingests_payload_hash_of_a_stream_and_a_tip() -> None:
+    """The rule is the ingest's payload hash (ledger.usage.batch.payload_digests) of a stream sent
+    with no amount and no currency, and of a tip sent with its amount and currency; a stream
+    sent with an amount is not recomputable (the writer keeps its hash)."""
+    listener = "a" * 64
+    batch = RowBatch(
+        source=["player", "store", "player"],
+        usage_id=["p1", "t1", "p2"],
+        kind=["stream", "tip", "stream"],
+        occurred_at_us=[1_790_000_000_000_000, 1_790_000_000_000_001, 1_790_000_000_000_002],
+        isrc=["USAT21600001", "USAT21600002", "USAT21600001"],
+        upc=["0602445790814", None, None],
+        listener=[listener] * 3,
+        territory=["DE", "US", "DE"],
+        seconds_played=[60, None, 50],
+        amount_micros=[None, 2_500_000, 7],
+        currency=[None, "USD", "EUR"],
+        refund_of=[None, None, None],
+        errors=[None, None, None],
+        raw=lambda i: {},
+    )
+    sent = payload_digests(batch, pa.array([listener] * 3, pa.string()), batch.errors).to_pylist()
+    stream = ("player", "p1", 0, "stream", 1_790_000_000_000_000, "USAT21600001", "0602445790814", listener, "DE",
+              60, "EUR", 2000, "stream2own", 1, 1, True, sent[0], None)  # fmt: skip
+    tip = ("store", "t1", 0, "tip", 1_790_000_000_000_001, "USAT21600002", None, listener, "US", None, "USD",
+           2_500_000, "tip", 1, None, False, sent[1], None)  # fmt: skip
+    paid = ("player", "p2", 0, "stream", 1_790_000_000_000_002, "USAT21600001", None, listener, "DE",
+            50, "EUR", 2000, "stream2own", 1, 2, True, sent[2], None)  # fmt: skip
+    assert [stored_payload_sha256(line) == line[16] for line in (stream, tip, paid)] == [True, True, False]
+    table = lines_from_rows([stream, tip, paid])
+    assert recomputable(table, hex_to_bytes(table.column("payload_sha256"))).tolist() == [True, True, False]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ledger.usage.keys import PROBE, key_of, key_range, usage_key
-from ledger.usage.store import UsageStore
+from ledger.usage.store import UsageStore, sqlite_listener_hex
 
 if TYPE_CHECKING:
     from ledger.application import RoyaltyLedger
@@ -80,7 +80,7 @@ class StripeStore:
     def sale(self, usage_id: str) -> SaleLine | None:
         rows = self._usage.query(
             # The lean table (migration 0045): by the key index's probe range, the id re-checked.
-            "SELECT occurred_at_us, isrc, upc, lower(hex(listener_hash)), territory, currency, gross_micros "
+            f"SELECT occurred_at_us, isrc, upc, {sqlite_listener_hex()}, territory, currency, gross_micros "
             f"FROM usage_rows WHERE usage_key BETWEEN ?3 AND ?3 + {PROBE - 1} AND source = ?1 AND usage_id = ?2 "
             "AND kind <> 'refund' ORDER BY line_no",
             # The lean table (migration 0040): by the key indexes' probe range, the id re-checked.

@@ -120,14 +120,56 @@ def _apply_sqlite(config: StoreConfig, migrations: list[Migration]) -> list[str]
 
 def _lend_functions(conn: sqlite3.Connection) -> None:
     """Functions a migration may call to convert stored rows (0045: the usage table's keys and
-    hashes), on this connection only: no index, trigger or view may name them, as no other
-    connection has them."""
+    hashes; 0050: its payload hashes), on this connection only: no index, trigger or view may
+    name them, as no other connection has them."""
     from ledger.usage.keys import usage_key
 
     conn.create_function("royalty_usage_key", 2, usage_key, deterministic=True)
     conn.create_function(
         "royalty_unhex", 1, lambda text: None if text is None else bytes.fromhex(text), deterministic=True
     )
+    conn.create_function("royalty_packed_payload", 13, _packed_payload, deterministic=True)
+
+
+def _packed_payload(
+    source: str,
+    usage_id: str,
+    kind: str,
+    occurred_at_us: int,
+    isrc: str | None,
+    upc: str | None,
+    listener_hash: bytes,
+    territory: str,
+    seconds_played: int | None,
+    currency: str,
+    gross_micros: int,
+    refund_of: str | None,
+    payload_sha256: bytes,
+) -> bytes | None:
+    """0050: a stored line's payload hash, or NULL where ledger.usage.payload's rule recomputes
+    exactly it from the line's own columns."""
+    from ledger.usage.payload import stored_payload_sha256
+
+    line = {
+        "source": source,
+        "usage_id": usage_id,
+        "kind": kind,
+        "occurred_at_us": occurred_at_us,
+        "isrc": isrc,
+        "upc": upc,
+        "listener_hash": listener_hash.hex(),
+        "territory": territory,
+        "seconds_played": seconds_played,
+        "currency": currency,
+        "gross_micros": gross_micros,
+        "refund_of": refund_of,
+        "payload_sha256": None,
+    }
+    from ledger.usage.lines import LINE_COLUMNS
+
+    if stored_payload_sha256([line.get(c) for c in LINE_COLUMNS]) == payload_sha256.hex():
+        return None
+    return payload_sha256
 
 
 def _split_sqlite(text: str) -> list[str]:

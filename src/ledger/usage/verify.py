@@ -18,13 +18,15 @@ from typing import TYPE_CHECKING, Any
 
 from ledger.domain.usage_batch import UsageBatch
 from ledger.usage.digest import batch_digest
+from ledger.usage.payload import with_payloads
 from ledger.usage.positions import rows_between
 from ledger.usage.store import PG_LINE_SELECT, SQLITE_LINE_SELECT, UsageStore
 
 if TYPE_CHECKING:
     from ledger.application import RoyaltyLedger
 
-# The hashes as hex text on both backends (both store them as bytes: migrations 0040 and 0045).
+# The hashes as hex text on both backends (both store them as bytes: migrations 0040 and 0045; on
+# SQLite the listener's from usage_listeners, migration 0050).
 # SQLite: the batch's rowid run (migration 0046), the position re-checked on each row; a row
 # outside every run is still counted (`_TOTAL`), as a line at no batch's position.
 _LINES = f"SELECT {SQLITE_LINE_SELECT} FROM usage_rows WHERE {rows_between('sqlite', mark='{p}')}"
@@ -81,7 +83,8 @@ def verify_usage(app: RoyaltyLedger) -> UsageReport:
         except Exception as exc:  # altered bytes: named here (and by the hash chain), not a crash
             report.problems.append((position, f"the batch event cannot be read: {type(exc).__name__}: {exc}"))
             continue
-        lines = _query(store, _LINES, position, _PG_LINES)
+        # A NULL payload hash (SQLite, migration 0050) recomputed from its line.
+        lines = with_payloads(_query(store, _LINES, position, _PG_LINES))
         report.lines += len(lines)
         if len(lines) != event.line_count:
             report.problems.append((position, f"{len(lines)} usage lines stored, the batch states {event.line_count}"))

@@ -90,6 +90,7 @@ def serve(inbox: IO[bytes], outbox: IO[bytes]) -> None:
 
     config, env = pickle.load(inbox)  # noqa: S301 - from our parent, private pipe
     app = RoyaltyLedger(config, env=env)
+    listener_ids: dict[bytes, int] = {}  # this one store's, for this process's life
     try:
         while True:
             try:
@@ -101,6 +102,7 @@ def serve(inbox: IO[bytes], outbox: IO[bytes]) -> None:
             expected_watermark, packed = job
             stored_events, write = unpack(packed)
             write.expected_watermark = expected_watermark
+            write.listener_ids = listener_ids
             try:
                 positions = app.recorder.insert_events(stored_events, side_writes=[write])
             except Exception as exc:  # handed to the parent, which decides (retry or fail)
@@ -116,17 +118,17 @@ def serve(inbox: IO[bytes], outbox: IO[bytes]) -> None:
 def pack(stored_events: Sequence[StoredEvent], write: UsageWrite) -> bytes:
     """A batch serialised for the writer process (its watermark is sent with it, apart).
 
-    The lines go as the lean table's columns, built here (`stage_sqlite`: keys, BLOB hashes,
-    the batch's constant columns apart), on the thread that stages the batch: the writer process
-    bounds the ingest, so it only binds and inserts. They go as an Arrow IPC stream: their
-    buffers as they are, no object per value."""
+    The lines go as the lean table's columns, built here (`stage_sqlite`: keys, codes, BLOB
+    hashes, the batch's distinct listeners and constant columns apart), on the thread that
+    stages the batch: the writer process bounds the ingest, so it only binds and inserts. They
+    go as an Arrow IPC stream: their buffers as they are, no object per value."""
     write.stage_sqlite()
     assert write.sqlite_rows is not None
     rows = write.sqlite_rows
     rest = dataclasses.replace(
         write, lines=empty_lines(), sqlite_rows=SqliteRows(rows.varying.schema.empty_table(), {})
     )
-    head = pickle.dumps((list(stored_events), rest, rows.constants), protocol=pickle.HIGHEST_PROTOCOL)
+    head = pickle.dumps((list(stored_events), rest, rows.constants, rows.listeners), protocol=pickle.HIGHEST_PROTOCOL)
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, rows.varying.schema) as stream:
         stream.write_table(rows.varying)
@@ -135,8 +137,8 @@ def pack(stored_events: Sequence[StoredEvent], write: UsageWrite) -> bytes:
 
 def unpack(packed: bytes) -> tuple[list[StoredEvent], UsageWrite]:
     head, varying = pickle.loads(packed)  # noqa: S301 - from our parent, private pipe
-    stored_events, write, constants = pickle.loads(head)  # noqa: S301 - from our parent, private pipe
-    write.sqlite_rows = SqliteRows(pa.ipc.open_stream(varying).read_all(), constants)
+    stored_events, write, constants, listeners = pickle.loads(head)  # noqa: S301 - from our parent, private pipe
+    write.sqlite_rows = SqliteRows(pa.ipc.open_stream(varying).read_all(), constants, listeners)
     return stored_events, write
 
 

@@ -30,6 +30,7 @@ from ledger.royalties.timeline import context_at
 from ledger.store.config import StoreConfig
 from ledger.store.migrate import pg_conninfo
 from ledger.usage.positions import position_params, rows_between
+from ledger.usage.store import sqlite_listener_hex
 from projections.statements.compute import LineAmounts, LineKey, PeriodResult, add_parts
 
 PPM = 1_000_000
@@ -64,13 +65,14 @@ _SUBS = (
 )
 # Listener hashes: usage_rows holds them as bytes (migrations 0040 and 0045), the other tables as
 # hex text. On PostgreSQL the hex is decoded to join them (`usage_match` is the stored bytes); on
-# SQLite (3.40 has no unhex) usage's are shown as hex to join. `usage_hash` shows them as hex.
+# SQLite (3.40 has no unhex) usage's are shown as hex to join (read from usage_listeners by the row's
+# listener_id, migration 0050). `usage_hash` shows them as hex.
 LISTENER_SQL = {
     "sqlite": {
         "funder": "funder_hash",
         "gift_hash": "listener_hash",
-        "usage_hash": "lower(hex(u.listener_hash))",
-        "usage_match": "lower(hex(u.listener_hash))",
+        "usage_hash": sqlite_listener_hex("u."),
+        "usage_match": sqlite_listener_hex("u."),
     },
     "postgres": {
         "funder": "decode(funder_hash, 'hex')",
