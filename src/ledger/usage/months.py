@@ -92,6 +92,7 @@ def check_other_months(
     if not set(have) - set(months):
         return  # no other month holds rows
     own, other = inside(months, "n."), outside(months, "o.")
+    params: tuple[int, ...]
     if looked_up_at is None:
         found = (
             "SELECT n.usage_id FROM usage_rows n CROSS JOIN LATERAL (SELECT 1 FROM usage_rows o "
@@ -99,20 +100,31 @@ def check_other_months(
             f"AND o.source = n.source AND o.usage_id = n.usage_id AND {other} LIMIT 1) AS x "
             f"WHERE n.position = %s AND n.line_no = 0 AND {own} LIMIT 1"
         )
-        params: tuple[int, ...] = (position,)
+        params = (position,)
     elif looked_up_at >= watermark:
         return  # the lookup saw every row stored before this batch
     else:
-        # The rows written since the lookup (found by position's BRIN), joined on the full id.
+        # The rows written since the lookup (found by position's BRIN) hash-joined on the full id
+        # to the batch's: tens of thousands on each side at most. Only a hash join is allowed here:
+        # a fresh partition has no statistics, and a nested loop over two such sides (which the
+        # planner chose, with LIMIT 1) compares every pair — minutes a batch.
         found = (
-            "SELECT n.usage_id FROM usage_rows n JOIN usage_rows o ON o.source = n.source "
-            "AND o.usage_id = n.usage_id AND o.line_no = 0 "
-            f"WHERE n.position = %s AND n.line_no = 0 AND {own} AND o.position > %s AND o.position < %s "
-            f"AND {other} LIMIT 1"
+            "SELECT min(n.usage_id) AS usage_id FROM "
+            f"(SELECT source, usage_id FROM usage_rows WHERE position = {int(position)} AND line_no = 0 "
+            f"AND {inside(months)}) n "
+            "JOIN (SELECT source, usage_id FROM usage_rows "
+            f"WHERE position > {int(looked_up_at)} AND position < {int(position)} AND line_no = 0 "
+            f"AND {outside(months)}) o "
+            "ON o.source = n.source AND o.usage_id = n.usage_id"
         )
-        params = (position, looked_up_at, position)
+        params = ()
+        cursor.execute("SET LOCAL enable_nestloop = off")
+        cursor.execute("SET LOCAL enable_mergejoin = off")
     cursor.execute(found, params)
     row = cursor.fetchone()
-    if row is not None:
-        usage_id = row["usage_id"] if isinstance(row, dict) else row[0]
+    if looked_up_at is not None:
+        cursor.execute("RESET enable_nestloop")
+        cursor.execute("RESET enable_mergejoin")
+    usage_id = None if row is None else row["usage_id"] if isinstance(row, dict) else row[0]
+    if usage_id is not None:
         raise UniqueViolation(f"usage id {usage_id!r} is stored already, in another month")
