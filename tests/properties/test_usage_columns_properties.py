@@ -91,7 +91,7 @@ def months(draw: st.DrawFn) -> tuple[dict[str, list[Segment]], pa.Table]:
         )
     )
     columns: list[list[Any]] = [[r[i] for r in rows] for i in range(6)]
-    columns += [[r[6] for r in rows], [r[6] for r in rows], [r[7] for r in rows]]
+    columns += [[r[6] for r in rows], [r[7] for r in rows]]
     table = pa.table(
         [pa.array(c, type=f.type) for c, f in zip(columns, usage.GROUP_SCHEMA, strict=True)], schema=usage.GROUP_SCHEMA
     )
@@ -171,8 +171,8 @@ def test_an_accounts_lines_are_hashed_in_line_key_order(monkeypatch):
     middle = START + (END - START) // 2
     timelines = {"QZ1": [Segment(START, middle, alone), Segment(middle, END, shared)]}
     rows = [
-        ("QZ1", "stream", "fixed_rate", "FR", "EUR", START, 1, 1, 1_000),
-        ("QZ1", "stream", "fixed_rate", "FR", "EUR", middle, 1, 1, 1_000),
+        ("QZ1", "stream", "fixed_rate", "FR", "EUR", START, 1, 1_000),
+        ("QZ1", "stream", "fixed_rate", "FR", "EUR", middle, 1, 1_000),
     ]
     table = pa.table(
         [pa.array([r[i] for r in rows], f.type) for i, f in enumerate(usage.GROUP_SCHEMA)], schema=usage.GROUP_SCHEMA

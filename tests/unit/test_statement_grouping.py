@@ -44,7 +44,6 @@ def test_the_small_join_equals_duckdbs(rows, cuts):
             pa.array(["EUR"] * len(rows), pa.string()),
             pa.array([r[3] for r in rows], pa.int64()),
             pa.array([r[4] for r in rows], pa.int64()),
-            pa.array([r[4] for r in rows], pa.int64()),
             pa.array([r[5] for r in rows], pa.int64()),
         ],
         schema=usage.GROUP_SCHEMA,

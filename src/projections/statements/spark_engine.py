@@ -129,7 +129,6 @@ class SparkUsage:
             .groupBy("isrc", "kind", "pricing_model", "territory", "currency", at.alias("at_us"))
             .agg(
                 F.count(F.lit(1)).cast("long").alias("units"),
-                F.sum(F.when(F.col("counted"), 1).otherwise(0)).cast("long").alias("counted_units"),
                 F.sum("gross_micros").cast("long").alias("gross_micros"),
             )
             .toArrow()

@@ -46,6 +46,9 @@ class StatementEngine:
 
     # Pool distributions by period, each with the position it was computed at (pool_periods).
     _pools: dict[Period, list[tuple[int, list[PoolPeriod]]]] = field(default_factory=dict)
+    # previous_close by (period, as_of): a close asks it twice per statement (20 002 of them),
+    # each time a pass over every close in the history.
+    _previous: dict[tuple[Period, int], CloseFact | None] = field(default_factory=dict)
 
     def period_result(self, period: Period, as_of: int) -> PeriodResult:
         if (period, as_of) not in self._memo:
@@ -67,8 +70,11 @@ class StatementEngine:
         return periods
 
     def previous_close(self, period: Period, as_of: int) -> CloseFact | None:
-        earlier = [c for p, c in self.history.closes_as_of(as_of).items() if Period.parse(p) < period]
-        return max(earlier, key=lambda c: Period.parse(c.period)) if earlier else None
+        if (period, as_of) not in self._previous:
+            earlier = [c for p, c in self.history.closes_as_of(as_of).items() if Period.parse(p) < period]
+            found = max(earlier, key=lambda c: Period.parse(c.period)) if earlier else None
+            self._previous[(period, as_of)] = found
+        return self._previous[(period, as_of)]
 
     def adjustment_periods(self, period: Period, as_of: int) -> list[Period]:
         return sorted(Period.parse(p) for p in self.history.closes_as_of(as_of) if Period.parse(p) < period)

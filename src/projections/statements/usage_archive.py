@@ -143,12 +143,8 @@ def _batches(config: StoreConfig, params: tuple[int, int, int, int]) -> Iterator
 
 def _postgres_batches(config: StoreConfig, params: tuple[int, int, int, int]) -> Iterator[pa.RecordBatch]:
     # ADBC reads PostgreSQL's binary COPY straight into Arrow, in C: no Python object per value.
-    try:
-        import adbc_driver_postgresql.dbapi as adbc
-    except ImportError as exc:  # pragma: no cover - the extra is part of the dev install
-        raise RuntimeError(
-            "exporting usage to Parquet from PostgreSQL needs the `spark` extra: pip install 'royalty-ledger[spark]'"
-        ) from exc
+    import adbc_driver_postgresql.dbapi as adbc
+
     with adbc.connect(pg_conninfo(config)) as conn, conn.cursor() as cur:
         for query in (_USAGE, _REFUNDS):
             text = query.replace("{sale}", sale_of_refund("postgres"))
