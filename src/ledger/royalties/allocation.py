@@ -132,8 +132,10 @@ def _right_plan(ctx: RightContext) -> RightPlan:
         return RightPlan((account,), (1,), 1, (), account)
     shares = dict(ctx.shares)
     if not ctx.disputes:  # the common case, without the escrow bookkeeping below
-        ordered = sorted((party_account(p), s) for p, s in shares.items() if s > 0)
-        return RightPlan(tuple(a for a, _ in ordered), tuple(w for _, w in ordered), sum(w for _, w in ordered), ())
+        # Accounts sort as their party keys do (one prefix): sort the keys, then name them.
+        held = sorted((p, s) for p, s in shares.items() if s > 0)
+        weights = tuple(s for _, s in held)
+        return RightPlan(tuple(party_account(p) for p, _ in held), weights, sum(weights), ())
     held: list[tuple[DisputeClaim, int, tuple[tuple[str, int], ...]]] = []
     for claim in ctx.disputes:
         taken = _take(shares, claim)
