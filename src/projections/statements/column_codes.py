@@ -4,6 +4,7 @@ once per distinct value and its result is spread back to every row by index."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -30,6 +31,34 @@ def combined(columns: list[np.ndarray]) -> np.ndarray:
     for more in columns[1:]:
         out = pairs(out, more)
     return out
+
+
+def lexsort_packed(keys: Sequence[np.ndarray]) -> np.ndarray:
+    """np.lexsort(keys) — the last key sorts first — with adjacent non-negative integer keys
+    packed into one int64 where they fit (a mixed-radix number compares as its digits do), so
+    a sort by nine line fields runs as two sort passes instead of nine; the same order."""
+    packed: list[np.ndarray] = []
+    current: np.ndarray | None = None
+    radix = 1
+    for key in reversed(keys):  # from the most significant key
+        column = np.asarray(key, dtype=np.int64)
+        if not len(column) or int(column.min()) < 0:
+            if current is not None:
+                packed.append(current)
+            packed.append(column)
+            current, radix = None, 1
+            continue
+        size = int(column.max()) + 1
+        if current is not None and radix * size < 2**62:
+            current, radix = current * size + column, radix * size
+        else:
+            if current is not None:
+                packed.append(current)
+            current, radix = column, size
+    if current is not None:
+        packed.append(current)
+    order: np.ndarray = np.lexsort(tuple(reversed(packed)))
+    return order
 
 
 def numbered(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

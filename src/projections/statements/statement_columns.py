@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from projections.statements.column_codes import lexsort_packed
 from projections.statements.part_lines import AccountLines, _Columns, build_on_first_use
 
 _INT64 = 2**63
@@ -63,7 +64,7 @@ class _Texts:
             return None
         # np.lexsort's last key sorts first: the account's run, then the line key's fields.
         keys = (lines.released, lines.share_ppm, lines.right_ppm, lines.right, lines.territory, lines.kind)
-        order = np.lexsort((*keys, lines.isrc, lines.currency, lines.run))
+        order = lexsort_packed((*keys, lines.isrc, lines.currency, lines.run))
         text = _records(source, lines, order)
         return _Texts(text, lines, order)
 

@@ -27,7 +27,7 @@ from ledger.royalties.keys import AllocationKey, allocate, refund_key
 from ledger.royalties.timeline import SegmentContext
 from ledger.store.config import StoreConfig
 from projections.statements.batch import _SAFE, layout_rows, number_layouts
-from projections.statements.column_codes import combined, numbered
+from projections.statements.column_codes import combined, lexsort_packed, numbered
 from projections.statements.part_lines import KeyPrefixes, PartLines
 from projections.statements.usage import StoreUsage, UsageReader
 
@@ -133,7 +133,7 @@ def usage_key_columns(
     territory, territories = sorted_codes(groups.column("territory"))
     currency, currencies = sorted_codes(groups.column("currency"))
     # The order the per-key path meets them in: by recording, segment, kind, model, territory, currency.
-    order = np.lexsort((currency, territory, model, kind, seg))
+    order = lexsort_packed((currency, territory, model, kind, seg))
     seg, kind, model, territory, currency = seg[order], kind[order], model[order], territory[order], currency[order]
     row_isrc = row_isrc[order]
     units = np.asarray(groups.column("units"), dtype=np.int64)[order]
