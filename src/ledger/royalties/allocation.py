@@ -133,9 +133,9 @@ def _right_plan(ctx: RightContext) -> RightPlan:
     shares = dict(ctx.shares)
     if not ctx.disputes:  # the common case, without the escrow bookkeeping below
         # Accounts sort as their party keys do (one prefix): sort the keys, then name them.
-        held = sorted((p, s) for p, s in shares.items() if s > 0)
-        weights = tuple(s for _, s in held)
-        return RightPlan(tuple(party_account(p) for p, _ in held), weights, sum(weights), ())
+        holders = sorted((p, s) for p, s in shares.items() if s > 0)
+        parts = tuple(s for _, s in holders)
+        return RightPlan(tuple(party_account(p) for p, _ in holders), parts, sum(parts), ())
     held: list[tuple[DisputeClaim, int, tuple[tuple[str, int], ...]]] = []
     for claim in ctx.disputes:
         taken = _take(shares, claim)
