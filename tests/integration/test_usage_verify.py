@@ -20,13 +20,26 @@ from ledger.usage.verify import verify_usage
 from tests.usage_helpers import ISRCS, SECRET, build_catalogue, clock, play, sale
 
 
-@pytest.fixture
-def app(store_config: StoreConfig) -> Iterator[RoyaltyLedger]:
-    ledger = RoyaltyLedger(store_config, clock=clock)
+def _ledger(config: StoreConfig) -> RoyaltyLedger:
+    ledger = RoyaltyLedger(config, clock=clock)
     build_catalogue(ledger, with_single=False)
     rows = [play(f"p{i}", listener=f"fan{i % 3}", seconds=30 + i) for i in range(20)]
     rows += [sale("t1", "2.50", kind="tip", isrc=ISRCS[1]), play("late-single", isrc=ISRCS[3])]
     ingest_rows(ledger, rows, actor="test", secret=SECRET, batch_size=8)
+    return ledger
+
+
+@pytest.fixture
+def app(store_config: StoreConfig) -> Iterator[RoyaltyLedger]:
+    ledger = _ledger(store_config)
+    yield ledger
+    ledger.close()
+
+
+@pytest.fixture
+def sqlite_app(sqlite_config: StoreConfig) -> Iterator[RoyaltyLedger]:
+    """For what only SQLite stores (migration 0050's packed columns): run there, not skipped elsewhere."""
+    ledger = _ledger(sqlite_config)
     yield ledger
     ledger.close()
 
@@ -88,11 +101,10 @@ def test_an_altered_or_removed_row_is_named_by_its_batch(app: RoyaltyLedger, sta
         "UPDATE usage_rows SET kind_code = 1 WHERE usage_id = 'p3'",
     ],
 )
-def test_sqlite_packed_columns_altered_are_caught(app: RoyaltyLedger, statement: str) -> None:
+def test_sqlite_packed_columns_altered_are_caught(sqlite_app: RoyaltyLedger, statement: str) -> None:
     """Migration 0050's stored forms (listener ids, codes, payload hashes left out) are still
     covered by every batch's digest."""
-    if app.config.backend != "sqlite":
-        pytest.skip("SQLite's packed columns (migration 0050)")
+    app = sqlite_app
     assert verify_usage(app).ok
     with app.recorder.datastore.transaction(commit=True) as c:
         c.execute("DROP TRIGGER usage_listeners_no_update")
