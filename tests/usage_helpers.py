@@ -8,6 +8,7 @@ from typing import Any
 from stdnum import ean
 
 from ledger.application import RoyaltyLedger
+from ledger.usage.ingest import ingest_rows
 from ledger.usage.pricing_commands import demo_pricing
 
 SECRET = b"test-listener-secret-0123456789"
@@ -77,3 +78,8 @@ def sale(
 
 def clock() -> datetime:
     return NOW
+
+
+def ingest(app: RoyaltyLedger, rows: list[dict[str, Any]], batch_size: int = 1000) -> Any:
+    """Ingest rows as the tests' actor, with the tests' listener secret."""
+    return ingest_rows(app, rows, actor="test", secret=SECRET, batch_size=batch_size)

@@ -17,14 +17,13 @@ from ledger.application import RoyaltyLedger
 from ledger.domain.period import Period
 from ledger.store.config import StoreConfig
 from ledger.store.migrate import apply_migrations, migrations_dir, pg_conninfo
-from ledger.usage.ingest import ingest_rows
 from ledger.usage.keys import PROBE, KeyspaceFull, key_of, key_range, sale_of_refund
 from ledger.usage.lines import line_rows
 from ledger.usage.store import LINE_COLUMNS, PG_LINE_SELECT, UsageStore, UsageWrite
 from ledger.usage.verify import verify_usage
 from projections.statements.usage import refund_groups
 from tests.conftest import _admin_config, _drop_database
-from tests.usage_helpers import ALBUM, ISRCS, SECRET, build_catalogue, clock, play, sale
+from tests.usage_helpers import ALBUM, ISRCS, build_catalogue, clock, ingest, play, sale
 
 pytestmark = pytest.mark.postgres
 
@@ -35,10 +34,6 @@ def app(pg_config: StoreConfig) -> Iterator[RoyaltyLedger]:
     build_catalogue(ledger)
     yield ledger
     ledger.close()
-
-
-def ingest(app: RoyaltyLedger, rows: list[dict[str, Any]], batch_size: int = 1000) -> Any:
-    return ingest_rows(app, rows, actor="test", secret=SECRET, batch_size=batch_size)
 
 
 def q(app: RoyaltyLedger, text: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:

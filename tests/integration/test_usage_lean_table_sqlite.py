@@ -20,7 +20,7 @@ from ledger.domain.period import Period
 from ledger.store.config import StoreConfig
 from ledger.store.migrate import apply_migrations, migrations_dir
 from ledger.usage import store as usage_store
-from ledger.usage.ingest import UsageIngest, ingest_rows
+from ledger.usage.ingest import UsageIngest
 from ledger.usage.keys import PROBE, KeyspaceFull, sale_of_refund, usage_key, usage_keys
 from ledger.usage.lines import line_rows
 from ledger.usage.payload import with_payloads
@@ -30,7 +30,7 @@ from ledger.usage.store import _SQLITE_ID_RANGE, LINE_COLUMNS, SQLITE_LINE_SELEC
 from ledger.usage.verify import verify_usage
 from projections.statements.usage import refund_groups
 from tests.accounting_fixtures import Play, insert_usage
-from tests.usage_helpers import ALBUM, ISRCS, SECRET, build_catalogue, clock, play, sale
+from tests.usage_helpers import ALBUM, ISRCS, SECRET, build_catalogue, clock, ingest, play, sale
 
 
 @pytest.fixture
@@ -41,10 +41,6 @@ def app(tmp_path: Path) -> Iterator[RoyaltyLedger]:
     build_catalogue(ledger)
     yield ledger
     ledger.close()
-
-
-def ingest(app: RoyaltyLedger, rows: list[dict[str, Any]], batch_size: int = 1000) -> Any:
-    return ingest_rows(app, rows, actor="test", secret=SECRET, batch_size=batch_size)
 
 
 def ingest_here(app: RoyaltyLedger, rows: list[dict[str, Any]], batch_size: int) -> Any:

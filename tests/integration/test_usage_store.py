@@ -11,10 +11,9 @@ import pytest
 from ledger.application import RoyaltyLedger
 from ledger.domain.usage_batch import UsageBatch
 from ledger.store.config import StoreConfig
-from ledger.usage.ingest import ingest_rows
 from ledger.usage.quarantine import list_quarantine, retry_quarantine
 from ledger.usage.store import UsageStore, UsageWrite, sqlite_listener_hex
-from tests.usage_helpers import ALBUM, ISRCS, SECRET, build_catalogue, clock, play, sale, upc
+from tests.usage_helpers import ALBUM, ISRCS, SECRET, build_catalogue, clock, ingest, play, sale, upc
 
 
 @pytest.fixture
@@ -23,10 +22,6 @@ def app(store_config: StoreConfig) -> Iterator[RoyaltyLedger]:
     build_catalogue(ledger)
     yield ledger
     ledger.close()
-
-
-def ingest(app: RoyaltyLedger, rows: list[dict[str, Any]], batch_size: int = 1000) -> Any:
-    return ingest_rows(app, rows, actor="test", secret=SECRET, batch_size=batch_size)
 
 
 def q(app: RoyaltyLedger, sql: str) -> list[tuple[Any, ...]]:
